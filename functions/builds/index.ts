@@ -1,0 +1,16 @@
+import { dispatch } from '../../lib/http/dispatch';
+import { handler as cancelBuild } from './cancel-build';
+import { handler as createBuild } from './create-build';
+import { handler as getBuild } from './get-build';
+import { handler as getHistory } from './get-history';
+import { handler as listBuilds } from './list-builds';
+import { handler as unblockBuild } from './unblock-build';
+
+export const handler = dispatch('builds', {
+  createBuild,
+  listBuilds,
+  getBuild,
+  getHistory,
+  cancelBuild,
+  unblockBuild,
+});

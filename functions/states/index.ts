@@ -1,0 +1,5 @@
+import { dispatch } from '../../lib/http/dispatch';
+import { handler as getResume } from './get-resume';
+import { handler as reportState } from './report-state';
+
+export const handler = dispatch('states', { reportState, getResume });

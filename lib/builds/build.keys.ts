@@ -1,0 +1,35 @@
+/** The only place that knows how build and history items are keyed. */
+import { INDEXES } from '../db/table-definition';
+import type { Build } from './build.model';
+
+const SEQ_WIDTH = 10;
+
+export const buildKey = (id: string) => ({ pk: `BUILD#${id}`, sk: 'BUILD' });
+
+export const historyKey = (id: string, seq: number) => ({
+  pk: `BUILD#${id}`,
+  sk: `HIST#${String(seq).padStart(SEQ_WIDTH, '0')}`,
+});
+export const HISTORY_PREFIX = 'HIST#';
+
+/** Newest-first order of every list index: creation time, then id to break ties. */
+const listSortKey = (build: Build) => `${build.created_at}#${build.id}`;
+
+export function buildIndexKeys(build: Build) {
+  const sk = listSortKey(build);
+  return {
+    [INDEXES.byProject.partitionKey]: `PROJECT#${build.project_id}`,
+    [INDEXES.byProject.sortKey]: sk,
+    [INDEXES.byPlatform.partitionKey]: `PLATFORM#${build.platform_id}`,
+    [INDEXES.byPlatform.sortKey]: sk,
+    [INDEXES.byStatus.partitionKey]: `STATUS#${build.status}`,
+    [INDEXES.byStatus.sortKey]: sk,
+    [INDEXES.byCreated.partitionKey]: 'BUILDS',
+    [INDEXES.byCreated.sortKey]: sk,
+  };
+}
+
+export const projectPartition = (projectId: string) => `PROJECT#${projectId}`;
+export const platformPartition = (platformId: string) => `PLATFORM#${platformId}`;
+export const statusPartition = (status: string) => `STATUS#${status}`;
+export const ALL_BUILDS_PARTITION = 'BUILDS';

@@ -1,0 +1,76 @@
+/** The build aggregate as the domain sees it: no table keys, no HTTP. */
+export const BUILD_STATUSES = [
+  'pending',
+  'in_progress',
+  'failed',
+  'blocked',
+  'completed',
+  'cancelled',
+] as const;
+export type BuildStatus = (typeof BUILD_STATUSES)[number];
+
+export const ATTEMPT_STATUSES = ['in_progress', 'completed', 'failed'] as const;
+export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
+
+export const TERMINAL_STATUSES: ReadonlySet<BuildStatus> = new Set(['completed', 'cancelled']);
+
+export interface Build {
+  id: string;
+  project_id: string;
+  platform_id: string;
+  os_version_id: string | null;
+  image_type_id: string;
+  build_number: string | null;
+  description: string | null;
+  metadata: Record<string, unknown>;
+  /** Where the build is: the state code of its latest attempt (0 before anything ran). */
+  current_state: number;
+  /** How the latest attempt of current_state went; null while nothing has run at current_state. */
+  state_status: AttemptStatus | null;
+  /** The build as a whole. */
+  status: BuildStatus;
+  /** Attempt number of current_state (0 before the first attempt). */
+  attempt: number;
+  /** Attempts allowed for current_state, including those granted by unblock. */
+  max_attempts: number;
+  last_completed_state: number | null;
+  last_worker_id: string | null;
+  last_error: string | null;
+  /** Incremented by every accepted change; the history item of that change carries it as `seq`. */
+  version: number;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  cancelled_at: string | null;
+}
+
+export type HistoryEvent = 'build_created' | 'state_reported' | 'build_unblocked' | 'build_cancelled';
+
+/** One append-only history entry; `seq` equals the build version the change produced. */
+export interface HistoryEntry {
+  build_id: string;
+  seq: number;
+  event: HistoryEvent;
+  state_code: number;
+  /** The attempt's status for state reports; null for build-level events. */
+  status: AttemptStatus | null;
+  attempt: number;
+  build_status: BuildStatus;
+  from_state: number;
+  from_state_status: AttemptStatus | null;
+  from_build_status: BuildStatus | null;
+  message: string | null;
+  error: string | null;
+  reason: string | null;
+  worker_id: string | null;
+  metadata: Record<string, unknown> | null;
+  actor: string;
+  recorded_at: string;
+}
+
+export interface Change {
+  build: Build;
+  history: HistoryEntry;
+}

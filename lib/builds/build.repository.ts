@@ -1,0 +1,259 @@
+/**
+ * The only DynamoDB code for builds and their history. Condition failures are translated here
+ * into the typed outcomes below; every other error is re-thrown (outages as 503).
+ */
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { cancellation, translateStoreError } from '../db/errors';
+import { INDEXES, type IndexDefinition } from '../db/table-definition';
+import {
+  ALL_BUILDS_PARTITION,
+  buildIndexKeys,
+  buildKey,
+  HISTORY_PREFIX,
+  historyKey,
+  platformPartition,
+  projectPartition,
+  statusPartition,
+} from './build.keys';
+import type { Build, BuildStatus, Change, HistoryEntry } from './build.model';
+
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
+type Key = Record<string, string | number>;
+
+/** Why a transaction was refused; anything else is thrown. */
+export type CommitResult =
+  | 'committed'
+  | 'build_exists'
+  | 'version_changed'
+  | 'idempotency_key_used'
+  | 'contention';
+
+export interface BuildFilters {
+  project_id?: string;
+  platform_id?: string;
+  status?: BuildStatus;
+}
+
+export interface Page<T> {
+  items: T[];
+  next?: Key;
+}
+
+const MAX_LIST_PAGES = 10;
+const KEY_FIELDS = [
+  'pk',
+  'sk',
+  'type',
+  ...Object.values(INDEXES).flatMap((i) => [i.partitionKey, i.sortKey]),
+];
+
+export class BuildRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(id: string): Promise<Build | null> {
+    const res = await this.db
+      .send(new GetCommand({ TableName: this.tableName, Key: buildKey(id), ConsistentRead: true }))
+      .catch(translateStoreError);
+    return res.Item ? toBuild(res.Item) : null;
+  }
+
+  /** Creates the build and its first history item; `extra` joins the same transaction. */
+  create(change: Change, extra?: TransactItem): Promise<CommitResult> {
+    return this.transact(
+      [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: buildItem(change.build),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        this.historyPut(change.history),
+        ...(extra ? [extra] : []),
+      ],
+      'build_exists',
+    );
+  }
+
+  /**
+   * Applies a change computed from the build at `expectedVersion`: the build item is replaced only
+   * if nobody else changed it since, and the history item can only ever be written once.
+   */
+  commit(change: Change, expectedVersion: number, extra?: TransactItem): Promise<CommitResult> {
+    return this.transact(
+      [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: buildItem(change.build),
+            ConditionExpression: '#version = :expected',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          },
+        },
+        this.historyPut(change.history),
+        ...(extra ? [extra] : []),
+      ],
+      'version_changed',
+    );
+  }
+
+  async history(buildId: string, limit: number, start?: Key): Promise<Page<HistoryEntry>> {
+    const res = await this.db
+      .send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': buildKey(buildId).pk, ':prefix': HISTORY_PREFIX },
+          ConsistentRead: true,
+          Limit: limit,
+          ExclusiveStartKey: start,
+        }),
+      )
+      .catch(translateStoreError);
+    return {
+      items: (res.Items ?? []).map((i) => strip(i) as unknown as HistoryEntry),
+      next: res.LastEvaluatedKey as Key,
+    };
+  }
+
+  /** Newest first, through the most selective index; remaining filters run on projected fields. */
+  async list(filters: BuildFilters, limit: number, start?: Key): Promise<Page<Build>> {
+    const { index, partition, rest } = chooseIndex(filters);
+    const filter = Object.entries(rest).filter(([, v]) => v !== undefined);
+    const base: QueryCommandInput = {
+      TableName: this.tableName,
+      IndexName: index.name,
+      KeyConditionExpression: '#ipk = :ipk',
+      ScanIndexForward: false,
+      Limit: limit,
+      ExpressionAttributeNames: {
+        '#ipk': index.partitionKey,
+        ...Object.fromEntries(filter.map(([k], n) => [`#f${n}`, k])),
+      },
+      ExpressionAttributeValues: {
+        ':ipk': partition,
+        ...Object.fromEntries(filter.map(([, v], n) => [`:f${n}`, v])),
+      },
+      ...(filter.length ? { FilterExpression: filter.map((_, n) => `#f${n} = :f${n}`).join(' AND ') } : {}),
+    };
+
+    const keys: Record<string, unknown>[] = [];
+    let next: Key | undefined = start;
+    for (let page = 0; page < MAX_LIST_PAGES && keys.length < limit; page++) {
+      const res = await this.db
+        .send(new QueryCommand({ ...base, ExclusiveStartKey: next }))
+        .catch(translateStoreError);
+      keys.push(...(res.Items ?? []));
+      next = res.LastEvaluatedKey as Key | undefined;
+      if (!next) break;
+    }
+    if (keys.length > limit) {
+      keys.length = limit;
+      const last = keys[limit - 1] as Key;
+      next = {
+        pk: last.pk,
+        sk: last.sk,
+        [index.partitionKey]: last[index.partitionKey],
+        [index.sortKey]: last[index.sortKey],
+      };
+    }
+    return { items: await this.fetchBuilds(keys.map((k) => k.pk as string)), next };
+  }
+
+  private async fetchBuilds(pks: string[]): Promise<Build[]> {
+    if (pks.length === 0) return [];
+    const found = new Map<string, Build>();
+    let request: Record<string, unknown>[] | undefined = pks.map((pk) => ({ pk, sk: 'BUILD' }));
+    for (let round = 0; request && request.length > 0; round++) {
+      if (round > 0) await sleep(Math.min(50 * 2 ** round, 1_000));
+      if (round > 6)
+        translateStoreError(
+          Object.assign(new Error('BatchGet keys stayed unprocessed'), { name: 'ThrottlingException' }),
+        );
+      const res: BatchGetCommandOutput = await this.db
+        .send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: request, ConsistentRead: true } },
+          }),
+        )
+        .catch(translateStoreError);
+      for (const item of res.Responses?.[this.tableName] ?? []) found.set(item.pk as string, toBuild(item));
+      request = res.UnprocessedKeys?.[this.tableName]?.Keys;
+    }
+    return pks.flatMap((pk) => found.get(pk) ?? []);
+  }
+
+  private historyPut(entry: HistoryEntry): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: { ...historyKey(entry.build_id, entry.seq), type: 'history', ...entry },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  }
+
+  private async transact(items: TransactItem[], onBuildCondition: CommitResult): Promise<CommitResult> {
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+      return 'committed';
+    } catch (error) {
+      const summary = cancellation(error);
+      if (!summary) return translateStoreError(error);
+      if (summary.failedConditions.includes(2)) return 'idempotency_key_used';
+      if (summary.failedConditions.includes(0)) return onBuildCondition;
+      if (summary.conflict) return 'contention';
+      // A history item already at this seq while the version matched would break the seq invariant: a bug.
+      throw error;
+    }
+  }
+}
+
+function chooseIndex(filters: BuildFilters): {
+  index: IndexDefinition;
+  partition: string;
+  rest: BuildFilters;
+} {
+  const { project_id, platform_id, status } = filters;
+  if (project_id)
+    return {
+      index: INDEXES.byProject,
+      partition: projectPartition(project_id),
+      rest: { platform_id, status },
+    };
+  if (platform_id)
+    return { index: INDEXES.byPlatform, partition: platformPartition(platform_id), rest: { status } };
+  if (status) return { index: INDEXES.byStatus, partition: statusPartition(status), rest: {} };
+  return { index: INDEXES.byCreated, partition: ALL_BUILDS_PARTITION, rest: {} };
+}
+
+const buildItem = (build: Build) => ({
+  ...buildKey(build.id),
+  ...buildIndexKeys(build),
+  type: 'build',
+  ...build,
+});
+
+function strip(item: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...item };
+  for (const field of KEY_FIELDS) delete out[field];
+  return out;
+}
+
+const toBuild = (item: Record<string, unknown>) => strip(item) as unknown as Build;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

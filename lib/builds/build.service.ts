@@ -1,0 +1,239 @@
+/**
+ * Build use cases. Framework-free: callers pass parsed input and a principal, and get back
+ * an Outcome (status + body) that HTTP adapters return as is and idempotency replays verbatim.
+ */
+import { ulid } from 'ulid';
+import type { Principal } from '../auth/principal';
+import type { StateCatalog } from '../catalog/state-catalog';
+import { decodeCursor, encodeCursor } from '../db/cursor';
+import { AppError, notFound } from '../errors';
+import {
+  type IdempotencyRequest,
+  idempotencyMismatch,
+  type StoredResponse,
+} from '../idempotency/idempotency';
+import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
+import type { Build, Change } from './build.model';
+import type { BuildRepository, CommitResult } from './build.repository';
+import type {
+  CancelInput,
+  CreateBuildInput,
+  HistoryQuery,
+  ListBuildsQuery,
+  StateReportInput,
+  UnblockInput,
+} from './build.schema';
+import { buildView, historyView } from './build.view';
+import { type ResumeAdvice, resumeAdvice } from './resume';
+import { applyCancel, applyReport, applyUnblock, newBuild, type RuleContext } from './transitions';
+
+export interface Outcome extends StoredResponse {
+  /** True when the response is the remembered one for a repeated Idempotency-Key. */
+  replayed: boolean;
+  /** The build version after the change, for ETag. */
+  version?: number;
+}
+
+export interface MutationOptions {
+  idempotency?: IdempotencyRequest;
+  /** If-Match: the change applies only to this build version (412 otherwise). */
+  ifMatch?: number;
+}
+
+export interface BuildServiceDeps {
+  builds: BuildRepository;
+  idempotency: IdempotencyRepository;
+  catalog: StateCatalog;
+  defaultMaxAttempts: number;
+  clock?: () => Date;
+  newId?: () => string;
+}
+
+/**
+ * Lost races (another change committed between our read and our write) are re-read and re-validated.
+ * Each retry sees a newer version, so the bound only matters under sustained contention on one build.
+ */
+const MAX_ATTEMPTS_ON_RACE = 10;
+
+export class BuildService {
+  private readonly clock: () => Date;
+  private readonly newId: () => string;
+
+  constructor(private readonly deps: BuildServiceDeps) {
+    this.clock = deps.clock ?? (() => new Date());
+    this.newId = deps.newId ?? ulid;
+  }
+
+  async create(input: CreateBuildInput, actor: Principal, opts: MutationOptions = {}): Promise<Outcome> {
+    const replay = await this.replay(opts.idempotency);
+    if (replay) return replay;
+    const id = input.id ?? this.newId();
+    const change = newBuild(id, input, this.context(actor));
+    const response = { status: 201, body: buildView(change.build, this.deps.catalog) };
+    const result = await this.deps.builds.create(change, this.remember(opts.idempotency, response));
+    if (result === 'build_exists') {
+      throw new AppError('build_exists', `A build with id '${id}' already exists`, { build_id: id });
+    }
+    if (result === 'idempotency_key_used') return this.replayAfterRace(opts.idempotency!);
+    if (result === 'contention') throw contention(id);
+    return { ...response, replayed: false, version: change.build.version };
+  }
+
+  async get(id: string): Promise<Outcome> {
+    const build = await this.load(id);
+    return {
+      status: 200,
+      body: buildView(build, this.deps.catalog),
+      replayed: false,
+      version: build.version,
+    };
+  }
+
+  async list(query: ListBuildsQuery): Promise<Outcome> {
+    const filters = { project_id: query.project_id, platform_id: query.platform_id, status: query.status };
+    const start = query.cursor ? decodeCursor(query.cursor, filters) : undefined;
+    const page = await this.deps.builds.list(filters, query.limit, start);
+    return {
+      status: 200,
+      body: {
+        items: page.items.map((b) => buildView(b, this.deps.catalog)),
+        next_cursor: page.next ? encodeCursor(page.next, filters) : null,
+      },
+      replayed: false,
+    };
+  }
+
+  async history(id: string, query: HistoryQuery): Promise<Outcome> {
+    await this.load(id);
+    const start = query.cursor ? decodeCursor(query.cursor, { history: id }) : undefined;
+    const page = await this.deps.builds.history(id, query.limit, start);
+    return {
+      status: 200,
+      body: {
+        build_id: id,
+        items: page.items.map((h) => historyView(h, this.deps.catalog)),
+        next_cursor: page.next ? encodeCursor(page.next, { history: id }) : null,
+      },
+      replayed: false,
+    };
+  }
+
+  async resume(id: string): Promise<ResumeAdvice> {
+    return resumeAdvice(await this.load(id), this.deps.catalog, this.deps.defaultMaxAttempts);
+  }
+
+  report(
+    id: string,
+    input: StateReportInput,
+    actor: Principal,
+    opts: MutationOptions = {},
+  ): Promise<Outcome> {
+    return this.mutate(id, actor, opts, 201, (build, ctx) => applyReport(build, input, ctx));
+  }
+
+  cancel(id: string, input: CancelInput, actor: Principal, opts: MutationOptions = {}): Promise<Outcome> {
+    return this.mutate(id, actor, opts, 200, (build, ctx) => applyCancel(build, input, ctx));
+  }
+
+  unblock(id: string, input: UnblockInput, actor: Principal, opts: MutationOptions = {}): Promise<Outcome> {
+    return this.mutate(id, actor, opts, 200, (build, ctx) => applyUnblock(build, input, ctx));
+  }
+
+  /** Read, validate with a pure rule, write conditioned on the version read; on a lost race, again. */
+  private async mutate(
+    id: string,
+    actor: Principal,
+    opts: MutationOptions,
+    status: number,
+    rule: (build: Build, ctx: RuleContext) => Change,
+  ): Promise<Outcome> {
+    const replay = await this.replay(opts.idempotency);
+    if (replay) return replay;
+
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS_ON_RACE; attempt++) {
+      const build = await this.load(id);
+      if (opts.ifMatch !== undefined && opts.ifMatch !== build.version)
+        throw preconditionFailed(build, opts.ifMatch);
+      const change = rule(build, this.context(actor));
+      // Every build mutation answers with the build as it now is; its version is the new history item's seq.
+      const response = { status, body: buildView(change.build, this.deps.catalog) };
+      const result: CommitResult = await this.deps.builds.commit(
+        change,
+        build.version,
+        this.remember(opts.idempotency, response),
+      );
+      switch (result) {
+        case 'committed':
+          return { ...response, replayed: false, version: change.build.version };
+        case 'idempotency_key_used':
+          return this.replayAfterRace(opts.idempotency!);
+        case 'version_changed':
+          if (opts.ifMatch !== undefined)
+            throw preconditionFailed(build, opts.ifMatch, 'changed while this request ran');
+          break;
+        case 'contention':
+        case 'build_exists':
+          break;
+      }
+      await jitter(attempt);
+    }
+    throw contention(id);
+  }
+
+  private async load(id: string): Promise<Build> {
+    const build = await this.deps.builds.get(id);
+    if (!build) throw notFound('build', id);
+    return build;
+  }
+
+  private context(actor: Principal): RuleContext {
+    return {
+      catalog: this.deps.catalog,
+      defaultMaxAttempts: this.deps.defaultMaxAttempts,
+      now: this.clock().toISOString(),
+      actor: actor.id,
+    };
+  }
+
+  private nowEpoch = () => Math.floor(this.clock().getTime() / 1000);
+
+  private remember(req: IdempotencyRequest | undefined, response: StoredResponse) {
+    return req ? this.deps.idempotency.transactPut(req, response, this.nowEpoch()) : undefined;
+  }
+
+  private async replay(req: IdempotencyRequest | undefined): Promise<Outcome | null> {
+    if (!req) return null;
+    const stored = await this.deps.idempotency.find(req, this.nowEpoch());
+    if (!stored) return null;
+    if (stored.fingerprint !== req.fingerprint) throw idempotencyMismatch(req.key);
+    return { ...stored.response, replayed: true };
+  }
+
+  /** Our transaction lost to a concurrent request with the same key: answer what that one committed. */
+  private async replayAfterRace(req: IdempotencyRequest): Promise<Outcome> {
+    const replay = await this.replay(req);
+    if (!replay)
+      throw new AppError('conflict', 'A request with this Idempotency-Key is being processed; retry', {});
+    return replay;
+  }
+}
+
+function preconditionFailed(build: Build, expected: number, why = 'does not match'): AppError {
+  return new AppError(
+    'precondition_failed',
+    `If-Match version ${expected} ${why}: build is at version ${build.version}`,
+    {
+      build_id: build.id,
+      expected_version: expected,
+      current_version: build.version,
+    },
+  );
+}
+
+const contention = (id: string) =>
+  new AppError('conflict', `Build '${id}' is changing too fast to apply this report; retry`, {
+    build_id: id,
+  });
+
+const jitter = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(5 * 2 ** attempt, 200)));

@@ -1,0 +1,218 @@
+/**
+ * The state rules, as pure functions of (build, request, context) → change or AppError.
+ * Read top to bottom: terminal and blocked builds first, then direction, then the rules
+ * for a report on the build's current state code.
+ */
+
+import { FINAL_STATE_CODE, type StateCatalog } from '../catalog/state-catalog';
+import { AppError } from '../errors';
+import type { AttemptStatus, Build, BuildStatus, Change, HistoryEntry } from './build.model';
+import type { CancelInput, CreateBuildInput, StateReportInput, UnblockInput } from './build.schema';
+
+export interface RuleContext {
+  catalog: StateCatalog;
+  /** Attempt limit for states whose catalog entry sets none. */
+  defaultMaxAttempts: number;
+  now: string;
+  actor: string;
+}
+
+export function newBuild(id: string, input: CreateBuildInput, ctx: RuleContext): Change {
+  const build: Build = {
+    id,
+    project_id: input.project_id,
+    platform_id: input.platform_id,
+    os_version_id: input.os_version_id ?? null,
+    image_type_id: input.image_type_id,
+    build_number: input.build_number ?? null,
+    description: input.description ?? null,
+    metadata: input.metadata,
+    current_state: 0,
+    state_status: null,
+    status: 'pending',
+    attempt: 0,
+    max_attempts: ctx.catalog.maxAttemptsFor(0, ctx.defaultMaxAttempts),
+    last_completed_state: null,
+    last_worker_id: null,
+    last_error: null,
+    version: 1,
+    created_by: ctx.actor,
+    created_at: ctx.now,
+    updated_at: ctx.now,
+    started_at: null,
+    completed_at: null,
+    cancelled_at: null,
+  };
+  return { build, history: entry(null, build, ctx, { event: 'build_created' }) };
+}
+
+/** Rejects any change to a build that has finished or was cancelled. */
+function assertOpen(build: Build): void {
+  if (build.status === 'completed') {
+    throw new AppError('build_completed', `Build '${build.id}' is completed; it accepts no further reports`, {
+      build_id: build.id,
+    });
+  }
+  if (build.status === 'cancelled') {
+    throw new AppError(
+      'build_cancelled',
+      `Build '${build.id}' was cancelled; it accepts no further reports`,
+      {
+        build_id: build.id,
+      },
+    );
+  }
+}
+
+export function applyReport(build: Build, report: StateReportInput, ctx: RuleContext): Change {
+  assertOpen(build);
+  const code = report.state_code;
+  const where = { build_id: build.id, current_state: build.current_state, state_status: build.state_status };
+
+  if (build.status === 'blocked') {
+    throw new AppError(
+      'blocked',
+      `Build is blocked after ${build.attempt} failed attempts of state ${build.current_state}; POST /builds/${build.id}/unblock to allow another attempt`,
+      { ...where, attempt: build.attempt, max_attempts: build.max_attempts },
+    );
+  }
+  if (code < build.current_state) {
+    throw new AppError(
+      'state_regression',
+      `State ${code} is before the build's current state ${build.current_state}; builds never move backwards`,
+      { ...where, state_code: code },
+    );
+  }
+
+  let attempt: number;
+  let maxAttempts: number;
+  if (code > build.current_state || build.state_status === null) {
+    // A new state (codes may be skipped): its first attempt, with the given status.
+    attempt = 1;
+    maxAttempts = ctx.catalog.maxAttemptsFor(code, ctx.defaultMaxAttempts);
+  } else if (build.state_status === 'completed') {
+    throw new AppError('state_completed', `State ${code} is already completed; report the next state`, {
+      ...where,
+      state_code: code,
+    });
+  } else if (build.state_status === 'in_progress') {
+    if (report.status === 'in_progress') {
+      throw new AppError(
+        'already_in_progress',
+        `State ${code} already has attempt ${build.attempt} in progress`,
+        {
+          ...where,
+          state_code: code,
+          attempt: build.attempt,
+        },
+      );
+    }
+    // completed/failed closes the running attempt.
+    attempt = build.attempt;
+    maxAttempts = build.max_attempts;
+  } else {
+    // After a failure any report is the next attempt: in_progress starts it, completed/failed report it whole.
+    attempt = build.attempt + 1;
+    maxAttempts = build.max_attempts;
+  }
+
+  const failedOut = report.status === 'failed' && attempt >= maxAttempts;
+  const status: BuildStatus =
+    report.status === 'completed' && code === FINAL_STATE_CODE
+      ? 'completed'
+      : report.status === 'failed'
+        ? failedOut
+          ? 'blocked'
+          : 'failed'
+        : 'in_progress';
+
+  const next: Build = {
+    ...build,
+    current_state: code,
+    state_status: report.status,
+    status,
+    attempt,
+    max_attempts: maxAttempts,
+    last_completed_state: report.status === 'completed' ? code : build.last_completed_state,
+    last_worker_id: report.worker_id ?? build.last_worker_id,
+    last_error: report.status === 'failed' ? (report.error ?? report.message ?? null) : null,
+    version: build.version + 1,
+    updated_at: ctx.now,
+    started_at: build.started_at ?? ctx.now,
+    completed_at: status === 'completed' ? ctx.now : null,
+  };
+  return {
+    build: next,
+    history: entry(build, next, ctx, {
+      event: 'state_reported',
+      status: report.status,
+      message: report.message ?? null,
+      error: report.error ?? null,
+      worker_id: report.worker_id ?? null,
+      metadata: report.metadata ?? null,
+    }),
+  };
+}
+
+export function applyUnblock(build: Build, input: UnblockInput, ctx: RuleContext): Change {
+  assertOpen(build);
+  if (build.status !== 'blocked') {
+    throw new AppError('not_blocked', `Build '${build.id}' is not blocked (status ${build.status})`, {
+      build_id: build.id,
+      status: build.status,
+    });
+  }
+  const next: Build = {
+    ...build,
+    status: 'failed',
+    max_attempts: build.attempt + input.additional_attempts,
+    version: build.version + 1,
+    updated_at: ctx.now,
+  };
+  return {
+    build: next,
+    history: entry(build, next, ctx, { event: 'build_unblocked', reason: input.reason }),
+  };
+}
+
+export function applyCancel(build: Build, input: CancelInput, ctx: RuleContext): Change {
+  assertOpen(build);
+  const next: Build = {
+    ...build,
+    status: 'cancelled',
+    version: build.version + 1,
+    updated_at: ctx.now,
+    cancelled_at: ctx.now,
+  };
+  return {
+    build: next,
+    history: entry(build, next, ctx, { event: 'build_cancelled', reason: input.reason }),
+  };
+}
+
+function entry(
+  before: Build | null,
+  after: Build,
+  ctx: RuleContext,
+  fields: Partial<HistoryEntry> & Pick<HistoryEntry, 'event'>,
+): HistoryEntry {
+  return {
+    build_id: after.id,
+    seq: after.version,
+    state_code: after.current_state,
+    status: null as AttemptStatus | null,
+    attempt: after.attempt,
+    build_status: after.status,
+    from_state: before?.current_state ?? after.current_state,
+    from_state_status: before?.state_status ?? null,
+    from_build_status: before?.status ?? null,
+    message: null,
+    error: null,
+    reason: null,
+    worker_id: null,
+    metadata: null,
+    actor: ctx.actor,
+    recorded_at: ctx.now,
+    ...fields,
+  };
+}

@@ -1,0 +1,58 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { unavailable } from '../errors';
+
+const OUTAGE_NAMES = new Set([
+  'TimeoutError',
+  'AbortError',
+  'ResourceNotFoundException',
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'LimitExceededException',
+]);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
+
+/** True for errors that mean "the store is unreachable or overloaded", which callers may retry. */
+export function isOutage(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const e = error as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
+  if (OUTAGE_NAMES.has(e.name)) return true;
+  if (e.code && NETWORK_CODES.has(e.code)) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return status !== undefined && status >= 500;
+}
+
+/** Re-throws outages as the 503 `unavailable` AppError and everything else unchanged. */
+export function translateStoreError(error: unknown): never {
+  if (isOutage(error)) throw unavailable(error);
+  throw error;
+}
+
+/**
+ * Which items of a TransactWriteItems failed their condition, by position.
+ * `conflict` is real DynamoDB's TransactionConflict (another transaction touched an item);
+ * DynamoDB Local serialises requests and never reports it, but callers must retry on it.
+ */
+export interface CancellationSummary {
+  failedConditions: number[];
+  conflict: boolean;
+}
+
+export function cancellation(error: unknown): CancellationSummary | null {
+  if (!(error instanceof TransactionCanceledException)) return null;
+  const reasons = error.CancellationReasons ?? [];
+  return {
+    failedConditions: reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [i] : [])),
+    conflict: reasons.some((r) => r.Code === 'TransactionConflict'),
+  };
+}

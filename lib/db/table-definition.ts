@@ -1,0 +1,28 @@
+/**
+ * The single table, defined once. CDK (infra/) and DynamoDB Local (local/, tests) both build
+ * the table from this object, so indexes cannot drift between the cloud and the laptop.
+ * docs/DATA-MODEL.md explains each key and the access pattern it serves.
+ */
+export const PARTITION_KEY = 'pk';
+export const SORT_KEY = 'sk';
+export const TTL_ATTRIBUTE = 'ttl';
+
+export interface IndexDefinition {
+  name: string;
+  partitionKey: string;
+  sortKey: string;
+  /** Non-key attributes copied into the index, so filters work without a fetch of the item. */
+  include: readonly string[];
+}
+
+/** Build list indexes project only the filterable fields: reports that change other fields write no index. */
+const LIST_FIELDS = ['project_id', 'platform_id', 'status'] as const;
+
+export const INDEXES = {
+  byProject: { name: 'by-project', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', include: LIST_FIELDS },
+  byPlatform: { name: 'by-platform', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', include: LIST_FIELDS },
+  byStatus: { name: 'by-status', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', include: LIST_FIELDS },
+  byCreated: { name: 'by-created', partitionKey: 'gsi4pk', sortKey: 'gsi4sk', include: LIST_FIELDS },
+} as const satisfies Record<string, IndexDefinition>;
+
+export const ALL_INDEXES: readonly IndexDefinition[] = Object.values(INDEXES);

@@ -1,0 +1,72 @@
+/**
+ * The one error family of the domain. Every rule violation is an AppError with a stable
+ * machine-readable `code`; lib/http maps it to a status and the JSON error body in one place.
+ * Anything that is not an AppError is a bug or an outage and becomes a generic 5xx.
+ */
+export type ErrorCode =
+  | 'validation_error'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'build_exists'
+  | 'state_regression'
+  | 'already_in_progress'
+  | 'state_completed'
+  | 'blocked'
+  | 'not_blocked'
+  | 'build_completed'
+  | 'build_cancelled'
+  | 'conflict'
+  | 'precondition_failed'
+  | 'payload_too_large'
+  | 'idempotency_mismatch'
+  | 'unavailable'
+  | 'internal_error';
+
+const STATUS: Record<ErrorCode, number> = {
+  validation_error: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  build_exists: 409,
+  state_regression: 409,
+  already_in_progress: 409,
+  state_completed: 409,
+  blocked: 409,
+  not_blocked: 409,
+  build_completed: 409,
+  build_cancelled: 409,
+  conflict: 409,
+  precondition_failed: 412,
+  payload_too_large: 413,
+  idempotency_mismatch: 422,
+  unavailable: 503,
+  internal_error: 500,
+};
+
+export class AppError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AppError';
+    this.status = STATUS[code];
+  }
+}
+
+export const notFound = (what: string, id: string) =>
+  new AppError('not_found', `${what} '${id}' does not exist`, { [`${what}_id`]: id });
+
+export const validationError = (message: string, details: Record<string, unknown> = {}) =>
+  new AppError('validation_error', message, details);
+
+/** The storage layer could not be reached or answered with an outage; callers may retry. */
+export const unavailable = (cause: unknown) =>
+  new AppError('unavailable', 'The build state store is unavailable; retry shortly', {}, { cause });

@@ -1,0 +1,28 @@
+import type { Context } from 'aws-lambda';
+import { AppError } from '../errors';
+import { errorBody, type HttpEvent, type HttpResult, json } from './http';
+import { type FunctionGroup, findRoute, ROUTES } from './routes';
+
+type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+/**
+ * One Lambda per function group: routes the event to the group's handler named in the route table.
+ * A group whose handlers and route table disagree fails at cold start, not on some later request.
+ */
+export function dispatch(group: FunctionGroup, handlers: Record<string, Handler>): Handler {
+  const declared = ROUTES.filter((r) => r.group === group).map((r) => r.handler);
+  const missing = declared.filter((name) => !handlers[name]);
+  const extra = Object.keys(handlers).filter((name) => !declared.includes(name));
+  if (missing.length || extra.length) {
+    throw new Error(
+      `Function group '${group}' does not match the route table: missing [${missing}] extra [${extra}]`,
+    );
+  }
+  return async (event, context) => {
+    const route = findRoute(event.routeKey);
+    if (!route || route.group !== group) {
+      return json(404, errorBody(new AppError('not_found', `No route ${event.routeKey} in this function`)));
+    }
+    return handlers[route.handler]!(event, context);
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The one HTTP wrapper. Every handler gets the same middleware, in the same order:
+ *   before:  body (size, base64, JSON) → authentication
+ *   onError: errorResponse, attached last so it runs first and answers every failure as JSON.
+ */
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { Principal } from '../auth/principal';
+import { buildIdSchema } from '../builds/build.schema';
+import type { MutationOptions, Outcome } from '../builds/build.service';
+import { AppError } from '../errors';
+import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type IdempotencyRequest } from '../idempotency/idempotency';
+import { logger } from '../observability/logger';
+import { services } from '../runtime';
+import {
+  errorBody,
+  etag,
+  type HttpEvent,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpResult,
+  json,
+  MAX_BODY_BYTES,
+  parseIfMatch,
+} from './http';
+import { findRoute } from './routes';
+
+/** What the middlewares learned about the request, carried on the per-invocation Lambda context. */
+type HttpContext = Context & { http?: { body?: unknown; principal?: Principal } };
+type Middleware = MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext>;
+
+const input = (context: HttpContext) => {
+  context.http ??= {};
+  return context.http;
+};
+
+const jsonBody = (): Middleware => ({
+  before: (request) => {
+    const { body, isBase64Encoded } = request.event;
+    if (body === undefined || body === null || body === '') return;
+    const bytes = isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+    if (bytes.length > MAX_BODY_BYTES) {
+      throw new AppError(
+        'payload_too_large',
+        `Request body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES}`,
+        {
+          limit_bytes: MAX_BODY_BYTES,
+        },
+      );
+    }
+    const text = bytes.toString('utf8');
+    if (text.trim() === '') return;
+    try {
+      input(request.context).body = JSON.parse(text);
+    } catch (error) {
+      throw new AppError(
+        'validation_error',
+        `Request body is not valid JSON: ${(error as Error).message}`,
+        {},
+      );
+    }
+  },
+});
+
+const authenticate = (): Middleware => ({
+  before: async (request) => {
+    const route = findRoute(request.event.routeKey);
+    if (!route) throw new AppError('not_found', `No route ${request.event.routeKey}`);
+    if (route.auth === 'none') return;
+    input(request.context).principal = await services().apiKeys.authenticate(
+      request.event.headers?.['x-api-key'],
+    );
+  },
+});
+
+const errorResponse = (): Middleware => ({
+  onError: (request) => {
+    const error = request.error;
+    if (error instanceof AppError) {
+      if (error.status >= 500)
+        logger.error('request failed', { code: error.code, cause: error.cause as Error });
+      const headers: Record<string, string> = error.code === 'unavailable' ? { 'retry-after': '1' } : {};
+      request.response = json(error.status, errorBody(error), headers);
+      return;
+    }
+    logger.error('unhandled error', { error: error as Error, routeKey: request.event.routeKey });
+    request.response = json(500, {
+      error: {
+        code: 'internal_error',
+        message: 'Internal error; it has been logged',
+        details: { request_id: request.event.requestContext?.requestId ?? null },
+      },
+    });
+  },
+});
+
+export function httpHandler(fn: (req: HttpRequest) => Promise<HttpResponse>) {
+  return middy<HttpEvent, HttpResult, Error, HttpContext>()
+    .use(jsonBody())
+    .use(authenticate())
+    .use(errorResponse())
+    .handler(async (event, context) => {
+      const { body, principal } = input(context);
+      const headers = event.headers ?? {};
+      const response = await fn({
+        event,
+        method: event.requestContext.http.method,
+        path: event.rawPath,
+        params: (event.pathParameters ?? {}) as Record<string, string>,
+        query: (event.queryStringParameters ?? {}) as Record<string, string>,
+        body,
+        principal: principal ?? ANONYMOUS,
+        requestId: event.requestContext.requestId,
+        header: (name) => headers[name.toLowerCase()],
+      });
+      return json(response.status, response.body, response.headers);
+    });
+}
+
+/** Only routes declared `auth: 'none'` run without a principal. */
+const ANONYMOUS: Principal = { id: 'anonymous', type: 'api_key', name: 'anonymous', scopes: [] };
+
+/** Idempotency-Key and If-Match, read the same way by every mutating route. */
+export function mutationOptions(req: HttpRequest): MutationOptions {
+  const key = req.header('idempotency-key');
+  let idempotency: IdempotencyRequest | undefined;
+  if (key !== undefined) {
+    if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
+      throw new AppError('validation_error', 'Idempotency-Key must be 1-255 visible ASCII characters', {
+        header: 'Idempotency-Key',
+      });
+    }
+    idempotency = {
+      key,
+      principal: req.principal.id,
+      fingerprint: fingerprint(req.method, req.path, req.body),
+    };
+  }
+  return { idempotency, ifMatch: parseIfMatch(req.header('if-match')) };
+}
+
+/** A service outcome as an HTTP response: ETag from the build version, a marker on replays. */
+export function fromOutcome(outcome: Outcome): HttpResponse {
+  const headers: Record<string, string> = {};
+  if (outcome.version !== undefined) headers.etag = etag(outcome.version);
+  if (outcome.replayed) headers['idempotent-replayed'] = 'true';
+  return { status: outcome.status, body: outcome.body, headers };
+}
+
+/** The `{id}` path parameter, validated as a build id. */
+export function buildIdParam(req: HttpRequest): string {
+  const id = req.params.id ?? '';
+  if (!buildIdSchema.safeParse(id).success) {
+    throw new AppError('validation_error', `'${id}' is not a valid build id`, { path_parameter: 'id' });
+  }
+  return id;
+}

@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import { AppError } from '../errors';
+
+/**
+ * Idempotency-Key support. The record is written in the same transaction as the change it
+ * guards, so "committed" and "remembered" can never disagree: there is no in-flight state to
+ * expire and no window in which a retry could apply the change twice.
+ */
+export interface IdempotencyRequest {
+  /** Client-chosen key, scoped to the caller's principal. */
+  key: string;
+  principal: string;
+  /** Digest of method, path and canonical body: same key + different request → 422. */
+  fingerprint: string;
+}
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+export const idempotencyKey = (principal: string, key: string) => ({
+  pk: `IDEMP#${principal}#${createHash('sha256').update(key).digest('base64url')}`,
+  sk: 'IDEMP',
+});
+
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+export function fingerprint(method: string, path: string, body: unknown): string {
+  return createHash('sha256')
+    .update(`${method.toUpperCase()} ${path}\n${canonicalJson(body)}`)
+    .digest('base64url');
+}
+
+/** JSON with object keys sorted, so key order and whitespace do not make two bodies differ. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export const idempotencyMismatch = (key: string) =>
+  new AppError(
+    'idempotency_mismatch',
+    'This Idempotency-Key was already used with a different request; use a new key for a new request',
+    { idempotency_key: key },
+  );

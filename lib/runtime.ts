@@ -1,0 +1,45 @@
+/**
+ * Composition root: wires config, the DynamoDB client, repositories and services once per
+ * runtime (Lambda cold start, local gateway process). Handlers ask for services here.
+ */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ApiKeyRepository } from './auth/api-key.repository';
+import { ApiKeyService } from './auth/api-key.service';
+import { BuildRepository } from './builds/build.repository';
+import { BuildService } from './builds/build.service';
+import { defaultCatalog } from './catalog/state-catalog';
+import { type Config, config } from './config/env';
+import { createDocumentClient } from './db/client';
+import { translateStoreError } from './db/errors';
+import { IdempotencyRepository } from './idempotency/idempotency.repository';
+
+export function createServices(cfg: Config) {
+  const db = createDocumentClient(cfg);
+  const builds = new BuildService({
+    builds: new BuildRepository(db, cfg.tableName),
+    idempotency: new IdempotencyRepository(db, cfg.tableName, cfg.idempotencyTtlSeconds),
+    catalog: defaultCatalog,
+    defaultMaxAttempts: cfg.defaultMaxAttempts,
+  });
+  const apiKeys = new ApiKeyService(new ApiKeyRepository(db, cfg.tableName));
+  /** Readiness: one cheap consistent read proves the table exists and answers. */
+  const ready = async () => {
+    await db
+      .send(
+        new GetCommand({
+          TableName: cfg.tableName,
+          Key: { pk: 'META#READY', sk: 'META' },
+          ConsistentRead: true,
+        }),
+      )
+      .catch(translateStoreError);
+  };
+  return { config: cfg, db, builds, apiKeys, ready };
+}
+export type Services = ReturnType<typeof createServices>;
+
+let cached: Services | undefined;
+export function services(): Services {
+  cached ??= createServices(config());
+  return cached;
+}

@@ -1,0 +1,265 @@
+/**
+ * A local stand-in for API Gateway HTTP API: turns HTTP requests into payload-v2 events, invokes
+ * the same function-group handlers that run in Lambda, and writes their results back. Routes come
+ * from lib/http/routes.ts, exactly as the CDK stack's do.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Context } from 'aws-lambda';
+import { handler as builds } from '../functions/builds/index';
+import { handler as states } from '../functions/states/index';
+import { handler as system } from '../functions/system/index';
+import { AppError } from '../lib/errors';
+import { errorBody, type HttpEvent, type HttpResult } from '../lib/http/http';
+import { type FunctionGroup, ROUTES, type Route, routeKey } from '../lib/http/routes';
+
+type GroupHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+const GROUPS: Record<FunctionGroup, GroupHandler> = { system, builds, states };
+
+/** API Gateway's own payload limit; the handlers enforce the much smaller API limit themselves. */
+const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+const LAMBDA_TIMEOUT_MS = 29_000;
+
+interface CompiledRoute {
+  route: Route;
+  pattern: RegExp;
+  params: string[];
+}
+
+const compiled: CompiledRoute[] = ROUTES.map((route) => {
+  const params: string[] = [];
+  const source = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    params.push(name);
+    return '([^/]+)';
+  });
+  return { route, pattern: new RegExp(`^${source}$`), params };
+});
+
+export interface Gateway {
+  url: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  port?: number;
+  host?: string;
+  /** Called with one access-log line per request. */
+  log?: (line: string) => void;
+}
+
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const host = options.host ?? '127.0.0.1';
+  const server = createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    handle(req, res)
+      .catch((error) => {
+        console.error('gateway error', error);
+        if (!res.headersSent)
+          send(
+            res,
+            502,
+            { 'content-type': 'application/json' },
+            JSON.stringify({ message: 'Internal Server Error' }),
+          );
+      })
+      .finally(() => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        options.log?.(`${req.method} ${req.url} ${res.statusCode} ${ms.toFixed(1)}ms`);
+      });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const method = (req.method ?? 'GET').toUpperCase();
+  const match = matchRoute(method, url.pathname);
+  if (match.kind !== 'found') {
+    const error =
+      match.kind === 'method'
+        ? new AppError('method_not_allowed', `${method} is not allowed on ${url.pathname}`, {
+            allow: match.allow,
+          })
+        : new AppError('not_found', `No route for ${method} ${url.pathname}`);
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+    if (match.kind === 'method') headers.allow = match.allow.join(', ');
+    await drain(req);
+    return send(res, error.status, headers, JSON.stringify(errorBody(error)));
+  }
+
+  const body = await readBody(req);
+  if (body === 'too_large') {
+    const error = new AppError('payload_too_large', `Request body exceeds ${GATEWAY_MAX_BODY} bytes`, {});
+    return send(
+      res,
+      413,
+      { 'content-type': 'application/json; charset=utf-8' },
+      JSON.stringify(errorBody(error)),
+    );
+  }
+  const event = toEvent(req, url, method, match.route, match.pathParameters, body);
+  const requestId = event.requestContext.requestId;
+  const result = await GROUPS[match.route.group](event, lambdaContext(match.route.group, requestId));
+  const headers: Record<string, string> = { 'apigw-requestid': requestId };
+  for (const [name, value] of Object.entries(result.headers ?? {}))
+    headers[name.toLowerCase()] = String(value);
+  const payload =
+    result.body === undefined
+      ? ''
+      : result.isBase64Encoded
+        ? Buffer.from(result.body, 'base64')
+        : result.body;
+  send(res, result.statusCode ?? 200, headers, payload);
+}
+
+type Match =
+  | { kind: 'found'; route: Route; pathParameters: Record<string, string> }
+  | { kind: 'method'; allow: string[] }
+  | { kind: 'none' };
+
+function matchRoute(method: string, path: string): Match {
+  const allow: string[] = [];
+  for (const { route, pattern, params } of compiled) {
+    const m = pattern.exec(path);
+    if (!m) continue;
+    if (route.method !== method) {
+      allow.push(route.method);
+      continue;
+    }
+    const pathParameters: Record<string, string> = {};
+    params.forEach((name, i) => {
+      pathParameters[name] = safeDecode(m[i + 1]!);
+    });
+    return { kind: 'found', route, pathParameters };
+  }
+  return allow.length ? { kind: 'method', allow } : { kind: 'none' };
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  method: string,
+  route: Route,
+  pathParameters: Record<string, string>,
+  body: Buffer,
+): HttpEvent {
+  // Payload v2 joins repeated headers and query parameters with commas and lower-cases header names.
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!.toLowerCase();
+    const value = req.rawHeaders[i + 1]!;
+    headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams)
+    query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
+  const now = new Date();
+  const requestId = randomUUID();
+  const textual = isTextual(headers['content-type']);
+  return {
+    version: '2.0',
+    routeKey: routeKey(route),
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    queryStringParameters: Object.keys(query).length ? query : undefined,
+    pathParameters: Object.keys(pathParameters).length ? pathParameters : undefined,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      requestId,
+      routeKey: routeKey(route),
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+    },
+    body: body.length ? (textual ? body.toString('utf8') : body.toString('base64')) : undefined,
+    isBase64Encoded: body.length > 0 && !textual,
+  };
+}
+
+/** API Gateway passes text payloads as is and base64-encodes the rest. */
+function isTextual(contentType: string | undefined): boolean {
+  if (!contentType) return true;
+  return /^(text\/|application\/(json|.*\+json|x-www-form-urlencoded|xml))/i.test(contentType);
+}
+
+function lambdaContext(group: FunctionGroup, requestId: string): Context {
+  const deadline = Date.now() + LAMBDA_TIMEOUT_MS;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `buildstate-${group}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:buildstate-${group}`,
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/buildstate-${group}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > GATEWAY_MAX_BODY) return 'too_large';
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function drain(req: IncomingMessage): Promise<void> {
+  for await (const _ of req) {
+    // discard
+  }
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string | Buffer,
+): void {
+  res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
+  res.end(body);
+}

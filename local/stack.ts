@@ -1,0 +1,67 @@
+/**
+ * The whole service on one machine: DynamoDB Local, the table, a bootstrap admin key and the
+ * gateway in front of the real handlers. Used by `npm start`, the integration tests and bench/.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ENV } from '../lib/config/env';
+import { services } from '../lib/runtime';
+import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { ensureTable } from './ensure-table';
+import { type Gateway, startGateway } from './gateway';
+
+export interface LocalStackOptions {
+  /** Persist under this folder; omit for an in-memory database (tests, benchmarks). */
+  dataDir?: string;
+  port?: number;
+  host?: string;
+  tableName?: string;
+  /** BUILDSTATE_BOOTSTRAP_ADMIN_KEY: this exact secret becomes an admin key. */
+  bootstrapAdminKey?: string;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  url: string;
+  tableName: string;
+  dynamodb: DynamoDbLocal;
+  gateway: Gateway;
+  /** The admin key to print: the chosen one, a freshly generated one, or null if one was generated before. */
+  adminKey: { secret: string; generated: boolean } | null;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const dbPath = options.dataDir ? resolve(options.dataDir, 'dynamodb') : undefined;
+  if (dbPath) mkdirSync(dbPath, { recursive: true });
+  const dynamodb = await startDynamoDbLocal({ dbPath });
+  try {
+    const tableName = options.tableName ?? 'buildstate';
+    process.env[ENV.tableName] = tableName;
+    process.env[ENV.dynamodbEndpoint] = dynamodb.endpoint;
+    const admin = new DynamoDBClient({
+      endpoint: dynamodb.endpoint,
+      region: process.env[ENV.region] ?? 'us-east-1',
+      credentials: { accessKeyId: 'buildstate', secretAccessKey: 'local' },
+    });
+    await ensureTable(admin, tableName);
+    admin.destroy();
+    const adminKey = await services().apiKeys.ensureBootstrapAdminKey(options.bootstrapAdminKey);
+    const gateway = await startGateway({ port: options.port, host: options.host, log: options.log });
+    return {
+      url: gateway.url,
+      tableName,
+      dynamodb,
+      gateway,
+      adminKey,
+      stop: async () => {
+        await gateway.close();
+        await dynamodb.stop();
+      },
+    };
+  } catch (error) {
+    await dynamodb.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * `npm start`: the service on this machine, persisted under BUILDSTATE_DATA_DIR.
+ * Settings: PORT (8080), BUILDSTATE_HOST (127.0.0.1), BUILDSTATE_DATA_DIR (.data),
+ * BUILDSTATE_BOOTSTRAP_ADMIN_KEY, BUILDSTATE_MAX_ATTEMPTS, BUILDSTATE_ACCESS_LOG (0 turns request lines off).
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { assertPortFree, lockDataDir, MissingJavaError } from './processes';
+import { type LocalStack, startLocalStack } from './stack';
+
+async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  const port = Number(process.env.PORT || 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail(`PORT must be a port number, got '${process.env.PORT}'`);
+  const host = process.env.BUILDSTATE_HOST || '127.0.0.1';
+  const dataDir = resolve(process.env.BUILDSTATE_DATA_DIR || '.data');
+  const accessLog = process.env.BUILDSTATE_ACCESS_LOG !== '0';
+
+  await assertPortFree(port, host).catch((error: NodeJS.ErrnoException) =>
+    fail(error.code === 'EADDRINUSE' ? `Port ${port} is in use; set PORT to another port` : error.message),
+  );
+  mkdirSync(dataDir, { recursive: true });
+  let unlock: () => void = () => undefined;
+  try {
+    unlock = lockDataDir(dataDir);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      dataDir,
+      port,
+      host,
+      bootstrapAdminKey: process.env.BUILDSTATE_BOOTSTRAP_ADMIN_KEY || undefined,
+      log: accessLog ? (line) => console.log(line) : undefined,
+    });
+  } catch (error) {
+    unlock();
+    if (error instanceof MissingJavaError) fail(error.message);
+    throw error;
+  }
+
+  // Whatever ends this process, the DynamoDB Local child must not outlive it.
+  process.on('exit', () => {
+    stack.dynamodb.kill();
+    unlock();
+  });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping BuildState (gateway, DynamoDB Local pid ${stack.dynamodb.pid})`);
+    await stack.stop();
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
+
+  const key = stack.adminKey;
+  console.log(
+    [
+      `BuildState is running at ${stack.url}`,
+      `  data:           ${dataDir}`,
+      `  DynamoDB Local: ${stack.dynamodb.endpoint} (pid ${stack.dynamodb.pid}, table ${stack.tableName})`,
+      key?.generated
+        ? `  admin API key:  ${key.secret}\n                  (shown once: only its hash is stored; set BUILDSTATE_BOOTSTRAP_ADMIN_KEY to choose your own)`
+        : key
+          ? '  admin API key:  the value of BUILDSTATE_BOOTSTRAP_ADMIN_KEY'
+          : '  admin API key:  printed on the first start of this data folder (only its hash is kept);\n                  set BUILDSTATE_BOOTSTRAP_ADMIN_KEY to add a key you choose',
+      `Try: curl ${stack.url}/health`,
+      'Stop with Ctrl-C.',
+    ].join('\n'),
+  );
+}
+
+function fail(message: string): never {
+  console.error(`buildstate: ${message}`);
+  process.exit(1);
+}
+
+main().catch((error) => {
+  console.error('buildstate: failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

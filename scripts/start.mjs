@@ -1,0 +1,11 @@
+// `npm start`: bundle the local runtime, then run it in this same process, so signals sent to
+// `npm start` reach the code that stops DynamoDB Local (no intermediate shell to swallow them).
+
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { bundleLocal } from './build-local.mjs';
+
+const outfile = resolve('.build/local/start.mjs');
+await bundleLocal('local/start.ts', outfile);
+process.setSourceMapsEnabled(true);
+await import(pathToFileURL(outfile).href);
