@@ -14,6 +14,8 @@ import { type Gateway, startGateway } from './gateway';
 export interface LocalStackOptions {
   /** Persist under this folder; omit for an in-memory database (tests, benchmarks). */
   dataDir?: string;
+  /** Use an already running DynamoDB Local instead of starting one (tests share one engine). */
+  dynamodbEndpoint?: string;
   port?: number;
   host?: string;
   tableName?: string;
@@ -25,7 +27,8 @@ export interface LocalStackOptions {
 export interface LocalStack {
   url: string;
   tableName: string;
-  dynamodb: DynamoDbLocal;
+  /** The engine this stack started, or null when it was given an endpoint. */
+  dynamodb: DynamoDbLocal | null;
   gateway: Gateway;
   /** The admin key to print: the chosen one, a freshly generated one, or null if one was generated before. */
   adminKey: { secret: string; generated: boolean } | null;
@@ -35,13 +38,14 @@ export interface LocalStack {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const dbPath = options.dataDir ? resolve(options.dataDir, 'dynamodb') : undefined;
   if (dbPath) mkdirSync(dbPath, { recursive: true });
-  const dynamodb = await startDynamoDbLocal({ dbPath });
+  const dynamodb = options.dynamodbEndpoint ? null : await startDynamoDbLocal({ dbPath });
+  const endpoint = options.dynamodbEndpoint ?? dynamodb!.endpoint;
   try {
     const tableName = options.tableName ?? 'buildstate';
     process.env[ENV.tableName] = tableName;
-    process.env[ENV.dynamodbEndpoint] = dynamodb.endpoint;
+    process.env[ENV.dynamodbEndpoint] = endpoint;
     const admin = new DynamoDBClient({
-      endpoint: dynamodb.endpoint,
+      endpoint,
       region: process.env[ENV.region] ?? 'us-east-1',
       credentials: { accessKeyId: 'buildstate', secretAccessKey: 'local' },
     });
@@ -57,11 +61,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       adminKey,
       stop: async () => {
         await gateway.close();
-        await dynamodb.stop();
+        await dynamodb?.stop();
       },
     };
   } catch (error) {
-    await dynamodb.stop();
+    await dynamodb?.stop();
     throw error;
   }
 }

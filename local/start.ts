@@ -46,14 +46,14 @@ async function main(): Promise<void> {
 
   // Whatever ends this process, the DynamoDB Local child must not outlive it.
   process.on('exit', () => {
-    stack.dynamodb.kill();
+    stack.dynamodb?.kill();
     unlock();
   });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping BuildState (gateway, DynamoDB Local pid ${stack.dynamodb.pid})`);
+    console.log(`\n${signal}: stopping BuildState (gateway, DynamoDB Local pid ${stack.dynamodb?.pid})`);
     await stack.stop();
     process.exit(0);
   };
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     [
       `BuildState is running at ${stack.url}`,
       `  data:           ${dataDir}`,
-      `  DynamoDB Local: ${stack.dynamodb.endpoint} (pid ${stack.dynamodb.pid}, table ${stack.tableName})`,
+      `  DynamoDB Local: ${stack.dynamodb?.endpoint} (pid ${stack.dynamodb?.pid}, table ${stack.tableName})`,
       key?.generated
         ? `  admin API key:  ${key.secret}\n                  (shown once: only its hash is stored; set BUILDSTATE_BOOTSTRAP_ADMIN_KEY to choose your own)`
         : key

@@ -5,5 +5,7 @@ import { services } from '../../lib/runtime';
 
 export const handler = httpHandler(async (req) => {
   const input = parse(createBuildSchema, req.body, 'body');
-  return fromOutcome(await services().builds.create(input, req.principal, mutationOptions(req)));
+  const response = fromOutcome(await services().builds.create(input, req.principal, mutationOptions(req)));
+  const id = (response.body as { id: string }).id;
+  return { ...response, headers: { ...response.headers, location: `/builds/${encodeURIComponent(id)}` } };
 });

@@ -72,6 +72,8 @@ export class BuildService {
     const response = { status: 201, body: buildView(change.build, this.deps.catalog) };
     const result = await this.deps.builds.create(change, this.remember(opts.idempotency, response));
     if (result === 'build_exists') {
+      const committed = await this.replay(opts.idempotency);
+      if (committed) return committed;
       throw new AppError('build_exists', `A build with id '${id}' already exists`, { build_id: id });
     }
     if (result === 'idempotency_key_used') return this.replayAfterRace(opts.idempotency!);
@@ -147,14 +149,22 @@ export class BuildService {
     status: number,
     rule: (build: Build, ctx: RuleContext) => Change,
   ): Promise<Outcome> {
-    const replay = await this.replay(opts.idempotency);
-    if (replay) return replay;
-
     for (let attempt = 1; attempt <= MAX_ATTEMPTS_ON_RACE; attempt++) {
+      // Checked on every pass: a concurrent request with the same key may have committed since.
+      const replay = await this.replay(opts.idempotency);
+      if (replay) return replay;
       const build = await this.load(id);
-      if (opts.ifMatch !== undefined && opts.ifMatch !== build.version)
-        throw preconditionFailed(build, opts.ifMatch);
-      const change = rule(build, this.context(actor));
+      let change: Change;
+      try {
+        if (opts.ifMatch !== undefined && opts.ifMatch !== build.version)
+          throw preconditionFailed(build, opts.ifMatch);
+        change = rule(build, this.context(actor));
+      } catch (error) {
+        // A copy of this request may have committed between our key check and our read.
+        const committed = await this.replay(opts.idempotency);
+        if (committed) return committed;
+        throw error;
+      }
       // Every build mutation answers with the build as it now is; its version is the new history item's seq.
       const response = { status, body: buildView(change.build, this.deps.catalog) };
       const result: CommitResult = await this.deps.builds.commit(

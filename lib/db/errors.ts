@@ -24,12 +24,18 @@ const NETWORK_CODES = new Set([
 
 /** True for errors that mean "the store is unreachable or overloaded", which callers may retry. */
 export function isOutage(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const e = error as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
-  if (OUTAGE_NAMES.has(e.name)) return true;
-  if (e.code && NETWORK_CODES.has(e.code)) return true;
-  const status = e.$metadata?.httpStatusCode;
-  return status !== undefined && status >= 500;
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const x = e as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
+    if (OUTAGE_NAMES.has(x.name)) return true;
+    if (x.code && NETWORK_CODES.has(x.code)) return true;
+    if (x.$metadata) {
+      // An SDK error without an HTTP status never got a response: after its retries, the
+      // SDK wraps the socket error ("AWS SDK error wrapper for …") and drops its code.
+      const status = x.$metadata.httpStatusCode;
+      return status === undefined || status >= 500;
+    }
+  }
+  return false;
 }
 
 /** Re-throws outages as the 503 `unavailable` AppError and everything else unchanged. */

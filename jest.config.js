@@ -1,0 +1,26 @@
+// Three kinds of tests (see docs/TESTING.md):
+//   unit – pure rules, schemas, keys, HTTP mapping; no engines.
+//   int  – the real DynamoDB Local engine (one per run, one table per test file) and the local gateway.
+const transform = {
+  '^.+\\.(t|j|mj)s$': [
+    '@swc/jest',
+    { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+  ],
+};
+// @middy/* ships ESM only: let swc turn it into CommonJS like our own sources.
+const transformIgnorePatterns = ['/node_modules/(?!@middy/)'];
+const common = { transform, transformIgnorePatterns, testEnvironment: 'node', setupFiles: ['<rootDir>/test/helpers/env.ts'] };
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'int',
+      testMatch: ['<rootDir>/test/int/**/*.int.test.ts'],
+      globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+      globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+    },
+  ],
+  testTimeout: 30000,
+};

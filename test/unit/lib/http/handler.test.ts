@@ -1,0 +1,114 @@
+import { handler as builds } from '../../../../functions/builds/index';
+import { handler as states } from '../../../../functions/states/index';
+import { handler as system } from '../../../../functions/system/index';
+import { stateReportSchema } from '../../../../lib/builds/build.schema';
+import { AppError } from '../../../../lib/errors';
+import { httpHandler } from '../../../../lib/http/handler';
+import { parse, parseIfMatch } from '../../../../lib/http/http';
+import { ROUTES, routeKey } from '../../../../lib/http/routes';
+import { httpEvent, lambdaContext } from '../../../helpers/events';
+
+const body = (result: { body?: string }) => JSON.parse(result.body ?? 'null');
+
+describe('http wrapper', () => {
+  it('answers /health without credentials or a table', async () => {
+    const result = await system(httpEvent('GET', '/health'), lambdaContext);
+    expect(result.statusCode).toBe(200);
+    expect(body(result)).toMatchObject({ status: 'ok' });
+  });
+
+  it('rejects malformed JSON with a 400 in the error format, before touching anything', async () => {
+    const result = await builds(httpEvent('POST', '/builds', { body: '{"platform_id": ' }), lambdaContext);
+    expect(result.statusCode).toBe(400);
+    expect(body(result)).toEqual({
+      error: { code: 'validation_error', message: expect.stringContaining('not valid JSON'), details: {} },
+    });
+  });
+
+  it('decodes base64 bodies as API Gateway sends binary payloads', async () => {
+    const encoded = Buffer.from('not json').toString('base64');
+    const result = await builds(
+      httpEvent('POST', '/builds', { body: encoded, isBase64Encoded: true }),
+      lambdaContext,
+    );
+    expect(body(result).error.code).toBe('validation_error');
+  });
+
+  it('rejects bodies over 64 KB with 413', async () => {
+    const big = JSON.stringify({ description: 'x'.repeat(65 * 1024) });
+    const result = await states(httpEvent('POST', '/builds/{id}/states', { body: big }), lambdaContext);
+    expect(result.statusCode).toBe(413);
+    expect(body(result).error).toMatchObject({ code: 'payload_too_large', details: { limit_bytes: 65536 } });
+  });
+
+  it('answers an unexpected error with a generic 500 that leaks nothing', async () => {
+    const failing = httpHandler(async () => {
+      throw new Error('password=hunter2');
+    });
+    const result = await failing(httpEvent('GET', '/health'), lambdaContext);
+    expect(result.statusCode).toBe(500);
+    expect(result.body).not.toContain('hunter2');
+    expect(body(result).error).toMatchObject({ code: 'internal_error', details: { request_id: 'req-1' } });
+  });
+
+  it('answers an outage with 503 and Retry-After', async () => {
+    const down = httpHandler(async () => {
+      throw new AppError('unavailable', 'store down');
+    });
+    const result = await down(httpEvent('GET', '/health'), lambdaContext);
+    expect(result.statusCode).toBe(503);
+    expect(result.headers).toMatchObject({ 'retry-after': '1' });
+  });
+
+  it('answers a route that is not in the function group with 404', async () => {
+    const result = await builds(httpEvent('GET', '/nope'), lambdaContext);
+    expect(result.statusCode).toBe(404);
+  });
+});
+
+describe('route table', () => {
+  it('gives every route a unique method and path', () => {
+    const keys = ROUTES.map(routeKey);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('leaves only /health open', () => {
+    expect(ROUTES.filter((r) => r.auth === 'none').map(routeKey)).toEqual(['GET /health']);
+  });
+});
+
+describe('parse', () => {
+  it('lists every problem with its path in one validation error', () => {
+    try {
+      parse(stateReportSchema, { state_code: 500, status: 'nope', extra: 1 }, 'body');
+      throw new Error('expected a validation error');
+    } catch (error) {
+      expect(error).toBeInstanceOf(AppError);
+      const e = error as AppError;
+      expect(e.code).toBe('validation_error');
+      expect(e.message).toMatch(/state_code/);
+      expect(e.message).toMatch(/status/);
+      expect(e.message).toMatch(/unknown field\(s\): extra/);
+      expect(e.details.issues).toHaveLength(3);
+    }
+  });
+
+  it('requires a body where one is expected', () => {
+    expect(() => parse(stateReportSchema, undefined, 'body')).toThrow('A JSON object body is required');
+  });
+});
+
+describe('parseIfMatch', () => {
+  it.each([
+    ['3', 3],
+    ['"3"', 3],
+    ['W/"12"', 12],
+  ])('reads %s as version %i', (header, version) => {
+    expect(parseIfMatch(header)).toBe(version);
+  });
+
+  it('rejects anything else', () => {
+    expect(() => parseIfMatch('*')).toThrow(AppError);
+    expect(parseIfMatch(undefined)).toBeUndefined();
+  });
+});
