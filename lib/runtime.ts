@@ -21,7 +21,9 @@ export function createServices(cfg: Config) {
     catalog: defaultCatalog,
     defaultMaxAttempts: cfg.defaultMaxAttempts,
   });
-  const apiKeys = new ApiKeyService(new ApiKeyRepository(db, cfg.tableName));
+  const apiKeys = new ApiKeyService(new ApiKeyRepository(db, cfg.tableName), {
+    cacheTtlSeconds: cfg.authCacheTtlSeconds,
+  });
   /** Readiness: one cheap consistent read proves the table exists and answers. */
   const ready = async () => {
     await db

@@ -1,3 +1,4 @@
+import { LruCache } from '../cache';
 import { AppError } from '../errors';
 import { generateApiKeySecret, hashApiKey } from './api-key';
 import type { ApiKeyRepository } from './api-key.repository';
@@ -5,21 +6,51 @@ import type { Principal } from './principal';
 
 const unauthorized = (message: string) => new AppError('unauthorized', message);
 
+export interface ApiKeyServiceOptions {
+  /**
+   * How long a verified key is trusted without another lookup (0 = always look up). The same
+   * trade API Gateway's authorizer result cache makes: a revocation takes up to this long to bite.
+   */
+  cacheTtlSeconds?: number;
+  now?: () => Date;
+}
+
 export class ApiKeyService {
+  private readonly verified = new LruCache<
+    string,
+    { principal: Principal; until: number; expiresAt: number }
+  >(1000);
+  private readonly ttlMs: number;
+  private readonly now: () => Date;
+
   constructor(
     private readonly repo: ApiKeyRepository,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+    options: ApiKeyServiceOptions = {},
+  ) {
+    this.ttlMs = (options.cacheTtlSeconds ?? 0) * 1000;
+    this.now = options.now ?? (() => new Date());
+  }
 
   /** The principal for an X-API-Key value; 401 for a missing, unknown, revoked or expired key. */
   async authenticate(secret: string | undefined): Promise<Principal> {
     if (!secret) throw unauthorized('Missing credentials: send your API key in the X-API-Key header');
-    const record = await this.repo.findByDigest(hashApiKey(secret));
+    const digest = hashApiKey(secret);
+    const now = this.now().getTime();
+    const hit = this.verified.get(digest);
+    if (hit && hit.until > now && hit.expiresAt > now) return hit.principal;
+
+    const record = await this.repo.findByDigest(digest);
     if (!record || record.revoked_at) throw unauthorized('Invalid API key');
-    if (record.expires_at && Date.parse(record.expires_at) <= this.now().getTime()) {
-      throw unauthorized('API key has expired');
-    }
-    return { id: `key:${record.key_id}`, type: 'api_key', name: record.name, scopes: record.scopes };
+    const expiresAt = record.expires_at ? Date.parse(record.expires_at) : Number.POSITIVE_INFINITY;
+    if (expiresAt <= now) throw unauthorized('API key has expired');
+    const principal: Principal = {
+      id: `key:${record.key_id}`,
+      type: 'api_key',
+      name: record.name,
+      scopes: record.scopes,
+    };
+    if (this.ttlMs > 0) this.verified.set(digest, { principal, until: now + this.ttlMs, expiresAt });
+    return principal;
   }
 
   /**

@@ -4,6 +4,7 @@
  */
 import { ulid } from 'ulid';
 import type { Principal } from '../auth/principal';
+import { LruCache } from '../cache';
 import type { StateCatalog } from '../catalog/state-catalog';
 import { decodeCursor, encodeCursor } from '../db/cursor';
 import { AppError, notFound } from '../errors';
@@ -58,6 +59,8 @@ const MAX_ATTEMPTS_ON_RACE = 10;
 export class BuildService {
   private readonly clock: () => Date;
   private readonly newId: () => string;
+  /** Builds this runtime last saw, by id: a hint for optimistic commits, never an answer on its own. */
+  private readonly recent = new LruCache<string, Build>(500);
 
   constructor(private readonly deps: BuildServiceDeps) {
     this.clock = deps.clock ?? (() => new Date());
@@ -78,6 +81,7 @@ export class BuildService {
     }
     if (result === 'idempotency_key_used') return this.replayAfterRace(opts.idempotency!);
     if (result === 'contention') throw contention(id);
+    this.recent.set(id, change.build);
     return { ...response, replayed: false, version: change.build.version };
   }
 
@@ -149,17 +153,27 @@ export class BuildService {
     status: number,
     rule: (build: Build, ctx: RuleContext) => Change,
   ): Promise<Outcome> {
+    let trustCache = true;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS_ON_RACE; attempt++) {
       // Checked on every pass: a concurrent request with the same key may have committed since.
       const replay = await this.replay(opts.idempotency);
       if (replay) return replay;
-      const build = await this.load(id);
+      // Optimistic: a cached build that is still current commits exactly as a fresh read would,
+      // because the write is conditioned on its version; a stale one fails that condition.
+      const cached = trustCache ? this.recent.get(id) : undefined;
+      const build = cached ?? (await this.load(id));
       let change: Change;
       try {
         if (opts.ifMatch !== undefined && opts.ifMatch !== build.version)
           throw preconditionFailed(build, opts.ifMatch);
         change = rule(build, this.context(actor));
       } catch (error) {
+        if (cached) {
+          // Never refuse on the word of the cache: confirm against a fresh read.
+          trustCache = false;
+          attempt--;
+          continue;
+        }
         // A copy of this request may have committed between our key check and our read.
         const committed = await this.replay(opts.idempotency);
         if (committed) return committed;
@@ -174,10 +188,17 @@ export class BuildService {
       );
       switch (result) {
         case 'committed':
+          this.recent.set(id, change.build);
           return { ...response, replayed: false, version: change.build.version };
         case 'idempotency_key_used':
           return this.replayAfterRace(opts.idempotency!);
         case 'version_changed':
+          this.recent.delete(id);
+          trustCache = false;
+          if (cached) {
+            attempt--;
+            continue;
+          }
           if (opts.ifMatch !== undefined)
             throw preconditionFailed(build, opts.ifMatch, 'changed while this request ran');
           break;
@@ -193,6 +214,7 @@ export class BuildService {
   private async load(id: string): Promise<Build> {
     const build = await this.deps.builds.get(id);
     if (!build) throw notFound('build', id);
+    this.recent.set(id, build);
     return build;
   }
 

@@ -10,6 +10,7 @@ export const ENV = {
   dynamodbEndpoint: 'BUILDSTATE_DYNAMODB_ENDPOINT',
   maxAttempts: 'BUILDSTATE_MAX_ATTEMPTS',
   idempotencyTtlSeconds: 'BUILDSTATE_IDEMPOTENCY_TTL_S',
+  authCacheTtlSeconds: 'BUILDSTATE_AUTH_CACHE_TTL_S',
   region: 'AWS_REGION',
 } as const;
 
@@ -23,6 +24,7 @@ const schema = z.object({
     .min(60)
     .max(30 * 86400)
     .default(86400),
+  [ENV.authCacheTtlSeconds]: z.coerce.number().int().min(0).max(300).default(5),
   [ENV.region]: z.string().min(1).default('us-east-1'),
 });
 
@@ -32,6 +34,8 @@ export interface Config {
   dynamodbEndpoint?: string;
   defaultMaxAttempts: number;
   idempotencyTtlSeconds: number;
+  /** Seconds a verified API key is trusted before it is looked up again (0 disables). */
+  authCacheTtlSeconds: number;
   region: string;
 }
 
@@ -47,6 +51,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     dynamodbEndpoint: v[ENV.dynamodbEndpoint],
     defaultMaxAttempts: v[ENV.maxAttempts],
     idempotencyTtlSeconds: v[ENV.idempotencyTtlSeconds],
+    authCacheTtlSeconds: v[ENV.authCacheTtlSeconds],
     region: v[ENV.region],
   };
 }

@@ -1,0 +1,184 @@
+/**
+ * npm run bench — cost of the service around the one write it must make.
+ *
+ * Baseline: a raw TransactWriteItems (conditional build put + history put, the same two items the
+ * service writes) straight to DynamoDB Local. Subject: POST /builds/{id}/states through the local
+ * gateway and the real handlers (auth lookup, build read, rules, the same transaction). Both run
+ * in this process against one in-memory DynamoDB Local, interleaved in rounds so drift in the
+ * engine (JIT warm-up, GC) hits both alike. Prints p50/p99 and their ratios, then reports/s at
+ * concurrency 1, 8 and 32.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { startLocalStack } from '../local/stack';
+
+const KEY = 'bst_bench_admin_key';
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 400);
+const WARMUP = 150;
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+const stack = await startLocalStack({ bootstrapAdminKey: KEY, tableName: 'bench' });
+const db = DynamoDBDocumentClient.from(
+  new DynamoDBClient({
+    endpoint: stack.dynamodb!.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'buildstate', secretAccessKey: 'local' },
+  }),
+);
+
+/** A source of valid reports: each build takes in_progress/completed for codes 0..99. */
+function reporter() {
+  let build = '';
+  let step = 200;
+  return async (): Promise<{ path: string; body: string }> => {
+    if (step >= 200) {
+      const res = await post('/builds', JSON.stringify({ platform_id: 'bench', image_type_id: 'bench' }));
+      build = (JSON.parse(res.text) as { id: string }).id;
+      step = 0;
+    }
+    const code = Math.floor(step / 2);
+    const status = step % 2 === 0 ? 'in_progress' : 'completed';
+    step++;
+    return { path: `/builds/${build}/states`, body: JSON.stringify({ state_code: code, status }) };
+  };
+}
+
+async function post(path: string, body: string) {
+  const res = await fetch(`${stack.url}${path}`, {
+    method: 'POST',
+    headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+    body,
+  });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`${path}: ${res.status} ${text}`);
+  return { status: res.status, text };
+}
+
+function rawWriter() {
+  let n = 0;
+  const id = `raw-${Math.random().toString(36).slice(2)}`;
+  return async () => {
+    n++;
+    const now = new Date().toISOString();
+    await db.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: 'bench',
+              Item: {
+                pk: `BUILD#${id}`,
+                sk: 'BUILD',
+                version: n,
+                current_state: n % 100,
+                status: 'in_progress',
+                updated_at: now,
+              },
+              ConditionExpression: 'attribute_not_exists(pk) OR #v = :expected',
+              ExpressionAttributeNames: { '#v': 'version' },
+              ExpressionAttributeValues: { ':expected': n - 1 },
+            },
+          },
+          {
+            Put: {
+              TableName: 'bench',
+              Item: {
+                pk: `BUILD#${id}`,
+                sk: `HIST#${String(n).padStart(10, '0')}`,
+                seq: n,
+                recorded_at: now,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      }),
+    );
+  };
+}
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+async function latency() {
+  const nextReport = reporter();
+  const raw = rawWriter();
+  for (let i = 0; i < WARMUP; i++) {
+    await raw();
+    const r = await nextReport();
+    await post(r.path, r.body);
+  }
+  const rawTimes: number[] = [];
+  const apiTimes: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    rawTimes.push(await time(raw));
+    const r = await nextReport();
+    apiTimes.push(await time(() => post(r.path, r.body)));
+  }
+  rawTimes.sort((a, b) => a - b);
+  apiTimes.sort((a, b) => a - b);
+  return { rawTimes, apiTimes };
+}
+
+async function throughput(concurrency: number, seconds: number) {
+  let count = 0;
+  const deadline = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      const next = reporter();
+      while (Date.now() < deadline) {
+        const r = await next();
+        await post(r.path, r.body);
+        count++;
+      }
+    }),
+  );
+  return count / seconds;
+}
+
+async function rawThroughput(concurrency: number, seconds: number) {
+  let count = 0;
+  const deadline = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      const write = rawWriter();
+      while (Date.now() < deadline) {
+        await write();
+        count++;
+      }
+    }),
+  );
+  return count / seconds;
+}
+
+try {
+  const { rawTimes, apiTimes } = await latency();
+  const f = (n: number) => n.toFixed(2).padStart(7);
+  console.log(
+    `POST /builds/{id}/states vs raw TransactWriteItems, ${SAMPLES} sequential samples each (after ${WARMUP} warm-up)`,
+  );
+  console.log('                         p50 ms   p99 ms');
+  console.log(`raw TransactWriteItems  ${f(pct(rawTimes, 50))}  ${f(pct(rawTimes, 99))}`);
+  console.log(`gateway + handlers      ${f(pct(apiTimes, 50))}  ${f(pct(apiTimes, 99))}`);
+  console.log(
+    `ratio                   ${f(pct(apiTimes, 50) / pct(rawTimes, 50))}  ${f(pct(apiTimes, 99) / pct(rawTimes, 99))}   (goal: p50 ratio <= 1.5)`,
+  );
+  console.log('\nthroughput, 5 s each (distinct builds per worker)');
+  console.log('concurrency   reports/s   raw transactions/s');
+  for (const c of [1, 8, 32]) {
+    const api = await throughput(c, 5);
+    const raw = await rawThroughput(c, 5);
+    console.log(`${String(c).padStart(11)}   ${api.toFixed(0).padStart(9)}   ${raw.toFixed(0).padStart(18)}`);
+  }
+} finally {
+  db.destroy();
+  await stack.stop();
+}
