@@ -33,7 +33,27 @@ export function buildView(build: Build, catalog: StateCatalog) {
 }
 export type BuildView = ReturnType<typeof buildView>;
 
+/** One history entry, fields in a fixed order (DynamoDB returns map attributes unordered). */
 export function historyView(entry: HistoryEntry, catalog: StateCatalog) {
-  return { ...entry, state_name: catalog.nameOf(entry.state_code) };
+  return {
+    build_id: entry.build_id,
+    seq: entry.seq,
+    event: entry.event,
+    state_code: entry.state_code,
+    state_name: catalog.nameOf(entry.state_code),
+    status: entry.status,
+    attempt: entry.attempt,
+    build_status: entry.build_status,
+    from_state: entry.from_state,
+    from_state_status: entry.from_state_status,
+    from_build_status: entry.from_build_status,
+    message: entry.message,
+    error: entry.error,
+    reason: entry.reason,
+    worker_id: entry.worker_id,
+    metadata: entry.metadata,
+    actor: entry.actor,
+    recorded_at: entry.recorded_at,
+  };
 }
 export type HistoryView = ReturnType<typeof historyView>;
