@@ -128,15 +128,15 @@ async function latency() {
   return { rawTimes, apiTimes };
 }
 
-async function throughput(concurrency: number, seconds: number) {
+/** Operations per second when `concurrency` workers each loop over their own `work()` until time is up. */
+async function throughput(concurrency: number, seconds: number, worker: () => () => Promise<unknown>) {
   let count = 0;
   const deadline = Date.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      const next = reporter();
+      const work = worker();
       while (Date.now() < deadline) {
-        const r = await next();
-        await post(r.path, r.body);
+        await work();
         count++;
       }
     }),
@@ -144,20 +144,13 @@ async function throughput(concurrency: number, seconds: number) {
   return count / seconds;
 }
 
-async function rawThroughput(concurrency: number, seconds: number) {
-  let count = 0;
-  const deadline = Date.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      const write = rawWriter();
-      while (Date.now() < deadline) {
-        await write();
-        count++;
-      }
-    }),
-  );
-  return count / seconds;
-}
+const reportWorker = () => {
+  const next = reporter();
+  return async () => {
+    const r = await next();
+    await post(r.path, r.body);
+  };
+};
 
 try {
   const { rawTimes, apiTimes } = await latency();
@@ -174,8 +167,8 @@ try {
   console.log('\nthroughput, 5 s each (distinct builds per worker)');
   console.log('concurrency   reports/s   raw transactions/s');
   for (const c of [1, 8, 32]) {
-    const api = await throughput(c, 5);
-    const raw = await rawThroughput(c, 5);
+    const api = await throughput(c, 5, reportWorker);
+    const raw = await throughput(c, 5, rawWriter);
     console.log(`${String(c).padStart(11)}   ${api.toFixed(0).padStart(9)}   ${raw.toFixed(0).padStart(18)}`);
   }
 } finally {
