@@ -18,6 +18,12 @@ export type ErrorCode =
   | 'build_completed'
   | 'build_cancelled'
   | 'conflict'
+  | 'state_not_reached'
+  | 'artifact_exists'
+  | 'artifact_not_uploaded'
+  | 'artifact_missing'
+  | 'checksum_mismatch'
+  | 'checksum_required'
   | 'precondition_failed'
   | 'payload_too_large'
   | 'idempotency_mismatch'
@@ -39,6 +45,12 @@ const STATUS: Record<ErrorCode, number> = {
   build_completed: 409,
   build_cancelled: 409,
   conflict: 409,
+  state_not_reached: 409,
+  artifact_exists: 409,
+  artifact_not_uploaded: 409,
+  artifact_missing: 409,
+  checksum_mismatch: 409,
+  checksum_required: 409,
   precondition_failed: 412,
   payload_too_large: 413,
   idempotency_mismatch: 422,

@@ -3,6 +3,10 @@
  * runtime (Lambda cold start, local gateway process). Handlers ask for services here.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ArtifactRepository } from './artifacts/artifact.repository';
+import { ArtifactService } from './artifacts/artifact.service';
+import { ArtifactStore } from './artifacts/artifact.store';
+import { createS3Client } from './artifacts/s3-client';
 import { ApiKeyRepository } from './auth/api-key.repository';
 import { ApiKeyService } from './auth/api-key.service';
 import { BuildRepository } from './builds/build.repository';
@@ -15,11 +19,19 @@ import { IdempotencyRepository } from './idempotency/idempotency.repository';
 
 export function createServices(cfg: Config) {
   const db = createDocumentClient(cfg);
+  const buildRepository = new BuildRepository(db, cfg.tableName);
+  const artifacts = new ArtifactService({
+    builds: buildRepository,
+    artifacts: new ArtifactRepository(db, cfg.tableName),
+    store: new ArtifactStore(createS3Client(cfg), cfg.artifactsBucket, cfg.presignExpirySeconds),
+    catalog: defaultCatalog,
+  });
   const builds = new BuildService({
-    builds: new BuildRepository(db, cfg.tableName),
+    builds: buildRepository,
     idempotency: new IdempotencyRepository(db, cfg.tableName, cfg.idempotencyTtlSeconds),
     catalog: defaultCatalog,
     defaultMaxAttempts: cfg.defaultMaxAttempts,
+    inputArtifacts: (build) => artifacts.inputArtifacts(build),
   });
   const apiKeys = new ApiKeyService(new ApiKeyRepository(db, cfg.tableName), {
     cacheTtlSeconds: cfg.authCacheTtlSeconds,
@@ -36,7 +48,7 @@ export function createServices(cfg: Config) {
       )
       .catch(translateStoreError);
   };
-  return { config: cfg, db, builds, apiKeys, ready };
+  return { config: cfg, db, builds, artifacts, apiKeys, ready };
 }
 export type Services = ReturnType<typeof createServices>;
 

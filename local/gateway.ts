@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
+import { handler as artifacts } from '../functions/artifacts/index';
 import { handler as builds } from '../functions/builds/index';
 import { handler as states } from '../functions/states/index';
 import { handler as system } from '../functions/system/index';
@@ -15,7 +16,7 @@ import { errorBody, type HttpEvent, type HttpResult } from '../lib/http/http';
 import { type FunctionGroup, ROUTES, type Route, routeKey } from '../lib/http/routes';
 
 type GroupHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
-const GROUPS: Record<FunctionGroup, GroupHandler> = { system, builds, states };
+const GROUPS: Record<FunctionGroup, GroupHandler> = { system, builds, states, artifacts };
 
 /** API Gateway's own payload limit; the handlers enforce the much smaller API limit themselves. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;

@@ -10,6 +10,7 @@ import { services } from '../lib/runtime';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { ensureTable } from './ensure-table';
 import { type Gateway, startGateway } from './gateway';
+import { type S3Local, startS3Local } from './s3-local';
 
 export interface LocalStackOptions {
   /** Persist under this folder; omit for an in-memory database (tests, benchmarks). */
@@ -19,6 +20,7 @@ export interface LocalStackOptions {
   port?: number;
   host?: string;
   tableName?: string;
+  artifactsBucket?: string;
   /** BUILDSTATE_BOOTSTRAP_ADMIN_KEY: this exact secret becomes an admin key. */
   bootstrapAdminKey?: string;
   log?: (line: string) => void;
@@ -29,6 +31,7 @@ export interface LocalStack {
   tableName: string;
   /** The engine this stack started, or null when it was given an endpoint. */
   dynamodb: DynamoDbLocal | null;
+  s3: S3Local;
   gateway: Gateway;
   /** The admin key to print: the chosen one, a freshly generated one, or null if one was generated before. */
   adminKey: { secret: string; generated: boolean } | null;
@@ -40,7 +43,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   if (dbPath) mkdirSync(dbPath, { recursive: true });
   const dynamodb = options.dynamodbEndpoint ? null : await startDynamoDbLocal({ dbPath });
   const endpoint = options.dynamodbEndpoint ?? dynamodb!.endpoint;
+  let s3: S3Local | undefined;
   try {
+    s3 = await startS3Local({
+      directory: options.dataDir ? resolve(options.dataDir, 's3') : undefined,
+      bucket: options.artifactsBucket ?? 'buildstate-artifacts',
+    });
+    process.env[ENV.s3Endpoint] = s3.endpoint;
+    process.env[ENV.artifactsBucket] = s3.bucket;
     const tableName = options.tableName ?? 'buildstate';
     process.env[ENV.tableName] = tableName;
     process.env[ENV.dynamodbEndpoint] = endpoint;
@@ -57,14 +67,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       url: gateway.url,
       tableName,
       dynamodb,
+      s3,
       gateway,
       adminKey,
       stop: async () => {
         await gateway.close();
+        await s3?.stop();
         await dynamodb?.stop();
       },
     };
   } catch (error) {
+    await s3?.stop();
     await dynamodb?.stop();
     throw error;
   }

@@ -65,6 +65,7 @@ async function main(): Promise<void> {
       `BuildState is running at ${stack.url}`,
       `  data:           ${dataDir}`,
       `  DynamoDB Local: ${stack.dynamodb?.endpoint} (pid ${stack.dynamodb?.pid}, table ${stack.tableName})`,
+      `  S3 (s3rver):    ${stack.s3.endpoint} (bucket ${stack.s3.bucket})`,
       key?.generated
         ? `  admin API key:  ${key.secret}\n                  (shown once: only its hash is stored; set BUILDSTATE_BOOTSTRAP_ADMIN_KEY to choose your own)`
         : key

@@ -34,6 +34,8 @@ export interface Build {
   /** Attempts allowed for current_state, including those granted by unblock. */
   max_attempts: number;
   last_completed_state: number | null;
+  /** Every code that has a completed attempt, ascending: resume hands out artifacts only from these. */
+  completed_states: number[];
   last_worker_id: string | null;
   last_error: string | null;
   /** Incremented by every accepted change; the history item of that change carries it as `seq`. */

@@ -48,6 +48,8 @@ export interface BuildServiceDeps {
   defaultMaxAttempts: number;
   clock?: () => Date;
   newId?: () => string;
+  /** The bundle a resuming worker downloads: artifacts of the latest completed state (wired by the runtime). */
+  inputArtifacts?: (build: Build) => Promise<unknown[]>;
 }
 
 /**
@@ -124,8 +126,10 @@ export class BuildService {
     };
   }
 
-  async resume(id: string): Promise<ResumeAdvice> {
-    return resumeAdvice(await this.load(id), this.deps.catalog, this.deps.defaultMaxAttempts);
+  async resume(id: string): Promise<ResumeAdvice & { input_artifacts: unknown[] }> {
+    const build = await this.load(id);
+    const advice = resumeAdvice(build, this.deps.catalog, this.deps.defaultMaxAttempts);
+    return { ...advice, input_artifacts: (await this.deps.inputArtifacts?.(build)) ?? [] };
   }
 
   report(

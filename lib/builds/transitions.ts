@@ -33,6 +33,7 @@ export function newBuild(id: string, input: CreateBuildInput, ctx: RuleContext):
     attempt: 0,
     max_attempts: ctx.catalog.maxAttemptsFor(0, ctx.defaultMaxAttempts),
     last_completed_state: null,
+    completed_states: [],
     last_worker_id: null,
     last_error: null,
     version: 1,
@@ -134,6 +135,8 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
     attempt,
     max_attempts: maxAttempts,
     last_completed_state: report.status === 'completed' ? code : build.last_completed_state,
+    completed_states:
+      report.status === 'completed' ? [...(build.completed_states ?? []), code] : build.completed_states,
     last_worker_id: report.worker_id ?? build.last_worker_id,
     last_error: report.status === 'failed' ? (report.error ?? report.message ?? null) : null,
     version: build.version + 1,

@@ -8,6 +8,9 @@ import { z } from 'zod';
 export const ENV = {
   tableName: 'BUILDSTATE_TABLE_NAME',
   dynamodbEndpoint: 'BUILDSTATE_DYNAMODB_ENDPOINT',
+  artifactsBucket: 'BUILDSTATE_ARTIFACTS_BUCKET',
+  s3Endpoint: 'BUILDSTATE_S3_ENDPOINT',
+  presignExpirySeconds: 'BUILDSTATE_PRESIGN_EXPIRY_S',
   maxAttempts: 'BUILDSTATE_MAX_ATTEMPTS',
   idempotencyTtlSeconds: 'BUILDSTATE_IDEMPOTENCY_TTL_S',
   authCacheTtlSeconds: 'BUILDSTATE_AUTH_CACHE_TTL_S',
@@ -17,6 +20,14 @@ export const ENV = {
 const schema = z.object({
   [ENV.tableName]: z.string().min(3).max(255),
   [ENV.dynamodbEndpoint]: z.url().optional(),
+  [ENV.artifactsBucket]: z.string().min(3).max(63),
+  [ENV.s3Endpoint]: z.url().optional(),
+  [ENV.presignExpirySeconds]: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86400)
+    .default(3600),
   [ENV.maxAttempts]: z.coerce.number().int().min(1).max(100).default(3),
   [ENV.idempotencyTtlSeconds]: z.coerce
     .number()
@@ -32,6 +43,11 @@ export interface Config {
   tableName: string;
   /** Set only for DynamoDB Local; in AWS the SDK's default endpoint is used. */
   dynamodbEndpoint?: string;
+  artifactsBucket: string;
+  /** Set only for the local S3 server; in AWS the SDK's default endpoint is used. */
+  s3Endpoint?: string;
+  /** Lifetime of presigned upload and download URLs. */
+  presignExpirySeconds: number;
   defaultMaxAttempts: number;
   idempotencyTtlSeconds: number;
   /** Seconds a verified API key is trusted before it is looked up again (0 disables). */
@@ -49,6 +65,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   return {
     tableName: v[ENV.tableName],
     dynamodbEndpoint: v[ENV.dynamodbEndpoint],
+    artifactsBucket: v[ENV.artifactsBucket],
+    s3Endpoint: v[ENV.s3Endpoint],
+    presignExpirySeconds: v[ENV.presignExpirySeconds],
     defaultMaxAttempts: v[ENV.maxAttempts],
     idempotencyTtlSeconds: v[ENV.idempotencyTtlSeconds],
     authCacheTtlSeconds: v[ENV.authCacheTtlSeconds],

@@ -5,6 +5,7 @@
  */
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { artifactNameSchema, stateCodeParamSchema } from '../artifacts/artifact.schema';
 import type { Principal } from '../auth/principal';
 import { buildIdSchema } from '../builds/build.schema';
 import type { MutationOptions, Outcome } from '../builds/build.service';
@@ -154,4 +155,26 @@ export function buildIdParam(req: HttpRequest): string {
     throw new AppError('validation_error', `'${id}' is not a valid build id`, { path_parameter: 'id' });
   }
   return id;
+}
+
+/** The `{code}` path parameter: an integer state code 0-100. */
+export function stateCodeParam(req: HttpRequest): number {
+  const parsed = stateCodeParamSchema.safeParse(req.params.code ?? '');
+  if (!/^\d{1,3}$/.test(req.params.code ?? '') || !parsed.success) {
+    throw new AppError('validation_error', `'${req.params.code}' is not a state code (an integer 0-100)`, {
+      path_parameter: 'code',
+    });
+  }
+  return parsed.data;
+}
+
+/** The `{name}` path parameter: an artifact file name (no slashes, no leading dot). */
+export function artifactNameParam(req: HttpRequest): string {
+  const name = req.params.name ?? '';
+  if (!artifactNameSchema.safeParse(name).success) {
+    throw new AppError('validation_error', `'${name}' is not a valid artifact name`, {
+      path_parameter: 'name',
+    });
+  }
+  return name;
 }

@@ -2,7 +2,7 @@
  * The route table: the one list of HTTP routes. The CDK HTTP API and the local gateway are both
  * generated from it, and each function group dispatches on it, so they cannot disagree.
  */
-export type FunctionGroup = 'system' | 'builds' | 'states';
+export type FunctionGroup = 'system' | 'builds' | 'states' | 'artifacts';
 export type RouteAuth = 'none' | 'required';
 
 export interface Route {
@@ -88,6 +88,38 @@ export const ROUTES: readonly Route[] = [
     handler: 'getResume',
     auth: 'required',
     summary: 'What a worker should do next',
+  },
+  {
+    method: 'POST',
+    path: '/builds/{id}/states/{code}/artifacts',
+    group: 'artifacts',
+    handler: 'registerArtifact',
+    auth: 'required',
+    summary: 'Register an artifact of a state (managed upload or external pointer)',
+  },
+  {
+    method: 'GET',
+    path: '/builds/{id}/artifacts',
+    group: 'artifacts',
+    handler: 'listArtifacts',
+    auth: 'required',
+    summary: 'All artifacts of a build, grouped by state',
+  },
+  {
+    method: 'GET',
+    path: '/builds/{id}/states/{code}/artifacts/{name}',
+    group: 'artifacts',
+    handler: 'getArtifact',
+    auth: 'required',
+    summary: 'One artifact, with a download URL for managed artifacts',
+  },
+  {
+    method: 'POST',
+    path: '/builds/{id}/states/{code}/artifacts/{name}/verify',
+    group: 'artifacts',
+    handler: 'verifyArtifact',
+    auth: 'required',
+    summary: 'Check size and checksum; mark the artifact verified',
   },
 ];
 

@@ -30,6 +30,7 @@ export function buildAt(fields: Partial<Build> = {}): Build {
     attempt: 0,
     max_attempts: 3,
     last_completed_state: null,
+    completed_states: [],
     last_worker_id: null,
     last_error: null,
     version: 1,

@@ -5,6 +5,7 @@ import { httpEvent, lambdaContext } from '../helpers/events';
 it('answers 503 unavailable when DynamoDB cannot be reached', async () => {
   process.env.BUILDSTATE_DYNAMODB_ENDPOINT = `http://127.0.0.1:${await freePort()}`;
   process.env.BUILDSTATE_TABLE_NAME = 'nowhere';
+  process.env.BUILDSTATE_ARTIFACTS_BUCKET = 'nowhere';
   const { handler } = await import('../../functions/states/index');
   const event = httpEvent('POST', '/builds/{id}/states', {
     rawPath: '/builds/b-1/states',

@@ -1,0 +1,20 @@
+/** The only place that knows how artifacts are keyed, in the table and in the bucket. */
+import { buildKey } from '../builds/build.keys';
+
+const CODE_WIDTH = 3;
+
+export const artifactKey = (buildId: string, stateCode: number, name: string) => ({
+  pk: buildKey(buildId).pk,
+  sk: `ART#${String(stateCode).padStart(CODE_WIDTH, '0')}#${name}`,
+});
+export const ARTIFACT_PREFIX = 'ART#';
+
+export const objectKey = (buildId: string, stateCode: number, name: string) =>
+  `builds/${buildId}/states/${stateCode}/${name}`;
+export const OBJECT_PREFIX = 'builds/';
+
+/** Parses an object key back into its parts, or null for keys BuildState did not make. */
+export function parseObjectKey(key: string): { buildId: string; stateCode: number; name: string } | null {
+  const m = /^builds\/([^/]+)\/states\/(\d{1,3})\/([^/]+)$/.exec(key);
+  return m ? { buildId: m[1]!, stateCode: Number(m[2]), name: m[3]! } : null;
+}

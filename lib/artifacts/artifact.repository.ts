@@ -1,0 +1,105 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { translateStoreError } from '../db/errors';
+import { ARTIFACT_PREFIX, artifactKey } from './artifact.keys';
+import type { Artifact } from './artifact.model';
+
+/** The DynamoDB copy of artifact records, in the build's partition (sk ART#<code>#<name>). */
+export class ArtifactRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(buildId: string, stateCode: number, name: string): Promise<Artifact | null> {
+    const res = await this.db
+      .send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: artifactKey(buildId, stateCode, name),
+          ConsistentRead: true,
+        }),
+      )
+      .catch(translateStoreError);
+    return res.Item ? toArtifact(res.Item) : null;
+  }
+
+  /** Writes the record unless one exists for this build, state and name; false if one does. */
+  async create(artifact: Artifact): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...artifactKey(artifact.build_id, artifact.state_code, artifact.name),
+            type: 'artifact',
+            ...artifact,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      return translateStoreError(error);
+    }
+  }
+
+  async markVerified(
+    a: Artifact,
+    facts: { checksum: string; size_bytes: number; verified_at: string },
+  ): Promise<Artifact> {
+    const res = await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: artifactKey(a.build_id, a.state_code, a.name),
+          UpdateExpression: 'SET verified = :t, verified_at = :at, checksum = :c, size_bytes = :s',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: {
+            ':t': true,
+            ':at': facts.verified_at,
+            ':c': facts.checksum,
+            ':s': facts.size_bytes,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      )
+      .catch(translateStoreError);
+    return toArtifact(res.Attributes!);
+  }
+
+  /** Every artifact of a build, ordered by state code then name. */
+  async listForBuild(buildId: string): Promise<Artifact[]> {
+    const out: Artifact[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res: QueryCommandOutput = await this.db
+        .send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': artifactKey(buildId, 0, '').pk, ':prefix': ARTIFACT_PREFIX },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        )
+        .catch(translateStoreError);
+      out.push(...(res.Items ?? []).map(toArtifact));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+}
+
+function toArtifact(item: Record<string, unknown>): Artifact {
+  const { pk: _pk, sk: _sk, type: _type, ...rest } = item;
+  return rest as unknown as Artifact;
+}

@@ -1,0 +1,190 @@
+/**
+ * The only S3 code. Objects live under builds/{build_id}/states/{code}/{name} in one bucket; their
+ * user metadata (uri, storage_type, sha256, size_bytes, format, …) makes each one self-describing.
+ */
+import { createHash } from 'node:crypto';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { isOutage } from '../db/errors';
+import { AppError } from '../errors';
+
+export interface ObjectFacts {
+  size: number;
+  metadata: Record<string, string>;
+  /** Hex SHA-256 of the whole object when S3 stored a full-object checksum for it. */
+  sha256: string | null;
+  lastModified: Date | null;
+}
+
+export interface PresignedUpload {
+  url: string;
+  method: 'PUT';
+  /** Headers the upload must carry exactly (they are part of the signature). */
+  headers: Record<string, string>;
+  expires_at: string;
+}
+
+export interface PresignedDownload {
+  url: string;
+  expires_at: string;
+}
+
+const META_PREFIX = 'x-amz-meta-';
+
+export class ArtifactStore {
+  constructor(
+    private readonly s3: S3Client,
+    readonly bucket: string,
+    private readonly presignExpirySeconds: number,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  uriOf(key: string): string {
+    return `s3://${this.bucket}/${key}`;
+  }
+
+  /** Writes a zero-byte pointer object whose metadata describes an artifact stored elsewhere. */
+  async putPointer(key: string, metadata: Record<string, string>): Promise<void> {
+    await this.s3
+      .send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: '',
+          ContentLength: 0,
+          Metadata: metadata,
+        }),
+      )
+      .catch((e) => this.fail(e));
+  }
+
+  /** Size, metadata and (when S3 has one) checksum of an object; null when there is no such object. */
+  async head(key: string): Promise<ObjectFacts | null> {
+    try {
+      const res = await this.s3.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }),
+      );
+      // Multipart uploads carry a checksum of checksums ("…-N"), which is not the object's SHA-256.
+      const full =
+        res.ChecksumSHA256 && !res.ChecksumSHA256.includes('-') && res.ChecksumType !== 'COMPOSITE';
+      return {
+        size: res.ContentLength ?? 0,
+        metadata: res.Metadata ?? {},
+        sha256: full ? Buffer.from(res.ChecksumSHA256!, 'base64').toString('hex') : null,
+        lastModified: res.LastModified ?? null,
+      };
+    } catch (error) {
+      if ((error as Error).name === 'NotFound' || (error as Error).name === 'NoSuchKey') {
+        // HEAD answers a bare 404 for a missing bucket too: tell the two apart.
+        await this.assertBucket();
+        return null;
+      }
+      return this.fail(error);
+    }
+  }
+
+  /** Reads the object once and hashes it (used when S3 holds no full-object checksum). */
+  async sha256(key: string): Promise<{ sha256: string; size: number }> {
+    try {
+      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const hash = createHash('sha256');
+      let size = 0;
+      for await (const chunk of res.Body as AsyncIterable<Uint8Array>) {
+        hash.update(chunk);
+        size += chunk.length;
+      }
+      return { sha256: hash.digest('hex'), size };
+    } catch (error) {
+      return this.fail(error);
+    }
+  }
+
+  /**
+   * A presigned PUT that binds the metadata, and when known the checksum and size: S3 rejects an
+   * upload whose headers differ from the signed ones, and validates x-amz-checksum-sha256 against
+   * the bytes it receives.
+   */
+  async presignPut(
+    key: string,
+    metadata: Record<string, string>,
+    sha256Hex: string | null,
+    sizeBytes: number | null,
+  ): Promise<PresignedUpload> {
+    const checksum = sha256Hex ? Buffer.from(sha256Hex, 'hex').toString('base64') : undefined;
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      Metadata: metadata,
+      ChecksumSHA256: checksum,
+      ContentLength: sizeBytes ?? undefined,
+    });
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(metadata)) headers[`${META_PREFIX}${name}`] = value;
+    if (checksum) headers['x-amz-checksum-sha256'] = checksum;
+    const signed = new Set(Object.keys(headers));
+    if (sizeBytes !== null) signed.add('content-length');
+    const url = await getSignedUrl(this.s3, command, {
+      expiresIn: this.presignExpirySeconds,
+      signableHeaders: signed,
+      unhoistableHeaders: new Set(Object.keys(headers)),
+    });
+    return { url, method: 'PUT', headers, expires_at: this.expiresAt() };
+  }
+
+  async presignGet(key: string): Promise<PresignedDownload> {
+    const url = await getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
+      expiresIn: this.presignExpirySeconds,
+    });
+    return { url, expires_at: this.expiresAt() };
+  }
+
+  async *list(prefix: string): AsyncGenerator<{ key: string; size: number; lastModified: Date | null }> {
+    let token: string | undefined;
+    do {
+      const res = await this.s3
+        .send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }))
+        .catch((e) => this.fail(e));
+      for (const o of res.Contents ?? [])
+        yield { key: o.Key!, size: o.Size ?? 0, lastModified: o.LastModified ?? null };
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch((e) => this.fail(e));
+  }
+
+  private async assertBucket(): Promise<void> {
+    try {
+      await this.s3.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (error) {
+      throw bucketUnavailable(this.bucket, error);
+    }
+  }
+
+  private expiresAt(): string {
+    return new Date(this.clock().getTime() + this.presignExpirySeconds * 1000).toISOString();
+  }
+
+  private fail(error: unknown): never {
+    const name = (error as Error).name;
+    if (name === 'NoSuchBucket' || isOutage(error)) throw bucketUnavailable(this.bucket, error);
+    throw error;
+  }
+}
+
+const bucketUnavailable = (bucket: string, cause: unknown) =>
+  new AppError(
+    'unavailable',
+    'The artifact store is unavailable; retry shortly',
+    { store: 's3', bucket },
+    { cause },
+  );
