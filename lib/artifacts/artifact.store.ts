@@ -30,6 +30,8 @@ export interface PresignedUpload {
   /** Headers the upload must carry exactly (they are part of the signature). */
   headers: Record<string, string>;
   expires_at: string;
+  /** The same upload as one shell command, reading the file named like the artifact. */
+  curl: string;
 }
 
 export interface PresignedDownload {
@@ -136,7 +138,12 @@ export class ArtifactStore {
       signableHeaders: signed,
       unhoistableHeaders: new Set(Object.keys(headers)),
     });
-    return { url, method: 'PUT', headers, expires_at: this.expiresAt() };
+    const curl = [
+      `curl --fail -T ${shellQuote(key.slice(key.lastIndexOf('/') + 1))}`,
+      ...Object.entries(headers).map(([name, value]) => `-H ${shellQuote(`${name}: ${value}`)}`),
+      shellQuote(url),
+    ].join(' ');
+    return { url, method: 'PUT', headers, expires_at: this.expiresAt(), curl };
   }
 
   async presignGet(key: string): Promise<PresignedDownload> {
@@ -188,3 +195,5 @@ const bucketUnavailable = (bucket: string, cause: unknown) =>
     { store: 's3', bucket },
     { cause },
   );
+
+const shellQuote = (value: string) => `'${value.replace(/'/g, "'\\''")}'`;

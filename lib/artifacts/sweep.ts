@@ -1,0 +1,51 @@
+/**
+ * Orphan sweep. Registration writes S3 before DynamoDB, so a failure between the two can leave a
+ * pointer object that no record refers to. Such objects are harmless (nothing hands them out) and
+ * this removes them. Only zero-byte pointers are deleted: managed uploads always have their
+ * record before their bytes, so a non-empty object without a record was not written by
+ * BuildState and is reported, never deleted.
+ */
+import { OBJECT_PREFIX, parseObjectKey } from './artifact.keys';
+import type { ArtifactRepository } from './artifact.repository';
+import type { ArtifactStore } from './artifact.store';
+
+export interface SweepOptions {
+  /** Delete (true) or only report (false). */
+  apply: boolean;
+  /** Skip objects younger than this, so registrations in flight are left alone. */
+  minAgeSeconds: number;
+  now?: () => Date;
+}
+
+export interface SweepReport {
+  scanned: number;
+  orphans: string[];
+  deleted: string[];
+  foreign: string[];
+}
+
+export async function sweepOrphans(
+  store: ArtifactStore,
+  repo: ArtifactRepository,
+  options: SweepOptions,
+): Promise<SweepReport> {
+  const now = (options.now ?? (() => new Date()))().getTime();
+  const report: SweepReport = { scanned: 0, orphans: [], deleted: [], foreign: [] };
+  for await (const object of store.list(OBJECT_PREFIX)) {
+    report.scanned++;
+    const age = object.lastModified ? (now - object.lastModified.getTime()) / 1000 : Number.POSITIVE_INFINITY;
+    if (age < options.minAgeSeconds) continue;
+    const parts = parseObjectKey(object.key);
+    if (parts && (await repo.get(parts.buildId, parts.stateCode, parts.name))) continue;
+    if (object.size > 0 || !parts) {
+      report.foreign.push(object.key);
+      continue;
+    }
+    report.orphans.push(object.key);
+    if (options.apply) {
+      await store.delete(object.key);
+      report.deleted.push(object.key);
+    }
+  }
+  return report;
+}

@@ -1,0 +1,41 @@
+/**
+ * npm run sweep:artifacts -- [--apply] [--min-age-s N]
+ * Lists (or with --apply deletes) pointer objects in the artifacts bucket that no record refers to.
+ * Reads the same settings as the service: BUILDSTATE_TABLE_NAME, BUILDSTATE_ARTIFACTS_BUCKET and,
+ * against `npm start`, BUILDSTATE_DYNAMODB_ENDPOINT and BUILDSTATE_S3_ENDPOINT (printed at start).
+ */
+import { parseArgs } from 'node:util';
+import { ArtifactRepository } from '../lib/artifacts/artifact.repository';
+import { ArtifactStore } from '../lib/artifacts/artifact.store';
+import { createS3Client } from '../lib/artifacts/s3-client';
+import { sweepOrphans } from '../lib/artifacts/sweep';
+import { services } from '../lib/runtime';
+
+const { values } = parseArgs({
+  options: {
+    apply: { type: 'boolean', default: false },
+    'min-age-s': { type: 'string', default: '3600' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  console.log('usage: npm run sweep:artifacts -- [--apply] [--min-age-s 3600]');
+  process.exit(0);
+}
+const minAgeSeconds = Number(values['min-age-s']);
+if (!Number.isInteger(minAgeSeconds) || minAgeSeconds < 0) {
+  console.error('--min-age-s must be a whole number of seconds');
+  process.exit(2);
+}
+
+const { config, db } = services();
+const report = await sweepOrphans(
+  new ArtifactStore(createS3Client(config), config.artifactsBucket, config.presignExpirySeconds),
+  new ArtifactRepository(db, config.tableName),
+  { apply: values.apply, minAgeSeconds },
+);
+for (const key of report.orphans) console.log(`${values.apply ? 'deleted' : 'orphan '}  ${key}`);
+for (const key of report.foreign) console.log(`foreign  ${key} (not a BuildState pointer; left alone)`);
+console.log(
+  `${report.scanned} objects scanned, ${report.orphans.length} orphan pointer(s)${values.apply ? ` deleted` : ' (dry run: add --apply to delete)'}, ${report.foreign.length} foreign`,
+);
