@@ -1,6 +1,7 @@
 // Three kinds of tests (see docs/TESTING.md):
 //   unit – pure rules, schemas, keys, HTTP mapping; no engines.
 //   int  – the real DynamoDB Local engine (one per run, one table per test file) and the local gateway.
+//   infra – the CDK app synthesized offline: assertions, least privilege, cdk-nag, bundles.
 const transform = {
   '^.+\\.(t|j|mj)s$': [
     '@swc/jest',
@@ -21,6 +22,7 @@ module.exports = {
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
     },
+    { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
   ],
   testTimeout: 30000,
 };

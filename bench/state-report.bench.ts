@@ -18,6 +18,7 @@ const WARMUP = 150;
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 const stack = await startLocalStack({ bootstrapAdminKey: KEY, tableName: 'bench' });
 const db = DynamoDBDocumentClient.from(

@@ -12,7 +12,7 @@ import { ApiKeyService } from './auth/api-key.service';
 import { BuildRepository } from './builds/build.repository';
 import { BuildService } from './builds/build.service';
 import { defaultCatalog } from './catalog/state-catalog';
-import { type Config, config } from './config/env';
+import { type Config, config, ENV } from './config/env';
 import { createDocumentClient } from './db/client';
 import { translateStoreError } from './db/errors';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
@@ -20,18 +20,28 @@ import { IdempotencyRepository } from './idempotency/idempotency.repository';
 export function createServices(cfg: Config) {
   const db = createDocumentClient(cfg);
   const buildRepository = new BuildRepository(db, cfg.tableName);
-  const artifacts = new ArtifactService({
-    builds: buildRepository,
-    artifacts: new ArtifactRepository(db, cfg.tableName),
-    store: new ArtifactStore(createS3Client(cfg), cfg.artifactsBucket, cfg.presignExpirySeconds),
-    catalog: defaultCatalog,
-  });
+  const bucket = cfg.artifactsBucket;
+  const artifactService = bucket
+    ? new ArtifactService({
+        builds: buildRepository,
+        artifacts: new ArtifactRepository(db, cfg.tableName),
+        store: new ArtifactStore(createS3Client(cfg), bucket, cfg.presignExpirySeconds),
+        catalog: defaultCatalog,
+      })
+    : undefined;
+  const artifacts = () => {
+    if (!artifactService)
+      throw new Error(
+        `${ENV.artifactsBucket} is not set: this function was not bound to the artifacts bucket`,
+      );
+    return artifactService;
+  };
   const builds = new BuildService({
     builds: buildRepository,
     idempotency: new IdempotencyRepository(db, cfg.tableName, cfg.idempotencyTtlSeconds),
     catalog: defaultCatalog,
     defaultMaxAttempts: cfg.defaultMaxAttempts,
-    inputArtifacts: (build) => artifacts.inputArtifacts(build),
+    inputArtifacts: (build) => artifacts().inputArtifacts(build),
   });
   const apiKeys = new ApiKeyService(new ApiKeyRepository(db, cfg.tableName), {
     cacheTtlSeconds: cfg.authCacheTtlSeconds,
@@ -48,7 +58,16 @@ export function createServices(cfg: Config) {
       )
       .catch(translateStoreError);
   };
-  return { config: cfg, db, builds, artifacts, apiKeys, ready };
+  return {
+    config: cfg,
+    db,
+    builds,
+    get artifacts() {
+      return artifacts();
+    },
+    apiKeys,
+    ready,
+  };
 }
 export type Services = ReturnType<typeof createServices>;
 

@@ -30,7 +30,11 @@ if (!Number.isInteger(minAgeSeconds) || minAgeSeconds < 0) {
 
 const { config, db } = services();
 const report = await sweepOrphans(
-  new ArtifactStore(createS3Client(config), config.artifactsBucket, config.presignExpirySeconds),
+  new ArtifactStore(
+    createS3Client(config),
+    requiredBucket(config.artifactsBucket),
+    config.presignExpirySeconds,
+  ),
   new ArtifactRepository(db, config.tableName),
   { apply: values.apply, minAgeSeconds },
 );
@@ -39,3 +43,9 @@ for (const key of report.foreign) console.log(`foreign  ${key} (not a BuildState
 console.log(
   `${report.scanned} objects scanned, ${report.orphans.length} orphan pointer(s)${values.apply ? ` deleted` : ' (dry run: add --apply to delete)'}, ${report.foreign.length} foreign`,
 );
+
+function requiredBucket(bucket: string | undefined): string {
+  if (bucket) return bucket;
+  console.error('BUILDSTATE_ARTIFACTS_BUCKET must be set');
+  process.exit(2);
+}

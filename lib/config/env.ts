@@ -20,7 +20,7 @@ export const ENV = {
 const schema = z.object({
   [ENV.tableName]: z.string().min(3).max(255),
   [ENV.dynamodbEndpoint]: z.url().optional(),
-  [ENV.artifactsBucket]: z.string().min(3).max(63),
+  [ENV.artifactsBucket]: z.string().min(3).max(63).optional(),
   [ENV.s3Endpoint]: z.url().optional(),
   [ENV.presignExpirySeconds]: z.coerce
     .number()
@@ -43,7 +43,8 @@ export interface Config {
   tableName: string;
   /** Set only for DynamoDB Local; in AWS the SDK's default endpoint is used. */
   dynamodbEndpoint?: string;
-  artifactsBucket: string;
+  /** Set only for functions that handle artifacts (and locally); others never touch S3. */
+  artifactsBucket?: string;
   /** Set only for the local S3 server; in AWS the SDK's default endpoint is used. */
   s3Endpoint?: string;
   /** Lifetime of presigned upload and download URLs. */

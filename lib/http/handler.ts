@@ -6,7 +6,7 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { artifactNameSchema, stateCodeParamSchema } from '../artifacts/artifact.schema';
-import type { Principal } from '../auth/principal';
+import { type Principal, principalFromGateway } from '../auth/principal';
 import { buildIdSchema } from '../builds/build.schema';
 import type { MutationOptions, Outcome } from '../builds/build.service';
 import { AppError } from '../errors';
@@ -68,9 +68,11 @@ const authenticate = (): Middleware => ({
     const route = findRoute(request.event.routeKey);
     if (!route) throw new AppError('not_found', `No route ${request.event.routeKey}`);
     if (route.auth === 'none') return;
-    input(request.context).principal = await services().apiKeys.authenticate(
-      request.event.headers?.['x-api-key'],
-    );
+    // Behind API Gateway the authorizer has already decided; locally, verify the key here.
+    const authorizer = (request.event.requestContext as { authorizer?: unknown }).authorizer;
+    input(request.context).principal =
+      principalFromGateway(authorizer) ??
+      (await services().apiKeys.authenticate(request.event.headers?.['x-api-key']));
   },
 });
 

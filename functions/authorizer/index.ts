@@ -1,0 +1,24 @@
+/**
+ * API Gateway (HTTP API) Lambda authorizer with simple responses: verifies X-API-Key and passes
+ * the principal to the handlers as requestContext.authorizer.lambda.
+ */
+import type {
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+} from 'aws-lambda';
+import { type AuthorizerContext, toAuthorizerContext } from '../../lib/auth/principal';
+import { AppError } from '../../lib/errors';
+import { services } from '../../lib/runtime';
+
+export async function handler(
+  event: APIGatewayRequestAuthorizerEventV2,
+): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext | Record<string, never>>> {
+  try {
+    const principal = await services().apiKeys.authenticate(event.headers?.['x-api-key']);
+    return { isAuthorized: true, context: toAuthorizerContext(principal) };
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'unauthorized')
+      return { isAuthorized: false, context: {} };
+    throw error;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Two HTTP APIs over the same functions, both generated from the route table:
+ *  - the key API, behind a Lambda authorizer (X-API-Key), with CORS for the web dashboard;
+ *  - the IAM API, behind AWS_IAM, for workers that sign with SigV4 using their role.
+ * /health is the only route without an authorizer.
+ */
+import { Duration, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  HttpStage,
+  type IHttpRouteAuthorizer,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { type FunctionGroup, ROUTES } from '../../lib/http/routes';
+import type { StageConfig } from '../config';
+
+export interface HttpApisProps {
+  config: StageConfig;
+  groups: Record<FunctionGroup, IFunction>;
+  authorizer: IFunction;
+}
+
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    ip: '$context.identity.sourceIp',
+    requestTime: '$context.requestTime',
+    routeKey: '$context.routeKey',
+    status: '$context.status',
+    protocol: '$context.protocol',
+    responseLength: '$context.responseLength',
+    latency: '$context.responseLatency',
+    integrationError: '$context.integrationErrorMessage',
+    authorizerError: '$context.authorizer.error',
+    principal: '$context.authorizer.principal_id',
+    iamUser: '$context.identity.userArn',
+  }),
+);
+
+export class HttpApis extends Construct {
+  readonly keyApi: HttpApi;
+  readonly iamApi: HttpApi;
+
+  constructor(scope: Construct, id: string, props: HttpApisProps) {
+    super(scope, id);
+    const { config } = props;
+    const keyAuthorizer = new HttpLambdaAuthorizer('api-key', props.authorizer, {
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      identitySource: ['$request.header.X-API-Key'],
+      // No caching: a revoked key is refused at once.
+      resultsCacheTtl: Duration.seconds(0),
+    });
+
+    this.keyApi = this.api('KeyApi', 'BuildState API (API keys)', keyAuthorizer, props.groups, config, true);
+    this.iamApi = this.api('IamApi', 'BuildState API (SigV4 / IAM)', new HttpIamAuthorizer(), props.groups, config, false);
+  }
+
+  private api(
+    id: string,
+    description: string,
+    authorizer: IHttpRouteAuthorizer,
+    groups: Record<FunctionGroup, IFunction>,
+    config: StageConfig,
+    cors: boolean,
+  ): HttpApi {
+    const api = new HttpApi(this, id, {
+      description,
+      createDefaultStage: false,
+      ...(cors
+        ? {
+            corsPreflight: {
+              allowOrigins: config.corsOrigins,
+              allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE],
+              allowHeaders: ['content-type', 'x-api-key', 'authorization', 'idempotency-key', 'if-match'],
+              exposeHeaders: ['etag', 'location', 'idempotent-replayed', 'retry-after'],
+              maxAge: Duration.hours(1),
+            },
+          }
+        : {}),
+    });
+    // An integration belongs to one API: each API gets its own, one per function group.
+    const integrations = Object.fromEntries(
+      Object.entries(groups).map(([group, fn]) => [group, new HttpLambdaIntegration(`${id}-${group}`, fn)]),
+    ) as Record<FunctionGroup, HttpLambdaIntegration>;
+    for (const route of ROUTES) {
+      const [created] = api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration: integrations[route.group],
+        authorizer: route.auth === 'none' ? new HttpNoneAuthorizer() : authorizer,
+      });
+      if (route.auth === 'none') {
+        Validations.of(created!).acknowledge({
+          id: 'AwsSolutions::AwsSolutions-APIG4',
+          reason: `${route.method} ${route.path} is the liveness probe: open by design, it reads no data and returns no data.`,
+        });
+      }
+    }
+    new HttpStage(this, `${id}Stage`, {
+      httpApi: api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: config.throttle,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(new LogGroup(this, `${id}AccessLogs`, { retention: RetentionDays.THREE_MONTHS })),
+        format: ACCESS_LOG_FORMAT,
+      },
+    });
+    return api;
+  }
+}

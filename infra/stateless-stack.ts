@@ -1,0 +1,80 @@
+/** Functions, the two HTTP APIs, events and observability, over the stateful stack's table and bucket. */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import type { FunctionGroup } from '../lib/http/routes';
+import { resourceNames, type StageConfig } from './config';
+import { Alerts } from './constructs/alerts';
+import { HttpApis } from './constructs/http-apis';
+import { Observability } from './constructs/observability';
+import { ServiceFunction } from './constructs/service-function';
+
+export interface StatelessStackProps extends StackProps {
+  config: StageConfig;
+}
+
+export class StatelessStack extends Stack {
+  readonly functions: Record<FunctionGroup | 'authorizer', ServiceFunction>;
+  readonly apis: HttpApis;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    // By name, not by cross-stack export: the stateful stack can change without export lock-in.
+    const names = resourceNames(config.stage);
+    const table = TableV2.fromTableName(this, 'Table', names.table);
+    const bucket = Bucket.fromBucketName(this, 'ArtifactsBucket', names.artifactsBucket);
+    const fn = (group: string, description: string) =>
+      new ServiceFunction(this, `${group[0]!.toUpperCase()}${group.slice(1)}`, {
+        entry: `functions/${group}/index.ts`,
+        description,
+        config,
+      });
+
+    // Each function gets exactly the actions its code performs (docs/DEPLOY.md lists them).
+    this.functions = {
+      system: fn('system', 'health and readiness').bindTable(table, ['GetItem']),
+      builds: fn('builds', 'create, list, get, history, cancel, unblock builds').bindTable(table, [
+        'GetItem',
+        'PutItem',
+        'Query',
+        'BatchGetItem',
+      ]),
+      states: fn('states', 'state reports and resume')
+        .bindTable(table, ['GetItem', 'PutItem', 'Query'])
+        .bindBucket(bucket, ['s3:GetObject'], config.presignExpirySeconds),
+      artifacts: fn('artifacts', 'artifact registration, verification and download URLs')
+        .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
+        .bindBucket(bucket, ['s3:GetObject', 's3:PutObject'], config.presignExpirySeconds),
+      authorizer: fn('authorizer', 'API key authorizer').bindTable(table, ['GetItem']),
+    };
+
+    this.apis = new HttpApis(this, 'Http', {
+      config,
+      groups: {
+        system: this.functions.system.fn,
+        builds: this.functions.builds.fn,
+        states: this.functions.states.fn,
+        artifacts: this.functions.artifacts.fn,
+      },
+      authorizer: this.functions.authorizer.fn,
+    });
+
+    const alerts = new Alerts(this, 'Alerts', { config });
+    new Observability(this, 'Observability', {
+      config,
+      apis: [this.apis.keyApi, this.apis.iamApi],
+      functions: Object.fromEntries(Object.entries(this.functions).map(([name, f]) => [name, f.fn])),
+      table,
+      alertTopic: alerts.topic,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.apis.keyApi.apiEndpoint, description: 'API for X-API-Key callers' });
+    new CfnOutput(this, 'IamApiUrl', { value: this.apis.iamApi.apiEndpoint, description: 'API for SigV4 (IAM) callers' });
+    new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'ArtifactsBucketName', { value: bucket.bucketName });
+    new CfnOutput(this, 'EventBusName', { value: alerts.bus.eventBusName });
+    new CfnOutput(this, 'AlertTopicArn', { value: alerts.topic.topicArn });
+  }
+}

@@ -1,0 +1,249 @@
+/** The CDK app, proven offline: resources and their key properties, least privilege, routes, cdk-nag. */
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { buildApp } from '../../infra/app';
+import { stageConfig } from '../../infra/config';
+import { ALL_INDEXES } from '../../lib/db/table-definition';
+import { ROUTES, routeKey } from '../../lib/http/routes';
+
+/** Assertion tests skip bundling (TOOLCHAIN.md): the bundles get their own test below. */
+const synth = (stage: 'dev' | 'prod') => {
+  const { stateful, stateless } = buildApp(new App({ context: { stage, 'aws:cdk:bundling-stacks': [] } }));
+  return { stateful: Template.fromStack(stateful), stateless: Template.fromStack(stateless) };
+};
+
+const dev = synth('dev');
+const prod = synth('prod');
+
+type Statement = { Action: string | string[]; Resource: unknown };
+const policiesOf = (template: Template) =>
+  Object.entries(template.findResources('AWS::IAM::Policy')).map(([id, r]) => ({
+    id,
+    statements: (r as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties
+      .PolicyDocument.Statement,
+  }));
+const actionsOf = (statements: Statement[]) =>
+  statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+
+describe('stateful stack', () => {
+  it('builds the single table from the shared definition', () => {
+    dev.stateful.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'buildstate-dev',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      Replicas: [
+        Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+      ],
+      GlobalSecondaryIndexes: ALL_INDEXES.map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] },
+      })),
+    });
+  });
+
+  it('retains and protects data in prod, not in dev', () => {
+    prod.stateful.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ Replicas: [Match.objectLike({ DeletionProtectionEnabled: true })] }),
+    });
+    dev.stateful.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({ Replicas: [Match.objectLike({ DeletionProtectionEnabled: false })] }),
+    });
+    prod.stateful.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
+  });
+
+  it('keeps artifacts in an encrypted, private, versioned, logged bucket with lifecycle rules', () => {
+    dev.stateful.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'artifacts/' }),
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: 'Enabled' }),
+          Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: 'Enabled' }),
+        ]),
+      },
+    });
+    // enforceSSL: every bucket denies requests without TLS.
+    const policies = dev.stateful.findResources('AWS::S3::BucketPolicy');
+    expect(Object.keys(policies)).toHaveLength(2);
+    for (const policy of Object.values(policies)) {
+      expect(JSON.stringify(policy)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+});
+
+describe('stateless stack', () => {
+  const expected: Record<string, string[]> = {
+    System: ['dynamodb:GetItem'],
+    Builds: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+    States: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 's3:GetObject', 's3:ListBucket'],
+    Artifacts: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:Query',
+      's3:GetObject',
+      's3:PutObject',
+      's3:ListBucket',
+    ],
+    Authorizer: ['dynamodb:GetItem'],
+  };
+
+  it('deploys one arm64 function per handler group on a current Node runtime', () => {
+    const functions = dev.stateless.findResources('AWS::Lambda::Function');
+    expect(Object.keys(functions)).toHaveLength(5);
+    for (const fn of Object.values(functions)) {
+      expect(fn).toMatchObject({
+        Properties: { Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' },
+      });
+    }
+  });
+
+  it('grants each function exactly the actions it uses, and no wildcard action anywhere', () => {
+    const policies = policiesOf(dev.stateless);
+    for (const [name, actions] of Object.entries(expected)) {
+      const policy = policies.find((p) => p.id.startsWith(`${name}Role`));
+      expect(policy).toBeDefined();
+      const granted = actionsOf(policy!.statements).filter((a) => !a.startsWith('logs:'));
+      expect(granted.sort()).toEqual([...actions].sort());
+    }
+    for (const { statements } of policies) {
+      for (const action of actionsOf(statements)) expect(action).not.toMatch(/\*/);
+      for (const s of statements) expect(s.Resource).not.toBe('*');
+    }
+  });
+
+  it('exposes every route of the route table on both APIs, authorized except /health', () => {
+    const routes = Object.values(dev.stateless.findResources('AWS::ApiGatewayV2::Route')) as {
+      Properties: { RouteKey: string; AuthorizationType: string; ApiId: { Ref: string } };
+    }[];
+    const byApi = new Map<string, { RouteKey: string; AuthorizationType: string }[]>();
+    for (const r of routes)
+      byApi.set(r.Properties.ApiId.Ref, [...(byApi.get(r.Properties.ApiId.Ref) ?? []), r.Properties]);
+    expect(byApi.size).toBe(2);
+    const authTypes = new Set<string>();
+    for (const apiRoutes of byApi.values()) {
+      expect(apiRoutes.map((r) => r.RouteKey).sort()).toEqual(ROUTES.map(routeKey).sort());
+      for (const r of apiRoutes) {
+        if (r.RouteKey === 'GET /health') expect(r.AuthorizationType).toBe('NONE');
+        else authTypes.add(r.AuthorizationType);
+      }
+    }
+    expect([...authTypes].sort()).toEqual(['AWS_IAM', 'CUSTOM']);
+    dev.stateless.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.X-API-Key'],
+      AuthorizerResultTtlInSeconds: 0,
+    });
+  });
+
+  it('logs access and throttles on every stage, with CORS on the key API', () => {
+    const stages = dev.stateless.findResources('AWS::ApiGatewayV2::Stage');
+    expect(Object.keys(stages)).toHaveLength(2);
+    for (const stage of Object.values(stages)) {
+      expect(stage).toMatchObject({
+        Properties: {
+          AccessLogSettings: {
+            DestinationArn: expect.anything(),
+            Format: expect.stringContaining('$context.requestId'),
+          },
+          DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+        },
+      });
+    }
+    dev.stateless.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({
+        AllowHeaders: Match.arrayWith(['x-api-key', 'idempotency-key', 'if-match']),
+      }),
+    });
+  });
+
+  it('routes Build State Stuck events to the alert topic and schedules the stuck detector (disabled for now)', () => {
+    dev.stateless.resourceCountIs('AWS::Events::EventBus', 1);
+    dev.stateless.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['buildstate'], 'detail-type': ['Build State Stuck'] },
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('AlertTopic') } })],
+    });
+    dev.stateless.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'DISABLED',
+    });
+    dev.stateless.resourceCountIs('AWS::SNS::Subscription', 0);
+    const withEmail = buildApp(
+      new App({ context: { stage: 'dev', alertEmail: 'ops@example.com', 'aws:cdk:bundling-stacks': [] } }),
+    );
+    Template.fromStack(withEmail.stateless).hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+  });
+
+  it('has a dashboard and alarms that notify the alert topic', () => {
+    dev.stateless.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const alarms = Object.values(dev.stateless.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBeGreaterThanOrEqual(9);
+    for (const alarm of alarms)
+      expect(alarm).toMatchObject({ Properties: { AlarmActions: [expect.anything()] } });
+    const body = JSON.stringify(dev.stateless.findResources('AWS::CloudWatch::Dashboard'));
+    expect(body).toContain('StateReports');
+  });
+
+  it('outputs the API URLs and resource names', () => {
+    for (const name of [
+      'ApiUrl',
+      'IamApiUrl',
+      'TableName',
+      'ArtifactsBucketName',
+      'EventBusName',
+      'AlertTopicArn',
+    ]) {
+      dev.stateless.hasOutput(name, {});
+    }
+  });
+});
+
+describe('stage configuration', () => {
+  it('rejects unknown stages and malformed alert emails', () => {
+    expect(() => stageConfig({ stage: 'qa' })).toThrow(/stage must be one of dev, prod/);
+    expect(() => stageConfig({ stage: 'dev', alertEmail: 'not-an-email' })).toThrow(/Invalid CDK context/);
+    expect(stageConfig({}).stage).toBe('dev');
+  });
+});
+
+describe('cdk-nag (AwsSolutions)', () => {
+  it('finds nothing unacknowledged in either stage', () => {
+    for (const stage of ['dev', 'prod']) {
+      const { app } = buildApp(new App({ context: { stage, 'aws:cdk:bundling-stacks': [] } }));
+      expect(() => app.synth()).not.toThrow();
+    }
+  });
+
+  it('does fail synthesis on a finding (control)', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    new Bucket(new Stack(app, 'Careless'), 'Open');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
+  });
+});
