@@ -10,7 +10,10 @@ import { StatefulStack } from './stateful-stack';
 import { StatelessStack } from './stateless-stack';
 
 export function buildApp(app: App = new App()) {
-  const config = stageConfig({ stage: app.node.tryGetContext('stage'), alertEmail: app.node.tryGetContext('alertEmail') });
+  const config = stageConfig({
+    stage: app.node.tryGetContext('stage'),
+    alertEmail: app.node.tryGetContext('alertEmail'),
+  });
   const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
   const stateful = new StatefulStack(app, `BuildState-${config.stage}-Stateful`, {
     env,

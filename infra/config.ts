@@ -46,7 +46,8 @@ const contextSchema = z.object({
 /** Reads `stage` and `alertEmail` from CDK context; throws a readable error for anything else. */
 export function stageConfig(context: { stage?: unknown; alertEmail?: unknown }): StageConfig {
   const parsed = contextSchema.safeParse(context);
-  if (!parsed.success) throw new Error(`Invalid CDK context: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(`Invalid CDK context: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   return { stage: parsed.data.stage, alertEmail: parsed.data.alertEmail, ...CONFIGS[parsed.data.stage] };
 }
 

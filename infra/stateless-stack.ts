@@ -70,8 +70,14 @@ export class StatelessStack extends Stack {
       alertTopic: alerts.topic,
     });
 
-    new CfnOutput(this, 'ApiUrl', { value: this.apis.keyApi.apiEndpoint, description: 'API for X-API-Key callers' });
-    new CfnOutput(this, 'IamApiUrl', { value: this.apis.iamApi.apiEndpoint, description: 'API for SigV4 (IAM) callers' });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.apis.keyApi.apiEndpoint,
+      description: 'API for X-API-Key callers',
+    });
+    new CfnOutput(this, 'IamApiUrl', {
+      value: this.apis.iamApi.apiEndpoint,
+      description: 'API for SigV4 (IAM) callers',
+    });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: bucket.bucketName });
     new CfnOutput(this, 'EventBusName', { value: alerts.bus.eventBusName });

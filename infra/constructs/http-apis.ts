@@ -15,7 +15,11 @@ import {
   type IHttpRouteAuthorizer,
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer, HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import {
+  HttpIamAuthorizer,
+  HttpLambdaAuthorizer,
+  HttpLambdaResponseType,
+} from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -61,7 +65,14 @@ export class HttpApis extends Construct {
     });
 
     this.keyApi = this.api('KeyApi', 'BuildState API (API keys)', keyAuthorizer, props.groups, config, true);
-    this.iamApi = this.api('IamApi', 'BuildState API (SigV4 / IAM)', new HttpIamAuthorizer(), props.groups, config, false);
+    this.iamApi = this.api(
+      'IamApi',
+      'BuildState API (SigV4 / IAM)',
+      new HttpIamAuthorizer(),
+      props.groups,
+      config,
+      false,
+    );
   }
 
   private api(
@@ -79,7 +90,12 @@ export class HttpApis extends Construct {
         ? {
             corsPreflight: {
               allowOrigins: config.corsOrigins,
-              allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE],
+              allowMethods: [
+                CorsHttpMethod.GET,
+                CorsHttpMethod.POST,
+                CorsHttpMethod.PUT,
+                CorsHttpMethod.DELETE,
+              ],
               allowHeaders: ['content-type', 'x-api-key', 'authorization', 'idempotency-key', 'if-match'],
               exposeHeaders: ['etag', 'location', 'idempotent-replayed', 'retry-after'],
               maxAge: Duration.hours(1),
@@ -111,7 +127,9 @@ export class HttpApis extends Construct {
       autoDeploy: true,
       throttle: config.throttle,
       accessLogSettings: {
-        destination: new LogGroupLogDestination(new LogGroup(this, `${id}AccessLogs`, { retention: RetentionDays.THREE_MONTHS })),
+        destination: new LogGroupLogDestination(
+          new LogGroup(this, `${id}AccessLogs`, { retention: RetentionDays.THREE_MONTHS }),
+        ),
         format: ACCESS_LOG_FORMAT,
       },
     });

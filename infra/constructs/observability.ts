@@ -46,8 +46,14 @@ export class Observability extends Construct {
     super(scope, id);
     const [keyApi] = props.apis;
     const fns = Object.entries(props.functions);
-    const tableErrors = props.table.metricSystemErrorsForOperations({ operations: TABLE_OPERATIONS as never, period: FIVE_MINUTES });
-    const tableThrottles = props.table.metricThrottledRequestsForOperations({ operations: TABLE_OPERATIONS as never, period: FIVE_MINUTES });
+    const tableErrors = props.table.metricSystemErrorsForOperations({
+      operations: TABLE_OPERATIONS as never,
+      period: FIVE_MINUTES,
+    });
+    const tableThrottles = props.table.metricThrottledRequestsForOperations({
+      operations: TABLE_OPERATIONS as never,
+      period: FIVE_MINUTES,
+    });
 
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `buildstate-${props.config.stage}` });
     this.dashboard.addWidgets(
@@ -73,23 +79,47 @@ export class Observability extends Construct {
           api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99', label: `${api.node.id} p99` }),
         ]),
       }),
-      new GraphWidget({ title: 'State transitions by platform and status', width: 12, left: [stateReports()] }),
+      new GraphWidget({
+        title: 'State transitions by platform and status',
+        width: 12,
+        left: [stateReports()],
+      }),
       new GraphWidget({ title: 'Failures by platform', width: 12, left: [stateReports('failed')] }),
       new GraphWidget({
         title: 'Lambda errors and throttles',
         width: 12,
         left: fns.map(([name, fn]) => fn.metricErrors({ period: FIVE_MINUTES, label: `${name} errors` })),
-        right: fns.map(([name, fn]) => fn.metricThrottles({ period: FIVE_MINUTES, label: `${name} throttles` })),
+        right: fns.map(([name, fn]) =>
+          fn.metricThrottles({ period: FIVE_MINUTES, label: `${name} throttles` }),
+        ),
       }),
       // Separate graphs: both expressions name their per-operation metrics alike (getitem, …).
       new GraphWidget({ title: 'DynamoDB system errors', width: 6, left: [tableErrors] }),
       new GraphWidget({ title: 'DynamoDB throttled requests', width: 6, left: [tableThrottles] }),
     );
 
-    this.alarm('Api5xx', keyApi!.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }), 5, 1, 'API 5xx responses');
-    this.alarm('ApiLatencyP99', keyApi!.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' }), 2000, 3, 'API p99 latency over 2 s');
+    this.alarm(
+      'Api5xx',
+      keyApi!.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      5,
+      1,
+      'API 5xx responses',
+    );
+    this.alarm(
+      'ApiLatencyP99',
+      keyApi!.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' }),
+      2000,
+      3,
+      'API p99 latency over 2 s',
+    );
     for (const [name, fn] of fns) {
-      this.alarm(`${name}Throttles`, fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 1, `Lambda ${name} throttled`);
+      this.alarm(
+        `${name}Throttles`,
+        fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        1,
+        1,
+        `Lambda ${name} throttled`,
+      );
     }
     this.alarm('DynamoDbSystemErrors', tableErrors, 1, 1, 'DynamoDB system errors');
     this.alarm('DynamoDbThrottles', tableThrottles, 1, 1, 'DynamoDB throttled requests');

@@ -28,7 +28,13 @@ const RETENTION: Record<StageConfig['logRetentionDays'], RetentionDays> = {
   365: RetentionDays.ONE_YEAR,
 };
 
-export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'Query' | 'BatchGetItem' | 'ConditionCheckItem';
+export type TableAction =
+  | 'GetItem'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'Query'
+  | 'BatchGetItem'
+  | 'ConditionCheckItem';
 export type ObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:DeleteObject';
 
 export interface ServiceFunctionProps {
@@ -110,7 +116,8 @@ export class ServiceFunction extends Construct {
     const finding = nagResourceName(Stack.of(this).resolve(objects));
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::${finding}]`,
-      reason: 'Artifact objects are keyed builds/{build_id}/states/{code}/{name}: access is limited to that prefix, with exact actions.',
+      reason:
+        'Artifact objects are keyed builds/{build_id}/states/{code}/{name}: access is limited to that prefix, with exact actions.',
     });
     return this;
   }

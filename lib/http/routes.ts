@@ -26,6 +26,14 @@ export const ROUTES: readonly Route[] = [
     summary: 'Readiness (checks the table)',
   },
   {
+    method: 'GET',
+    path: '/whoami',
+    group: 'system',
+    handler: 'whoami',
+    auth: 'required',
+    summary: 'The caller as the service sees it',
+  },
+  {
     method: 'POST',
     path: '/builds',
     group: 'builds',

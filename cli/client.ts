@@ -1,0 +1,92 @@
+/**
+ * The HTTP client. Reads are retried on network errors and 5xx; writes carry an Idempotency-Key
+ * (one per logical call), so they are retried the same way and a retried report is never
+ * recorded twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { CliError, EXIT, exitCodeFor } from './errors';
+
+export interface ApiErrorBody {
+  error?: { code?: string; message?: string; details?: unknown };
+}
+
+export class ApiError extends CliError {
+  constructor(
+    readonly status: number,
+    readonly body: ApiErrorBody,
+  ) {
+    const code = body.error?.code ?? `http_${status}`;
+    super(`${code}: ${body.error?.message ?? `HTTP ${status}`}`, exitCodeFor(status), code);
+  }
+}
+
+const RETRIES = 4;
+
+export class Client {
+  constructor(
+    readonly url: string,
+    private readonly apiKey: string | undefined,
+    private readonly sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  get<T = unknown>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+
+  post<T = unknown>(path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    return this.request<T>('POST', path, body, { 'idempotency-key': `bldst-${randomUUID()}`, ...headers });
+  }
+
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= RETRIES; attempt++) {
+      if (attempt > 0) await this.sleep(Math.min(250 * 2 ** (attempt - 1), 4000));
+      let res: Response;
+      try {
+        res = await fetch(`${this.url}${path}`, {
+          method,
+          headers: {
+            ...(this.apiKey ? { 'x-api-key': this.apiKey } : {}),
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            'user-agent': 'bldst',
+            ...headers,
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(30_000),
+        });
+      } catch (error) {
+        lastError = new CliError(
+          `cannot reach ${this.url}: ${(error as Error).cause ?? (error as Error).message}`,
+          EXIT.server,
+          'network',
+        );
+        continue;
+      }
+      const text = await res.text();
+      const parsed = text ? safeJson(text) : undefined;
+      if (res.ok) return parsed as T;
+      const error = new ApiError(res.status, (parsed ?? {}) as ApiErrorBody);
+      if (res.status >= 500 || res.status === 429) {
+        lastError = error;
+        const retryAfter = Number(res.headers.get('retry-after'));
+        if (retryAfter > 0) await this.sleep(Math.min(retryAfter, 10) * 1000);
+        continue;
+      }
+      throw error;
+    }
+    throw lastError;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { error: { message: text.slice(0, 200) } };
+  }
+}

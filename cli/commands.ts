@@ -1,0 +1,654 @@
+/**
+ * Every bldst command: one entry per API operation (flags named as the API's fields), plus run,
+ * pipeline run, watch and completion. --help texts and shell completion are generated from here.
+ */
+import { ApiError, type Client } from './client';
+import { configPath, resolveConfig, writeConfigFile } from './config';
+import { CliError, EXIT, usage } from './errors';
+import { defaultOutput, type OutputMode, printJson, printRecord, printTable, progressBar } from './output';
+import { requireState } from './runner';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  description: string;
+}
+
+export interface Ctx {
+  output: OutputMode;
+  quiet: boolean;
+  client(): Client;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+export interface Command {
+  path: string[];
+  alias?: string[];
+  args?: string;
+  summary: string;
+  options?: Record<string, OptionSpec>;
+  examples: string[];
+  /** Everything after `--` is passed through untouched (the command to run). */
+  passthrough?: boolean;
+  run(ctx: Ctx, values: Values, positionals: string[], rest: string[]): Promise<number | undefined>;
+}
+
+const seg = encodeURIComponent;
+const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
+
+function one(positionals: string[], name: string): string {
+  if (positionals.length !== 1) throw usage(`expected exactly one ${name}`);
+  return positionals[0]!;
+}
+
+function json(value: string | undefined, flag: string): unknown {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw usage(`${flag} must be JSON, e.g. '{"packer":"1.9.1"}'`);
+  }
+}
+
+function int(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw usage(`${flag} must be a whole number`);
+  return Number(value);
+}
+
+const compact = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+interface BuildView {
+  id: string;
+  status: string;
+  current_state: number;
+  state_name: string | null;
+  progress_percent: number;
+  platform_id: string;
+  project_id: string;
+  image_type_id: string;
+  attempt: number;
+  [k: string]: unknown;
+}
+
+function showBuild(ctx: Ctx, build: BuildView): void {
+  if (ctx.quiet) process.stdout.write(`${build.id}\n`);
+  else if (ctx.output === 'json') printJson(build);
+  else printRecord(build);
+}
+
+const BUILD_COLUMNS = [
+  'id',
+  'project_id',
+  'platform_id',
+  'image_type_id',
+  'current_state',
+  'state_name',
+  'status',
+  'attempt',
+  'progress_percent',
+];
+
+const stateOpt: OptionSpec = { type: 'string', description: 'state code 0-100' };
+
+async function watchOnce(client: Client, id: string | undefined): Promise<BuildView[]> {
+  if (id) return [await client.get<BuildView>(`/builds/${seg(id)}`)];
+  const active: BuildView[] = [];
+  for (const status of ['in_progress', 'failed', 'pending', 'blocked']) {
+    active.push(...(await client.get<{ items: BuildView[] }>(`/builds?status=${status}&limit=100`)).items);
+  }
+  return active;
+}
+
+export const COMMANDS: Command[] = [
+  {
+    path: ['config', 'set-url'],
+    args: '<url>',
+    summary: 'Set the BuildState API URL in the config file',
+    examples: ['bldst config set-url http://127.0.0.1:8080'],
+    async run(ctx, _v, positionals) {
+      const url = one(positionals, 'URL');
+      if (!/^https?:\/\/\S+$/.test(url)) throw usage('the URL must start with http:// or https://');
+      writeConfigFile({ url: url.replace(/\/+$/, '') });
+      if (!ctx.quiet) process.stderr.write(`saved to ${configPath()}\n`);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['config', 'show'],
+    summary: 'Show the URL and key in use and where they come from (the key is masked)',
+    examples: ['bldst config show'],
+    async run(ctx) {
+      const c = resolveConfig();
+      const shown = {
+        url: c.url,
+        url_source: c.urlSource,
+        api_key: c.apiKey ? `${c.apiKey.slice(0, 6)}…${c.apiKey.slice(-4)}` : null,
+        api_key_source: c.keySource,
+        config_file: configPath(),
+      };
+      ctx.output === 'json' ? printJson(shown) : printRecord(shown);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['auth', 'set-key'],
+    args: '<api-key>',
+    summary: 'Store an API key in the config file (mode 0600)',
+    examples: ['bldst auth set-key bst_…', 'bldst auth set-key "$(cat key.txt)"'],
+    async run(ctx, _v, positionals) {
+      writeConfigFile({ api_key: one(positionals, 'API key') });
+      if (!ctx.quiet) process.stderr.write(`saved to ${configPath()}\n`);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['auth', 'logout'],
+    summary: 'Remove the stored API key from the config file',
+    examples: ['bldst auth logout'],
+    async run() {
+      writeConfigFile({ api_key: undefined });
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['auth', 'whoami'],
+    summary: 'Show who the server takes you for',
+    examples: ['bldst auth whoami'],
+    async run(ctx) {
+      const me = await ctx.client().get<Record<string, unknown>>('/whoami');
+      ctx.quiet
+        ? process.stdout.write(`${me.id}\n`)
+        : ctx.output === 'json'
+          ? printJson(me)
+          : printRecord(me);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['build', 'create'],
+    summary: 'Create a build (prints it; with -q just its id)',
+    options: {
+      'platform-id': {
+        type: 'string',
+        description: 'platform, e.g. aws-commercial (required; --platform also works)',
+      },
+      platform: { type: 'string', description: 'same as --platform-id' },
+      'image-type-id': {
+        type: 'string',
+        description: 'image type, e.g. rhel9-base (required; --image-type also works)',
+      },
+      'image-type': { type: 'string', description: 'same as --image-type-id' },
+      id: { type: 'string', description: 'choose the build id (default: generated, sortable)' },
+      'project-id': { type: 'string', description: 'project (default: default)' },
+      'os-version-id': { type: 'string', description: 'OS version, e.g. rhel-9.3' },
+      'build-number': { type: 'string', description: 'CI build number' },
+      description: { type: 'string', description: 'free text' },
+      metadata: { type: 'string', description: 'JSON object, e.g. \'{"packer":"1.9.1"}\'' },
+    },
+    examples: [
+      'BUILD_ID=$(bldst build create --platform-id aws --image-type-id rhel9-base -q)',
+      'bldst build create --platform aws --image-type rhel8 --description "RHEL 8 base image"',
+    ],
+    async run(ctx, v) {
+      const platform = str(v['platform-id']) ?? str(v.platform);
+      const imageType = str(v['image-type-id']) ?? str(v['image-type']);
+      if (!platform || !imageType) throw usage('--platform-id and --image-type-id are required');
+      const build = await ctx.client().post<BuildView>(
+        '/builds',
+        compact({
+          platform_id: platform,
+          image_type_id: imageType,
+          id: str(v.id),
+          project_id: str(v['project-id']),
+          os_version_id: str(v['os-version-id']),
+          build_number: str(v['build-number']),
+          description: str(v.description),
+          metadata: json(str(v.metadata), '--metadata'),
+        }),
+      );
+      showBuild(ctx, build);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['build', 'list'],
+    summary: 'List builds, newest first',
+    options: {
+      status: { type: 'string', description: 'pending|in_progress|failed|blocked|completed|cancelled' },
+      'project-id': { type: 'string', description: 'only this project' },
+      'platform-id': { type: 'string', description: 'only this platform' },
+      limit: { type: 'string', description: 'at most this many (default 25)' },
+      all: { type: 'boolean', description: 'follow cursors until the end' },
+    },
+    examples: ['bldst build list', 'bldst build list --status failed --platform-id aws -o json'],
+    async run(ctx, v) {
+      const limit = int(str(v.limit), '--limit') ?? 25;
+      const query = new URLSearchParams(
+        compact({
+          status: str(v.status),
+          project_id: str(v['project-id']),
+          platform_id: str(v['platform-id']),
+        }) as Record<string, string>,
+      );
+      const items: BuildView[] = [];
+      let cursor: string | null = null;
+      do {
+        const q = new URLSearchParams(query);
+        q.set('limit', String(Math.min(100, v.all ? 100 : limit - items.length)));
+        if (cursor) q.set('cursor', cursor);
+        const page: { items: BuildView[]; next_cursor: string | null } = await ctx
+          .client()
+          .get(`/builds?${q}`);
+        items.push(...page.items);
+        cursor = page.next_cursor;
+      } while (cursor && (v.all || items.length < limit));
+      if (ctx.quiet) for (const b of items) process.stdout.write(`${b.id}\n`);
+      else if (ctx.output === 'json') printJson(items);
+      else printTable(items, BUILD_COLUMNS);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['build', 'get'],
+    args: '<build-id>',
+    summary: 'Show one build',
+    examples: ['bldst build get $BUILD_ID'],
+    async run(ctx, _v, p) {
+      showBuild(ctx, await ctx.client().get<BuildView>(`/builds/${seg(one(p, 'build id'))}`));
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['build', 'history'],
+    args: '<build-id>',
+    summary: 'Show every change of a build, oldest first',
+    examples: ['bldst build history $BUILD_ID'],
+    async run(ctx, _v, p) {
+      const id = seg(one(p, 'build id'));
+      const items: Record<string, unknown>[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { items: Record<string, unknown>[]; next_cursor: string | null } = await ctx
+          .client()
+          .get(`/builds/${id}/history?limit=500${cursor ? `&cursor=${seg(cursor)}` : ''}`);
+        items.push(...page.items);
+        cursor = page.next_cursor;
+      } while (cursor);
+      if (ctx.output === 'json') printJson(items);
+      else
+        printTable(items, [
+          'seq',
+          'event',
+          'state_code',
+          'state_name',
+          'status',
+          'attempt',
+          'build_status',
+          'worker_id',
+          'error',
+          'reason',
+          'recorded_at',
+        ]);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['build', 'resume'],
+    args: '<build-id>',
+    summary: 'What a worker should do next (action, state, input artifacts)',
+    examples: ['bldst build resume $BUILD_ID', 'bldst build resume $BUILD_ID -o json | jq -r .action'],
+    async run(ctx, _v, p) {
+      const advice = await ctx
+        .client()
+        .get<Record<string, unknown>>(`/builds/${seg(one(p, 'build id'))}/resume`);
+      if (ctx.quiet) process.stdout.write(`${advice.action} ${advice.state_code ?? ''}\n`);
+      else if (ctx.output === 'json') printJson(advice);
+      else {
+        const { input_artifacts, ...rest } = advice as {
+          input_artifacts: { state_code: number; name: string; checksum: string }[];
+        };
+        printRecord({
+          ...rest,
+          input_artifacts:
+            input_artifacts.map((a) => `${a.state_code}/${a.name} ${a.checksum}`).join(', ') || null,
+        });
+      }
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['build', 'add-state'],
+    alias: ['build', 'update'],
+    args: '<build-id>',
+    summary: 'Report a state: --state N --status in_progress|completed|failed',
+    options: {
+      state: stateOpt,
+      status: { type: 'string', description: 'in_progress | completed | failed' },
+      message: { type: 'string', description: 'what happened' },
+      error: { type: 'string', description: 'error text for failures' },
+      worker: { type: 'string', description: 'this build server (worker_id)' },
+      metadata: { type: 'string', description: 'JSON object kept in the history entry' },
+      'if-match': { type: 'string', description: 'apply only if the build is at this version' },
+      'storage-type': {
+        type: 'string',
+        description:
+          'also register an artifact of this state (s3, nfs, ebs, ceph, azure_blob, gcs, http, other)',
+      },
+      'storage-path': {
+        type: 'string',
+        description: 'where that artifact is (URI); its file name becomes the artifact name',
+      },
+      checksum: { type: 'string', description: 'sha256:<hex> of that artifact' },
+    },
+    examples: [
+      'bldst build add-state $BUILD_ID --state 5 --status in_progress',
+      'bldst build add-state $BUILD_ID --state 10 --status completed --storage-type s3 --storage-path s3://builds/$BUILD_ID/base-image.qcow2 --checksum sha256:…',
+      'bldst build update $BUILD_ID --state 25 --status failed --error "security scan failed"',
+    ],
+    async run(ctx, v, p) {
+      const id = one(p, 'build id');
+      const state = requireState(str(v.state));
+      const status = str(v.status);
+      if (!status) throw usage('--status is required (in_progress, completed or failed)');
+      const build = await ctx.client().post<BuildView>(
+        `/builds/${seg(id)}/states`,
+        compact({
+          state_code: state,
+          status,
+          message: str(v.message),
+          error: str(v.error),
+          worker_id: str(v.worker),
+          metadata: json(str(v.metadata), '--metadata'),
+        }),
+        str(v['if-match']) ? { 'if-match': str(v['if-match'])! } : {},
+      );
+      const storageType = str(v['storage-type']);
+      if (storageType) {
+        const uri = str(v['storage-path']);
+        if (!uri) throw usage('--storage-path is required with --storage-type');
+        const name = uri.split('/').filter(Boolean).pop() ?? 'artifact';
+        await ctx
+          .client()
+          .post(
+            `/builds/${seg(id)}/states/${state}/artifacts`,
+            compact({ name, storage_type: storageType, uri, checksum: str(v.checksum) }),
+          );
+      }
+      showBuild(ctx, build);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['build', 'cancel'],
+    args: '<build-id>',
+    summary: 'Cancel a build for good',
+    options: { reason: { type: 'string', description: 'why (required)' } },
+    examples: ['bldst build cancel $BUILD_ID --reason "superseded by build 43"'],
+    async run(ctx, v, p) {
+      if (!str(v.reason)) throw usage('--reason is required');
+      showBuild(
+        ctx,
+        await ctx
+          .client()
+          .post<BuildView>(`/builds/${seg(one(p, 'build id'))}/cancel`, { reason: str(v.reason) }),
+      );
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['build', 'unblock'],
+    args: '<build-id>',
+    summary: 'Allow another attempt of a blocked build',
+    options: {
+      reason: { type: 'string', description: 'what was fixed (required)' },
+      'additional-attempts': { type: 'string', description: 'attempts to grant (default 1)' },
+    },
+    examples: ['bldst build unblock $BUILD_ID --reason "LDAP mirror fixed"'],
+    async run(ctx, v, p) {
+      if (!str(v.reason)) throw usage('--reason is required');
+      const body = compact({
+        reason: str(v.reason),
+        additional_attempts: int(str(v['additional-attempts']), '--additional-attempts'),
+      });
+      showBuild(ctx, await ctx.client().post<BuildView>(`/builds/${seg(one(p, 'build id'))}/unblock`, body));
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['artifact', 'add'],
+    args: '<build-id>',
+    summary: 'Register an artifact stored elsewhere (a pointer with its checksum)',
+    options: {
+      state: stateOpt,
+      name: { type: 'string', description: 'file name (required)' },
+      'storage-type': {
+        type: 'string',
+        description: 's3, nfs, ebs, ceph, azure_blob, gcs, http, other (required)',
+      },
+      uri: { type: 'string', description: 'where it is, e.g. nfs://filer/builds/x.qcow2' },
+      checksum: { type: 'string', description: 'sha256:<hex>' },
+      'size-bytes': { type: 'string', description: 'size in bytes' },
+      format: { type: 'string', description: 'qcow2, vmdk, raw, …' },
+    },
+    examples: [
+      'bldst artifact add $BUILD_ID --state 30 --name state-30.qcow2 --storage-type nfs --uri nfs://filer01/builds/state-30.qcow2 --checksum sha256:…',
+    ],
+    async run(ctx, v, p) {
+      const id = one(p, 'build id');
+      const state = requireState(str(v.state));
+      if (!str(v.name) || !str(v['storage-type'])) throw usage('--name and --storage-type are required');
+      const a = await ctx.client().post<Record<string, unknown>>(
+        `/builds/${seg(id)}/states/${state}/artifacts`,
+        compact({
+          name: str(v.name),
+          storage_type: str(v['storage-type']),
+          uri: str(v.uri),
+          checksum: str(v.checksum),
+          size_bytes: int(str(v['size-bytes']), '--size-bytes'),
+          format: str(v.format),
+        }),
+      );
+      ctx.output === 'json' ? printJson(a) : printRecord(a);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['artifact', 'upload'],
+    args: '<build-id> <file>',
+    summary: 'Upload a file as the artifact of a state (checksum computed, upload verified)',
+    options: {
+      state: stateOpt,
+      name: { type: 'string', description: 'artifact name (default: the file name)' },
+      format: { type: 'string', description: 'qcow2, vmdk, raw, …' },
+    },
+    examples: ['bldst artifact upload $BUILD_ID image.qcow2 --state 25'],
+    async run(ctx, v, p) {
+      if (p.length !== 2) throw usage('expected <build-id> <file>');
+      const { uploadArtifact } = await import('./artifacts');
+      const a = await uploadArtifact(ctx.client(), p[0]!, requireState(str(v.state)), p[1]!, {
+        name: str(v.name),
+        format: str(v.format),
+      });
+      ctx.quiet
+        ? process.stdout.write(`${a.checksum}\n`)
+        : ctx.output === 'json'
+          ? printJson(a)
+          : printRecord(a as unknown as Record<string, unknown>);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['artifact', 'download'],
+    args: '<build-id>',
+    summary: 'Download an artifact and check its checksum (exit 3 on mismatch)',
+    options: {
+      state: stateOpt,
+      name: { type: 'string', description: 'artifact name (required)' },
+      output: { type: 'string', short: 'O', description: 'file to write (default: the artifact name)' },
+    },
+    examples: ['bldst artifact download $BUILD_ID --state 25 --name image.qcow2'],
+    async run(ctx, v, p) {
+      const id = one(p, 'build id');
+      const name = str(v.name);
+      if (!name) throw usage('--name is required');
+      const { downloadArtifact } = await import('./artifacts');
+      const a = await ctx
+        .client()
+        .get<import('./artifacts').ArtifactView>(
+          `/builds/${seg(id)}/states/${requireState(str(v.state))}/artifacts/${seg(name)}`,
+        );
+      const got = await downloadArtifact(a, str(v.output) ?? name);
+      if (!ctx.quiet)
+        process.stderr.write(
+          `${str(v.output) ?? name}: ${got.size} bytes, ${got.checksum}${a.checksum ? ' (matches)' : ''}\n`,
+        );
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['artifact', 'verify'],
+    args: '<build-id>',
+    summary: 'Have the server check size and checksum and mark the artifact verified',
+    options: {
+      state: stateOpt,
+      name: { type: 'string', description: 'artifact name (required)' },
+      checksum: { type: 'string', description: 'what you observed (external artifacts)' },
+      'size-bytes': { type: 'string', description: 'what you observed (external artifacts)' },
+    },
+    examples: ['bldst artifact verify $BUILD_ID --state 30 --name state-30.qcow2 --checksum sha256:…'],
+    async run(ctx, v, p) {
+      const id = one(p, 'build id');
+      const name = str(v.name);
+      if (!name) throw usage('--name is required');
+      const body = compact({
+        checksum: str(v.checksum),
+        size_bytes: int(str(v['size-bytes']), '--size-bytes'),
+      });
+      const a = await ctx
+        .client()
+        .post<Record<string, unknown>>(
+          `/builds/${seg(id)}/states/${requireState(str(v.state))}/artifacts/${seg(name)}/verify`,
+          Object.keys(body).length ? body : undefined,
+        );
+      ctx.output === 'json' ? printJson(a) : printRecord(a);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['artifact', 'list'],
+    args: '<build-id>',
+    summary: 'All artifacts of a build, by state',
+    examples: ['bldst artifact list $BUILD_ID'],
+    async run(ctx, _v, p) {
+      const res = await ctx
+        .client()
+        .get<{ states: { artifacts: Record<string, unknown>[] }[] }>(
+          `/builds/${seg(one(p, 'build id'))}/artifacts`,
+        );
+      const rows = res.states.flatMap((s) => s.artifacts);
+      ctx.output === 'json'
+        ? printJson(res)
+        : printTable(rows, [
+            'state_code',
+            'name',
+            'storage_type',
+            'size_bytes',
+            'checksum',
+            'verified',
+            'uri',
+          ]);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['run'],
+    args: '-- <command> [args…]',
+    summary:
+      'Run one state: report in_progress, run the command, report completed (with --artifact uploaded) or failed',
+    passthrough: true,
+    options: {
+      build: { type: 'string', description: 'build id (required)' },
+      state: stateOpt,
+      artifact: {
+        type: 'string',
+        description: "file to upload and verify as this state's artifact on success",
+      },
+      worker: { type: 'string', description: 'worker id (default: host:pid or $BLDST_WORKER_ID)' },
+    },
+    examples: [
+      'bldst run --build $BUILD_ID --state 10 --artifact output/image.qcow2 -- packer build kickstart.pkr.hcl',
+    ],
+    async run(ctx, v, _p, rest) {
+      const id = str(v.build);
+      if (!id) throw usage('--build is required');
+      if (rest.length === 0)
+        throw usage('give the command after --, e.g. bldst run --build ID --state 10 -- make image');
+      const { runState } = await import('./runner');
+      return runState(ctx.client(), {
+        buildId: id,
+        state: requireState(str(v.state)),
+        command: rest,
+        artifact: str(v.artifact),
+        workerId: str(v.worker),
+      });
+    },
+  },
+  {
+    path: ['pipeline', 'run'],
+    args: '<file.yaml|file.json>',
+    summary:
+      'Run a pipeline file from where the build left off (skips completed states, fetches the input artifact, retries)',
+    options: {
+      build: { type: 'string', description: 'build id (required)' },
+      workdir: {
+        type: 'string',
+        description: 'where steps run and artifacts live (default: current directory)',
+      },
+      'retry-delay': {
+        type: 'string',
+        description: 'first retry delay in ms, doubled each time (default 2000)',
+      },
+    },
+    examples: ['bldst pipeline run pipeline.yaml --build $BUILD_ID'],
+    async run(ctx, v, p) {
+      const id = str(v.build);
+      if (!id) throw usage('--build is required');
+      const { runPipeline } = await import('./pipeline');
+      return runPipeline(ctx.client(), {
+        file: one(p, 'pipeline file'),
+        buildId: id,
+        workdir: str(v.workdir) ?? process.cwd(),
+        retryDelayMs: int(str(v['retry-delay']), '--retry-delay') ?? 2000,
+      });
+    },
+  },
+  {
+    path: ['watch'],
+    args: '[build-id]',
+    summary: 'Live progress of one build, or of all active builds, until done or Ctrl-C',
+    options: { interval: { type: 'string', description: 'seconds between refreshes (default 2)' } },
+    examples: ['bldst watch $BUILD_ID', 'bldst watch'],
+    async run(ctx, v, p) {
+      const id = p[0];
+      const interval = (int(str(v.interval), '--interval') ?? 2) * 1000;
+      for (;;) {
+        const builds = await watchOnce(ctx.client(), id);
+        const lines = builds.map(
+          (b) =>
+            `${b.id.padEnd(28)} ${progressBar(b.progress_percent)}  ${String(b.current_state).padStart(3)} ${(b.state_name ?? '').padEnd(34)} ${b.status}`,
+        );
+        if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+        process.stdout.write(`${lines.join('\n') || 'no active builds'}\n`);
+        if (id && ['completed', 'cancelled', 'blocked'].includes(builds[0]!.status))
+          return builds[0]!.status === 'completed' ? EXIT.ok : EXIT.conflict;
+        if (!process.stdout.isTTY && !id) return EXIT.ok;
+        await new Promise((r) => setTimeout(r, interval));
+      }
+    },
+  },
+];
+
+export { ApiError, CliError, defaultOutput };

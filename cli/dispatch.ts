@@ -1,0 +1,183 @@
+import { parseArgs } from 'node:util';
+import { Client } from './client';
+import { COMMANDS, type Command, type Ctx } from './commands';
+import { resolveConfig } from './config';
+import { CliError, EXIT, usage } from './errors';
+import { defaultOutput, type OutputMode } from './output';
+
+const GLOBAL = {
+  output: {
+    type: 'string',
+    short: 'o',
+    description: 'table | json (default: table on a terminal, json when piped)',
+  },
+  quiet: { type: 'boolean', short: 'q', description: 'print only the essential value (e.g. the build id)' },
+  help: { type: 'boolean', short: 'h', description: 'show help' },
+} as const;
+
+const EXIT_CODES = `Exit codes: 0 ok, 2 usage or rejected input, 3 conflict (409/412, blocked, checksum mismatch), 4 not found, 5 authentication, 6 server or network error; \`run\` and \`pipeline run\` pass the failing command's code through.`;
+
+const names = (c: Command) => [c.path.join(' '), ...(c.alias ? [c.alias.join(' ')] : [])];
+
+function findCommand(argv: string[]): { command?: Command; consumed: number } {
+  let best: { command?: Command; consumed: number } = { consumed: 0 };
+  for (const c of COMMANDS) {
+    for (const path of [c.path, c.alias].filter(Boolean) as string[][]) {
+      if (path.length > best.consumed && path.every((word, i) => argv[i] === word))
+        best = { command: c, consumed: path.length };
+    }
+  }
+  return best;
+}
+
+function topHelp(): string {
+  const rows = COMMANDS.map((c) => `  ${names(c)[0]!.padEnd(18)} ${c.summary}`);
+  return [
+    'bldst — report and query BuildState build states from pipelines',
+    '',
+    'Usage: bldst <command> [options]',
+    '',
+    'Commands:',
+    ...rows,
+    `  ${'completion'.padEnd(18)} print a shell completion script: bldst completion bash|zsh`,
+    '',
+    'Global options: -o/--output table|json, -q/--quiet, -h/--help, -V/--version',
+    'Server and key: BUILDSTATE_API_URL and BUILDSTATE_API_TOKEN, else `bldst config set-url` / `bldst auth set-key`.',
+    EXIT_CODES,
+    '',
+    "Run `bldst <command> --help` for a command's options and examples.",
+  ].join('\n');
+}
+
+function commandHelp(c: Command): string {
+  const opts = Object.entries({ ...c.options, ...GLOBAL }).map(
+    ([name, o]) =>
+      `  ${`${'short' in o && o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ' <value>' : ''}`.padEnd(30)} ${o.description}`,
+  );
+  return [
+    `Usage: bldst ${names(c)[0]}${c.args ? ` ${c.args}` : ''} [options]`,
+    c.alias ? `Alias: bldst ${c.alias.join(' ')}` : '',
+    '',
+    c.summary,
+    '',
+    'Options:',
+    ...opts,
+    '',
+    'Examples:',
+    ...c.examples.map((e) => `  ${e}`),
+    '',
+    EXIT_CODES,
+  ]
+    .filter((line, i, all) => !(line === '' && all[i - 1] === ''))
+    .join('\n');
+}
+
+function completion(shell: string | undefined): string {
+  const top = [...new Set(COMMANDS.map((c) => c.path[0]!)), 'completion'];
+  const subs = new Map<string, string[]>();
+  for (const c of COMMANDS)
+    if (c.path.length > 1)
+      subs.set(c.path[0]!, [...(subs.get(c.path[0]!) ?? []), c.path[1]!, ...(c.alias ? [c.alias[1]!] : [])]);
+  const flags = new Map(
+    COMMANDS.map((c) => [c.path.join(' '), Object.keys(c.options ?? {}).map((o) => `--${o}`)]),
+  );
+  if (shell === 'bash') {
+    const cases = [...subs]
+      .map(([k, v]) => `    ${k}) COMPREPLY=($(compgen -W "${v.join(' ')}" -- "$cur")); return;;`)
+      .join('\n');
+    const flagCases = [...flags]
+      .map(
+        ([k, v]) =>
+          `    "${k}") COMPREPLY=($(compgen -W "${[...v, '--output', '--quiet', '--help'].join(' ')}" -- "$cur")); return;;`,
+      )
+      .join('\n');
+    return `# bldst bash completion: eval "$(bldst completion bash)"
+_bldst() {
+  local cur="\${COMP_WORDS[COMP_CWORD]}"
+  if [ "$COMP_CWORD" -eq 1 ]; then COMPREPLY=($(compgen -W "${top.join(' ')}" -- "$cur")); return; fi
+  if [ "$COMP_CWORD" -eq 2 ]; then case "\${COMP_WORDS[1]}" in
+${cases}
+    completion) COMPREPLY=($(compgen -W "bash zsh" -- "$cur")); return;;
+  esac; fi
+  case "\${COMP_WORDS[1]} \${COMP_WORDS[2]}" in
+${flagCases}
+  esac
+  case "\${COMP_WORDS[1]}" in
+${[...flags]
+  .filter(([k]) => !k.includes(' '))
+  .map(([k, v]) => `    ${k}) COMPREPLY=($(compgen -W "${v.join(' ')}" -- "$cur"));;`)
+  .join('\n')}
+  esac
+}
+complete -F _bldst bldst
+`;
+  }
+  if (shell === 'zsh')
+    return `# bldst zsh completion: eval "$(bldst completion zsh)"\nautoload -U +X bashcompinit && bashcompinit\n${completion('bash')}`;
+  throw usage('usage: bldst completion bash|zsh');
+}
+
+export async function dispatch(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(`${topHelp()}\n`);
+    return argv.length === 0 ? EXIT.usage : EXIT.ok;
+  }
+  if (argv[0] === 'completion') {
+    process.stdout.write(completion(argv[1]));
+    return EXIT.ok;
+  }
+  const { command, consumed } = findCommand(argv);
+  if (!command)
+    throw new CliError(
+      `unknown command '${argv.slice(0, 2).join(' ')}'; see bldst --help`,
+      EXIT.usage,
+      'usage',
+    );
+
+  let args = argv.slice(consumed);
+  let rest: string[] = [];
+  const dashdash = args.indexOf('--');
+  if (dashdash >= 0) {
+    rest = args.slice(dashdash + 1);
+    args = args.slice(0, dashdash);
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args,
+      options: Object.fromEntries(
+        Object.entries({ ...command.options, ...GLOBAL }).map(([k, o]) => [
+          k,
+          { type: o.type, ...('short' in o && o.short ? { short: o.short } : {}) },
+        ]),
+      ),
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw usage(`${(error as Error).message.split('\n')[0]}; see bldst ${names(command)[0]} --help`);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values.help) {
+    process.stdout.write(`${commandHelp(command)}\n`);
+    return EXIT.ok;
+  }
+  if (rest.length && !command.passthrough)
+    throw usage(`bldst ${names(command)[0]} takes no arguments after --`);
+  const output = values.output ?? defaultOutput();
+  if (output !== 'table' && output !== 'json') throw usage('--output must be table or json');
+
+  let client: Client | undefined;
+  const ctx: Ctx = {
+    output: output as OutputMode,
+    quiet: Boolean(values.quiet),
+    client: () => {
+      if (!client) {
+        const cfg = resolveConfig();
+        client = new Client(cfg.url, cfg.apiKey);
+      }
+      return client;
+    },
+  };
+  return (await command.run(ctx, values, parsed.positionals, rest)) ?? EXIT.ok;
+}

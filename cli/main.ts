@@ -1,0 +1,26 @@
+/**
+ * bldst — the BuildState command line. `--version` is answered before any command module loads,
+ * so pipelines that call it on every step pay only for Node's start.
+ */
+declare const __BLDST_VERSION__: string;
+const VERSION = typeof __BLDST_VERSION__ === 'string' ? __BLDST_VERSION__ : '0.0.0-dev';
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`bldst ${VERSION}\n`);
+    return 0;
+  }
+  const { dispatch } = await import('./dispatch');
+  return dispatch(argv);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const e = error as { message?: string; exitCode?: number };
+    process.stderr.write(`bldst: ${e.message ?? String(error)}\n`);
+    process.exitCode = typeof e.exitCode === 'number' ? e.exitCode : 6;
+  },
+);

@@ -1,0 +1,110 @@
+/**
+ * `bldst run`: report in_progress, run the command with its output streamed, then report completed
+ * (after uploading and verifying the artifact, if any) or failed with the exit code and the last
+ * lines of stderr. Returns the command's exit code.
+ */
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
+import { uploadArtifact } from './artifacts';
+import type { Client } from './client';
+import { CliError, EXIT } from './errors';
+
+export interface RunStateOptions {
+  buildId: string;
+  state: number;
+  /** argv to exec directly, or a string for `sh -c`. */
+  command: string[] | string;
+  artifact?: string;
+  workerId?: string;
+  env?: Record<string, string>;
+  /** Working directory of the command (default: the current one). */
+  cwd?: string;
+  log?: (line: string) => void;
+}
+
+const TAIL_LINES = 20;
+const seg = encodeURIComponent;
+
+export const defaultWorkerId = () => process.env.BLDST_WORKER_ID || `${hostname()}:${process.pid}`;
+
+export async function runState(client: Client, o: RunStateOptions): Promise<number> {
+  const log = o.log ?? ((line: string) => process.stderr.write(`bldst: ${line}\n`));
+  const worker_id = o.workerId ?? defaultWorkerId();
+  const report = (body: Record<string, unknown>) =>
+    client.post(`/builds/${seg(o.buildId)}/states`, { state_code: o.state, worker_id, ...body });
+
+  await report({ status: 'in_progress' });
+  log(`state ${o.state}: in progress`);
+  const { code, tail } = await execute(
+    o.command,
+    {
+      ...process.env,
+      ...o.env,
+      BLDST_BUILD_ID: o.buildId,
+      BLDST_STATE: String(o.state),
+    },
+    o.cwd,
+  );
+
+  if (code === 0) {
+    try {
+      if (o.artifact) {
+        const a = await uploadArtifact(client, o.buildId, o.state, o.artifact);
+        log(`state ${o.state}: artifact ${a.name} uploaded and verified (${a.checksum})`);
+      }
+    } catch (error) {
+      await report({ status: 'failed', error: `artifact upload failed: ${(error as Error).message}` });
+      throw error;
+    }
+    await report({ status: 'completed' });
+    log(`state ${o.state}: completed`);
+    return 0;
+  }
+  const error = [`exit code ${code}`, ...tail].join('\n').slice(-8000);
+  await report({ status: 'failed', error });
+  log(`state ${o.state}: failed (exit code ${code})`);
+  return code;
+}
+
+/** Runs the command with stdout inherited and stderr both streamed and kept (last lines). */
+function execute(
+  command: string[] | string,
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+): Promise<{ code: number; tail: string[] }> {
+  const [file, args] =
+    typeof command === 'string' ? ['sh', ['-c', command]] : [command[0]!, command.slice(1)];
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { env, cwd, stdio: ['inherit', 'inherit', 'pipe'] });
+    let tail: string[] = [];
+    let partial = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      tail = [...tail, ...lines].slice(-TAIL_LINES);
+    });
+    const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+    const onInt = forward('SIGINT');
+    const onTerm = forward('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    const done = (code: number, extra: string[] = []) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve({ code, tail: [...tail, ...(partial ? [partial] : []), ...extra].slice(-TAIL_LINES) });
+    };
+    child.on('error', (e) => done(127, [`cannot run ${file}: ${e.message}`]));
+    child.on('exit', (code, signal) =>
+      done(code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 2)),
+    );
+  });
+}
+
+export function requireState(value: string | undefined, flag = '--state'): number {
+  const n = Number(value);
+  if (value === undefined || !/^\d{1,3}$/.test(value) || n > 100) {
+    throw new CliError(`${flag} must be a state code 0-100`, EXIT.usage, 'usage');
+  }
+  return n;
+}

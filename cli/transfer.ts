@@ -1,0 +1,66 @@
+/** Streaming file transfers for artifacts: hash while reading, never load an image into memory. */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CliError, EXIT } from './errors';
+
+export async function fileDigest(path: string): Promise<{ checksum: string; size: number }> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return { checksum: `sha256:${hash.digest('hex')}`, size: statSync(path).size };
+}
+
+/** PUT a file to a presigned URL with exactly the signed headers. */
+export function uploadFile(url: string, headers: Record<string, string>, path: string): Promise<void> {
+  const size = statSync(path).size;
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      target,
+      { method: 'PUT', headers: { ...headers, 'content-length': String(size) } },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () =>
+          res.statusCode && res.statusCode < 300
+            ? resolve()
+            : reject(
+                new CliError(
+                  `upload failed: HTTP ${res.statusCode} ${body.slice(0, 200)}`,
+                  EXIT.server,
+                  'upload_failed',
+                ),
+              ),
+        );
+      },
+    );
+    req.on('error', (e) => reject(new CliError(`upload failed: ${e.message}`, EXIT.server, 'network')));
+    createReadStream(path).on('error', reject).pipe(req);
+  });
+}
+
+/** GET a URL into a file, hashing on the way; returns the checksum of what was written. */
+export async function downloadFile(url: string, path: string): Promise<{ checksum: string; size: number }> {
+  const res = await fetch(url).catch((e: Error) => {
+    throw new CliError(`download failed: ${e.message}`, EXIT.server, 'network');
+  });
+  if (!res.ok || !res.body)
+    throw new CliError(`download failed: HTTP ${res.status}`, EXIT.server, 'download_failed');
+  const hash = createHash('sha256');
+  let size = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  await pipeline(res.body as unknown as NodeJS.ReadableStream, tap, createWriteStream(path));
+  return { checksum: `sha256:${hash.digest('hex')}`, size };
+}

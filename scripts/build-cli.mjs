@@ -1,0 +1,29 @@
+// Bundles the CLI into one file, dependencies included, so `bldst` starts without resolving
+// node_modules. The version comes from package.json.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export async function buildCli() {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  await build({
+    entryPoints: [join(root, 'cli', 'main.ts')],
+    outfile: join(root, 'dist', 'bldst.mjs'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    minify: true,
+    legalComments: 'none',
+    define: { __BLDST_VERSION__: JSON.stringify(version) },
+    logLevel: 'warning',
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) await buildCli();
