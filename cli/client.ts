@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CliError, EXIT, exitCodeFor } from './errors';
+import { type HttpReply, httpCall } from './http';
 
 export interface ApiErrorBody {
   error?: { code?: string; message?: string; details?: unknown };
@@ -46,34 +47,33 @@ export class Client {
     let lastError: unknown;
     for (let attempt = 0; attempt <= RETRIES; attempt++) {
       if (attempt > 0) await this.sleep(Math.min(250 * 2 ** (attempt - 1), 4000));
-      let res: Response;
+      let res: HttpReply;
       try {
-        res = await fetch(`${this.url}${path}`, {
+        res = await httpCall(
           method,
-          headers: {
+          `${this.url}${path}`,
+          {
             ...(this.apiKey ? { 'x-api-key': this.apiKey } : {}),
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
             'user-agent': 'bldst',
             ...headers,
           },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(30_000),
-        });
+          body === undefined ? undefined : JSON.stringify(body),
+        );
       } catch (error) {
         lastError = new CliError(
-          `cannot reach ${this.url}: ${(error as Error).cause ?? (error as Error).message}`,
+          `cannot reach ${this.url}: ${(error as Error).message}`,
           EXIT.server,
           'network',
         );
         continue;
       }
-      const text = await res.text();
-      const parsed = text ? safeJson(text) : undefined;
-      if (res.ok) return parsed as T;
+      const parsed = res.body ? safeJson(res.body) : undefined;
+      if (res.status >= 200 && res.status < 300) return parsed as T;
       const error = new ApiError(res.status, (parsed ?? {}) as ApiErrorBody);
       if (res.status >= 500 || res.status === 429) {
         lastError = error;
-        const retryAfter = Number(res.headers.get('retry-after'));
+        const retryAfter = Number(res.headers['retry-after']);
         if (retryAfter > 0) await this.sleep(Math.min(retryAfter, 10) * 1000);
         continue;
       }

@@ -14,13 +14,16 @@ async function main(argv: string[]): Promise<number> {
   return dispatch(argv);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const e = error as { message?: string; exitCode?: number };
-    process.stderr.write(`bldst: ${e.message ?? String(error)}\n`);
-    process.exitCode = typeof e.exitCode === 'number' ? e.exitCode : 6;
-  },
-);
+/**
+ * Exit as soon as output is flushed: fetch keeps idle keep-alive sockets open for a while, which
+ * would otherwise hold every invocation ~250 ms past its work.
+ */
+function exit(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+main(process.argv.slice(2)).then(exit, (error: unknown) => {
+  const e = error as { message?: string; exitCode?: number };
+  process.stderr.write(`bldst: ${e.message ?? String(error)}\n`);
+  exit(typeof e.exitCode === 'number' ? e.exitCode : 6);
+});

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type ArtifactView, downloadArtifact } from './artifacts';
 import type { Client } from './client';
@@ -39,7 +40,7 @@ export async function loadPipeline(file: string): Promise<PipelineStep[]> {
   }
   let data: unknown;
   try {
-    data = /\.json$/i.test(file) ? JSON.parse(text) : (await import('yaml')).parse(text);
+    data = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
     throw new CliError(
       `${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(error as Error).message}`,

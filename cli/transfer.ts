@@ -6,6 +6,7 @@ import { request as httpsRequest } from 'node:https';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CliError, EXIT } from './errors';
+import { httpGetStream } from './http';
 
 export async function fileDigest(path: string): Promise<{ checksum: string; size: number }> {
   const hash = createHash('sha256');
@@ -47,11 +48,13 @@ export function uploadFile(url: string, headers: Record<string, string>, path: s
 
 /** GET a URL into a file, hashing on the way; returns the checksum of what was written. */
 export async function downloadFile(url: string, path: string): Promise<{ checksum: string; size: number }> {
-  const res = await fetch(url).catch((e: Error) => {
+  const res = await httpGetStream(url).catch((e: Error) => {
     throw new CliError(`download failed: ${e.message}`, EXIT.server, 'network');
   });
-  if (!res.ok || !res.body)
-    throw new CliError(`download failed: HTTP ${res.status}`, EXIT.server, 'download_failed');
+  if (!res.statusCode || res.statusCode >= 300) {
+    res.resume();
+    throw new CliError(`download failed: HTTP ${res.statusCode}`, EXIT.server, 'download_failed');
+  }
   const hash = createHash('sha256');
   let size = 0;
   const tap = new Transform({
@@ -61,6 +64,6 @@ export async function downloadFile(url: string, path: string): Promise<{ checksu
       done(null, chunk);
     },
   });
-  await pipeline(res.body as unknown as NodeJS.ReadableStream, tap, createWriteStream(path));
+  await pipeline(res, tap, createWriteStream(path));
   return { checksum: `sha256:${hash.digest('hex')}`, size };
 }

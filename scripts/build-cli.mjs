@@ -10,8 +10,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export async function buildCli() {
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   await build({
-    entryPoints: [join(root, 'cli', 'main.ts')],
-    outfile: join(root, 'dist', 'bldst.mjs'),
+    entryPoints: { bldst: join(root, 'cli', 'main.ts') },
+    outdir: join(root, 'dist'),
+    // Chunks: `--version` parses only the entry; each command loads what it imports.
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
     target: 'node20',
