@@ -288,6 +288,25 @@ steps:
   });
 });
 
+describe('bldst watch', () => {
+  it('shows progress until the build ends, with its outcome as exit code', async () => {
+    const id = (
+      await bldst(['build', 'create', '--platform-id', 'aws', '--image-type-id', 'x', '-q'])
+    ).stdout.trim();
+    await bldst(['build', 'add-state', id, '--state', '100', '--status', 'completed']);
+    const done = await bldst(['watch', id, '--interval', '1']);
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(
+      new RegExp(`${id}\\s+\\[#{20}\\] 100%\\s+100 Complete and delivered\\s+completed`),
+    );
+    const cancelled = (
+      await bldst(['build', 'create', '--platform-id', 'aws', '--image-type-id', 'x', '-q'])
+    ).stdout.trim();
+    await bldst(['build', 'cancel', cancelled, '--reason', 'test']);
+    expect((await bldst(['watch', cancelled])).code).toBe(3);
+  });
+});
+
 describe('help, version, completion', () => {
   it('answers --version and --help and prints completion scripts', async () => {
     expect((await bldst(['--version'])).stdout).toBe(
