@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { CliError, EXIT, exitCodeFor } from './errors';
 import { type HttpReply, httpCall } from './http';
+import type { Signer } from './sigv4';
 
 export interface ApiErrorBody {
   error?: { code?: string; message?: string; details?: unknown };
@@ -27,6 +28,8 @@ export class Client {
   constructor(
     readonly url: string,
     private readonly apiKey: string | undefined,
+    /** With --sigv4: signs each request (the API key is then not sent). */
+    private readonly signer?: Signer,
     private readonly sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
   ) {}
 
@@ -49,16 +52,20 @@ export class Client {
       if (attempt > 0) await this.sleep(Math.min(250 * 2 ** (attempt - 1), 4000));
       let res: HttpReply;
       try {
+        const url = `${this.url}${path}`;
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        const plain = {
+          ...(this.apiKey && !this.signer ? { 'x-api-key': this.apiKey } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          'user-agent': 'bldst',
+          ...headers,
+        };
+        // Signed per attempt: a signature carries its time.
         res = await httpCall(
           method,
-          `${this.url}${path}`,
-          {
-            ...(this.apiKey ? { 'x-api-key': this.apiKey } : {}),
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            'user-agent': 'bldst',
-            ...headers,
-          },
-          body === undefined ? undefined : JSON.stringify(body),
+          url,
+          this.signer ? await this.signer(method, url, plain, payload) : plain,
+          payload,
         );
       } catch (error) {
         lastError = new CliError(

@@ -12,6 +12,7 @@ const GLOBAL = {
     description: 'table | json (default: table on a terminal, json when piped)',
   },
   quiet: { type: 'boolean', short: 'q', description: 'print only the essential value (e.g. the build id)' },
+  sigv4: { type: 'boolean', description: 'sign requests with SigV4 (AWS credential chain) for the IAM API' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
 } as const;
 
@@ -41,7 +42,7 @@ function topHelp(): string {
     ...rows,
     `  ${'completion'.padEnd(18)} print a shell completion script: bldst completion bash|zsh`,
     '',
-    'Global options: -o/--output table|json, -q/--quiet, -h/--help, -V/--version',
+    'Global options: -o/--output table|json, -q/--quiet, --sigv4, -h/--help, -V/--version',
     'Server and key: BUILDSTATE_API_URL and BUILDSTATE_API_TOKEN, else `bldst config set-url` / `bldst auth set-key`.',
     EXIT_CODES,
     '',
@@ -167,17 +168,9 @@ export async function dispatch(argv: string[]): Promise<number> {
   const output = values.output ?? defaultOutput();
   if (output !== 'table' && output !== 'json') throw usage('--output must be table or json');
 
-  let client: Client | undefined;
-  const ctx: Ctx = {
-    output: output as OutputMode,
-    quiet: Boolean(values.quiet),
-    client: () => {
-      if (!client) {
-        const cfg = resolveConfig();
-        client = new Client(cfg.url, cfg.apiKey);
-      }
-      return client;
-    },
-  };
+  const cfg = resolveConfig();
+  const signer = values.sigv4 ? (await import('./sigv4')).createSigner() : undefined;
+  const client = new Client(cfg.url, cfg.apiKey, signer);
+  const ctx: Ctx = { output: output as OutputMode, quiet: Boolean(values.quiet), client: () => client };
   return (await command.run(ctx, values, parsed.positionals, rest)) ?? EXIT.ok;
 }

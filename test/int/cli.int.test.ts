@@ -2,6 +2,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../local/processes';
@@ -304,6 +306,37 @@ describe('bldst watch', () => {
     ).stdout.trim();
     await bldst(['build', 'cancel', cancelled, '--reason', 'test']);
     expect((await bldst(['watch', cancelled])).code).toBe(3);
+  });
+});
+
+describe('--sigv4', () => {
+  it('signs with credentials from the AWS chain and sends no API key', async () => {
+    let seen: Record<string, string | string[] | undefined> = {};
+    const server = createServer((req, res) => {
+      seen = req.headers;
+      res.setHeader('content-type', 'application/json');
+      res.end('{"id":"arn","type":"iam","name":"arn","scopes":["write"]}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const r = await bldst(['auth', 'whoami', '--sigv4', '-q'], {
+        env: {
+          BUILDSTATE_API_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'secret',
+          AWS_SESSION_TOKEN: 'session-token',
+          AWS_REGION: 'eu-west-1',
+        },
+      });
+      expect([r.code, r.stdout]).toEqual([0, 'arn\n']);
+    } finally {
+      server.close();
+    }
+    expect(String(seen.authorization)).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=\S*host;/,
+    );
+    expect(seen['x-amz-security-token']).toBe('session-token');
+    expect(seen['x-api-key']).toBeUndefined();
   });
 });
 
