@@ -14,8 +14,6 @@ export interface DynamoDbLocal {
   port: number;
   pid: number;
   stop(): Promise<void>;
-  /** Synchronous last resort for process 'exit' handlers, where nothing asynchronous runs. */
-  kill(): void;
 }
 
 export interface DynamoDbLocalOptions {
@@ -60,6 +58,12 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
       ],
       { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    // Whatever ends this process (a crash included), the engine must not outlive it.
+    const killOnExit = () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    };
+    process.on('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
     try {
       await waitUntilReady(child, port, options.readyTimeoutMs ?? 30_000);
       return {
@@ -67,9 +71,6 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
         port,
         pid: child.pid!,
         stop: () => stopChild(child),
-        kill: () => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        },
       };
     } catch (error) {
       lastError = error;

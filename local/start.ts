@@ -45,11 +45,8 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  // Whatever ends this process, the DynamoDB Local child must not outlive it.
-  process.on('exit', () => {
-    stack.dynamodb?.kill();
-    unlock();
-  });
+  // DynamoDB Local kills itself with this process (local/dynamodb-local.ts); the lock goes too.
+  process.on('exit', unlock);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
