@@ -73,11 +73,14 @@ interface BuildView {
   [k: string]: unknown;
 }
 
-function showBuild(ctx: Ctx, build: BuildView): void {
-  if (ctx.quiet) process.stdout.write(`${build.id}\n`);
-  else if (ctx.output === 'json') printJson(build);
-  else printRecord(build);
+/** One record: its essential value with -q, JSON, or key/value lines. */
+function show(ctx: Ctx, record: object, quiet?: unknown): void {
+  if (ctx.quiet && quiet !== undefined) process.stdout.write(`${quiet}\n`);
+  else if (ctx.output === 'json') printJson(record);
+  else printRecord(record as Record<string, unknown>);
 }
+
+const showBuild = (ctx: Ctx, build: BuildView) => show(ctx, build, build.id);
 
 const BUILD_COLUMNS = [
   'id',
@@ -129,7 +132,7 @@ export const COMMANDS: Command[] = [
         api_key_source: c.keySource,
         config_file: configPath(),
       };
-      ctx.output === 'json' ? printJson(shown) : printRecord(shown);
+      show(ctx, shown);
       return EXIT.ok;
     },
   },
@@ -159,11 +162,7 @@ export const COMMANDS: Command[] = [
     examples: ['bldst auth whoami'],
     async run(ctx) {
       const me = await ctx.client().get<Record<string, unknown>>('/whoami');
-      ctx.quiet
-        ? process.stdout.write(`${me.id}\n`)
-        : ctx.output === 'json'
-          ? printJson(me)
-          : printRecord(me);
+      show(ctx, me, me.id);
       return EXIT.ok;
     },
   },
@@ -451,7 +450,7 @@ export const COMMANDS: Command[] = [
           format: str(v.format),
         }),
       );
-      ctx.output === 'json' ? printJson(a) : printRecord(a);
+      show(ctx, a);
       return EXIT.ok;
     },
   },
@@ -472,11 +471,7 @@ export const COMMANDS: Command[] = [
         name: str(v.name),
         format: str(v.format),
       });
-      ctx.quiet
-        ? process.stdout.write(`${a.checksum}\n`)
-        : ctx.output === 'json'
-          ? printJson(a)
-          : printRecord(a as unknown as Record<string, unknown>);
+      show(ctx, a, a.checksum);
       return EXIT.ok;
     },
   },
@@ -487,7 +482,7 @@ export const COMMANDS: Command[] = [
     options: {
       state: stateOpt,
       name: { type: 'string', description: 'artifact name (required)' },
-      output: { type: 'string', short: 'O', description: 'file to write (default: the artifact name)' },
+      to: { type: 'string', short: 'O', description: 'file to write (default: the artifact name)' },
     },
     examples: ['bldst artifact download $BUILD_ID --state 25 --name image.qcow2'],
     async run(ctx, v, p) {
@@ -500,10 +495,10 @@ export const COMMANDS: Command[] = [
         .get<import('./artifacts').ArtifactView>(
           `/builds/${seg(id)}/states/${requireState(str(v.state))}/artifacts/${seg(name)}`,
         );
-      const got = await downloadArtifact(a, str(v.output) ?? name);
+      const got = await downloadArtifact(a, str(v.to) ?? name);
       if (!ctx.quiet)
         process.stderr.write(
-          `${str(v.output) ?? name}: ${got.size} bytes, ${got.checksum}${a.checksum ? ' (matches)' : ''}\n`,
+          `${str(v.to) ?? name}: ${got.size} bytes, ${got.checksum}${a.checksum ? ' (matches)' : ''}\n`,
         );
       return EXIT.ok;
     },
@@ -533,7 +528,7 @@ export const COMMANDS: Command[] = [
           `/builds/${seg(id)}/states/${requireState(str(v.state))}/artifacts/${seg(name)}/verify`,
           Object.keys(body).length ? body : undefined,
         );
-      ctx.output === 'json' ? printJson(a) : printRecord(a);
+      show(ctx, a);
       return EXIT.ok;
     },
   },

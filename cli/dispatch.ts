@@ -5,7 +5,7 @@ import { resolveConfig } from './config';
 import { CliError, EXIT, usage } from './errors';
 import { defaultOutput, type OutputMode } from './output';
 
-const GLOBAL = {
+export const GLOBAL = {
   output: {
     type: 'string',
     short: 'o',

@@ -174,6 +174,18 @@ describe('bldst run', () => {
     const history = json(await bldst(['build', 'history', id]));
     expect(history.map((h: { status: string }) => h.status)).toEqual([null, 'in_progress', 'completed']);
     expect(history[1].worker_id).toBe('test-worker');
+    const copy = await bldst([
+      'artifact',
+      'download',
+      id,
+      '--state',
+      '25',
+      '--name',
+      'image.raw',
+      '-O',
+      'copy.raw',
+    ]);
+    expect([copy.code, readFileSync(join(home, 'copy.raw'), 'utf8')]).toEqual([0, 'image bytes']);
     const resume = json(await bldst(['build', 'resume', id]));
     expect(resume.input_artifacts[0]).toMatchObject({
       name: 'image.raw',
