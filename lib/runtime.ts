@@ -3,16 +3,12 @@
  * runtime (Lambda cold start, local gateway process). Handlers ask for services here.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ArtifactRepository } from './artifacts/artifact.repository';
-import { ArtifactService } from './artifacts/artifact.service';
-import { ArtifactStore } from './artifacts/artifact.store';
-import { createS3Client } from './artifacts/s3-client';
 import { ApiKeyRepository } from './auth/api-key.repository';
 import { ApiKeyService } from './auth/api-key.service';
 import { BuildRepository } from './builds/build.repository';
 import { BuildService } from './builds/build.service';
 import { defaultCatalog } from './catalog/state-catalog';
-import { type Config, config, ENV } from './config/env';
+import { type Config, config } from './config/env';
 import { createDocumentClient } from './db/client';
 import { translateStoreError } from './db/errors';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
@@ -20,28 +16,11 @@ import { IdempotencyRepository } from './idempotency/idempotency.repository';
 export function createServices(cfg: Config) {
   const db = createDocumentClient(cfg);
   const buildRepository = new BuildRepository(db, cfg.tableName);
-  const bucket = cfg.artifactsBucket;
-  const artifactService = bucket
-    ? new ArtifactService({
-        builds: buildRepository,
-        artifacts: new ArtifactRepository(db, cfg.tableName),
-        store: new ArtifactStore(createS3Client(cfg), bucket, cfg.presignExpirySeconds),
-        catalog: defaultCatalog,
-      })
-    : undefined;
-  const artifacts = () => {
-    if (!artifactService)
-      throw new Error(
-        `${ENV.artifactsBucket} is not set: this function was not bound to the artifacts bucket`,
-      );
-    return artifactService;
-  };
   const builds = new BuildService({
     builds: buildRepository,
     idempotency: new IdempotencyRepository(db, cfg.tableName, cfg.idempotencyTtlSeconds),
     catalog: defaultCatalog,
     defaultMaxAttempts: cfg.defaultMaxAttempts,
-    inputArtifacts: (build) => artifacts().inputArtifacts(build),
   });
   const apiKeys = new ApiKeyService(new ApiKeyRepository(db, cfg.tableName), {
     cacheTtlSeconds: cfg.authCacheTtlSeconds,
@@ -62,9 +41,6 @@ export function createServices(cfg: Config) {
     config: cfg,
     db,
     builds,
-    get artifacts() {
-      return artifacts();
-    },
     apiKeys,
     ready,
   };

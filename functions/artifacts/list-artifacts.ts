@@ -1,4 +1,4 @@
+import { artifactService } from '../../lib/artifacts/runtime';
 import { buildIdParam, httpHandler } from '../../lib/http/handler';
-import { services } from '../../lib/runtime';
 
-export const handler = httpHandler(async (req) => services().artifacts.list(buildIdParam(req)));
+export const handler = httpHandler(async (req) => artifactService().list(buildIdParam(req)));

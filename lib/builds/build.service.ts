@@ -48,8 +48,6 @@ export interface BuildServiceDeps {
   defaultMaxAttempts: number;
   clock?: () => Date;
   newId?: () => string;
-  /** The bundle a resuming worker downloads: artifacts of the latest completed state (wired by the runtime). */
-  inputArtifacts?: (build: Build) => Promise<unknown[]>;
 }
 
 /**
@@ -126,10 +124,14 @@ export class BuildService {
     };
   }
 
-  async resume(id: string): Promise<ResumeAdvice & { input_artifacts: unknown[] }> {
+  /** What to do next, with the bundle a resuming worker downloads (`inputArtifacts`, from the artifacts side). */
+  async resume(
+    id: string,
+    inputArtifacts: (build: Build) => Promise<unknown[]> = async () => [],
+  ): Promise<ResumeAdvice & { input_artifacts: unknown[] }> {
     const build = await this.load(id);
     const advice = resumeAdvice(build, this.deps.catalog, this.deps.defaultMaxAttempts);
-    return { ...advice, input_artifacts: (await this.deps.inputArtifacts?.(build)) ?? [] };
+    return { ...advice, input_artifacts: await inputArtifacts(build) };
   }
 
   report(

@@ -1,0 +1,30 @@
+/**
+ * Composition root for artifacts, apart from lib/runtime.ts so that only the functions that handle
+ * artifacts (artifacts, states) bundle the S3 client and presigner; the others stay small.
+ */
+import { BuildRepository } from '../builds/build.repository';
+import { defaultCatalog } from '../catalog/state-catalog';
+import { config, ENV } from '../config/env';
+import { services } from '../runtime';
+import { ArtifactRepository } from './artifact.repository';
+import { ArtifactService } from './artifact.service';
+import { ArtifactStore } from './artifact.store';
+import { createS3Client } from './s3-client';
+
+let cached: ArtifactService | undefined;
+
+export function artifactService(): ArtifactService {
+  if (cached) return cached;
+  const cfg = config();
+  if (!cfg.artifactsBucket) {
+    throw new Error(`${ENV.artifactsBucket} is not set: this function was not bound to the artifacts bucket`);
+  }
+  const { db } = services();
+  cached = new ArtifactService({
+    builds: new BuildRepository(db, cfg.tableName),
+    artifacts: new ArtifactRepository(db, cfg.tableName),
+    store: new ArtifactStore(createS3Client(cfg), cfg.artifactsBucket, cfg.presignExpirySeconds),
+    catalog: defaultCatalog,
+  });
+  return cached;
+}
