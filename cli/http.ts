@@ -2,8 +2,22 @@
  * Minimal HTTP over node:http(s). Not fetch: on Node 20, loading undici adds ~160 ms to every
  * process exit (measured in bench/cli.bench.ts), which a CLI called per pipeline step pays each time.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  type ClientRequest,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestOptions,
+} from 'node:http';
 import { request as httpsRequest } from 'node:https';
+
+/** A request to `url` over http or https, as its scheme says. */
+export function openRequest(
+  url: URL,
+  options: RequestOptions,
+  onResponse: (res: IncomingMessage) => void,
+): ClientRequest {
+  return (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, onResponse);
+}
 
 export interface HttpReply {
   status: number;
@@ -19,9 +33,8 @@ export function httpCall(
   timeoutMs = 30_000,
 ): Promise<HttpReply> {
   const target = new URL(url);
-  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(
+    const req = openRequest(
       target,
       {
         method,
@@ -51,10 +64,8 @@ export function httpCall(
 
 /** GET as a stream (downloads). */
 export function httpGetStream(url: string): Promise<IncomingMessage> {
-  const target = new URL(url);
-  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(target, { method: 'GET' }, resolve);
+    const req = openRequest(new URL(url), { method: 'GET' }, resolve);
     req.on('error', reject);
     req.end();
   });

@@ -1,12 +1,10 @@
 /** Streaming file transfers for artifacts: hash while reading, never load an image into memory. */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CliError, EXIT } from './errors';
-import { httpGetStream } from './http';
+import { httpGetStream, openRequest } from './http';
 
 export async function fileDigest(path: string): Promise<{ checksum: string; size: number }> {
   const hash = createHash('sha256');
@@ -17,11 +15,9 @@ export async function fileDigest(path: string): Promise<{ checksum: string; size
 /** PUT a file to a presigned URL with exactly the signed headers. */
 export function uploadFile(url: string, headers: Record<string, string>, path: string): Promise<void> {
   const size = statSync(path).size;
-  const target = new URL(url);
-  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(
-      target,
+    const req = openRequest(
+      new URL(url),
       { method: 'PUT', headers: { ...headers, 'content-length': String(size) } },
       (res) => {
         let body = '';
