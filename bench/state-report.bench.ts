@@ -21,6 +21,18 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 const stack = await startLocalStack({ bootstrapAdminKey: KEY, tableName: 'bench' });
+// The references its builds name, created as a user would.
+for (const [path, body] of [
+  ['/platforms', { id: 'bench', name: 'Bench', cloud_provider: 'other' }],
+  ['/image-types', { id: 'bench', name: 'bench' }],
+] as const) {
+  const res = await fetch(`${stack.url}${path}`, {
+    method: 'POST',
+    headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 201) throw new Error(`seeding ${path}: ${res.status} ${await res.text()}`);
+}
 const db = DynamoDBDocumentClient.from(
   new DynamoDBClient({
     endpoint: stack.dynamodb!.endpoint,

@@ -40,6 +40,7 @@ export class StatelessStack extends Stack {
         'PutItem',
         'Query',
         'BatchGetItem',
+        'ConditionCheckItem',
       ]),
       states: fn('states', 'state reports and resume')
         .bindTable(table, ['GetItem', 'PutItem', 'Query'])
@@ -47,6 +48,10 @@ export class StatelessStack extends Stack {
       artifacts: fn('artifacts', 'artifact registration, verification and download URLs')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
         .bindBucket(bucket, ['s3:GetObject', 's3:PutObject'], config.presignExpirySeconds),
+      reference: fn('reference', 'projects, platforms, OS versions, image types, state catalogs').bindTable(
+        table,
+        ['GetItem', 'PutItem', 'Query', 'ConditionCheckItem'],
+      ),
       authorizer: fn('authorizer', 'API key authorizer').bindTable(table, ['GetItem']),
     };
 
@@ -57,6 +62,7 @@ export class StatelessStack extends Stack {
         builds: this.functions.builds.fn,
         states: this.functions.states.fn,
         artifacts: this.functions.artifacts.fn,
+        reference: this.functions.reference.fn,
       },
       authorizer: this.functions.authorizer.fn,
     });

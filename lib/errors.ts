@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'precondition_failed'
   | 'payload_too_large'
   | 'idempotency_mismatch'
+  | 'already_exists'
+  | 'unknown_reference'
   | 'unavailable'
   | 'internal_error';
 
@@ -54,6 +56,8 @@ const STATUS: Record<ErrorCode, number> = {
   precondition_failed: 412,
   payload_too_large: 413,
   idempotency_mismatch: 422,
+  already_exists: 409,
+  unknown_reference: 422,
   unavailable: 503,
   internal_error: 500,
 };

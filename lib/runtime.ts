@@ -7,19 +7,27 @@ import { ApiKeyRepository } from './auth/api-key.repository';
 import { ApiKeyService } from './auth/api-key.service';
 import { BuildRepository } from './builds/build.repository';
 import { BuildService } from './builds/build.service';
-import { defaultCatalog } from './catalog/state-catalog';
 import { type Config, config } from './config/env';
 import { createDocumentClient } from './db/client';
 import { translateStoreError } from './db/errors';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
+import { ReferenceRepository } from './reference/reference.repository';
+import { ReferenceService } from './reference/reference.service';
 
 export function createServices(cfg: Config) {
   const db = createDocumentClient(cfg);
   const buildRepository = new BuildRepository(db, cfg.tableName);
+  const idempotency = new IdempotencyRepository(db, cfg.tableName, cfg.idempotencyTtlSeconds);
+  const references = new ReferenceService({
+    repo: new ReferenceRepository(db, cfg.tableName),
+    idempotency,
+    catalogCacheTtlSeconds: cfg.catalogCacheTtlSeconds,
+  });
   const builds = new BuildService({
     builds: buildRepository,
-    idempotency: new IdempotencyRepository(db, cfg.tableName, cfg.idempotencyTtlSeconds),
-    catalog: defaultCatalog,
+    idempotency,
+    catalogs: references,
+    references,
     defaultMaxAttempts: cfg.defaultMaxAttempts,
   });
   const apiKeys = new ApiKeyService(new ApiKeyRepository(db, cfg.tableName), {
@@ -41,6 +49,7 @@ export function createServices(cfg: Config) {
     config: cfg,
     db,
     builds,
+    references,
     apiKeys,
     ready,
   };

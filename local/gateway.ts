@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
 import { handler as artifacts } from '../functions/artifacts/index';
 import { handler as builds } from '../functions/builds/index';
+import { handler as reference } from '../functions/reference/index';
 import { handler as states } from '../functions/states/index';
 import { handler as system } from '../functions/system/index';
 import { AppError } from '../lib/errors';
@@ -16,7 +17,7 @@ import { errorBody, type HttpEvent, type HttpResult } from '../lib/http/http';
 import { type FunctionGroup, ROUTES, type Route, routeKey } from '../lib/http/routes';
 
 type GroupHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
-const GROUPS: Record<FunctionGroup, GroupHandler> = { system, builds, states, artifacts };
+const GROUPS: Record<FunctionGroup, GroupHandler> = { system, builds, states, artifacts, reference };
 
 /** API Gateway's own payload limit; the handlers enforce the much smaller API limit themselves. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;

@@ -1,10 +1,12 @@
 /**
- * The whole service on one machine: DynamoDB Local, the table, a bootstrap admin key and the
+ * The whole service on one machine: DynamoDB Local, the table, a bootstrap admin key, the
+ * `default` project and the
  * gateway in front of the real handlers. Used by `npm start`, the integration tests and bench/.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SYSTEM_PRINCIPAL } from '../lib/auth/principal';
 import { ENV } from '../lib/config/env';
 import { services } from '../lib/runtime';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
@@ -62,6 +64,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await ensureTable(admin, tableName);
     admin.destroy();
     const adminKey = await services().apiKeys.ensureBootstrapAdminKey(options.bootstrapAdminKey);
+    await services().references.ensureDefaultProject(SYSTEM_PRINCIPAL);
     const gateway = await startGateway({ port: options.port, host: options.host, log: options.log });
     return {
       url: gateway.url,

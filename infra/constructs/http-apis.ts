@@ -1,8 +1,8 @@
 /**
  * Two HTTP APIs over the same functions, both generated from the route table:
- *  - the key API, behind a Lambda authorizer (X-API-Key), with CORS for the web dashboard;
+ *  - the key API, behind a Lambda authorizer (X-API-Key or Authorization: Bearer), with CORS for the web dashboard;
  *  - the IAM API, behind AWS_IAM, for workers that sign with SigV4 using their role.
- * /health is the only route without an authorizer.
+ * Routes of scope `none` (/health, /auth/token) run without an authorizer; handlers check scopes.
  */
 import { Duration, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -59,8 +59,10 @@ export class HttpApis extends Construct {
     const { config } = props;
     const keyAuthorizer = new HttpLambdaAuthorizer('api-key', props.authorizer, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
-      identitySource: ['$request.header.X-API-Key'],
-      // No caching: a revoked key is refused at once.
+      // No identity source: callers send X-API-Key or Authorization: Bearer, and API Gateway would
+      // refuse a request missing any listed source before the authorizer could look at the other.
+      // Allowed only with caching off, which is wanted anyway: a revoked key is refused at once.
+      identitySource: [],
       resultsCacheTtl: Duration.seconds(0),
     });
 
@@ -112,12 +114,12 @@ export class HttpApis extends Construct {
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration: integrations[route.group],
-        authorizer: route.auth === 'none' ? new HttpNoneAuthorizer() : authorizer,
+        authorizer: route.scope === 'none' ? new HttpNoneAuthorizer() : authorizer,
       });
-      if (route.auth === 'none') {
+      if (route.scope === 'none') {
         Validations.of(created!).acknowledge({
           id: 'AwsSolutions::AwsSolutions-APIG4',
-          reason: `${route.method} ${route.path} is the liveness probe: open by design, it reads no data and returns no data.`,
+          reason: `${route.method} ${route.path} needs no credentials by design (${route.summary}); it exposes no stored data.`,
         });
       }
     }

@@ -6,6 +6,7 @@
 import type { Principal } from '../auth/principal';
 import type { Build } from '../builds/build.model';
 import type { BuildRepository } from '../builds/build.repository';
+import type { CatalogSource } from '../builds/build.service';
 import type { StateCatalog } from '../catalog/state-catalog';
 import { AppError, notFound } from '../errors';
 import { objectKey } from './artifact.keys';
@@ -18,7 +19,7 @@ export interface ArtifactServiceDeps {
   builds: BuildRepository;
   artifacts: ArtifactRepository;
   store: ArtifactStore;
-  catalog: StateCatalog;
+  catalogs: CatalogSource;
   clock?: () => Date;
 }
 
@@ -76,8 +77,9 @@ export class ArtifactService {
       created_at: this.clock().toISOString(),
     };
 
+    const catalog = await this.deps.catalogs.forProject(build.project_id);
     const existing = await this.deps.artifacts.get(buildId, stateCode, input.name);
-    if (existing) return this.sameOrConflict(existing, artifact);
+    if (existing) return this.sameOrConflict(existing, artifact, catalog);
 
     // S3 first: the pointer object exists before any record can point at it.
     if (!managed) await this.deps.store.putPointer(key, objectMetadata(artifact));
@@ -85,9 +87,9 @@ export class ArtifactService {
       const winner = (await this.deps.artifacts.get(buildId, stateCode, input.name))!;
       // Lost a race to another registration: put the winner's description back on the pointer.
       if (!managed && !same(winner, artifact)) await this.deps.store.putPointer(key, objectMetadata(winner));
-      return this.sameOrConflict(winner, artifact);
+      return this.sameOrConflict(winner, artifact, catalog);
     }
-    return { status: 201, body: await this.view(artifact, { upload: managed }) };
+    return { status: 201, body: await this.view(artifact, { upload: managed }, catalog) };
   }
 
   async verify(
@@ -96,7 +98,7 @@ export class ArtifactService {
     name: string,
     observed: VerifyArtifactInput,
   ): Promise<ArtifactOutcome> {
-    const artifact = await this.load(buildId, stateCode, name);
+    const { artifact, catalog } = await this.load(buildId, stateCode, name);
     const facts = await this.deps.store.head(artifact.object_key);
     if (!facts) {
       throw artifact.managed
@@ -146,22 +148,21 @@ export class ArtifactService {
       size_bytes: actualSize ?? 0,
       verified_at: this.clock().toISOString(),
     });
-    return { status: 200, body: await this.view(verified, { download: true }) };
+    return { status: 200, body: await this.view(verified, { download: true }, catalog) };
   }
 
   async get(buildId: string, stateCode: number, name: string): Promise<ArtifactOutcome> {
-    return {
-      status: 200,
-      body: await this.view(await this.load(buildId, stateCode, name), { download: true }),
-    };
+    const { artifact, catalog } = await this.load(buildId, stateCode, name);
+    return { status: 200, body: await this.view(artifact, { download: true }, catalog) };
   }
 
   async list(buildId: string): Promise<ArtifactOutcome> {
-    await this.loadBuild(buildId);
+    const build = await this.loadBuild(buildId);
+    const catalog = await this.deps.catalogs.forProject(build.project_id);
     const states = new Map<number, unknown[]>();
     for (const a of await this.deps.artifacts.listForBuild(buildId)) {
       const group = states.get(a.state_code) ?? [];
-      group.push(await this.view(a, {}));
+      group.push(await this.view(a, {}, catalog));
       states.set(a.state_code, group);
     }
     return {
@@ -170,7 +171,7 @@ export class ArtifactService {
         build_id: buildId,
         states: [...states].map(([code, artifacts]) => ({
           state_code: code,
-          state_name: this.deps.catalog.nameOf(code),
+          state_name: catalog.nameOf(code),
           artifacts,
         })),
       },
@@ -184,12 +185,17 @@ export class ArtifactService {
       (a) => a.verified && completed.has(a.state_code),
     );
     const latest = Math.max(-1, ...usable.map((a) => a.state_code));
+    const catalog = await this.deps.catalogs.forProject(build.project_id);
     return Promise.all(
-      usable.filter((a) => a.state_code === latest).map((a) => this.view(a, { download: true })),
+      usable.filter((a) => a.state_code === latest).map((a) => this.view(a, { download: true }, catalog)),
     );
   }
 
-  private async sameOrConflict(existing: Artifact, requested: Artifact): Promise<ArtifactOutcome> {
+  private async sameOrConflict(
+    existing: Artifact,
+    requested: Artifact,
+    catalog: StateCatalog,
+  ): Promise<ArtifactOutcome> {
     if (!same(existing, requested)) {
       throw new AppError(
         'artifact_exists',
@@ -204,11 +210,11 @@ export class ArtifactService {
     // Same registration again: idempotent. An unverified managed artifact gets a fresh upload URL.
     return {
       status: 200,
-      body: await this.view(existing, { upload: existing.managed && !existing.verified }),
+      body: await this.view(existing, { upload: existing.managed && !existing.verified }, catalog),
     };
   }
 
-  private async view(a: Artifact, extra: { upload?: boolean; download?: boolean }) {
+  private async view(a: Artifact, extra: { upload?: boolean; download?: boolean }, catalog: StateCatalog) {
     let upload: PresignedUpload | undefined;
     let download: PresignedDownload | undefined;
     if (extra.upload)
@@ -222,7 +228,7 @@ export class ArtifactService {
     return {
       build_id: a.build_id,
       state_code: a.state_code,
-      state_name: this.deps.catalog.nameOf(a.state_code),
+      state_name: catalog.nameOf(a.state_code),
       name: a.name,
       storage_type: a.storage_type,
       managed: a.managed,
@@ -248,8 +254,12 @@ export class ArtifactService {
     return build;
   }
 
-  private async load(buildId: string, stateCode: number, name: string): Promise<Artifact> {
-    await this.loadBuild(buildId);
+  private async load(
+    buildId: string,
+    stateCode: number,
+    name: string,
+  ): Promise<{ artifact: Artifact; catalog: StateCatalog }> {
+    const build = await this.loadBuild(buildId);
     const artifact = await this.deps.artifacts.get(buildId, stateCode, name);
     if (!artifact) {
       throw new AppError('not_found', `Build '${buildId}' has no artifact '${name}' at state ${stateCode}`, {
@@ -258,7 +268,7 @@ export class ArtifactService {
         name,
       });
     }
-    return artifact;
+    return { artifact, catalog: await this.deps.catalogs.forProject(build.project_id) };
   }
 }
 

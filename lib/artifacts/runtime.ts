@@ -3,7 +3,6 @@
  * artifacts (artifacts, states) bundle the S3 client and presigner; the others stay small.
  */
 import { BuildRepository } from '../builds/build.repository';
-import { defaultCatalog } from '../catalog/state-catalog';
 import { config, ENV } from '../config/env';
 import { services } from '../runtime';
 import { ArtifactRepository } from './artifact.repository';
@@ -19,12 +18,12 @@ export function artifactService(): ArtifactService {
   if (!cfg.artifactsBucket) {
     throw new Error(`${ENV.artifactsBucket} is not set: this function was not bound to the artifacts bucket`);
   }
-  const { db } = services();
+  const { db, references } = services();
   cached = new ArtifactService({
     builds: new BuildRepository(db, cfg.tableName),
     artifacts: new ArtifactRepository(db, cfg.tableName),
     store: new ArtifactStore(createS3Client(cfg), cfg.artifactsBucket, cfg.presignExpirySeconds),
-    catalog: defaultCatalog,
+    catalogs: references,
   });
   return cached;
 }

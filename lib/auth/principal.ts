@@ -1,10 +1,16 @@
 export const SCOPES = ['read', 'write', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
+/** `admin` ⊃ `write` ⊃ `read`: a scope grants itself and every scope below it. */
+const RANK: Record<Scope, number> = { read: 1, write: 2, admin: 3 };
+
+export const hasScope = (principal: Pick<Principal, 'scopes'>, required: Scope): boolean =>
+  principal.scopes.some((s) => RANK[s] >= RANK[required]);
+
 /** Who made a request. `id` is recorded as the `actor` of every change it makes. */
 export interface Principal {
   id: string;
-  type: 'api_key' | 'iam';
+  type: 'api_key' | 'user' | 'iam' | 'system';
   name: string;
   scopes: Scope[];
 }
@@ -44,3 +50,11 @@ export function principalFromGateway(authorizer: unknown): Principal | null {
     return { id: `iam:${a.iam.userArn}`, type: 'iam', name: a.iam.userArn, scopes: ['write', 'read'] };
   return null;
 }
+
+/** The service itself, for changes no caller asked for (bootstrap seeding). */
+export const SYSTEM_PRINCIPAL: Principal = {
+  id: 'system:bootstrap',
+  type: 'system',
+  name: 'bootstrap',
+  scopes: ['admin'],
+};

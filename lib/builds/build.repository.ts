@@ -25,7 +25,7 @@ import {
 } from './build.keys';
 import type { Build, BuildStatus, Change, HistoryEntry } from './build.model';
 
-type TransactItem = NonNullable<
+export type TransactItem = NonNullable<
   ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
 >[number];
 type Key = Record<string, string | number>;
@@ -70,22 +70,40 @@ export class BuildRepository {
     return res.Item ? toBuild(res.Item) : null;
   }
 
-  /** Creates the build and its first history item; `extra` joins the same transaction. */
-  create(change: Change, extra?: TransactItem): Promise<CommitResult> {
-    return this.transact(
-      [
-        {
-          Put: {
-            TableName: this.tableName,
-            Item: buildItem(change.build),
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
+  /**
+   * Creates the build and its first history item; `extra` (the idempotency record) joins the same
+   * transaction, and so do `checks` (ConditionChecks that its references exist and are active).
+   * A failed check comes back as its position in `checks`.
+   */
+  async create(
+    change: Change,
+    extra?: TransactItem,
+    checks: TransactItem[] = [],
+  ): Promise<CommitResult | { failedCheck: number }> {
+    const head: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: buildItem(change.build),
+          ConditionExpression: 'attribute_not_exists(pk)',
         },
-        this.historyPut(change.history),
-        ...(extra ? [extra] : []),
-      ],
-      'build_exists',
-    );
+      },
+      this.historyPut(change.history),
+      ...(extra ? [extra] : []),
+    ];
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: [...head, ...checks] }));
+      return 'committed';
+    } catch (error) {
+      const summary = cancellation(error);
+      if (!summary) return translateStoreError(error);
+      if (extra && summary.failedConditions.includes(2)) return 'idempotency_key_used';
+      if (summary.failedConditions.includes(0)) return 'build_exists';
+      const check = summary.failedConditions.find((i) => i >= head.length);
+      if (check !== undefined) return { failedCheck: check - head.length };
+      if (summary.conflict) return 'contention';
+      throw error;
+    }
   }
 
   /**

@@ -15,7 +15,7 @@ import {
 } from '../idempotency/idempotency';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import type { Build, Change } from './build.model';
-import type { BuildRepository, CommitResult } from './build.repository';
+import type { BuildRepository, CommitResult, TransactItem } from './build.repository';
 import type {
   CancelInput,
   CreateBuildInput,
@@ -41,10 +41,21 @@ export interface MutationOptions {
   ifMatch?: number;
 }
 
+/** Where a build's state names, attempt limits and milestones come from: its project's catalog. */
+export interface CatalogSource {
+  forProject(projectId: string): Promise<StateCatalog>;
+}
+
+/** ConditionChecks that a new build's references exist and are active, in the create transaction. */
+export interface ReferenceChecks {
+  checksFor(build: Build): { field: string; id: string; label: string; check: TransactItem }[];
+}
+
 export interface BuildServiceDeps {
   builds: BuildRepository;
   idempotency: IdempotencyRepository;
-  catalog: StateCatalog;
+  catalogs: CatalogSource;
+  references?: ReferenceChecks;
   defaultMaxAttempts: number;
   clock?: () => Date;
   newId?: () => string;
@@ -71,9 +82,23 @@ export class BuildService {
     const replay = await this.replay(opts.idempotency);
     if (replay) return replay;
     const id = input.id ?? this.newId();
-    const change = newBuild(id, input, this.context(actor));
-    const response = { status: 201, body: buildView(change.build, this.deps.catalog) };
-    const result = await this.deps.builds.create(change, this.remember(opts.idempotency, response));
+    const catalog = await this.deps.catalogs.forProject(input.project_id);
+    const change = newBuild(id, input, this.context(actor, catalog));
+    const response = { status: 201, body: buildView(change.build, catalog) };
+    const refs = this.deps.references?.checksFor(change.build) ?? [];
+    const result = await this.deps.builds.create(
+      change,
+      this.remember(opts.idempotency, response),
+      refs.map((r) => r.check),
+    );
+    if (typeof result === 'object') {
+      const ref = refs[result.failedCheck]!;
+      throw new AppError(
+        'unknown_reference',
+        `${ref.field}: ${ref.label} '${ref.id}' does not exist or is deactivated`,
+        { field: ref.field, id: ref.id },
+      );
+    }
     if (result === 'build_exists') {
       const committed = await this.replay(opts.idempotency);
       if (committed) return committed;
@@ -89,7 +114,7 @@ export class BuildService {
     const build = await this.load(id);
     return {
       status: 200,
-      body: buildView(build, this.deps.catalog),
+      body: buildView(build, await this.deps.catalogs.forProject(build.project_id)),
       replayed: false,
       version: build.version,
     };
@@ -99,10 +124,13 @@ export class BuildService {
     const filters = { project_id: query.project_id, platform_id: query.platform_id, status: query.status };
     const start = query.cursor ? decodeCursor(query.cursor, filters) : undefined;
     const page = await this.deps.builds.list(filters, query.limit, start);
+    const catalogs = new Map<string, StateCatalog>();
+    for (const projectId of new Set(page.items.map((b) => b.project_id)))
+      catalogs.set(projectId, await this.deps.catalogs.forProject(projectId));
     return {
       status: 200,
       body: {
-        items: page.items.map((b) => buildView(b, this.deps.catalog)),
+        items: page.items.map((b) => buildView(b, catalogs.get(b.project_id)!)),
         next_cursor: page.next ? encodeCursor(page.next, filters) : null,
       },
       replayed: false,
@@ -110,14 +138,15 @@ export class BuildService {
   }
 
   async history(id: string, query: HistoryQuery): Promise<Outcome> {
-    await this.load(id);
+    const build = await this.load(id);
+    const catalog = await this.deps.catalogs.forProject(build.project_id);
     const start = query.cursor ? decodeCursor(query.cursor, { history: id }) : undefined;
     const page = await this.deps.builds.history(id, query.limit, start);
     return {
       status: 200,
       body: {
         build_id: id,
-        items: page.items.map((h) => historyView(h, this.deps.catalog)),
+        items: page.items.map((h) => historyView(h, catalog)),
         next_cursor: page.next ? encodeCursor(page.next, { history: id }) : null,
       },
       replayed: false,
@@ -130,7 +159,8 @@ export class BuildService {
     inputArtifacts: (build: Build) => Promise<unknown[]> = async () => [],
   ): Promise<ResumeAdvice & { input_artifacts: unknown[] }> {
     const build = await this.load(id);
-    const advice = resumeAdvice(build, this.deps.catalog, this.deps.defaultMaxAttempts);
+    const catalog = await this.deps.catalogs.forProject(build.project_id);
+    const advice = resumeAdvice(build, catalog, this.deps.defaultMaxAttempts);
     return { ...advice, input_artifacts: await inputArtifacts(build) };
   }
 
@@ -168,11 +198,12 @@ export class BuildService {
       // because the write is conditioned on its version; a stale one fails that condition.
       const cached = trustCache ? this.recent.get(id) : undefined;
       const build = cached ?? (await this.load(id));
+      const catalog = await this.deps.catalogs.forProject(build.project_id);
       let change: Change;
       try {
         if (opts.ifMatch !== undefined && opts.ifMatch !== build.version)
           throw preconditionFailed(build, opts.ifMatch);
-        change = rule(build, this.context(actor));
+        change = rule(build, this.context(actor, catalog));
       } catch (error) {
         if (cached) {
           // Never refuse on the word of the cache: confirm against a fresh read.
@@ -186,7 +217,7 @@ export class BuildService {
         throw error;
       }
       // Every build mutation answers with the build as it now is; its version is the new history item's seq.
-      const response = { status, body: buildView(change.build, this.deps.catalog) };
+      const response = { status, body: buildView(change.build, catalog) };
       const result: CommitResult = await this.deps.builds.commit(
         change,
         build.version,
@@ -224,9 +255,9 @@ export class BuildService {
     return build;
   }
 
-  private context(actor: Principal): RuleContext {
+  private context(actor: Principal, catalog: StateCatalog): RuleContext {
     return {
-      catalog: this.deps.catalog,
+      catalog,
       defaultMaxAttempts: this.deps.defaultMaxAttempts,
       now: this.clock().toISOString(),
       actor: actor.id,

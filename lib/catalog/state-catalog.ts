@@ -1,15 +1,18 @@
 /**
  * A state catalog is data: an ordered list of named milestones. Codes between milestones
  * (42 between 40 and 45) are valid "inserted" states that have no entry of their own.
- * Per-project catalogs will be stored items of this same shape.
+ * Each project stores its own catalog of this shape (GET/PUT /projects/{id}/state-codes);
+ * new projects start from DEFAULT_MILESTONES.
  */
 export interface Milestone {
   code: number;
   name: string;
   description: string;
   category: string;
+  /** How long the state usually takes; the stuck detector's yardstick before there is history. */
+  expected_duration_s?: number | null;
   /** Overrides the service-wide attempt limit for this state when set. */
-  max_attempts?: number;
+  max_attempts?: number | null;
 }
 
 export const MIN_STATE_CODE = 0;
@@ -41,6 +44,10 @@ export class StateCatalog {
 
   maxAttemptsFor(code: number, fallback: number): number {
     return this.byCode.get(code)?.max_attempts ?? fallback;
+  }
+
+  has(code: number): boolean {
+    return this.byCode.has(code);
   }
 }
 

@@ -14,6 +14,7 @@ export const ENV = {
   maxAttempts: 'BUILDSTATE_MAX_ATTEMPTS',
   idempotencyTtlSeconds: 'BUILDSTATE_IDEMPOTENCY_TTL_S',
   authCacheTtlSeconds: 'BUILDSTATE_AUTH_CACHE_TTL_S',
+  catalogCacheTtlSeconds: 'BUILDSTATE_CATALOG_CACHE_TTL_S',
   region: 'AWS_REGION',
 } as const;
 
@@ -36,6 +37,7 @@ const schema = z.object({
     .max(30 * 86400)
     .default(86400),
   [ENV.authCacheTtlSeconds]: z.coerce.number().int().min(0).max(300).default(5),
+  [ENV.catalogCacheTtlSeconds]: z.coerce.number().int().min(0).max(3600).default(30),
   [ENV.region]: z.string().min(1).default('us-east-1'),
 });
 
@@ -53,6 +55,8 @@ export interface Config {
   idempotencyTtlSeconds: number;
   /** Seconds a verified API key is trusted before it is looked up again (0 disables). */
   authCacheTtlSeconds: number;
+  /** Seconds a project's state catalog is reused before it is read again (0 disables). */
+  catalogCacheTtlSeconds: number;
   region: string;
 }
 
@@ -72,6 +76,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     defaultMaxAttempts: v[ENV.maxAttempts],
     idempotencyTtlSeconds: v[ENV.idempotencyTtlSeconds],
     authCacheTtlSeconds: v[ENV.authCacheTtlSeconds],
+    catalogCacheTtlSeconds: v[ENV.catalogCacheTtlSeconds],
     region: v[ENV.region],
   };
 }

@@ -11,8 +11,11 @@ export interface IndexDefinition {
   name: string;
   partitionKey: string;
   sortKey: string;
-  /** Non-key attributes copied into the index, so filters work without a fetch of the item. */
-  include: readonly string[];
+  /**
+   * Non-key attributes copied into the index, so filters work without a fetch of the item;
+   * 'ALL' copies whole items (small, rarely written collections: keys, users, reference data).
+   */
+  include: readonly string[] | 'ALL';
 }
 
 /** Build list indexes project only the filterable fields: reports that change other fields write no index. */
@@ -23,6 +26,14 @@ export const INDEXES = {
   byPlatform: { name: 'by-platform', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', include: LIST_FIELDS },
   byStatus: { name: 'by-status', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', include: LIST_FIELDS },
   byCreated: { name: 'by-created', partitionKey: 'gsi4pk', sortKey: 'gsi4sk', include: LIST_FIELDS },
+  /** Lists of small collections: API keys, users, each kind of reference data (sparse: only they set gsi5pk). */
+  byKind: { name: 'by-kind', partitionKey: 'gsi5pk', sortKey: 'gsi5sk', include: 'ALL' },
 } as const satisfies Record<string, IndexDefinition>;
 
 export const ALL_INDEXES: readonly IndexDefinition[] = Object.values(INDEXES);
+
+/** An index's projection in the DynamoDB API's shape (CreateTable, UpdateTable). */
+export const indexProjection = (index: IndexDefinition) =>
+  index.include === 'ALL'
+    ? { ProjectionType: 'ALL' as const }
+    : { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.include] };

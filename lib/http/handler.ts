@@ -6,7 +6,7 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { artifactNameSchema, stateCodeParamSchema } from '../artifacts/artifact.schema';
-import { type Principal, principalFromGateway } from '../auth/principal';
+import { hasScope, type Principal, principalFromGateway } from '../auth/principal';
 import { buildIdSchema } from '../builds/build.schema';
 import type { MutationOptions, Outcome } from '../builds/build.service';
 import { AppError } from '../errors';
@@ -67,12 +67,20 @@ const authenticate = (): Middleware => ({
   before: async (request) => {
     const route = findRoute(request.event.routeKey);
     if (!route) throw new AppError('not_found', `No route ${request.event.routeKey}`);
-    if (route.auth === 'none') return;
+    if (route.scope === 'none') return;
     // Behind API Gateway the authorizer has already decided; locally, verify the key here.
     const authorizer = (request.event.requestContext as { authorizer?: unknown }).authorizer;
-    input(request.context).principal =
+    const principal =
       principalFromGateway(authorizer) ??
       (await services().apiKeys.authenticate(request.event.headers?.['x-api-key']));
+    if (!hasScope(principal, route.scope)) {
+      throw new AppError(
+        'forbidden',
+        `${route.method} ${route.path} needs the '${route.scope}' scope; this caller has [${principal.scopes.join(', ')}]`,
+        { required_scope: route.scope, scopes: principal.scopes },
+      );
+    }
+    input(request.context).principal = principal;
   },
 });
 
@@ -120,7 +128,7 @@ export function httpHandler(fn: (req: HttpRequest) => Promise<HttpResponse>) {
     });
 }
 
-/** Only routes declared `auth: 'none'` run without a principal. */
+/** Only routes declared `scope: 'none'` run without a principal. */
 const ANONYMOUS: Principal = { id: 'anonymous', type: 'api_key', name: 'anonymous', scopes: [] };
 
 /** Idempotency-Key and If-Match, read the same way by every mutating route. */

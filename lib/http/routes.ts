@@ -2,8 +2,14 @@
  * The route table: the one list of HTTP routes. The CDK HTTP API and the local gateway are both
  * generated from it, and each function group dispatches on it, so they cannot disagree.
  */
-export type FunctionGroup = 'system' | 'builds' | 'states' | 'artifacts';
-export type RouteAuth = 'none' | 'required';
+import { REFERENCE_KINDS, type ReferenceKind } from '../reference/reference.model';
+
+export type FunctionGroup = 'system' | 'builds' | 'states' | 'artifacts' | 'reference';
+/**
+ * The scope a caller needs: `admin` ⊃ `write` ⊃ `read`. `none` routes run without credentials.
+ * docs/API.md lists every route with its scope (a unit test keeps the two equal).
+ */
+export type RouteScope = 'none' | 'read' | 'write' | 'admin';
 
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -11,18 +17,75 @@ export interface Route {
   group: FunctionGroup;
   /** Name of the handler inside its group (functions/<group>/index.ts exports them by this name). */
   handler: string;
-  auth: RouteAuth;
+  scope: RouteScope;
   summary: string;
 }
 
+/** Reference data: the same six routes for each kind (projects, platforms, OS versions, image types). */
+const referenceRoutes = (kind: ReferenceKind): Route[] => {
+  const base = `/${kind.path}`;
+  const one = `${base}/{id}`;
+  const n = kind.handlerName;
+  return [
+    {
+      method: 'POST',
+      path: base,
+      group: 'reference',
+      handler: `create${n}`,
+      scope: 'write',
+      summary: `Create ${kind.article} ${kind.label}`,
+    },
+    {
+      method: 'GET',
+      path: base,
+      group: 'reference',
+      handler: `list${n}s`,
+      scope: 'read',
+      summary: `List ${kind.label}s (active only unless include_deactivated=true)`,
+    },
+    {
+      method: 'GET',
+      path: one,
+      group: 'reference',
+      handler: `get${n}`,
+      scope: 'read',
+      summary: `Get ${kind.article} ${kind.label}`,
+    },
+    {
+      method: 'PUT',
+      path: one,
+      group: 'reference',
+      handler: `update${n}`,
+      scope: 'write',
+      summary: `Update ${kind.article} ${kind.label}'s fields`,
+    },
+    {
+      method: 'DELETE',
+      path: one,
+      group: 'reference',
+      handler: `deactivate${n}`,
+      scope: 'admin',
+      summary: `Deactivate ${kind.article} ${kind.label} (soft delete)`,
+    },
+    {
+      method: 'POST',
+      path: `${one}/restore`,
+      group: 'reference',
+      handler: `restore${n}`,
+      scope: 'admin',
+      summary: `Reactivate a deactivated ${kind.label}`,
+    },
+  ];
+};
+
 export const ROUTES: readonly Route[] = [
-  { method: 'GET', path: '/health', group: 'system', handler: 'health', auth: 'none', summary: 'Liveness' },
+  { method: 'GET', path: '/health', group: 'system', handler: 'health', scope: 'none', summary: 'Liveness' },
   {
     method: 'GET',
     path: '/ready',
     group: 'system',
     handler: 'ready',
-    auth: 'required',
+    scope: 'read',
     summary: 'Readiness (checks the table)',
   },
   {
@@ -30,7 +93,7 @@ export const ROUTES: readonly Route[] = [
     path: '/whoami',
     group: 'system',
     handler: 'whoami',
-    auth: 'required',
+    scope: 'read',
     summary: 'The caller as the service sees it',
   },
   {
@@ -38,7 +101,7 @@ export const ROUTES: readonly Route[] = [
     path: '/builds',
     group: 'builds',
     handler: 'createBuild',
-    auth: 'required',
+    scope: 'write',
     summary: 'Create a build',
   },
   {
@@ -46,7 +109,7 @@ export const ROUTES: readonly Route[] = [
     path: '/builds',
     group: 'builds',
     handler: 'listBuilds',
-    auth: 'required',
+    scope: 'read',
     summary: 'List builds, newest first',
   },
   {
@@ -54,7 +117,7 @@ export const ROUTES: readonly Route[] = [
     path: '/builds/{id}',
     group: 'builds',
     handler: 'getBuild',
-    auth: 'required',
+    scope: 'read',
     summary: 'Get a build',
   },
   {
@@ -62,7 +125,7 @@ export const ROUTES: readonly Route[] = [
     path: '/builds/{id}/history',
     group: 'builds',
     handler: 'getHistory',
-    auth: 'required',
+    scope: 'read',
     summary: 'State history of a build',
   },
   {
@@ -70,7 +133,7 @@ export const ROUTES: readonly Route[] = [
     path: '/builds/{id}/cancel',
     group: 'builds',
     handler: 'cancelBuild',
-    auth: 'required',
+    scope: 'write',
     summary: 'Cancel a build',
   },
   {
@@ -78,7 +141,7 @@ export const ROUTES: readonly Route[] = [
     path: '/builds/{id}/unblock',
     group: 'builds',
     handler: 'unblockBuild',
-    auth: 'required',
+    scope: 'write',
     summary: 'Allow another attempt of a blocked build',
   },
   {
@@ -86,7 +149,7 @@ export const ROUTES: readonly Route[] = [
     path: '/builds/{id}/states',
     group: 'states',
     handler: 'reportState',
-    auth: 'required',
+    scope: 'write',
     summary: 'Report a state',
   },
   {
@@ -94,7 +157,7 @@ export const ROUTES: readonly Route[] = [
     path: '/builds/{id}/resume',
     group: 'states',
     handler: 'getResume',
-    auth: 'required',
+    scope: 'read',
     summary: 'What a worker should do next',
   },
   {
@@ -102,7 +165,7 @@ export const ROUTES: readonly Route[] = [
     path: '/builds/{id}/states/{code}/artifacts',
     group: 'artifacts',
     handler: 'registerArtifact',
-    auth: 'required',
+    scope: 'write',
     summary: 'Register an artifact of a state (managed upload or external pointer)',
   },
   {
@@ -110,7 +173,7 @@ export const ROUTES: readonly Route[] = [
     path: '/builds/{id}/artifacts',
     group: 'artifacts',
     handler: 'listArtifacts',
-    auth: 'required',
+    scope: 'read',
     summary: 'All artifacts of a build, grouped by state',
   },
   {
@@ -118,7 +181,7 @@ export const ROUTES: readonly Route[] = [
     path: '/builds/{id}/states/{code}/artifacts/{name}',
     group: 'artifacts',
     handler: 'getArtifact',
-    auth: 'required',
+    scope: 'read',
     summary: 'One artifact, with a download URL for managed artifacts',
   },
   {
@@ -126,8 +189,25 @@ export const ROUTES: readonly Route[] = [
     path: '/builds/{id}/states/{code}/artifacts/{name}/verify',
     group: 'artifacts',
     handler: 'verifyArtifact',
-    auth: 'required',
+    scope: 'write',
     summary: 'Check size and checksum; mark the artifact verified',
+  },
+  ...REFERENCE_KINDS.flatMap(referenceRoutes),
+  {
+    method: 'GET',
+    path: '/projects/{id}/state-codes',
+    group: 'reference',
+    handler: 'getStateCodes',
+    scope: 'read',
+    summary: "A project's state catalog",
+  },
+  {
+    method: 'PUT',
+    path: '/projects/{id}/state-codes',
+    group: 'reference',
+    handler: 'putStateCodes',
+    scope: 'admin',
+    summary: "Replace a project's state catalog",
   },
 ];
 

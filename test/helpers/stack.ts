@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { SYSTEM_PRINCIPAL } from '../../lib/auth/principal';
+import type { ReferenceType } from '../../lib/reference/reference.model';
+import { services } from '../../lib/runtime';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 
 export const ADMIN_KEY = 'bst_test_admin_key_for_integration_tests';
@@ -15,6 +18,39 @@ export interface TestResponse {
   body: any;
 }
 
+/**
+ * Reference data the tests' builds name, so a test about something else can create a build in one
+ * call. Tests about reference data itself use ids not listed here.
+ */
+type Seed = readonly [ReferenceType, Record<string, unknown> & { id: string; name: string }];
+const PROVIDER: Record<string, string> = { aws: 'aws', azure: 'azure', gcp: 'gcp' };
+export const TEST_REFERENCES: readonly Seed[] = [
+  ['project', { id: 'paging', name: 'Paging' }],
+  ...['aws', 'azure', 'gcp', 'x', 'bench'].map(
+    (id): Seed => ['platform', { id, name: id, cloud_provider: PROVIDER[id] ?? 'other' }],
+  ),
+  ['platform', { id: 'aws-commercial', name: 'AWS commercial', cloud_provider: 'aws', region: 'us-east-1' }],
+  ...[
+    'rhel9',
+    'x',
+    'bench',
+    'cli',
+    'rhel-9.3',
+    'rhel8-webserver',
+    'win2022',
+    'rhel9-base',
+    'rhel8',
+    'sap',
+  ].map((id): Seed => ['image_type', { id, name: id }]),
+  ['os_version', { id: 'rhel-8.7', name: 'RHEL', version: '8.7' }],
+];
+
+export async function seedTestReferences(): Promise<void> {
+  for (const [type, input] of TEST_REFERENCES) {
+    await services().references.create(type, input, SYSTEM_PRINCIPAL);
+  }
+}
+
 /** The real gateway and handlers on a fresh table of the run's shared DynamoDB Local. */
 export async function startTestStack(): Promise<TestStack> {
   const endpoint = process.env.BUILDSTATE_TEST_DYNAMODB_ENDPOINT;
@@ -24,6 +60,7 @@ export async function startTestStack(): Promise<TestStack> {
     tableName: `t-${randomBytes(6).toString('hex')}`,
     bootstrapAdminKey: ADMIN_KEY,
   });
+  await seedTestReferences();
   const call: TestStack['call'] = async (method, path, body, headers = {}) => {
     const res = await fetch(`${stack.url}${path}`, {
       method,

@@ -23,7 +23,7 @@ function serviceWith(store: ArtifactStore) {
     builds: new BuildRepository(services().db, stack.tableName),
     artifacts: new ArtifactRepository(services().db, stack.tableName),
     store,
-    catalog: defaultCatalog,
+    catalogs: { forProject: async () => defaultCatalog },
   });
 }
 

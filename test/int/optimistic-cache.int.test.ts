@@ -22,7 +22,7 @@ beforeAll(async () => {
     new BuildService({
       builds: new BuildRepository(services().db, stack.tableName),
       idempotency: new IdempotencyRepository(services().db, stack.tableName, 3600),
-      catalog: defaultCatalog,
+      catalogs: { forProject: async () => defaultCatalog },
       defaultMaxAttempts: 3,
     });
   a = container();

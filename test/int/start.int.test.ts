@@ -12,7 +12,10 @@ const dataDir = mkdtempSync(join(tmpdir(), 'bs-data-'));
 beforeAll(() => {
   execFileSync(process.execPath, ['scripts/build-local.mjs', 'local/start.ts', bundle], { cwd: root });
 });
+const started = new Set<ChildProcess>();
 afterAll(() => {
+  // A failed assertion must not leave a server (and its DynamoDB Local) running.
+  for (const child of started) if (child.exitCode === null) child.kill('SIGTERM');
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(bundle, { force: true });
 });
@@ -30,6 +33,7 @@ async function start(env: Record<string, string> = {}): Promise<Running> {
     env: { ...process.env, PORT: '0', BUILDSTATE_DATA_DIR: dataDir, BUILDSTATE_ACCESS_LOG: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.add(child);
   let out = '';
   child.stdout!.on('data', (c) => {
     out += c;
@@ -70,6 +74,17 @@ it('persists data across restarts, shows a generated admin key once, and stops D
   const first = await start();
   const key = /admin API key:\s+(bst_\S+)/.exec(first.output())?.[1];
   expect(key).toBeDefined();
+  for (const [path, body] of [
+    ['/platforms', { id: 'aws', name: 'AWS', cloud_provider: 'aws' }],
+    ['/image-types', { id: 'rhel9', name: 'RHEL 9' }],
+  ] as const) {
+    const res = await fetch(`${first.url}${path}`, {
+      method: 'POST',
+      headers: { 'x-api-key': key!, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(201);
+  }
   const created = await fetch(`${first.url}/builds`, {
     method: 'POST',
     headers: { 'x-api-key': key! },

@@ -24,7 +24,7 @@ function service(clock: () => Date) {
   return new BuildService({
     builds: new BuildRepository(db, stack.tableName),
     idempotency: new IdempotencyRepository(db, stack.tableName, 3600),
-    catalog: defaultCatalog,
+    catalogs: { forProject: async () => defaultCatalog },
     defaultMaxAttempts: 3,
     clock,
   });

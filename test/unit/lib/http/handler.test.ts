@@ -73,7 +73,7 @@ describe('route table', () => {
   });
 
   it('leaves only /health open', () => {
-    expect(ROUTES.filter((r) => r.auth === 'none').map(routeKey)).toEqual(['GET /health']);
+    expect(ROUTES.filter((r) => r.scope === 'none').map(routeKey)).toEqual(['GET /health']);
   });
 });
 

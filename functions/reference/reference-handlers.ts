@@ -1,0 +1,50 @@
+/** The six handlers of one kind of reference data; index.ts names them as the route table does. */
+import { fromOutcome, httpHandler, mutationOptions } from '../../lib/http/handler';
+import { parse } from '../../lib/http/http';
+import type { ReferenceKind } from '../../lib/reference/reference.model';
+import {
+  createReferenceSchema,
+  listReferenceQuerySchema,
+  updateReferenceSchema,
+} from '../../lib/reference/reference.schema';
+import { services } from '../../lib/runtime';
+import { referenceIdParam } from './params';
+
+export function referenceHandlers({ type, handlerName: n }: ReferenceKind) {
+  const createSchema = createReferenceSchema(type);
+  const updateSchema = updateReferenceSchema(type);
+  return {
+    [`create${n}`]: httpHandler(async (req) => {
+      const input = parse(createSchema, req.body, 'body');
+      const response = fromOutcome(
+        await services().references.create(type, input, req.principal, mutationOptions(req)),
+      );
+      const id = (response.body as { id: string }).id;
+      return {
+        ...response,
+        headers: { ...response.headers, location: `${req.path}/${encodeURIComponent(id)}` },
+      };
+    }),
+    [`list${n}s`]: httpHandler(async (req) =>
+      fromOutcome(
+        await services().references.list(type, parse(listReferenceQuerySchema, req.query, 'query')),
+      ),
+    ),
+    [`get${n}`]: httpHandler(async (req) =>
+      fromOutcome(await services().references.get(type, referenceIdParam(req))),
+    ),
+    [`update${n}`]: httpHandler(async (req) => {
+      const id = referenceIdParam(req);
+      const fields = parse(updateSchema, req.body, 'body');
+      return fromOutcome(
+        await services().references.update(type, id, fields, req.principal, mutationOptions(req)),
+      );
+    }),
+    [`deactivate${n}`]: httpHandler(async (req) =>
+      fromOutcome(await services().references.deactivate(type, referenceIdParam(req), req.principal)),
+    ),
+    [`restore${n}`]: httpHandler(async (req) =>
+      fromOutcome(await services().references.restore(type, referenceIdParam(req), req.principal)),
+    ),
+  };
+}

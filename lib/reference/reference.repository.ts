@@ -1,0 +1,205 @@
+/**
+ * The only DynamoDB code for reference data and project state catalogs. An item lives at
+ * REF#<type>#<id> / REF; its project's catalog shares the partition (sk CATALOG). Lists read the
+ * sparse by-kind index (partition REF#<type>, sorted by id).
+ */
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Milestone } from '../catalog/state-catalog';
+import { cancellation, translateStoreError } from '../db/errors';
+import { INDEXES } from '../db/table-definition';
+import type { ReferenceItem, ReferenceType } from './reference.model';
+
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
+type Key = Record<string, string | number>;
+
+export const referenceKey = (type: ReferenceType, id: string) => ({ pk: `REF#${type}#${id}`, sk: 'REF' });
+export const catalogKey = (projectId: string) => ({ pk: `REF#project#${projectId}`, sk: 'CATALOG' });
+const kindPartition = (type: ReferenceType) => `REF#${type}`;
+
+export interface StoredCatalog {
+  project_id: string;
+  state_codes: Milestone[];
+  version: number;
+  updated_at: string;
+  updated_by: string;
+}
+
+const STORAGE_FIELDS = ['pk', 'sk', 'type', INDEXES.byKind.partitionKey, INDEXES.byKind.sortKey];
+function strip(item: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...item };
+  for (const field of STORAGE_FIELDS) delete out[field];
+  return out;
+}
+
+export class ReferenceRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(type: ReferenceType, id: string): Promise<ReferenceItem | null> {
+    const res = await this.db
+      .send(new GetCommand({ TableName: this.tableName, Key: referenceKey(type, id), ConsistentRead: true }))
+      .catch(translateStoreError);
+    return res.Item ? (strip(res.Item) as ReferenceItem) : null;
+  }
+
+  /** Creates the item unless the id is taken; `extra` (a catalog, an idempotency record) joins the transaction. */
+  async create(
+    type: ReferenceType,
+    item: ReferenceItem,
+    extra: TransactItem[] = [],
+  ): Promise<'created' | 'exists' | 'idempotency_key_used'> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: this.toItem(type, item),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            ...extra,
+          ],
+        }),
+      );
+      return 'created';
+    } catch (error) {
+      const failed = cancellation(error)?.failedConditions ?? [];
+      if (failed.includes(0)) return 'exists';
+      if (failed.length) return 'idempotency_key_used';
+      return translateStoreError(error);
+    }
+  }
+
+  /** Replaces the item if it is still at `expectedVersion`; false if someone changed it first. */
+  async replace(type: ReferenceType, item: ReferenceItem, expectedVersion: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: this.toItem(type, item),
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      return translateStoreError(error);
+    }
+  }
+
+  async list(
+    type: ReferenceType,
+    includeDeactivated: boolean,
+    limit: number,
+    start?: Key,
+  ): Promise<{ items: ReferenceItem[]; next?: Key }> {
+    const res = await this.db
+      .send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEXES.byKind.name,
+          KeyConditionExpression: '#ipk = :ipk',
+          ExpressionAttributeNames: {
+            '#ipk': INDEXES.byKind.partitionKey,
+            ...(includeDeactivated ? {} : { '#d': 'deactivated_at' }),
+          },
+          ExpressionAttributeValues: {
+            ':ipk': kindPartition(type),
+            ...(includeDeactivated ? {} : { ':null': 'NULL' }),
+          },
+          ...(includeDeactivated ? {} : { FilterExpression: 'attribute_type(#d, :null)' }),
+          Limit: limit,
+          ExclusiveStartKey: start,
+        }),
+      )
+      .catch(translateStoreError);
+    return {
+      items: (res.Items ?? []).map((i) => strip(i) as ReferenceItem),
+      next: res.LastEvaluatedKey as Key | undefined,
+    };
+  }
+
+  /** A TransactWriteItems check that the item exists and is active (build creation uses one per reference). */
+  activeCheck(type: ReferenceType, id: string): TransactItem {
+    return {
+      ConditionCheck: {
+        TableName: this.tableName,
+        Key: referenceKey(type, id),
+        ConditionExpression: 'attribute_exists(pk) AND attribute_type(#d, :null)',
+        ExpressionAttributeNames: { '#d': 'deactivated_at' },
+        ExpressionAttributeValues: { ':null': 'NULL' },
+      },
+    };
+  }
+
+  async getCatalog(projectId: string): Promise<StoredCatalog | null> {
+    const res = await this.db
+      .send(new GetCommand({ TableName: this.tableName, Key: catalogKey(projectId), ConsistentRead: true }))
+      .catch(translateStoreError);
+    return res.Item ? (strip(res.Item) as unknown as StoredCatalog) : null;
+  }
+
+  catalogPut(catalog: StoredCatalog, expectedVersion: number | null): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: { ...catalogKey(catalog.project_id), type: 'catalog', ...catalog },
+        ...(expectedVersion === null
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression: '#version = :expected',
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: { ':expected': expectedVersion },
+            }),
+      },
+    };
+  }
+
+  /** Replaces a project's catalog if it is still at `expectedVersion` and the project exists. */
+  async putCatalog(catalog: StoredCatalog, expectedVersion: number | null): Promise<boolean> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: referenceKey('project', catalog.project_id),
+                ConditionExpression: 'attribute_exists(pk)',
+              },
+            },
+            this.catalogPut(catalog, expectedVersion),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (cancellation(error)?.failedConditions.length) return false;
+      return translateStoreError(error);
+    }
+  }
+
+  private toItem(type: ReferenceType, item: ReferenceItem) {
+    return {
+      ...referenceKey(type, item.id),
+      type,
+      [INDEXES.byKind.partitionKey]: kindPartition(type),
+      [INDEXES.byKind.sortKey]: item.id,
+      ...item,
+    };
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * Reference data and per-project state catalogs. Also the builds' CatalogSource (a project's
+ * catalog, cached briefly per runtime) and ReferenceChecks (the ConditionChecks a new build's
+ * references must pass inside its create transaction).
+ */
+import type { Principal } from '../auth/principal';
+import type { Build } from '../builds/build.model';
+import type { CatalogSource, MutationOptions, Outcome, ReferenceChecks } from '../builds/build.service';
+import { LruCache } from '../cache';
+import { DEFAULT_MILESTONES, type Milestone, StateCatalog } from '../catalog/state-catalog';
+import { decodeCursor, encodeCursor } from '../db/cursor';
+import { AppError } from '../errors';
+import { idempotencyMismatch } from '../idempotency/idempotency';
+import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
+import { DEFAULT_PROJECT_ID, type ReferenceItem, type ReferenceType, referenceKind } from './reference.model';
+import type { ReferenceRepository, StoredCatalog } from './reference.repository';
+import { type ListReferenceQuery, slugFor } from './reference.schema';
+
+export interface ReferenceServiceDeps {
+  repo: ReferenceRepository;
+  idempotency: IdempotencyRepository;
+  /** Seconds a project's catalog is reused before it is read again (0 = always read). */
+  catalogCacheTtlSeconds: number;
+  clock?: () => Date;
+}
+
+const notFound = (type: ReferenceType, id: string) => {
+  const kind = referenceKind(type);
+  return new AppError('not_found', `${capitalise(kind.label)} '${id}' does not exist`, {
+    [kind.buildField]: id,
+  });
+};
+const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+const MAX_RACES = 5;
+
+export class ReferenceService implements CatalogSource, ReferenceChecks {
+  private readonly clock: () => Date;
+  private readonly catalogs = new LruCache<string, { catalog: StateCatalog; until: number }>(200);
+
+  constructor(private readonly deps: ReferenceServiceDeps) {
+    this.clock = deps.clock ?? (() => new Date());
+  }
+
+  async create(
+    type: ReferenceType,
+    input: Record<string, unknown> & { id?: string; name: string },
+    actor: Principal,
+    opts: MutationOptions = {},
+  ): Promise<Outcome> {
+    const replay = await this.replay(opts);
+    if (replay) return replay;
+    const id = input.id ?? slugFor(input);
+    if (!id) {
+      throw new AppError('validation_error', 'name has no letters or digits to make an id from; send an id', {
+        field: 'id',
+      });
+    }
+    const now = this.clock().toISOString();
+    const item: ReferenceItem = {
+      description: null,
+      ...input,
+      id,
+      version: 1,
+      created_at: now,
+      created_by: actor.id,
+      updated_at: now,
+      updated_by: actor.id,
+      deactivated_at: null,
+      deactivated_by: null,
+    };
+    if (type === 'platform') {
+      item.region ??= null;
+      item.partition ??= null;
+    }
+    const response = { status: 201, body: view(type, item) };
+    const extra = [];
+    // A new project starts from the default catalog, written with it.
+    if (type === 'project') extra.push(this.deps.repo.catalogPut(initialCatalog(id, now, actor.id), null));
+    if (opts.idempotency)
+      extra.push(this.deps.idempotency.transactPut(opts.idempotency, response, this.nowEpoch()));
+    const result = await this.deps.repo.create(type, item, extra);
+    if (result === 'exists') {
+      const replayed = await this.replay(opts);
+      if (replayed) return replayed;
+      throw new AppError(
+        'already_exists',
+        `${capitalise(referenceKind(type).label)} '${id}' already exists`,
+        {
+          [referenceKind(type).buildField]: id,
+        },
+      );
+    }
+    if (result === 'idempotency_key_used') {
+      const replayed = await this.replay(opts);
+      if (replayed) return replayed;
+      throw new AppError('conflict', 'A request with this Idempotency-Key is being processed; retry', {});
+    }
+    return { ...response, replayed: false, version: item.version };
+  }
+
+  async get(type: ReferenceType, id: string): Promise<Outcome> {
+    const item = await this.load(type, id);
+    return { status: 200, body: view(type, item), replayed: false, version: item.version };
+  }
+
+  async list(type: ReferenceType, query: ListReferenceQuery): Promise<Outcome> {
+    const include = query.include_deactivated === 'true';
+    const scope = { reference: type, include };
+    const start = query.cursor ? decodeCursor(query.cursor, scope) : undefined;
+    const page = await this.deps.repo.list(type, include, query.limit, start);
+    return {
+      status: 200,
+      body: {
+        items: page.items.map((i) => view(type, i)),
+        next_cursor: page.next ? encodeCursor(page.next, scope) : null,
+      },
+      replayed: false,
+    };
+  }
+
+  update(
+    type: ReferenceType,
+    id: string,
+    fields: Record<string, unknown>,
+    actor: Principal,
+    opts: MutationOptions = {},
+  ): Promise<Outcome> {
+    return this.change(type, id, opts.ifMatch, (item, now) => ({
+      ...item,
+      ...fields,
+      updated_at: now,
+      updated_by: actor.id,
+    }));
+  }
+
+  /** Soft delete: the item stays readable (old builds still show it); new builds may not use it. */
+  deactivate(type: ReferenceType, id: string, actor: Principal): Promise<Outcome> {
+    return this.change(type, id, undefined, (item, now) =>
+      item.deactivated_at
+        ? null
+        : { ...item, deactivated_at: now, deactivated_by: actor.id, updated_at: now, updated_by: actor.id },
+    );
+  }
+
+  restore(type: ReferenceType, id: string, actor: Principal): Promise<Outcome> {
+    return this.change(type, id, undefined, (item, now) =>
+      item.deactivated_at
+        ? { ...item, deactivated_at: null, deactivated_by: null, updated_at: now, updated_by: actor.id }
+        : null,
+    );
+  }
+
+  async getCatalog(projectId: string): Promise<Outcome> {
+    await this.load('project', projectId);
+    const stored = await this.deps.repo.getCatalog(projectId);
+    const catalog = stored ?? initialCatalog(projectId, null, null);
+    return { status: 200, body: catalogView(catalog), replayed: false, version: catalog.version };
+  }
+
+  async putCatalog(
+    projectId: string,
+    stateCodes: Milestone[],
+    actor: Principal,
+    ifMatch?: number,
+  ): Promise<Outcome> {
+    await this.load('project', projectId);
+    for (let race = 0; race < MAX_RACES; race++) {
+      const stored = await this.deps.repo.getCatalog(projectId);
+      const current = stored?.version ?? 0;
+      if (ifMatch !== undefined && ifMatch !== current) throw preconditionFailed(ifMatch, current);
+      const next: StoredCatalog = {
+        project_id: projectId,
+        state_codes: stateCodes,
+        version: current + 1,
+        updated_at: this.clock().toISOString(),
+        updated_by: actor.id,
+      };
+      if (await this.deps.repo.putCatalog(next, stored ? current : null)) {
+        this.catalogs.delete(projectId);
+        return { status: 200, body: catalogView(next), replayed: false, version: next.version };
+      }
+      if (ifMatch !== undefined) throw preconditionFailed(ifMatch, current + 1);
+    }
+    throw new AppError('conflict', `The catalog of project '${projectId}' is changing too fast; retry`, {});
+  }
+
+  /** CatalogSource: the project's catalog, or the default one for a project without a stored catalog. */
+  async forProject(projectId: string): Promise<StateCatalog> {
+    const now = this.clock().getTime();
+    const hit = this.catalogs.get(projectId);
+    if (hit && hit.until > now) return hit.catalog;
+    const stored = await this.deps.repo.getCatalog(projectId);
+    const catalog = new StateCatalog(stored?.state_codes ?? DEFAULT_MILESTONES);
+    if (this.deps.catalogCacheTtlSeconds > 0)
+      this.catalogs.set(projectId, { catalog, until: now + this.deps.catalogCacheTtlSeconds * 1000 });
+    return catalog;
+  }
+
+  /** ReferenceChecks: every reference a new build names must exist and be active. */
+  checksFor(build: Build) {
+    const refs: [ReferenceType, string | null][] = [
+      ['project', build.project_id],
+      ['platform', build.platform_id],
+      ['image_type', build.image_type_id],
+      ['os_version', build.os_version_id],
+    ];
+    return refs.flatMap(([type, id]) =>
+      id === null
+        ? []
+        : [
+            {
+              field: referenceKind(type).buildField,
+              id,
+              label: referenceKind(type).label,
+              check: this.deps.repo.activeCheck(type, id),
+            },
+          ],
+    );
+  }
+
+  /** The `default` project, so a build that names no project has one. Idempotent. */
+  async ensureDefaultProject(actor: Principal): Promise<void> {
+    if (await this.deps.repo.get('project', DEFAULT_PROJECT_ID)) return;
+    await this.create(
+      'project',
+      { id: DEFAULT_PROJECT_ID, name: 'Default', description: 'Builds that name no project' },
+      actor,
+    ).catch((error) => {
+      if (!(error instanceof AppError && error.code === 'already_exists')) throw error;
+    });
+  }
+
+  private async load(type: ReferenceType, id: string): Promise<ReferenceItem> {
+    const item = await this.deps.repo.get(type, id);
+    if (!item) throw notFound(type, id);
+    return item;
+  }
+
+  /** Read, change, write conditioned on the version read; `apply` returning null means "nothing to do". */
+  private async change(
+    type: ReferenceType,
+    id: string,
+    ifMatch: number | undefined,
+    apply: (item: ReferenceItem, now: string) => ReferenceItem | null,
+  ): Promise<Outcome> {
+    for (let race = 0; race < MAX_RACES; race++) {
+      const item = await this.load(type, id);
+      if (ifMatch !== undefined && ifMatch !== item.version) throw preconditionFailed(ifMatch, item.version);
+      const next = apply(item, this.clock().toISOString());
+      if (!next) return { status: 200, body: view(type, item), replayed: false, version: item.version };
+      next.version = item.version + 1;
+      if (await this.deps.repo.replace(type, next, item.version))
+        return { status: 200, body: view(type, next), replayed: false, version: next.version };
+    }
+    throw new AppError(
+      'conflict',
+      `${capitalise(referenceKind(type).label)} '${id}' is changing too fast; retry`,
+      {},
+    );
+  }
+
+  private nowEpoch = () => Math.floor(this.clock().getTime() / 1000);
+
+  private async replay(opts: MutationOptions): Promise<Outcome | null> {
+    const req = opts.idempotency;
+    if (!req) return null;
+    const stored = await this.deps.idempotency.find(req, this.nowEpoch());
+    if (!stored) return null;
+    if (stored.fingerprint !== req.fingerprint) throw idempotencyMismatch(req.key);
+    return { ...stored.response, replayed: true };
+  }
+}
+
+function initialCatalog(projectId: string, now: string | null, actor: string | null): StoredCatalog {
+  return {
+    project_id: projectId,
+    state_codes: DEFAULT_MILESTONES.map((m) => ({ expected_duration_s: null, max_attempts: null, ...m })),
+    version: now ? 1 : 0,
+    updated_at: now ?? '',
+    updated_by: actor ?? '',
+  };
+}
+
+function view(type: ReferenceType, item: ReferenceItem) {
+  const { id, name, description, version, created_at, created_by, updated_at, updated_by, ...rest } = item;
+  const { deactivated_at, deactivated_by, ...specific } = rest;
+  return {
+    id,
+    kind: type,
+    name,
+    description: description ?? null,
+    ...specific,
+    active: !deactivated_at,
+    version,
+    created_at,
+    created_by,
+    updated_at,
+    updated_by,
+    deactivated_at: deactivated_at ?? null,
+    deactivated_by: deactivated_by ?? null,
+  };
+}
+
+function catalogView(c: StoredCatalog) {
+  return {
+    project_id: c.project_id,
+    version: c.version,
+    updated_at: c.updated_at || null,
+    updated_by: c.updated_by || null,
+    state_codes: c.state_codes.map((m) => ({
+      code: m.code,
+      name: m.name,
+      description: m.description ?? '',
+      category: m.category ?? 'general',
+      expected_duration_s: m.expected_duration_s ?? null,
+      max_attempts: m.max_attempts ?? null,
+    })),
+  };
+}
+
+function preconditionFailed(expected: number, current: number) {
+  return new AppError(
+    'precondition_failed',
+    `If-Match version ${expected} does not match: it is at version ${current}`,
+    {
+      expected_version: expected,
+      current_version: current,
+    },
+  );
+}
