@@ -8,8 +8,8 @@ const transform = {
     { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
   ],
 };
-// @middy/* ships ESM only: let swc turn it into CommonJS like our own sources.
-const transformIgnorePatterns = ['/node_modules/(?!@middy/)'];
+// @middy/* and jose ship ESM only: let swc turn them into CommonJS like our own sources.
+const transformIgnorePatterns = ['/node_modules/(?!(@middy|jose)/)'];
 const common = { transform, transformIgnorePatterns, testEnvironment: 'node', setupFiles: ['<rootDir>/test/helpers/env.ts'] };
 
 module.exports = {

@@ -1,7 +1,8 @@
 /** Functions, the two HTTP APIs, events and observability, over the stateful stack's table and bucket. */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { FunctionGroup } from '../lib/http/routes';
 import { resourceNames, type StageConfig } from './config';
@@ -32,6 +33,18 @@ export class StatelessStack extends Stack {
         config,
       });
 
+    // Signs and verifies BuildState's own JWTs. Rotating it (put a new value) ends every token
+    // within 5 minutes, when the functions re-read it; tokens live at most 1 hour anyway.
+    const jwtSecret = new Secret(this, 'JwtSecret', {
+      description: 'HMAC key of the JWTs BuildState issues (POST /auth/token)',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    Validations.of(jwtSecret).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SMG4',
+      reason:
+        'An HMAC signing key, not a credential of another system: rotate it by putting a new value (no rotation Lambda needed); tokens signed with the old key stop within 5 minutes.',
+    });
+
     // Each function gets exactly the actions its code performs (docs/DEPLOY.md lists them).
     this.functions = {
       system: fn('system', 'health and readiness').bindTable(table, ['GetItem']),
@@ -48,11 +61,16 @@ export class StatelessStack extends Stack {
       artifacts: fn('artifacts', 'artifact registration, verification and download URLs')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
         .bindBucket(bucket, ['s3:GetObject', 's3:PutObject'], config.presignExpirySeconds),
+      identity: fn('identity', 'API keys, users, JWTs')
+        .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
+        .bindJwtSecret(jwtSecret),
       reference: fn('reference', 'projects, platforms, OS versions, image types, state catalogs').bindTable(
         table,
         ['GetItem', 'PutItem', 'Query', 'ConditionCheckItem'],
       ),
-      authorizer: fn('authorizer', 'API key authorizer').bindTable(table, ['GetItem']),
+      authorizer: fn('authorizer', 'API key and JWT authorizer')
+        .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem'])
+        .bindJwtSecret(jwtSecret),
     };
 
     this.apis = new HttpApis(this, 'Http', {
@@ -62,6 +80,7 @@ export class StatelessStack extends Stack {
         builds: this.functions.builds.fn,
         states: this.functions.states.fn,
         artifacts: this.functions.artifacts.fn,
+        identity: this.functions.identity.fn,
         reference: this.functions.reference.fn,
       },
       authorizer: this.functions.authorizer.fn,

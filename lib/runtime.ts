@@ -5,6 +5,11 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ApiKeyRepository } from './auth/api-key.repository';
 import { ApiKeyService } from './auth/api-key.service';
+import { Authenticator } from './auth/authenticator';
+import { jwtSecretSource } from './auth/jwt-secret';
+import { TokenService } from './auth/token.service';
+import { UserRepository } from './auth/user.repository';
+import { UserService } from './auth/user.service';
 import { BuildRepository } from './builds/build.repository';
 import { BuildService } from './builds/build.service';
 import { type Config, config } from './config/env';
@@ -33,6 +38,14 @@ export function createServices(cfg: Config) {
   const apiKeys = new ApiKeyService(new ApiKeyRepository(db, cfg.tableName), {
     cacheTtlSeconds: cfg.authCacheTtlSeconds,
   });
+  const users = new UserService(new UserRepository(db, cfg.tableName));
+  const tokens = new TokenService({
+    users,
+    secret: jwtSecretSource({ value: cfg.jwtSecret, arn: cfg.jwtSecretArn, region: cfg.region }),
+    ttlSeconds: cfg.jwtTtlSeconds,
+    oidc: cfg.oidc,
+  });
+  const authenticator = new Authenticator(apiKeys, tokens);
   /** Readiness: one cheap consistent read proves the table exists and answers. */
   const ready = async () => {
     await db
@@ -51,6 +64,9 @@ export function createServices(cfg: Config) {
     builds,
     references,
     apiKeys,
+    users,
+    tokens,
+    authenticator,
     ready,
   };
 }

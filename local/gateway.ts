@@ -9,15 +9,24 @@ import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
 import { handler as artifacts } from '../functions/artifacts/index';
 import { handler as builds } from '../functions/builds/index';
+import { handler as identity } from '../functions/identity/index';
 import { handler as reference } from '../functions/reference/index';
 import { handler as states } from '../functions/states/index';
 import { handler as system } from '../functions/system/index';
 import { AppError } from '../lib/errors';
 import { errorBody, type HttpEvent, type HttpResult } from '../lib/http/http';
 import { type FunctionGroup, ROUTES, type Route, routeKey } from '../lib/http/routes';
+import { type LocalAwsCredentials, verifySigV4 } from './sigv4';
 
 type GroupHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
-const GROUPS: Record<FunctionGroup, GroupHandler> = { system, builds, states, artifacts, reference };
+const GROUPS: Record<FunctionGroup, GroupHandler> = {
+  system,
+  builds,
+  states,
+  artifacts,
+  identity,
+  reference,
+};
 
 /** API Gateway's own payload limit; the handlers enforce the much smaller API limit themselves. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -50,13 +59,15 @@ export interface GatewayOptions {
   host?: string;
   /** Called with one access-log line per request. */
   log?: (line: string) => void;
+  /** Local AWS credentials SigV4-signed requests are verified against (the IAM API's stand-in). */
+  sigv4?: LocalAwsCredentials;
 }
 
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const host = options.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     const started = process.hrtime.bigint();
-    handle(req, res)
+    handle(req, res, options.sigv4)
       .catch((error) => {
         console.error('gateway error', error);
         if (!res.headersSent)
@@ -90,7 +101,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  sigv4: LocalAwsCredentials | undefined,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = (req.method ?? 'GET').toUpperCase();
   const match = matchRoute(method, url.pathname);
@@ -118,6 +133,35 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     );
   }
   const event = toEvent(req, url, method, match.route, match.pathParameters, body);
+  if (match.route.scope !== 'none' && event.headers['authorization']?.startsWith('AWS4-HMAC-SHA256')) {
+    // What API Gateway's AWS_IAM authorizer does before any function runs.
+    const verdict = await verifySigV4(
+      {
+        method,
+        rawPath: url.pathname,
+        query: url.searchParams,
+        headers: event.headers as Record<string, string>,
+        body,
+      },
+      sigv4,
+    );
+    if (!verdict.ok) {
+      const error = new AppError('unauthorized', verdict.message, { scheme: 'AWS4-HMAC-SHA256' });
+      return send(
+        res,
+        401,
+        { 'content-type': 'application/json; charset=utf-8' },
+        JSON.stringify(errorBody(error)),
+      );
+    }
+    (event.requestContext as { authorizer?: unknown }).authorizer = {
+      iam: {
+        accessKey: verdict.accessKeyId,
+        accountId: '000000000000',
+        userArn: `arn:aws:iam::000000000000:user/${verdict.accessKeyId}`,
+      },
+    };
+  }
   const requestId = event.requestContext.requestId;
   const result = await GROUPS[match.route.group](event, lambdaContext(match.route.group, requestId));
   const headers: Record<string, string> = { 'apigw-requestid': requestId };

@@ -3,7 +3,8 @@
  * `default` project and the
  * gateway in front of the real handlers. Used by `npm start`, the integration tests and bench/.
  */
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SYSTEM_PRINCIPAL } from '../lib/auth/principal';
@@ -37,7 +38,17 @@ export interface LocalStack {
   gateway: Gateway;
   /** The admin key to print: the chosen one, a freshly generated one, or null if one was generated before. */
   adminKey: { secret: string; generated: boolean } | null;
+  /** The access key id SigV4 requests are verified against, or null when SigV4 is off. */
+  sigv4: string | null;
   stop(): Promise<void>;
+}
+
+function localJwtSecret(dataDir: string | undefined): string {
+  if (!dataDir) return randomBytes(32).toString('base64url');
+  const file = resolve(dataDir, 'jwt-secret');
+  if (!existsSync(file))
+    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  return readFileSync(file, 'utf8').trim();
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -56,6 +67,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const tableName = options.tableName ?? 'buildstate';
     process.env[ENV.tableName] = tableName;
     process.env[ENV.dynamodbEndpoint] = endpoint;
+    // Local JWTs need a signing secret: the one given, else one kept in the data folder (so
+    // tokens survive a restart), else a fresh one for this in-memory run.
+    process.env[ENV.jwtSecret] ??= localJwtSecret(options.dataDir);
     const admin = new DynamoDBClient({
       endpoint,
       region: process.env[ENV.region] ?? 'us-east-1',
@@ -65,7 +79,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     admin.destroy();
     const adminKey = await services().apiKeys.ensureBootstrapAdminKey(options.bootstrapAdminKey);
     await services().references.ensureDefaultProject(SYSTEM_PRINCIPAL);
-    const gateway = await startGateway({ port: options.port, host: options.host, log: options.log });
+    const id = process.env[ENV.localAwsAccessKeyId];
+    const secret = process.env[ENV.localAwsSecretAccessKey];
+    const gateway = await startGateway({
+      port: options.port,
+      host: options.host,
+      log: options.log,
+      sigv4: id && secret ? { accessKeyId: id, secretAccessKey: secret } : undefined,
+    });
     return {
       url: gateway.url,
       tableName,
@@ -73,6 +94,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       s3,
       gateway,
       adminKey,
+      sigv4: id && secret ? id : null,
       stop: async () => {
         await gateway.close();
         await s3?.stop();

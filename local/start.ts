@@ -69,6 +69,9 @@ async function main(): Promise<void> {
         : key
           ? '  admin API key:  the value of BUILDSTATE_BOOTSTRAP_ADMIN_KEY'
           : '  admin API key:  printed on the first start of this data folder (only its hash is kept);\n                  set BUILDSTATE_BOOTSTRAP_ADMIN_KEY to add a key you choose',
+      stack.sigv4
+        ? `  SigV4:          verified for access key ${stack.sigv4} (service execute-api)`
+        : '  SigV4:          off (set BUILDSTATE_LOCAL_AWS_ACCESS_KEY_ID and BUILDSTATE_LOCAL_AWS_SECRET_ACCESS_KEY)',
       `Try: curl ${stack.url}/health`,
       'Stop with Ctrl-C.',
     ].join('\n'),

@@ -1,5 +1,6 @@
 /**
- * API Gateway (HTTP API) Lambda authorizer with simple responses: verifies X-API-Key and passes
+ * API Gateway (HTTP API) Lambda authorizer with simple responses: verifies X-API-Key or a Bearer
+ * JWT and passes
  * the principal to the handlers as requestContext.authorizer.lambda.
  */
 import type {
@@ -14,7 +15,7 @@ export async function handler(
   event: APIGatewayRequestAuthorizerEventV2,
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext | Record<string, never>>> {
   try {
-    const principal = await services().apiKeys.authenticate(event.headers?.['x-api-key']);
+    const principal = await services().authenticator.authenticate(event.headers ?? {});
     return { isAuthorized: true, context: toAuthorizerContext(principal) };
   } catch (error) {
     if (error instanceof AppError && error.code === 'unauthorized')

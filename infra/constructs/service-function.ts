@@ -11,6 +11,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../../lib/config/env';
 import { ALL_INDEXES } from '../../lib/db/table-definition';
@@ -102,6 +103,13 @@ export class ServiceFunction extends Construct {
         resources: [table.tableArn, ...ALL_INDEXES.map((index) => `${table.tableArn}/index/${index.name}`)],
       }),
     );
+    return this;
+  }
+
+  /** The JWT signing secret: its ARN in the environment and read access to it, nothing else. */
+  bindJwtSecret(secret: ISecret): this {
+    this.fn.addEnvironment(ENV.jwtSecretArn, secret.secretArn);
+    secret.grantRead(this.role);
     return this;
   }
 

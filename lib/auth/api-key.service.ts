@@ -1,18 +1,28 @@
 import { LruCache } from '../cache';
 import { AppError } from '../errors';
-import { generateApiKeySecret, hashApiKey } from './api-key';
-import type { ApiKeyRepository } from './api-key.repository';
-import type { Principal } from './principal';
+import { logger } from '../observability/logger';
+import { apiKeyIdFor, digestsEqual, generateApiKeySecret, hashApiKey, secretHint } from './api-key';
+import type { ApiKeyRecord, ApiKeyRepository } from './api-key.repository';
+import type { Principal, Scope } from './principal';
 
 const unauthorized = (message: string) => new AppError('unauthorized', message);
 
+/** last_used_at is written at most this often per key and runtime: one cheap write, not one per request. */
+const TOUCH_INTERVAL_MS = 60_000;
+
 export interface ApiKeyServiceOptions {
   /**
-   * How long a verified key is trusted without another lookup (0 = always look up). The same
-   * trade API Gateway's authorizer result cache makes: a revocation takes up to this long to bite.
+   * How long a verified key is trusted without another lookup (0 = always look up). A revocation
+   * reaches other runtimes only after this long; the runtime that revoked forgets at once.
    */
   cacheTtlSeconds?: number;
   now?: () => Date;
+}
+
+export interface NewApiKey {
+  name: string;
+  scopes: Scope[];
+  expires_at?: string | null;
 }
 
 export class ApiKeyService {
@@ -20,6 +30,7 @@ export class ApiKeyService {
     string,
     { principal: Principal; until: number; expiresAt: number }
   >(1000);
+  private readonly touched = new LruCache<string, number>(1000);
   private readonly ttlMs: number;
   private readonly now: () => Date;
 
@@ -31,16 +42,17 @@ export class ApiKeyService {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** The principal for an X-API-Key value; 401 for a missing, unknown, revoked or expired key. */
-  async authenticate(secret: string | undefined): Promise<Principal> {
-    if (!secret) throw unauthorized('Missing credentials: send your API key in the X-API-Key header');
+  /** The principal for an X-API-Key value; 401 for an unknown, revoked or expired key. */
+  async authenticate(secret: string): Promise<Principal> {
     const digest = hashApiKey(secret);
+    const keyId = apiKeyIdFor(digest);
     const now = this.now().getTime();
     const hit = this.verified.get(digest);
     if (hit && hit.until > now && hit.expiresAt > now) return hit.principal;
 
-    const record = await this.repo.findByDigest(digest);
-    if (!record || record.revoked_at) throw unauthorized('Invalid API key');
+    const record = (await this.repo.findById(keyId)) ?? (await this.repo.migrateLegacy(digest));
+    if (!record || !digestsEqual(record.secret_hash, digest)) throw unauthorized('Invalid API key');
+    if (record.revoked_at) throw unauthorized('API key has been revoked');
     const expiresAt = record.expires_at ? Date.parse(record.expires_at) : Number.POSITIVE_INFINITY;
     if (expiresAt <= now) throw unauthorized('API key has expired');
     const principal: Principal = {
@@ -50,7 +62,65 @@ export class ApiKeyService {
       scopes: record.scopes,
     };
     if (this.ttlMs > 0) this.verified.set(digest, { principal, until: now + this.ttlMs, expiresAt });
+    await this.touch(record, now);
     return principal;
+  }
+
+  private async touch(record: ApiKeyRecord, now: number): Promise<void> {
+    const last = Math.max(
+      this.touched.get(record.key_id) ?? 0,
+      record.last_used_at ? Date.parse(record.last_used_at) : 0,
+    );
+    if (now - last < TOUCH_INTERVAL_MS) return;
+    this.touched.set(record.key_id, now);
+    // Bookkeeping must never fail a request: log and go on.
+    await this.repo
+      .touch(record.key_id, new Date(now).toISOString())
+      .catch((error) => logger.warn('could not record API key use', { key_id: record.key_id, error }));
+  }
+
+  /** A new key: the secret is in this response only. */
+  async create(input: NewApiKey, actor: Principal) {
+    const now = this.now();
+    if (input.expires_at && Date.parse(input.expires_at) <= now.getTime()) {
+      throw new AppError('validation_error', 'expires_at must be in the future', { field: 'expires_at' });
+    }
+    for (;;) {
+      const secret = generateApiKeySecret();
+      const digest = hashApiKey(secret);
+      const record: ApiKeyRecord = {
+        key_id: apiKeyIdFor(digest),
+        name: input.name,
+        scopes: normaliseScopes(input.scopes),
+        secret_hash: digest,
+        secret_hint: secretHint(secret),
+        created_at: now.toISOString(),
+        created_by: actor.id,
+        expires_at: input.expires_at ?? null,
+        revoked_at: null,
+        revoked_by: null,
+        last_used_at: null,
+      };
+      // A 64-bit id collision is astronomically unlikely; if it happens, draw another secret.
+      if (await this.repo.create(record)) return { ...apiKeyView(record), secret };
+    }
+  }
+
+  async list(includeRevoked: boolean) {
+    const all = await this.repo.list();
+    const now = this.now().toISOString();
+    return all
+      .filter((k) => includeRevoked || (!k.revoked_at && !(k.expires_at && k.expires_at <= now)))
+      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.key_id.localeCompare(b.key_id))
+      .map(apiKeyView);
+  }
+
+  /** Revokes at once: the next request with the key is refused by every runtime that does not cache. */
+  async revoke(keyId: string, actor: Principal) {
+    const record = await this.repo.revoke(keyId, this.now().toISOString(), actor.id);
+    if (!record) throw new AppError('not_found', `No API key '${keyId}'`, { key_id: keyId });
+    this.verified.delete(record.secret_hash);
+    return apiKeyView(record);
   }
 
   /**
@@ -62,26 +132,50 @@ export class ApiKeyService {
     chosenSecret?: string,
   ): Promise<{ secret: string; generated: boolean } | null> {
     const created_at = this.now().toISOString();
-    const base = {
-      scopes: ['admin', 'write', 'read'] as Principal['scopes'],
+    const secret = chosenSecret ?? generateApiKeySecret();
+    const digest = hashApiKey(secret);
+    const record: ApiKeyRecord = {
+      key_id: apiKeyIdFor(digest),
+      name: chosenSecret ? 'bootstrap admin (env)' : 'bootstrap admin (generated)',
+      scopes: normaliseScopes(['admin']),
+      secret_hash: digest,
+      secret_hint: secretHint(secret),
       created_at,
+      created_by: 'system:bootstrap',
       expires_at: null,
       revoked_at: null,
+      revoked_by: null,
+      last_used_at: null,
     };
     if (chosenSecret) {
-      await this.repo.put(hashApiKey(chosenSecret), {
-        ...base,
-        key_id: 'bootstrap-env',
-        name: 'bootstrap admin (env)',
-      });
-      return { secret: chosenSecret, generated: false };
+      const existing = await this.repo.findById(record.key_id);
+      // Re-running with the same key keeps its record (and a revocation: revoked stays revoked).
+      if (!existing) await this.repo.put(record);
+      return { secret, generated: false };
     }
-    const secret = generateApiKeySecret();
-    const stored = await this.repo.putFirstAdminKey(hashApiKey(secret), {
-      ...base,
-      key_id: 'bootstrap',
-      name: 'bootstrap admin (generated)',
-    });
-    return stored ? { secret, generated: true } : null;
+    return (await this.repo.putFirstAdminKey(record)) ? { secret, generated: true } : null;
   }
+}
+
+/** admin implies write implies read: store the highest scope asked for and every scope below it. */
+export function normaliseScopes(scopes: Scope[]): Scope[] {
+  const order: Scope[] = ['admin', 'write', 'read'];
+  const top = order.find((s) => scopes.includes(s)) ?? 'read';
+  return order.slice(order.indexOf(top));
+}
+
+export function apiKeyView(k: ApiKeyRecord) {
+  return {
+    id: k.key_id,
+    name: k.name,
+    scopes: k.scopes,
+    secret_hint: k.secret_hint,
+    created_at: k.created_at,
+    created_by: k.created_by,
+    expires_at: k.expires_at,
+    last_used_at: k.last_used_at,
+    revoked_at: k.revoked_at,
+    revoked_by: k.revoked_by,
+    active: !k.revoked_at,
+  };
 }

@@ -19,6 +19,7 @@ export interface Principal {
 export interface AuthorizerContext {
   principal_id: string;
   principal_name: string;
+  principal_type: Principal['type'];
   /** Comma-separated: authorizer context values must be scalars. */
   scopes: string;
 }
@@ -26,6 +27,7 @@ export interface AuthorizerContext {
 export const toAuthorizerContext = (p: Principal): AuthorizerContext => ({
   principal_id: p.id,
   principal_name: p.name,
+  principal_type: p.type,
   scopes: p.scopes.join(','),
 });
 
@@ -41,7 +43,7 @@ export function principalFromGateway(authorizer: unknown): Principal | null {
       .filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
     return {
       id: a.lambda.principal_id,
-      type: 'api_key',
+      type: a.lambda.principal_type ?? 'api_key',
       name: a.lambda.principal_name ?? a.lambda.principal_id,
       scopes,
     };

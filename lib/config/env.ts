@@ -15,6 +15,15 @@ export const ENV = {
   idempotencyTtlSeconds: 'BUILDSTATE_IDEMPOTENCY_TTL_S',
   authCacheTtlSeconds: 'BUILDSTATE_AUTH_CACHE_TTL_S',
   catalogCacheTtlSeconds: 'BUILDSTATE_CATALOG_CACHE_TTL_S',
+  jwtSecret: 'BUILDSTATE_JWT_SECRET',
+  jwtSecretArn: 'BUILDSTATE_JWT_SECRET_ARN',
+  jwtTtlSeconds: 'BUILDSTATE_JWT_TTL_S',
+  oidcIssuer: 'BUILDSTATE_OIDC_ISSUER',
+  oidcAudience: 'BUILDSTATE_OIDC_AUDIENCE',
+  oidcJwksUrl: 'BUILDSTATE_OIDC_JWKS_URL',
+  oidcScopesClaim: 'BUILDSTATE_OIDC_SCOPES_CLAIM',
+  localAwsAccessKeyId: 'BUILDSTATE_LOCAL_AWS_ACCESS_KEY_ID',
+  localAwsSecretAccessKey: 'BUILDSTATE_LOCAL_AWS_SECRET_ACCESS_KEY',
   region: 'AWS_REGION',
 } as const;
 
@@ -36,7 +45,14 @@ const schema = z.object({
     .min(60)
     .max(30 * 86400)
     .default(86400),
-  [ENV.authCacheTtlSeconds]: z.coerce.number().int().min(0).max(300).default(5),
+  [ENV.authCacheTtlSeconds]: z.coerce.number().int().min(0).max(300).default(0),
+  [ENV.jwtSecret]: z.string().min(32, 'must be at least 32 characters').optional(),
+  [ENV.jwtSecretArn]: z.string().startsWith('arn:').optional(),
+  [ENV.jwtTtlSeconds]: z.coerce.number().int().min(60).max(3600).default(900),
+  [ENV.oidcIssuer]: z.string().min(1).optional(),
+  [ENV.oidcAudience]: z.string().min(1).optional(),
+  [ENV.oidcJwksUrl]: z.url().optional(),
+  [ENV.oidcScopesClaim]: z.string().min(1).default('scope'),
   [ENV.catalogCacheTtlSeconds]: z.coerce.number().int().min(0).max(3600).default(30),
   [ENV.region]: z.string().min(1).default('us-east-1'),
 });
@@ -53,8 +69,14 @@ export interface Config {
   presignExpirySeconds: number;
   defaultMaxAttempts: number;
   idempotencyTtlSeconds: number;
-  /** Seconds a verified API key is trusted before it is looked up again (0 disables). */
+  /** Seconds a verified API key is trusted before it is looked up again (0, the default, disables). */
   authCacheTtlSeconds: number;
+  /** HMAC secret of the JWTs BuildState issues: the value (local) or a Secrets Manager ARN (AWS). */
+  jwtSecret?: string;
+  jwtSecretArn?: string;
+  jwtTtlSeconds: number;
+  /** An external identity provider whose JWTs are accepted too (all three set, or none). */
+  oidc?: { issuer: string; audience: string; jwksUrl: string; scopesClaim: string };
   /** Seconds a project's state catalog is reused before it is read again (0 disables). */
   catalogCacheTtlSeconds: number;
   region: string;
@@ -67,6 +89,12 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     throw new Error(`Invalid BuildState configuration: ${problems}`);
   }
   const v = parsed.data;
+  const oidcParts = [v[ENV.oidcIssuer], v[ENV.oidcAudience], v[ENV.oidcJwksUrl]];
+  if (oidcParts.some(Boolean) && !oidcParts.every(Boolean)) {
+    throw new Error(
+      `Invalid BuildState configuration: set all of ${ENV.oidcIssuer}, ${ENV.oidcAudience} and ${ENV.oidcJwksUrl}, or none`,
+    );
+  }
   return {
     tableName: v[ENV.tableName],
     dynamodbEndpoint: v[ENV.dynamodbEndpoint],
@@ -77,6 +105,17 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     idempotencyTtlSeconds: v[ENV.idempotencyTtlSeconds],
     authCacheTtlSeconds: v[ENV.authCacheTtlSeconds],
     catalogCacheTtlSeconds: v[ENV.catalogCacheTtlSeconds],
+    jwtSecret: v[ENV.jwtSecret],
+    jwtSecretArn: v[ENV.jwtSecretArn],
+    jwtTtlSeconds: v[ENV.jwtTtlSeconds],
+    oidc: v[ENV.oidcIssuer]
+      ? {
+          issuer: v[ENV.oidcIssuer]!,
+          audience: v[ENV.oidcAudience]!,
+          jwksUrl: v[ENV.oidcJwksUrl]!,
+          scopesClaim: v[ENV.oidcScopesClaim],
+        }
+      : undefined,
     region: v[ENV.region],
   };
 }

@@ -62,3 +62,7 @@ export function cancellation(error: unknown): CancellationSummary | null {
     conflict: reasons.some((r) => r.Code === 'TransactionConflict'),
   };
 }
+
+/** A single-item write whose ConditionExpression did not hold. */
+export const isConditionFailure = (error: unknown): boolean =>
+  (error as Error | undefined)?.name === 'ConditionalCheckFailedException';

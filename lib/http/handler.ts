@@ -68,11 +68,12 @@ const authenticate = (): Middleware => ({
     const route = findRoute(request.event.routeKey);
     if (!route) throw new AppError('not_found', `No route ${request.event.routeKey}`);
     if (route.scope === 'none') return;
-    // Behind API Gateway the authorizer has already decided; locally, verify the key here.
+    // Behind API Gateway the authorizer (or IAM) has already decided; locally, the gateway has
+    // verified SigV4, and keys and tokens are verified here.
     const authorizer = (request.event.requestContext as { authorizer?: unknown }).authorizer;
     const principal =
       principalFromGateway(authorizer) ??
-      (await services().apiKeys.authenticate(request.event.headers?.['x-api-key']));
+      (await services().authenticator.authenticate(request.event.headers ?? {}));
     if (!hasScope(principal, route.scope)) {
       throw new AppError(
         'forbidden',
@@ -156,6 +157,19 @@ export function fromOutcome(outcome: Outcome): HttpResponse {
   if (outcome.version !== undefined) headers.etag = etag(outcome.version);
   if (outcome.replayed) headers['idempotent-replayed'] = 'true';
   return { status: outcome.status, body: outcome.body, headers };
+}
+
+/** A path parameter that must match `schema`; 400 naming it otherwise. */
+export function pathParam(
+  req: HttpRequest,
+  name: string,
+  schema: { safeParse(v: unknown): { success: boolean } },
+) {
+  const value = req.params[name] ?? '';
+  if (!schema.safeParse(value).success) {
+    throw new AppError('validation_error', `'${value}' is not a valid ${name}`, { path_parameter: name });
+  }
+  return value;
 }
 
 /** The `{id}` path parameter, validated as a build id. */

@@ -4,7 +4,7 @@
  */
 import { REFERENCE_KINDS, type ReferenceKind } from '../reference/reference.model';
 
-export type FunctionGroup = 'system' | 'builds' | 'states' | 'artifacts' | 'reference';
+export type FunctionGroup = 'system' | 'builds' | 'states' | 'artifacts' | 'identity' | 'reference';
 /**
  * The scope a caller needs: `admin` ⊃ `write` ⊃ `read`. `none` routes run without credentials.
  * docs/API.md lists every route with its scope (a unit test keeps the two equal).
@@ -191,6 +191,62 @@ export const ROUTES: readonly Route[] = [
     handler: 'verifyArtifact',
     scope: 'write',
     summary: 'Check size and checksum; mark the artifact verified',
+  },
+  {
+    method: 'POST',
+    path: '/auth/token',
+    group: 'identity',
+    handler: 'issueToken',
+    scope: 'none',
+    summary: 'Exchange a username and password for a short-lived JWT',
+  },
+  {
+    method: 'POST',
+    path: '/api-keys',
+    group: 'identity',
+    handler: 'createApiKey',
+    scope: 'admin',
+    summary: 'Create an API key (the secret is shown once)',
+  },
+  {
+    method: 'GET',
+    path: '/api-keys',
+    group: 'identity',
+    handler: 'listApiKeys',
+    scope: 'admin',
+    summary: 'List API keys (never their secrets)',
+  },
+  {
+    method: 'DELETE',
+    path: '/api-keys/{id}',
+    group: 'identity',
+    handler: 'revokeApiKey',
+    scope: 'admin',
+    summary: 'Revoke an API key at once',
+  },
+  {
+    method: 'POST',
+    path: '/users',
+    group: 'identity',
+    handler: 'createUser',
+    scope: 'admin',
+    summary: 'Create a user',
+  },
+  {
+    method: 'GET',
+    path: '/users',
+    group: 'identity',
+    handler: 'listUsers',
+    scope: 'admin',
+    summary: 'List users (active only unless include_deactivated=true)',
+  },
+  {
+    method: 'DELETE',
+    path: '/users/{username}',
+    group: 'identity',
+    handler: 'deactivateUser',
+    scope: 'admin',
+    summary: 'Deactivate a user (soft delete); their tokens stop working',
   },
   ...REFERENCE_KINDS.flatMap(referenceRoutes),
   {

@@ -11,7 +11,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Milestone } from '../catalog/state-catalog';
-import { cancellation, translateStoreError } from '../db/errors';
+import { cancellation, isConditionFailure, translateStoreError } from '../db/errors';
 import { INDEXES } from '../db/table-definition';
 import type { ReferenceItem, ReferenceType } from './reference.model';
 
@@ -96,7 +96,7 @@ export class ReferenceRepository {
       );
       return true;
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailure(error)) return false;
       return translateStoreError(error);
     }
   }

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { apiKeyIdFor, hashApiKey } from '../../lib/auth/api-key';
 import { SYSTEM_PRINCIPAL } from '../../lib/auth/principal';
 import type { ReferenceType } from '../../lib/reference/reference.model';
 import { services } from '../../lib/runtime';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 
 export const ADMIN_KEY = 'bst_test_admin_key_for_integration_tests';
+/** The actor recorded for changes made with ADMIN_KEY. */
+export const ADMIN_ACTOR = `key:${apiKeyIdFor(hashApiKey(ADMIN_KEY))}`;
 
 export interface TestStack extends LocalStack {
   /** fetch against the gateway with the admin key (unless headers override it) and JSON bodies. */

@@ -117,7 +117,21 @@ describe('stateless stack', () => {
       's3:ListBucket',
     ],
     Reference: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'],
-    Authorizer: ['dynamodb:GetItem'],
+    Identity: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:Query',
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:DescribeSecret',
+    ],
+    Authorizer: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:DescribeSecret',
+    ],
   };
 
   it('deploys one arm64 function per handler group on a current Node runtime', () => {

@@ -3,7 +3,7 @@ import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { handler as authorize } from '../../functions/authorizer/index';
 import { handler as builds } from '../../functions/builds/index';
 import { httpEvent, lambdaContext } from '../helpers/events';
-import { ADMIN_KEY, startTestStack, type TestStack } from '../helpers/stack';
+import { ADMIN_ACTOR, ADMIN_KEY, startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -18,13 +18,33 @@ it('authorizes a stored key with its principal and refuses others', async () => 
   expect(await authorize(authEvent(ADMIN_KEY))).toEqual({
     isAuthorized: true,
     context: {
-      principal_id: 'key:bootstrap-env',
+      principal_id: ADMIN_ACTOR,
       principal_name: 'bootstrap admin (env)',
+      principal_type: 'api_key',
       scopes: 'admin,write,read',
     },
   });
   expect(await authorize(authEvent('bst_unknown'))).toEqual({ isAuthorized: false, context: {} });
   expect(await authorize(authEvent())).toEqual({ isAuthorized: false, context: {} });
+});
+
+it('authorizes a Bearer JWT as its user and refuses a forged one', async () => {
+  const user = {
+    username: 'authz',
+    email: 'authz@example.com',
+    password: 'authorizer password',
+    scopes: ['read'],
+  };
+  expect((await stack.call('POST', '/users', user)).status).toBe(201);
+  const token = (await stack.call('POST', '/auth/token', { username: 'authz', password: user.password })).body
+    .access_token as string;
+  const bearer = (t: string) =>
+    ({ headers: { authorization: `Bearer ${t}` } }) as unknown as APIGatewayRequestAuthorizerEventV2;
+  expect(await authorize(bearer(token))).toEqual({
+    isAuthorized: true,
+    context: { principal_id: 'user:authz', principal_name: 'authz', principal_type: 'user', scopes: 'read' },
+  });
+  expect(await authorize(bearer(`${token.slice(0, -4)}AAAA`))).toEqual({ isAuthorized: false, context: {} });
 });
 
 it('lets handlers act as the principal the authorizer (or IAM) established, without a key', async () => {

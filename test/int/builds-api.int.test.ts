@@ -1,5 +1,5 @@
 /** The build API end to end: HTTP through the local gateway, real handlers, DynamoDB Local. */
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { ADMIN_ACTOR, startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -178,7 +178,7 @@ describe('the seeds flow: fail, retry, block, unblock, complete', () => {
       'state_reported',
       'state_reported',
     ]);
-    expect(items[7]).toMatchObject({ reason: 'mirror fixed', actor: 'key:bootstrap-env' });
+    expect(items[7]).toMatchObject({ reason: 'mirror fixed', actor: ADMIN_ACTOR });
     expect(items[2]).toMatchObject({ state_code: 5, status: 'in_progress', worker_id: 'server-a' });
     expect(items[3]).toMatchObject({
       state_code: 5,

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../local/processes';
-import { ADMIN_KEY, startTestStack, type TestStack } from '../helpers/stack';
+import { ADMIN_ACTOR, ADMIN_KEY, startTestStack, type TestStack } from '../helpers/stack';
 
 const root = resolve(__dirname, '../..');
 const bin = join(root, 'bin', 'bldst.mjs');
@@ -143,7 +143,7 @@ describe('config and auth', () => {
     const shown = json(await bldst(['config', 'show'], { env }));
     expect(shown).toMatchObject({ url: stack.url, url_source: 'config', api_key_source: 'config' });
     expect(shown.api_key).not.toContain(ADMIN_KEY);
-    expect(json(await bldst(['auth', 'whoami'], { env })).id).toBe('key:bootstrap-env');
+    expect(json(await bldst(['auth', 'whoami'], { env })).id).toBe(ADMIN_ACTOR);
     expect(json(await bldst(['config', 'show'])).url_source).toBe('env');
     await bldst(['auth', 'logout'], { env });
     expect((await bldst(['auth', 'whoami'], { env })).code).toBe(5);

@@ -3,7 +3,7 @@
  * has seen, so each is often stale. Stale caches may cost a retry, never a wrong answer.
  */
 
-import { hashApiKey } from '../../lib/auth/api-key';
+import { apiKeyIdFor, hashApiKey } from '../../lib/auth/api-key';
 import { ApiKeyRepository } from '../../lib/auth/api-key.repository';
 import { ApiKeyService } from '../../lib/auth/api-key.service';
 import { BuildRepository } from '../../lib/builds/build.repository';
@@ -76,19 +76,26 @@ describe('API key verification cache', () => {
     let now = new Date('2026-01-01T00:00:00Z');
     const repo = new ApiKeyRepository(services().db, stack.tableName);
     const auth = new ApiKeyService(repo, { cacheTtlSeconds: 5, now: () => now });
+    const digest = hashApiKey('bst_cached');
     const record = {
-      key_id: 'k1',
+      key_id: apiKeyIdFor(digest),
       name: 'ci',
       scopes: ['write' as const],
+      secret_hash: digest,
+      secret_hint: 'bst_cach…',
       created_at: now.toISOString(),
+      created_by: 'test',
       expires_at: null,
       revoked_at: null,
+      revoked_by: null,
+      last_used_at: null,
     };
-    await repo.put(hashApiKey('bst_cached'), record);
-    expect((await auth.authenticate('bst_cached')).id).toBe('key:k1');
+    await repo.put(record);
+    expect((await auth.authenticate('bst_cached')).id).toBe(`key:${record.key_id}`);
 
-    await repo.put(hashApiKey('bst_cached'), { ...record, revoked_at: now.toISOString() });
-    expect((await auth.authenticate('bst_cached')).id).toBe('key:k1');
+    // Revoked behind this runtime's back (another runtime did it): trusted until the TTL runs out.
+    await repo.put({ ...record, revoked_at: now.toISOString() });
+    expect((await auth.authenticate('bst_cached')).id).toBe(`key:${record.key_id}`);
     now = new Date('2026-01-01T00:00:06Z');
     await expect(auth.authenticate('bst_cached')).rejects.toMatchObject({ code: 'unauthorized' });
     await expect(auth.authenticate('bst_never_stored')).rejects.toMatchObject({ code: 'unauthorized' });

@@ -1,5 +1,5 @@
 /** Reference data and per-project state catalogs, end to end through the gateway and DynamoDB Local. */
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { ADMIN_ACTOR, startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -29,7 +29,7 @@ describe('reference CRUD', () => {
       partition: 'aws-govcloud',
       active: true,
       deactivated_at: null,
-      created_by: 'key:bootstrap-env',
+      created_by: ADMIN_ACTOR,
     });
     const got = await stack.call('GET', '/platforms/aws-govcloud-west');
     expect(got.body).toEqual(res.body);
@@ -95,7 +95,7 @@ describe('reference CRUD', () => {
     await stack.call('POST', '/image-types', { id: 'legacy', name: 'Legacy' });
     const del = await stack.call('DELETE', '/image-types/legacy');
     expect(del.status).toBe(200);
-    expect(del.body).toMatchObject({ active: false, deactivated_by: 'key:bootstrap-env' });
+    expect(del.body).toMatchObject({ active: false, deactivated_by: ADMIN_ACTOR });
     expect(del.body.deactivated_at).toEqual(expect.any(String));
 
     const ids = async (query = '') =>

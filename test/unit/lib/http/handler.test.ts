@@ -72,8 +72,11 @@ describe('route table', () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
-  it('leaves only /health open', () => {
-    expect(ROUTES.filter((r) => r.scope === 'none').map(routeKey)).toEqual(['GET /health']);
+  it('leaves only /health and the token exchange open', () => {
+    expect(ROUTES.filter((r) => r.scope === 'none').map(routeKey)).toEqual([
+      'GET /health',
+      'POST /auth/token',
+    ]);
   });
 });
 

@@ -1,0 +1,138 @@
+/**
+ * Bearer tokens. BuildState issues short-lived HS256 JWTs to users (POST /auth/token) and, when
+ * configured, also accepts tokens of an external identity provider verified against its JWKS.
+ * Every verification pins the algorithms, the issuer and the audience; `alg: none` never passes.
+ */
+import { randomUUID } from 'node:crypto';
+import { createRemoteJWKSet, decodeJwt, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { AppError } from '../errors';
+import { normaliseScopes } from './api-key.service';
+import { type Principal, SCOPES, type Scope } from './principal';
+import type { UserService } from './user.service';
+
+export const TOKEN_ISSUER = 'buildstate';
+export const TOKEN_AUDIENCE = 'buildstate-api';
+export const MAX_TOKEN_TTL_S = 3600;
+
+export interface OidcConfig {
+  issuer: string;
+  audience: string;
+  jwksUrl: string;
+  /** The claim holding scopes: a space-separated string or an array (default `scope`). */
+  scopesClaim: string;
+}
+
+export interface TokenServiceDeps {
+  users: UserService;
+  /** The HMAC secret, resolved lazily (env locally, Secrets Manager in AWS). */
+  secret: () => Promise<Uint8Array>;
+  ttlSeconds: number;
+  oidc?: OidcConfig;
+  now?: () => Date;
+}
+
+const unauthorized = (message: string) => new AppError('unauthorized', message);
+
+export class TokenService {
+  private readonly jwks?: ReturnType<typeof createRemoteJWKSet>;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: TokenServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+    if (deps.oidc) this.jwks = createRemoteJWKSet(new URL(deps.oidc.jwksUrl));
+  }
+
+  /** Username and password → a JWT for at most MAX_TOKEN_TTL_S seconds. */
+  async issue(username: string, password: string, ttlSeconds?: number) {
+    const user = await this.deps.users.verify(username, password);
+    if (!user) throw unauthorized('Invalid username or password');
+    const ttl = Math.min(ttlSeconds ?? this.deps.ttlSeconds, MAX_TOKEN_TTL_S);
+    const iat = Math.floor(this.now().getTime() / 1000);
+    const token = await new SignJWT({ scope: user.scopes.join(' ') })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setSubject(user.username)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + ttl)
+      .setJti(randomUUID())
+      .sign(await this.deps.secret());
+    return {
+      access_token: token,
+      token_type: 'Bearer',
+      expires_in: ttl,
+      expires_at: new Date((iat + ttl) * 1000).toISOString(),
+      scope: user.scopes.join(' '),
+    };
+  }
+
+  /** The principal of a Bearer token; 401 for anything not valid right now. */
+  async authenticate(token: string): Promise<Principal> {
+    let issuer: unknown;
+    try {
+      issuer = decodeJwt(token).iss;
+    } catch {
+      throw unauthorized('Bearer token is not a JWT');
+    }
+    if (this.deps.oidc && issuer === this.deps.oidc.issuer) return this.external(token, this.deps.oidc);
+    const payload = await this.verify(() =>
+      this.deps.secret().then((key) =>
+        jwtVerify(token, key, {
+          issuer: TOKEN_ISSUER,
+          audience: TOKEN_AUDIENCE,
+          algorithms: ['HS256'],
+          requiredClaims: ['exp', 'sub'],
+          currentDate: this.now(),
+        }),
+      ),
+    );
+    // A deactivated user's tokens stop at once; a narrowed user's tokens narrow with them.
+    const user = await this.deps.users.active(payload.sub!);
+    if (!user) throw unauthorized('The user of this token is deactivated or gone');
+    const granted = scopesOf(payload.scope);
+    return {
+      id: `user:${user.username}`,
+      type: 'user',
+      name: user.username,
+      scopes: user.scopes.filter((s) => granted.includes(s)),
+    };
+  }
+
+  private async external(token: string, oidc: OidcConfig): Promise<Principal> {
+    const payload = await this.verify(() =>
+      jwtVerify(token, this.jwks!, {
+        issuer: oidc.issuer,
+        audience: oidc.audience,
+        algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'],
+        requiredClaims: ['exp', 'sub'],
+        currentDate: this.now(),
+      }),
+    );
+    const scopes = scopesOf(payload[oidc.scopesClaim]);
+    return {
+      id: `oidc:${payload.sub}`,
+      type: 'user',
+      name: typeof payload.email === 'string' ? payload.email : payload.sub!,
+      scopes: scopes.length ? normaliseScopes(scopes) : [],
+    };
+  }
+
+  private async verify(run: () => Promise<{ payload: JWTPayload }>): Promise<JWTPayload> {
+    try {
+      return (await run()).payload;
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      if (code === 'ERR_JWT_EXPIRED') throw unauthorized('Bearer token has expired');
+      if (code.startsWith('ERR_J')) throw unauthorized(`Bearer token rejected: ${(error as Error).message}`);
+      throw error;
+    }
+  }
+}
+
+/** `read write`, `["read"]`, or prefixed `buildstate:admin` / `buildstate/write` → known scopes. */
+function scopesOf(claim: unknown): Scope[] {
+  const values = typeof claim === 'string' ? claim.split(/\s+/) : Array.isArray(claim) ? claim : [];
+  return values
+    .map((v) => String(v).replace(/^buildstate[:/]/, ''))
+    .filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
+}
