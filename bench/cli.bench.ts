@@ -6,6 +6,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startLocalStack } from '../local/stack';
+import { seedReferences } from './seed';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const KEY = 'bst_bench_cli_key';
@@ -16,18 +17,7 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 execFileSync(process.execPath, ['scripts/build-cli.mjs']);
 const bin = join(process.cwd(), 'bin', 'bldst.mjs');
 const stack = await startLocalStack({ bootstrapAdminKey: KEY, tableName: 'bench-cli' });
-// The references its builds name, created as a user would.
-for (const [path, body] of [
-  ['/platforms', { id: 'bench', name: 'Bench', cloud_provider: 'other' }],
-  ['/image-types', { id: 'cli', name: 'cli' }],
-] as const) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method: 'POST',
-    headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (res.status !== 201) throw new Error(`seeding ${path}: ${res.status} ${await res.text()}`);
-}
+await seedReferences(stack.url, KEY, 'cli');
 const env = {
   PATH: process.env.PATH ?? '',
   BUILDSTATE_API_URL: stack.url,

@@ -11,6 +11,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack } from '../local/stack';
+import { seedReferences } from './seed';
 
 const KEY = 'bst_bench_admin_key';
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 400);
@@ -21,18 +22,7 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 const stack = await startLocalStack({ bootstrapAdminKey: KEY, tableName: 'bench' });
-// The references its builds name, created as a user would.
-for (const [path, body] of [
-  ['/platforms', { id: 'bench', name: 'Bench', cloud_provider: 'other' }],
-  ['/image-types', { id: 'bench', name: 'bench' }],
-] as const) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method: 'POST',
-    headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (res.status !== 201) throw new Error(`seeding ${path}: ${res.status} ${await res.text()}`);
-}
+await seedReferences(stack.url, KEY, 'bench');
 const db = DynamoDBDocumentClient.from(
   new DynamoDBClient({
     endpoint: stack.dynamodb!.endpoint,

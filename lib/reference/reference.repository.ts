@@ -11,6 +11,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Milestone } from '../catalog/state-catalog';
+import { withoutKeys } from '../db/by-kind';
 import { cancellation, isConditionFailure, translateStoreError } from '../db/errors';
 import { INDEXES } from '../db/table-definition';
 import type { ReferenceItem, ReferenceType } from './reference.model';
@@ -32,12 +33,7 @@ export interface StoredCatalog {
   updated_by: string;
 }
 
-const STORAGE_FIELDS = ['pk', 'sk', 'type', INDEXES.byKind.partitionKey, INDEXES.byKind.sortKey];
-function strip(item: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...item };
-  for (const field of STORAGE_FIELDS) delete out[field];
-  return out;
-}
+const strip = (item: Record<string, unknown>) => withoutKeys<Record<string, unknown>>(item);
 
 export class ReferenceRepository {
   constructor(
