@@ -3,7 +3,13 @@ import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, ProjectionType, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { ALL_INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../lib/db/table-definition';
+import {
+  ALL_INDEXES,
+  PARTITION_KEY,
+  SORT_KEY,
+  STREAM_VIEW_TYPE,
+  TTL_ATTRIBUTE,
+} from '../lib/db/table-definition';
 import { resourceNames, type StageConfig } from './config';
 
 export interface StatefulStackProps extends StackProps {
@@ -30,7 +36,7 @@ export class StatefulStack extends Stack {
       deletionProtection: config.retainData,
       removalPolicy,
       timeToLiveAttribute: TTL_ATTRIBUTE,
-      dynamoStream: StreamViewType.NEW_AND_OLD_IMAGES,
+      dynamoStream: StreamViewType[STREAM_VIEW_TYPE],
       globalSecondaryIndexes: ALL_INDEXES.map((index) => ({
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },

@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'idempotency_mismatch'
   | 'already_exists'
   | 'unknown_reference'
+  | 'lease_held'
+  | 'lease_lost'
   | 'unavailable'
   | 'internal_error';
 
@@ -58,6 +60,8 @@ const STATUS: Record<ErrorCode, number> = {
   idempotency_mismatch: 422,
   already_exists: 409,
   unknown_reference: 422,
+  lease_held: 409,
+  lease_lost: 409,
   unavailable: 503,
   internal_error: 500,
 };

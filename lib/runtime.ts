@@ -16,6 +16,8 @@ import { type Config, config } from './config/env';
 import { createDocumentClient } from './db/client';
 import { translateStoreError } from './db/errors';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
+import { LeaseRepository } from './leases/lease.repository';
+import { LeaseService } from './leases/lease.service';
 import { ReferenceRepository } from './reference/reference.repository';
 import { ReferenceService } from './reference/reference.service';
 
@@ -46,6 +48,10 @@ export function createServices(cfg: Config) {
     oidc: cfg.oidc,
   });
   const authenticator = new Authenticator(apiKeys, tokens);
+  const leases = new LeaseService({
+    leases: new LeaseRepository(db, cfg.tableName),
+    getBuild: (id) => buildRepository.get(id),
+  });
   /** Readiness: one cheap consistent read proves the table exists and answers. */
   const ready = async () => {
     await db
@@ -67,6 +73,7 @@ export function createServices(cfg: Config) {
     users,
     tokens,
     authenticator,
+    leases,
     ready,
   };
 }

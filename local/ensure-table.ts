@@ -13,6 +13,7 @@ import {
   indexProjection,
   PARTITION_KEY,
   SORT_KEY,
+  STREAM_VIEW_TYPE,
   TTL_ATTRIBUTE,
 } from '../lib/db/table-definition';
 
@@ -26,8 +27,8 @@ const gsi = (index: IndexDefinition) => ({
 });
 
 /**
- * Creates the single table from the shared definition unless it exists; adds the indexes a table
- * made by an older version lacks (a data folder outlives upgrades). Returns true if it created it.
+ * Creates the single table from the shared definition unless it exists; adds the indexes (and the
+ * stream) a table made by an older version lacks (a data folder outlives upgrades). Returns true if it created it.
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<boolean> {
   let existing: TableDescription | undefined;
@@ -50,6 +51,14 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
         }),
       );
     }
+    if (!existing.StreamSpecification?.StreamEnabled) {
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          StreamSpecification: { StreamEnabled: true, StreamViewType: STREAM_VIEW_TYPE },
+        }),
+      );
+    }
     return false;
   }
   const keyAttributes = [PARTITION_KEY, SORT_KEY, ...ALL_INDEXES.flatMap((i) => [i.partitionKey, i.sortKey])];
@@ -63,6 +72,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
         { AttributeName: SORT_KEY, KeyType: 'RANGE' },
       ],
       GlobalSecondaryIndexes: ALL_INDEXES.map(gsi),
+      StreamSpecification: { StreamEnabled: true, StreamViewType: STREAM_VIEW_TYPE },
     }),
   );
   await client.send(

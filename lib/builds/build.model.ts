@@ -38,6 +38,12 @@ export interface Build {
   completed_states: number[];
   last_worker_id: string | null;
   last_error: string | null;
+  /** When the running (or last) attempt of current_state reported in_progress; null if it never did. */
+  attempt_started_at?: string | null;
+  /** Consecutive failed attempts of current_state with the same error (0 unless the last attempt failed). */
+  error_streak?: number;
+  /** The error of that streak (kept while a retry runs, so the next failure can be compared). */
+  streak_error?: string | null;
   /** Incremented by every accepted change; the history item of that change carries it as `seq`. */
   version: number;
   created_by: string;
@@ -53,6 +59,10 @@ export type HistoryEvent = 'build_created' | 'state_reported' | 'build_unblocked
 /** One append-only history entry; `seq` equals the build version the change produced. */
 export interface HistoryEntry {
   build_id: string;
+  /** Copied from the build so the change stream alone can describe the change (absent before v0.7). */
+  project_id?: string;
+  platform_id?: string;
+  image_type_id?: string;
   seq: number;
   event: HistoryEvent;
   state_code: number;
@@ -67,6 +77,8 @@ export interface HistoryEntry {
   error: string | null;
   reason: string | null;
   worker_id: string | null;
+  /** For failed attempts: how many attempts in a row failed with this error. */
+  error_streak?: number;
   metadata: Record<string, unknown> | null;
   actor: string;
   recorded_at: string;

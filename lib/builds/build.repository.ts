@@ -11,8 +11,10 @@ import {
   type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { aggregateUpdates } from '../dashboard/aggregates';
 import { cancellation, translateStoreError } from '../db/errors';
 import { INDEXES, type IndexDefinition } from '../db/table-definition';
+import { type LeaseClaim, liveUpdate } from '../leases/live.item';
 import {
   ALL_BUILDS_PARTITION,
   buildIndexKeys,
@@ -29,6 +31,24 @@ export type TransactItem = NonNullable<
   ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
 >[number];
 type Key = Record<string, string | number>;
+
+/**
+ * What joins a build change's transaction besides the build and its history item: the request's
+ * idempotency record, the live item (lib/leases/live.item.ts, whose condition is the lease check
+ * when `claim` is given) and the dashboard counters (lib/dashboard/aggregates.ts).
+ */
+export interface CommitExtras {
+  idempotency?: TransactItem;
+  /** The lease a state report claims; other changes (cancel, unblock) leave leases alone. */
+  claim?: LeaseClaim;
+  /** The clock the lease's expiry is compared with. */
+  nowMs: number;
+}
+
+/** The live item's condition failed: someone else's lease is live, or the claimed lease is gone. */
+export interface LeaseRefused {
+  leaseRefused: Record<string, unknown> | undefined;
+}
 
 /** Why a transaction was refused; anything else is thrown. */
 export type CommitResult =
@@ -77,9 +97,10 @@ export class BuildRepository {
    */
   async create(
     change: Change,
-    extra?: TransactItem,
+    extras: CommitExtras,
     checks: TransactItem[] = [],
   ): Promise<CommitResult | { failedCheck: number }> {
+    const extra = extras.idempotency;
     const head: TransactItem[] = [
       {
         Put: {
@@ -90,6 +111,8 @@ export class BuildRepository {
       },
       this.historyPut(change.history),
       ...(extra ? [extra] : []),
+      liveUpdate(this.tableName, change.build, extras.nowMs),
+      ...aggregateUpdates(this.tableName, null, change),
     ];
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: [...head, ...checks] }));
@@ -110,23 +133,36 @@ export class BuildRepository {
    * Applies a change computed from the build at `expectedVersion`: the build item is replaced only
    * if nobody else changed it since, and the history item can only ever be written once.
    */
-  commit(change: Change, expectedVersion: number, extra?: TransactItem): Promise<CommitResult> {
-    return this.transact(
-      [
-        {
-          Put: {
-            TableName: this.tableName,
-            Item: buildItem(change.build),
-            ConditionExpression: '#version = :expected',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: { ':expected': expectedVersion },
-          },
+  async commit(change: Change, before: Build, extras: CommitExtras): Promise<CommitResult | LeaseRefused> {
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: buildItem(change.build),
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':expected': before.version },
         },
-        this.historyPut(change.history),
-        ...(extra ? [extra] : []),
-      ],
-      'version_changed',
-    );
+      },
+      this.historyPut(change.history),
+    ];
+    const idempotencyAt = extras.idempotency ? items.push(extras.idempotency) - 1 : -1;
+    const liveAt = items.push(liveUpdate(this.tableName, change.build, extras.nowMs, extras.claim)) - 1;
+    items.push(...aggregateUpdates(this.tableName, before, change));
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+      return 'committed';
+    } catch (error) {
+      const summary = cancellation(error);
+      if (!summary) return translateStoreError(error);
+      if (summary.failedConditions.includes(idempotencyAt)) return 'idempotency_key_used';
+      // A stale version wins over the lease: the caller re-reads and decides again.
+      if (summary.failedConditions.includes(0)) return 'version_changed';
+      if (summary.failedConditions.includes(liveAt)) return { leaseRefused: summary.oldItem(liveAt) };
+      if (summary.conflict) return 'contention';
+      // A history item already at this seq while the version matched would break the seq invariant: a bug.
+      throw error;
+    }
   }
 
   async history(buildId: string, limit: number, start?: Key): Promise<Page<HistoryEntry>> {
@@ -223,21 +259,6 @@ export class BuildRepository {
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     };
-  }
-
-  private async transact(items: TransactItem[], onBuildCondition: CommitResult): Promise<CommitResult> {
-    try {
-      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
-      return 'committed';
-    } catch (error) {
-      const summary = cancellation(error);
-      if (!summary) return translateStoreError(error);
-      if (summary.failedConditions.includes(2)) return 'idempotency_key_used';
-      if (summary.failedConditions.includes(0)) return onBuildCondition;
-      if (summary.conflict) return 'contention';
-      // A history item already at this seq while the version matched would break the seq invariant: a bug.
-      throw error;
-    }
   }
 }
 

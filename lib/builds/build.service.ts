@@ -14,8 +14,10 @@ import {
   type StoredResponse,
 } from '../idempotency/idempotency';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
+import { leaseHolder } from '../leases/lease.view';
+import type { LeaseClaim, LiveItem } from '../leases/live.item';
 import type { Build, Change } from './build.model';
-import type { BuildRepository, CommitResult, TransactItem } from './build.repository';
+import type { BuildRepository, TransactItem } from './build.repository';
 import type {
   CancelInput,
   CreateBuildInput,
@@ -39,6 +41,8 @@ export interface MutationOptions {
   idempotency?: IdempotencyRequest;
   /** If-Match: the change applies only to this build version (412 otherwise). */
   ifMatch?: number;
+  /** X-Lease-Id of a state report (checked against the build's live lease). */
+  leaseId?: string;
 }
 
 /** Where a build's state names, attempt limits and milestones come from: its project's catalog. */
@@ -88,7 +92,7 @@ export class BuildService {
     const refs = this.deps.references?.checksFor(change.build) ?? [];
     const result = await this.deps.builds.create(
       change,
-      this.remember(opts.idempotency, response),
+      { idempotency: this.remember(opts.idempotency, response), nowMs: this.clock().getTime() },
       refs.map((r) => r.check),
     );
     if (typeof result === 'object') {
@@ -170,7 +174,9 @@ export class BuildService {
     actor: Principal,
     opts: MutationOptions = {},
   ): Promise<Outcome> {
-    return this.mutate(id, actor, opts, 201, (build, ctx) => applyReport(build, input, ctx));
+    return this.mutate(id, actor, opts, 201, (build, ctx) => applyReport(build, input, ctx), {
+      leaseId: opts.leaseId ?? null,
+    });
   }
 
   cancel(id: string, input: CancelInput, actor: Principal, opts: MutationOptions = {}): Promise<Outcome> {
@@ -188,6 +194,7 @@ export class BuildService {
     opts: MutationOptions,
     status: number,
     rule: (build: Build, ctx: RuleContext) => Change,
+    claim?: LeaseClaim,
   ): Promise<Outcome> {
     let trustCache = true;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS_ON_RACE; attempt++) {
@@ -218,11 +225,12 @@ export class BuildService {
       }
       // Every build mutation answers with the build as it now is; its version is the new history item's seq.
       const response = { status, body: buildView(change.build, catalog) };
-      const result: CommitResult = await this.deps.builds.commit(
-        change,
-        build.version,
-        this.remember(opts.idempotency, response),
-      );
+      const result = await this.deps.builds.commit(change, build, {
+        idempotency: this.remember(opts.idempotency, response),
+        claim,
+        nowMs: this.clock().getTime(),
+      });
+      if (typeof result === 'object') throw leaseRefused(id, claim, result.leaseRefused, this.clock());
       switch (result) {
         case 'committed':
           this.recent.set(id, change.build);
@@ -285,6 +293,28 @@ export class BuildService {
       throw new AppError('conflict', 'A request with this Idempotency-Key is being processed; retry', {});
     return replay;
   }
+}
+
+/** The report's lease claim did not hold: 409 lease_held (someone else's live lease) or lease_lost. */
+function leaseRefused(
+  id: string,
+  claim: LeaseClaim | undefined,
+  live: Record<string, unknown> | undefined,
+  now: Date,
+): AppError {
+  const holder = live ? leaseHolder(live as unknown as LiveItem, now) : null;
+  if (claim?.leaseId) {
+    return new AppError(
+      'lease_lost',
+      `Lease '${claim.leaseId}' on build '${id}' is no longer held${holder ? `; ${holder.worker_id} holds lease fence ${holder.fence}` : ''}: stop working on this build`,
+      { build_id: id, lease_id: claim.leaseId, holder },
+    );
+  }
+  return new AppError(
+    'lease_held',
+    `Build '${id}' is leased by worker '${holder?.worker_id}' until ${holder?.expires_at}; report with its X-Lease-Id`,
+    { build_id: id, holder },
+  );
 }
 
 function preconditionFailed(build: Build, expected: number, why = 'does not match'): AppError {

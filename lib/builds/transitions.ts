@@ -36,6 +36,9 @@ export function newBuild(id: string, input: CreateBuildInput, ctx: RuleContext):
     completed_states: [],
     last_worker_id: null,
     last_error: null,
+    attempt_started_at: null,
+    error_streak: 0,
+    streak_error: null,
     version: 1,
     created_by: ctx.actor,
     created_at: ctx.now,
@@ -118,6 +121,18 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
   }
 
   const failedOut = report.status === 'failed' && attempt >= maxAttempts;
+  const error = report.status === 'failed' ? (report.error ?? report.message ?? null) : null;
+  const sameAttempt = attempt === build.attempt && code === build.current_state;
+  // A retry's in_progress report keeps the streak; the next failure extends it if its error is the same.
+  const sameState = code === build.current_state && (build.error_streak ?? 0) > 0;
+  const streak =
+    report.status === 'failed'
+      ? sameState && error === (build.streak_error ?? null)
+        ? (build.error_streak ?? 0) + 1
+        : 1
+      : report.status === 'in_progress' && sameState
+        ? (build.error_streak ?? 0)
+        : 0;
   const status: BuildStatus =
     report.status === 'completed' && code === FINAL_STATE_CODE
       ? 'completed'
@@ -138,7 +153,11 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
     completed_states:
       report.status === 'completed' ? [...(build.completed_states ?? []), code] : build.completed_states,
     last_worker_id: report.worker_id ?? build.last_worker_id,
-    last_error: report.status === 'failed' ? (report.error ?? report.message ?? null) : null,
+    last_error: error,
+    attempt_started_at:
+      report.status === 'in_progress' ? ctx.now : sameAttempt ? (build.attempt_started_at ?? null) : null,
+    error_streak: streak,
+    streak_error: streak > 0 ? (report.status === 'failed' ? error : (build.streak_error ?? null)) : null,
     version: build.version + 1,
     updated_at: ctx.now,
     started_at: build.started_at ?? ctx.now,
@@ -152,6 +171,7 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
       message: report.message ?? null,
       error: report.error ?? null,
       worker_id: report.worker_id ?? null,
+      ...(report.status === 'failed' ? { error_streak: next.error_streak } : {}),
       metadata: report.metadata ?? null,
     }),
   };
@@ -201,6 +221,9 @@ function entry(
 ): HistoryEntry {
   return {
     build_id: after.id,
+    project_id: after.project_id,
+    platform_id: after.platform_id,
+    image_type_id: after.image_type_id,
     seq: after.version,
     state_code: after.current_state,
     status: null as AttemptStatus | null,

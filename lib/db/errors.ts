@@ -1,4 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { unavailable } from '../errors';
 
 const OUTAGE_NAMES = new Set([
@@ -52,6 +53,8 @@ export function translateStoreError(error: unknown): never {
 export interface CancellationSummary {
   failedConditions: number[];
   conflict: boolean;
+  /** The item as it was, for failed items that asked for it (ReturnValuesOnConditionCheckFailure). */
+  oldItem(position: number): Record<string, unknown> | undefined;
 }
 
 export function cancellation(error: unknown): CancellationSummary | null {
@@ -60,6 +63,11 @@ export function cancellation(error: unknown): CancellationSummary | null {
   return {
     failedConditions: reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [i] : [])),
     conflict: reasons.some((r) => r.Code === 'TransactionConflict'),
+    oldItem: (position) => {
+      const item = reasons[position]?.Item;
+      // lib-dynamodb does not unmarshall items inside errors.
+      return item ? unmarshall(item as Parameters<typeof unmarshall>[0]) : undefined;
+    },
   };
 }
 

@@ -6,6 +6,8 @@
 export const PARTITION_KEY = 'pk';
 export const SORT_KEY = 'sk';
 export const TTL_ATTRIBUTE = 'ttl';
+/** The table's change stream: the only source of published events (lib/events). */
+export const STREAM_VIEW_TYPE = 'NEW_AND_OLD_IMAGES';
 
 export interface IndexDefinition {
   name: string;
@@ -28,6 +30,11 @@ export const INDEXES = {
   byCreated: { name: 'by-created', partitionKey: 'gsi4pk', sortKey: 'gsi4sk', include: LIST_FIELDS },
   /** Lists of small collections: API keys, users, each kind of reference data (sparse: only they set gsi5pk). */
   byKind: { name: 'by-kind', partitionKey: 'gsi5pk', sortKey: 'gsi5sk', include: 'ALL' },
+  /**
+   * Builds that are running (status in_progress or failed), through their small live item (sparse,
+   * sharded): stuck detection and the dashboard's active list read it, never the whole table.
+   */
+  byActive: { name: 'by-active', partitionKey: 'gsi6pk', sortKey: 'gsi6sk', include: 'ALL' },
 } as const satisfies Record<string, IndexDefinition>;
 
 export const ALL_INDEXES: readonly IndexDefinition[] = Object.values(INDEXES);

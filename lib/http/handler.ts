@@ -11,6 +11,7 @@ import { buildIdSchema } from '../builds/build.schema';
 import type { MutationOptions, Outcome } from '../builds/build.service';
 import { AppError } from '../errors';
 import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type IdempotencyRequest } from '../idempotency/idempotency';
+import { leaseIdSchema } from '../leases/lease.schema';
 import { logger } from '../observability/logger';
 import { services } from '../runtime';
 import {
@@ -125,6 +126,8 @@ export function httpHandler(fn: (req: HttpRequest) => Promise<HttpResponse>) {
         requestId: event.requestContext.requestId,
         header: (name) => headers[name.toLowerCase()],
       });
+      if (response.text !== undefined)
+        return { statusCode: response.status, headers: response.headers ?? {}, body: response.text };
       return json(response.status, response.body, response.headers);
     });
 }
@@ -148,7 +151,19 @@ export function mutationOptions(req: HttpRequest): MutationOptions {
       fingerprint: fingerprint(req.method, req.path, req.body),
     };
   }
-  return { idempotency, ifMatch: parseIfMatch(req.header('if-match')) };
+  return { idempotency, ifMatch: parseIfMatch(req.header('if-match')), leaseId: leaseIdHeader(req) };
+}
+
+/** X-Lease-Id: the lease a worker reports under (POST /builds/{id}/lease hands it out). */
+export function leaseIdHeader(req: HttpRequest): string | undefined {
+  const value = req.header('x-lease-id');
+  if (value === undefined) return undefined;
+  if (!leaseIdSchema.safeParse(value).success) {
+    throw new AppError('validation_error', `X-Lease-Id '${value}' is not a lease id (a 26-character ULID)`, {
+      header: 'X-Lease-Id',
+    });
+  }
+  return value;
 }
 
 /** A service outcome as an HTTP response: ETag from the build version, a marker on replays. */

@@ -23,6 +23,8 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   body?: unknown;
+  /** A non-JSON body sent as is (the web dashboard page); `headers` must give its content-type. */
+  text?: string;
   headers?: Record<string, string>;
 }
 

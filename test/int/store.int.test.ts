@@ -36,10 +36,10 @@ describe('BuildRepository.commit', () => {
     await service(() => new Date()).create({ ...input, id: 'stale-1' }, actor);
     const v1 = (await repo.get('stale-1'))!;
     const first = applyReport(v1, { state_code: 5, status: 'in_progress' }, ctx());
-    expect(await repo.commit(first, v1.version)).toBe('committed');
+    expect(await repo.commit(first, v1, { nowMs: Date.now() })).toBe('committed');
 
     const fromStale = applyReport(v1, { state_code: 10, status: 'in_progress' }, ctx());
-    expect(await repo.commit(fromStale, v1.version)).toBe('version_changed');
+    expect(await repo.commit(fromStale, v1, { nowMs: Date.now() })).toBe('version_changed');
     expect((await repo.get('stale-1'))!.current_state).toBe(5);
     const items = await services().db.send(
       new QueryCommand({
@@ -48,7 +48,7 @@ describe('BuildRepository.commit', () => {
         ExpressionAttributeValues: { ':pk': 'BUILD#stale-1' },
       }),
     );
-    expect(items.Items?.map((i) => i.sk)).toEqual(['BUILD', 'HIST#0000000001', 'HIST#0000000002']);
+    expect(items.Items?.map((i) => i.sk)).toEqual(['BUILD', 'HIST#0000000001', 'HIST#0000000002', 'LIVE']);
   });
 
   it('never overwrites a history item, even when asked to', async () => {
@@ -56,13 +56,13 @@ describe('BuildRepository.commit', () => {
     await service(() => new Date()).create({ ...input, id: 'append-1' }, actor);
     const v1 = (await repo.get('append-1'))!;
     const change = applyReport(v1, { state_code: 5, status: 'in_progress' }, ctx());
-    await repo.commit(change, v1.version);
+    await repo.commit(change, v1, { nowMs: Date.now() });
     // Same seq again with the version check satisfied: only the history condition can stop it.
     const forged = {
       build: { ...change.build, version: 3 },
       history: { ...change.history, message: 'rewritten' },
     };
-    await expect(repo.commit(forged, 2)).rejects.toThrow();
+    await expect(repo.commit(forged, change.build, { nowMs: Date.now() })).rejects.toThrow();
     const page = await repo.history('append-1', 10);
     expect(page.items.map((h) => h.message)).toEqual([null, null]);
   });

@@ -1,0 +1,48 @@
+/** Worker leases and heartbeats: thin adapters over lib/leases/lease.service.ts. */
+import { buildIdParam, httpHandler, leaseIdHeader } from '../../lib/http/handler';
+import { type HttpRequest, parse } from '../../lib/http/http';
+import {
+  acquireLeaseSchema,
+  heartbeatSchema,
+  releaseLeaseSchema,
+  renewLeaseSchema,
+} from '../../lib/leases/lease.schema';
+import { services } from '../../lib/runtime';
+
+/** PUT and DELETE name the lease in the body, in X-Lease-Id, or both (then they must agree). */
+function withLeaseHeader(req: HttpRequest): Record<string, unknown> {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const header = leaseIdHeader(req);
+  if (header === undefined || typeof body !== 'object' || Array.isArray(body)) return body;
+  if (body.lease_id !== undefined && body.lease_id !== header)
+    return { ...body, lease_id: [body.lease_id, header] };
+  return { ...body, lease_id: header };
+}
+
+export const acquireLease = httpHandler(async (req) => {
+  const id = buildIdParam(req);
+  const input = parse(acquireLeaseSchema, req.body ?? {}, 'body');
+  return { status: 201, body: await services().leases.acquire(id, input) };
+});
+
+export const renewLease = httpHandler(async (req) => {
+  const id = buildIdParam(req);
+  const input = parse(renewLeaseSchema, withLeaseHeader(req), 'body');
+  return { status: 200, body: await services().leases.renew(id, input.lease_id, input.ttl_s) };
+});
+
+export const releaseLease = httpHandler(async (req) => {
+  const id = buildIdParam(req);
+  const input = parse(releaseLeaseSchema, withLeaseHeader(req), 'body');
+  return { status: 200, body: await services().leases.release(id, input.lease_id) };
+});
+
+export const getLease = httpHandler(async (req) => {
+  return { status: 200, body: await services().leases.get(buildIdParam(req)) };
+});
+
+export const heartbeat = httpHandler(async (req) => {
+  const id = buildIdParam(req);
+  const input = parse(heartbeatSchema, req.body ?? {}, 'body');
+  return { status: 200, body: await services().leases.heartbeat(id, input) };
+});

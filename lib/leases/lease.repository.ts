@@ -1,0 +1,176 @@
+/**
+ * Single-item conditional writes on a build's live item: take, renew and release a lease, and
+ * heartbeats. Expiry is compared with the caller's clock inside each condition; DynamoDB TTL is
+ * never relied on. A refused condition comes back with the item as it was (ALL_OLD).
+ */
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { isConditionFailure, translateStoreError } from '../db/errors';
+import { type LiveItem, liveKey } from './live.item';
+
+export type WriteResult = { ok: true; live: LiveItem } | { ok: false; live: LiveItem | undefined };
+
+export interface NewLease {
+  leaseId: string;
+  workerId: string;
+  ttlSeconds: number;
+  nowMs: number;
+}
+
+const KEY_FIELDS = ['pk', 'sk', 'type', 'gsi6pk', 'gsi6sk'];
+
+export class LeaseRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(buildId: string): Promise<LiveItem | undefined> {
+    const res = await this.db
+      .send(new GetCommand({ TableName: this.tableName, Key: liveKey(buildId), ConsistentRead: true }))
+      .catch(translateStoreError);
+    return res.Item ? toLive(res.Item) : undefined;
+  }
+
+  /** Granted when no lease is live, or when the live one belongs to the same worker (a restart). */
+  acquire(buildId: string, lease: NewLease): Promise<WriteResult> {
+    return this.update(buildId, {
+      UpdateExpression:
+        'SET #lid = :lid, #lw = :w, #lexp = :exp, #lat = :at, #lttl = :ttl, #lttlms = :ttlms, #hb = :at, #hbms = :now, #bid = :bid ADD #fence :one',
+      ConditionExpression: 'attribute_not_exists(#lid) OR #lexp <= :now OR #lw = :w',
+      ExpressionAttributeNames: {
+        ...LEASE_NAMES,
+        '#lat': 'lease_acquired_at',
+        '#lttl': 'lease_ttl_s',
+        '#lttlms': 'lease_ttl_ms',
+        '#fence': 'lease_fence',
+        '#bid': 'build_id',
+      },
+      ExpressionAttributeValues: {
+        ':lid': lease.leaseId,
+        ':w': lease.workerId,
+        ':exp': lease.nowMs + lease.ttlSeconds * 1000,
+        ':at': new Date(lease.nowMs).toISOString(),
+        ':ttl': lease.ttlSeconds,
+        ':ttlms': lease.ttlSeconds * 1000,
+        ':now': lease.nowMs,
+        ':one': 1,
+        ':bid': buildId,
+      },
+    });
+  }
+
+  /**
+   * Extends the named lease by `ttlSeconds`, or by its own TTL (one write, no read): it is the
+   * holder's heartbeat. Refused once another lease replaced it.
+   */
+  renew(
+    buildId: string,
+    leaseId: string,
+    ttlSeconds: number | undefined,
+    nowMs: number,
+  ): Promise<WriteResult> {
+    const values: Record<string, unknown> = {
+      ':lid': leaseId,
+      ':at': new Date(nowMs).toISOString(),
+      ':now': nowMs,
+    };
+    let update = 'SET #hb = :at, #hbms = :now, ';
+    if (ttlSeconds === undefined) update += '#lexp = :now + #lttlms';
+    else {
+      update += '#lexp = :exp, #lttl = :ttl, #lttlms = :ttlms';
+      Object.assign(values, {
+        ':exp': nowMs + ttlSeconds * 1000,
+        ':ttl': ttlSeconds,
+        ':ttlms': ttlSeconds * 1000,
+      });
+    }
+    return this.update(buildId, {
+      UpdateExpression: update,
+      ConditionExpression: '#lid = :lid',
+      ExpressionAttributeNames: { ...LEASE_NAMES, '#lttl': 'lease_ttl_s', '#lttlms': 'lease_ttl_ms' },
+      ExpressionAttributeValues: values,
+    });
+  }
+
+  /** Ends the named lease; the fence stays, so the next lease still gets a higher one. */
+  release(buildId: string, leaseId: string): Promise<WriteResult> {
+    return this.update(buildId, {
+      UpdateExpression: 'REMOVE #lid, #lw, #lexp, #lat, #lttl, #lttlms',
+      ConditionExpression: '#lid = :lid',
+      ExpressionAttributeNames: {
+        '#lid': 'lease_id',
+        '#lw': 'lease_worker_id',
+        '#lexp': 'lease_expires_ms',
+        '#lat': 'lease_acquired_at',
+        '#lttl': 'lease_ttl_s',
+        '#lttlms': 'lease_ttl_ms',
+      },
+      ExpressionAttributeValues: { ':lid': leaseId },
+    });
+  }
+
+  /**
+   * Records a heartbeat without a lease: one conditional update of an existing live item, refused
+   * while another worker's lease is live. `mustExist: false` is for builds older than live items.
+   */
+  heartbeat(buildId: string, workerId: string, nowMs: number, mustExist = true): Promise<WriteResult> {
+    const holderFree = '(attribute_not_exists(#lid) OR #lexp <= :now OR #lw = :w)';
+    return this.update(buildId, {
+      UpdateExpression: 'SET #hb = :at, #hbms = :now, #hw = :w, #bid = :bid',
+      ConditionExpression: mustExist ? `attribute_exists(pk) AND ${holderFree}` : holderFree,
+      ExpressionAttributeNames: { ...LEASE_NAMES, '#hw': 'heartbeat_worker_id', '#bid': 'build_id' },
+      ExpressionAttributeValues: {
+        ':at': new Date(nowMs).toISOString(),
+        ':now': nowMs,
+        ':w': workerId,
+        ':bid': buildId,
+      },
+    });
+  }
+
+  private async update(
+    buildId: string,
+    input: Pick<
+      ConstructorParameters<typeof UpdateCommand>[0],
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
+  ): Promise<WriteResult> {
+    // Expression names not used by an expression are an error in DynamoDB: keep only those in use.
+    const text = `${input.UpdateExpression} ${input.ConditionExpression ?? ''}`;
+    const names = Object.fromEntries(
+      Object.entries(input.ExpressionAttributeNames ?? {}).filter(([k]) => new RegExp(`${k}\\b`).test(text)),
+    );
+    try {
+      const res = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: liveKey(buildId),
+          ...input,
+          ExpressionAttributeNames: names,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { ok: true, live: toLive(res.Attributes ?? {}) };
+    } catch (error) {
+      if (!isConditionFailure(error)) return translateStoreError(error);
+      const old = (error as { Item?: Parameters<typeof unmarshall>[0] }).Item;
+      return { ok: false, live: old ? toLive(unmarshall(old)) : undefined };
+    }
+  }
+}
+
+const LEASE_NAMES = {
+  '#lid': 'lease_id',
+  '#lw': 'lease_worker_id',
+  '#lexp': 'lease_expires_ms',
+  '#hb': 'last_heartbeat_at',
+  '#hbms': 'last_heartbeat_ms',
+};
+
+function toLive(item: Record<string, unknown>): LiveItem {
+  const out = { ...item };
+  for (const field of KEY_FIELDS) delete out[field];
+  return out as unknown as LiveItem;
+}

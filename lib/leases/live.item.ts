@@ -1,0 +1,127 @@
+/**
+ * A build's live item (`BUILD#<id>` / `LIVE`): the small, often-written companion of the build item.
+ * It holds the worker lease, the last heartbeat and a copy of where the build is, so heartbeats and
+ * lease renewals never touch (or conflict with) the build item and its version, and so the active
+ * index (by-active, sparse and sharded) lists running builds without reading build items.
+ */
+import type { Build, BuildStatus } from '../builds/build.model';
+import type { TransactItem } from '../builds/build.repository';
+import { shardOf } from '../db/shard';
+import { INDEXES } from '../db/table-definition';
+
+export const LIVE_SK = 'LIVE';
+export const liveKey = (buildId: string) => ({ pk: `BUILD#${buildId}`, sk: LIVE_SK });
+
+/** Partitions of the active index; readers query each of them. */
+export const ACTIVE_SHARDS = 4;
+export const activePartition = (shard: number) => `ACTIVE#${shard}`;
+/** Statuses that keep a build in the active index: something has run and the build is not done or blocked. */
+export const ACTIVE_STATUSES: ReadonlySet<BuildStatus> = new Set(['in_progress', 'failed']);
+
+/** The live item as stored, without keys. Lease fields are absent while nobody holds a lease. */
+export interface LiveItem {
+  build_id: string;
+  project_id: string;
+  platform_id: string;
+  image_type_id: string;
+  current_state: number;
+  state_status: Build['state_status'];
+  status: BuildStatus;
+  attempt: number;
+  attempt_started_at: string | null;
+  last_completed_state: number | null;
+  started_at: string | null;
+  created_at: string;
+  updated_at: string;
+  version: number;
+  last_heartbeat_at?: string;
+  last_heartbeat_ms?: number;
+  last_worker_id?: string | null;
+  lease_id?: string;
+  lease_worker_id?: string;
+  lease_expires_ms?: number;
+  lease_acquired_at?: string;
+  lease_ttl_s?: number;
+  lease_ttl_ms?: number;
+  /** Increases with every lease ever granted on this build; never reset. */
+  lease_fence?: number;
+}
+
+/** What a state report claims about the lease: the X-Lease-Id it carries, or none. */
+export interface LeaseClaim {
+  leaseId: string | null;
+}
+
+/**
+ * The live item's part of a build change: copies the build's position and, for state reports,
+ * enforces the lease inside the same transaction (checked against `nowMs`, never left to TTL):
+ * a report that names a lease must name the current one; a report that names none is refused
+ * while someone else's lease is live.
+ */
+export function liveUpdate(tableName: string, build: Build, nowMs: number, claim?: LeaseClaim): TransactItem {
+  const fields: Record<string, unknown> = {
+    type: 'live',
+    build_id: build.id,
+    project_id: build.project_id,
+    platform_id: build.platform_id,
+    image_type_id: build.image_type_id,
+    current_state: build.current_state,
+    state_status: build.state_status,
+    status: build.status,
+    attempt: build.attempt,
+    attempt_started_at: build.attempt_started_at ?? null,
+    last_completed_state: build.last_completed_state,
+    started_at: build.started_at,
+    created_at: build.created_at,
+    updated_at: build.updated_at,
+    version: build.version,
+    last_worker_id: build.last_worker_id,
+  };
+  if (claim) {
+    // A report is a sign of life as good as a heartbeat.
+    fields.last_heartbeat_at = new Date(nowMs).toISOString();
+    fields.last_heartbeat_ms = nowMs;
+  }
+  const active = ACTIVE_STATUSES.has(build.status);
+  if (active) {
+    fields[INDEXES.byActive.partitionKey] = activePartition(shardOf(build.id, ACTIVE_SHARDS));
+    fields[INDEXES.byActive.sortKey] = `${build.created_at}#${build.id}`;
+  }
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets = Object.entries(fields).map(([name, value], i) => {
+    names[`#f${i}`] = name;
+    values[`:f${i}`] = value;
+    return `#f${i} = :f${i}`;
+  });
+  let update = `SET ${sets.join(', ')}`;
+  if (!active) {
+    names['#apk'] = INDEXES.byActive.partitionKey;
+    names['#ask'] = INDEXES.byActive.sortKey;
+    update += ' REMOVE #apk, #ask';
+  }
+  let condition: string | undefined;
+  if (claim) {
+    names['#lid'] = 'lease_id';
+    if (claim.leaseId) {
+      condition = '#lid = :lid';
+      values[':lid'] = claim.leaseId;
+    } else {
+      names['#lexp'] = 'lease_expires_ms';
+      condition = 'attribute_not_exists(#lid) OR #lexp <= :now';
+      values[':now'] = nowMs;
+    }
+  }
+  return {
+    Update: {
+      TableName: tableName,
+      Key: liveKey(build.id),
+      UpdateExpression: update,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ...(condition
+        ? { ConditionExpression: condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const }
+        : {}),
+    },
+  };
+}

@@ -1,0 +1,234 @@
+/**
+ * Leases and heartbeats on the real engine: takeover after expiry with the old holder fenced out,
+ * racing acquisitions, reports checked against the lease inside their transaction. Expiry uses a
+ * fake clock shared by the lease and build services (the conditions compare against it).
+ */
+import { BuildRepository } from '../../lib/builds/build.repository';
+import { BuildService } from '../../lib/builds/build.service';
+import { defaultCatalog } from '../../lib/catalog/state-catalog';
+import { IdempotencyRepository } from '../../lib/idempotency/idempotency.repository';
+import { LeaseRepository } from '../../lib/leases/lease.repository';
+import { LeaseService } from '../../lib/leases/lease.service';
+import { services } from '../../lib/runtime';
+import { startTestStack, type TestStack } from '../helpers/stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(() => stack.stop());
+
+const actor = { id: 'key:test', type: 'api_key' as const, name: 'test', scopes: ['write' as const] };
+const input = { project_id: 'default', platform_id: 'aws', image_type_id: 'rhel9', metadata: {} };
+
+/** Build and lease services over the test table, reading one movable clock. */
+function world(start = Date.parse('2026-03-01T10:00:00Z')) {
+  let now = start;
+  const clock = () => new Date(now);
+  const { db } = services();
+  const repo = new BuildRepository(db, stack.tableName);
+  const builds = new BuildService({
+    builds: repo,
+    idempotency: new IdempotencyRepository(db, stack.tableName, 3600),
+    catalogs: { forProject: async () => defaultCatalog },
+    defaultMaxAttempts: 3,
+    clock,
+  });
+  const leases = new LeaseService({
+    leases: new LeaseRepository(db, stack.tableName),
+    getBuild: (id) => repo.get(id),
+    clock,
+  });
+  return { builds, leases, advance: (seconds: number) => (now += seconds * 1000) };
+}
+
+const code = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'ok',
+    (e: { code?: string }) => e.code,
+  );
+
+describe('leases (service, fake clock)', () => {
+  it('lets another worker take over after expiry and fences the old holder out', async () => {
+    const w = world();
+    await w.builds.create({ ...input, id: 'lease-takeover' }, actor);
+    const a = await w.leases.acquire('lease-takeover', { worker_id: 'worker-a', ttl_s: 60 });
+    expect(a.fence).toBe(1);
+    await w.builds.report('lease-takeover', { state_code: 5, status: 'in_progress' }, actor, {
+      leaseId: a.lease_id,
+    });
+
+    // While A's lease is live: B cannot take it, and reports without the lease are refused.
+    w.advance(30);
+    expect(await code(w.leases.acquire('lease-takeover', { worker_id: 'worker-b', ttl_s: 60 }))).toBe(
+      'lease_held',
+    );
+    expect(await code(w.builds.report('lease-takeover', { state_code: 5, status: 'completed' }, actor))).toBe(
+      'lease_held',
+    );
+
+    // A goes silent; 61 s after its last renewal the lease has expired and B takes over.
+    w.advance(31);
+    const b = await w.leases.acquire('lease-takeover', { worker_id: 'worker-b', ttl_s: 60 });
+    expect(b.fence).toBe(2);
+    expect(b.lease_id).not.toBe(a.lease_id);
+
+    // A wakes up: its report, renewal and release are all refused; nothing it sent was recorded.
+    expect(
+      await code(
+        w.builds.report('lease-takeover', { state_code: 5, status: 'completed' }, actor, {
+          leaseId: a.lease_id,
+        }),
+      ),
+    ).toBe('lease_lost');
+    expect(await code(w.leases.renew('lease-takeover', a.lease_id, undefined))).toBe('lease_lost');
+    expect(await code(w.leases.release('lease-takeover', a.lease_id))).toBe('lease_lost');
+    const afterA = (await w.builds.get('lease-takeover')).body as { version: number; state_status: string };
+    expect(afterA).toMatchObject({ version: 2, state_status: 'in_progress' });
+
+    // B's reports go through.
+    await w.builds.report('lease-takeover', { state_code: 5, status: 'completed' }, actor, {
+      leaseId: b.lease_id,
+    });
+    const renewed = await w.leases.renew('lease-takeover', b.lease_id, undefined);
+    expect(Date.parse(renewed.expires_at) - Date.parse(renewed.server_time)).toBe(60_000);
+    await w.leases.release('lease-takeover', b.lease_id);
+    // Released twice is fine; afterwards reports need no lease, and the next lease gets fence 3.
+    await w.leases.release('lease-takeover', b.lease_id);
+    await w.builds.report('lease-takeover', { state_code: 10, status: 'in_progress' }, actor);
+    expect((await w.leases.acquire('lease-takeover', { worker_id: 'worker-c', ttl_s: 60 })).fence).toBe(3);
+  });
+
+  it('keeps a renewed lease alive past its first expiry', async () => {
+    const w = world();
+    await w.builds.create({ ...input, id: 'lease-renew' }, actor);
+    const a = await w.leases.acquire('lease-renew', { worker_id: 'a', ttl_s: 30 });
+    for (let i = 0; i < 4; i++) {
+      w.advance(20);
+      await w.leases.renew('lease-renew', a.lease_id, undefined);
+    }
+    expect(await code(w.leases.acquire('lease-renew', { worker_id: 'b', ttl_s: 30 }))).toBe('lease_held');
+    w.advance(31);
+    expect(await code(w.leases.acquire('lease-renew', { worker_id: 'b', ttl_s: 30 }))).toBe('ok');
+  });
+
+  it('lets the same worker take its own lease again after a restart (new fence)', async () => {
+    const w = world();
+    await w.builds.create({ ...input, id: 'lease-restart' }, actor);
+    const first = await w.leases.acquire('lease-restart', { worker_id: 'host-1', ttl_s: 600 });
+    const second = await w.leases.acquire('lease-restart', { worker_id: 'host-1', ttl_s: 600 });
+    expect(second.fence).toBe(first.fence + 1);
+    expect(
+      await code(
+        w.builds.report('lease-restart', { state_code: 5, status: 'in_progress' }, actor, {
+          leaseId: first.lease_id,
+        }),
+      ),
+    ).toBe('lease_lost');
+  });
+
+  it('refuses leases and heartbeats on finished or unknown builds', async () => {
+    const w = world();
+    await w.builds.create({ ...input, id: 'lease-cancelled' }, actor);
+    await w.builds.cancel('lease-cancelled', { reason: 'test' }, actor);
+    expect(await code(w.leases.acquire('lease-cancelled', { worker_id: 'a', ttl_s: 60 }))).toBe(
+      'build_cancelled',
+    );
+    expect(await code(w.leases.acquire('nope', { worker_id: 'a', ttl_s: 60 }))).toBe('not_found');
+    expect(await code(w.leases.heartbeat('nope', { worker_id: 'a' }))).toBe('not_found');
+  });
+});
+
+describe('leases over HTTP', () => {
+  const create = async () =>
+    (await stack.call('POST', '/builds', { platform_id: 'aws', image_type_id: 'rhel9' })).body.id as string;
+
+  it('gives exactly one of 20 racing workers the lease', async () => {
+    const id = await create();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        stack.call('POST', `/builds/${id}/lease`, { worker_id: `w${i}`, ttl_s: 60 }),
+      ),
+    );
+    const won = results.filter((r) => r.status === 201);
+    expect(won).toHaveLength(1);
+    for (const r of results.filter((x) => x.status !== 201)) {
+      expect(r.status).toBe(409);
+      expect(r.body.error.code).toBe('lease_held');
+      expect(r.body.error.details.holder).toMatchObject({ worker_id: won[0]!.body.worker_id, fence: 1 });
+    }
+    const lease = (await stack.call('GET', `/builds/${id}/lease`)).body;
+    expect(lease.lease).toMatchObject({ worker_id: won[0]!.body.worker_id, fence: 1 });
+  });
+
+  it('takes X-Lease-Id on reports, renewals and releases', async () => {
+    const id = await create();
+    const lease = (await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'packer-1' })).body;
+    expect(lease).toMatchObject({ worker_id: 'packer-1', fence: 1, ttl_s: 120 });
+    const header = { 'x-lease-id': lease.lease_id };
+
+    const refused = await stack.call('POST', `/builds/${id}/states`, {
+      state_code: 5,
+      status: 'in_progress',
+    });
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'lease_held']);
+    const ok = await stack.call(
+      'POST',
+      `/builds/${id}/states`,
+      { state_code: 5, status: 'in_progress' },
+      header,
+    );
+    expect(ok.status).toBe(201);
+
+    const renewed = await stack.call('PUT', `/builds/${id}/lease`, { ttl_s: 300 }, header);
+    expect(renewed.status).toBe(200);
+    expect(renewed.body.ttl_s).toBe(300);
+    const info = (await stack.call('GET', `/builds/${id}/lease`)).body;
+    expect(info.last_heartbeat_at).toBe(renewed.body.server_time);
+
+    const bad = await stack.call(
+      'POST',
+      `/builds/${id}/states`,
+      { state_code: 5, status: 'completed' },
+      {
+        'x-lease-id': 'not-a-lease',
+      },
+    );
+    expect([bad.status, bad.body.error.details]).toEqual([400, { header: 'X-Lease-Id' }]);
+    const mismatch = await stack.call(
+      'DELETE',
+      `/builds/${id}/lease`,
+      { lease_id: '01ARZ3NDEKTSV4RRFFQ69G5FAV' },
+      header,
+    );
+    expect(mismatch.status).toBe(400);
+
+    expect((await stack.call('DELETE', `/builds/${id}/lease`, undefined, header)).status).toBe(200);
+    expect(
+      (await stack.call('POST', `/builds/${id}/states`, { state_code: 5, status: 'completed' })).status,
+    ).toBe(201);
+  });
+
+  it('records heartbeats without a lease and refuses them while another worker holds one', async () => {
+    const id = await create();
+    const hb = await stack.call('POST', `/builds/${id}/heartbeat`, { worker_id: 'ansible-1' });
+    expect(hb.status).toBe(200);
+    expect(hb.body).toMatchObject({ build_id: id, worker_id: 'ansible-1' });
+    const history = (await stack.call('GET', `/builds/${id}/history`)).body.items;
+    expect(history).toHaveLength(1); // no history item per heartbeat
+
+    await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'packer-2' });
+    const refused = await stack.call('POST', `/builds/${id}/heartbeat`, { worker_id: 'ansible-1' });
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'lease_held']);
+    expect((await stack.call('POST', `/builds/${id}/heartbeat`, { worker_id: 'packer-2' })).status).toBe(200);
+
+    for (const [body, field] of [
+      [{}, 'worker_id'],
+      [{ worker_id: 'x', ttl_s: 1 }, 'ttl_s'],
+    ] as const) {
+      const r = await stack.call('POST', `/builds/${id}/lease`, body);
+      expect(r.status).toBe(400);
+      expect(JSON.stringify(r.body.error.details)).toContain(field);
+    }
+  });
+});
