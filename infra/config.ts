@@ -17,6 +17,9 @@ export interface StageConfig {
   throttle: { rateLimit: number; burstLimit: number };
   maxAttempts: number;
   presignExpirySeconds: number;
+  /** The stuck detector: silence before an attempt is `silent`, and the `overdue` factor. */
+  heartbeatTimeoutSeconds: number;
+  overdueFactor: number;
 }
 
 const CONFIGS: Record<Stage, Omit<StageConfig, 'stage' | 'alertEmail'>> = {
@@ -27,6 +30,8 @@ const CONFIGS: Record<Stage, Omit<StageConfig, 'stage' | 'alertEmail'>> = {
     throttle: { rateLimit: 50, burstLimit: 100 },
     maxAttempts: 3,
     presignExpirySeconds: 3600,
+    heartbeatTimeoutSeconds: 300,
+    overdueFactor: 2,
   },
   prod: {
     retainData: true,
@@ -35,6 +40,8 @@ const CONFIGS: Record<Stage, Omit<StageConfig, 'stage' | 'alertEmail'>> = {
     throttle: { rateLimit: 500, burstLimit: 1000 },
     maxAttempts: 3,
     presignExpirySeconds: 3600,
+    heartbeatTimeoutSeconds: 300,
+    overdueFactor: 2,
   },
 };
 
@@ -60,5 +67,7 @@ export function resourceNames(stage: Stage) {
     table: `buildstate-${stage}`,
     artifactsBucket: `buildstate-${stage}-artifacts-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
     accessLogsBucket: `buildstate-${stage}-access-logs-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
+    /** SSM parameter holding the table's stream ARN (a stream ARN has a timestamp: it cannot be derived). */
+    tableStreamParameter: `/buildstate/${stage}/table-stream-arn`,
   };
 }

@@ -2,6 +2,7 @@
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, ProjectionType, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import {
   ALL_INDEXES,
@@ -70,6 +71,13 @@ export class StatefulStack extends Stack {
         { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(30) },
       ],
       removalPolicy,
+    });
+
+    // The stateless stack's stream consumer finds the stream through this parameter.
+    new StringParameter(this, 'TableStreamArn', {
+      parameterName: names.tableStreamParameter,
+      description: 'Stream ARN of the BuildState table (read by the event publisher)',
+      stringValue: this.table.tableStreamArn!,
     });
   }
 }

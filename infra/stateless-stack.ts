@@ -1,9 +1,15 @@
 /** Functions, the two HTTP APIs, events and observability, over the stateful stack's table and bucket. */
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { ENV } from '../lib/config/env';
 import type { FunctionGroup } from '../lib/http/routes';
 import { resourceNames, type StageConfig } from './config';
 import { Alerts } from './constructs/alerts';
@@ -16,7 +22,7 @@ export interface StatelessStackProps extends StackProps {
 }
 
 export class StatelessStack extends Stack {
-  readonly functions: Record<FunctionGroup | 'authorizer', ServiceFunction>;
+  readonly functions: Record<FunctionGroup | 'authorizer' | 'publisher' | 'stuckDetector', ServiceFunction>;
   readonly apis: HttpApis;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
@@ -26,12 +32,18 @@ export class StatelessStack extends Stack {
     const names = resourceNames(config.stage);
     const table = TableV2.fromTableName(this, 'Table', names.table);
     const bucket = Bucket.fromBucketName(this, 'ArtifactsBucket', names.artifactsBucket);
-    const fn = (group: string, description: string) =>
+    const fn = (group: string, description: string, entry = `functions/${group}/index.ts`) =>
       new ServiceFunction(this, `${group[0]!.toUpperCase()}${group.slice(1)}`, {
-        entry: `functions/${group}/index.ts`,
+        entry,
         description,
         config,
       });
+    // The stream consumer needs the stream ARN, which the stateful stack publishes in SSM.
+    const streamTable = TableV2.fromTableAttributes(this, 'TableWithStream', {
+      tableName: names.table,
+      tableStreamArn: StringParameter.valueForStringParameter(this, names.tableStreamParameter),
+    });
+    const alerts = new Alerts(this, 'Alerts', { config });
 
     // Signs and verifies BuildState's own JWTs. Rotating it (put a new value) ends every token
     // within 5 minutes, when the functions re-read it; tokens live at most 1 hour anyway.
@@ -51,12 +63,13 @@ export class StatelessStack extends Stack {
       builds: fn('builds', 'create, list, get, history, cancel, unblock builds').bindTable(table, [
         'GetItem',
         'PutItem',
+        'UpdateItem',
         'Query',
         'BatchGetItem',
         'ConditionCheckItem',
       ]),
-      states: fn('states', 'state reports and resume')
-        .bindTable(table, ['GetItem', 'PutItem', 'Query'])
+      states: fn('states', 'state reports, resume, leases and heartbeats')
+        .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
         .bindBucket(bucket, ['s3:GetObject'], config.presignExpirySeconds),
       artifacts: fn('artifacts', 'artifact registration, verification and download URLs')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
@@ -71,7 +84,58 @@ export class StatelessStack extends Stack {
       authorizer: fn('authorizer', 'API key and JWT authorizer')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem'])
         .bindJwtSecret(jwtSecret),
+      dashboard: fn('dashboard', 'dashboard API and web page').bindTable(table, [
+        'GetItem',
+        'Query',
+        'BatchGetItem',
+      ]),
+      publisher: fn(
+        'publisher',
+        'table stream → EventBridge events',
+        'functions/events/publish.ts',
+      ).bindEventBus(alerts.bus),
+      stuckDetector: fn(
+        'stuckDetector',
+        'finds silent and overdue attempts',
+        'functions/events/detect-stuck.ts',
+      )
+        .bindTable(table, ['GetItem', 'Query', 'PutItem', 'ConditionCheckItem'])
+        .withEnvironment({
+          [ENV.heartbeatTimeoutSeconds]: String(config.heartbeatTimeoutSeconds),
+          [ENV.overdueFactor]: String(config.overdueFactor),
+        }),
     };
+
+    // At least once, in order per build: a batch that fails is split and retried from the failed
+    // record; records that still fail after a day of retries go to the queue below with their position.
+    const unpublished = new Queue(this, 'UnpublishedEvents', {
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+    });
+    Validations.of(unpublished).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason:
+        "This queue is the stream consumer's on-failure destination (a dead-letter queue itself); messages are stream positions to replay by hand.",
+    });
+    this.functions.publisher.fn.addEventSource(
+      new DynamoEventSource(streamTable, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        retryAttempts: 10_000,
+        maxRecordAge: Duration.days(1),
+        onFailure: new SqsDlq(unpublished),
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('INSERT'),
+            dynamodb: { NewImage: { type: { S: FilterRule.or('history', 'event') } } },
+          }),
+        ],
+      }),
+    );
+    alerts.stuckSchedule.addTarget(new LambdaFunction(this.functions.stuckDetector.fn));
 
     this.apis = new HttpApis(this, 'Http', {
       config,
@@ -82,11 +146,11 @@ export class StatelessStack extends Stack {
         artifacts: this.functions.artifacts.fn,
         identity: this.functions.identity.fn,
         reference: this.functions.reference.fn,
+        dashboard: this.functions.dashboard.fn,
       },
       authorizer: this.functions.authorizer.fn,
     });
 
-    const alerts = new Alerts(this, 'Alerts', { config });
     new Observability(this, 'Observability', {
       config,
       apis: [this.apis.keyApi, this.apis.iamApi],

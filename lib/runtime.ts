@@ -13,8 +13,11 @@ import { UserService } from './auth/user.service';
 import { BuildRepository } from './builds/build.repository';
 import { BuildService } from './builds/build.service';
 import { type Config, config } from './config/env';
+import { DashboardRepository } from './dashboard/dashboard.repository';
+import { DashboardService } from './dashboard/dashboard.service';
 import { createDocumentClient } from './db/client';
 import { translateStoreError } from './db/errors';
+import { OutboxRepository } from './events/outbox.repository';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { LeaseRepository } from './leases/lease.repository';
 import { LeaseService } from './leases/lease.service';
@@ -48,6 +51,16 @@ export function createServices(cfg: Config) {
     oidc: cfg.oidc,
   });
   const authenticator = new Authenticator(apiKeys, tokens);
+  const dashboard = new DashboardService({
+    repo: new DashboardRepository(db, cfg.tableName),
+    catalogs: references,
+    policy: {
+      heartbeatTimeoutSeconds: cfg.heartbeatTimeoutSeconds,
+      overdueFactor: cfg.overdueFactor,
+      overdueMinSamples: cfg.overdueMinSamples,
+    },
+  });
+  const outbox = new OutboxRepository(db, cfg.tableName);
   const leases = new LeaseService({
     leases: new LeaseRepository(db, cfg.tableName),
     getBuild: (id) => buildRepository.get(id),
@@ -74,6 +87,8 @@ export function createServices(cfg: Config) {
     tokens,
     authenticator,
     leases,
+    dashboard,
+    outbox,
     ready,
   };
 }

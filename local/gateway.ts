@@ -9,13 +9,17 @@ import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
 import { handler as artifacts } from '../functions/artifacts/index';
 import { handler as builds } from '../functions/builds/index';
+import { handler as dashboard } from '../functions/dashboard/index';
 import { handler as identity } from '../functions/identity/index';
 import { handler as reference } from '../functions/reference/index';
 import { handler as states } from '../functions/states/index';
 import { handler as system } from '../functions/system/index';
+import { hasScope } from '../lib/auth/principal';
 import { AppError } from '../lib/errors';
 import { errorBody, type HttpEvent, type HttpResult } from '../lib/http/http';
 import { type FunctionGroup, ROUTES, type Route, routeKey } from '../lib/http/routes';
+import { services } from '../lib/runtime';
+import type { EventFeed } from './event-stream';
 import { type LocalAwsCredentials, verifySigV4 } from './sigv4';
 
 type GroupHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
@@ -26,6 +30,7 @@ const GROUPS: Record<FunctionGroup, GroupHandler> = {
   artifacts,
   identity,
   reference,
+  dashboard,
 };
 
 /** API Gateway's own payload limit; the handlers enforce the much smaller API limit themselves. */
@@ -61,13 +66,15 @@ export interface GatewayOptions {
   log?: (line: string) => void;
   /** Local AWS credentials SigV4-signed requests are verified against (the IAM API's stand-in). */
   sigv4?: LocalAwsCredentials;
+  /** Published events, served at GET /local/events (local only: the web dashboard's live feed). */
+  events?: EventFeed;
 }
 
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const host = options.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     const started = process.hrtime.bigint();
-    handle(req, res, options.sigv4)
+    handle(req, res, options.sigv4, options.events)
       .catch((error) => {
         console.error('gateway error', error);
         if (!res.headersSent)
@@ -105,9 +112,14 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   sigv4: LocalAwsCredentials | undefined,
+  events: EventFeed | undefined,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = (req.method ?? 'GET').toUpperCase();
+  if (url.pathname === LOCAL_EVENTS_PATH && method === 'GET' && events) {
+    await drain(req);
+    return serveEvents(req, res, url, events);
+  }
   const match = matchRoute(method, url.pathname);
   if (match.kind !== 'found') {
     const error =
@@ -174,6 +186,34 @@ async function handle(
         ? Buffer.from(result.body, 'base64')
         : result.body;
   send(res, result.statusCode ?? 200, headers, payload);
+}
+
+const LOCAL_EVENTS_PATH = '/local/events';
+
+/**
+ * GET /local/events?after=<seq>: events published since `seq`, for the web dashboard. Only the
+ * local gateway has it (in AWS, subscribe to the EventBridge bus); it needs a key with `read`.
+ */
+async function serveEvents(req: IncomingMessage, res: ServerResponse, url: URL, feed: EventFeed) {
+  const jsonHeaders = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+  try {
+    const principal = await services().authenticator.authenticate(
+      Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]),
+      ),
+    );
+    if (!hasScope(principal, 'read'))
+      throw new AppError('forbidden', `GET ${LOCAL_EVENTS_PATH} needs the 'read' scope`, {
+        required_scope: 'read',
+      });
+    const after = Number(url.searchParams.get('after') ?? '0');
+    if (!Number.isInteger(after) || after < 0)
+      throw new AppError('validation_error', 'after must be a non-negative integer', { query: 'after' });
+    send(res, 200, jsonHeaders, JSON.stringify(feed.after(after)));
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    send(res, error.status, jsonHeaders, JSON.stringify(errorBody(error)));
+  }
 }
 
 type Match =

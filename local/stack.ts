@@ -9,9 +9,11 @@ import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SYSTEM_PRINCIPAL } from '../lib/auth/principal';
 import { ENV } from '../lib/config/env';
+import { detectStuck } from '../lib/events/stuck-detector';
 import { services } from '../lib/runtime';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { ensureTable } from './ensure-table';
+import { type EventStream, startEventStream } from './event-stream';
 import { type Gateway, startGateway } from './gateway';
 import { type S3Local, startS3Local } from './s3-local';
 
@@ -27,6 +29,12 @@ export interface LocalStackOptions {
   /** BUILDSTATE_BOOTSTRAP_ADMIN_KEY: this exact secret becomes an admin key. */
   bootstrapAdminKey?: string;
   log?: (line: string) => void;
+  /**
+   * Publish events from the table stream (local/event-stream.ts) and run the stuck detector every
+   * `stuckIntervalMs`. `npm start` turns this on with files in the data folder; tests that check
+   * events turn it on for their table.
+   */
+  events?: { logFile?: string; checkpointFile?: string; stuckIntervalMs?: number; pollMs?: number };
 }
 
 export interface LocalStack {
@@ -40,6 +48,8 @@ export interface LocalStack {
   adminKey: { secret: string; generated: boolean } | null;
   /** The access key id SigV4 requests are verified against, or null when SigV4 is off. */
   sigv4: string | null;
+  /** The event publisher, when `events` was asked for. */
+  events: EventStream | null;
   stop(): Promise<void>;
 }
 
@@ -57,6 +67,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const dynamodb = options.dynamodbEndpoint ? null : await startDynamoDbLocal({ dbPath });
   const endpoint = options.dynamodbEndpoint ?? dynamodb!.endpoint;
   let s3: S3Local | undefined;
+  let events: EventStream | null = null;
+  let detector: NodeJS.Timeout | undefined;
   try {
     s3 = await startS3Local({
       directory: options.dataDir ? resolve(options.dataDir, 's3') : undefined,
@@ -81,11 +93,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await services().references.ensureDefaultProject(SYSTEM_PRINCIPAL);
     const id = process.env[ENV.localAwsAccessKeyId];
     const secret = process.env[ENV.localAwsSecretAccessKey];
+    if (options.events) {
+      events = await startEventStream({
+        endpoint,
+        tableName,
+        region: services().config.region,
+        retryLoopAfter: services().config.retryLoopAfter,
+        logFile: options.events.logFile,
+        checkpointFile: options.events.checkpointFile,
+        pollMs: options.events.pollMs,
+      });
+      const every = options.events.stuckIntervalMs;
+      if (every) {
+        detector = setInterval(() => {
+          const { dashboard, outbox } = services();
+          detectStuck(dashboard, outbox).catch((error: Error) =>
+            console.error('stuck detector:', error.message),
+          );
+        }, every);
+        detector.unref();
+      }
+    }
     const gateway = await startGateway({
       port: options.port,
       host: options.host,
       log: options.log,
       sigv4: id && secret ? { accessKeyId: id, secretAccessKey: secret } : undefined,
+      events: events?.feed,
     });
     return {
       url: gateway.url,
@@ -95,13 +129,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       gateway,
       adminKey,
       sigv4: id && secret ? id : null,
+      events,
       stop: async () => {
+        if (detector) clearInterval(detector);
+        await events?.stop();
         await gateway.close();
         await s3?.stop();
         await dynamodb?.stop();
       },
     };
   } catch (error) {
+    if (detector) clearInterval(detector);
+    await events?.stop();
     await s3?.stop();
     await dynamodb?.stop();
     throw error;

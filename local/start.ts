@@ -1,7 +1,8 @@
 /**
  * `npm start`: the service on this machine, persisted under BUILDSTATE_DATA_DIR.
  * Settings: PORT (8080), BUILDSTATE_HOST (127.0.0.1), BUILDSTATE_DATA_DIR (.data),
- * BUILDSTATE_BOOTSTRAP_ADMIN_KEY, BUILDSTATE_MAX_ATTEMPTS, BUILDSTATE_ACCESS_LOG (0 turns request lines off).
+ * BUILDSTATE_BOOTSTRAP_ADMIN_KEY, BUILDSTATE_MAX_ATTEMPTS, BUILDSTATE_ACCESS_LOG (0 turns request lines off),
+ * BUILDSTATE_STUCK_INTERVAL_S (30: how often the stuck detector runs).
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -18,6 +19,11 @@ async function main(): Promise<void> {
   const host = process.env.BUILDSTATE_HOST || '127.0.0.1';
   const dataDir = resolve(process.env.BUILDSTATE_DATA_DIR || '.data');
   const accessLog = process.env.BUILDSTATE_ACCESS_LOG !== '0';
+  const stuckInterval = Number(process.env.BUILDSTATE_STUCK_INTERVAL_S || 30);
+  if (!Number.isInteger(stuckInterval) || stuckInterval < 1)
+    fail(
+      `BUILDSTATE_STUCK_INTERVAL_S must be a whole number of seconds, got '${process.env.BUILDSTATE_STUCK_INTERVAL_S}'`,
+    );
 
   await assertPortFree(port, host).catch((error: NodeJS.ErrnoException) =>
     fail(error.code === 'EADDRINUSE' ? `Port ${port} is in use; set PORT to another port` : error.message),
@@ -38,6 +44,11 @@ async function main(): Promise<void> {
       host,
       bootstrapAdminKey: process.env.BUILDSTATE_BOOTSTRAP_ADMIN_KEY || undefined,
       log: accessLog ? (line) => console.log(line) : undefined,
+      events: {
+        logFile: resolve(dataDir, 'events.jsonl'),
+        checkpointFile: resolve(dataDir, 'events.checkpoint.json'),
+        stuckIntervalMs: stuckInterval * 1000,
+      },
     });
   } catch (error) {
     unlock();
@@ -72,6 +83,8 @@ async function main(): Promise<void> {
       stack.sigv4
         ? `  SigV4:          verified for access key ${stack.sigv4} (service execute-api)`
         : '  SigV4:          off (set BUILDSTATE_LOCAL_AWS_ACCESS_KEY_ID and BUILDSTATE_LOCAL_AWS_SECRET_ACCESS_KEY)',
+      `  events:         ${resolve(dataDir, 'events.jsonl')} (stuck detector every ${stuckInterval} s)`,
+      `  dashboard:      ${stack.url}/ (paste an API key)`,
       `Try: curl ${stack.url}/health`,
       'Stop with Ctrl-C.',
     ].join('\n'),

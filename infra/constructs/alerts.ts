@@ -1,6 +1,6 @@
 /**
- * The event bus for state-change events, the alert topic, and the rules that feed it. The stuck
- * detector's schedule is created disabled: its function arrives with the leases/stuck-detection work.
+ * The event bus (fed by the table stream's publisher), the alert topic, the rules that feed it,
+ * and the stuck detector's schedule.
  */
 import { Duration } from 'aws-cdk-lib';
 import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -8,9 +8,8 @@ import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { DETAIL_TYPES, EVENT_SOURCE } from '../../lib/events/events';
 import type { StageConfig } from '../config';
-
-export const EVENT_SOURCE = 'buildstate';
 
 export class Alerts extends Construct {
   readonly bus: EventBus;
@@ -25,15 +24,14 @@ export class Alerts extends Construct {
 
     new Rule(this, 'StuckToAlerts', {
       eventBus: this.bus,
-      description: 'Build State Stuck events go to the alert topic',
-      eventPattern: { source: [EVENT_SOURCE], detailType: ['Build State Stuck'] },
+      description: 'Build State Stuck and Build Retry Loop events go to the alert topic',
+      eventPattern: { source: [EVENT_SOURCE], detailType: [DETAIL_TYPES.stuck, DETAIL_TYPES.retryLoop] },
       targets: [new SnsTopic(this.topic)],
     });
 
     this.stuckSchedule = new Rule(this, 'StuckDetectorSchedule', {
-      description: 'Runs the stuck detector (enabled when its function is deployed)',
+      description: 'Runs the stuck detector every minute',
       schedule: Schedule.rate(Duration.minutes(1)),
-      enabled: false,
     });
   }
 }

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -103,6 +104,18 @@ export class ServiceFunction extends Construct {
         resources: [table.tableArn, ...ALL_INDEXES.map((index) => `${table.tableArn}/index/${index.name}`)],
       }),
     );
+    return this;
+  }
+
+  /** PutEvents on exactly this bus, whose name the publisher reads from the environment. */
+  bindEventBus(bus: IEventBus): this {
+    this.fn.addEnvironment(ENV.eventBusName, bus.eventBusName);
+    bus.grantPutEventsTo(this.role);
+    return this;
+  }
+
+  withEnvironment(values: Record<string, string>): this {
+    for (const [name, value] of Object.entries(values)) this.fn.addEnvironment(name, value);
     return this;
   }
 

@@ -46,6 +46,16 @@ export class StateCatalog {
     return this.byCode.get(code)?.max_attempts ?? fallback;
   }
 
+  /** The milestone's expected_duration_s, or null when it sets none (or the code is an insert). */
+  expectedDurationOf(code: number): number | null {
+    return this.byCode.get(code)?.expected_duration_s ?? null;
+  }
+
+  /** Milestone codes strictly after `code`, in order: what remains of a build at `code`. */
+  codesAfter(code: number): number[] {
+    return this.ordered.filter((m) => m.code > code).map((m) => m.code);
+  }
+
   has(code: number): boolean {
     return this.byCode.has(code);
   }

@@ -24,6 +24,11 @@ export const ENV = {
   oidcScopesClaim: 'BUILDSTATE_OIDC_SCOPES_CLAIM',
   localAwsAccessKeyId: 'BUILDSTATE_LOCAL_AWS_ACCESS_KEY_ID',
   localAwsSecretAccessKey: 'BUILDSTATE_LOCAL_AWS_SECRET_ACCESS_KEY',
+  heartbeatTimeoutSeconds: 'BUILDSTATE_HEARTBEAT_TIMEOUT_S',
+  overdueFactor: 'BUILDSTATE_OVERDUE_FACTOR',
+  overdueMinSamples: 'BUILDSTATE_OVERDUE_MIN_SAMPLES',
+  retryLoopAfter: 'BUILDSTATE_RETRY_LOOP_AFTER',
+  eventBusName: 'BUILDSTATE_EVENT_BUS_NAME',
   region: 'AWS_REGION',
 } as const;
 
@@ -54,6 +59,11 @@ const schema = z.object({
   [ENV.oidcJwksUrl]: z.url().optional(),
   [ENV.oidcScopesClaim]: z.string().min(1).default('scope'),
   [ENV.catalogCacheTtlSeconds]: z.coerce.number().int().min(0).max(3600).default(30),
+  [ENV.heartbeatTimeoutSeconds]: z.coerce.number().int().min(10).max(86400).default(300),
+  [ENV.overdueFactor]: z.coerce.number().min(1).max(100).default(2),
+  [ENV.overdueMinSamples]: z.coerce.number().int().min(1).max(10000).default(5),
+  [ENV.retryLoopAfter]: z.coerce.number().int().min(2).max(100).default(2),
+  [ENV.eventBusName]: z.string().min(1).max(256).optional(),
   [ENV.region]: z.string().min(1).default('us-east-1'),
 });
 
@@ -79,6 +89,16 @@ export interface Config {
   oidc?: { issuer: string; audience: string; jwksUrl: string; scopesClaim: string };
   /** Seconds a project's state catalog is reused before it is read again (0 disables). */
   catalogCacheTtlSeconds: number;
+  /** An in-progress attempt with no heartbeat or report for this long is `silent`. */
+  heartbeatTimeoutSeconds: number;
+  /** An attempt running longer than factor × (p95 of its history, or the catalog's expected_duration_s) is `overdue`. */
+  overdueFactor: number;
+  /** Completed attempts of a state on a platform needed before their p95 replaces expected_duration_s. */
+  overdueMinSamples: number;
+  /** Consecutive failures of one state with the same error that make a `Build Retry Loop` event. */
+  retryLoopAfter: number;
+  /** The EventBridge bus events are published to (the stream publisher in AWS). */
+  eventBusName?: string;
   region: string;
 }
 
@@ -116,6 +136,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
           scopesClaim: v[ENV.oidcScopesClaim],
         }
       : undefined,
+    heartbeatTimeoutSeconds: v[ENV.heartbeatTimeoutSeconds],
+    overdueFactor: v[ENV.overdueFactor],
+    overdueMinSamples: v[ENV.overdueMinSamples],
+    retryLoopAfter: v[ENV.retryLoopAfter],
+    eventBusName: v[ENV.eventBusName],
     region: v[ENV.region],
   };
 }

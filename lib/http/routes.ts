@@ -4,7 +4,14 @@
  */
 import { REFERENCE_KINDS, type ReferenceKind } from '../reference/reference.model';
 
-export type FunctionGroup = 'system' | 'builds' | 'states' | 'artifacts' | 'identity' | 'reference';
+export type FunctionGroup =
+  | 'system'
+  | 'builds'
+  | 'states'
+  | 'artifacts'
+  | 'identity'
+  | 'reference'
+  | 'dashboard';
 /**
  * The scope a caller needs: `admin` ⊃ `write` ⊃ `read`. `none` routes run without credentials.
  * docs/API.md lists every route with its scope (a unit test keeps the two equal).
@@ -79,6 +86,14 @@ const referenceRoutes = (kind: ReferenceKind): Route[] => {
 };
 
 export const ROUTES: readonly Route[] = [
+  {
+    method: 'GET',
+    path: '/',
+    group: 'dashboard',
+    handler: 'webDashboard',
+    scope: 'none',
+    summary: 'The web dashboard (an HTML page; it calls the API with your key)',
+  },
   { method: 'GET', path: '/health', group: 'system', handler: 'health', scope: 'none', summary: 'Liveness' },
   {
     method: 'GET',
@@ -304,6 +319,31 @@ export const ROUTES: readonly Route[] = [
     handler: 'putStateCodes',
     scope: 'admin',
     summary: "Replace a project's state catalog",
+  },
+  {
+    method: 'GET',
+    path: '/dashboard/summary',
+    group: 'dashboard',
+    handler: 'summary',
+    scope: 'read',
+    summary:
+      'Builds by status and platform, active builds with progress and ETA, failures, 7-day success rate',
+  },
+  {
+    method: 'GET',
+    path: '/dashboard/durations',
+    group: 'dashboard',
+    handler: 'durations',
+    scope: 'read',
+    summary: 'p50/p90/p95 duration per state code per platform',
+  },
+  {
+    method: 'GET',
+    path: '/dashboard/stuck',
+    group: 'dashboard',
+    handler: 'stuck',
+    scope: 'read',
+    summary: 'Running attempts that are silent or overdue',
   },
 ];
 

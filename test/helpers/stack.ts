@@ -3,7 +3,7 @@ import { apiKeyIdFor, hashApiKey } from '../../lib/auth/api-key';
 import { SYSTEM_PRINCIPAL } from '../../lib/auth/principal';
 import type { ReferenceType } from '../../lib/reference/reference.model';
 import { services } from '../../lib/runtime';
-import { type LocalStack, startLocalStack } from '../../local/stack';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack';
 
 export const ADMIN_KEY = 'bst_test_admin_key_for_integration_tests';
 /** The actor recorded for changes made with ADMIN_KEY. */
@@ -55,13 +55,14 @@ export async function seedTestReferences(): Promise<void> {
 }
 
 /** The real gateway and handlers on a fresh table of the run's shared DynamoDB Local. */
-export async function startTestStack(): Promise<TestStack> {
+export async function startTestStack(options: Pick<LocalStackOptions, 'events'> = {}): Promise<TestStack> {
   const endpoint = process.env.BUILDSTATE_TEST_DYNAMODB_ENDPOINT;
   if (!endpoint) throw new Error('integration tests need the int project globalSetup (DynamoDB Local)');
   const stack = await startLocalStack({
     dynamodbEndpoint: endpoint,
     tableName: `t-${randomBytes(6).toString('hex')}`,
     bootstrapAdminKey: ADMIN_KEY,
+    ...options,
   });
   await seedTestReferences();
   const call: TestStack['call'] = async (method, path, body, headers = {}) => {
@@ -75,7 +76,12 @@ export async function startTestStack(): Promise<TestStack> {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+    const isJson = res.headers.get('content-type')?.startsWith('application/json');
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: text && isJson ? JSON.parse(text) : text || undefined,
+    };
   };
   return { ...stack, call };
 }

@@ -102,11 +102,19 @@ describe('stateless stack', () => {
     Builds: [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
       'dynamodb:Query',
       'dynamodb:BatchGetItem',
       'dynamodb:ConditionCheckItem',
     ],
-    States: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 's3:GetObject', 's3:ListBucket'],
+    States: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:Query',
+      's3:GetObject',
+      's3:ListBucket',
+    ],
     Artifacts: [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -132,6 +140,19 @@ describe('stateless stack', () => {
       'secretsmanager:GetSecretValue',
       'secretsmanager:DescribeSecret',
     ],
+    Dashboard: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+    // The stream consumer: reading the stream and putting events, nothing on the table itself.
+    Publisher: [
+      'events:PutEvents',
+      'dynamodb:ListStreams',
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'sqs:SendMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+    ],
+    StuckDetector: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
   };
 
   it('deploys one arm64 function per handler group on a current Node runtime', () => {
@@ -206,16 +227,51 @@ describe('stateless stack', () => {
     });
   });
 
-  it('routes Build State Stuck events to the alert topic and schedules the stuck detector (disabled for now)', () => {
+  it('routes stuck and retry-loop events to the alert topic and runs the stuck detector every minute', () => {
     dev.stateless.resourceCountIs('AWS::Events::EventBus', 1);
     dev.stateless.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['buildstate'], 'detail-type': ['Build State Stuck'] },
+      EventPattern: { source: ['buildstate'], 'detail-type': ['Build State Stuck', 'Build Retry Loop'] },
       Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('AlertTopic') } })],
     });
     dev.stateless.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
-      State: 'DISABLED',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('StuckDetector'), 'Arn'] } }),
+      ],
     });
+  });
+
+  it('publishes events from the table stream: inserts of history and outbox items only, failures kept', () => {
+    dev.stateless.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: Match.stringLikeRegexp('PublisherFunction') },
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      FilterCriteria: {
+        Filters: [
+          {
+            Pattern: JSON.stringify({
+              eventName: ['INSERT'],
+              dynamodb: { NewImage: { type: { S: ['history', 'event'] } } },
+            }),
+          },
+        ],
+      },
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+    dev.stateful.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/buildstate/dev/table-stream-arn',
+      Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('Table'), 'StreamArn'] },
+    });
+    dev.stateless.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ BUILDSTATE_EVENT_BUS_NAME: { Ref: Match.stringLikeRegexp('Bus') } }),
+      },
+    });
+  });
+
+  it('can mail alerts', () => {
     dev.stateless.resourceCountIs('AWS::SNS::Subscription', 0);
     const withEmail = buildApp(
       new App({ context: { stage: 'dev', alertEmail: 'ops@example.com', 'aws:cdk:bundling-stacks': [] } }),

@@ -72,8 +72,9 @@ describe('route table', () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
-  it('leaves only /health and the token exchange open', () => {
+  it('leaves only the dashboard page, /health and the token exchange open', () => {
     expect(ROUTES.filter((r) => r.scope === 'none').map(routeKey)).toEqual([
+      'GET /',
       'GET /health',
       'POST /auth/token',
     ]);

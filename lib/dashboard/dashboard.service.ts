@@ -1,0 +1,229 @@
+/**
+ * The dashboard API: summary, durations and stuck attempts. Every answer is computed from
+ * aggregate items, the durations partition and the active index, so its cost depends on the
+ * number of shards, platforms × states and running builds, never on the number of builds.
+ */
+import { BUILD_STATUSES } from '../builds/build.model';
+import type { CatalogSource } from '../builds/build.service';
+import type { StateCatalog } from '../catalog/state-catalog';
+import type { LiveItem } from '../leases/live.item';
+import { AGGREGATE_SHARDS, DAY_COUNTERS, type DayCounter, dayKey, summaryKey } from './aggregates';
+import { Cost, type DashboardRepository } from './dashboard.repository';
+import { histogramFromItem, percentile } from './histogram';
+import { type StuckAttempt, type StuckPolicy, stuckAttempt, type Yardstick } from './stuck';
+
+export const SUCCESS_WINDOW_DAYS = 7;
+export const DEFAULT_ACTIVE_LIMIT = 50;
+
+export interface DashboardDeps {
+  repo: DashboardRepository;
+  catalogs: CatalogSource;
+  policy: StuckPolicy & { overdueMinSamples: number };
+  clock?: () => Date;
+}
+
+export interface DurationStats {
+  platform_id: string;
+  state_code: number;
+  samples: number;
+  mean_s: number;
+  p50_s: number | null;
+  p90_s: number | null;
+  p95_s: number | null;
+}
+
+/** Durations by `platform#code`, with the lookups ETA and overdue detection need. */
+export class Durations {
+  private readonly byKey = new Map<string, DurationStats>();
+
+  constructor(readonly items: DurationStats[]) {
+    for (const d of items) this.byKey.set(`${d.platform_id}#${d.state_code}`, d);
+  }
+
+  get(platformId: string, code: number): DurationStats | undefined {
+    return this.byKey.get(`${platformId}#${code}`);
+  }
+}
+
+export class DashboardService {
+  private readonly clock: () => Date;
+
+  constructor(private readonly deps: DashboardDeps) {
+    this.clock = deps.clock ?? (() => new Date());
+  }
+
+  async durations(platformId?: string) {
+    const cost = new Cost();
+    const durations = await this.loadDurations(cost, platformId);
+    return { items: durations.items, read_capacity_units: cost.units };
+  }
+
+  async stuck() {
+    const cost = new Cost();
+    const items = await this.findStuck(cost);
+    return {
+      items,
+      heartbeat_timeout_s: this.deps.policy.heartbeatTimeoutSeconds,
+      read_capacity_units: cost.units,
+    };
+  }
+
+  /** Stuck attempts among running builds (every page of the active index). */
+  async findStuck(cost = new Cost()): Promise<(StuckAttempt & { state_name: string | null })[]> {
+    const [active, durations] = await Promise.all([this.deps.repo.active(cost), this.loadDurations(cost)]);
+    const nowMs = this.clock().getTime();
+    const out: (StuckAttempt & { state_name: string | null })[] = [];
+    for (const live of active) {
+      const catalog = await this.deps.catalogs.forProject(live.project_id);
+      const verdict = stuckAttempt(live, nowMs, this.deps.policy, this.yardstick(live, catalog, durations));
+      if (verdict) out.push({ ...verdict, state_name: catalog.nameOf(verdict.state_code) });
+    }
+    return out;
+  }
+
+  async summary(activeLimit = DEFAULT_ACTIVE_LIMIT) {
+    const cost = new Cost();
+    const now = this.clock();
+    const days = Array.from({ length: SUCCESS_WINDOW_DAYS }, (_, i) =>
+      new Date(now.getTime() - i * 86_400_000).toISOString().slice(0, 10),
+    );
+    const shards = Array.from({ length: AGGREGATE_SHARDS }, (_, i) => i);
+    const keys = [...shards.map(summaryKey), ...days.flatMap((d) => shards.map((s) => dayKey(d, s)))];
+    const [items, durations, active] = await Promise.all([
+      this.deps.repo.getItems(keys, cost),
+      this.loadDurations(cost),
+      this.deps.repo.active(cost, activeLimit),
+    ]);
+
+    const counters = new Map<string, number>();
+    for (const key of shards.map(summaryKey)) {
+      for (const [name, value] of Object.entries(items.get(key.pk) ?? {}))
+        if (typeof value === 'number') counters.set(name, (counters.get(name) ?? 0) + value);
+    }
+    const byStatus = Object.fromEntries(BUILD_STATUSES.map((s) => [s, counters.get(`status:${s}`) ?? 0]));
+    const byPlatform: Record<string, { total: number; by_status: Record<string, number> }> = {};
+    const failures: { state_code: number; failed_attempts: number }[] = [];
+    for (const [name, value] of counters) {
+      const platform = /^platform:(.+):([a-z_]+)$/.exec(name);
+      if (platform && value !== 0) {
+        const entry = (byPlatform[platform[1]!] ??= {
+          total: 0,
+          by_status: Object.fromEntries(BUILD_STATUSES.map((s) => [s, 0])),
+        });
+        entry.total += value;
+        entry.by_status[platform[2]!] = value;
+      }
+      const failed = /^failed_attempts:(\d+)$/.exec(name);
+      if (failed && value > 0) failures.push({ state_code: Number(failed[1]), failed_attempts: value });
+    }
+    failures.sort((a, b) => b.failed_attempts - a.failed_attempts || a.state_code - b.state_code);
+
+    const window = Object.fromEntries(DAY_COUNTERS.map((c) => [c, 0])) as Record<DayCounter, number>;
+    for (const day of days)
+      for (const shard of shards) {
+        const item = items.get(dayKey(day, shard).pk) ?? {};
+        for (const c of DAY_COUNTERS) window[c] += typeof item[c] === 'number' ? (item[c] as number) : 0;
+      }
+    const ratio = (good: number, all: number) =>
+      all === 0 ? null : Math.round((good / all) * 10_000) / 10_000;
+    const defaultCatalog = await this.deps.catalogs.forProject('default');
+
+    const activeItems = [];
+    for (const live of active) {
+      const catalog = await this.deps.catalogs.forProject(live.project_id);
+      activeItems.push(this.activeView(live, catalog, durations, now.getTime()));
+    }
+
+    return {
+      generated_at: now.toISOString(),
+      builds: { total: counters.get('builds_total') ?? 0, by_status: byStatus, by_platform: byPlatform },
+      active: { count: (byStatus.in_progress ?? 0) + (byStatus.failed ?? 0), items: activeItems },
+      failures_by_state: failures.map((f) => ({ ...f, state_name: defaultCatalog.nameOf(f.state_code) })),
+      success_rate_7d: {
+        window_days: SUCCESS_WINDOW_DAYS,
+        ...window,
+        build_success_rate: ratio(
+          window.builds_completed,
+          window.builds_completed + window.builds_cancelled + window.builds_blocked,
+        ),
+        attempt_success_rate: ratio(
+          window.attempts_completed,
+          window.attempts_completed + window.attempts_failed,
+        ),
+      },
+      read_capacity_units: cost.units,
+    };
+  }
+
+  /** A running build with its progress, ETA (sum of historical p50s of what remains) and stuck kinds. */
+  private activeView(live: LiveItem, catalog: StateCatalog, durations: Durations, nowMs: number) {
+    const estimate = (code: number) =>
+      durations.get(live.platform_id, code)?.p50_s ?? catalog.expectedDurationOf(code) ?? null;
+    // What remains: the current state unless it completed, then every milestone after it.
+    const current = live.current_state;
+    const remaining = live.state_status === 'completed' ? [] : [current];
+    remaining.push(...catalog.codesAfter(current));
+    const unknown: number[] = [];
+    let eta = 0;
+    for (const code of remaining) {
+      let e = estimate(code);
+      if (e === null) {
+        unknown.push(code);
+        continue;
+      }
+      if (code === current && live.state_status === 'in_progress' && live.attempt_started_at)
+        e = Math.max(0, e - Math.floor((nowMs - Date.parse(live.attempt_started_at)) / 1000));
+      eta += e;
+    }
+    // Sum of the states with an estimate; null when none has one (eta_unknown_states says which lack one).
+    const known = remaining.length > unknown.length;
+    const stuck = stuckAttempt(live, nowMs, this.deps.policy, this.yardstick(live, catalog, durations));
+    return {
+      build_id: live.build_id,
+      project_id: live.project_id,
+      platform_id: live.platform_id,
+      image_type_id: live.image_type_id,
+      status: live.status,
+      current_state: current,
+      state_name: catalog.nameOf(current),
+      state_status: live.state_status,
+      attempt: live.attempt,
+      progress_percent: live.last_completed_state ?? 0,
+      started_at: live.started_at,
+      attempt_started_at: live.attempt_started_at,
+      last_heartbeat_at: live.last_heartbeat_at ?? null,
+      lease_worker_id: live.lease_worker_id ?? null,
+      eta_s: known ? eta : null,
+      eta_at: known ? new Date(nowMs + eta * 1000).toISOString() : null,
+      eta_unknown_states: unknown,
+      stuck: stuck?.kinds ?? [],
+    };
+  }
+
+  private yardstick(live: LiveItem, catalog: StateCatalog, durations: Durations): Yardstick | null {
+    const stats = durations.get(live.platform_id, live.current_state);
+    if (stats && stats.samples >= this.deps.policy.overdueMinSamples && stats.p95_s !== null)
+      return { seconds: stats.p95_s, source: 'p95' };
+    const expected = catalog.expectedDurationOf(live.current_state);
+    return expected ? { seconds: expected, source: 'expected_duration_s' } : null;
+  }
+
+  private async loadDurations(cost: Cost, platformId?: string): Promise<Durations> {
+    const items = await this.deps.repo.durations(cost, platformId);
+    return new Durations(
+      items.map((item) => {
+        const histogram = histogramFromItem(item);
+        const samples = Number(item.samples ?? 0);
+        return {
+          platform_id: String(item.platform_id),
+          state_code: Number(item.state_code),
+          samples,
+          mean_s: samples ? Math.round(Number(item.sum_s ?? 0) / samples) : 0,
+          p50_s: percentile(histogram, 0.5),
+          p90_s: percentile(histogram, 0.9),
+          p95_s: percentile(histogram, 0.95),
+        };
+      }),
+    );
+  }
+}

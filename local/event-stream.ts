@@ -1,0 +1,200 @@
+/**
+ * The local stand-in for "table stream → publisher Lambda → EventBridge": polls DynamoDB Local's
+ * stream, maps each inserted item with the same function the Lambda uses (lib/events/events.ts),
+ * appends the events to a JSON-lines file in the data folder and keeps the latest in memory for
+ * the web dashboard (GET /local/events). The position in each shard is checkpointed after the
+ * events are written, so a restart neither loses nor (beyond the last batch) repeats events.
+ */
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  type _Record,
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  ExpiredIteratorException,
+  GetRecordsCommand,
+  type GetRecordsCommandOutput,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { type BusEvent, eventsFromItem } from '../lib/events/events';
+
+const PUBLISHED_TYPES = new Set(['history', 'event']);
+
+/**
+ * The streams client deserialises an empty map attribute (`{"M":{}}`) as `{}`, which unmarshall
+ * rejects ("No value defined"); put the M back, at any depth.
+ */
+function repairEmptyMaps(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(repairEmptyMaps);
+  if (!value || typeof value !== 'object') return value;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0) return { M: {} };
+  return Object.fromEntries(
+    entries.map(([k, v]) => [k, k === 'M' || k === 'L' || !/^[A-Z]{1,4}$/.test(k) ? repairEmptyMaps(v) : v]),
+  );
+}
+
+export interface FeedEntry extends BusEvent {
+  seq: number;
+}
+
+/** The latest events, numbered in arrival order, for the web dashboard. */
+export class EventFeed {
+  private readonly entries: FeedEntry[] = [];
+  private seq = 0;
+
+  constructor(private readonly capacity = 500) {}
+
+  push(event: BusEvent) {
+    this.entries.push({ seq: ++this.seq, ...event });
+    if (this.entries.length > this.capacity) this.entries.shift();
+  }
+
+  after(seq: number, limit = 200): { items: FeedEntry[]; last_seq: number } {
+    return { items: this.entries.filter((e) => e.seq > seq).slice(0, limit), last_seq: this.seq };
+  }
+}
+
+export interface EventStreamOptions {
+  endpoint: string;
+  tableName: string;
+  region: string;
+  /** Append each event as one JSON line here (the data folder's events.jsonl). */
+  logFile?: string;
+  /** Where shard positions are kept between runs; without it a start reads from the stream's start. */
+  checkpointFile?: string;
+  retryLoopAfter: number;
+  pollMs?: number;
+}
+
+export interface EventStream {
+  feed: EventFeed;
+  /** Resolves once every record in the stream when it was called has been published. */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type Checkpoints = Record<string, string>;
+
+export async function startEventStream(options: EventStreamOptions): Promise<EventStream> {
+  const credentials = { accessKeyId: 'buildstate', secretAccessKey: 'local' };
+  const db = new DynamoDBClient({ endpoint: options.endpoint, region: options.region, credentials });
+  const streams = new DynamoDBStreamsClient({
+    endpoint: options.endpoint,
+    region: options.region,
+    credentials,
+  });
+  const table = await db.send(new DescribeTableCommand({ TableName: options.tableName }));
+  db.destroy();
+  const streamArn = table.Table?.LatestStreamArn;
+  if (!streamArn) throw new Error(`Table ${options.tableName} has no stream`);
+
+  const feed = new EventFeed();
+  const checkpoints: Checkpoints = options.checkpointFile
+    ? await readFile(options.checkpointFile, 'utf8').then(
+        (text) => JSON.parse(text) as Checkpoints,
+        () => ({}),
+      )
+    : {};
+  const iterators = new Map<string, string | null>();
+  let stopped = false;
+  let idleWaiters: (() => void)[] = [];
+
+  const publish = async (records: _Record[]) => {
+    const events: BusEvent[] = [];
+    for (const record of records) {
+      const image = record.dynamodb?.NewImage;
+      // The same filter as the Lambda's event source mapping: inserts of history and outbox items.
+      if (record.eventName !== 'INSERT' || !image || !PUBLISHED_TYPES.has(image.type?.S ?? '')) continue;
+      const item = unmarshall(repairEmptyMaps(image) as Parameters<typeof unmarshall>[0]);
+      events.push(...eventsFromItem(item, { retryLoopAfter: options.retryLoopAfter }));
+    }
+    if (events.length === 0) return;
+    if (options.logFile) {
+      const lines = events.map((e) =>
+        JSON.stringify({ source: e.source, 'detail-type': e.detailType, time: e.time, detail: e.detail }),
+      );
+      await appendFile(options.logFile, `${lines.join('\n')}\n`);
+    }
+    for (const e of events) feed.push(e);
+  };
+
+  const openShards = async () => {
+    const description = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+    for (const shard of description.StreamDescription?.Shards ?? []) {
+      const id = shard.ShardId!;
+      if (iterators.has(id)) continue;
+      const after = checkpoints[id];
+      const res = await streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: streamArn,
+          ShardId: id,
+          ...(after
+            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
+            : { ShardIteratorType: 'TRIM_HORIZON' }),
+        }),
+      );
+      iterators.set(id, res.ShardIterator ?? null);
+    }
+  };
+
+  /** One pass over every open shard; true if any records were read. */
+  const pollOnce = async (): Promise<boolean> => {
+    await openShards();
+    let read = false;
+    for (const [id, iterator] of iterators) {
+      if (!iterator) continue;
+      let res: GetRecordsCommandOutput;
+      try {
+        res = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+      } catch (error) {
+        if (error instanceof ExpiredIteratorException) {
+          iterators.delete(id);
+          continue;
+        }
+        throw error;
+      }
+      const records = res.Records ?? [];
+      if (records.length > 0) {
+        read = true;
+        await publish(records);
+        checkpoints[id] = records.at(-1)!.dynamodb!.SequenceNumber!;
+        if (options.checkpointFile) await writeFile(options.checkpointFile, JSON.stringify(checkpoints));
+      }
+      iterators.set(id, res.NextShardIterator ?? null);
+    }
+    return read;
+  };
+
+  const loop = (async () => {
+    while (!stopped) {
+      let read = false;
+      try {
+        read = await pollOnce();
+      } catch (error) {
+        if (!stopped) console.error('event stream:', (error as Error).message);
+      }
+      if (!read) {
+        const waiters = idleWaiters;
+        idleWaiters = [];
+        for (const w of waiters) w();
+        await new Promise((r) => setTimeout(r, options.pollMs ?? 250));
+      }
+    }
+  })();
+
+  return {
+    feed,
+    // Two idle passes: the first may have started before the caller's last write committed.
+    drain: async () => {
+      for (let i = 0; i < 2; i++) await new Promise<void>((r) => idleWaiters.push(r));
+    },
+    stop: async () => {
+      stopped = true;
+      for (const w of idleWaiters) w();
+      await loop;
+      streams.destroy();
+    },
+  };
+}
