@@ -106,10 +106,9 @@ export class DashboardService {
     for (const [name, value] of counters) {
       const platform = /^platform:(.+):([a-z_]+)$/.exec(name);
       if (platform && value !== 0) {
-        const entry = (byPlatform[platform[1]!] ??= {
-          total: 0,
-          by_status: Object.fromEntries(BUILD_STATUSES.map((s) => [s, 0])),
-        });
+        const id = platform[1]!;
+        byPlatform[id] ??= { total: 0, by_status: Object.fromEntries(BUILD_STATUSES.map((s) => [s, 0])) };
+        const entry = byPlatform[id];
         entry.total += value;
         entry.by_status[platform[2]!] = value;
       }

@@ -29,7 +29,7 @@ export async function putEvents(
         if (entry.ErrorCode) failed.push(start + i);
       });
     } catch {
-      batch.forEach((_, i) => failed.push(start + i));
+      for (let i = 0; i < batch.length; i++) failed.push(start + i);
     }
   }
   return failed;
