@@ -562,7 +562,7 @@ export const COMMANDS: Command[] = [
     path: ['run'],
     args: '-- <command> [args…]',
     summary:
-      'Run one state: report in_progress, run the command, report completed (with --artifact uploaded) or failed',
+      'Run one state under a lease on the build: report in_progress, run the command, report completed (with --artifact uploaded) or failed',
     passthrough: true,
     options: {
       build: { type: 'string', description: 'build id (required)' },
@@ -572,6 +572,11 @@ export const COMMANDS: Command[] = [
         description: "file to upload and verify as this state's artifact on success",
       },
       worker: { type: 'string', description: 'worker id (default: host:pid or $BLDST_WORKER_ID)' },
+      'lease-ttl': {
+        type: 'string',
+        description:
+          'seconds the lease on the build lasts without a renewal (5-3600, default 120; renewed every third)',
+      },
     },
     examples: [
       'bldst run --build $BUILD_ID --state 10 --artifact output/image.qcow2 -- packer build kickstart.pkr.hcl',
@@ -588,6 +593,7 @@ export const COMMANDS: Command[] = [
         command: rest,
         artifact: str(v.artifact),
         workerId: str(v.worker),
+        leaseTtlSeconds: int(str(v['lease-ttl']), '--lease-ttl'),
       });
     },
   },
@@ -606,6 +612,12 @@ export const COMMANDS: Command[] = [
         type: 'string',
         description: 'first retry delay in ms, doubled each time (default 2000)',
       },
+      worker: { type: 'string', description: 'worker id (default: host:pid or $BLDST_WORKER_ID)' },
+      'lease-ttl': {
+        type: 'string',
+        description:
+          'seconds the lease on the build lasts without a renewal (5-3600, default 120; renewed every third)',
+      },
     },
     examples: ['bldst pipeline run pipeline.yaml --build $BUILD_ID'],
     async run(ctx, v, p) {
@@ -617,6 +629,8 @@ export const COMMANDS: Command[] = [
         buildId: id,
         workdir: str(v.workdir) ?? process.cwd(),
         retryDelayMs: int(str(v['retry-delay']), '--retry-delay') ?? 2000,
+        workerId: str(v.worker),
+        leaseTtlSeconds: int(str(v['lease-ttl']), '--lease-ttl'),
       });
     },
   },

@@ -11,7 +11,8 @@ import { type ArtifactView, downloadArtifact } from './artifacts';
 import type { Client } from './client';
 import { ApiError } from './client';
 import { CliError, EXIT } from './errors';
-import { runState } from './runner';
+import { WorkerLease } from './lease';
+import { defaultWorkerId, runState } from './runner';
 
 const stepSchema = z.strictObject({
   state: z.number().int().min(0).max(100),
@@ -63,7 +64,15 @@ export async function loadPipeline(file: string): Promise<PipelineStep[]> {
 
 export async function runPipeline(
   client: Client,
-  o: { file: string; buildId: string; workdir: string; retryDelayMs: number; log?: (line: string) => void },
+  o: {
+    file: string;
+    buildId: string;
+    workdir: string;
+    retryDelayMs: number;
+    workerId?: string;
+    leaseTtlSeconds?: number;
+    log?: (line: string) => void;
+  },
 ): Promise<number> {
   const log = o.log ?? ((line: string) => process.stderr.write(`bldst: ${line}\n`));
   const steps = await loadPipeline(o.file);
@@ -86,6 +95,26 @@ export async function runPipeline(
   if (skipped.length)
     log(`skipping completed steps: ${skipped.map((s) => `${s.state} ${s.name}`).join(', ')}`);
 
+  // One lease for the whole run: no other worker starts this build while we fetch inputs and run steps.
+  const workerId = o.workerId ?? defaultWorkerId();
+  const lease = await WorkerLease.take(client, o.buildId, workerId, o.leaseTtlSeconds ?? 120, log);
+  try {
+    return await runSteps(client, o, todo, advice, lease, workerId, log);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function runSteps(
+  client: Client,
+  o: { buildId: string; workdir: string; retryDelayMs: number },
+  todo: PipelineStep[],
+  advice: ResumeAdvice,
+  lease: WorkerLease,
+  workerId: string,
+  log: (line: string) => void,
+): Promise<number> {
+  const id = encodeURIComponent(o.buildId);
   const env: Record<string, string> = {};
   for (const input of advice.input_artifacts) {
     const path = join(resolve(o.workdir), input.name);
@@ -107,6 +136,8 @@ export async function runPipeline(
           env: { ...env, BLDST_STEP: step.name, BLDST_ATTEMPT: String(attempt) },
           cwd: resolve(o.workdir),
           log,
+          lease,
+          workerId,
         });
       } catch (error) {
         if (error instanceof ApiError && error.code === 'blocked') {

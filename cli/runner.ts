@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { uploadArtifact } from './artifacts';
 import type { Client } from './client';
 import { CliError, EXIT } from './errors';
+import { WorkerLease } from './lease';
 
 export interface RunStateOptions {
   buildId: string;
@@ -20,6 +21,10 @@ export interface RunStateOptions {
   /** Working directory of the command (default: the current one). */
   cwd?: string;
   log?: (line: string) => void;
+  /** The lease to report under (pipeline run holds one for all its steps); else one is taken for this state. */
+  lease?: WorkerLease;
+  /** TTL of the lease taken when none is given (default 120 s). */
+  leaseTtlSeconds?: number;
 }
 
 const TAIL_LINES = 20;
@@ -30,8 +35,30 @@ export const defaultWorkerId = () => process.env.BLDST_WORKER_ID || `${hostname(
 export async function runState(client: Client, o: RunStateOptions): Promise<number> {
   const log = o.log ?? ((line: string) => process.stderr.write(`bldst: ${line}\n`));
   const worker_id = o.workerId ?? defaultWorkerId();
+  const lease =
+    o.lease ?? (await WorkerLease.take(client, o.buildId, worker_id, o.leaseTtlSeconds ?? 120, log));
+  try {
+    return await runUnderLease(client, o, lease, worker_id, log);
+  } finally {
+    if (!o.lease) await lease.release();
+  }
+}
+
+async function runUnderLease(
+  client: Client,
+  o: RunStateOptions,
+  lease: WorkerLease,
+  worker_id: string,
+  log: (line: string) => void,
+): Promise<number> {
   const report = (body: Record<string, unknown>) =>
-    client.post(`/builds/${seg(o.buildId)}/states`, { state_code: o.state, worker_id, ...body });
+    client.post(
+      `/builds/${seg(o.buildId)}/states`,
+      { state_code: o.state, worker_id, ...body },
+      lease.headers,
+    );
+  const abort = new AbortController();
+  lease.whenLost(() => abort.abort());
 
   await report({ status: 'in_progress' });
   log(`state ${o.state}: in progress`);
@@ -44,7 +71,15 @@ export async function runState(client: Client, o: RunStateOptions): Promise<numb
       BLDST_STATE: String(o.state),
     },
     o.cwd,
+    abort.signal,
   );
+  if (lease.lost) {
+    throw new CliError(
+      `build ${o.buildId} was taken over by another worker; stopped state ${o.state}`,
+      EXIT.conflict,
+      'lease_lost',
+    );
+  }
 
   if (code === 0) {
     try {
@@ -71,6 +106,7 @@ function execute(
   command: string[] | string,
   env: NodeJS.ProcessEnv,
   cwd?: string,
+  signal?: AbortSignal,
 ): Promise<{ code: number; tail: string[] }> {
   const [file, args] =
     typeof command === 'string' ? ['sh', ['-c', command]] : [command[0]!, command.slice(1)];
@@ -87,9 +123,16 @@ function execute(
     const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
     const onInt = forward('SIGINT');
     const onTerm = forward('SIGTERM');
+    // Lease lost: stop the command, and stop waiting for output from anything it left behind.
+    const onAbort = () => {
+      child.kill('SIGTERM');
+      child.stderr?.destroy();
+    };
+    signal?.addEventListener('abort', onAbort);
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
     const done = (code: number, extra: string[] = []) => {
+      signal?.removeEventListener('abort', onAbort);
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       resolve({ code, tail: [...tail, ...(partial ? [partial] : []), ...extra].slice(-TAIL_LINES) });

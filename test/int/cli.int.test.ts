@@ -151,6 +151,57 @@ describe('config and auth', () => {
 });
 
 describe('bldst run', () => {
+  const newBuild = async () =>
+    (await bldst(['build', 'create', '--platform-id', 'gcp', '--image-type-id', 'x', '-q'])).stdout.trim();
+
+  it('holds a lease while the command runs and releases it at the end', async () => {
+    const id = await newBuild();
+    const marker = join(home, `running-${id}`);
+    const run = bldst(['run', '--build', id, '--state', '5', '--', 'sh', '-c', `touch ${marker}; sleep 1.5`]);
+    while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 50));
+    const during = (await stack.call('GET', `/builds/${id}/lease`)).body;
+    expect(during.lease).toMatchObject({ worker_id: 'test-worker', fence: 1 });
+    // Nobody else may start the build meanwhile, and a report without the lease is refused.
+    const other = await bldst(['run', '--build', id, '--state', '5', '--', 'true'], {
+      env: { BLDST_WORKER_ID: 'w2' },
+    });
+    expect(other.code).toBe(3);
+    expect(other.stderr).toContain('being worked on by test-worker');
+    const bare = await stack.call('POST', `/builds/${id}/states`, { state_code: 5, status: 'completed' });
+    expect(bare.body.error.code).toBe('lease_held');
+
+    expect((await run).code).toBe(0);
+    const after = (await stack.call('GET', `/builds/${id}/lease`)).body;
+    expect(after).toMatchObject({ lease: null, lease_fence: 1 });
+    expect((await stack.call('GET', `/builds/${id}`)).body.state_status).toBe('completed');
+  });
+
+  it('stops the command when another worker takes the build over (fenced out)', async () => {
+    const id = await newBuild();
+    const marker = join(home, `fenced-${id}`);
+    const run = bldst([
+      'run',
+      '--build',
+      id,
+      '--state',
+      '5',
+      '--lease-ttl',
+      '6',
+      '--',
+      'sh',
+      '-c',
+      `touch ${marker}; exec sleep 30`,
+    ]);
+    while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 50));
+    // The same worker id taking the lease again (a restarted agent) fences the running one out.
+    const takeover = await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'test-worker', ttl_s: 60 });
+    expect(takeover.body.fence).toBe(2);
+    const r = await run; // the next renewal (every 2 s) finds the lease lost and stops `sleep 30`
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('lease lost');
+    expect((await stack.call('GET', `/builds/${id}`)).body.state_status).toBe('in_progress');
+  }, 20_000);
+
   it('reports in_progress, runs, uploads the artifact, reports completed', async () => {
     const id = (
       await bldst(['build', 'create', '--platform-id', 'gcp', '--image-type-id', 'x', '-q'])
@@ -246,6 +297,27 @@ steps:
     expect(readFileSync(log, 'utf8').split('\n').filter(Boolean)).toEqual(['10', '25', '50']);
 
     // Worker B, another machine: resumes at 50 with the state-25 image, and finishes.
+    // Each run held one lease for all its steps and released it: two runs, fences 1 and 2.
+    expect((await stack.call('GET', `/builds/${id}/lease`)).body).toMatchObject({
+      lease: null,
+      lease_fence: 1,
+    });
+    const held = await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'someone-else', ttl_s: 60 });
+    const refused = await bldst([
+      'pipeline',
+      'run',
+      join(home, 'pipeline.yaml'),
+      '--build',
+      id,
+      '--workdir',
+      workB,
+    ]);
+    expect([refused.code, refused.stderr]).toEqual([
+      3,
+      expect.stringContaining('being worked on by someone-else'),
+    ]);
+    await stack.call('DELETE', `/builds/${id}/lease`, undefined, { 'x-lease-id': held.body.lease_id });
+
     writeFileSync(join(home, 'fixed'), '');
     const second = await bldst(
       ['pipeline', 'run', join(home, 'pipeline.yaml'), '--build', id, '--workdir', workB],

@@ -91,7 +91,7 @@ maybe('web dashboard (headless Chromium)', () => {
     });
     await page.locator('tr[data-build-id="web-xss"]').click();
     await page.waitForSelector('#timeline .seg[data-status="failed"]');
-    expect(await page.evaluate(() => (window as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.locator('tr[data-build-id="web-rhel9-aws-1"]').click();
