@@ -55,14 +55,20 @@ export async function seedTestReferences(): Promise<void> {
 }
 
 /** The real gateway and handlers on a fresh table of the run's shared DynamoDB Local. */
-export async function startTestStack(options: Pick<LocalStackOptions, 'events'> = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: Pick<LocalStackOptions, 'events'> & {
+    /** An engine of its own (stopped with the stack), for tests whose data would slow the shared one. */
+    ownEngine?: boolean;
+  } = {},
+): Promise<TestStack> {
+  const { ownEngine, ...stackOptions } = options;
   const endpoint = process.env.BUILDSTATE_TEST_DYNAMODB_ENDPOINT;
   if (!endpoint) throw new Error('integration tests need the int project globalSetup (DynamoDB Local)');
   const stack = await startLocalStack({
-    dynamodbEndpoint: endpoint,
+    dynamodbEndpoint: ownEngine ? undefined : endpoint,
     tableName: `t-${randomBytes(6).toString('hex')}`,
     bootstrapAdminKey: ADMIN_KEY,
-    ...options,
+    ...stackOptions,
   });
   await seedTestReferences();
   const call: TestStack['call'] = async (method, path, body, headers = {}) => {

@@ -10,8 +10,9 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startTestStack();
-});
+  // 10,000 builds in the shared engine would slow every test file that runs after this one.
+  stack = await startTestStack({ ownEngine: true });
+}, 60_000);
 afterAll(() => stack.stop());
 
 const actor = { id: 'key:test', type: 'api_key' as const, name: 'test', scopes: ['write' as const] };
