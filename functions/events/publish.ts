@@ -8,26 +8,36 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { config } from '../../lib/config/env';
 import { putEvents } from '../../lib/events/eventbridge';
-import { eventsFromItem } from '../../lib/events/events';
+import { type EventOptions, eventsFromItem } from '../../lib/events/events';
 import { logger } from '../../lib/observability/logger';
 
-let client: EventBridgeClient | undefined;
-
-export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-  const cfg = config();
-  if (!cfg.eventBusName) throw new Error('BUILDSTATE_EVENT_BUS_NAME is not set');
-  client ??= new EventBridgeClient({ region: cfg.region });
-  for (const record of event.Records) {
-    if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) continue;
-    const item = unmarshall(record.dynamodb.NewImage as Parameters<typeof unmarshall>[0]);
-    const events = eventsFromItem(item, { retryLoopAfter: cfg.retryLoopAfter });
-    if (events.length === 0) continue;
-    const failed = await putEvents(client, cfg.eventBusName, events);
-    if (failed.length > 0) {
-      logger.warn('events not accepted; retrying from this record', { failed: failed.length });
-      // Records are in order: everything from this one on is retried.
-      return { batchItemFailures: [{ itemIdentifier: record.dynamodb.SequenceNumber! }] };
+export function publisher(client: Pick<EventBridgeClient, 'send'>, busName: string, options: EventOptions) {
+  return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+    for (const record of event.Records) {
+      if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) continue;
+      const item = unmarshall(record.dynamodb.NewImage as Parameters<typeof unmarshall>[0]);
+      const events = eventsFromItem(item, options);
+      if (events.length === 0) continue;
+      const failed = await putEvents(client, busName, events);
+      if (failed.length > 0) {
+        logger.warn('events not accepted; retrying from this record', { failed: failed.length });
+        // Records are in order: everything from this one on is retried.
+        return { batchItemFailures: [{ itemIdentifier: record.dynamodb.SequenceNumber! }] };
+      }
     }
+    return { batchItemFailures: [] };
+  };
+}
+
+let publish: ReturnType<typeof publisher> | undefined;
+
+export const handler = (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+  if (!publish) {
+    const cfg = config();
+    if (!cfg.eventBusName) throw new Error('BUILDSTATE_EVENT_BUS_NAME is not set');
+    publish = publisher(new EventBridgeClient({ region: cfg.region }), cfg.eventBusName, {
+      retryLoopAfter: cfg.retryLoopAfter,
+    });
   }
-  return { batchItemFailures: [] };
+  return publish(event);
 };

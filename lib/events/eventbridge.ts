@@ -6,7 +6,7 @@ const BATCH = 10;
 
 /** Publishes `events`; returns the positions of those EventBridge did not accept. */
 export async function putEvents(
-  client: EventBridgeClient,
+  client: Pick<EventBridgeClient, 'send'>,
   busName: string,
   events: BusEvent[],
 ): Promise<number[]> {
