@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SYSTEM_PRINCIPAL } from '../lib/auth/principal';
 import { ENV } from '../lib/config/env';
+import { backfillDashboard } from '../lib/dashboard/backfill';
 import { detectStuck } from '../lib/events/stuck-detector';
 import { services } from '../lib/runtime';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
@@ -89,6 +90,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     await ensureTable(admin, tableName);
     admin.destroy();
+    // A data folder from before live items and counters: count its builds once, before any report.
+    const upgrade = await backfillDashboard(services().db, tableName);
+    if (upgrade.backfilled > 0)
+      options.log?.(`dashboard: counted ${upgrade.backfilled} builds made by an earlier version`);
     const adminKey = await services().apiKeys.ensureBootstrapAdminKey(options.bootstrapAdminKey);
     await services().references.ensureDefaultProject(SYSTEM_PRINCIPAL);
     const id = process.env[ENV.localAwsAccessKeyId];

@@ -1,0 +1,123 @@
+/**
+ * Upgrading a table made before live items and counters existed: every build without a live item
+ * gets one, and is counted in the summary (total, status, platform). Builds that have a live item
+ * were created or changed by this version and are already counted, so a build is counted at most
+ * once (the live item's `attribute_not_exists` is the flag), and a second run changes nothing. A
+ * marker item makes later runs cost one read. Failed attempts by state, day outcomes and durations
+ * of earlier builds are not reconstructed. Run it before workers report (npm start does, first).
+ */
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ALL_BUILDS_PARTITION } from '../builds/build.keys';
+import type { Build } from '../builds/build.model';
+import { cancellation } from '../db/errors';
+import { shardOf } from '../db/shard';
+import { INDEXES } from '../db/table-definition';
+import { LIVE_SK, liveUpdate } from '../leases/live.item';
+import { AGGREGATE_SHARDS, counter, summaryKey } from './aggregates';
+
+const MARKER = { pk: 'META#MIGRATION#dashboard-v1', sk: 'META' };
+/** Builds per page: each page reads the build and live item of each in one BatchGetItem (≤ 100 keys). */
+const PAGE = 50;
+
+export interface BackfillResult {
+  skipped: boolean;
+  builds_seen: number;
+  backfilled: number;
+}
+
+export async function backfillDashboard(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  now: () => Date = () => new Date(),
+): Promise<BackfillResult> {
+  const done = await db.send(new GetCommand({ TableName: tableName, Key: MARKER, ConsistentRead: true }));
+  if (done.Item) return { skipped: true, builds_seen: 0, backfilled: 0 };
+  let seen = 0;
+  let backfilled = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: INDEXES.byCreated.name,
+        KeyConditionExpression: '#p = :p',
+        ExpressionAttributeNames: { '#p': INDEXES.byCreated.partitionKey },
+        ExpressionAttributeValues: { ':p': ALL_BUILDS_PARTITION },
+        Limit: PAGE,
+        ExclusiveStartKey: start,
+      }),
+    );
+    start = page.LastEvaluatedKey;
+    const pks = (page.Items ?? []).map((i) => i.pk as string);
+    seen += pks.length;
+    if (pks.length === 0) continue;
+    const items = await batchGet(db, tableName, [
+      ...pks.map((pk) => ({ pk, sk: 'BUILD' })),
+      ...pks.map((pk) => ({ pk, sk: LIVE_SK })),
+    ]);
+    const hasLive = new Set(items.filter((i) => i.sk === LIVE_SK).map((i) => i.pk));
+    for (const item of items.filter((i) => i.sk === 'BUILD' && !hasLive.has(i.pk))) {
+      if (await backfillOne(db, tableName, item as unknown as Build, now().getTime())) backfilled++;
+    }
+  } while (start);
+  await db.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: { ...MARKER, builds_seen: seen, backfilled, finished_at: now().toISOString() },
+    }),
+  );
+  return { skipped: false, builds_seen: seen, backfilled };
+}
+
+async function backfillOne(db: DynamoDBDocumentClient, tableName: string, build: Build, nowMs: number) {
+  const live = liveUpdate(tableName, build, nowMs).Update!;
+  const names = {
+    '#t': counter.total,
+    '#s': counter.status(build.status),
+    '#ps': counter.platformStatus(build.platform_id, build.status),
+  };
+  try {
+    await db.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Update: { ...live, ConditionExpression: 'attribute_not_exists(pk)' } },
+          {
+            Update: {
+              TableName: tableName,
+              Key: summaryKey(shardOf(build.id, AGGREGATE_SHARDS)),
+              UpdateExpression: 'ADD #t :one, #s :one, #ps :one',
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: { ':one': 1 },
+            },
+          },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    // The build got its live item meanwhile (a report): it is counted from now on, skip it.
+    if (cancellation(error)?.failedConditions.includes(0)) return false;
+    throw error;
+  }
+}
+
+async function batchGet(db: DynamoDBDocumentClient, tableName: string, keys: Record<string, unknown>[]) {
+  const out: Record<string, unknown>[] = [];
+  let request: Record<string, unknown>[] | undefined = keys;
+  while (request && request.length > 0) {
+    const res: BatchGetCommandOutput = await db.send(
+      new BatchGetCommand({ RequestItems: { [tableName]: { Keys: request, ConsistentRead: true } } }),
+    );
+    out.push(...(res.Responses?.[tableName] ?? []));
+    request = res.UnprocessedKeys?.[tableName]?.Keys;
+  }
+  return out;
+}
