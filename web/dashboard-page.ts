@@ -66,7 +66,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
 <main>
   <section class="wide"><h2>Overview</h2><div id="cards" class="cards"></div></section>
   <section><h2>Builds</h2>
-    <table><thead><tr><th>Build</th><th>Project</th><th>Platform</th><th>Image</th><th>State</th><th>Progress</th><th>Status</th></tr></thead>
+    <table><thead><tr><th>Build</th><th>Project</th><th>Platform</th><th>Image</th><th>State</th><th>Progress</th><th>ETA</th><th>Status</th></tr></thead>
     <tbody id="builds"></tbody></table>
   </section>
   <section><h2>Needs attention</h2><ul id="attention" class="muted"><li>nothing stuck or blocked</li></ul>
@@ -79,7 +79,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
   'use strict';
   var STATUSES = ['pending', 'in_progress', 'failed', 'blocked', 'completed', 'cancelled'];
   var state = { key: localStorage.getItem('buildstate.key') || '', selected: null, eventsAfter: 0,
-    eventsAvailable: true, stuck: {}, timer: null };
+    eventsAvailable: true, stuck: {}, eta: {}, timer: null };
   var $ = function (id) { return document.getElementById(id); };
 
   function el(tag, attrs, children) {
@@ -91,6 +91,11 @@ export const DASHBOARD_PAGE = `<!doctype html>
     });
     (children || []).forEach(function (c) { if (c) node.appendChild(c); });
     return node;
+  }
+  function duration(seconds) {
+    if (seconds < 90) return seconds + ' s';
+    if (seconds < 5400) return Math.round(seconds / 60) + ' min';
+    return (seconds / 3600).toFixed(1) + ' h';
   }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
   function badge(status) { return el('span', { 'class': 'badge s-' + status, text: status.replace('_', ' ') }); }
@@ -129,15 +134,20 @@ export const DASHBOARD_PAGE = `<!doctype html>
       el('b', { text: rate === null ? '–' : Math.round(rate * 100) + '%' }), el('span', { text: 'success, 7 days' })]));
     fillSelect($('f-platform'), Object.keys(s.builds.by_platform));
     var stuck = {};
-    s.active.items.forEach(function (a) { if (a.stuck.length) stuck[a.build_id] = a.stuck; });
+    var eta = {};
+    s.active.items.forEach(function (a) {
+      if (a.stuck.length) stuck[a.build_id] = a.stuck;
+      if (a.eta_s !== null) eta[a.build_id] = a.eta_s;
+    });
     state.stuck = stuck;
+    state.eta = eta;
   }
 
   function renderBuilds(items) {
     var body = $('builds');
     clear(body);
     fillSelect($('f-project'), items.map(function (b) { return b.project_id; }));
-    if (!items.length) body.appendChild(el('tr', {}, [el('td', { colspan: '7', 'class': 'muted', text: 'no builds' })]));
+    if (!items.length) body.appendChild(el('tr', {}, [el('td', { colspan: '8', 'class': 'muted', text: 'no builds' })]));
     items.forEach(function (b) {
       var stuck = state.stuck[b.id];
       var attention = b.status === 'blocked' || !!stuck;
@@ -149,6 +159,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
         el('td', { text: b.current_state + (b.state_name ? ' ' + b.state_name : '') + (b.state_status ? ' (' + b.state_status + ')' : '') }),
         el('td', {}, [el('div', { 'class': 'bar', 'data-progress': String(b.progress_percent), title: b.progress_percent + '%' }, [
           el('span', { 'class': 's-' + b.status, style: 'width:' + b.progress_percent + '%' })])]),
+        el('td', { 'class': 'muted', 'data-eta': b.id, text: b.id in state.eta ? duration(state.eta[b.id]) : '' }),
         el('td', {}, [badge(b.status), stuck ? el('span', { 'class': 'stuck', text: ' stuck: ' + stuck.join(', ') }) : null])
       ]);
       row.addEventListener('click', function () { state.selected = b.id; loadTimeline(); });
