@@ -12,9 +12,10 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { aggregateUpdates } from '../dashboard/aggregates';
+import { adoptBuild } from '../dashboard/backfill';
 import { cancellation, translateStoreError } from '../db/errors';
 import { INDEXES, type IndexDefinition } from '../db/table-definition';
-import { type LeaseClaim, liveUpdate } from '../leases/live.item';
+import { type LeaseClaim, LIVE_MARK, liveUpdate } from '../leases/live.item';
 import {
   ALL_BUILDS_PARTITION,
   buildIndexKeys,
@@ -56,7 +57,9 @@ export type CommitResult =
   | 'build_exists'
   | 'version_changed'
   | 'idempotency_key_used'
-  | 'contention';
+  | 'contention'
+  /** The build predates live items: it was adopted (counted, given one); apply the change again. */
+  | 'adopted';
 
 export interface BuildFilters {
   project_id?: string;
@@ -147,7 +150,7 @@ export class BuildRepository {
       this.historyPut(change.history),
     ];
     const idempotencyAt = extras.idempotency ? items.push(extras.idempotency) - 1 : -1;
-    const liveAt = items.push(liveUpdate(this.tableName, change.build, extras.nowMs, extras.claim)) - 1;
+    const liveAt = items.push(liveUpdate(this.tableName, change.build, extras.nowMs, extras.claim, true)) - 1;
     items.push(...aggregateUpdates(this.tableName, before, change));
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
@@ -158,7 +161,16 @@ export class BuildRepository {
       if (summary.failedConditions.includes(idempotencyAt)) return 'idempotency_key_used';
       // A stale version wins over the lease: the caller re-reads and decides again.
       if (summary.failedConditions.includes(0)) return 'version_changed';
-      if (summary.failedConditions.includes(liveAt)) return { leaseRefused: summary.oldItem(liveAt) };
+      if (summary.failedConditions.includes(liveAt)) {
+        const live = summary.oldItem(liveAt);
+        // A build from before live items: adopt it (live item + counters, once), then the caller retries.
+        if (!live?.[LIVE_MARK]) {
+          const current = await this.get(before.id);
+          if (current) await adoptBuild(this.db, this.tableName, current, extras.nowMs);
+          return 'adopted';
+        }
+        return { leaseRefused: live };
+      }
       if (summary.conflict) return 'contention';
       // A history item already at this seq while the version matched would break the seq invariant: a bug.
       throw error;

@@ -197,6 +197,7 @@ export class BuildService {
     claim?: LeaseClaim,
   ): Promise<Outcome> {
     let trustCache = true;
+    let adopted = false;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS_ON_RACE; attempt++) {
       // Checked on every pass: a concurrent request with the same key may have committed since.
       const replay = await this.replay(opts.idempotency);
@@ -246,6 +247,15 @@ export class BuildService {
           }
           if (opts.ifMatch !== undefined)
             throw preconditionFailed(build, opts.ifMatch, 'changed while this request ran');
+          break;
+        case 'adopted':
+          // Once per build ever: the next pass finds its live item (a second time counts as a lost race).
+          trustCache = false;
+          if (!adopted) {
+            adopted = true;
+            attempt--;
+            continue;
+          }
           break;
         case 'contention':
         case 'build_exists':

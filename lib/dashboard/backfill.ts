@@ -1,10 +1,10 @@
 /**
  * Upgrading a table made before live items and counters existed: every build without a live item
- * gets one, and is counted in the summary (total, status, platform). Builds that have a live item
- * were created or changed by this version and are already counted, so a build is counted at most
- * once (the live item's `attribute_not_exists` is the flag), and a second run changes nothing. A
- * marker item makes later runs cost one read. Failed attempts by state, day outcomes and durations
- * of earlier builds are not reconstructed. Run it before workers report (npm start does, first).
+ * (or with only a stub a lease or heartbeat call left) gets one, and is counted in the summary
+ * (total, status, platform). A build is counted at most once: the live item's project_id is the
+ * flag, and a change to a build that has none adopts the build first (BuildRepository.commit).
+ * A marker item makes later runs cost one read. Failed attempts by state, day outcomes and
+ * durations of earlier builds are not reconstructed.
  */
 import {
   BatchGetCommand,
@@ -20,7 +20,7 @@ import type { Build } from '../builds/build.model';
 import { cancellation } from '../db/errors';
 import { shardOf } from '../db/shard';
 import { INDEXES } from '../db/table-definition';
-import { LIVE_SK, liveUpdate } from '../leases/live.item';
+import { LIVE_MARK, LIVE_SK, liveUpdate } from '../leases/live.item';
 import { AGGREGATE_SHARDS, counter, summaryKey } from './aggregates';
 
 const MARKER = { pk: 'META#MIGRATION#dashboard-v1', sk: 'META' };
@@ -63,9 +63,11 @@ export async function backfillDashboard(
       ...pks.map((pk) => ({ pk, sk: 'BUILD' })),
       ...pks.map((pk) => ({ pk, sk: LIVE_SK })),
     ]);
-    const hasLive = new Set(items.filter((i) => i.sk === LIVE_SK).map((i) => i.pk));
-    for (const item of items.filter((i) => i.sk === 'BUILD' && !hasLive.has(i.pk))) {
-      if (await backfillOne(db, tableName, item as unknown as Build, now().getTime())) backfilled++;
+    const adopted = new Set(
+      items.filter((i) => i.sk === LIVE_SK && i[LIVE_MARK] !== undefined).map((i) => i.pk),
+    );
+    for (const item of items.filter((i) => i.sk === 'BUILD' && !adopted.has(i.pk))) {
+      if (await adoptBuild(db, tableName, strip(item) as unknown as Build, now().getTime())) backfilled++;
     }
   } while (start);
   await db.send(
@@ -77,7 +79,12 @@ export async function backfillDashboard(
   return { skipped: false, builds_seen: seen, backfilled };
 }
 
-async function backfillOne(db: DynamoDBDocumentClient, tableName: string, build: Build, nowMs: number) {
+/**
+ * Gives one build from before live items its live item and counts it in the summary, unless a
+ * build change already did (the live item's project_id is the flag). Keeps any lease fields a
+ * lease or heartbeat call left on a stub live item. True if this call counted it.
+ */
+export async function adoptBuild(db: DynamoDBDocumentClient, tableName: string, build: Build, nowMs: number) {
   const live = liveUpdate(tableName, build, nowMs).Update!;
   const names = {
     '#t': counter.total,
@@ -88,7 +95,13 @@ async function backfillOne(db: DynamoDBDocumentClient, tableName: string, build:
     await db.send(
       new TransactWriteCommand({
         TransactItems: [
-          { Update: { ...live, ConditionExpression: 'attribute_not_exists(pk)' } },
+          {
+            Update: {
+              ...live,
+              ConditionExpression: 'attribute_not_exists(#mark)',
+              ExpressionAttributeNames: { ...live.ExpressionAttributeNames, '#mark': LIVE_MARK },
+            },
+          },
           {
             Update: {
               TableName: tableName,
@@ -103,10 +116,20 @@ async function backfillOne(db: DynamoDBDocumentClient, tableName: string, build:
     );
     return true;
   } catch (error) {
-    // The build got its live item meanwhile (a report): it is counted from now on, skip it.
+    // Another caller adopted it first: it is counted already.
     if (cancellation(error)?.failedConditions.includes(0)) return false;
     throw error;
   }
+}
+
+/** Build fields only: the index keys a raw build item carries would be written onto the live item. */
+function strip(item: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...item };
+  for (const index of Object.values(INDEXES)) {
+    delete out[index.partitionKey];
+    delete out[index.sortKey];
+  }
+  return out;
 }
 
 async function batchGet(db: DynamoDBDocumentClient, tableName: string, keys: Record<string, unknown>[]) {

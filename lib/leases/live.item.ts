@@ -52,13 +52,24 @@ export interface LeaseClaim {
   leaseId: string | null;
 }
 
+/** Present on every live item a build change wrote; absent on none or on a lease/heartbeat-only stub. */
+export const LIVE_MARK = 'project_id';
+
 /**
  * The live item's part of a build change: copies the build's position and, for state reports,
  * enforces the lease inside the same transaction (checked against `nowMs`, never left to TTL):
  * a report that names a lease must name the current one; a report that names none is refused
- * while someone else's lease is live.
+ * while someone else's lease is live. With `mustExist` (every change but a create) the live item
+ * must already carry the build's fields: a build from before live items is adopted first
+ * (lib/dashboard/backfill.ts), so the counters it moves were counted.
  */
-export function liveUpdate(tableName: string, build: Build, nowMs: number, claim?: LeaseClaim): TransactItem {
+export function liveUpdate(
+  tableName: string,
+  build: Build,
+  nowMs: number,
+  claim?: LeaseClaim,
+  mustExist = false,
+): TransactItem {
   const fields: Record<string, unknown> = {
     type: 'live',
     build_id: build.id,
@@ -100,18 +111,23 @@ export function liveUpdate(tableName: string, build: Build, nowMs: number, claim
     names['#ask'] = INDEXES.byActive.sortKey;
     update += ' REMOVE #apk, #ask';
   }
-  let condition: string | undefined;
+  const conditions: string[] = [];
+  if (mustExist) {
+    names['#mark'] = LIVE_MARK;
+    conditions.push('attribute_exists(#mark)');
+  }
   if (claim) {
     names['#lid'] = 'lease_id';
     if (claim.leaseId) {
-      condition = '#lid = :lid';
+      conditions.push('#lid = :lid');
       values[':lid'] = claim.leaseId;
     } else {
       names['#lexp'] = 'lease_expires_ms';
-      condition = 'attribute_not_exists(#lid) OR #lexp <= :now';
+      conditions.push('(attribute_not_exists(#lid) OR #lexp <= :now)');
       values[':now'] = nowMs;
     }
   }
+  const condition = conditions.length ? conditions.join(' AND ') : undefined;
   return {
     Update: {
       TableName: tableName,

@@ -69,3 +69,43 @@ it('gives earlier builds a live item and counts them once', async () => {
   // The old running build now takes leases and heartbeats like any other.
   expect((await stack.call('POST', '/builds/old-2/lease', { worker_id: 'w' })).status).toBe(201);
 });
+
+it('adopts an earlier build on its first change, so the counters it moves were counted', async () => {
+  const { db } = services();
+  const old = buildAt({
+    id: 'old-3',
+    platform_id: 'x',
+    status: 'in_progress',
+    current_state: 40,
+    state_status: 'in_progress',
+    attempt: 1,
+    version: 7,
+    created_at: '2026-01-03T00:00:00.000Z',
+  });
+  await db.send(
+    new PutCommand({
+      TableName: stack.tableName,
+      Item: { ...buildKey(old.id), ...buildIndexKeys(old), type: 'build', ...old },
+    }),
+  );
+  // A heartbeat first (it leaves a stub live item), then a report, then another report.
+  expect((await stack.call('POST', '/builds/old-3/heartbeat', { worker_id: 'w' })).status).toBe(200);
+  const failed = await stack.call('POST', '/builds/old-3/states', {
+    state_code: 40,
+    status: 'failed',
+    error: 'e',
+  });
+  expect([failed.status, failed.body.version]).toEqual([201, 8]);
+  await stack.call('POST', '/builds/old-3/cancel', { reason: 'done' });
+
+  const summary = (await stack.call('GET', '/dashboard/summary')).body;
+  expect(summary.builds.by_platform.x).toMatchObject({
+    total: 1,
+    by_status: { in_progress: 0, failed: 0, cancelled: 1 },
+  });
+  // The batch backfill finds it adopted and leaves it alone.
+  await db.send(
+    new DeleteCommand({ TableName: stack.tableName, Key: { pk: 'META#MIGRATION#dashboard-v1', sk: 'META' } }),
+  );
+  expect(await backfillDashboard(db, stack.tableName)).toMatchObject({ backfilled: 0 });
+});
