@@ -106,6 +106,17 @@ export class TokenService {
         algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'],
         requiredClaims: ['exp', 'sub'],
         currentDate: this.now(),
+      }).catch((error: unknown) => {
+        // The identity provider's keys could not be fetched: an outage (503, retry), not a bad token.
+        const code = (error as { code?: string }).code ?? '';
+        if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID' || !code.startsWith('ERR_J'))
+          throw new AppError(
+            'unavailable',
+            `The identity provider's keys (${oidc.jwksUrl}) cannot be fetched; retry shortly`,
+            { jwks_url: oidc.jwksUrl },
+            { cause: error },
+          );
+        throw error;
       }),
     );
     const scopes = scopesOf(payload[oidc.scopesClaim]);
