@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'unknown_reference'
   | 'lease_held'
   | 'lease_lost'
+  | 'too_many_requests'
   | 'unavailable'
   | 'internal_error';
 
@@ -62,6 +63,7 @@ const STATUS: Record<ErrorCode, number> = {
   unknown_reference: 422,
   lease_held: 409,
   lease_lost: 409,
+  too_many_requests: 429,
   unavailable: 503,
   internal_error: 500,
 };

@@ -7,6 +7,7 @@ import { ApiKeyRepository } from './auth/api-key.repository';
 import { ApiKeyService } from './auth/api-key.service';
 import { Authenticator } from './auth/authenticator';
 import { jwtSecretSource } from './auth/jwt-secret';
+import { LoginThrottle } from './auth/login-throttle';
 import { TokenService } from './auth/token.service';
 import { UserRepository } from './auth/user.repository';
 import { UserService } from './auth/user.service';
@@ -49,6 +50,7 @@ export function createServices(cfg: Config) {
     secret: jwtSecretSource({ value: cfg.jwtSecret, arn: cfg.jwtSecretArn, region: cfg.region }),
     ttlSeconds: cfg.jwtTtlSeconds,
     oidc: cfg.oidc,
+    throttle: new LoginThrottle(db, cfg.tableName),
   });
   const authenticator = new Authenticator(apiKeys, tokens);
   const dashboard = new DashboardService({

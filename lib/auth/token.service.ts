@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { AppError } from '../errors';
 import { normaliseScopes } from './api-key.service';
+import type { LoginThrottle } from './login-throttle';
 import { type Principal, SCOPES, type Scope } from './principal';
 import type { UserService } from './user.service';
 
@@ -29,6 +30,8 @@ export interface TokenServiceDeps {
   ttlSeconds: number;
   oidc?: OidcConfig;
   now?: () => Date;
+  /** Locks a username out after repeated wrong passwords (lib/auth/login-throttle.ts). */
+  throttle?: LoginThrottle;
 }
 
 const unauthorized = (message: string) => new AppError('unauthorized', message);
@@ -44,8 +47,13 @@ export class TokenService {
 
   /** Username and password → a JWT for at most MAX_TOKEN_TTL_S seconds. */
   async issue(username: string, password: string, ttlSeconds?: number) {
+    const counted = (await this.deps.throttle?.check(username)) ?? 0;
     const user = await this.deps.users.verify(username, password);
-    if (!user) throw unauthorized('Invalid username or password');
+    if (!user) {
+      await this.deps.throttle?.failed(username);
+      throw unauthorized('Invalid username or password');
+    }
+    await this.deps.throttle?.succeeded(username, counted);
     const ttl = Math.min(ttlSeconds ?? this.deps.ttlSeconds, MAX_TOKEN_TTL_S);
     const iat = Math.floor(this.now().getTime() / 1000);
     const token = await new SignJWT({ scope: user.scopes.join(' ') })

@@ -92,7 +92,12 @@ const errorResponse = (): Middleware => ({
     if (error instanceof AppError) {
       if (error.status >= 500)
         logger.error('request failed', { code: error.code, cause: error.cause as Error });
-      const headers: Record<string, string> = error.code === 'unavailable' ? { 'retry-after': '1' } : {};
+      const headers: Record<string, string> =
+        error.code === 'unavailable'
+          ? { 'retry-after': '1' }
+          : error.code === 'too_many_requests'
+            ? { 'retry-after': String(error.details.retry_after_s ?? 60) }
+            : {};
       request.response = json(error.status, errorBody(error), headers);
       return;
     }
