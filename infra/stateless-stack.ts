@@ -10,6 +10,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { ENV } from '../lib/config/env';
+import { PUBLISHED_ITEM_TYPES } from '../lib/events/events';
 import type { FunctionGroup } from '../lib/http/routes';
 import { resourceNames, type StageConfig } from './config';
 import { Alerts } from './constructs/alerts';
@@ -130,7 +131,7 @@ export class StatelessStack extends Stack {
         filters: [
           FilterCriteria.filter({
             eventName: FilterRule.isEqual('INSERT'),
-            dynamodb: { NewImage: { type: { S: FilterRule.or('history', 'event') } } },
+            dynamodb: { NewImage: { type: { S: FilterRule.or(...PUBLISHED_ITEM_TYPES) } } },
           }),
         ],
       }),

@@ -17,9 +17,9 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type BusEvent, eventsFromItem } from '../lib/events/events';
+import { type BusEvent, eventsFromItem, PUBLISHED_ITEM_TYPES } from '../lib/events/events';
 
-const PUBLISHED_TYPES = new Set(['history', 'event']);
+const PUBLISHED_TYPES = new Set<string>(PUBLISHED_ITEM_TYPES);
 
 /**
  * The streams client deserialises an empty map attribute (`{"M":{}}`) as `{}`, which unmarshall

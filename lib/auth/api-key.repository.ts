@@ -9,8 +9,9 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { queryAllOfKind, withoutKeys } from '../db/by-kind';
+import { queryAllOfKind } from '../db/by-kind';
 import { cancellation, isConditionFailure, translateStoreError } from '../db/errors';
+import { withoutKeys } from '../db/items';
 import {
   API_KEYS_PARTITION,
   apiKeyIdFor,

@@ -1,7 +1,8 @@
 /** User items: USER#<username> / USER, listed through the by-kind index (partition USER). */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { queryAllOfKind, withoutKeys } from '../db/by-kind';
+import { queryAllOfKind } from '../db/by-kind';
 import { isConditionFailure, translateStoreError } from '../db/errors';
+import { withoutKeys } from '../db/items';
 import type { Scope } from './principal';
 
 export interface UserRecord {

@@ -3,8 +3,6 @@
  * into the typed outcomes below; every other error is re-thrown (outages as 503).
  */
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
@@ -14,6 +12,7 @@ import {
 import { aggregateUpdates } from '../dashboard/aggregates';
 import { adoptBuild } from '../dashboard/backfill';
 import { cancellation, translateStoreError } from '../db/errors';
+import { batchGetAll, withoutKeys } from '../db/items';
 import { INDEXES, type IndexDefinition } from '../db/table-definition';
 import { type LeaseClaim, LIVE_MARK, liveUpdate } from '../leases/live.item';
 import {
@@ -73,12 +72,6 @@ export interface Page<T> {
 }
 
 const MAX_LIST_PAGES = 10;
-const KEY_FIELDS = [
-  'pk',
-  'sk',
-  'type',
-  ...Object.values(INDEXES).flatMap((i) => [i.partitionKey, i.sortKey]),
-];
 
 export class BuildRepository {
   constructor(
@@ -191,7 +184,7 @@ export class BuildRepository {
       )
       .catch(translateStoreError);
     return {
-      items: (res.Items ?? []).map((i) => strip(i) as unknown as HistoryEntry),
+      items: (res.Items ?? []).map((i) => withoutKeys<HistoryEntry>(i)),
       next: res.LastEvaluatedKey as Key,
     };
   }
@@ -242,24 +235,13 @@ export class BuildRepository {
 
   private async fetchBuilds(pks: string[]): Promise<Build[]> {
     if (pks.length === 0) return [];
-    const found = new Map<string, Build>();
-    let request: Record<string, unknown>[] | undefined = pks.map((pk) => ({ pk, sk: 'BUILD' }));
-    for (let round = 0; request && request.length > 0; round++) {
-      if (round > 0) await sleep(Math.min(50 * 2 ** round, 1_000));
-      if (round > 6)
-        translateStoreError(
-          Object.assign(new Error('BatchGet keys stayed unprocessed'), { name: 'ThrottlingException' }),
-        );
-      const res: BatchGetCommandOutput = await this.db
-        .send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: request, ConsistentRead: true } },
-          }),
-        )
-        .catch(translateStoreError);
-      for (const item of res.Responses?.[this.tableName] ?? []) found.set(item.pk as string, toBuild(item));
-      request = res.UnprocessedKeys?.[this.tableName]?.Keys;
-    }
+    const items = await batchGetAll(
+      this.db,
+      this.tableName,
+      pks.map((pk) => ({ pk, sk: 'BUILD' })),
+      { consistent: true },
+    );
+    const found = new Map(items.map((item) => [item.pk as string, toBuild(item)]));
     return pks.flatMap((pk) => found.get(pk) ?? []);
   }
 
@@ -299,12 +281,4 @@ const buildItem = (build: Build) => ({
   ...build,
 });
 
-function strip(item: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...item };
-  for (const field of KEY_FIELDS) delete out[field];
-  return out;
-}
-
-const toBuild = (item: Record<string, unknown>) => strip(item) as unknown as Build;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const toBuild = (item: Record<string, unknown>) => withoutKeys<Build>(item);

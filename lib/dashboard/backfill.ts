@@ -7,8 +7,6 @@
  * durations of earlier builds are not reconstructed.
  */
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -18,13 +16,14 @@ import {
 import { ALL_BUILDS_PARTITION } from '../builds/build.keys';
 import type { Build } from '../builds/build.model';
 import { cancellation } from '../db/errors';
+import { batchGetAll, withoutKeys } from '../db/items';
 import { shardOf } from '../db/shard';
 import { INDEXES } from '../db/table-definition';
 import { LIVE_MARK, LIVE_SK, liveUpdate } from '../leases/live.item';
 import { AGGREGATE_SHARDS, counter, summaryKey } from './aggregates';
 
 const MARKER = { pk: 'META#MIGRATION#dashboard-v1', sk: 'META' };
-/** Builds per page: each page reads the build and live item of each in one BatchGetItem (≤ 100 keys). */
+/** Builds per page: each page reads the build and live item of each (one BatchGetItem of 100 keys). */
 const PAGE = 50;
 
 export interface BackfillResult {
@@ -59,15 +58,17 @@ export async function backfillDashboard(
     const pks = (page.Items ?? []).map((i) => i.pk as string);
     seen += pks.length;
     if (pks.length === 0) continue;
-    const items = await batchGet(db, tableName, [
-      ...pks.map((pk) => ({ pk, sk: 'BUILD' })),
-      ...pks.map((pk) => ({ pk, sk: LIVE_SK })),
-    ]);
+    const items = await batchGetAll(
+      db,
+      tableName,
+      [...pks.map((pk) => ({ pk, sk: 'BUILD' })), ...pks.map((pk) => ({ pk, sk: LIVE_SK }))],
+      { consistent: true },
+    );
     const adopted = new Set(
       items.filter((i) => i.sk === LIVE_SK && i[LIVE_MARK] !== undefined).map((i) => i.pk),
     );
     for (const item of items.filter((i) => i.sk === 'BUILD' && !adopted.has(i.pk))) {
-      if (await adoptBuild(db, tableName, strip(item) as unknown as Build, now().getTime())) backfilled++;
+      if (await adoptBuild(db, tableName, withoutKeys<Build>(item), now().getTime())) backfilled++;
     }
   } while (start);
   await db.send(
@@ -120,27 +121,4 @@ export async function adoptBuild(db: DynamoDBDocumentClient, tableName: string, 
     if (cancellation(error)?.failedConditions.includes(0)) return false;
     throw error;
   }
-}
-
-/** Build fields only: the index keys a raw build item carries would be written onto the live item. */
-function strip(item: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...item };
-  for (const index of Object.values(INDEXES)) {
-    delete out[index.partitionKey];
-    delete out[index.sortKey];
-  }
-  return out;
-}
-
-async function batchGet(db: DynamoDBDocumentClient, tableName: string, keys: Record<string, unknown>[]) {
-  const out: Record<string, unknown>[] = [];
-  let request: Record<string, unknown>[] | undefined = keys;
-  while (request && request.length > 0) {
-    const res: BatchGetCommandOutput = await db.send(
-      new BatchGetCommand({ RequestItems: { [tableName]: { Keys: request, ConsistentRead: true } } }),
-    );
-    out.push(...(res.Responses?.[tableName] ?? []));
-    request = res.UnprocessedKeys?.[tableName]?.Keys;
-  }
-  return out;
 }

@@ -24,6 +24,9 @@ export interface BusEvent {
   time: string;
 }
 
+/** The item types whose stream inserts become events (the AWS event-source filter and the local poller use it). */
+export const PUBLISHED_ITEM_TYPES = ['history', 'event'] as const;
+
 /** Sort key prefix of outbox items under a build's partition. */
 export const OUTBOX_PREFIX = 'EVENT#';
 /** Outbox items are removed by TTL after this long; their stream record was read long before. */

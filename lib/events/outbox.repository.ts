@@ -4,13 +4,14 @@
  * kind, written only while that attempt is still the running one.
  */
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { buildKey } from '../builds/build.keys';
 import type { StuckAttempt, StuckKind } from '../dashboard/stuck';
 import { cancellation, translateStoreError } from '../db/errors';
 import { liveKey } from '../leases/live.item';
 import { DETAIL_TYPES, OUTBOX_PREFIX, OUTBOX_TTL_SECONDS } from './events';
 
 export const stuckEventKey = (buildId: string, kind: StuckKind, code: number, attempt: number) => ({
-  pk: `BUILD#${buildId}`,
+  pk: buildKey(buildId).pk,
   sk: `${OUTBOX_PREFIX}stuck#${kind}#${String(code).padStart(3, '0')}#${attempt}`,
 });
 

@@ -6,6 +6,7 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isConditionFailure, translateStoreError } from '../db/errors';
+import { withoutKeys } from '../db/items';
 import { type LiveItem, liveKey } from './live.item';
 
 export type WriteResult = { ok: true; live: LiveItem } | { ok: false; live: LiveItem | undefined };
@@ -16,8 +17,6 @@ export interface NewLease {
   ttlSeconds: number;
   nowMs: number;
 }
-
-const KEY_FIELDS = ['pk', 'sk', 'type', 'gsi6pk', 'gsi6sk'];
 
 export class LeaseRepository {
   constructor(
@@ -169,8 +168,4 @@ const LEASE_NAMES = {
   '#hbms': 'last_heartbeat_ms',
 };
 
-function toLive(item: Record<string, unknown>): LiveItem {
-  const out = { ...item };
-  for (const field of KEY_FIELDS) delete out[field];
-  return out as unknown as LiveItem;
-}
+const toLive = (item: Record<string, unknown>) => withoutKeys<LiveItem>(item);

@@ -81,8 +81,7 @@ export class LeaseService {
       lease: live ? leaseHolder(live, now) : null,
       lease_fence: live?.lease_fence ?? 0,
       last_heartbeat_at: live?.last_heartbeat_at ?? null,
-      heartbeat_worker_id:
-        (live as { heartbeat_worker_id?: string } | undefined)?.heartbeat_worker_id ?? null,
+      heartbeat_worker_id: live?.heartbeat_worker_id ?? null,
     };
   }
 

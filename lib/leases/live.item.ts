@@ -4,13 +4,14 @@
  * lease renewals never touch (or conflict with) the build item and its version, and so the active
  * index (by-active, sparse and sharded) lists running builds without reading build items.
  */
+import { buildKey } from '../builds/build.keys';
 import type { Build, BuildStatus } from '../builds/build.model';
 import type { TransactItem } from '../builds/build.repository';
 import { shardOf } from '../db/shard';
 import { INDEXES } from '../db/table-definition';
 
 export const LIVE_SK = 'LIVE';
-export const liveKey = (buildId: string) => ({ pk: `BUILD#${buildId}`, sk: LIVE_SK });
+export const liveKey = (buildId: string) => ({ pk: buildKey(buildId).pk, sk: LIVE_SK });
 
 /** Partitions of the active index; readers query each of them. */
 export const ACTIVE_SHARDS = 4;
@@ -37,6 +38,8 @@ export interface LiveItem {
   last_heartbeat_at?: string;
   last_heartbeat_ms?: number;
   last_worker_id?: string | null;
+  /** The worker of the last heartbeat sent without a lease. */
+  heartbeat_worker_id?: string;
   lease_id?: string;
   lease_worker_id?: string;
   lease_expires_ms?: number;

@@ -11,8 +11,8 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Milestone } from '../catalog/state-catalog';
-import { withoutKeys } from '../db/by-kind';
 import { cancellation, isConditionFailure, translateStoreError } from '../db/errors';
+import { withoutKeys } from '../db/items';
 import { INDEXES } from '../db/table-definition';
 import type { ReferenceItem, ReferenceType } from './reference.model';
 
