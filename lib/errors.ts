@@ -68,6 +68,12 @@ const STATUS: Record<ErrorCode, number> = {
   internal_error: 500,
 };
 
+/** Every error code, in declaration order (the OpenAPI error schema lists them). */
+export const ERROR_CODES = Object.keys(STATUS) as ErrorCode[];
+
+/** The HTTP status an error code is answered with. */
+export const statusOf = (code: ErrorCode): number => STATUS[code];
+
 export class AppError extends Error {
   readonly status: number;
 

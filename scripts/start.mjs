@@ -4,8 +4,11 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bundleLocal } from './build-local.mjs';
+import { buildOpenApi } from './build-openapi.mjs';
 
 const outfile = resolve('.build/local/start.mjs');
+// The document the dashboard function serves at /openapi.json, from the route table as it is now.
+await buildOpenApi();
 await bundleLocal('local/start.ts', outfile);
 process.setSourceMapsEnabled(true);
 await import(pathToFileURL(outfile).href);

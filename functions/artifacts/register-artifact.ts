@@ -1,9 +1,8 @@
 import { registerArtifactSchema } from '../../lib/artifacts/artifact.schema';
 import { artifactService } from '../../lib/artifacts/runtime';
-import { buildIdParam, httpHandler, stateCodeParam } from '../../lib/http/handler';
-import { parse } from '../../lib/http/http';
+import { buildIdParam, httpHandler, parseBody, stateCodeParam } from '../../lib/http/handler';
 
 export const handler = httpHandler(async (req) => {
-  const input = parse(registerArtifactSchema, req.body, 'body');
+  const input = parseBody(req, registerArtifactSchema);
   return artifactService().register(buildIdParam(req), stateCodeParam(req), input, req.principal);
 });

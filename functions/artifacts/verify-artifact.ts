@@ -1,10 +1,15 @@
 import { verifyArtifactSchema } from '../../lib/artifacts/artifact.schema';
 import { artifactService } from '../../lib/artifacts/runtime';
-import { artifactNameParam, buildIdParam, httpHandler, stateCodeParam } from '../../lib/http/handler';
-import { parse } from '../../lib/http/http';
+import {
+  artifactNameParam,
+  buildIdParam,
+  httpHandler,
+  parseBody,
+  stateCodeParam,
+} from '../../lib/http/handler';
 
 export const handler = httpHandler(async (req) => {
   // The body is optional: what a worker observed when it fetched an externally stored artifact.
-  const observed = req.body === undefined ? {} : parse(verifyArtifactSchema, req.body, 'body');
+  const observed = req.body === undefined ? {} : parseBody(req, verifyArtifactSchema);
   return artifactService().verify(buildIdParam(req), stateCodeParam(req), artifactNameParam(req), observed);
 });

@@ -1,10 +1,9 @@
 import { createBuildSchema } from '../../lib/builds/build.schema';
-import { fromOutcome, httpHandler, mutationOptions } from '../../lib/http/handler';
-import { parse } from '../../lib/http/http';
+import { fromOutcome, httpHandler, mutationOptions, parseBody } from '../../lib/http/handler';
 import { services } from '../../lib/runtime';
 
 export const handler = httpHandler(async (req) => {
-  const input = parse(createBuildSchema, req.body, 'body');
+  const input = parseBody(req, createBuildSchema);
   const response = fromOutcome(await services().builds.create(input, req.principal, mutationOptions(req)));
   const id = (response.body as { id: string }).id;
   return { ...response, headers: { ...response.headers, location: `/builds/${encodeURIComponent(id)}` } };

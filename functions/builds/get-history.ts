@@ -1,9 +1,8 @@
 import { historyQuerySchema } from '../../lib/builds/build.schema';
-import { buildIdParam, fromOutcome, httpHandler } from '../../lib/http/handler';
-import { parse } from '../../lib/http/http';
+import { buildIdParam, fromOutcome, httpHandler, parseQuery } from '../../lib/http/handler';
 import { services } from '../../lib/runtime';
 
 export const handler = httpHandler(async (req) => {
   const id = buildIdParam(req);
-  return fromOutcome(await services().builds.history(id, parse(historyQuerySchema, req.query, 'query')));
+  return fromOutcome(await services().builds.history(id, parseQuery(req, historyQuerySchema)));
 });

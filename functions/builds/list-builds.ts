@@ -1,8 +1,7 @@
 import { listBuildsQuerySchema } from '../../lib/builds/build.schema';
-import { fromOutcome, httpHandler } from '../../lib/http/handler';
-import { parse } from '../../lib/http/http';
+import { fromOutcome, httpHandler, parseQuery } from '../../lib/http/handler';
 import { services } from '../../lib/runtime';
 
 export const handler = httpHandler(async (req) =>
-  fromOutcome(await services().builds.list(parse(listBuildsQuerySchema, req.query, 'query'))),
+  fromOutcome(await services().builds.list(parseQuery(req, listBuildsQuerySchema))),
 );

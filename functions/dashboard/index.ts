@@ -1,18 +1,22 @@
 /** The dashboard API and the web dashboard page: thin adapters over lib/dashboard. */
+
+import openApiDocument from '../../.build/openapi.json';
 import { durationsQuerySchema, summaryQuerySchema } from '../../lib/dashboard/dashboard.schema';
+import { AppError } from '../../lib/errors';
 import { dispatch } from '../../lib/http/dispatch';
-import { httpHandler } from '../../lib/http/handler';
-import { parse } from '../../lib/http/http';
+import { httpHandler, parseQuery } from '../../lib/http/handler';
+import { apiDocsAssetSchema } from '../../lib/http/routes';
 import { services } from '../../lib/runtime';
+import { API_DOCS_CSP, API_DOCS_PAGE, apiDocsAsset } from '../../web/api-docs';
 import { DASHBOARD_PAGE } from '../../web/dashboard-page';
 
 const summary = httpHandler(async (req) => {
-  const query = parse(summaryQuerySchema, req.query, 'query');
+  const query = parseQuery(req, summaryQuerySchema);
   return { status: 200, body: await services().dashboard.summary(query.active_limit) };
 });
 
 const durations = httpHandler(async (req) => {
-  const query = parse(durationsQuerySchema, req.query, 'query');
+  const query = parseQuery(req, durationsQuerySchema);
   return { status: 200, body: await services().dashboard.durations(query.platform_id) };
 });
 
@@ -32,4 +36,49 @@ const webDashboard = httpHandler(async () => ({
   },
 }));
 
-export const handler = dispatch('dashboard', { summary, durations, stuck, webDashboard });
+/** Generated from the route table at build time (npm run openapi) and bundled with this function. */
+let openApiText: string | undefined;
+const openApi = httpHandler(async () => {
+  openApiText ??= `${JSON.stringify(openApiDocument)}\n`;
+  return {
+    status: 200,
+    text: openApiText,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-cache',
+      'access-control-allow-origin': '*',
+      'x-content-type-options': 'nosniff',
+    },
+  };
+});
+
+const docsHeaders = (contentType: string) => ({
+  'content-type': contentType,
+  'cache-control': 'no-cache',
+  'content-security-policy': API_DOCS_CSP,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+});
+
+const apiDocsPage = httpHandler(async () => ({
+  status: 200,
+  text: API_DOCS_PAGE,
+  headers: docsHeaders('text/html; charset=utf-8'),
+}));
+
+const apiDocsAssetHandler = httpHandler(async (req) => {
+  const name = apiDocsAssetSchema.safeParse(req.params.asset);
+  if (!name.success) throw new AppError('not_found', `No file '${req.params.asset}' under /docs`);
+  const asset = apiDocsAsset(name.data);
+  return { status: 200, text: asset.text, headers: docsHeaders(asset.contentType) };
+});
+
+export const handler = dispatch('dashboard', {
+  summary,
+  durations,
+  stuck,
+  webDashboard,
+  openApiDocument: openApi,
+  apiDocsPage,
+  apiDocsAsset: apiDocsAssetHandler,
+});

@@ -8,13 +8,12 @@ import {
   usernameSchema,
 } from '../../lib/auth/identity.schema';
 import { dispatch } from '../../lib/http/dispatch';
-import { httpHandler, pathParam } from '../../lib/http/handler';
-import { parse } from '../../lib/http/http';
+import { httpHandler, parseBody, parseQuery, pathParam } from '../../lib/http/handler';
 import { services } from '../../lib/runtime';
 
 export const handler = dispatch('identity', {
   issueToken: httpHandler(async (req) => {
-    const { username, password, ttl_s } = parse(tokenRequestSchema, req.body, 'body');
+    const { username, password, ttl_s } = parseBody(req, tokenRequestSchema);
     return {
       status: 200,
       body: await services().tokens.issue(username, password, ttl_s),
@@ -22,7 +21,7 @@ export const handler = dispatch('identity', {
     };
   }),
   createApiKey: httpHandler(async (req) => {
-    const key = await services().apiKeys.create(parse(createApiKeySchema, req.body, 'body'), req.principal);
+    const key = await services().apiKeys.create(parseBody(req, createApiKeySchema), req.principal);
     return {
       status: 201,
       body: key,
@@ -30,7 +29,7 @@ export const handler = dispatch('identity', {
     };
   }),
   listApiKeys: httpHandler(async (req) => {
-    const q = parse(includeQuerySchema('include_revoked'), req.query, 'query');
+    const q = parseQuery(req, includeQuerySchema('include_revoked'));
     return { status: 200, body: { items: await services().apiKeys.list(q.include_revoked === 'true') } };
   }),
   revokeApiKey: httpHandler(async (req) => ({
@@ -38,11 +37,11 @@ export const handler = dispatch('identity', {
     body: await services().apiKeys.revoke(pathParam(req, 'id', apiKeyIdSchema), req.principal),
   })),
   createUser: httpHandler(async (req) => {
-    const user = await services().users.create(parse(createUserSchema, req.body, 'body'), req.principal);
+    const user = await services().users.create(parseBody(req, createUserSchema), req.principal);
     return { status: 201, body: user, headers: { location: `/users/${user.username}` } };
   }),
   listUsers: httpHandler(async (req) => {
-    const q = parse(includeQuerySchema('include_deactivated'), req.query, 'query');
+    const q = parseQuery(req, includeQuerySchema('include_deactivated'));
     return { status: 200, body: { items: await services().users.list(q.include_deactivated === 'true') } };
   }),
   deactivateUser: httpHandler(async (req) => ({

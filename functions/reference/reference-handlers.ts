@@ -1,6 +1,5 @@
 /** The six handlers of one kind of reference data; index.ts names them as the route table does. */
-import { fromOutcome, httpHandler, mutationOptions } from '../../lib/http/handler';
-import { parse } from '../../lib/http/http';
+import { fromOutcome, httpHandler, mutationOptions, parseBody, parseQuery } from '../../lib/http/handler';
 import type { ReferenceKind } from '../../lib/reference/reference.model';
 import {
   createReferenceSchema,
@@ -15,7 +14,7 @@ export function referenceHandlers({ type, handlerName: n }: ReferenceKind) {
   const updateSchema = updateReferenceSchema(type);
   return {
     [`create${n}`]: httpHandler(async (req) => {
-      const input = parse(createSchema, req.body, 'body');
+      const input = parseBody(req, createSchema);
       const response = fromOutcome(
         await services().references.create(type, input, req.principal, mutationOptions(req)),
       );
@@ -26,16 +25,14 @@ export function referenceHandlers({ type, handlerName: n }: ReferenceKind) {
       };
     }),
     [`list${n}s`]: httpHandler(async (req) =>
-      fromOutcome(
-        await services().references.list(type, parse(listReferenceQuerySchema, req.query, 'query')),
-      ),
+      fromOutcome(await services().references.list(type, parseQuery(req, listReferenceQuerySchema))),
     ),
     [`get${n}`]: httpHandler(async (req) =>
       fromOutcome(await services().references.get(type, referenceIdParam(req))),
     ),
     [`update${n}`]: httpHandler(async (req) => {
       const id = referenceIdParam(req);
-      const fields = parse(updateSchema, req.body, 'body');
+      const fields = parseBody(req, updateSchema);
       return fromOutcome(
         await services().references.update(type, id, fields, req.principal, mutationOptions(req)),
       );

@@ -1,6 +1,6 @@
 import { putCatalogSchema } from '../../lib/catalog/catalog.schema';
-import { fromOutcome, httpHandler } from '../../lib/http/handler';
-import { parse, parseIfMatch } from '../../lib/http/http';
+import { fromOutcome, httpHandler, parseBody } from '../../lib/http/handler';
+import { parseIfMatch } from '../../lib/http/http';
 import { services } from '../../lib/runtime';
 import { referenceIdParam } from './params';
 
@@ -10,7 +10,7 @@ export const getStateCodes = httpHandler(async (req) =>
 
 export const putStateCodes = httpHandler(async (req) => {
   const id = referenceIdParam(req);
-  const codes = parse(putCatalogSchema, req.body, 'body');
+  const codes = parseBody(req, putCatalogSchema);
   return fromOutcome(
     await services().references.putCatalog(id, codes, req.principal, parseIfMatch(req.header('if-match'))),
   );

@@ -1,6 +1,6 @@
 /** Worker leases and heartbeats: thin adapters over lib/leases/lease.service.ts. */
-import { buildIdParam, httpHandler, leaseIdHeader } from '../../lib/http/handler';
-import { type HttpRequest, parse } from '../../lib/http/http';
+import { buildIdParam, httpHandler, leaseIdHeader, parseBody } from '../../lib/http/handler';
+import type { HttpRequest } from '../../lib/http/http';
 import {
   acquireLeaseSchema,
   heartbeatSchema,
@@ -21,19 +21,19 @@ function withLeaseHeader(req: HttpRequest): Record<string, unknown> {
 
 export const acquireLease = httpHandler(async (req) => {
   const id = buildIdParam(req);
-  const input = parse(acquireLeaseSchema, req.body ?? {}, 'body');
+  const input = parseBody(req, acquireLeaseSchema, req.body ?? {});
   return { status: 201, body: await services().leases.acquire(id, input) };
 });
 
 export const renewLease = httpHandler(async (req) => {
   const id = buildIdParam(req);
-  const input = parse(renewLeaseSchema, withLeaseHeader(req), 'body');
+  const input = parseBody(req, renewLeaseSchema, withLeaseHeader(req));
   return { status: 200, body: await services().leases.renew(id, input.lease_id, input.ttl_s) };
 });
 
 export const releaseLease = httpHandler(async (req) => {
   const id = buildIdParam(req);
-  const input = parse(releaseLeaseSchema, withLeaseHeader(req), 'body');
+  const input = parseBody(req, releaseLeaseSchema, withLeaseHeader(req));
   return { status: 200, body: await services().leases.release(id, input.lease_id) };
 });
 
@@ -43,6 +43,6 @@ export const getLease = httpHandler(async (req) => {
 
 export const heartbeat = httpHandler(async (req) => {
   const id = buildIdParam(req);
-  const input = parse(heartbeatSchema, req.body ?? {}, 'body');
+  const input = parseBody(req, heartbeatSchema, req.body ?? {});
   return { status: 200, body: await services().leases.heartbeat(id, input) };
 });

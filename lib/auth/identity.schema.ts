@@ -30,5 +30,11 @@ export const tokenRequestSchema = z.strictObject({
   ttl_s: z.number().int().min(60).max(3600).optional(),
 });
 
-export const includeQuerySchema = (name: 'include_deactivated' | 'include_revoked') =>
+const include = (name: 'include_deactivated' | 'include_revoked') =>
   z.strictObject({ [name]: z.enum(['true', 'false']).default('false') });
+const INCLUDE = {
+  include_deactivated: include('include_deactivated'),
+  include_revoked: include('include_revoked'),
+};
+/** One schema object per name, so the route table and the handlers hold the very same one. */
+export const includeQuerySchema = (name: keyof typeof INCLUDE) => INCLUDE[name];

@@ -1,8 +1,44 @@
+import { z } from 'zod';
 import type { StateCatalog } from '../catalog/state-catalog';
-import type { Build, HistoryEntry } from './build.model';
+import { metadataViewSchema, pageSchema, timestampSchema } from '../view';
+import { ATTEMPT_STATUSES, BUILD_STATUSES, type Build, type HistoryEntry } from './build.model';
+import type { ResumeAction } from './resume';
+
+const attemptStatus = z.enum(ATTEMPT_STATUSES);
+const buildStatus = z.enum(BUILD_STATUSES);
+
+/** The public representation of a build (GET /builds/{id} and every change that answers with it). */
+export const buildViewSchema = z.strictObject({
+  id: z.string(),
+  project_id: z.string(),
+  platform_id: z.string(),
+  os_version_id: z.string().nullable(),
+  image_type_id: z.string(),
+  build_number: z.string().nullable(),
+  description: z.string().nullable(),
+  metadata: metadataViewSchema,
+  current_state: z.int().meta({ description: 'Where the build is: the state code of its latest attempt' }),
+  state_name: z.string().nullable(),
+  state_status: attemptStatus.nullable(),
+  status: buildStatus,
+  attempt: z.int(),
+  max_attempts: z.int(),
+  last_completed_state: z.int().nullable(),
+  progress_percent: z.int(),
+  last_worker_id: z.string().nullable(),
+  last_error: z.string().nullable(),
+  version: z.int().meta({ description: 'Incremented by every accepted change; the ETag' }),
+  created_by: z.string(),
+  created_at: timestampSchema,
+  updated_at: timestampSchema,
+  started_at: timestampSchema.nullable(),
+  completed_at: timestampSchema.nullable(),
+  cancelled_at: timestampSchema.nullable(),
+});
+export type BuildView = z.infer<typeof buildViewSchema>;
 
 /** The public representation of a build: the stored fields plus derived ones. */
-export function buildView(build: Build, catalog: StateCatalog) {
+export function buildView(build: Build, catalog: StateCatalog): BuildView {
   return {
     id: build.id,
     project_id: build.project_id,
@@ -31,10 +67,34 @@ export function buildView(build: Build, catalog: StateCatalog) {
     cancelled_at: build.cancelled_at,
   };
 }
-export type BuildView = ReturnType<typeof buildView>;
+
+export const buildPageSchema = pageSchema(buildViewSchema);
+
+/** One history entry: one accepted change, append-only; `seq` is the build version it produced. */
+export const historyViewSchema = z.strictObject({
+  build_id: z.string(),
+  seq: z.int(),
+  event: z.enum(['build_created', 'state_reported', 'build_unblocked', 'build_cancelled']),
+  state_code: z.int(),
+  state_name: z.string().nullable(),
+  status: attemptStatus.nullable(),
+  attempt: z.int(),
+  build_status: buildStatus,
+  from_state: z.int(),
+  from_state_status: attemptStatus.nullable(),
+  from_build_status: buildStatus.nullable(),
+  message: z.string().nullable(),
+  error: z.string().nullable(),
+  reason: z.string().nullable(),
+  worker_id: z.string().nullable(),
+  metadata: metadataViewSchema.nullable(),
+  actor: z.string(),
+  recorded_at: timestampSchema,
+});
+export type HistoryView = z.infer<typeof historyViewSchema>;
 
 /** One history entry, fields in a fixed order (DynamoDB returns map attributes unordered). */
-export function historyView(entry: HistoryEntry, catalog: StateCatalog) {
+export function historyView(entry: HistoryEntry, catalog: StateCatalog): HistoryView {
   return {
     build_id: entry.build_id,
     seq: entry.seq,
@@ -56,4 +116,29 @@ export function historyView(entry: HistoryEntry, catalog: StateCatalog) {
     recorded_at: entry.recorded_at,
   };
 }
-export type HistoryView = ReturnType<typeof historyView>;
+
+export const historyPageSchema = pageSchema(historyViewSchema);
+
+const RESUME_ACTIONS = [
+  'start',
+  'continue',
+  'retry',
+  'wait',
+  'blocked',
+  'done',
+  'cancelled',
+] as const satisfies readonly ResumeAction[];
+
+/** GET /builds/{id}/resume: what to run next; `input_artifacts` are artifact views with download URLs. */
+export const resumeViewSchema = <A extends z.ZodType>(artifact: A) =>
+  z.strictObject({
+    build_id: z.string(),
+    action: z.enum(RESUME_ACTIONS),
+    state_code: z.int().nullable(),
+    state_name: z.string().nullable(),
+    last_completed_state: z.int().nullable(),
+    attempt: z.int(),
+    max_attempts: z.int(),
+    reason: z.string(),
+    input_artifacts: z.array(artifact),
+  });

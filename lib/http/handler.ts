@@ -5,6 +5,7 @@
  */
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
 import { artifactNameSchema, stateCodeParamSchema } from '../artifacts/artifact.schema';
 import { hasScope, type Principal, principalFromGateway } from '../auth/principal';
 import { buildIdSchema } from '../builds/build.schema';
@@ -23,9 +24,10 @@ import {
   type HttpResult,
   json,
   MAX_BODY_BYTES,
+  parse,
   parseIfMatch,
 } from './http';
-import { findRoute } from './routes';
+import { findRoute, type Route } from './routes';
 
 /** What the middlewares learned about the request, carried on the per-invocation Lambda context. */
 type HttpContext = Context & { http?: { body?: unknown; principal?: Principal } };
@@ -122,6 +124,7 @@ export function httpHandler(fn: (req: HttpRequest) => Promise<HttpResponse>) {
       const headers = event.headers ?? {};
       const response = await fn({
         event,
+        route: findRoute(event.routeKey)!,
         method: event.requestContext.http.method,
         path: event.rawPath,
         params: (event.pathParameters ?? {}) as Record<string, string>,
@@ -139,6 +142,34 @@ export function httpHandler(fn: (req: HttpRequest) => Promise<HttpResponse>) {
 
 /** Only routes declared `scope: 'none'` run without a principal. */
 const ANONYMOUS: Principal = { id: 'anonymous', type: 'api_key', name: 'anonymous', scopes: [] };
+
+/**
+ * The route table's schemas are what the OpenAPI document shows; a handler that parsed with any
+ * other schema would make the document lie. This refuses it on the first request (a 500 every
+ * test of that route sees), so the two cannot drift apart unnoticed.
+ */
+function declared(route: Route, what: string, declaredSchema: unknown, used: unknown): void {
+  if (declaredSchema !== used)
+    throw new Error(
+      `${route.method} ${route.path} parses its ${what} with a schema the route table does not declare`,
+    );
+}
+
+/** The JSON body, parsed with the route's declared body schema. `value` replaces the raw body when given. */
+export function parseBody<S extends z.ZodType>(
+  req: HttpRequest,
+  schema: S,
+  value: unknown = req.body,
+): z.output<S> {
+  declared(req.route, 'body', req.route.request?.body, schema);
+  return parse(schema, value, 'body');
+}
+
+/** The query string, parsed with the route's declared query schema. */
+export function parseQuery<S extends z.ZodType>(req: HttpRequest, schema: S): z.output<S> {
+  declared(req.route, 'query', req.route.request?.query, schema);
+  return parse(schema, req.query, 'query');
+}
 
 /** Idempotency-Key and If-Match, read the same way by every mutating route. */
 export function mutationOptions(req: HttpRequest): MutationOptions {
@@ -185,6 +216,7 @@ export function pathParam(
   name: string,
   schema: { safeParse(v: unknown): { success: boolean } },
 ) {
+  declared(req.route, `path parameter ${name}`, req.route.request?.path?.[name], schema);
   const value = req.params[name] ?? '';
   if (!schema.safeParse(value).success) {
     throw new AppError('validation_error', `'${value}' is not a valid ${name}`, { path_parameter: name });
@@ -194,6 +226,7 @@ export function pathParam(
 
 /** The `{id}` path parameter, validated as a build id. */
 export function buildIdParam(req: HttpRequest): string {
+  declared(req.route, 'path parameter id', req.route.request?.path?.id, buildIdSchema);
   const id = req.params.id ?? '';
   if (!buildIdSchema.safeParse(id).success) {
     throw new AppError('validation_error', `'${id}' is not a valid build id`, { path_parameter: 'id' });
@@ -203,6 +236,7 @@ export function buildIdParam(req: HttpRequest): string {
 
 /** The `{code}` path parameter: an integer state code 0-100. */
 export function stateCodeParam(req: HttpRequest): number {
+  declared(req.route, 'path parameter code', req.route.request?.path?.code, stateCodeParamSchema);
   const parsed = stateCodeParamSchema.safeParse(req.params.code ?? '');
   if (!/^\d{1,3}$/.test(req.params.code ?? '') || !parsed.success) {
     throw new AppError('validation_error', `'${req.params.code}' is not a state code (an integer 0-100)`, {
@@ -214,6 +248,7 @@ export function stateCodeParam(req: HttpRequest): number {
 
 /** The `{name}` path parameter: an artifact file name (no slashes, no leading dot). */
 export function artifactNameParam(req: HttpRequest): string {
+  declared(req.route, 'path parameter name', req.route.request?.path?.name, artifactNameSchema);
   const name = req.params.name ?? '';
   if (!artifactNameSchema.safeParse(name).success) {
     throw new AppError('validation_error', `'${name}' is not a valid artifact name`, {

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { z } from 'zod';
 import type { Principal } from '../auth/principal';
 import { type AppError, validationError } from '../errors';
+import type { Route } from './routes';
 
 /** API Gateway HTTP API (payload v2) event, as AWS and the local gateway both deliver it. */
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -9,6 +10,8 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 
 export interface HttpRequest {
   event: HttpEvent;
+  /** The route table's entry for this request: its schemas are the ones handlers parse with. */
+  route: Route;
   method: string;
   path: string;
   params: Record<string, string>;

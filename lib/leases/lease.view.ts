@@ -1,7 +1,18 @@
+import { z } from 'zod';
+import { timestampSchema } from '../view';
 import type { LiveItem } from './live.item';
 
+/** Who holds a build's lease (no lease id: only the holder knows it). */
+export const leaseHolderSchema = z.strictObject({
+  worker_id: z.string().nullable(),
+  fence: z.int().nullable(),
+  acquired_at: timestampSchema.nullable(),
+  expires_at: timestampSchema,
+});
+export type LeaseHolder = z.infer<typeof leaseHolderSchema>;
+
 /** The public view of a build's lease, or null when no lease is live at `now`. */
-export function leaseHolder(live: LiveItem, now: Date) {
+export function leaseHolder(live: LiveItem, now: Date): LeaseHolder | null {
   if (!live.lease_id || live.lease_expires_ms === undefined || live.lease_expires_ms <= now.getTime())
     return null;
   return {
@@ -11,3 +22,38 @@ export function leaseHolder(live: LiveItem, now: Date) {
     expires_at: new Date(live.lease_expires_ms).toISOString(),
   };
 }
+
+/** POST and PUT /builds/{id}/lease: the lease the caller now holds. */
+export const leaseViewSchema = z.strictObject({
+  build_id: z.string(),
+  lease_id: z.string().meta({ description: 'Send it as X-Lease-Id with every report' }),
+  worker_id: z.string(),
+  fence: z.int().meta({ description: 'One more for every lease granted on the build' }),
+  acquired_at: timestampSchema,
+  expires_at: timestampSchema,
+  ttl_s: z.int(),
+  server_time: timestampSchema,
+});
+
+/** GET /builds/{id}/lease. */
+export const leaseStatusSchema = z.strictObject({
+  build_id: z.string(),
+  lease: leaseHolderSchema.nullable(),
+  lease_fence: z.int(),
+  last_heartbeat_at: timestampSchema.nullable(),
+  heartbeat_worker_id: z.string().nullable(),
+});
+
+/** DELETE /builds/{id}/lease. */
+export const leaseReleasedSchema = z.strictObject({
+  build_id: z.string(),
+  released: z.literal(true),
+  lease: z.null(),
+});
+
+/** POST /builds/{id}/heartbeat. */
+export const heartbeatViewSchema = z.strictObject({
+  build_id: z.string(),
+  worker_id: z.string(),
+  last_heartbeat_at: timestampSchema,
+});

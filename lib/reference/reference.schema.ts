@@ -20,15 +20,24 @@ const SPECIFIC = {
   image_type: {},
 } as const;
 
-export const createReferenceSchema = (type: ReferenceType) =>
-  z.strictObject({ id: referenceIdSchema.optional(), name, description, ...SPECIFIC[type] });
+const TYPES: readonly ReferenceType[] = ['project', 'platform', 'os_version', 'image_type'];
+/** One schema object per kind, so the route table and the handlers hold the very same one. */
+const perType = <S>(make: (type: ReferenceType) => S): ((type: ReferenceType) => S) => {
+  const made = new Map(TYPES.map((t) => [t, make(t)]));
+  return (type) => made.get(type)!;
+};
+
+export const createReferenceSchema = perType((type) =>
+  z.strictObject({ id: referenceIdSchema.optional(), name, description, ...SPECIFIC[type] }),
+);
 
 /** PUT replaces the fields it names and keeps the others; the id never changes. */
-export const updateReferenceSchema = (type: ReferenceType) =>
+export const updateReferenceSchema = perType((type) =>
   z
     .strictObject({ name, description, ...SPECIFIC[type] })
     .partial()
-    .refine((v) => Object.keys(v).length > 0, { message: 'name at least one field to change' });
+    .refine((v) => Object.keys(v).length > 0, { message: 'name at least one field to change' }),
+);
 
 export const listReferenceQuerySchema = z.strictObject({
   include_deactivated: z.enum(['true', 'false']).default('false'),

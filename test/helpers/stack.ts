@@ -4,13 +4,18 @@ import { SYSTEM_PRINCIPAL } from '../../lib/auth/principal';
 import type { ReferenceType } from '../../lib/reference/reference.model';
 import { services } from '../../lib/runtime';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack';
+import { responseChecker } from './openapi';
 
 export const ADMIN_KEY = 'bst_test_admin_key_for_integration_tests';
 /** The actor recorded for changes made with ADMIN_KEY. */
 export const ADMIN_ACTOR = `key:${apiKeyIdFor(hashApiKey(ADMIN_KEY))}`;
 
 export interface TestStack extends LocalStack {
-  /** fetch against the gateway with the admin key (unless headers override it) and JSON bodies. */
+  /**
+   * fetch against the gateway with the admin key (unless headers override it) and JSON bodies.
+   * Every answer is checked against the OpenAPI document: an undeclared status or a body that
+   * does not match its schema (an undocumented field included) throws.
+   */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
 }
 
@@ -83,11 +88,9 @@ export async function startTestStack(
     });
     const text = await res.text();
     const isJson = res.headers.get('content-type')?.startsWith('application/json');
-    return {
-      status: res.status,
-      headers: res.headers,
-      body: text && isJson ? JSON.parse(text) : text || undefined,
-    };
+    const parsed = text && isJson ? JSON.parse(text) : text || undefined;
+    responseChecker().check(method, path, res.status, res.headers.get('content-type'), parsed);
+    return { status: res.status, headers: res.headers, body: parsed };
   };
   return { ...stack, call };
 }

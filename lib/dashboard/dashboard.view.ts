@@ -1,0 +1,92 @@
+/** Response schemas of the dashboard API (DashboardService builds these objects). */
+import { z } from 'zod';
+import { ATTEMPT_STATUSES, BUILD_STATUSES } from '../builds/build.model';
+import { timestampSchema } from '../view';
+import { DAY_COUNTERS } from './aggregates';
+
+const readUnits = z.number().meta({ description: 'DynamoDB read capacity the answer consumed' });
+const byStatus = z.strictObject(Object.fromEntries(BUILD_STATUSES.map((s) => [s, z.int()])));
+const stuckKind = z.enum(['silent', 'overdue']);
+
+export const durationStatsSchema = z.strictObject({
+  platform_id: z.string(),
+  state_code: z.int(),
+  samples: z.int(),
+  mean_s: z.number(),
+  p50_s: z.number().nullable(),
+  p90_s: z.number().nullable(),
+  p95_s: z.number().nullable(),
+});
+
+export const durationsViewSchema = z.strictObject({
+  items: z.array(durationStatsSchema),
+  read_capacity_units: readUnits,
+});
+
+export const stuckAttemptSchema = z.strictObject({
+  build_id: z.string(),
+  project_id: z.string(),
+  platform_id: z.string(),
+  image_type_id: z.string(),
+  state_code: z.int(),
+  state_name: z.string().nullable(),
+  attempt: z.int(),
+  kinds: z.array(stuckKind),
+  attempt_started_at: timestampSchema,
+  last_heartbeat_at: timestampSchema,
+  running_s: z.int(),
+  silent_s: z.int(),
+  overdue_after_s: z.number().nullable(),
+  yardstick: z
+    .strictObject({ seconds: z.number(), source: z.enum(['p95', 'expected_duration_s']) })
+    .nullable(),
+  lease_worker_id: z.string().nullable(),
+  last_worker_id: z.string().nullable(),
+});
+
+export const stuckViewSchema = z.strictObject({
+  items: z.array(stuckAttemptSchema),
+  heartbeat_timeout_s: z.int(),
+  read_capacity_units: readUnits,
+});
+
+export const activeBuildSchema = z.strictObject({
+  build_id: z.string(),
+  project_id: z.string(),
+  platform_id: z.string(),
+  image_type_id: z.string(),
+  status: z.enum(BUILD_STATUSES),
+  current_state: z.int(),
+  state_name: z.string().nullable(),
+  state_status: z.enum(ATTEMPT_STATUSES).nullable(),
+  attempt: z.int(),
+  progress_percent: z.int(),
+  started_at: timestampSchema.nullable(),
+  attempt_started_at: timestampSchema.nullable(),
+  last_heartbeat_at: timestampSchema.nullable(),
+  lease_worker_id: z.string().nullable(),
+  eta_s: z.number().nullable(),
+  eta_at: timestampSchema.nullable(),
+  eta_unknown_states: z.array(z.int()),
+  stuck: z.array(stuckKind),
+});
+
+export const summaryViewSchema = z.strictObject({
+  generated_at: timestampSchema,
+  builds: z.strictObject({
+    total: z.int(),
+    by_status: byStatus,
+    by_platform: z.record(z.string(), z.strictObject({ total: z.int(), by_status: byStatus })),
+  }),
+  active: z.strictObject({ count: z.int(), items: z.array(activeBuildSchema) }),
+  failures_by_state: z.array(
+    z.strictObject({ state_code: z.int(), failed_attempts: z.int(), state_name: z.string().nullable() }),
+  ),
+  success_rate_7d: z.strictObject({
+    window_days: z.int(),
+    ...Object.fromEntries(DAY_COUNTERS.map((c) => [c, z.int()])),
+    build_success_rate: z.number().nullable(),
+    attempt_success_rate: z.number().nullable(),
+  }),
+  read_capacity_units: readUnits,
+});
