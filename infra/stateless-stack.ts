@@ -1,4 +1,5 @@
 /** Functions, the two HTTP APIs, events and observability, over the stateful stack's table and bucket. */
+import { dirname, join } from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -12,11 +13,18 @@ import type { Construct } from 'constructs';
 import { ENV } from '../lib/config/env';
 import { PUBLISHED_ITEM_TYPES } from '../lib/events/events';
 import type { FunctionGroup } from '../lib/http/routes';
+import { SWAGGER_UI_FILES } from '../web/api-docs';
 import { resourceNames, type StageConfig } from './config';
 import { Alerts } from './constructs/alerts';
 import { HttpApis } from './constructs/http-apis';
 import { Observability } from './constructs/observability';
 import { ServiceFunction } from './constructs/service-function';
+
+/** Swagger UI's files from the installed swagger-ui-dist package, as the dashboard bundle carries them. */
+function swaggerUiFiles(): Record<string, string> {
+  const dir = dirname(require.resolve('swagger-ui-dist/package.json'));
+  return Object.fromEntries(SWAGGER_UI_FILES.map((name) => [`swagger-ui/${name}`, join(dir, name)]));
+}
 
 export interface StatelessStackProps extends StackProps {
   config: StageConfig;
@@ -33,11 +41,17 @@ export class StatelessStack extends Stack {
     const names = resourceNames(config.stage);
     const table = TableV2.fromTableName(this, 'Table', names.table);
     const bucket = Bucket.fromBucketName(this, 'ArtifactsBucket', names.artifactsBucket);
-    const fn = (group: string, description: string, entry = `functions/${group}/index.ts`) =>
+    const fn = (
+      group: string,
+      description: string,
+      entry = `functions/${group}/index.ts`,
+      extraFiles?: Record<string, string>,
+    ) =>
       new ServiceFunction(this, `${group[0]!.toUpperCase()}${group.slice(1)}`, {
         entry,
         description,
         config,
+        extraFiles,
       });
     // The stream consumer needs the stream ARN, which the stateful stack publishes in SSM.
     const streamTable = TableV2.fromTableAttributes(this, 'TableWithStream', {
@@ -85,11 +99,13 @@ export class StatelessStack extends Stack {
       authorizer: fn('authorizer', 'API key and JWT authorizer')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem'])
         .bindJwtSecret(jwtSecret),
-      dashboard: fn('dashboard', 'dashboard API and web page').bindTable(table, [
-        'GetItem',
-        'Query',
-        'BatchGetItem',
-      ]),
+      // GET /docs serves Swagger UI's files from swagger-ui/ beside the bundle (web/api-docs.ts).
+      dashboard: fn(
+        'dashboard',
+        'dashboard API, web page, OpenAPI document and API reference',
+        undefined,
+        swaggerUiFiles(),
+      ).bindTable(table, ['GetItem', 'Query', 'BatchGetItem']),
       publisher: fn(
         'publisher',
         'table stream → EventBridge events',

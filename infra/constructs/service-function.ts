@@ -3,7 +3,7 @@
  * maps, its own log group and role). bindTable/bindBucket set the environment variable and the
  * IAM grant in one call, so the two cannot drift; grants name exact actions, never `*`.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
@@ -45,6 +45,8 @@ export interface ServiceFunctionProps {
   description: string;
   config: StageConfig;
   environment?: Record<string, string>;
+  /** Files copied beside the bundle, by path in the asset → absolute source path (read at run time). */
+  extraFiles?: Readonly<Record<string, string>>;
 }
 
 export class ServiceFunction extends Construct {
@@ -90,6 +92,7 @@ export class ServiceFunction extends Construct {
         externalModules: [],
         // CommonJS dependencies inside an ESM bundle still call require().
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+        ...(props.extraFiles ? { commandHooks: copyHooks(props.extraFiles) } : {}),
       },
     });
   }
@@ -142,6 +145,20 @@ export class ServiceFunction extends Construct {
     });
     return this;
   }
+}
+
+/** Bundling hooks that copy files into the asset after esbuild ran (local bundling: plain shell). */
+function copyHooks(files: Readonly<Record<string, string>>) {
+  const quote = (p: string) => `'${p.replace(/'/g, "'\\''")}'`;
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) =>
+      Object.entries(files).map(([target, source]) => {
+        const dest = join(outputDir, target);
+        return `mkdir -p ${quote(dirname(dest))} && cp ${quote(source)} ${quote(dest)}`;
+      }),
+  };
 }
 
 /**

@@ -117,7 +117,7 @@ export function historyView(entry: HistoryEntry, catalog: StateCatalog): History
   };
 }
 
-export const historyPageSchema = pageSchema(historyViewSchema);
+export const historyPageSchema = pageSchema(historyViewSchema).extend({ build_id: z.string() });
 
 const RESUME_ACTIONS = [
   'start',

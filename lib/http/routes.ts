@@ -348,7 +348,7 @@ export const ROUTES: readonly Route[] = [
     scope: 'read',
     summary: 'State history of a build',
     request: { path: buildPath, query: historyQuerySchema },
-    responses: { 200: ok('A page of history entries, oldest first', historyPageSchema, ['ETag']) },
+    responses: { 200: ok('A page of history entries, oldest first', historyPageSchema) },
     errors: ['not_found'],
   },
   {

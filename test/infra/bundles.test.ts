@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ROUTES } from '../../lib/http/routes';
+import { SWAGGER_UI_FILES } from '../../web/api-docs';
 
 const root = resolve(__dirname, '../..');
 const out = mkdtempSync(join(tmpdir(), 'bs-cdk-out-'));
@@ -33,8 +34,15 @@ it('synthesizes with the pinned CLI, offline, and every bundle loads and exports
   // One per function group of the route table, plus the authorizer, the event publisher and the stuck detector.
   expect(assets).toHaveLength(new Set(ROUTES.map((r) => r.group)).size + 3);
 
+  let withDocs = 0;
   for (const dir of assets) {
-    expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    const files = readdirSync(dir).sort();
+    // The dashboard function also carries Swagger UI's files for GET /docs (copied from the package).
+    if (files.includes('swagger-ui')) {
+      withDocs++;
+      expect(readdirSync(join(dir, 'swagger-ui')).sort()).toEqual([...SWAGGER_UI_FILES].sort());
+      expect(files).toEqual(['index.mjs', 'index.mjs.map', 'swagger-ui']);
+    } else expect(files).toEqual(['index.mjs', 'index.mjs.map']);
     const probe = spawnSync(
       process.execPath,
       [
@@ -46,5 +54,6 @@ it('synthesizes with the pinned CLI, offline, and every bundle loads and exports
     );
     expect({ dir, status: probe.status, stderr: probe.stderr }).toEqual({ dir, status: 0, stderr: '' });
   }
+  expect(withDocs).toBe(1);
   expect(existsSync(join(out, 'BuildState-dev-Stateful.template.json'))).toBe(true);
 }, 120_000);

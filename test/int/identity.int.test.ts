@@ -7,6 +7,7 @@ import { SignJWT } from 'jose';
 import { createSigner } from '../../cli/sigv4';
 import { ENV } from '../../lib/config/env';
 import { ROUTES } from '../../lib/http/routes';
+import { responseChecker } from '../helpers/openapi';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 const AWS_ID = 'AKIALOCALTEST0000001';
@@ -304,7 +305,9 @@ describe('SigV4 against the local gateway', () => {
     );
     delete headers.host;
     const res = await fetch(url, { method, headers, body: opts.sendBody ?? body });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
+    const json = (await res.json()) as Record<string, any>;
+    responseChecker().check(method, path, res.status, res.headers.get('content-type'), json);
+    return { status: res.status, body: json };
   };
 
   it('accepts a correct signature as a write principal named by the access key', async () => {
