@@ -72,9 +72,12 @@ describe('route table', () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
-  it('leaves only the dashboard page, /health and the token exchange open', () => {
+  it('leaves only the pages, the API description, /health and the token exchange open', () => {
     expect(ROUTES.filter((r) => r.scope === 'none').map(routeKey)).toEqual([
       'GET /',
+      'GET /openapi.json',
+      'GET /docs',
+      'GET /docs/{asset}',
       'GET /health',
       'POST /auth/token',
     ]);
