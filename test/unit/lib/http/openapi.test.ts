@@ -16,7 +16,10 @@ type Operation = {
   responses: Record<string, unknown>;
 };
 const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
-  Object.entries(methods).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, op: op as Operation })),
+  Object.entries(methods).map(([method, op]) => ({
+    key: `${method.toUpperCase()} ${path}`,
+    op: op as Operation,
+  })),
 );
 
 it('is the document npm run openapi wrote (the file the dashboard function bundles)', () => {
