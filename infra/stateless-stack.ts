@@ -16,6 +16,7 @@ import type { FunctionGroup } from '../lib/http/routes';
 import { SWAGGER_UI_FILES } from '../web/api-docs';
 import { resourceNames, type StageConfig } from './config';
 import { Alerts } from './constructs/alerts';
+import { EventSchemas } from './constructs/event-schemas';
 import { HttpApis } from './constructs/http-apis';
 import { Observability } from './constructs/observability';
 import { ServiceFunction } from './constructs/service-function';
@@ -187,6 +188,11 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: bucket.bucketName });
     new CfnOutput(this, 'EventBusName', { value: alerts.bus.eventBusName });
+    const schemas = new EventSchemas(this, 'EventSchemas', { config });
+    new CfnOutput(this, 'EventSchemaRegistry', {
+      value: schemas.registry.attrRegistryName,
+      description: 'EventBridge schema registry of the events (docs/EVENTS.md)',
+    });
     new CfnOutput(this, 'AlertTopicArn', { value: alerts.topic.topicArn });
   }
 }

@@ -6,6 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildApp } from '../../infra/app';
 import { stageConfig } from '../../infra/config';
 import { ALL_INDEXES } from '../../lib/db/table-definition';
+import { EVENT_CONTRACTS, eventJsonSchema } from '../../lib/events/event.schema';
 import { ROUTES, routeKey } from '../../lib/http/routes';
 
 /** Assertion tests skip bundling (TOOLCHAIN.md): the bundles get their own test below. */
@@ -240,6 +241,26 @@ describe('stateless stack', () => {
         Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('StuckDetector'), 'Arn'] } }),
       ],
     });
+  });
+
+  it('publishes the event schemas in an EventBridge schema registry, one per detail type', () => {
+    dev.stateless.hasResourceProperties('AWS::EventSchemas::Registry', { RegistryName: 'buildstate-dev' });
+    const schemas = Object.values(dev.stateless.findResources('AWS::EventSchemas::Schema')) as {
+      Properties: { SchemaName: string; Type: string; Content: string; RegistryName: unknown };
+      DependsOn?: string[];
+    }[];
+    expect(schemas.map((s) => s.Properties.SchemaName).sort()).toEqual(
+      EVENT_CONTRACTS.map((c) => `buildstate@${c.name}`).sort(),
+    );
+    for (const schema of schemas) {
+      expect(schema.Properties.Type).toBe('JSONSchemaDraft4');
+      const contract = EVENT_CONTRACTS.find((c) => `buildstate@${c.name}` === schema.Properties.SchemaName)!;
+      expect(JSON.parse(schema.Properties.Content)).toEqual(eventJsonSchema(contract));
+      expect(schema.Properties.RegistryName).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/^EventSchemasRegistry/), 'RegistryName'],
+      });
+    }
+    dev.stateless.hasOutput('EventSchemaRegistry', {});
   });
 
   it('publishes events from the table stream: inserts of history and outbox items only, failures kept', () => {

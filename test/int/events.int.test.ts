@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EVENT_CONTRACTS } from '../../lib/events/event.schema';
 import { detectStuck } from '../../lib/events/stuck-detector';
 import { services } from '../../lib/runtime';
 import { startEventStream } from '../../local/event-stream';
@@ -24,11 +25,18 @@ afterAll(async () => {
 });
 
 type Logged = { source: string; 'detail-type': string; time: string; detail: Record<string, any> };
+/** Every published event, each checked against its contract (lib/events/event.schema.ts) on the way. */
 const logged = (): Logged[] =>
   readFileSync(logFile, 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l));
+    .map((l) => {
+      const event = JSON.parse(l) as Logged;
+      const contract = EVENT_CONTRACTS.find((c) => c.detailType === event['detail-type']);
+      if (!contract) throw new Error(`an event of no published detail type: ${l}`);
+      contract.detail.parse(event.detail);
+      return event;
+    });
 
 describe('events from the change stream', () => {
   it('publishes exactly one Build State Changed per committed change, none for refused requests', async () => {

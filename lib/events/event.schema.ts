@@ -1,0 +1,163 @@
+/**
+ * The contract of the events on the bus: one zod schema per detail type. The same schemas are
+ * published as JSON Schema (draft 4, which EventBridge's schema registry accepts) by the CDK stack
+ * (infra/constructs/event-schemas.ts) and rendered into docs/EVENTS.md (`npm run docs:events`;
+ * a unit test keeps the file equal to the generated text), and a unit test checks that what
+ * lib/events/events.ts and the stuck detector publish matches them.
+ */
+import { z } from 'zod';
+import { ATTEMPT_STATUSES, BUILD_STATUSES } from '../builds/build.model';
+import { DETAIL_TYPES, type DetailType, EVENT_SOURCE } from './events';
+
+const attemptStatus = z.enum(ATTEMPT_STATUSES).nullable();
+const buildStatus = z.enum(BUILD_STATUSES);
+const timestamp = z.string().meta({ description: 'ISO 8601 UTC timestamp' });
+/** Copied from the build (null for history written before v0.7). */
+const buildRefs = {
+  build_id: z.string(),
+  project_id: z.string().nullable(),
+  platform_id: z.string().nullable(),
+  image_type_id: z.string().nullable(),
+};
+const position = (what: string) =>
+  z
+    .strictObject({ state: z.int(), state_status: attemptStatus, build_status: buildStatus.nullable() })
+    .meta({ description: what });
+
+export const stateChangedDetailSchema = z.strictObject({
+  dedup_key: z.string().meta({ description: '<build_id>:<version>: unique per change; de-duplicate on it' }),
+  ...buildRefs,
+  version: z.int().meta({ description: "The build version the change produced (the history entry's seq)" }),
+  change: z.enum(['build_created', 'state_reported', 'build_unblocked', 'build_cancelled']),
+  from: position('Where the build was'),
+  to: position('Where the build is now'),
+  attempt: z.int().meta({ description: 'Attempt number of to.state' }),
+  actor: z.string().meta({ description: 'Who made the change (key:…, user:…, oidc:…, iam:…)' }),
+  worker_id: z.string().nullable(),
+  error: z.string().nullable(),
+  reason: z.string().nullable().meta({ description: 'Given with unblock and cancel' }),
+  occurred_at: timestamp,
+});
+
+export const retryLoopDetailSchema = z.strictObject({
+  dedup_key: z.string().meta({ description: '<build_id>:<version>:retry-loop' }),
+  ...buildRefs,
+  version: z.int(),
+  state_code: z.int(),
+  attempt: z.int(),
+  consecutive_failures: z.int().meta({ description: 'Failed attempts in a row with this same error' }),
+  error: z.string().nullable(),
+  build_status: buildStatus,
+  worker_id: z.string().nullable(),
+  occurred_at: timestamp,
+});
+
+export const stuckDetailSchema = z.strictObject({
+  dedup_key: z.string().meta({ description: '<build_id>:stuck:<kind>:<state_code>:<attempt>' }),
+  kind: z.enum(['silent', 'overdue']),
+  build_id: z.string(),
+  project_id: z.string(),
+  platform_id: z.string(),
+  image_type_id: z.string(),
+  state_code: z.int(),
+  state_name: z.string().nullable(),
+  attempt: z.int(),
+  attempt_started_at: timestamp,
+  last_heartbeat_at: timestamp,
+  running_s: z.int(),
+  silent_s: z.int(),
+  overdue_after_s: z.number().nullable().meta({ description: 'factor × yardstick' }),
+  yardstick: z
+    .strictObject({ seconds: z.number(), source: z.enum(['p95', 'expected_duration_s']) })
+    .nullable(),
+  lease_worker_id: z.string().nullable(),
+  last_worker_id: z.string().nullable(),
+  detected_at: timestamp,
+});
+
+export interface EventContract {
+  detailType: DetailType;
+  /** The registry schema's name: the detail type without spaces, e.g. BuildStateChanged. */
+  name: string;
+  description: string;
+  detail: z.ZodType;
+}
+
+export const EVENT_CONTRACTS: readonly EventContract[] = [
+  {
+    detailType: DETAIL_TYPES.stateChanged,
+    name: 'BuildStateChanged',
+    description: 'One per committed change of a build (history entry)',
+    detail: stateChangedDetailSchema,
+  },
+  {
+    detailType: DETAIL_TYPES.stuck,
+    name: 'BuildStateStuck',
+    description: 'A running attempt went silent or overdue (once per attempt and kind)',
+    detail: stuckDetailSchema,
+  },
+  {
+    detailType: DETAIL_TYPES.retryLoop,
+    name: 'BuildRetryLoop',
+    description: 'A state failed again with the same error as the attempt before',
+    detail: retryLoopDetailSchema,
+  },
+];
+
+/** The detail alone as JSON Schema draft 4. */
+export function detailJsonSchema(contract: EventContract): Record<string, unknown> {
+  const { $schema: _, ...json } = z.toJSONSchema(contract.detail, { target: 'draft-4', io: 'output' });
+  return json;
+}
+
+/**
+ * The whole EventBridge event as JSON Schema draft 4 (schema type JSONSchemaDraft4 of the
+ * registry): the envelope EventBridge adds, with this source, detail type and detail.
+ */
+export function eventJsonSchema(contract: EventContract): Record<string, unknown> {
+  return {
+    $schema: 'http://json-schema.org/draft-04/schema#',
+    title: contract.name,
+    description: `${contract.detailType}: ${contract.description}`,
+    type: 'object',
+    properties: {
+      version: { type: 'string' },
+      id: { type: 'string' },
+      'detail-type': { type: 'string', enum: [contract.detailType] },
+      source: { type: 'string', enum: [EVENT_SOURCE] },
+      account: { type: 'string' },
+      time: { type: 'string', format: 'date-time' },
+      region: { type: 'string' },
+      resources: { type: 'array', items: { type: 'string' } },
+      detail: detailJsonSchema(contract),
+    },
+    required: ['detail-type', 'source', 'detail'],
+  };
+}
+
+const fence = '```';
+/** The generated part of docs/EVENTS.md: each event's detail schema, from the zod schemas above. */
+export function eventsMarkdown(): string {
+  const parts = [
+    '<!-- BEGIN GENERATED: event schemas (npm run docs:events; do not edit by hand) -->',
+    '## Event schemas',
+    '',
+    'The JSON Schema (draft 4) of each event detail, as the `buildstate` schema registry of the',
+    'stack publishes them (`aws schemas describe-schema --registry-name <EventSchemaRegistry output>',
+    '--schema-name buildstate@<name>`, the whole event there). Generated from `lib/events/event.schema.ts`.',
+  ];
+  for (const contract of EVENT_CONTRACTS) {
+    parts.push(
+      '',
+      `### ${contract.detailType} (\`buildstate@${contract.name}\`)`,
+      '',
+      `${contract.description}.`,
+      '',
+      `${fence}json`,
+      JSON.stringify(detailJsonSchema(contract), null, 2),
+      fence,
+    );
+  }
+  parts.push('<!-- END GENERATED: event schemas -->');
+  return `${parts.join('\n')}\n`;
+}
