@@ -2,6 +2,8 @@
  * Every bldst command: one entry per API operation (flags named as the API's fields), plus run,
  * pipeline run, watch and completion. --help texts and shell completion are generated from here.
  */
+
+import type { BuildView } from '../lib/builds/build.view';
 import { ApiError, type Client } from './client';
 import { configPath, resolveConfig, writeConfigFile } from './config';
 import { CliError, EXIT, usage } from './errors';
@@ -59,19 +61,6 @@ function int(value: string | undefined, flag: string): number | undefined {
 
 const compact = (o: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-
-interface BuildView {
-  id: string;
-  status: string;
-  current_state: number;
-  state_name: string | null;
-  progress_percent: number;
-  platform_id: string;
-  project_id: string;
-  image_type_id: string;
-  attempt: number;
-  [k: string]: unknown;
-}
 
 /** One record: its essential value with -q, JSON, or key/value lines. */
 function show(ctx: Ctx, record: object, quiet?: unknown): void {
