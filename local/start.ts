@@ -85,6 +85,7 @@ async function main(): Promise<void> {
         : '  SigV4:          off (set BUILDSTATE_LOCAL_AWS_ACCESS_KEY_ID and BUILDSTATE_LOCAL_AWS_SECRET_ACCESS_KEY)',
       `  events:         ${resolve(dataDir, 'events.jsonl')} (stuck detector every ${stuckInterval} s)`,
       `  dashboard:      ${stack.url}/ (paste an API key)`,
+      `  API reference:  ${stack.url}/docs (OpenAPI document at ${stack.url}/openapi.json)`,
       `Try: curl ${stack.url}/health`,
       'Stop with Ctrl-C.',
     ].join('\n'),

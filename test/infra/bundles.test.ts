@@ -16,6 +16,34 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 /** Without a network at all where the machine allows it (a private network namespace). */
 const offline = spawnSync('unshare', ['-n', 'true']).status === 0 ? ['unshare', '-n'] : [];
 
+/**
+ * The deployed dashboard bundle answers GET /openapi.json (bundled) and /docs with its files
+ * (beside the bundle, found through LAMBDA_TASK_ROOT as in Lambda), in a fresh process.
+ */
+function servesDocs(dir: string) {
+  const script = `
+    const { handler } = await import(${JSON.stringify(join(dir, 'index.mjs'))});
+    const get = (path, routePath, pathParameters) => handler({
+      version: '2.0', routeKey: 'GET ' + routePath, rawPath: path, rawQueryString: '', headers: {},
+      pathParameters, isBase64Encoded: false,
+      requestContext: { http: { method: 'GET', path }, requestId: 'probe' },
+    }, {});
+    const doc = await get('/openapi.json', '/openapi.json');
+    const page = await get('/docs', '/docs');
+    const css = await get('/docs/swagger-ui.css', '/docs/{asset}', { asset: 'swagger-ui.css' });
+    const js = await get('/docs/swagger-ui-bundle.js', '/docs/{asset}', { asset: 'swagger-ui-bundle.js' });
+    const ok = (r, type) => (r.headers['content-type'].startsWith(type) && r.body.length > 1000 ? r.statusCode : -r.statusCode);
+    console.log(JSON.stringify({ openapi: JSON.parse(doc.body).openapi, docs: page.statusCode,
+      css: ok(css, 'text/css'), script: ok(js, 'text/javascript') }));`;
+  const probe = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: tmpdir(),
+    env: { PATH: process.env.PATH ?? '', LAMBDA_TASK_ROOT: dir, AWS_REGION: 'us-east-1' },
+    encoding: 'utf8',
+  });
+  if (probe.status !== 0) throw new Error(probe.stderr);
+  return JSON.parse(probe.stdout.trim().split('\n').pop()!);
+}
+
 it('synthesizes with the pinned CLI, offline, and every bundle loads and exports a handler', () => {
   const cdk = join(root, 'node_modules', '.bin', 'cdk');
   const [cmd, ...args] = [...offline, cdk, 'synth', '--quiet', '-o', out, '-c', 'stage=dev'];
@@ -42,6 +70,7 @@ it('synthesizes with the pinned CLI, offline, and every bundle loads and exports
       withDocs++;
       expect(readdirSync(join(dir, 'swagger-ui')).sort()).toEqual([...SWAGGER_UI_FILES].sort());
       expect(files).toEqual(['index.mjs', 'index.mjs.map', 'swagger-ui']);
+      expect(servesDocs(dir)).toEqual({ openapi: '3.1.0', docs: 200, css: 200, script: 200 });
     } else expect(files).toEqual(['index.mjs', 'index.mjs.map']);
     const probe = spawnSync(
       process.execPath,
