@@ -6,7 +6,7 @@
  * 2020-12, the dialect of OpenAPI 3.1), against the document itself rather than the zod sources,
  * so the generation step is under test too.
  */
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 
@@ -74,6 +74,10 @@ export class ResponseChecker {
       this.validate(where, { $ref: 'openapi#/components/schemas/Error' }, body);
       return;
     }
+    // BUILDSTATE_OPENAPI_COVERAGE=<file>: one "operationId status" line per checked answer, to see
+    // which declared answers no test reaches.
+    if (process.env.BUILDSTATE_OPENAPI_COVERAGE)
+      appendFileSync(process.env.BUILDSTATE_OPENAPI_COVERAGE, `${found.operation.operationId} ${status}\n`);
     const response = found.operation.responses[String(status)];
     if (!response)
       throw new Error(
