@@ -85,11 +85,9 @@ export class StatelessStack extends Stack {
       authorizer: fn('authorizer', 'API key and JWT authorizer')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem'])
         .bindJwtSecret(jwtSecret),
-      dashboard: fn('dashboard', 'dashboard API and web page').bindTable(table, [
-        'GetItem',
-        'Query',
-        'BatchGetItem',
-      ]),
+      dashboard: fn('dashboard', 'dashboard API, status overview and web page')
+        .bindTable(table, ['GetItem', 'Query', 'BatchGetItem'])
+        .bindBucketCheck(bucket),
       publisher: fn(
         'publisher',
         'table stream → EventBridge events',

@@ -1,9 +1,11 @@
 /** The dashboard API and the web dashboard page: thin adapters over lib/dashboard. */
+import { artifactStore } from '../../lib/artifacts/runtime';
 import { durationsQuerySchema, summaryQuerySchema } from '../../lib/dashboard/dashboard.schema';
 import { dispatch } from '../../lib/http/dispatch';
 import { httpHandler } from '../../lib/http/handler';
 import { parse } from '../../lib/http/http';
 import { services } from '../../lib/runtime';
+import { serviceStatus } from '../../lib/status/status';
 import { DASHBOARD_PAGE } from '../../web/dashboard-page';
 
 const summary = httpHandler(async (req) => {
@@ -14,6 +16,20 @@ const summary = httpHandler(async (req) => {
 const durations = httpHandler(async (req) => {
   const query = parse(durationsQuerySchema, req.query, 'query');
   return { status: 200, body: await services().dashboard.durations(query.platform_id) };
+});
+
+/** The seeds' status overview: version, uptime, store checks, builds by status (flat cost). */
+const status = httpHandler(async () => {
+  const { ready, dashboard } = services();
+  const store = artifactStore();
+  return {
+    status: 200,
+    body: await serviceStatus({
+      checkTable: ready,
+      checkArtifactStore: store && (() => store.ping()),
+      buildCounts: () => dashboard.buildCounts(),
+    }),
+  };
 });
 
 const stuck = httpHandler(async () => ({ status: 200, body: await services().dashboard.stuck() }));
@@ -32,4 +48,4 @@ const webDashboard = httpHandler(async () => ({
   },
 }));
 
-export const handler = dispatch('dashboard', { summary, durations, stuck, webDashboard });
+export const handler = dispatch('dashboard', { summary, durations, stuck, status, webDashboard });

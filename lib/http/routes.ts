@@ -168,6 +168,14 @@ export const ROUTES: readonly Route[] = [
     summary: 'Report a state',
   },
   {
+    method: 'POST',
+    path: '/builds/{id}/state',
+    group: 'states',
+    handler: 'reportState',
+    scope: 'write',
+    summary: "Report a state: the seeds' path, the same as /builds/{id}/states",
+  },
+  {
     method: 'GET',
     path: '/builds/{id}/resume',
     group: 'states',
@@ -336,6 +344,14 @@ export const ROUTES: readonly Route[] = [
     handler: 'durations',
     scope: 'read',
     summary: 'p50/p90/p95 duration per state code per platform',
+  },
+  {
+    method: 'GET',
+    path: '/status',
+    group: 'dashboard',
+    handler: 'status',
+    scope: 'read',
+    summary: "The seeds' status overview: version, uptime, table and artifact store checks, builds by status",
   },
   {
     method: 'GET',
