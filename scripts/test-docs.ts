@@ -16,6 +16,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -33,7 +34,7 @@ const SERVICE_ENV = {
 };
 /** The address the docs show; replaced by the address the test's service really got. */
 const DOC_ADDRESS = /\b(?:127\.0\.0\.1|localhost):8080\b/g;
-const FILE_TIMEOUT_MS = 120_000;
+const SEGMENT_TIMEOUT_MS = 60_000;
 const START_TIMEOUT_MS = 90_000;
 /** Copied into the scratch folder's repository copy: everything but what installs and runs produce. */
 const NOT_COPIED = new Set([
@@ -93,11 +94,16 @@ async function main(): Promise<number> {
   const url = await startService();
   const results: BlockResult[] = [];
   for (const file of files) results.push(...(await runFile(file, url)));
-  for (const r of results) {
-    const spec = pendingSpec(r.file, r.block);
-    if (!spec || r.outcome === 'skipped') continue;
-    if (r.outcome === 'ok' && !r.problems.length) r.problems.push(`passes now: remove --pending ${spec}`);
-    else r.outcome = 'pending';
+  // A --pending spec covers its failing blocks; one whose blocks all pass is stale and fails the run.
+  const stale: string[] = [];
+  for (const spec of pending) {
+    const covered = results.filter((r) => pendingSpec(r.file, r.block) === spec && r.outcome !== 'skipped');
+    const failing = covered.filter((r) => r.outcome !== 'ok' || r.problems.length);
+    for (const r of failing) r.outcome = 'pending';
+    if (!failing.length)
+      stale.push(
+        `--pending ${spec}: ${covered.length ? 'its blocks pass now; remove it' : 'names no block'}`,
+      );
   }
 
   const after = gitStatus();
@@ -120,10 +126,11 @@ async function main(): Promise<number> {
     console.log(`\n✗ ${r.file}:${r.block.line} (${r.outcome})`);
     for (const p of r.problems) console.log(indent(p));
   }
-  for (const r of known)
-    console.log(
-      `\n… ${r.file}:${r.block.line} fails, pending (${pendingSpec(r.file, r.block)}): ${r.problems[0] ?? ''}`,
-    );
+  for (const r of known) {
+    console.log(`\n… ${r.file}:${r.block.line} fails, pending (${pendingSpec(r.file, r.block)})`);
+    for (const p of r.problems) console.log(indent(p));
+  }
+  for (const line of stale) console.log(`\n✗ ${line}`);
   if (left.length) console.log(`\n✗ the run left files in the repository:\n${indent(left.join('\n'))}`);
   const run = results.length - count(results, 'skipped') - count(results, 'not reached');
   const tally = [known.length && `, ${known.length} pending`, bad.length && `, ${bad.length} failed`].filter(
@@ -132,7 +139,7 @@ async function main(): Promise<number> {
   console.log(
     `docs: ${run} blocks run, ${count(results, 'skipped')} skipped${tally.join('')} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
   );
-  return bad.length || left.length ? 1 : 0;
+  return bad.length || left.length || stale.length ? 1 : 0;
 }
 
 function prepareScratch(): void {
@@ -270,7 +277,7 @@ async function runFile(file: string, url: string): Promise<BlockResult[]> {
   });
   writeFileSync(join(work, 'script.sh'), `${script.join('\n')}\n`);
 
-  const shell = await runShell(join(work, 'script.sh'));
+  const shell = await runShell(join(work, 'script.sh'), join(work, 'progress'));
   const progress = existsSync(join(work, 'progress')) ? readFileSync(join(work, 'progress'), 'utf8') : '';
   const read = (name: string) => (existsSync(join(work, name)) ? readFileSync(join(work, name), 'utf8') : '');
 
@@ -287,7 +294,7 @@ async function runFile(file: string, url: string): Promise<BlockResult[]> {
       const err = read(`${b}.${s}.err`);
       if (code !== 0 && !reached[s + 1]) {
         result.problems.push(
-          `${code === null ? (shell.timedOut ? `timed out after ${FILE_TIMEOUT_MS / 1000} s` : `the shell ended (status ${shell.code})`) : `exited with status ${code}`} in:`,
+          `${code === null ? (shell.timedOut ? `timed out after ${SEGMENT_TIMEOUT_MS / 1000} s` : `the shell ended (status ${shell.code})`) : `exited with status ${code}`} in:`,
           indent(
             seg.lines
               .filter((l) => l.trim())
@@ -327,7 +334,7 @@ async function runFile(file: string, url: string): Promise<BlockResult[]> {
 }
 
 /** One bash per file, in the repository copy, in its own process group (killed with everything it started). */
-function runShell(script: string): Promise<{ code: number | null; timedOut: boolean }> {
+function runShell(script: string, progress: string): Promise<{ code: number | null; timedOut: boolean }> {
   return new Promise((resolvePromise) => {
     const child = spawn('bash', ['--noprofile', '--norc', script], {
       cwd: copy,
@@ -335,13 +342,22 @@ function runShell(script: string): Promise<{ code: number | null; timedOut: bool
       stdio: ['ignore', 'ignore', 'inherit'],
       detached: true,
     });
+    // A segment that makes no progress for SEGMENT_TIMEOUT_MS (a command that never ends) stops the file.
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child.pid);
-    }, FILE_TIMEOUT_MS);
+    let size = -1;
+    let since = Date.now();
+    const timer = setInterval(() => {
+      const now = existsSync(progress) ? statSync(progress).size : 0;
+      if (now !== size) {
+        size = now;
+        since = Date.now();
+      } else if (Date.now() - since > SEGMENT_TIMEOUT_MS) {
+        timedOut = true;
+        killGroup(child.pid);
+      }
+    }, 250);
     child.once('exit', (code) => {
-      clearTimeout(timer);
+      clearInterval(timer);
       killGroup(child.pid); // whatever a block left running in the background
       resolvePromise({ code, timedOut });
     });
