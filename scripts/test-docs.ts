@@ -35,6 +35,7 @@ const SERVICE_ENV = {
 /** The address the docs show; replaced by the address the test's service really got. */
 const DOC_ADDRESS = /\b(?:127\.0\.0\.1|localhost):8080\b/g;
 const SEGMENT_TIMEOUT_MS = 60_000;
+const RESPONSE_SEPARATOR = '--docs-test-response--';
 const START_TIMEOUT_MS = 90_000;
 /** Copied into the scratch folder's repository copy: everything but what installs and runs produce. */
 const NOT_COPIED = new Set([
@@ -251,7 +252,9 @@ async function runFile(file: string, url: string): Promise<BlockResult[]> {
     'set -o pipefail',
     `__docs=${shellQuote(work)}`,
     // The status of every response, for expectations that show one (`# 201 {…}`).
-    'curl() { command curl -D "$__docs/headers" "$@"; }',
+    // Every response's headers, one file per call (calls in $(…) subshells included).
+    'mkdir -p "$__docs/h"',
+    'curl() { command curl -D "$(mktemp "$__docs/h/XXXXXXXX")" "$@"; }',
   ];
   plans.forEach(({ segments: segs }, b) => {
     script.push(`__docs_block_${b}() {`, `  trap '__st=$?; trap - ERR; return $__st' ERR`);
@@ -259,13 +262,13 @@ async function runFile(file: string, url: string): Promise<BlockResult[]> {
       const base = `"$__docs/${b}.${s}`;
       script.push(
         `printf 'segment ${b} ${s}\\n' >> "$__docs/progress"`,
-        'rm -f "$__docs/headers"',
+        'rm -f "$__docs"/h/*',
         '{',
         ...seg.lines,
         `} >${base}.out" 2>${base}.err"`,
         // A failing `a && b` sets the status without the trap; it still ends the block.
         '__st=$?; if [ "$__st" -ne 0 ]; then trap - ERR; return "$__st"; fi',
-        `if [ -f "$__docs/headers" ]; then mv "$__docs/headers" ${base}.hdr"; fi`,
+        `for __h in $(ls -tr "$__docs/h"); do cat "$__docs/h/$__h"; echo '${RESPONSE_SEPARATOR}'; done >${base}.hdr"`,
       );
     });
     script.push(
@@ -307,11 +310,31 @@ async function runFile(file: string, url: string): Promise<BlockResult[]> {
         return;
       }
       const expect = seg.expect;
+      const statuses = read(`${b}.${s}.hdr`)
+        .split(RESPONSE_SEPARATOR)
+        .map(lastHttpStatus)
+        .filter((st): st is number => st !== null);
+      // An error answer the doc does not show is a failure, even when curl -s exits 0.
+      const shown = expect?.status ?? null;
+      const unshown = statuses.filter((st, i) => st >= 400 && !(i === statuses.length - 1 && st === shown));
+      if (unshown.length) {
+        result.outcome = 'failed';
+        result.problems.push(
+          `HTTP ${unshown.join(', ')} from curl, which the doc does not show (write the status as '# 409 {…}' after the command if it is meant):`,
+          indent(
+            seg.lines
+              .filter((l) => l.trim())
+              .slice(-4)
+              .join('\n'),
+          ),
+          ...tail('stdout', out),
+        );
+      }
       if (!expect) return;
       const where = `line ${block.line + 1 + expect.line}`;
       const problems: string[] = [];
       if (expect.status !== null) {
-        const status = lastHttpStatus(read(`${b}.${s}.hdr`));
+        const status = statuses.at(-1) ?? null;
         if (status !== expect.status)
           problems.push(`expected HTTP ${expect.status}, got ${status ?? 'no response'}`);
       }
