@@ -87,6 +87,8 @@ const files = positionals.length
 const scratch = mkdtempSync(join(tmpdir(), 'buildstate-docs-'));
 const copy = join(scratch, 'repo');
 let service: ChildProcess | undefined;
+/** The running file's shell: its own process group, so Ctrl-C does not reach it and it is killed explicitly. */
+let shellPid: number | undefined;
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -365,6 +367,7 @@ function runShell(script: string, progress: string): Promise<{ code: number | nu
       stdio: ['ignore', 'ignore', 'inherit'],
       detached: true,
     });
+    shellPid = child.pid;
     // A segment that makes no progress for SEGMENT_TIMEOUT_MS (a command that never ends) stops the file.
     let timedOut = false;
     let size = -1;
@@ -424,6 +427,15 @@ const indent = (text: string) => text.replace(/^/gm, '    ');
 const shellQuote = (value: string) => `'${value.replace(/'/g, "'\\''")}'`;
 
 let exitCode = 1;
+// Interrupted: stop the service and remove the scratch folder all the same.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    killGroup(shellPid);
+    void stopService().finally(() => {
+      rmSync(scratch, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
 try {
   exitCode = await main();
 } catch (error) {
