@@ -3,7 +3,7 @@
  * would, against a freshly started local service, and compares the expected results the docs
  * show. The rules (markers, expected-result comments, what the test sets up) are in docs/TESTING.md.
  *
- * Everything happens in a scratch copy of the repository (node_modules and dist linked), so
+ * Everything happens in a scratch copy of the repository (node_modules linked), so
  * `npm run …` and `npx bldst` work as in the repository and nothing is left in it.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -153,8 +153,9 @@ function prepareScratch(): void {
       return !NOT_COPIED.has(rel.split('/')[0]!) && !rel.endsWith('dynamodb-local-metadata.json');
     },
   });
-  for (const linked of ['node_modules', 'dist'])
-    if (existsSync(join(root, linked))) symlinkSync(join(root, linked), join(copy, linked));
+  // node_modules is linked (read only by the docs); dist is copied, since `npm link` rebuilds it.
+  symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
+  if (existsSync(join(root, 'dist'))) cpSync(join(root, 'dist'), join(copy, 'dist'), { recursive: true });
   for (const dir of ['bin', 'home/.config', 'tmp', 'npm-global/bin', 'npm-cache', 'run'])
     mkdirSync(join(scratch, dir), { recursive: true });
   // `bldst` on PATH, as after `npm link`: this checkout's CLI.
