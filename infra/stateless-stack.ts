@@ -103,10 +103,12 @@ export class StatelessStack extends Stack {
       // GET /docs serves Swagger UI's files from swagger-ui/ beside the bundle (web/api-docs.ts).
       dashboard: fn(
         'dashboard',
-        'dashboard API, web page, OpenAPI document and API reference',
+        'dashboard API, status overview, web page, OpenAPI document and API reference',
         undefined,
         swaggerUiFiles(),
-      ).bindTable(table, ['GetItem', 'Query', 'BatchGetItem']),
+      )
+        .bindTable(table, ['GetItem', 'Query', 'BatchGetItem'])
+        .bindBucketCheck(bucket),
       publisher: fn(
         'publisher',
         'table stream → EventBridge events',

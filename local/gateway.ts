@@ -120,7 +120,8 @@ async function handle(
     await drain(req);
     return serveEvents(req, res, url, events);
   }
-  const match = matchRoute(method, url.pathname);
+  // The seeds write `/platforms/`: a trailing slash reaches the same route (see docs/API.md).
+  const match = matchRoute(method, withoutTrailingSlash(url.pathname));
   if (match.kind !== 'found') {
     const error =
       match.kind === 'method'
@@ -237,6 +238,10 @@ function matchRoute(method: string, path: string): Match {
     return { kind: 'found', route, pathParameters };
   }
   return allow.length ? { kind: 'method', allow } : { kind: 'none' };
+}
+
+function withoutTrailingSlash(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, '') || '/' : path;
 }
 
 function safeDecode(value: string): string {

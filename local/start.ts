@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { assertPortFree, lockDataDir, MissingJavaError } from './processes';
+import { writeServiceFile } from './service-file';
 import { type LocalStack, startLocalStack } from './stack';
 
 async function main(): Promise<void> {
@@ -56,8 +57,20 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // What tools run beside the service read (npm run sweep:artifacts); gone when it stops.
+  const removeServiceFile = writeServiceFile(dataDir, {
+    url: stack.url,
+    table_name: stack.tableName,
+    artifacts_bucket: stack.s3.bucket,
+    dynamodb_endpoint: stack.dynamodb?.endpoint ?? '',
+    s3_endpoint: stack.s3.endpoint,
+    region: process.env.AWS_REGION || 'us-east-1',
+  });
   // DynamoDB Local kills itself with this process (local/dynamodb-local.ts); the lock goes too.
-  process.on('exit', unlock);
+  process.on('exit', () => {
+    removeServiceFile();
+    unlock();
+  });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

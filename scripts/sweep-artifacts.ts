@@ -1,8 +1,9 @@
 /**
  * npm run sweep:artifacts -- [--apply] [--min-age-s N]
  * Lists (or with --apply deletes) pointer objects in the artifacts bucket that no record refers to.
- * Reads the same settings as the service: BUILDSTATE_TABLE_NAME, BUILDSTATE_ARTIFACTS_BUCKET and,
- * against `npm start`, BUILDSTATE_DYNAMODB_ENDPOINT and BUILDSTATE_S3_ENDPOINT (printed at start).
+ * Reads the same settings as the service: BUILDSTATE_TABLE_NAME and BUILDSTATE_ARTIFACTS_BUCKET
+ * (in AWS); without them, those of the `npm start` running on BUILDSTATE_DATA_DIR (`.data`),
+ * from its service.json.
  */
 import { parseArgs } from 'node:util';
 import { ArtifactRepository } from '../lib/artifacts/artifact.repository';
@@ -10,6 +11,7 @@ import { ArtifactStore } from '../lib/artifacts/artifact.store';
 import { createS3Client } from '../lib/artifacts/s3-client';
 import { sweepOrphans } from '../lib/artifacts/sweep';
 import { services } from '../lib/runtime';
+import { useLocalServiceSettings } from '../local/service-file';
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +30,13 @@ if (!Number.isInteger(minAgeSeconds) || minAgeSeconds < 0) {
   process.exit(2);
 }
 
+// Node 20 is supported here (Lambdas run 22+): the SDK's 9-line notice about it is noise.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const missing = useLocalServiceSettings();
+if (missing) {
+  console.error(`sweep:artifacts: ${missing}`);
+  process.exit(2);
+}
 const { config, db } = services();
 const report = await sweepOrphans(
   new ArtifactStore(

@@ -1,12 +1,14 @@
 /** The dashboard API and the web dashboard page: thin adapters over lib/dashboard. */
 
 import openApiDocument from '../../.build/openapi.json';
+import { artifactStore } from '../../lib/artifacts/runtime';
 import { durationsQuerySchema, summaryQuerySchema } from '../../lib/dashboard/dashboard.schema';
 import { AppError } from '../../lib/errors';
 import { dispatch } from '../../lib/http/dispatch';
 import { httpHandler, parseQuery } from '../../lib/http/handler';
 import { apiDocsAssetSchema } from '../../lib/http/routes';
 import { services } from '../../lib/runtime';
+import { serviceStatus } from '../../lib/status/status';
 import { API_DOCS_CSP, API_DOCS_PAGE, apiDocsAsset } from '../../web/api-docs';
 import { DASHBOARD_PAGE } from '../../web/dashboard-page';
 
@@ -18,6 +20,20 @@ const summary = httpHandler(async (req) => {
 const durations = httpHandler(async (req) => {
   const query = parseQuery(req, durationsQuerySchema);
   return { status: 200, body: await services().dashboard.durations(query.platform_id) };
+});
+
+/** The seeds' status overview: version, uptime, store checks, builds by status (flat cost). */
+const status = httpHandler(async () => {
+  const { ready, dashboard } = services();
+  const store = artifactStore();
+  return {
+    status: 200,
+    body: await serviceStatus({
+      checkTable: ready,
+      checkArtifactStore: store && (() => store.ping()),
+      buildCounts: () => dashboard.buildCounts(),
+    }),
+  };
 });
 
 const stuck = httpHandler(async () => ({ status: 200, body: await services().dashboard.stuck() }));
@@ -77,6 +93,7 @@ export const handler = dispatch('dashboard', {
   summary,
   durations,
   stuck,
+  status,
   webDashboard,
   openApiDocument: openApi,
   apiDocsPage,

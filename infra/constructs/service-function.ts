@@ -129,6 +129,13 @@ export class ServiceFunction extends Construct {
     return this;
   }
 
+  /** HeadBucket only (GET /status): the bucket's name and s3:ListBucket on the bucket, no object access. */
+  bindBucketCheck(bucket: IBucket): this {
+    this.fn.addEnvironment(ENV.artifactsBucket, bucket.bucketName);
+    this.role.addToPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    return this;
+  }
+
   /** Objects are granted under builds/* only; ListBucket lets HEAD tell a missing object (404) from a denial (403). */
   bindBucket(bucket: IBucket, actions: readonly ObjectAction[], presignExpirySeconds: number): this {
     this.fn.addEnvironment(ENV.artifactsBucket, bucket.bucketName);

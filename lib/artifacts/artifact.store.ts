@@ -169,6 +169,11 @@ export class ArtifactStore {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch((e) => this.fail(e));
   }
 
+  /** Whether the bucket answers (HeadBucket); `503 unavailable` otherwise. */
+  async ping(): Promise<void> {
+    await this.assertBucket();
+  }
+
   private async assertBucket(): Promise<void> {
     try {
       await this.s3.send(new HeadBucketCommand({ Bucket: this.bucket }));

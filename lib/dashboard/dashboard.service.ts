@@ -81,6 +81,23 @@ export class DashboardService {
     return out;
   }
 
+  /** Builds by status from the summary counters alone: a fixed number of item reads (GET /status). */
+  async buildCounts() {
+    const cost = new Cost();
+    const keys = Array.from({ length: AGGREGATE_SHARDS }, (_, i) => summaryKey(i));
+    const items = await this.deps.repo.getItems(keys, cost);
+    const sum = (name: string) =>
+      keys.reduce((n, key) => {
+        const value = items.get(key.pk)?.[name];
+        return n + (typeof value === 'number' ? value : 0);
+      }, 0);
+    return {
+      total: sum('builds_total'),
+      by_status: Object.fromEntries(BUILD_STATUSES.map((s) => [s, sum(`status:${s}`)])),
+      read_capacity_units: cost.units,
+    };
+  }
+
   async summary(activeLimit = DEFAULT_ACTIVE_LIMIT) {
     const cost = new Cost();
     const now = this.clock();

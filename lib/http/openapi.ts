@@ -183,7 +183,7 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
   const paths: OpenApiDocument['paths'] = {};
   const usedRequestHeaders = new Set<RequestHeader>();
   for (const route of ROUTES) {
-    const op = route.handler;
+    const op = route.operationId ?? route.handler;
     const parameters: Json[] = [];
     for (const [name, schema] of Object.entries(route.request?.path ?? {}))
       parameters.push({ name, in: 'path', required: true, schema: inline(schema, 'input') });

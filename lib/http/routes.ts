@@ -64,7 +64,7 @@ import {
   updateReferenceSchema,
 } from '../reference/reference.schema';
 import { catalogViewSchema, referencePageSchema, referenceViewSchema } from '../reference/reference.view';
-import { healthViewSchema, readyViewSchema } from './system.view';
+import { healthViewSchema, readyViewSchema, statusViewSchema } from './system.view';
 
 export type FunctionGroup =
   | 'system'
@@ -111,6 +111,8 @@ export interface Route {
   group: FunctionGroup;
   /** Name of the handler inside its group (functions/<group>/index.ts exports them by this name). */
   handler: string;
+  /** The OpenAPI operationId, when two routes share a handler (an alias); else the handler name. */
+  operationId?: string;
   scope: RouteScope;
   summary: string;
   request?: RouteRequest;
@@ -233,6 +235,31 @@ const page = (contentType: RouteResponse['contentType'], description: string): R
   contentType,
   headers: ['Cache-Control'],
 });
+
+/** POST /builds/{id}/states; the seeds' singular path is an alias of it. */
+const REPORT_STATE_ROUTE: Route = {
+  method: 'POST',
+  path: '/builds/{id}/states',
+  group: 'states',
+  handler: 'reportState',
+  scope: 'write',
+  summary: 'Report a state',
+  request: {
+    path: buildPath,
+    body: stateReportSchema,
+    headers: ['Idempotency-Key', 'If-Match', 'X-Lease-Id'],
+  },
+  responses: { 201: ok('The build after the report', buildViewSchema, ['ETag', 'Idempotent-Replayed']) },
+  errors: [
+    ...BUILD_CHANGE_ERRORS,
+    'state_regression',
+    'already_in_progress',
+    'state_completed',
+    'blocked',
+    'lease_held',
+    'lease_lost',
+  ],
+};
 
 export const ROUTES: readonly Route[] = [
   {
@@ -378,28 +405,12 @@ export const ROUTES: readonly Route[] = [
     },
     errors: [...BUILD_CHANGE_ERRORS, 'not_blocked'],
   },
+  REPORT_STATE_ROUTE,
   {
-    method: 'POST',
-    path: '/builds/{id}/states',
-    group: 'states',
-    handler: 'reportState',
-    scope: 'write',
-    summary: 'Report a state',
-    request: {
-      path: buildPath,
-      body: stateReportSchema,
-      headers: ['Idempotency-Key', 'If-Match', 'X-Lease-Id'],
-    },
-    responses: { 201: ok('The build after the report', buildViewSchema, ['ETag', 'Idempotent-Replayed']) },
-    errors: [
-      ...BUILD_CHANGE_ERRORS,
-      'state_regression',
-      'already_in_progress',
-      'state_completed',
-      'blocked',
-      'lease_held',
-      'lease_lost',
-    ],
+    ...REPORT_STATE_ROUTE,
+    path: '/builds/{id}/state',
+    operationId: 'reportStateSeedsAlias',
+    summary: "Report a state: the seeds' path, the same as /builds/{id}/states",
   },
   {
     method: 'GET',
@@ -641,6 +652,15 @@ export const ROUTES: readonly Route[] = [
     summary: 'p50/p90/p95 duration per state code per platform',
     request: { query: durationsQuerySchema },
     responses: { 200: ok('Durations by platform and state', durationsViewSchema) },
+  },
+  {
+    method: 'GET',
+    path: '/status',
+    group: 'dashboard',
+    handler: 'status',
+    scope: 'read',
+    summary: "The seeds' status overview: version, uptime, table and artifact store checks, builds by status",
+    responses: { 200: ok('The overview; status is degraded when a store does not answer', statusViewSchema) },
   },
   {
     method: 'GET',

@@ -12,3 +12,20 @@ export const readyViewSchema = z.strictObject({
   status: z.literal('ready'),
   checks: z.strictObject({ table: z.literal('ok') }),
 });
+
+const checkSchema = z.enum(['ok', 'unavailable', 'not_configured']);
+
+/** GET /status (lib/status/status.ts). */
+export const statusViewSchema = z.strictObject({
+  status: z.enum(['ok', 'degraded']),
+  service: z.literal('buildstate'),
+  version: z.string(),
+  time: timestampSchema,
+  started_at: timestampSchema,
+  uptime_s: z.number().int().nonnegative(),
+  checks: z.strictObject({ table: checkSchema, artifact_store: checkSchema }),
+  builds: z
+    .strictObject({ total: z.number().int(), by_status: z.record(z.string(), z.number().int()) })
+    .nullable(),
+  read_capacity_units: z.number().nonnegative(),
+});

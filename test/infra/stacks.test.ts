@@ -141,7 +141,7 @@ describe('stateless stack', () => {
       'secretsmanager:GetSecretValue',
       'secretsmanager:DescribeSecret',
     ],
-    Dashboard: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+    Dashboard: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 's3:ListBucket'],
     // The stream consumer: reading the stream and putting events, nothing on the table itself.
     Publisher: [
       'events:PutEvents',
