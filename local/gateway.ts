@@ -16,7 +16,7 @@ import { handler as states } from '../functions/states/index';
 import { handler as system } from '../functions/system/index';
 import { hasScope } from '../lib/auth/principal';
 import { AppError } from '../lib/errors';
-import { errorBody, type HttpEvent, type HttpResult } from '../lib/http/http';
+import { errorBody, type HttpEvent, type HttpResult, JSON_HEADERS } from '../lib/http/http';
 import { type FunctionGroup, ROUTES, type Route, routeKey } from '../lib/http/routes';
 import { services } from '../lib/runtime';
 import type { EventFeed } from './event-stream';
@@ -78,12 +78,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       .catch((error) => {
         console.error('gateway error', error);
         if (!res.headersSent)
-          send(
-            res,
-            502,
-            { 'content-type': 'application/json' },
-            JSON.stringify({ message: 'Internal Server Error' }),
-          );
+          send(res, 502, { ...JSON_HEADERS }, `${JSON.stringify({ message: 'Internal Server Error' })}\n`);
       })
       .finally(() => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -128,21 +123,16 @@ async function handle(
             allow: match.allow,
           })
         : new AppError('not_found', `No route for ${method} ${url.pathname}`);
-    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+    const headers: Record<string, string> = { ...JSON_HEADERS };
     if (match.kind === 'method') headers.allow = match.allow.join(', ');
     await drain(req);
-    return send(res, error.status, headers, JSON.stringify(errorBody(error)));
+    return send(res, error.status, headers, jsonText(errorBody(error)));
   }
 
   const body = await readBody(req);
   if (body === 'too_large') {
     const error = new AppError('payload_too_large', `Request body exceeds ${GATEWAY_MAX_BODY} bytes`, {});
-    return send(
-      res,
-      413,
-      { 'content-type': 'application/json; charset=utf-8' },
-      JSON.stringify(errorBody(error)),
-    );
+    return send(res, 413, { ...JSON_HEADERS }, jsonText(errorBody(error)));
   }
   const event = toEvent(req, url, method, match.route, match.pathParameters, body);
   if (match.route.scope !== 'none' && event.headers['authorization']?.startsWith('AWS4-HMAC-SHA256')) {
@@ -159,12 +149,7 @@ async function handle(
     );
     if (!verdict.ok) {
       const error = new AppError('unauthorized', verdict.message, { scheme: 'AWS4-HMAC-SHA256' });
-      return send(
-        res,
-        401,
-        { 'content-type': 'application/json; charset=utf-8' },
-        JSON.stringify(errorBody(error)),
-      );
+      return send(res, 401, { ...JSON_HEADERS }, jsonText(errorBody(error)));
     }
     (event.requestContext as { authorizer?: unknown }).authorizer = {
       iam: {
@@ -190,12 +175,14 @@ async function handle(
 
 const LOCAL_EVENTS_PATH = '/local/events';
 
+const jsonText = (value: unknown) => `${JSON.stringify(value)}\n`;
+
 /**
  * GET /local/events?after=<seq>: events published since `seq`, for the web dashboard. Only the
  * local gateway has it (in AWS, subscribe to the EventBridge bus); it needs a key with `read`.
  */
 async function serveEvents(req: IncomingMessage, res: ServerResponse, url: URL, feed: EventFeed) {
-  const jsonHeaders = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+  const jsonHeaders = { ...JSON_HEADERS, 'cache-control': 'no-store' };
   try {
     const principal = await services().authenticator.authenticate(
       Object.fromEntries(
@@ -209,10 +196,10 @@ async function serveEvents(req: IncomingMessage, res: ServerResponse, url: URL, 
     const after = Number(url.searchParams.get('after') ?? '0');
     if (!Number.isInteger(after) || after < 0)
       throw new AppError('validation_error', 'after must be a non-negative integer', { query: 'after' });
-    send(res, 200, jsonHeaders, JSON.stringify(feed.after(after)));
+    send(res, 200, jsonHeaders, jsonText(feed.after(after)));
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
-    send(res, error.status, jsonHeaders, JSON.stringify(errorBody(error)));
+    send(res, error.status, jsonHeaders, jsonText(errorBody(error)));
   }
 }
 

@@ -11,16 +11,20 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { aggregateUpdates } from '../dashboard/aggregates';
 import { adoptBuild } from '../dashboard/backfill';
+import type { KeyShape } from '../db/cursor';
 import { cancellation, translateStoreError } from '../db/errors';
 import { batchGetAll, withoutKeys } from '../db/items';
 import { INDEXES, type IndexDefinition } from '../db/table-definition';
 import { type LeaseClaim, LIVE_MARK, liveUpdate } from '../leases/live.item';
 import {
   ALL_BUILDS_PARTITION,
+  BUILD_PK_PATTERN,
   buildIndexKeys,
   buildKey,
   HISTORY_PREFIX,
+  HISTORY_SK_PATTERN,
   historyKey,
+  LIST_SK_PATTERN,
   platformPartition,
   projectPartition,
   statusPartition,
@@ -255,6 +259,23 @@ export class BuildRepository {
     };
   }
 }
+
+/** The start key a page of `list(filters)` may continue from: a build's keys in that index partition. */
+export function listStartKeyShape(filters: BuildFilters): KeyShape {
+  const { index, partition } = chooseIndex(filters);
+  return {
+    pk: BUILD_PK_PATTERN,
+    sk: 'BUILD',
+    [index.partitionKey]: partition,
+    [index.sortKey]: LIST_SK_PATTERN,
+  };
+}
+
+/** The start key a page of `history(buildId)` may continue from: a history item of that build. */
+export const historyStartKeyShape = (buildId: string): KeyShape => ({
+  pk: buildKey(buildId).pk,
+  sk: HISTORY_SK_PATTERN,
+});
 
 function chooseIndex(filters: BuildFilters): {
   index: IndexDefinition;

@@ -17,7 +17,12 @@ import type { IdempotencyRepository } from '../idempotency/idempotency.repositor
 import { leaseHolder } from '../leases/lease.view';
 import type { LeaseClaim, LiveItem } from '../leases/live.item';
 import type { Build, Change } from './build.model';
-import type { BuildRepository, TransactItem } from './build.repository';
+import {
+  type BuildRepository,
+  historyStartKeyShape,
+  listStartKeyShape,
+  type TransactItem,
+} from './build.repository';
 import type {
   CancelInput,
   CreateBuildInput,
@@ -126,7 +131,7 @@ export class BuildService {
 
   async list(query: ListBuildsQuery): Promise<Outcome> {
     const filters = { project_id: query.project_id, platform_id: query.platform_id, status: query.status };
-    const start = query.cursor ? decodeCursor(query.cursor, filters) : undefined;
+    const start = query.cursor ? decodeCursor(query.cursor, filters, listStartKeyShape(filters)) : undefined;
     const page = await this.deps.builds.list(filters, query.limit, start);
     const catalogs = new Map<string, StateCatalog>();
     for (const projectId of new Set(page.items.map((b) => b.project_id)))
@@ -144,7 +149,9 @@ export class BuildService {
   async history(id: string, query: HistoryQuery): Promise<Outcome> {
     const build = await this.load(id);
     const catalog = await this.deps.catalogs.forProject(build.project_id);
-    const start = query.cursor ? decodeCursor(query.cursor, { history: id }) : undefined;
+    const start = query.cursor
+      ? decodeCursor(query.cursor, { history: id }, historyStartKeyShape(id))
+      : undefined;
     const page = await this.deps.builds.history(id, query.limit, start);
     return {
       status: 200,
