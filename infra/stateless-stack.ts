@@ -71,7 +71,8 @@ export class StatelessStack extends Stack {
       ]),
       states: fn('states', 'state reports, resume, leases and heartbeats')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
-        .bindBucket(bucket, ['s3:GetObject'], config.presignExpirySeconds),
+        // PutObject: the pointer objects of artifacts a report names (`artifacts` in the body).
+        .bindBucket(bucket, ['s3:GetObject', 's3:PutObject'], config.presignExpirySeconds),
       artifacts: fn('artifacts', 'artifact registration, verification and download URLs')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
         .bindBucket(bucket, ['s3:GetObject', 's3:PutObject'], config.presignExpirySeconds),

@@ -7,6 +7,7 @@ import {
   type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { TransactItem } from '../builds/build.repository';
 import { translateStoreError } from '../db/errors';
 import { ARTIFACT_PREFIX, artifactKey } from './artifact.keys';
 import type { Artifact } from './artifact.model';
@@ -34,22 +35,27 @@ export class ArtifactRepository {
   /** Writes the record unless one exists for this build, state and name; false if one does. */
   async create(artifact: Artifact): Promise<boolean> {
     try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...artifactKey(artifact.build_id, artifact.state_code, artifact.name),
-            type: 'artifact',
-            ...artifact,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+      await this.db.send(new PutCommand(this.createItem(artifact).Put));
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       return translateStoreError(error);
     }
+  }
+
+  /** The same write as `create`, as a part of a larger transaction (a state report's artifacts). */
+  createItem(artifact: Artifact) {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...artifactKey(artifact.build_id, artifact.state_code, artifact.name),
+          type: 'artifact',
+          ...artifact,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    } satisfies TransactItem;
   }
 
   async markVerified(

@@ -6,17 +6,24 @@
 import type { Principal } from '../auth/principal';
 import type { Build } from '../builds/build.model';
 import type { BuildRepository } from '../builds/build.repository';
-import type { CatalogSource } from '../builds/build.service';
+import type { BuildService, CatalogSource, MutationOptions, Outcome } from '../builds/build.service';
 import type { StateCatalog } from '../catalog/state-catalog';
 import { AppError, notFound } from '../errors';
 import { objectKey } from './artifact.keys';
 import type { Artifact } from './artifact.model';
 import type { ArtifactRepository } from './artifact.repository';
-import type { RegisterArtifactInput, VerifyArtifactInput } from './artifact.schema';
+import type {
+  RegisterArtifactInput,
+  ReportArtifactInput,
+  StateReportWithArtifactsInput,
+  VerifyArtifactInput,
+} from './artifact.schema';
 import type { ArtifactStore, PresignedDownload, PresignedUpload } from './artifact.store';
 
 export interface ArtifactServiceDeps {
   builds: BuildRepository;
+  /** State reports that carry artifacts go through the build rules (POST /builds/{id}/states). */
+  reports?: BuildService;
   artifacts: ArtifactRepository;
   store: ArtifactStore;
   catalogs: CatalogSource;
@@ -57,25 +64,9 @@ export class ArtifactService {
         { build_id: buildId, state_code: stateCode, current_state: build.current_state },
       );
     }
-    const key = objectKey(buildId, stateCode, input.name);
-    const managed = input.storage_type === 's3' && input.uri === undefined;
-    const artifact: Artifact = {
-      build_id: buildId,
-      state_code: stateCode,
-      name: input.name,
-      storage_type: input.storage_type,
-      managed,
-      uri: input.uri ?? this.deps.store.uriOf(key),
-      object_key: key,
-      size_bytes: input.size_bytes ?? null,
-      checksum: input.checksum ?? null,
-      format: input.format ?? null,
-      metadata: input.metadata ?? {},
-      verified: false,
-      verified_at: null,
-      created_by: actor.id,
-      created_at: this.clock().toISOString(),
-    };
+    const artifact = this.record(buildId, stateCode, input, actor);
+    const managed = artifact.managed;
+    const key = artifact.object_key;
 
     const catalog = await this.deps.catalogs.forProject(build.project_id);
     const existing = await this.deps.artifacts.get(buildId, stateCode, input.name);
@@ -90,6 +81,58 @@ export class ArtifactService {
       return this.sameOrConflict(winner, artifact, catalog);
     }
     return { status: 201, body: await this.view(artifact, { upload: managed }, catalog) };
+  }
+
+  /**
+   * A state report with the artifacts it produced (external pointers), all or nothing: every
+   * artifact is checked before anything is written, their pointer objects are written once the
+   * report passed the rules, and their records join the report's own transaction. One already
+   * registered with the same values is kept (a retried report); with other values → 409
+   * artifact_exists and nothing changes.
+   */
+  async report(
+    buildId: string,
+    input: StateReportWithArtifactsInput,
+    actor: Principal,
+    opts: MutationOptions = {},
+  ): Promise<Outcome> {
+    const { artifacts: requested = [], ...report } = input;
+    const reports = this.deps.reports;
+    if (!reports) throw new Error('ArtifactService was built without the build service (deps.reports)');
+    const records = requested.map((a) => this.record(buildId, report.state_code, a, actor));
+    const existing = await Promise.all(
+      records.map((r) => this.deps.artifacts.get(buildId, r.state_code, r.name)),
+    );
+    existing.forEach((found, n) => {
+      if (found && !same(found, records[n]!)) throw artifactExists(found, records[n]!);
+    });
+    const fresh = records.filter((_, n) => !existing[n]);
+    let pointersWritten = false;
+    return reports.report(buildId, report, actor, opts, {
+      prepare: async (_build, catalog) => {
+        // S3 first: the pointer objects exist before any record can point at them.
+        if (!pointersWritten) {
+          await Promise.all(fresh.map((r) => this.deps.store.putPointer(r.object_key, objectMetadata(r))));
+          pointersWritten = true;
+        }
+        const views = await Promise.all(records.map((r, n) => this.view(existing[n] ?? r, {}, catalog)));
+        return { items: fresh.map((r) => this.deps.artifacts.createItem(r)), body: { artifacts: views } };
+      },
+      refused: async (index) => {
+        // Another registration of this name won a race: put its description back on the pointer.
+        const lost = fresh[index]!;
+        const winner = await this.deps.artifacts.get(buildId, lost.state_code, lost.name);
+        if (winner && !same(winner, lost))
+          await this.deps.store.putPointer(lost.object_key, objectMetadata(winner));
+        return winner
+          ? artifactExists(winner, lost)
+          : new AppError(
+              'conflict',
+              `Artifact '${lost.name}' changed while the report was written; retry`,
+              key(lost),
+            );
+      },
+    });
   }
 
   async verify(
@@ -191,22 +234,39 @@ export class ArtifactService {
     );
   }
 
+  /** The record a registration describes, not yet written. */
+  private record(
+    buildId: string,
+    stateCode: number,
+    input: RegisterArtifactInput | ReportArtifactInput,
+    actor: Principal,
+  ): Artifact {
+    const key = objectKey(buildId, stateCode, input.name);
+    return {
+      build_id: buildId,
+      state_code: stateCode,
+      name: input.name,
+      storage_type: input.storage_type,
+      managed: input.storage_type === 's3' && input.uri === undefined,
+      uri: input.uri ?? this.deps.store.uriOf(key),
+      object_key: key,
+      size_bytes: input.size_bytes ?? null,
+      checksum: input.checksum ?? null,
+      format: input.format ?? null,
+      metadata: input.metadata ?? {},
+      verified: false,
+      verified_at: null,
+      created_by: actor.id,
+      created_at: this.clock().toISOString(),
+    };
+  }
+
   private async sameOrConflict(
     existing: Artifact,
     requested: Artifact,
     catalog: StateCatalog,
   ): Promise<ArtifactOutcome> {
-    if (!same(existing, requested)) {
-      throw new AppError(
-        'artifact_exists',
-        `Artifact '${requested.name}' of state ${requested.state_code} is already registered with different values`,
-        {
-          ...key(existing),
-          existing: Object.fromEntries(IDENTITY_FIELDS.map((f) => [f, existing[f]])),
-          requested: Object.fromEntries(IDENTITY_FIELDS.map((f) => [f, requested[f]])),
-        },
-      );
-    }
+    if (!same(existing, requested)) throw artifactExists(existing, requested);
     // Same registration again: idempotent. An unverified managed artifact gets a fresh upload URL.
     return {
       status: 200,
@@ -301,6 +361,17 @@ const same = (a: Artifact, b: Artifact) =>
   IDENTITY_FIELDS.every((f) => JSON.stringify(a[f]) === JSON.stringify(b[f]));
 
 const key = (a: Artifact) => ({ build_id: a.build_id, state_code: a.state_code, name: a.name });
+
+const artifactExists = (existing: Artifact, requested: Artifact) =>
+  new AppError(
+    'artifact_exists',
+    `Artifact '${requested.name}' of state ${requested.state_code} is already registered with different values`,
+    {
+      ...key(existing),
+      existing: Object.fromEntries(IDENTITY_FIELDS.map((f) => [f, existing[f]])),
+      requested: Object.fromEntries(IDENTITY_FIELDS.map((f) => [f, requested[f]])),
+    },
+  );
 
 /** 409 checksum_mismatch when both values are known and differ. */
 function mismatch(

@@ -47,6 +47,13 @@ export interface CommitExtras {
   claim?: LeaseClaim;
   /** The clock the lease's expiry is compared with. */
   nowMs: number;
+  /** More items of the same change (a report's artifact records); a failed one comes back by position. */
+  items?: TransactItem[];
+}
+
+/** One of `CommitExtras.items` failed its condition; nothing was written. */
+export interface ItemRefused {
+  failedItem: number;
 }
 
 /** The live item's condition failed: someone else's lease is live, or the claimed lease is gone. */
@@ -133,7 +140,11 @@ export class BuildRepository {
    * Applies a change computed from the build at `expectedVersion`: the build item is replaced only
    * if nobody else changed it since, and the history item can only ever be written once.
    */
-  async commit(change: Change, before: Build, extras: CommitExtras): Promise<CommitResult | LeaseRefused> {
+  async commit(
+    change: Change,
+    before: Build,
+    extras: CommitExtras,
+  ): Promise<CommitResult | LeaseRefused | ItemRefused> {
     const items: TransactItem[] = [
       {
         Put: {
@@ -149,6 +160,8 @@ export class BuildRepository {
     const idempotencyAt = extras.idempotency ? items.push(extras.idempotency) - 1 : -1;
     const liveAt = items.push(liveUpdate(this.tableName, change.build, extras.nowMs, extras.claim, true)) - 1;
     items.push(...aggregateUpdates(this.tableName, before, change));
+    const extraAt = items.length;
+    items.push(...(extras.items ?? []));
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
       return 'committed';
@@ -168,6 +181,8 @@ export class BuildRepository {
         }
         return { leaseRefused: live };
       }
+      const extra = summary.failedConditions.find((i) => i >= extraAt);
+      if (extra !== undefined) return { failedItem: extra - extraAt };
       if (summary.conflict) return 'contention';
       // A history item already at this seq while the version matched would break the seq invariant: a bug.
       throw error;

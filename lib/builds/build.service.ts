@@ -50,6 +50,19 @@ export interface MutationOptions {
   leaseId?: string;
 }
 
+/**
+ * What joins a state report besides the build (its artifact records): committed with it or not
+ * at all. `prepare` runs once the report passed the rules, before the transaction.
+ */
+export interface ReportAttachment {
+  prepare(
+    build: Build,
+    catalog: StateCatalog,
+  ): Promise<{ items: TransactItem[]; body: Record<string, unknown> }>;
+  /** The error for `items[index]`, whose condition failed (nothing was written). */
+  refused(index: number): Promise<AppError>;
+}
+
 /** Where a build's state names, attempt limits and milestones come from: its project's catalog. */
 export interface CatalogSource {
   forProject(projectId: string): Promise<StateCatalog>;
@@ -180,10 +193,17 @@ export class BuildService {
     input: StateReportInput,
     actor: Principal,
     opts: MutationOptions = {},
+    attachment?: ReportAttachment,
   ): Promise<Outcome> {
-    return this.mutate(id, actor, opts, 201, (build, ctx) => applyReport(build, input, ctx), {
-      leaseId: opts.leaseId ?? null,
-    });
+    return this.mutate(
+      id,
+      actor,
+      opts,
+      201,
+      (build, ctx) => applyReport(build, input, ctx),
+      { leaseId: opts.leaseId ?? null },
+      attachment,
+    );
   }
 
   cancel(id: string, input: CancelInput, actor: Principal, opts: MutationOptions = {}): Promise<Outcome> {
@@ -202,6 +222,7 @@ export class BuildService {
     status: number,
     rule: (build: Build, ctx: RuleContext) => Change,
     claim?: LeaseClaim,
+    attachment?: ReportAttachment,
   ): Promise<Outcome> {
     let trustCache = true;
     let adopted = false;
@@ -232,13 +253,18 @@ export class BuildService {
         throw error;
       }
       // Every build mutation answers with the build as it now is; its version is the new history item's seq.
-      const response = { status, body: buildView(change.build, catalog) };
+      const attached = attachment ? await attachment.prepare(change.build, catalog) : undefined;
+      const response = { status, body: { ...buildView(change.build, catalog), ...attached?.body } };
       const result = await this.deps.builds.commit(change, build, {
         idempotency: this.remember(opts.idempotency, response),
         claim,
         nowMs: this.clock().getTime(),
+        items: attached?.items,
       });
-      if (typeof result === 'object') throw leaseRefused(id, claim, result.leaseRefused, this.clock());
+      if (typeof result === 'object') {
+        if ('failedItem' in result) throw await attachment!.refused(result.failedItem);
+        throw leaseRefused(id, claim, result.leaseRefused, this.clock());
+      }
       switch (result) {
         case 'committed':
           this.recent.set(id, change.build);

@@ -113,6 +113,7 @@ describe('stateless stack', () => {
       'dynamodb:UpdateItem',
       'dynamodb:Query',
       's3:GetObject',
+      's3:PutObject',
       's3:ListBucket',
     ],
     Artifacts: [
