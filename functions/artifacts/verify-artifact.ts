@@ -6,5 +6,11 @@ import { parse } from '../../lib/http/http';
 export const handler = httpHandler(async (req) => {
   // The body is optional: what a worker observed when it fetched an externally stored artifact.
   const observed = req.body === undefined ? {} : parse(verifyArtifactSchema, req.body, 'body');
-  return artifactService().verify(buildIdParam(req), stateCodeParam(req), artifactNameParam(req), observed);
+  return artifactService().verify(
+    buildIdParam(req),
+    stateCodeParam(req),
+    artifactNameParam(req),
+    observed,
+    req.principal,
+  );
 });

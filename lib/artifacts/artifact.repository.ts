@@ -60,26 +60,52 @@ export class ArtifactRepository {
 
   async markVerified(
     a: Artifact,
-    facts: { checksum: string; size_bytes: number; verified_at: string },
+    facts: {
+      checksum: string;
+      size_bytes: number;
+      verified_at: string;
+      etag: string | null;
+      versionId: string | null;
+    },
   ): Promise<Artifact> {
     const res = await this.db
       .send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: artifactKey(a.build_id, a.state_code, a.name),
-          UpdateExpression: 'SET verified = :t, verified_at = :at, checksum = :c, size_bytes = :s',
+          UpdateExpression:
+            'SET verified = :t, verified_at = :at, checksum = :c, size_bytes = :s, verified_etag = :e, verified_version_id = :v',
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: {
             ':t': true,
             ':at': facts.verified_at,
             ':c': facts.checksum,
             ':s': facts.size_bytes,
+            ':e': facts.etag,
+            ':v': facts.versionId,
           },
           ReturnValues: 'ALL_NEW',
         }),
       )
       .catch(translateStoreError);
     return toArtifact(res.Attributes!);
+  }
+
+  /**
+   * Unverifies an artifact, for the transaction that records it in the build's history; only if
+   * it is still verified as `a` was (a concurrent re-verification or invalidation wins).
+   */
+  unverifyItem(a: Artifact) {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: artifactKey(a.build_id, a.state_code, a.name),
+        UpdateExpression:
+          'SET verified = :f, verified_at = :null, verified_etag = :null, verified_version_id = :null',
+        ConditionExpression: 'verified = :t AND verified_at = :at',
+        ExpressionAttributeValues: { ':f': false, ':t': true, ':null': null, ':at': a.verified_at },
+      },
+    } satisfies TransactItem;
   }
 
   /** Every artifact of a build, ordered by state code then name. */

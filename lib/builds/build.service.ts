@@ -33,7 +33,15 @@ import type {
 } from './build.schema';
 import { buildView, historyView } from './build.view';
 import { type ResumeAdvice, resumeAdvice } from './resume';
-import { applyCancel, applyReport, applyUnblock, newBuild, type RuleContext } from './transitions';
+import {
+  type ArtifactUnverifiedInput,
+  applyArtifactUnverified,
+  applyCancel,
+  applyReport,
+  applyUnblock,
+  newBuild,
+  type RuleContext,
+} from './transitions';
 
 export interface Outcome extends StoredResponse {
   /** True when the response is the remembered one for a repeated Idempotency-Key. */
@@ -202,6 +210,24 @@ export class BuildService {
       201,
       (build, ctx) => applyReport(build, input, ctx),
       { leaseId: opts.leaseId ?? null },
+      attachment,
+    );
+  }
+
+  /** Records that a verified artifact is unverified again; `attachment` carries the artifact's own update. */
+  artifactUnverified(
+    id: string,
+    input: ArtifactUnverifiedInput,
+    actor: Principal,
+    attachment: ReportAttachment,
+  ): Promise<Outcome> {
+    return this.mutate(
+      id,
+      actor,
+      {},
+      200,
+      (build, ctx) => applyArtifactUnverified(build, input, ctx),
+      undefined,
       attachment,
     );
   }
