@@ -85,6 +85,28 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         options.log?.(`${req.method} ${req.url} ${res.statusCode} ${ms.toFixed(1)}ms`);
       });
   });
+  // Requests Node's HTTP parser refuses (headers or URL over 16 KB, malformed request lines) never
+  // reach a handler: answer them in the same JSON error shape, as API Gateway answers with its own.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const body = jsonText(
+      errorBody(
+        tooLarge
+          ? new AppError('payload_too_large', 'Request headers or URL are too large (16 KB at most)', {})
+          : new AppError('validation_error', 'Malformed HTTP request', {}),
+      ),
+    );
+    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const headers = Object.entries({
+      ...JSON_HEADERS,
+      'content-length': String(Buffer.byteLength(body)),
+      connection: 'close',
+    })
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\r\n');
+    socket.end(`HTTP/1.1 ${status}\r\n${headers}\r\n\r\n${body}`);
+  });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
