@@ -72,8 +72,14 @@ async function verifiedImage(id: string) {
   return { good, goodFile, badFile, uploadUrl: reg.body.upload };
 }
 
+interface HistoryItem {
+  event: string;
+  state_code: number;
+  message: string | null;
+  metadata: Record<string, unknown> | null;
+}
 const unverifiedEntries = async (id: string) =>
-  ((await stack.call('GET', `/builds/${id}/history`)).body.items as Record<string, any>[]).filter(
+  ((await stack.call('GET', `/builds/${id}/history`)).body.items as HistoryItem[]).filter(
     (h) => h.event === 'artifact_unverified',
   );
 

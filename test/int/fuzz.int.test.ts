@@ -66,7 +66,17 @@ const text = fc.oneof(
   fc.integer({ min: 200, max: 70_000 }).map((n) => 'x'.repeat(n)),
 );
 
+/** Values at and past what the store keeps: the metadata findings of the red-team pass and their kin. */
+const storeEdge: fc.Arbitrary<unknown> = fc.oneof(
+  rawNumber,
+  fc.constantFrom({ '': 1 }, JSON.parse('{"__proto__":{"p":1}}'), { constructor: { prototype: { p: 1 } } }),
+  fc.constantFrom('x\ud800', '\udfff', 'ok'),
+  fc.integer({ min: 28, max: 45 }).map((d) => nested(d, 1)),
+  fc.constantFrom(1e-200, -1e130, 1e300, 2 ** 60, 5e-324),
+);
+
 const oddValue: fc.Arbitrary<unknown> = fc.oneof(
+  storeEdge,
   text,
   rawNumber,
   fc.double(),
@@ -109,13 +119,23 @@ function bodyFor(template: Record<string, unknown> | undefined): fc.Arbitrary<st
       const { [k]: _, ...rest } = b;
       return rest;
     }),
+    // metadata (and, through it, the store) reached with one of its edge values, the rest valid
+    fc
+      .tuple(
+        text.filter((t) => t.length < 50),
+        storeEdge,
+      )
+      .map(([k, v]) => (b: Record<string, unknown>) => ({
+        ...b,
+        metadata: { ...(b.metadata as object), [k]: v },
+      })),
     fc.constant((b: Record<string, unknown>) => {
       const rest = JSON.stringify(b);
       return JSON.parse(`{"__proto__":{"polluted":1}${rest === '{}' ? '}' : `,${rest.slice(1)}`}`);
     }),
   );
   const damaged = fc
-    .array(damage, { minLength: 0, maxLength: 3 })
+    .array(damage, { minLength: 0, maxLength: 2 })
     .map((fns) => serialize(fns.reduce((b, f) => f(b), base)));
   return fc.oneof(
     { weight: 6, arbitrary: damaged },
@@ -203,29 +223,63 @@ const headers = fc.record(
         ),
       },
     ),
-    contentType: fc.constantFrom(
-      undefined,
-      'application/json',
-      'text/plain',
-      'application/octet-stream',
-      'multipart/form-data; boundary=x',
-      'application/json; charset=latin1',
+    contentType: fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom(undefined, 'application/json') },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          'text/plain',
+          'application/octet-stream',
+          'multipart/form-data; boundary=x',
+          'application/json; charset=latin1',
+        ),
+      },
     ),
-    idempotencyKey: fc.option(fc.oneof(headerText, fc.constantFrom('', ' ', 'k'.repeat(256))), {
-      nil: undefined,
-    }),
-    ifMatch: fc.option(
-      fc.oneof(headerText, fc.constantFrom('"1"', 'W/"2"', '"99999999999999999"', '*', '"-1"')),
-      { nil: undefined },
+    // Mostly absent or well-formed, so that most cases get past the headers to the body and the store.
+    idempotencyKey: fc.oneof(
+      { weight: 6, arbitrary: fc.constant(undefined) },
+      { weight: 3, arbitrary: fc.uuid().map((u) => `fz-${u}`) },
+      { weight: 1, arbitrary: fc.oneof(headerText, fc.constantFrom('', ' ', 'k'.repeat(256))) },
     ),
-    leaseId: fc.option(fc.oneof(headerText, fc.constant('01JD0000000000000000000000')), { nil: undefined }),
+    ifMatch: fc.oneof(
+      { weight: 8, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.constantFrom('"1"', 'W/"2"', '"99999999999999999"', '*', '"-1"') },
+      { weight: 1, arbitrary: headerText },
+    ),
+    leaseId: fc.oneof(
+      { weight: 10, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.oneof(headerText, fc.constant('01JD0000000000000000000000')) },
+    ),
   },
   { requiredKeys: ['auth', 'contentType'] },
 );
 
-const query = (route: Route) =>
+/**
+ * Cursors with the list's real query digest (taken from a cursor the list handed out, as an
+ * attacker would) and a forged position: other attributes, other partitions, other types.
+ */
+const forgedWithDigest = (q: string) =>
+  fc
+    .oneof(
+      fc.dictionary(fc.constantFrom('pk', 'sk', 'gsi4pk', 'gsi4sk', 'gsi5pk', 'gsi5sk', 'x'), oddValue, {
+        maxKeys: 5,
+      }),
+      fc.constantFrom<unknown>(
+        {},
+        [],
+        42,
+        { pk: 'BUILD#fz-0', sk: 'HIST#0000000001' },
+        { pk: 'BUILD#fz-1', sk: 'BUILD', gsi4pk: 'STATUS#failed', gsi4sk: 'x' },
+        { pk: 'REF#platform#aws', sk: 'REF', gsi5pk: 'REF#image_type', gsi5sk: 'aws' },
+        { pk: { S: 'x' }, sk: 'BUILD' },
+      ),
+    )
+    .map((k) => Buffer.from(JSON.stringify({ k, q })).toString('base64url'));
+
+const query = (route: Route, digest: string | undefined) =>
   fc.array(
     fc.oneof(
+      ...(digest ? [fc.tuple(fc.constant('cursor'), forgedWithDigest(digest))] : []),
       fc.tuple(
         fc.constantFrom(
           'limit',
@@ -256,6 +310,15 @@ interface Target {
   body?: Record<string, unknown>;
   /** The table items a refused request must leave alone. */
   snapshot: () => Promise<unknown>;
+  /** For lists: the query digest of a real cursor of the unfiltered list. */
+  cursorDigest?: string;
+}
+
+/** The digest part of a cursor the list at `path` hands out (limit=1), if it has a next page. */
+async function digestOf(path: string): Promise<string | undefined> {
+  const page = await stack.call('GET', `${path}?limit=1`);
+  const cursor = page.body?.next_cursor;
+  return cursor ? JSON.parse(Buffer.from(cursor, 'base64url').toString()).q : undefined;
 }
 
 const db = () => services().db;
@@ -457,6 +520,10 @@ it.each(ROUTES.map((r, n) => [routeKey(r), r, n] as const))(
   'fuzzes %s: no 5xx, JSON errors, refused requests change nothing',
   async (key, route, n) => {
     const target = await targetFor(route, n);
+    if (route.method === 'GET' && !route.path.includes('{') && route.path !== '/')
+      target.cursorDigest = await digestOf(route.path);
+    if (key === 'GET /builds/{id}/history')
+      target.cursorDigest = await digestOf(`/builds/${target.params.id}/history`);
     const runs = SLOW_ROUTES.has(key) ? Math.max(1, Math.floor(RUNS / 4)) : RUNS;
     const paramArbs = Object.fromEntries(
       [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [
@@ -467,7 +534,7 @@ it.each(ROUTES.map((r, n) => [routeKey(r), r, n] as const))(
     const cases = fc.sample(
       fc.record({
         params: fc.record(paramArbs as Record<string, fc.Arbitrary<string>>),
-        query: query(route),
+        query: query(route, target.cursorDigest),
         body: bodyFor(target.body),
         headers,
       }),
