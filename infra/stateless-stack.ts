@@ -86,10 +86,20 @@ export class StatelessStack extends Stack {
       ]),
       states: fn('states', 'state reports, resume, leases and heartbeats')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
-        .bindBucket(bucket, ['s3:GetObject'], config.presignExpirySeconds),
+        // PutObject: the pointer objects of artifacts a report names (`artifacts` in the body);
+        // GetObjectVersion: download URLs pinned to the verified version (docs/ARTIFACTS.md).
+        .bindBucket(
+          bucket,
+          ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
+          config.presignExpirySeconds,
+        ),
       artifacts: fn('artifacts', 'artifact registration, verification and download URLs')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
-        .bindBucket(bucket, ['s3:GetObject', 's3:PutObject'], config.presignExpirySeconds),
+        .bindBucket(
+          bucket,
+          ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
+          config.presignExpirySeconds,
+        ),
       identity: fn('identity', 'API keys, users, JWTs')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
         .bindJwtSecret(jwtSecret),

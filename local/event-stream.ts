@@ -5,7 +5,7 @@
  * the web dashboard (GET /local/events). The position in each shard is checkpointed after the
  * events are written, so a restart neither loses nor (beyond the last batch) repeats events.
  */
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   type _Record,
@@ -77,6 +77,64 @@ export interface EventStream {
 
 type Checkpoints = Record<string, string>;
 
+/**
+ * The shard positions to continue from. A missing file means "from the stream's start". An
+ * unreadable one (truncated by a crash, edited by hand) is reported by name and replaced by the
+ * stream's start too, which loses nothing; the events already in the log are then skipped by
+ * their dedup key, so none is appended twice.
+ */
+async function readCheckpoints(
+  file: string | undefined,
+  logFile: string | undefined,
+): Promise<{ checkpoints: Checkpoints; written?: Set<string> }> {
+  if (!file) return { checkpoints: {} };
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { checkpoints: {} };
+    throw error;
+  }
+  let problem: string | undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (
+      parsed !== null &&
+      typeof parsed === 'object' &&
+      !Array.isArray(parsed) &&
+      Object.values(parsed).every((v) => typeof v === 'string' && /^\d+$/.test(v))
+    )
+      return { checkpoints: parsed as Checkpoints };
+    problem = 'it is not a map of shard ids to sequence numbers';
+  } catch (error) {
+    problem = (error as Error).message;
+  }
+  const written = new Set<string>();
+  if (logFile) {
+    const log = await readFile(logFile, 'utf8').catch(() => '');
+    for (const line of log.split('\n')) {
+      try {
+        const key = (JSON.parse(line) as { detail?: { dedup_key?: unknown } }).detail?.dedup_key;
+        if (typeof key === 'string') written.add(key);
+      } catch {
+        // a torn last line: its event is published again
+      }
+    }
+  }
+  console.error(
+    `event stream: checkpoint ${file} is unreadable (${problem}); reading the stream from its start` +
+      (logFile ? ` and skipping the ${written.size} events already in ${logFile}` : ''),
+  );
+  return { checkpoints: {}, written };
+}
+
+/** Written whole or not at all (a temporary file renamed over the old one), so a crash cannot truncate it. */
+async function writeCheckpoints(file: string, checkpoints: Checkpoints): Promise<void> {
+  const temporary = `${file}.tmp`;
+  await writeFile(temporary, JSON.stringify(checkpoints));
+  await rename(temporary, file);
+}
+
 export async function startEventStream(options: EventStreamOptions): Promise<EventStream> {
   const credentials = { accessKeyId: 'buildstate', secretAccessKey: 'local' };
   const db = new DynamoDBClient({ endpoint: options.endpoint, region: options.region, credentials });
@@ -91,12 +149,10 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
   if (!streamArn) throw new Error(`Table ${options.tableName} has no stream`);
 
   const feed = new EventFeed();
-  const checkpoints: Checkpoints = options.checkpointFile
-    ? await readFile(options.checkpointFile, 'utf8').then(
-        (text) => JSON.parse(text) as Checkpoints,
-        () => ({}),
-      )
-    : {};
+  const start = await readCheckpoints(options.checkpointFile, options.logFile);
+  const checkpoints = start.checkpoints;
+  /** After an unreadable checkpoint: events already in the log (by dedup key), not to be appended again. */
+  const written = start.written;
   const iterators = new Map<string, string | null>();
   let stopped = false;
   let idleWaiters: (() => void)[] = [];
@@ -108,7 +164,8 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
       // The same filter as the Lambda's event source mapping: inserts of history and outbox items.
       if (record.eventName !== 'INSERT' || !image || !PUBLISHED_TYPES.has(image.type?.S ?? '')) continue;
       const item = unmarshall(repairEmptyMaps(image) as Parameters<typeof unmarshall>[0]);
-      events.push(...eventsFromItem(item, { retryLoopAfter: options.retryLoopAfter }));
+      for (const event of eventsFromItem(item, { retryLoopAfter: options.retryLoopAfter }))
+        if (!written?.has(event.detail.dedup_key)) events.push(event);
     }
     if (events.length === 0) return;
     if (options.logFile) {
@@ -160,7 +217,7 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
         read = true;
         await publish(records);
         checkpoints[id] = records.at(-1)!.dynamodb!.SequenceNumber!;
-        if (options.checkpointFile) await writeFile(options.checkpointFile, JSON.stringify(checkpoints));
+        if (options.checkpointFile) await writeCheckpoints(options.checkpointFile, checkpoints);
       }
       iterators.set(id, res.NextShardIterator ?? null);
     }

@@ -16,7 +16,7 @@ import { handler as states } from '../functions/states/index';
 import { handler as system } from '../functions/system/index';
 import { hasScope } from '../lib/auth/principal';
 import { AppError } from '../lib/errors';
-import { errorBody, type HttpEvent, type HttpResult } from '../lib/http/http';
+import { errorBody, type HttpEvent, type HttpResult, JSON_HEADERS } from '../lib/http/http';
 import { type FunctionGroup, ROUTES, type Route, routeKey } from '../lib/http/routes';
 import { services } from '../lib/runtime';
 import type { EventFeed } from './event-stream';
@@ -78,17 +78,34 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       .catch((error) => {
         console.error('gateway error', error);
         if (!res.headersSent)
-          send(
-            res,
-            502,
-            { 'content-type': 'application/json' },
-            JSON.stringify({ message: 'Internal Server Error' }),
-          );
+          send(res, 502, { ...JSON_HEADERS }, `${JSON.stringify({ message: 'Internal Server Error' })}\n`);
       })
       .finally(() => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         options.log?.(`${req.method} ${req.url} ${res.statusCode} ${ms.toFixed(1)}ms`);
       });
+  });
+  // Requests Node's HTTP parser refuses (headers or URL over 16 KB, malformed request lines) never
+  // reach a handler: answer them in the same JSON error shape, as API Gateway answers with its own.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const body = jsonText(
+      errorBody(
+        tooLarge
+          ? new AppError('payload_too_large', 'Request headers or URL are too large (16 KB at most)', {})
+          : new AppError('validation_error', 'Malformed HTTP request', {}),
+      ),
+    );
+    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const headers = Object.entries({
+      ...JSON_HEADERS,
+      'content-length': String(Buffer.byteLength(body)),
+      connection: 'close',
+    })
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\r\n');
+    socket.end(`HTTP/1.1 ${status}\r\n${headers}\r\n\r\n${body}`);
   });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
@@ -129,21 +146,16 @@ async function handle(
             allow: match.allow,
           })
         : new AppError('not_found', `No route for ${method} ${url.pathname}`);
-    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+    const headers: Record<string, string> = { ...JSON_HEADERS };
     if (match.kind === 'method') headers.allow = match.allow.join(', ');
     await drain(req);
-    return send(res, error.status, headers, JSON.stringify(errorBody(error)));
+    return send(res, error.status, headers, jsonText(errorBody(error)));
   }
 
   const body = await readBody(req);
   if (body === 'too_large') {
     const error = new AppError('payload_too_large', `Request body exceeds ${GATEWAY_MAX_BODY} bytes`, {});
-    return send(
-      res,
-      413,
-      { 'content-type': 'application/json; charset=utf-8' },
-      JSON.stringify(errorBody(error)),
-    );
+    return send(res, 413, { ...JSON_HEADERS }, jsonText(errorBody(error)));
   }
   const event = toEvent(req, url, method, match.route, match.pathParameters, body);
   if (match.route.scope !== 'none' && event.headers['authorization']?.startsWith('AWS4-HMAC-SHA256')) {
@@ -160,12 +172,7 @@ async function handle(
     );
     if (!verdict.ok) {
       const error = new AppError('unauthorized', verdict.message, { scheme: 'AWS4-HMAC-SHA256' });
-      return send(
-        res,
-        401,
-        { 'content-type': 'application/json; charset=utf-8' },
-        JSON.stringify(errorBody(error)),
-      );
+      return send(res, 401, { ...JSON_HEADERS }, jsonText(errorBody(error)));
     }
     (event.requestContext as { authorizer?: unknown }).authorizer = {
       iam: {
@@ -191,12 +198,14 @@ async function handle(
 
 const LOCAL_EVENTS_PATH = '/local/events';
 
+const jsonText = (value: unknown) => `${JSON.stringify(value)}\n`;
+
 /**
  * GET /local/events?after=<seq>: events published since `seq`, for the web dashboard. Only the
  * local gateway has it (in AWS, subscribe to the EventBridge bus); it needs a key with `read`.
  */
 async function serveEvents(req: IncomingMessage, res: ServerResponse, url: URL, feed: EventFeed) {
-  const jsonHeaders = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+  const jsonHeaders = { ...JSON_HEADERS, 'cache-control': 'no-store' };
   try {
     const principal = await services().authenticator.authenticate(
       Object.fromEntries(
@@ -210,10 +219,10 @@ async function serveEvents(req: IncomingMessage, res: ServerResponse, url: URL, 
     const after = Number(url.searchParams.get('after') ?? '0');
     if (!Number.isInteger(after) || after < 0)
       throw new AppError('validation_error', 'after must be a non-negative integer', { query: 'after' });
-    send(res, 200, jsonHeaders, JSON.stringify(feed.after(after)));
+    send(res, 200, jsonHeaders, jsonText(feed.after(after)));
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
-    send(res, error.status, jsonHeaders, JSON.stringify(errorBody(error)));
+    send(res, error.status, jsonHeaders, jsonText(errorBody(error)));
   }
 }
 

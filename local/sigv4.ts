@@ -2,7 +2,7 @@
  * SigV4 verification for the local gateway, as API Gateway's IAM authorizer does it: the canonical
  * request is recomputed from what arrived (method, path, query, the signed headers, the body's
  * SHA-256) and signed with the local credentials; the signature must match, for service
- * execute-api, within 5 minutes of now. The signer is the AWS SDK's own (@smithy/signature-v4).
+ * execute-api in the configured region, within 5 minutes of now. The signer is the AWS SDK's own (@smithy/signature-v4).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -11,6 +11,8 @@ import { Sha256 } from '../lib/auth/sha256';
 export interface LocalAwsCredentials {
   accessKeyId: string;
   secretAccessKey: string;
+  /** The one region a signature may be scoped to (the stack's AWS_REGION), as in AWS. */
+  region: string;
 }
 
 export interface SignedRequest {
@@ -46,6 +48,10 @@ export async function verifySigV4(
     return fail('The security token included in the request is invalid');
   if (service !== 'execute-api')
     return fail(`Credential should be scoped to correct service: 'execute-api', not '${service}'`);
+  if (region !== credentials.region)
+    return fail(
+      `Credential should be scoped to a valid region, not '${region}'; this API is in '${credentials.region}'`,
+    );
   const amzDate = req.headers['x-amz-date'] ?? '';
   const when = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
   if (!when) return fail('X-Amz-Date is missing or not in the form 20261122T101500Z');
@@ -76,7 +82,7 @@ export async function verifySigV4(
   const signer = new SignatureV4({
     service: 'execute-api',
     region: region!,
-    credentials,
+    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
     sha256: Sha256,
     applyChecksum: false,
   });

@@ -123,7 +123,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.port,
       host: options.host,
       log: options.log,
-      sigv4: id && secret ? { accessKeyId: id, secretAccessKey: secret } : undefined,
+      sigv4:
+        id && secret
+          ? { accessKeyId: id, secretAccessKey: secret, region: services().config.region }
+          : undefined,
       events: events?.feed,
     });
     return {

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   let unlock: () => void = () => undefined;
   try {
-    unlock = lockDataDir(dataDir);
+    unlock = await lockDataDir(dataDir);
   } catch (error) {
     fail((error as Error).message);
   }

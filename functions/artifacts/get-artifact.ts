@@ -2,5 +2,5 @@ import { artifactService } from '../../lib/artifacts/runtime';
 import { artifactNameParam, buildIdParam, httpHandler, stateCodeParam } from '../../lib/http/handler';
 
 export const handler = httpHandler(async (req) =>
-  artifactService().get(buildIdParam(req), stateCodeParam(req), artifactNameParam(req)),
+  artifactService().get(buildIdParam(req), stateCodeParam(req), artifactNameParam(req), req.principal),
 );

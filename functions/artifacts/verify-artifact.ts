@@ -11,5 +11,11 @@ import {
 export const handler = httpHandler(async (req) => {
   // The body is optional: what a worker observed when it fetched an externally stored artifact.
   const observed = req.body === undefined ? {} : parseBody(req, verifyArtifactSchema);
-  return artifactService().verify(buildIdParam(req), stateCodeParam(req), artifactNameParam(req), observed);
+  return artifactService().verify(
+    buildIdParam(req),
+    stateCodeParam(req),
+    artifactNameParam(req),
+    observed,
+    req.principal,
+  );
 });

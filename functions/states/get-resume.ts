@@ -4,5 +4,7 @@ import { services } from '../../lib/runtime';
 
 export const handler = httpHandler(async (req) => ({
   status: 200,
-  body: await services().builds.resume(buildIdParam(req), (build) => artifactService().inputArtifacts(build)),
+  body: await services().builds.resume(buildIdParam(req), (build) =>
+    artifactService().inputArtifacts(build, req.principal),
+  ),
 }));

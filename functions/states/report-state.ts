@@ -1,4 +1,5 @@
-import { stateReportSchema } from '../../lib/builds/build.schema';
+import { stateReportWithArtifactsSchema } from '../../lib/artifacts/artifact.schema';
+import { artifactService } from '../../lib/artifacts/runtime';
 import type { BuildView } from '../../lib/builds/build.view';
 import { buildIdParam, fromOutcome, httpHandler, mutationOptions, parseBody } from '../../lib/http/handler';
 import { recordStateReport } from '../../lib/observability/metrics';
@@ -6,8 +7,13 @@ import { services } from '../../lib/runtime';
 
 export const handler = httpHandler(async (req) => {
   const id = buildIdParam(req);
-  const input = parseBody(req, stateReportSchema);
-  const outcome = await services().builds.report(id, input, req.principal, mutationOptions(req));
+  const input = parseBody(req, stateReportWithArtifactsSchema);
+  const options = mutationOptions(req);
+  // With `artifacts`, the report and its artifact records commit together (lib/artifacts).
+  const outcome =
+    input.artifacts === undefined
+      ? await services().builds.report(id, input, req.principal, options)
+      : await artifactService().report(id, input, req.principal, options);
   if (!outcome.replayed) recordStateReport((outcome.body as BuildView).platform_id, input.status);
   return fromOutcome(outcome);
 });

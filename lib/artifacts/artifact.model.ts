@@ -24,6 +24,13 @@ export interface Artifact {
   metadata: Record<string, unknown>;
   verified: boolean;
   verified_at: string | null;
+  /**
+   * The S3 ETag (and version, in a versioned bucket) of the object whose bytes were verified
+   * (managed artifacts). Before a download URL is handed out the object must still carry it;
+   * otherwise the bytes changed after verification and the artifact is unverified again.
+   */
+  verified_etag?: string | null;
+  verified_version_id?: string | null;
   created_by: string;
   created_at: string;
 }

@@ -7,6 +7,7 @@ import {
   type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { TransactItem } from '../builds/build.repository';
 import { translateStoreError } from '../db/errors';
 import { ARTIFACT_PREFIX, artifactKey } from './artifact.keys';
 import type { Artifact } from './artifact.model';
@@ -34,17 +35,7 @@ export class ArtifactRepository {
   /** Writes the record unless one exists for this build, state and name; false if one does. */
   async create(artifact: Artifact): Promise<boolean> {
     try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...artifactKey(artifact.build_id, artifact.state_code, artifact.name),
-            type: 'artifact',
-            ...artifact,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+      await this.db.send(new PutCommand(this.createItem(artifact).Put));
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
@@ -52,28 +43,69 @@ export class ArtifactRepository {
     }
   }
 
+  /** The same write as `create`, as a part of a larger transaction (a state report's artifacts). */
+  createItem(artifact: Artifact) {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...artifactKey(artifact.build_id, artifact.state_code, artifact.name),
+          type: 'artifact',
+          ...artifact,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    } satisfies TransactItem;
+  }
+
   async markVerified(
     a: Artifact,
-    facts: { checksum: string; size_bytes: number; verified_at: string },
+    facts: {
+      checksum: string;
+      size_bytes: number;
+      verified_at: string;
+      etag: string | null;
+      versionId: string | null;
+    },
   ): Promise<Artifact> {
     const res = await this.db
       .send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: artifactKey(a.build_id, a.state_code, a.name),
-          UpdateExpression: 'SET verified = :t, verified_at = :at, checksum = :c, size_bytes = :s',
+          UpdateExpression:
+            'SET verified = :t, verified_at = :at, checksum = :c, size_bytes = :s, verified_etag = :e, verified_version_id = :v',
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: {
             ':t': true,
             ':at': facts.verified_at,
             ':c': facts.checksum,
             ':s': facts.size_bytes,
+            ':e': facts.etag,
+            ':v': facts.versionId,
           },
           ReturnValues: 'ALL_NEW',
         }),
       )
       .catch(translateStoreError);
     return toArtifact(res.Attributes!);
+  }
+
+  /**
+   * Unverifies an artifact, for the transaction that records it in the build's history; only if
+   * it is still verified as `a` was (a concurrent re-verification or invalidation wins).
+   */
+  unverifyItem(a: Artifact) {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: artifactKey(a.build_id, a.state_code, a.name),
+        UpdateExpression:
+          'SET verified = :f, verified_at = :null, verified_etag = :null, verified_version_id = :null',
+        ConditionExpression: 'verified = :t AND verified_at = :at',
+        ExpressionAttributeValues: { ':f': false, ':t': true, ':null': null, ':at': a.verified_at },
+      },
+    } satisfies TransactItem;
   }
 
   /** Every artifact of a build, ordered by state code then name. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { metadataSchema } from '../builds/build.schema';
+import { metadataSchema, stateReportSchema } from '../builds/build.schema';
 import { STORAGE_TYPES } from './artifact.model';
 
 export const CHECKSUM_PATTERN = /^sha256:[0-9a-f]{64}$/;
@@ -20,31 +20,60 @@ export const checksumSchema = z
   .transform((value) => value.toLowerCase())
   .pipe(z.string().regex(CHECKSUM_PATTERN, 'must be sha256:<64 hex digits>'));
 
+const artifactFields = {
+  name: artifactNameSchema,
+  storage_type: z.enum(STORAGE_TYPES),
+  uri: z.string().min(1).max(1024).optional(),
+  size_bytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+  checksum: checksumSchema.optional(),
+  format: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/, 'must be a short format name such as qcow2, vmdk, raw, ova')
+    .optional(),
+  metadata: metadataSchema.optional(),
+};
+
+const URI_PATTERN = /^[a-z][a-z0-9+.-]*:\/\/\S+$|^\/\S*$/i;
+const URI_MESSAGE = 'must be an absolute URI (s3://…, nfs://…, https://…) or an absolute path';
+
 export const registerArtifactSchema = z
-  .strictObject({
-    name: artifactNameSchema,
-    storage_type: z.enum(STORAGE_TYPES),
-    uri: z.string().min(1).max(1024).optional(),
-    size_bytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
-    checksum: checksumSchema.optional(),
-    format: z
-      .string()
-      .regex(
-        /^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/,
-        'must be a short format name such as qcow2, vmdk, raw, ova',
-      )
-      .optional(),
-    metadata: metadataSchema.optional(),
-  })
+  .strictObject(artifactFields)
   .refine((a) => a.storage_type === 's3' || a.uri !== undefined, {
     message: 'uri is required for storage types other than s3 (BuildState manages only s3 uploads)',
     path: ['uri'],
   })
-  .refine((a) => a.uri === undefined || /^[a-z][a-z0-9+.-]*:\/\/\S+$|^\/\S*$/i.test(a.uri), {
-    message: 'must be an absolute URI (s3://…, nfs://…, https://…) or an absolute path',
-    path: ['uri'],
-  });
+  .refine((a) => a.uri === undefined || URI_PATTERN.test(a.uri), { message: URI_MESSAGE, path: ['uri'] });
 export type RegisterArtifactInput = z.infer<typeof registerArtifactSchema>;
+
+/** Most artifacts one state report may name (each is one more item in the report's transaction). */
+export const MAX_REPORT_ARTIFACTS = 20;
+
+/**
+ * POST /builds/{id}/states with `artifacts`: the report and the artifacts it produced, committed
+ * together or not at all. Each is a registration as POST …/artifacts takes it, but an external
+ * pointer: `uri` is required (a managed upload needs its own call, to get its upload URL).
+ */
+export const reportArtifactSchema = z.strictObject({
+  ...artifactFields,
+  uri: z.string().min(1).max(1024).regex(URI_PATTERN, URI_MESSAGE),
+});
+
+export const stateReportWithArtifactsSchema = stateReportSchema
+  .extend({ artifacts: z.array(reportArtifactSchema).max(MAX_REPORT_ARTIFACTS).optional() })
+  .superRefine((report, ctx) => {
+    const seen = new Set<string>();
+    for (const [n, a] of (report.artifacts ?? []).entries()) {
+      if (seen.has(a.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['artifacts', n, 'name'],
+          message: `'${a.name}' appears twice`,
+        });
+      seen.add(a.name);
+    }
+  });
+export type StateReportWithArtifactsInput = z.infer<typeof stateReportWithArtifactsSchema>;
+export type ReportArtifactInput = z.infer<typeof reportArtifactSchema>;
 
 /** What a worker observed when it fetched an artifact the service cannot reach itself. */
 export const verifyArtifactSchema = z

@@ -3,20 +3,27 @@
  * ever points at an object that was never written; a failure in between leaves at worst an orphan
  * pointer object, which `npm run sweep:artifacts` removes (docs/ARTIFACTS.md).
  */
-import type { Principal } from '../auth/principal';
+import { type Principal, SYSTEM_PRINCIPAL } from '../auth/principal';
 import type { Build } from '../builds/build.model';
 import type { BuildRepository } from '../builds/build.repository';
-import type { CatalogSource } from '../builds/build.service';
+import type { BuildService, CatalogSource, MutationOptions, Outcome } from '../builds/build.service';
 import type { StateCatalog } from '../catalog/state-catalog';
 import { AppError, notFound } from '../errors';
 import { objectKey } from './artifact.keys';
 import type { Artifact } from './artifact.model';
 import type { ArtifactRepository } from './artifact.repository';
-import type { RegisterArtifactInput, VerifyArtifactInput } from './artifact.schema';
+import type {
+  RegisterArtifactInput,
+  ReportArtifactInput,
+  StateReportWithArtifactsInput,
+  VerifyArtifactInput,
+} from './artifact.schema';
 import type { ArtifactStore, PresignedDownload, PresignedUpload } from './artifact.store';
 
 export interface ArtifactServiceDeps {
   builds: BuildRepository;
+  /** State reports that carry artifacts go through the build rules (POST /builds/{id}/states). */
+  reports?: BuildService;
   artifacts: ArtifactRepository;
   store: ArtifactStore;
   catalogs: CatalogSource;
@@ -57,25 +64,9 @@ export class ArtifactService {
         { build_id: buildId, state_code: stateCode, current_state: build.current_state },
       );
     }
-    const key = objectKey(buildId, stateCode, input.name);
-    const managed = input.storage_type === 's3' && input.uri === undefined;
-    const artifact: Artifact = {
-      build_id: buildId,
-      state_code: stateCode,
-      name: input.name,
-      storage_type: input.storage_type,
-      managed,
-      uri: input.uri ?? this.deps.store.uriOf(key),
-      object_key: key,
-      size_bytes: input.size_bytes ?? null,
-      checksum: input.checksum ?? null,
-      format: input.format ?? null,
-      metadata: input.metadata ?? {},
-      verified: false,
-      verified_at: null,
-      created_by: actor.id,
-      created_at: this.clock().toISOString(),
-    };
+    const artifact = this.record(buildId, stateCode, input, actor);
+    const managed = artifact.managed;
+    const key = artifact.object_key;
 
     const catalog = await this.deps.catalogs.forProject(build.project_id);
     const existing = await this.deps.artifacts.get(buildId, stateCode, input.name);
@@ -92,13 +83,85 @@ export class ArtifactService {
     return { status: 201, body: await this.view(artifact, { upload: managed }, catalog) };
   }
 
+  /**
+   * A state report with the artifacts it produced (external pointers), all or nothing: every
+   * artifact is checked before anything is written, their pointer objects are written once the
+   * report passed the rules, and their records join the report's own transaction. One already
+   * registered with the same values is kept (a retried report); with other values → 409
+   * artifact_exists and nothing changes.
+   */
+  async report(
+    buildId: string,
+    input: StateReportWithArtifactsInput,
+    actor: Principal,
+    opts: MutationOptions = {},
+  ): Promise<Outcome> {
+    const { artifacts: requested = [], ...report } = input;
+    const reports = this.deps.reports;
+    if (!reports) throw new Error('ArtifactService was built without the build service (deps.reports)');
+    const records = requested.map((a) => this.record(buildId, report.state_code, a, actor));
+    const existing = await Promise.all(
+      records.map((r) => this.deps.artifacts.get(buildId, r.state_code, r.name)),
+    );
+    existing.forEach((found, n) => {
+      if (found && !same(found, records[n]!)) throw artifactExists(found, records[n]!);
+    });
+    const fresh = records.filter((_, n) => !existing[n]);
+    let pointersWritten = false;
+    return reports.report(buildId, report, actor, opts, {
+      prepare: async (_build, catalog) => {
+        // S3 first: the pointer objects exist before any record can point at them.
+        if (!pointersWritten) {
+          await Promise.all(fresh.map((r) => this.deps.store.putPointer(r.object_key, objectMetadata(r))));
+          pointersWritten = true;
+        }
+        const views = await Promise.all(records.map((r, n) => this.view(existing[n] ?? r, {}, catalog)));
+        return { items: fresh.map((r) => this.deps.artifacts.createItem(r)), body: { artifacts: views } };
+      },
+      refused: async (index) => {
+        // Another registration of this name won a race: put its description back on the pointer.
+        const lost = fresh[index]!;
+        const winner = await this.deps.artifacts.get(buildId, lost.state_code, lost.name);
+        if (winner && !same(winner, lost))
+          await this.deps.store.putPointer(lost.object_key, objectMetadata(winner));
+        return winner
+          ? artifactExists(winner, lost)
+          : new AppError(
+              'conflict',
+              `Artifact '${lost.name}' changed while the report was written; retry`,
+              key(lost),
+            );
+      },
+    });
+  }
+
   async verify(
     buildId: string,
     stateCode: number,
     name: string,
     observed: VerifyArtifactInput,
+    actor: Principal = SYSTEM_PRINCIPAL,
   ): Promise<ArtifactOutcome> {
     const { artifact, catalog } = await this.load(buildId, stateCode, name);
+    let found: Awaited<ReturnType<ArtifactService['examine']>>;
+    try {
+      found = await this.examine(artifact, observed);
+    } catch (error) {
+      // A verified artifact that fails verification again no longer counts as verified.
+      if (artifact.verified && error instanceof AppError && REVERIFY_FAILURES.has(error.code))
+        await this.invalidate(artifact, error.message, { check: 'verify', ...error.details }, actor);
+      throw error;
+    }
+    const verified = await this.deps.artifacts.markVerified(artifact, {
+      ...found,
+      verified_at: this.clock().toISOString(),
+    });
+    return { status: 200, body: await this.view(verified, { download: true }, catalog) };
+  }
+
+  /** The artifact's actual checksum and size (and, managed, the ETag of the bytes hashed); 409s when they disagree. */
+  private async examine(artifact: Artifact, observed: VerifyArtifactInput) {
+    const name = artifact.name;
     const facts = await this.deps.store.head(artifact.object_key);
     if (!facts) {
       throw artifact.managed
@@ -116,13 +179,18 @@ export class ArtifactService {
 
     let actualChecksum: string | null;
     let actualSize: number | null;
+    let etag: string | null = null;
+    let versionId: string | null = null;
     if (artifact.managed) {
-      // S3's own full-object checksum when it kept one, else read the object and hash it.
+      // S3's own full-object checksum when it kept one, else read the object and hash it. Either
+      // way the ETag pinned is that of the very bytes checked.
       const hashed = facts.sha256
-        ? { sha256: facts.sha256, size: facts.size }
+        ? { sha256: facts.sha256, size: facts.size, etag: facts.etag, versionId: facts.versionId }
         : await this.deps.store.sha256(artifact.object_key);
       actualChecksum = `sha256:${hashed.sha256}`;
       actualSize = hashed.size;
+      etag = hashed.etag;
+      versionId = hashed.versionId;
     } else {
       // The bytes live elsewhere: the pointer must still describe what was registered, and a
       // worker that fetched the artifact may send what it observed.
@@ -142,18 +210,71 @@ export class ArtifactService {
     mismatch('checksum', observed.checksum ?? null, actualChecksum, artifact);
     mismatch('size_bytes', artifact.size_bytes, actualSize, artifact);
     mismatch('size_bytes', observed.size_bytes ?? null, actualSize, artifact);
-
-    const verified = await this.deps.artifacts.markVerified(artifact, {
-      checksum: actualChecksum!,
-      size_bytes: actualSize ?? 0,
-      verified_at: this.clock().toISOString(),
-    });
-    return { status: 200, body: await this.view(verified, { download: true }, catalog) };
+    return { checksum: actualChecksum!, size_bytes: actualSize ?? 0, etag, versionId };
   }
 
-  async get(buildId: string, stateCode: number, name: string): Promise<ArtifactOutcome> {
-    const { artifact, catalog } = await this.load(buildId, stateCode, name);
-    return { status: 200, body: await this.view(artifact, { download: true }, catalog) };
+  /**
+   * Before a verified managed artifact is handed out: are the verified bytes still there? In a
+   * versioned bucket (AWS) the download URL names the verified version, so it only has to exist;
+   * an overwrite makes a new version the URL never serves. Without versions (the local S3 server)
+   * the object must still carry the verified ETag; if not, it was overwritten with the still
+   * valid upload URL. Either way a failed check makes the artifact unverified again, recorded in
+   * the build's history, and it is not handed out. Records verified before ETags were pinned are
+   * taken as they are.
+   */
+  private async stillVerified(a: Artifact, actor: Principal): Promise<boolean> {
+    if (!a.verified) return false;
+    if (!a.managed || !a.verified_etag) return true;
+    const facts = await this.deps.store.head(a.object_key, a.verified_version_id ?? null);
+    if (facts && facts.etag === a.verified_etag) return true;
+    const reason = facts
+      ? 'its object was written again after verification (the ETag changed); verify it again'
+      : 'its object is gone from the bucket';
+    await this.invalidate(
+      a,
+      reason,
+      { check: 'download', expected_etag: a.verified_etag, actual_etag: facts?.etag ?? null },
+      actor,
+    );
+    return false;
+  }
+
+  /** Marks a verified artifact unverified, with a history entry on its build, in one transaction. */
+  private async invalidate(
+    a: Artifact,
+    reason: string,
+    details: Record<string, unknown>,
+    actor: Principal,
+  ): Promise<void> {
+    if (!this.deps.reports)
+      throw new Error('ArtifactService was built without the build service (deps.reports)');
+    try {
+      await this.deps.reports.artifactUnverified(
+        a.build_id,
+        { state_code: a.state_code, name: a.name, reason, details },
+        actor,
+        {
+          prepare: async () => ({ items: [this.deps.artifacts.unverifyItem(a)], body: {} }),
+          refused: async () => ALREADY_CHANGED,
+        },
+      );
+    } catch (error) {
+      // Someone else unverified (or verified) it in the meantime: their record stands.
+      if (error !== ALREADY_CHANGED) throw error;
+    }
+  }
+
+  async get(
+    buildId: string,
+    stateCode: number,
+    name: string,
+    actor: Principal = SYSTEM_PRINCIPAL,
+  ): Promise<ArtifactOutcome> {
+    const loaded = await this.load(buildId, stateCode, name);
+    let artifact = loaded.artifact;
+    if (artifact.verified && !(await this.stillVerified(artifact, actor)))
+      artifact = (await this.deps.artifacts.get(buildId, stateCode, name)) ?? artifact;
+    return { status: 200, body: await this.view(artifact, { download: true }, loaded.catalog) };
   }
 
   async list(buildId: string): Promise<ArtifactOutcome> {
@@ -179,11 +300,14 @@ export class ArtifactService {
   }
 
   /** What a worker needs to continue: the verified artifacts of the latest completed state that has any. */
-  async inputArtifacts(build: Build): Promise<unknown[]> {
+  async inputArtifacts(build: Build, actor: Principal = SYSTEM_PRINCIPAL): Promise<unknown[]> {
     const completed = new Set(build.completed_states ?? []);
-    const usable = (await this.deps.artifacts.listForBuild(build.id)).filter(
+    const candidates = (await this.deps.artifacts.listForBuild(build.id)).filter(
       (a) => a.verified && completed.has(a.state_code),
     );
+    // Only what is still exactly what was verified is handed out (ETag checked, one HEAD each).
+    const still = await Promise.all(candidates.map((a) => this.stillVerified(a, actor)));
+    const usable = candidates.filter((_, n) => still[n]);
     const latest = Math.max(-1, ...usable.map((a) => a.state_code));
     const catalog = await this.deps.catalogs.forProject(build.project_id);
     return Promise.all(
@@ -191,22 +315,39 @@ export class ArtifactService {
     );
   }
 
+  /** The record a registration describes, not yet written. */
+  private record(
+    buildId: string,
+    stateCode: number,
+    input: RegisterArtifactInput | ReportArtifactInput,
+    actor: Principal,
+  ): Artifact {
+    const key = objectKey(buildId, stateCode, input.name);
+    return {
+      build_id: buildId,
+      state_code: stateCode,
+      name: input.name,
+      storage_type: input.storage_type,
+      managed: input.storage_type === 's3' && input.uri === undefined,
+      uri: input.uri ?? this.deps.store.uriOf(key),
+      object_key: key,
+      size_bytes: input.size_bytes ?? null,
+      checksum: input.checksum ?? null,
+      format: input.format ?? null,
+      metadata: input.metadata ?? {},
+      verified: false,
+      verified_at: null,
+      created_by: actor.id,
+      created_at: this.clock().toISOString(),
+    };
+  }
+
   private async sameOrConflict(
     existing: Artifact,
     requested: Artifact,
     catalog: StateCatalog,
   ): Promise<ArtifactOutcome> {
-    if (!same(existing, requested)) {
-      throw new AppError(
-        'artifact_exists',
-        `Artifact '${requested.name}' of state ${requested.state_code} is already registered with different values`,
-        {
-          ...key(existing),
-          existing: Object.fromEntries(IDENTITY_FIELDS.map((f) => [f, existing[f]])),
-          requested: Object.fromEntries(IDENTITY_FIELDS.map((f) => [f, requested[f]])),
-        },
-      );
-    }
+    if (!same(existing, requested)) throw artifactExists(existing, requested);
     // Same registration again: idempotent. An unverified managed artifact gets a fresh upload URL.
     return {
       status: 200,
@@ -224,7 +365,11 @@ export class ArtifactService {
         hex(a.checksum),
         a.size_bytes,
       );
-    if (extra.download && a.managed) download = await this.deps.store.presignGet(a.object_key);
+    if (extra.download && a.managed)
+      download = await this.deps.store.presignGet(
+        a.object_key,
+        a.verified ? (a.verified_version_id ?? null) : null,
+      );
     return {
       build_id: a.build_id,
       state_code: a.state_code,
@@ -301,6 +446,22 @@ const same = (a: Artifact, b: Artifact) =>
   IDENTITY_FIELDS.every((f) => JSON.stringify(a[f]) === JSON.stringify(b[f]));
 
 const key = (a: Artifact) => ({ build_id: a.build_id, state_code: a.state_code, name: a.name });
+
+/** Failures of a re-verification that make a verified artifact unverified again. */
+const REVERIFY_FAILURES = new Set(['checksum_mismatch', 'artifact_not_uploaded', 'artifact_missing']);
+/** The artifact's own update lost to a concurrent change of it (see invalidate). */
+const ALREADY_CHANGED = new AppError('conflict', 'The artifact changed meanwhile', {});
+
+const artifactExists = (existing: Artifact, requested: Artifact) =>
+  new AppError(
+    'artifact_exists',
+    `Artifact '${requested.name}' of state ${requested.state_code} is already registered with different values`,
+    {
+      ...key(existing),
+      existing: Object.fromEntries(IDENTITY_FIELDS.map((f) => [f, existing[f]])),
+      requested: Object.fromEntries(IDENTITY_FIELDS.map((f) => [f, requested[f]])),
+    },
+  );
 
 /** 409 checksum_mismatch when both values are known and differ. */
 function mismatch(

@@ -22,6 +22,10 @@ export interface ObjectFacts {
   /** Hex SHA-256 of the whole object when S3 stored a full-object checksum for it. */
   sha256: string | null;
   lastModified: Date | null;
+  /** Changes whenever the object is written again (with other bytes). */
+  etag: string | null;
+  /** Set in a versioned bucket. */
+  versionId: string | null;
 }
 
 export interface PresignedUpload {
@@ -68,11 +72,16 @@ export class ArtifactStore {
       .catch((e) => this.fail(e));
   }
 
-  /** Size, metadata and (when S3 has one) checksum of an object; null when there is no such object. */
-  async head(key: string): Promise<ObjectFacts | null> {
+  /** Size, metadata and (when S3 has one) checksum of an object (or of one version); null when there is none. */
+  async head(key: string, versionId: string | null = null): Promise<ObjectFacts | null> {
     try {
       const res = await this.s3.send(
-        new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }),
+        new HeadObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          ChecksumMode: 'ENABLED',
+          VersionId: versionId ?? undefined,
+        }),
       );
       // Multipart uploads carry a checksum of checksums ("…-N"), which is not the object's SHA-256.
       const full =
@@ -82,6 +91,8 @@ export class ArtifactStore {
         metadata: res.Metadata ?? {},
         sha256: full ? Buffer.from(res.ChecksumSHA256!, 'base64').toString('hex') : null,
         lastModified: res.LastModified ?? null,
+        etag: res.ETag ?? null,
+        versionId: res.VersionId ?? null,
       };
     } catch (error) {
       if ((error as Error).name === 'NotFound' || (error as Error).name === 'NoSuchKey') {
@@ -93,8 +104,13 @@ export class ArtifactStore {
     }
   }
 
-  /** Reads the object once and hashes it (used when S3 holds no full-object checksum). */
-  async sha256(key: string): Promise<{ sha256: string; size: number }> {
+  /**
+   * Reads the object once and hashes it (used when S3 holds no full-object checksum). The ETag and
+   * version are those of the very bytes hashed (from the same response).
+   */
+  async sha256(
+    key: string,
+  ): Promise<{ sha256: string; size: number; etag: string | null; versionId: string | null }> {
     try {
       const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       const hash = createHash('sha256');
@@ -103,7 +119,7 @@ export class ArtifactStore {
         hash.update(chunk);
         size += chunk.length;
       }
-      return { sha256: hash.digest('hex'), size };
+      return { sha256: hash.digest('hex'), size, etag: res.ETag ?? null, versionId: res.VersionId ?? null };
     } catch (error) {
       return this.fail(error);
     }
@@ -146,10 +162,14 @@ export class ArtifactStore {
     return { url, method: 'PUT', headers, expires_at: this.expiresAt(), curl };
   }
 
-  async presignGet(key: string): Promise<PresignedDownload> {
-    const url = await getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
-      expiresIn: this.presignExpirySeconds,
+  /** A download URL; with `versionId` (a versioned bucket), of exactly that version of the object. */
+  async presignGet(key: string, versionId: string | null = null): Promise<PresignedDownload> {
+    const command = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      VersionId: versionId ?? undefined,
     });
+    const url = await getSignedUrl(this.s3, command, { expiresIn: this.presignExpirySeconds });
     return { url, expires_at: this.expiresAt() };
   }
 

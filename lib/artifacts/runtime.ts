@@ -27,9 +27,10 @@ export function artifactService(): ArtifactService {
   if (!cfg.artifactsBucket) {
     throw new Error(`${ENV.artifactsBucket} is not set: this function was not bound to the artifacts bucket`);
   }
-  const { db, references } = services();
+  const { db, references, builds } = services();
   cached = new ArtifactService({
     builds: new BuildRepository(db, cfg.tableName),
+    reports: builds,
     artifacts: new ArtifactRepository(db, cfg.tableName),
     store: new ArtifactStore(createS3Client(cfg), cfg.artifactsBucket, cfg.presignExpirySeconds),
     catalogs: references,

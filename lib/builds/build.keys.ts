@@ -12,6 +12,12 @@ export const historyKey = (id: string, seq: number) => ({
 });
 export const HISTORY_PREFIX = 'HIST#';
 
+/** Patterns of the keys above, for checking the start key a pagination cursor carries. */
+const ID = '[A-Za-z0-9][A-Za-z0-9._-]{0,127}';
+export const BUILD_PK_PATTERN = new RegExp(`^BUILD#${ID}$`);
+export const HISTORY_SK_PATTERN = new RegExp(`^HIST#\\d{${SEQ_WIDTH}}$`);
+export const LIST_SK_PATTERN = new RegExp(`^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z#${ID}$`);
+
 /** Newest-first order of every list index: creation time, then id to break ties. */
 const listSortKey = (build: Build) => `${build.created_at}#${build.id}`;
 

@@ -54,7 +54,13 @@ export interface Build {
   cancelled_at: string | null;
 }
 
-export type HistoryEvent = 'build_created' | 'state_reported' | 'build_unblocked' | 'build_cancelled';
+export type HistoryEvent =
+  | 'build_created'
+  | 'state_reported'
+  | 'build_unblocked'
+  | 'build_cancelled'
+  /** A verified artifact no longer matched what was verified: it is unverified again. */
+  | 'artifact_unverified';
 
 /** One append-only history entry; `seq` equals the build version the change produced. */
 export interface HistoryEntry {

@@ -11,16 +11,20 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { aggregateUpdates } from '../dashboard/aggregates';
 import { adoptBuild } from '../dashboard/backfill';
+import type { KeyShape } from '../db/cursor';
 import { cancellation, translateStoreError } from '../db/errors';
 import { batchGetAll, withoutKeys } from '../db/items';
 import { INDEXES, type IndexDefinition } from '../db/table-definition';
 import { type LeaseClaim, LIVE_MARK, liveUpdate } from '../leases/live.item';
 import {
   ALL_BUILDS_PARTITION,
+  BUILD_PK_PATTERN,
   buildIndexKeys,
   buildKey,
   HISTORY_PREFIX,
+  HISTORY_SK_PATTERN,
   historyKey,
+  LIST_SK_PATTERN,
   platformPartition,
   projectPartition,
   statusPartition,
@@ -43,6 +47,13 @@ export interface CommitExtras {
   claim?: LeaseClaim;
   /** The clock the lease's expiry is compared with. */
   nowMs: number;
+  /** More items of the same change (a report's artifact records); a failed one comes back by position. */
+  items?: TransactItem[];
+}
+
+/** One of `CommitExtras.items` failed its condition; nothing was written. */
+export interface ItemRefused {
+  failedItem: number;
 }
 
 /** The live item's condition failed: someone else's lease is live, or the claimed lease is gone. */
@@ -129,7 +140,11 @@ export class BuildRepository {
    * Applies a change computed from the build at `expectedVersion`: the build item is replaced only
    * if nobody else changed it since, and the history item can only ever be written once.
    */
-  async commit(change: Change, before: Build, extras: CommitExtras): Promise<CommitResult | LeaseRefused> {
+  async commit(
+    change: Change,
+    before: Build,
+    extras: CommitExtras,
+  ): Promise<CommitResult | LeaseRefused | ItemRefused> {
     const items: TransactItem[] = [
       {
         Put: {
@@ -145,6 +160,8 @@ export class BuildRepository {
     const idempotencyAt = extras.idempotency ? items.push(extras.idempotency) - 1 : -1;
     const liveAt = items.push(liveUpdate(this.tableName, change.build, extras.nowMs, extras.claim, true)) - 1;
     items.push(...aggregateUpdates(this.tableName, before, change));
+    const extraAt = items.length;
+    items.push(...(extras.items ?? []));
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
       return 'committed';
@@ -164,6 +181,8 @@ export class BuildRepository {
         }
         return { leaseRefused: live };
       }
+      const extra = summary.failedConditions.find((i) => i >= extraAt);
+      if (extra !== undefined) return { failedItem: extra - extraAt };
       if (summary.conflict) return 'contention';
       // A history item already at this seq while the version matched would break the seq invariant: a bug.
       throw error;
@@ -255,6 +274,23 @@ export class BuildRepository {
     };
   }
 }
+
+/** The start key a page of `list(filters)` may continue from: a build's keys in that index partition. */
+export function listStartKeyShape(filters: BuildFilters): KeyShape {
+  const { index, partition } = chooseIndex(filters);
+  return {
+    pk: BUILD_PK_PATTERN,
+    sk: 'BUILD',
+    [index.partitionKey]: partition,
+    [index.sortKey]: LIST_SK_PATTERN,
+  };
+}
+
+/** The start key a page of `history(buildId)` may continue from: a history item of that build. */
+export const historyStartKeyShape = (buildId: string): KeyShape => ({
+  pk: buildKey(buildId).pk,
+  sk: HISTORY_SK_PATTERN,
+});
 
 function chooseIndex(filters: BuildFilters): {
   index: IndexDefinition;

@@ -17,11 +17,79 @@ export const referenceIdSchema = buildIdSchema;
 
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
 
+/**
+ * DynamoDB nests at most 32 levels counting the item itself, and `metadata` is an attribute of
+ * the item: metadata and the objects and arrays inside it may nest 31 deep.
+ */
+export const MAX_METADATA_DEPTH = 31;
+/** DynamoDB numbers reach 1e-130..9.99e125; the SDK refuses integers past 2^53 - 1 (they come back as BigInt). */
+const MIN_MAGNITUDE = 1e-130;
+/** Keys that would reach an object's prototype when code copies metadata with assignment. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** Half of a surrogate pair on its own: it has no UTF-8 form, so the store would keep U+FFFD instead. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Metadata is kept as given and given back unchanged, so it holds only what the store keeps
+ * exactly: finite numbers within DynamoDB's range and 2^53 - 1, non-empty well-formed keys, no
+ * prototype keys, well-formed strings, nesting within the store's limit. Anything else is a 400
+ * naming the path, before the store is asked.
+ */
 export const metadataSchema = z
-  .record(z.string(), z.unknown())
-  .refine((value) => Buffer.byteLength(JSON.stringify(value), 'utf8') <= MAX_METADATA_BYTES, {
-    message: `must serialize to at most ${MAX_METADATA_BYTES} bytes of JSON`,
-  });
+  .unknown()
+  .superRefine((value, ctx) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+      return;
+    }
+    for (const issue of metadataIssues(value)) ctx.addIssue({ code: 'custom', ...issue });
+  })
+  .transform((value) => value as Record<string, unknown>);
+
+function metadataIssues(root: object): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const visit = (value: unknown, path: (string | number)[], depth: number): void => {
+    if (issues.length >= 20) return;
+    if (typeof value === 'number') {
+      const magnitude = Math.abs(value);
+      if (!Number.isFinite(value)) issues.push({ path, message: 'must be a finite number' });
+      else if (magnitude > Number.MAX_SAFE_INTEGER)
+        issues.push({
+          path,
+          message: `numbers must be within ±${Number.MAX_SAFE_INTEGER}; send larger ones as strings`,
+        });
+      else if (magnitude !== 0 && magnitude < MIN_MAGNITUDE)
+        issues.push({ path, message: `numbers must be 0 or at least ${MIN_MAGNITUDE} in magnitude` });
+      return;
+    }
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value))
+        issues.push({ path, message: 'must be well-formed Unicode (no lone surrogates)' });
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    if (depth > MAX_METADATA_DEPTH) {
+      issues.push({ path, message: `nests deeper than ${MAX_METADATA_DEPTH} levels (objects and arrays)` });
+      return;
+    }
+    if (Array.isArray(value)) {
+      for (const [n, v] of value.entries()) visit(v, [...path, n], depth + 1);
+      return;
+    }
+    for (const key of Object.keys(value)) {
+      if (key === '') issues.push({ path: [...path, key], message: 'keys must not be empty' });
+      else if (FORBIDDEN_KEYS.has(key))
+        issues.push({ path: [...path, key], message: `'${key}' is not allowed as a key` });
+      else if (LONE_SURROGATE.test(key))
+        issues.push({ path: [...path, key], message: 'keys must be well-formed Unicode' });
+      else visit((value as Record<string, unknown>)[key], [...path, key], depth + 1);
+    }
+  };
+  visit(root, [], 1);
+  if (issues.length === 0 && Buffer.byteLength(JSON.stringify(root), 'utf8') > MAX_METADATA_BYTES)
+    issues.push({ path: [], message: `must serialize to at most ${MAX_METADATA_BYTES} bytes of JSON` });
+  return issues;
+}
 
 export const createBuildSchema = z.strictObject({
   id: buildIdSchema.optional(),

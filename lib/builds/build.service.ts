@@ -17,7 +17,12 @@ import type { IdempotencyRepository } from '../idempotency/idempotency.repositor
 import { leaseHolder } from '../leases/lease.view';
 import type { LeaseClaim, LiveItem } from '../leases/live.item';
 import type { Build, Change } from './build.model';
-import type { BuildRepository, TransactItem } from './build.repository';
+import {
+  type BuildRepository,
+  historyStartKeyShape,
+  listStartKeyShape,
+  type TransactItem,
+} from './build.repository';
 import type {
   CancelInput,
   CreateBuildInput,
@@ -28,7 +33,15 @@ import type {
 } from './build.schema';
 import { buildView, historyView } from './build.view';
 import { type ResumeAdvice, resumeAdvice } from './resume';
-import { applyCancel, applyReport, applyUnblock, newBuild, type RuleContext } from './transitions';
+import {
+  type ArtifactUnverifiedInput,
+  applyArtifactUnverified,
+  applyCancel,
+  applyReport,
+  applyUnblock,
+  newBuild,
+  type RuleContext,
+} from './transitions';
 
 export interface Outcome extends StoredResponse {
   /** True when the response is the remembered one for a repeated Idempotency-Key. */
@@ -43,6 +56,19 @@ export interface MutationOptions {
   ifMatch?: number;
   /** X-Lease-Id of a state report (checked against the build's live lease). */
   leaseId?: string;
+}
+
+/**
+ * What joins a state report besides the build (its artifact records): committed with it or not
+ * at all. `prepare` runs once the report passed the rules, before the transaction.
+ */
+export interface ReportAttachment {
+  prepare(
+    build: Build,
+    catalog: StateCatalog,
+  ): Promise<{ items: TransactItem[]; body: Record<string, unknown> }>;
+  /** The error for `items[index]`, whose condition failed (nothing was written). */
+  refused(index: number): Promise<AppError>;
 }
 
 /** Where a build's state names, attempt limits and milestones come from: its project's catalog. */
@@ -126,7 +152,7 @@ export class BuildService {
 
   async list(query: ListBuildsQuery): Promise<Outcome> {
     const filters = { project_id: query.project_id, platform_id: query.platform_id, status: query.status };
-    const start = query.cursor ? decodeCursor(query.cursor, filters) : undefined;
+    const start = query.cursor ? decodeCursor(query.cursor, filters, listStartKeyShape(filters)) : undefined;
     const page = await this.deps.builds.list(filters, query.limit, start);
     const catalogs = new Map<string, StateCatalog>();
     for (const projectId of new Set(page.items.map((b) => b.project_id)))
@@ -144,7 +170,9 @@ export class BuildService {
   async history(id: string, query: HistoryQuery): Promise<Outcome> {
     const build = await this.load(id);
     const catalog = await this.deps.catalogs.forProject(build.project_id);
-    const start = query.cursor ? decodeCursor(query.cursor, { history: id }) : undefined;
+    const start = query.cursor
+      ? decodeCursor(query.cursor, { history: id }, historyStartKeyShape(id))
+      : undefined;
     const page = await this.deps.builds.history(id, query.limit, start);
     return {
       status: 200,
@@ -173,10 +201,35 @@ export class BuildService {
     input: StateReportInput,
     actor: Principal,
     opts: MutationOptions = {},
+    attachment?: ReportAttachment,
   ): Promise<Outcome> {
-    return this.mutate(id, actor, opts, 201, (build, ctx) => applyReport(build, input, ctx), {
-      leaseId: opts.leaseId ?? null,
-    });
+    return this.mutate(
+      id,
+      actor,
+      opts,
+      201,
+      (build, ctx) => applyReport(build, input, ctx),
+      { leaseId: opts.leaseId ?? null },
+      attachment,
+    );
+  }
+
+  /** Records that a verified artifact is unverified again; `attachment` carries the artifact's own update. */
+  artifactUnverified(
+    id: string,
+    input: ArtifactUnverifiedInput,
+    actor: Principal,
+    attachment: ReportAttachment,
+  ): Promise<Outcome> {
+    return this.mutate(
+      id,
+      actor,
+      {},
+      200,
+      (build, ctx) => applyArtifactUnverified(build, input, ctx),
+      undefined,
+      attachment,
+    );
   }
 
   cancel(id: string, input: CancelInput, actor: Principal, opts: MutationOptions = {}): Promise<Outcome> {
@@ -195,6 +248,7 @@ export class BuildService {
     status: number,
     rule: (build: Build, ctx: RuleContext) => Change,
     claim?: LeaseClaim,
+    attachment?: ReportAttachment,
   ): Promise<Outcome> {
     let trustCache = true;
     let adopted = false;
@@ -225,13 +279,18 @@ export class BuildService {
         throw error;
       }
       // Every build mutation answers with the build as it now is; its version is the new history item's seq.
-      const response = { status, body: buildView(change.build, catalog) };
+      const attached = attachment ? await attachment.prepare(change.build, catalog) : undefined;
+      const response = { status, body: { ...buildView(change.build, catalog), ...attached?.body } };
       const result = await this.deps.builds.commit(change, build, {
         idempotency: this.remember(opts.idempotency, response),
         claim,
         nowMs: this.clock().getTime(),
+        items: attached?.items,
       });
-      if (typeof result === 'object') throw leaseRefused(id, claim, result.leaseRefused, this.clock());
+      if (typeof result === 'object') {
+        if ('failedItem' in result) throw await attachment!.refused(result.failedItem);
+        throw leaseRefused(id, claim, result.leaseRefused, this.clock());
+      }
       switch (result) {
         case 'committed':
           this.recent.set(id, change.build);

@@ -74,7 +74,13 @@ export const buildPageSchema = pageSchema(buildViewSchema);
 export const historyViewSchema = z.strictObject({
   build_id: z.string(),
   seq: z.int(),
-  event: z.enum(['build_created', 'state_reported', 'build_unblocked', 'build_cancelled']),
+  event: z.enum([
+    'build_created',
+    'state_reported',
+    'build_unblocked',
+    'build_cancelled',
+    'artifact_unverified',
+  ]),
   state_code: z.int(),
   state_name: z.string().nullable(),
   status: attemptStatus.nullable(),

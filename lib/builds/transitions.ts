@@ -213,6 +213,38 @@ export function applyCancel(build: Build, input: CancelInput, ctx: RuleContext):
   };
 }
 
+/** What `artifact_unverified` records: which artifact, and why it no longer counts as verified. */
+export interface ArtifactUnverifiedInput {
+  state_code: number;
+  name: string;
+  reason: string;
+  details: Record<string, unknown>;
+}
+
+/**
+ * A verified artifact whose bytes changed (or whose re-verification failed) is unverified again;
+ * the build records it in its history and nothing else about the build changes. Allowed in any
+ * build status: finished builds' artifacts are handed out too.
+ */
+export function applyArtifactUnverified(
+  build: Build,
+  input: ArtifactUnverifiedInput,
+  ctx: RuleContext,
+): Change {
+  const next: Build = { ...build, version: build.version + 1, updated_at: ctx.now };
+  return {
+    build: next,
+    history: entry(build, next, ctx, {
+      event: 'artifact_unverified',
+      status: build.state_status,
+      from_state_status: build.state_status,
+      message: `Artifact '${input.name}' of state ${input.state_code} is no longer verified: ${input.reason}`,
+      reason: input.reason,
+      metadata: { artifact: { state_code: input.state_code, name: input.name }, ...input.details },
+    }),
+  };
+}
+
 function entry(
   before: Build | null,
   after: Build,

@@ -44,11 +44,11 @@ const list = z
   })
   .transform((items) => [...items].sort((a, b) => a.code - b.code));
 
-/** PUT /projects/{id}/state-codes takes the list itself or `{"state_codes": [...]}` (what GET returns). */
+/**
+ * PUT /projects/{id}/state-codes takes the list itself or `{"state_codes": [...]}` (what GET
+ * returns). The object form is strict like every body: unknown fields are refused.
+ */
 export const putCatalogSchema = z.preprocess(
-  (v) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) && 'state_codes' in v
-      ? (v as { state_codes: unknown }).state_codes
-      : v,
-  list,
+  (v) => (Array.isArray(v) ? { state_codes: v } : v),
+  z.strictObject({ state_codes: list }).transform((body) => body.state_codes),
 );

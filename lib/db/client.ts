@@ -2,14 +2,30 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config/env';
 
+/**
+ * How long one call may wait for the store. A stalled call must end well before the function's
+ * own timeout (10 s in AWS, 29 s in the local gateway), so the service, not the platform, answers:
+ * at most STORE_ATTEMPTS × (connection + request timeout) plus one backoff, about 8 s.
+ * `throwOnRequestTimeout` is what makes requestTimeout end the call: without it the SDK only warns.
+ */
+export const STORE_TIMEOUTS = {
+  attempts: 2,
+  connectionTimeoutMs: 1_000,
+  requestTimeoutMs: 3_000,
+} as const;
+
 /** One document client per runtime. Short timeouts: a slow store becomes a quick 503, not a hung request. */
 export function createDocumentClient(
   cfg: Pick<Config, 'region' | 'dynamodbEndpoint'>,
 ): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: cfg.region,
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
+    maxAttempts: STORE_TIMEOUTS.attempts,
+    requestHandler: {
+      connectionTimeout: STORE_TIMEOUTS.connectionTimeoutMs,
+      requestTimeout: STORE_TIMEOUTS.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
     ...(cfg.dynamodbEndpoint
       ? {
           endpoint: cfg.dynamodbEndpoint,

@@ -39,6 +39,20 @@ export function isOutage(error: unknown): boolean {
   return false;
 }
 
+/**
+ * True for failures after which a write may or may not have been applied: the request was sent
+ * and no answer came (a timeout, a connection reset). A refused connection sent nothing.
+ */
+export function isOutcomeUnknown(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const x = e as Error & { code?: string };
+    if (x.name === 'TimeoutError' || x.name === 'AbortError') return true;
+    if (x.code === 'ETIMEDOUT' || x.code === 'ECONNRESET' || x.code === 'EPIPE') return true;
+    if (/socket hang up/i.test(x.message)) return true;
+  }
+  return false;
+}
+
 /** Re-throws outages as the 503 `unavailable` AppError and everything else unchanged. */
 export function translateStoreError(error: unknown): never {
   if (isOutage(error)) throw unavailable(error);

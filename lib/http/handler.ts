@@ -10,6 +10,7 @@ import { artifactNameSchema, stateCodeParamSchema } from '../artifacts/artifact.
 import { hasScope, type Principal, principalFromGateway } from '../auth/principal';
 import { buildIdSchema } from '../builds/build.schema';
 import type { MutationOptions, Outcome } from '../builds/build.service';
+import { isOutcomeUnknown } from '../db/errors';
 import { AppError } from '../errors';
 import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type IdempotencyRequest } from '../idempotency/idempotency';
 import { leaseIdSchema } from '../leases/lease.schema';
@@ -27,6 +28,7 @@ import {
   parse,
   parseIfMatch,
 } from './http';
+import { inexactNumberPaths } from './json-numbers';
 import { findRoute, type Route } from './routes';
 
 /** What the middlewares learned about the request, carried on the per-invocation Lambda context. */
@@ -54,8 +56,9 @@ const jsonBody = (): Middleware => ({
     }
     const text = bytes.toString('utf8');
     if (text.trim() === '') return;
+    let parsed: unknown;
     try {
-      input(request.context).body = JSON.parse(text);
+      parsed = JSON.parse(text);
     } catch (error) {
       throw new AppError(
         'validation_error',
@@ -63,6 +66,21 @@ const jsonBody = (): Middleware => ({
         {},
       );
     }
+    // JSON.parse rounds numbers a double cannot hold; storing the rounded value would keep
+    // something the caller never sent.
+    const inexact = inexactNumberPaths(text);
+    if (inexact.length > 0) {
+      const issues = inexact.map(({ path, token }) => ({
+        path,
+        message: `number ${token.length > 40 ? `${token.slice(0, 40)}…` : token} would be rounded (numbers are kept as IEEE 754 doubles, exact up to 15 significant digits); send it as a string`,
+      }));
+      throw new AppError(
+        'validation_error',
+        `Invalid request body: ${issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ')}`,
+        { issues },
+      );
+    }
+    input(request.context).body = parsed;
   },
 });
 
@@ -88,9 +106,41 @@ const authenticate = (): Middleware => ({
   },
 });
 
+/**
+ * A request the service cannot finish in time, or a store call that got no answer, may have
+ * committed. Idempotent retries make that safe: the same Idempotency-Key replays the change if it
+ * was applied and makes it if it was not (bldst always sends one).
+ */
+const OUTCOME_UNKNOWN = {
+  message:
+    'The store did not answer in time; the change may have been applied. Retry with the same Idempotency-Key: a change that was applied is answered from its record, one that was not is made',
+  details: { may_have_applied: true, retry: 'repeat the request with the same Idempotency-Key' },
+};
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** middy's own deadline (the function is about to time out): a 503 whose outcome is unknown, never a 500. */
+const FUNCTION_DEADLINE_MS = 1_000;
+const functionTimeout = (): never => {
+  const cause = Object.assign(new Error('the function reached its deadline'), { name: 'TimeoutError' });
+  throw new AppError('unavailable', 'The service did not answer in time; retry shortly', {}, { cause });
+};
+
 const errorResponse = (): Middleware => ({
   onError: (request) => {
-    const error = request.error;
+    let error = request.error;
+    if (
+      error instanceof AppError &&
+      error.code === 'unavailable' &&
+      !SAFE_METHODS.has(request.event.requestContext?.http?.method ?? 'GET') &&
+      isOutcomeUnknown(error.cause)
+    ) {
+      error = new AppError(
+        'unavailable',
+        OUTCOME_UNKNOWN.message,
+        { ...error.details, ...OUTCOME_UNKNOWN.details },
+        { cause: error.cause },
+      );
+    }
     if (error instanceof AppError) {
       if (error.status >= 500)
         logger.error('request failed', { code: error.code, cause: error.cause as Error });
@@ -115,7 +165,10 @@ const errorResponse = (): Middleware => ({
 });
 
 export function httpHandler(fn: (req: HttpRequest) => Promise<HttpResponse>) {
-  return middy<HttpEvent, HttpResult, Error, HttpContext>()
+  return middy<HttpEvent, HttpResult, Error, HttpContext>({
+    timeoutEarlyInMillis: FUNCTION_DEADLINE_MS,
+    timeoutEarlyResponse: functionTimeout,
+  })
     .use(jsonBody())
     .use(authenticate())
     .use(errorResponse())

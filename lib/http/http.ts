@@ -33,11 +33,18 @@ export interface HttpResponse {
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/** Headers of every JSON response: browsers must not sniff a body into HTML or script. */
+export const JSON_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'application/json; charset=utf-8',
+  'x-content-type-options': 'nosniff',
+};
+
+/** A JSON response. The body ends with a newline, so `curl` output leaves the shell prompt on its own line. */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
   return {
     statusCode: status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-    body: JSON.stringify(body),
+    headers: { ...JSON_HEADERS, ...headers },
+    body: `${JSON.stringify(body)}\n`,
   };
 }
 

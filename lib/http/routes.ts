@@ -10,6 +10,7 @@ import {
   artifactNameSchema,
   registerArtifactSchema,
   stateCodeParamSchema,
+  stateReportWithArtifactsSchema,
   verifyArtifactSchema,
 } from '../artifacts/artifact.schema';
 import { artifactListSchema, artifactViewSchema } from '../artifacts/artifact.view';
@@ -37,7 +38,6 @@ import {
   historyQuerySchema,
   listBuildsQuerySchema,
   referenceIdSchema,
-  stateReportSchema,
   unblockSchema,
 } from '../builds/build.schema';
 import { buildPageSchema, buildViewSchema, historyPageSchema, resumeViewSchema } from '../builds/build.view';
@@ -246,10 +246,16 @@ const REPORT_STATE_ROUTE: Route = {
   summary: 'Report a state',
   request: {
     path: buildPath,
-    body: stateReportSchema,
+    body: stateReportWithArtifactsSchema,
     headers: ['Idempotency-Key', 'If-Match', 'X-Lease-Id'],
   },
-  responses: { 201: ok('The build after the report', buildViewSchema, ['ETag', 'Idempotent-Replayed']) },
+  responses: {
+    201: ok(
+      'The build after the report; with `artifacts` in the request, also the artifacts it registered',
+      buildViewSchema.extend({ artifacts: z.array(artifactViewSchema).optional() }),
+      ['ETag', 'Idempotent-Replayed'],
+    ),
+  },
   errors: [
     ...BUILD_CHANGE_ERRORS,
     'state_regression',

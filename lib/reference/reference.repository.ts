@@ -11,6 +11,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Milestone } from '../catalog/state-catalog';
+import type { KeyShape } from '../db/cursor';
 import { cancellation, isConditionFailure, translateStoreError } from '../db/errors';
 import { withoutKeys } from '../db/items';
 import { INDEXES } from '../db/table-definition';
@@ -24,6 +25,15 @@ type Key = Record<string, string | number>;
 export const referenceKey = (type: ReferenceType, id: string) => ({ pk: `REF#${type}#${id}`, sk: 'REF' });
 export const catalogKey = (projectId: string) => ({ pk: `REF#project#${projectId}`, sk: 'CATALOG' });
 const kindPartition = (type: ReferenceType) => `REF#${type}`;
+const REFERENCE_ID = '[A-Za-z0-9][A-Za-z0-9._-]{0,127}';
+
+/** The start key a page of `list(type)` may continue from: an item of that kind in the by-kind index. */
+export const listStartKeyShape = (type: ReferenceType): KeyShape => ({
+  pk: new RegExp(`^REF#${type}#${REFERENCE_ID}$`),
+  sk: 'REF',
+  [INDEXES.byKind.partitionKey]: kindPartition(type),
+  [INDEXES.byKind.sortKey]: new RegExp(`^${REFERENCE_ID}$`),
+});
 
 export interface StoredCatalog {
   project_id: string;

@@ -13,7 +13,7 @@ import { AppError } from '../errors';
 import { idempotencyMismatch } from '../idempotency/idempotency';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { DEFAULT_PROJECT_ID, type ReferenceItem, type ReferenceType, referenceKind } from './reference.model';
-import type { ReferenceRepository, StoredCatalog } from './reference.repository';
+import { listStartKeyShape, type ReferenceRepository, type StoredCatalog } from './reference.repository';
 import { type ListReferenceQuery, slugFor } from './reference.schema';
 
 export interface ReferenceServiceDeps {
@@ -106,7 +106,7 @@ export class ReferenceService implements CatalogSource, ReferenceChecks {
   async list(type: ReferenceType, query: ListReferenceQuery): Promise<Outcome> {
     const include = query.include_deactivated === 'true';
     const scope = { reference: type, include };
-    const start = query.cursor ? decodeCursor(query.cursor, scope) : undefined;
+    const start = query.cursor ? decodeCursor(query.cursor, scope, listStartKeyShape(type)) : undefined;
     const page = await this.deps.repo.list(type, include, query.limit, start);
     return {
       status: 200,

@@ -114,6 +114,8 @@ describe('stateless stack', () => {
       'dynamodb:UpdateItem',
       'dynamodb:Query',
       's3:GetObject',
+      's3:GetObjectVersion',
+      's3:PutObject',
       's3:ListBucket',
     ],
     Artifacts: [
@@ -122,6 +124,7 @@ describe('stateless stack', () => {
       'dynamodb:UpdateItem',
       'dynamodb:Query',
       's3:GetObject',
+      's3:GetObjectVersion',
       's3:PutObject',
       's3:ListBucket',
     ],

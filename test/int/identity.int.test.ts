@@ -358,7 +358,7 @@ describe('SigV4 against the local gateway', () => {
       '{"platform_id":"aws","image_type_id":"rhel9"}',
       `${stack.url}/builds`,
     ]);
-    const [json, status] = ok.out.trim().split('\n');
+    const [json, status] = ok.out.trim().split(/\n+/);
     expect(status).toBe('201');
     expect(JSON.parse(json!).created_by).toBe(`iam:arn:aws:iam::000000000000:user/${AWS_ID}`);
     const bad = await curl([
@@ -369,5 +369,38 @@ describe('SigV4 against the local gateway', () => {
       `${stack.url}/whoami`,
     ]);
     expect(bad.out.trim().split('\n').pop()).toBe('401');
+  });
+
+  it('refuses a correct signature scoped to another region', async () => {
+    const curl = (region: string) =>
+      new Promise<string>((resolve) =>
+        execFile(
+          'curl',
+          [
+            '-s',
+            '--aws-sigv4',
+            `aws:amz:${region}:execute-api`,
+            '--user',
+            `${AWS_ID}:${AWS_SECRET}`,
+            `${stack.url}/whoami`,
+          ],
+          (_, stdout) => resolve(stdout),
+        ),
+      );
+    const other = JSON.parse(await curl('eu-west-1'));
+    expect(other.error).toMatchObject({ code: 'unauthorized' });
+    expect(other.error.message).toMatch(/region, not 'eu-west-1'; this API is in 'us-east-1'/);
+    expect(JSON.parse(await curl('us-east-1')).type).toBe('iam');
+    // The SDK's signer too: the same request signed for eu-west-1 is refused before any handler runs.
+    const before = process.env.AWS_REGION;
+    process.env.AWS_REGION = 'eu-west-1';
+    try {
+      const body = JSON.stringify({ platform_id: 'aws', image_type_id: 'rhel9', id: 'sigv4-other-region' });
+      const created = await signed('POST', '/builds', body);
+      expect(created.status).toBe(401);
+    } finally {
+      process.env.AWS_REGION = before;
+    }
+    expect((await stack.call('GET', '/builds/sigv4-other-region')).status).toBe(404);
   });
 });

@@ -1,6 +1,6 @@
 /** `npm start` as a user runs it: the bundled entry point in its own process. */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -30,7 +30,14 @@ interface Running {
 async function start(env: Record<string, string> = {}): Promise<Running> {
   const child = spawn(process.execPath, [bundle], {
     cwd: root,
-    env: { ...process.env, PORT: '0', BUILDSTATE_DATA_DIR: dataDir, BUILDSTATE_ACCESS_LOG: '0', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      BUILDSTATE_DATA_DIR: dataDir,
+      BUILDSTATE_ACCESS_LOG: '0',
+      BUILDSTATE_STUCK_INTERVAL_S: '3600',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.add(child);
@@ -115,3 +122,108 @@ it('says in one line what to install when java is missing, and exits non-zero', 
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/Java 17 or newer is required.*install/);
 });
+
+/** A second `npm start` on the same folder, run to completion: its exit status and output. */
+function startToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bundle], {
+      cwd: root,
+      env: { ...process.env, PORT: '0', BUILDSTATE_ACCESS_LOG: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    started.add(child);
+    let output = '';
+    child.stdout!.on('data', (c) => {
+      output += c;
+    });
+    child.stderr!.on('data', (c) => {
+      output += c;
+    });
+    const timer = setTimeout(() => child.kill('SIGTERM'), 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+it('tells a live BuildState of this folder from an unrelated process named by a stale pid file', async () => {
+  const folder = join(dataDir, 'lock');
+  mkdirSync(folder, { recursive: true });
+  // PID reuse after a reboot: the pid file names a live process that is not BuildState (this one).
+  writeFileSync(join(folder, 'buildstate.pid'), String(process.pid));
+  const first = await start({ BUILDSTATE_DATA_DIR: folder });
+  expect(readFileSync(join(folder, 'buildstate.pid'), 'utf8')).toBe(String(first.child.pid));
+
+  const second = await startToExit({ BUILDSTATE_DATA_DIR: folder });
+  expect(second.code).toBe(1);
+  expect(second.output).toMatch(
+    new RegExp(`Another BuildState \\(pid ${first.child.pid}\\) is running on ${folder}`),
+  );
+  // The refused start changed nothing: the first still serves.
+  expect((await fetch(`${first.url}/health`)).status).toBe(200);
+
+  // SIGKILL leaves the pid file behind; the lock dies with the process.
+  first.child.kill('SIGKILL');
+  await new Promise((r) => first.child.once('exit', r));
+  process.kill(first.javaPid, 'SIGKILL');
+  expect(existsSync(join(folder, 'buildstate.pid'))).toBe(true);
+  const third = await start({ BUILDSTATE_DATA_DIR: folder });
+  expect((await fetch(`${third.url}/health`)).status).toBe(200);
+  await stop(third);
+}, 90_000);
+
+it('recovers from a truncated events checkpoint: names the file, loses no event and repeats none', async () => {
+  const folder = join(dataDir, 'checkpoint');
+  const key = 'bst_checkpoint_test_key_0123456789';
+  const env = { BUILDSTATE_DATA_DIR: folder, BUILDSTATE_BOOTSTRAP_ADMIN_KEY: key };
+  const call = (url: string, path: string, body: unknown) =>
+    fetch(`${url}${path}`, { method: 'POST', headers: { 'x-api-key': key }, body: JSON.stringify(body) });
+  const log = join(folder, 'events.jsonl');
+  const checkpoint = join(folder, 'events.checkpoint.json');
+  const dedupKeys = () =>
+    existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l).detail.dedup_key as string)
+      : [];
+  const waitFor = async (keys: string[]) => {
+    const deadline = Date.now() + 20_000;
+    while (!keys.every((k) => dedupKeys().includes(k))) {
+      if (Date.now() > deadline) throw new Error(`events missing: ${keys} in ${dedupKeys()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  const first = await start(env);
+  expect(
+    (await call(first.url, '/platforms', { id: 'aws', name: 'AWS', cloud_provider: 'aws' })).status,
+  ).toBe(201);
+  expect((await call(first.url, '/image-types', { id: 'rhel9', name: 'RHEL 9' })).status).toBe(201);
+  expect(
+    (await call(first.url, '/builds', { id: 'cp', platform_id: 'aws', image_type_id: 'rhel9' })).status,
+  ).toBe(201);
+  expect((await call(first.url, '/builds/cp/states', { state_code: 5, status: 'completed' })).status).toBe(
+    201,
+  );
+  await waitFor(['cp:1', 'cp:2']);
+  await stop(first);
+  const whole = readFileSync(checkpoint, 'utf8');
+  writeFileSync(checkpoint, whole.slice(0, 4));
+
+  const second = await start(env);
+  expect(second.output()).toMatch(
+    new RegExp(`checkpoint ${checkpoint} is unreadable \\(.*\\); reading the stream from its start`),
+  );
+  expect((await call(second.url, '/builds/cp/states', { state_code: 10, status: 'completed' })).status).toBe(
+    201,
+  );
+  await waitFor(['cp:3']);
+  const keys = dedupKeys();
+  expect(keys.filter((k) => k.startsWith('cp:'))).toEqual(['cp:1', 'cp:2', 'cp:3']);
+  expect(new Set(keys).size).toBe(keys.length);
+  expect(() => JSON.parse(readFileSync(checkpoint, 'utf8'))).not.toThrow();
+  await stop(second);
+}, 90_000);

@@ -51,6 +51,55 @@ describe('http wrapper', () => {
     expect(body(result).error).toMatchObject({ code: 'internal_error', details: { request_id: 'req-1' } });
   });
 
+  it('answers a request that reaches the function deadline with 503, saying a change may have been applied', async () => {
+    const stuck = httpHandler(() => new Promise(() => undefined));
+    const deadline = { ...lambdaContext, getRemainingTimeInMillis: () => 1_050 };
+    const change = await stuck(httpEvent('POST', '/auth/token'), deadline);
+    expect(change.statusCode).toBe(503);
+    expect(change.headers).toMatchObject({ 'retry-after': '1', 'x-content-type-options': 'nosniff' });
+    expect(body(change).error).toMatchObject({
+      code: 'unavailable',
+      details: { may_have_applied: true, retry: expect.stringContaining('Idempotency-Key') },
+    });
+    const read = await stuck(httpEvent('GET', '/health'), deadline);
+    expect(read.statusCode).toBe(503);
+    expect(body(read).error.details).toEqual({});
+  });
+
+  it('says a timed-out store call on a change may have been applied, and a refused connection not', async () => {
+    const timedOut = httpHandler(async () => {
+      throw new AppError(
+        'unavailable',
+        'store down',
+        {},
+        {
+          cause: Object.assign(new Error('socket timed out'), { name: 'TimeoutError' }),
+        },
+      );
+    });
+    expect(body(await timedOut(httpEvent('POST', '/auth/token'), lambdaContext)).error.details).toMatchObject(
+      {
+        may_have_applied: true,
+      },
+    );
+    const refused = httpHandler(async () => {
+      throw new AppError(
+        'unavailable',
+        'store down',
+        {},
+        {
+          cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+        },
+      );
+    });
+    expect(body(await refused(httpEvent('POST', '/auth/token'), lambdaContext)).error.details).toEqual({});
+  });
+
+  it('ends every JSON body with a newline', async () => {
+    const result = await system(httpEvent('GET', '/health'), lambdaContext);
+    expect(result.body?.endsWith('}\n')).toBe(true);
+  });
+
   it('answers an outage with 503 and Retry-After', async () => {
     const down = httpHandler(async () => {
       throw new AppError('unavailable', 'store down');
