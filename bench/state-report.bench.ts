@@ -14,8 +14,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Build } from '../lib/builds/build.model';
 import { BuildRepository } from '../lib/builds/build.repository';
-import { applyReport, newBuild, type RuleContext } from '../lib/builds/transitions';
+import { BuildService } from '../lib/builds/build.service';
+import { applyReport, type RuleContext } from '../lib/builds/transitions';
 import { defaultCatalog } from '../lib/catalog/state-catalog';
+import { IdempotencyRepository } from '../lib/idempotency/idempotency.repository';
 import { startLocalStack } from '../local/stack';
 import { seedReferences } from './seed';
 
@@ -72,6 +74,13 @@ async function post(path: string, body: string) {
  */
 function rawWriter(items: 'full' | 'core' = 'full') {
   const repo = new BuildRepository(db, 'bench');
+  // Only to compose the very transaction a report commits (BuildService.changeTransaction).
+  const service = new BuildService({
+    builds: repo,
+    idempotency: new IdempotencyRepository(db, 'bench', 3600),
+    catalogs: { forProject: async () => defaultCatalog },
+    defaultMaxAttempts: 3,
+  });
   const ctx = (): RuleContext => ({
     catalog: defaultCatalog,
     defaultMaxAttempts: 3,
@@ -82,24 +91,24 @@ function rawWriter(items: 'full' | 'core' = 'full') {
   let step = 200;
   return async () => {
     if (step >= 200 || !build) {
-      const created = newBuild(
-        `raw-${Math.random().toString(36).slice(2)}`,
-        { project_id: 'default', platform_id: 'bench', image_type_id: 'bench', metadata: {} },
-        ctx(),
+      const id = `raw-${Math.random().toString(36).slice(2)}`;
+      await service.create(
+        { id, project_id: 'default', platform_id: 'bench', image_type_id: 'bench', metadata: {} },
+        { id: 'key:bench', type: 'api_key', name: 'bench', scopes: ['write'] },
       );
-      await repo.create(created, { nowMs: Date.now() });
-      build = created.build;
+      build = await repo.get(id);
       step = 0;
     }
     const change = applyReport(
-      build,
+      build!,
       { state_code: Math.floor(step / 2), status: step % 2 === 0 ? 'in_progress' : 'completed' },
       ctx(),
     );
     step++;
     if (items === 'full') {
-      const result = await repo.commit(change, build, { nowMs: Date.now(), claim: { leaseId: null } });
-      if (result !== 'committed') throw new Error(`raw commit: ${JSON.stringify(result)}`);
+      const tx = service.changeTransaction(change, build!, {}, { status: 201, body: {} }, { leaseId: null });
+      const result = await repo.commit(tx);
+      if (!result.committed) throw new Error(`raw commit refused by ${[...result.failed]}`);
     } else {
       await db.send(
         new TransactWriteCommand({
@@ -107,17 +116,17 @@ function rawWriter(items: 'full' | 'core' = 'full') {
             {
               Put: {
                 TableName: 'bench',
-                Item: { pk: `BUILD#${build.id}#core`, sk: 'BUILD', ...change.build },
+                Item: { pk: `BUILD#${build!.id}#core`, sk: 'BUILD', ...change.build },
                 ConditionExpression: 'attribute_not_exists(pk) OR #v = :expected',
                 ExpressionAttributeNames: { '#v': 'version' },
-                ExpressionAttributeValues: { ':expected': build.version },
+                ExpressionAttributeValues: { ':expected': build!.version },
               },
             },
             {
               Put: {
                 TableName: 'bench',
                 Item: {
-                  pk: `BUILD#${build.id}#core`,
+                  pk: `BUILD#${build!.id}#core`,
                   sk: `HIST#${String(change.build.version).padStart(10, '0')}`,
                   ...change.history,
                 },

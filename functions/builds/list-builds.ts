@@ -1,8 +1,8 @@
 import { listBuildsQuerySchema } from '../../lib/builds/build.schema';
+import { builds } from '../../lib/compose/builds';
 import { fromOutcome, httpHandler } from '../../lib/http/handler';
 import { parse } from '../../lib/http/http';
-import { services } from '../../lib/runtime';
 
 export const handler = httpHandler(async (req) =>
-  fromOutcome(await services().builds.list(parse(listBuildsQuerySchema, req.query, 'query'))),
+  fromOutcome(await builds().list(parse(listBuildsQuerySchema, req.query, 'query'))),
 );

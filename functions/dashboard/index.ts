@@ -1,22 +1,23 @@
 /** The dashboard API and the web dashboard page: thin adapters over lib/dashboard. */
+
+import { dashboard } from '../../lib/compose/dashboard';
 import { durationsQuerySchema, summaryQuerySchema } from '../../lib/dashboard/dashboard.schema';
 import { dispatch } from '../../lib/http/dispatch';
 import { httpHandler } from '../../lib/http/handler';
 import { parse } from '../../lib/http/http';
-import { services } from '../../lib/runtime';
 import { DASHBOARD_PAGE } from '../../web/dashboard-page';
 
 const summary = httpHandler(async (req) => {
   const query = parse(summaryQuerySchema, req.query, 'query');
-  return { status: 200, body: await services().dashboard.summary(query.active_limit) };
+  return { status: 200, body: await dashboard().summary(query.active_limit) };
 });
 
 const durations = httpHandler(async (req) => {
   const query = parse(durationsQuerySchema, req.query, 'query');
-  return { status: 200, body: await services().dashboard.durations(query.platform_id) };
+  return { status: 200, body: await dashboard().durations(query.platform_id) };
 });
 
-const stuck = httpHandler(async () => ({ status: 200, body: await services().dashboard.stuck() }));
+const stuck = httpHandler(async () => ({ status: 200, body: await dashboard().stuck() }));
 
 /** The page itself is public; everything it shows comes from the API with the user's key. */
 const webDashboard = httpHandler(async () => ({

@@ -6,8 +6,7 @@
 import type { Principal } from '../auth/principal';
 import type { Build } from '../builds/build.model';
 import type { BuildRepository } from '../builds/build.repository';
-import type { CatalogSource } from '../builds/build.service';
-import type { StateCatalog } from '../catalog/state-catalog';
+import type { CatalogSource, StateCatalog } from '../catalog/state-catalog';
 import { AppError, notFound } from '../errors';
 import { objectKey } from './artifact.keys';
 import type { Artifact } from './artifact.model';
