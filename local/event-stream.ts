@@ -31,7 +31,7 @@ const PUBLISHED_TYPES = new Set<string>(PUBLISHED_ITEM_TYPES);
  * The streams client deserialises an empty map attribute (`{"M":{}}`) as `{}`, which unmarshall
  * rejects ("No value defined"); put the M back, at any depth.
  */
-function repairEmptyMaps(value: unknown): unknown {
+export function repairEmptyMaps(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(repairEmptyMaps);
   if (!value || typeof value !== 'object') return value;
   const entries = Object.entries(value as Record<string, unknown>);

@@ -23,6 +23,11 @@ export const PROJECT_ROOT = process.cwd();
 
 export const RUNTIME = Runtime.NODEJS_24_X;
 
+/** SDK modules only ever imported lazily, for operations BuildState never calls (kept out of bundles). */
+export const LAZY_SDK_MODULES = ['@smithy/core/event-streams', 'bowser'] as const;
+/** What Lambda bundles use instead of @aws-sdk/credential-provider-node (infra/bundling/lambda-credentials.ts). */
+export const LAMBDA_CREDENTIALS = join(PROJECT_ROOT, 'infra', 'bundling', 'lambda-credentials.ts');
+
 const RETENTION: Record<StageConfig['logRetentionDays'], RetentionDays> = {
   7: RetentionDays.ONE_WEEK,
   30: RetentionDays.ONE_MONTH,
@@ -45,6 +50,11 @@ export interface ServiceFunctionProps {
   description: string;
   config: StageConfig;
   environment?: Record<string, string>;
+  /**
+   * The S3 client imports the event-stream serde statically (SelectObjectContent), so a function
+   * that uses S3 must bundle it; every other function leaves it out (the SDK loads it lazily).
+   */
+  usesS3?: boolean;
 }
 
 export class ServiceFunction extends Construct {
@@ -86,8 +96,13 @@ export class ServiceFunction extends Construct {
         sourceMap: true,
         target: 'node24',
         mainFields: ['module', 'main'],
-        // The AWS SDK is bundled (pinned by our lock file, not the runtime's copy).
-        externalModules: [],
+        // The AWS SDK is bundled (pinned by our lock file, not the runtime's copy), except what it
+        // loads lazily and only for operations BuildState never calls: event-stream serde
+        // (`await import('@smithy/core/event-streams')`) and the browser user-agent parser.
+        externalModules: props.usesS3 ? ['bowser'] : [...LAZY_SDK_MODULES],
+        // Lambda gives functions their role's credentials in the environment: the default
+        // provider chain (SSO, INI, STS, IMDS and their nested clients) is replaced by an env reader.
+        esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=${LAMBDA_CREDENTIALS}`] },
         // CommonJS dependencies inside an ESM bundle still call require().
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
       },

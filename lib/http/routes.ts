@@ -170,7 +170,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/builds/{id}/resume',
-    group: 'states',
+    group: 'artifacts',
     handler: 'getResume',
     scope: 'read',
     summary: 'What a worker should do next',

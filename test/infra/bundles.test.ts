@@ -30,8 +30,9 @@ it('synthesizes with the pinned CLI, offline, and every bundle loads and exports
   )
     .filter((r) => r.Type === 'AWS::Lambda::Function')
     .map((r) => join(out, r.Metadata!['aws:asset:path']!));
-  // One per function group of the route table, plus the authorizer, the event publisher and the stuck detector.
-  expect(assets).toHaveLength(new Set(ROUTES.map((r) => r.group)).size + 3);
+  // One per function group of the route table, plus the authorizer, the event publisher, the
+  // aggregator and the stuck detector.
+  expect(assets).toHaveLength(new Set(ROUTES.map((r) => r.group)).size + 4);
 
   for (const dir of assets) {
     expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);

@@ -105,16 +105,8 @@ describe('stateless stack', () => {
       'dynamodb:UpdateItem',
       'dynamodb:Query',
       'dynamodb:BatchGetItem',
-      'dynamodb:ConditionCheckItem',
     ],
-    States: [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:Query',
-      's3:GetObject',
-      's3:ListBucket',
-    ],
+    States: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     Artifacts: [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -144,6 +136,18 @@ describe('stateless stack', () => {
     // The stream consumer: reading the stream and putting events, nothing on the table itself.
     Publisher: [
       'events:PutEvents',
+      'dynamodb:ListStreams',
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'sqs:SendMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+    ],
+    // The second stream consumer: markers and counters on the table, nothing else.
+    Aggregator: [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
       'dynamodb:ListStreams',
       'dynamodb:DescribeStream',
       'dynamodb:GetRecords',
