@@ -13,7 +13,8 @@
  * load the engine during the timings above).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { apiKeyIdFor, apiKeyItemKey, hashApiKey } from '../lib/auth/api-key';
 import type { Build } from '../lib/builds/build.model';
 import { BuildRepository } from '../lib/builds/build.repository';
 import { BuildService } from '../lib/builds/build.service';
@@ -168,14 +169,25 @@ async function latency() {
   const rawTimes: number[] = [];
   const coreTimes: number[] = [];
   const apiTimes: number[] = [];
+  const keyTimes: number[] = [];
+  // The read every request makes before it runs (the authorizer's, or the local gateway's).
+  const keyLookup = () =>
+    db.send(
+      new GetCommand({
+        TableName: 'bench',
+        Key: apiKeyItemKey(apiKeyIdFor(hashApiKey(KEY))),
+        ConsistentRead: true,
+      }),
+    );
   for (let i = 0; i < SAMPLES; i++) {
     rawTimes.push(await time(raw));
     coreTimes.push(await time(core));
+    keyTimes.push(await time(keyLookup));
     const r = await nextReport();
     apiTimes.push(await time(() => post(r.path, r.body)));
   }
-  for (const t of [rawTimes, coreTimes, apiTimes]) t.sort((a, b) => a - b);
-  return { rawTimes, coreTimes, apiTimes };
+  for (const t of [rawTimes, coreTimes, apiTimes, keyTimes]) t.sort((a, b) => a - b);
+  return { rawTimes, coreTimes, apiTimes, keyTimes };
 }
 
 /** Operations per second when `concurrency` workers each loop over their own `work()` until time is up. */
@@ -238,7 +250,7 @@ async function freshness() {
 }
 
 try {
-  const { rawTimes, coreTimes, apiTimes } = await latency();
+  const { rawTimes, coreTimes, apiTimes, keyTimes } = await latency();
   const f = (n: number) => n.toFixed(2).padStart(7);
   console.log(
     `POST /builds/{id}/states vs raw TransactWriteItems, ${SAMPLES} sequential samples each (after ${WARMUP} warm-up)`,
@@ -249,6 +261,9 @@ try {
   );
   console.log(
     `raw, same transaction   ${f(pct(rawTimes, 50))}  ${f(pct(rawTimes, 99))}   (+ live item with the lease check)`,
+  );
+  console.log(
+    `raw, API key GetItem    ${f(pct(keyTimes, 50))}  ${f(pct(keyTimes, 99))}   (the caller's key, read once per request)`,
   );
   console.log(`gateway + handlers      ${f(pct(apiTimes, 50))}  ${f(pct(apiTimes, 99))}`);
   console.log(

@@ -133,13 +133,19 @@ export class LeaseRepository {
     // A later heartbeat (or renewal) landed first: nothing to write, and nothing refused.
     const live = result.live;
     if (!result.ok && live && (live.last_heartbeat_ms ?? 0) > nowMs) {
-      const free = !live.lease_id || (live.lease_expires_ms ?? 0) <= nowMs || live.lease_worker_id === workerId;
+      const free =
+        !live.lease_id || (live.lease_expires_ms ?? 0) <= nowMs || live.lease_worker_id === workerId;
       if (free) return { ok: true, live };
     }
     return result;
   }
 
-  private heartbeatOnce(buildId: string, workerId: string, nowMs: number, mustExist: boolean): Promise<WriteResult> {
+  private heartbeatOnce(
+    buildId: string,
+    workerId: string,
+    nowMs: number,
+    mustExist: boolean,
+  ): Promise<WriteResult> {
     const holderFree = `(attribute_not_exists(#lid) OR #lexp <= :now OR #lw = :w) AND ${NOT_OLDER}`;
     return this.update(buildId, {
       UpdateExpression: 'SET #hb = :at, #hbms = :now, #hw = :w, #bid = :bid',
