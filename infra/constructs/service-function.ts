@@ -16,17 +16,13 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../../lib/config/env';
 import { ALL_INDEXES } from '../../lib/db/table-definition';
+import { CREDENTIALS_ALIAS, externalModules } from '../bundling/lambda-bundling';
 import type { StageConfig } from '../config';
 
 /** The project root: `cdk` and the tests both run from it. */
 export const PROJECT_ROOT = process.cwd();
 
 export const RUNTIME = Runtime.NODEJS_24_X;
-
-/** SDK modules only ever imported lazily, for operations BuildState never calls (kept out of bundles). */
-export const LAZY_SDK_MODULES = ['@smithy/core/event-streams', 'bowser'] as const;
-/** What Lambda bundles use instead of @aws-sdk/credential-provider-node (infra/bundling/lambda-credentials.ts). */
-export const LAMBDA_CREDENTIALS = join(PROJECT_ROOT, 'infra', 'bundling', 'lambda-credentials.ts');
 
 const RETENTION: Record<StageConfig['logRetentionDays'], RetentionDays> = {
   7: RetentionDays.ONE_WEEK,
@@ -99,10 +95,10 @@ export class ServiceFunction extends Construct {
         // The AWS SDK is bundled (pinned by our lock file, not the runtime's copy), except what it
         // loads lazily and only for operations BuildState never calls: event-stream serde
         // (`await import('@smithy/core/event-streams')`) and the browser user-agent parser.
-        externalModules: props.usesS3 ? ['bowser'] : [...LAZY_SDK_MODULES],
+        externalModules: externalModules(props.usesS3 ?? false),
         // Lambda gives functions their role's credentials in the environment: the default
         // provider chain (SSO, INI, STS, IMDS and their nested clients) is replaced by an env reader.
-        esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=${LAMBDA_CREDENTIALS}`] },
+        esbuildArgs: { '--alias': [CREDENTIALS_ALIAS] },
         // CommonJS dependencies inside an ESM bundle still call require().
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
       },
