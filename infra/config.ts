@@ -1,6 +1,6 @@
 /** Per-stage settings, chosen with `-c stage=dev|prod` and validated before anything is built. */
 import { Aws } from 'aws-cdk-lib';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const STAGES = ['dev', 'prod'] as const;
 export type Stage = (typeof STAGES)[number];

@@ -32,7 +32,10 @@ export interface StatelessStackProps extends StackProps {
 }
 
 export class StatelessStack extends Stack {
-  readonly functions: Record<FunctionGroup | 'authorizer' | 'publisher' | 'stuckDetector', ServiceFunction>;
+  readonly functions: Record<
+    FunctionGroup | 'authorizer' | 'publisher' | 'aggregator' | 'stuckDetector',
+    ServiceFunction
+  >;
   readonly apis: HttpApis;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
@@ -53,6 +56,7 @@ export class StatelessStack extends Stack {
         description,
         config,
         extraFiles,
+        usesS3: group === 'artifacts' || group === 'states' || group === 'dashboard',
       });
     // The stream consumer needs the stream ARN, which the stateful stack publishes in SSM.
     const streamTable = TableV2.fromTableAttributes(this, 'TableWithStream', {
@@ -82,18 +86,17 @@ export class StatelessStack extends Stack {
         'UpdateItem',
         'Query',
         'BatchGetItem',
-        'ConditionCheckItem',
       ]),
-      states: fn('states', 'state reports, resume, leases and heartbeats')
-        .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
+      states: fn('states', 'state reports (with the artifacts they name), leases and heartbeats')
+        .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem'])
         // PutObject: the pointer objects of artifacts a report names (`artifacts` in the body);
-        // GetObjectVersion: download URLs pinned to the verified version (docs/ARTIFACTS.md).
+        // GetObjectVersion: their views' download URLs pinned to the verified version (docs/ARTIFACTS.md).
         .bindBucket(
           bucket,
           ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
           config.presignExpirySeconds,
         ),
-      artifacts: fn('artifacts', 'artifact registration, verification and download URLs')
+      artifacts: fn('artifacts', 'artifact registration, verification, download URLs and resume')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
         .bindBucket(
           bucket,
@@ -124,6 +127,12 @@ export class StatelessStack extends Stack {
         'table stream → EventBridge events',
         'functions/events/publish.ts',
       ).bindEventBus(alerts.bus),
+      // Markers (PutItem) and counters (UpdateItem), committed together by TransactWriteItems.
+      aggregator: fn(
+        'aggregator',
+        'table stream → dashboard aggregates, exactly once',
+        'functions/events/aggregate.ts',
+      ).bindTable(table, ['PutItem', 'UpdateItem']),
       stuckDetector: fn(
         'stuckDetector',
         'finds silent and overdue attempts',
@@ -161,6 +170,30 @@ export class StatelessStack extends Stack {
           FilterCriteria.filter({
             eventName: FilterRule.isEqual('INSERT'),
             dynamodb: { NewImage: { type: { S: FilterRule.or(...PUBLISHED_ITEM_TYPES) } } },
+          }),
+        ],
+      }),
+    );
+    // The dashboard's counters: inserts of history items and writes of live items (a live item's
+    // first full image counts its build, a status change moves it). Every record is applied exactly
+    // once (markers), so retrying a whole batch is safe; a 1 s batching window bounds freshness.
+    this.functions.aggregator.fn.addEventSource(
+      new DynamoEventSource(streamTable, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(1),
+        bisectBatchOnError: true,
+        retryAttempts: 10_000,
+        maxRecordAge: Duration.days(1),
+        onFailure: new SqsDlq(unpublished),
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('INSERT'),
+            dynamodb: { NewImage: { type: { S: FilterRule.isEqual('history') } } },
+          }),
+          FilterCriteria.filter({
+            eventName: FilterRule.or('INSERT', 'MODIFY'),
+            dynamodb: { NewImage: { type: { S: FilterRule.isEqual('live') } } },
           }),
         ],
       }),

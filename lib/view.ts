@@ -3,7 +3,7 @@
  * zod like requests are, so the OpenAPI document (lib/http/openapi.ts) comes from the same code;
  * view objects are strict: a field the schema does not name is a contract change.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ERROR_CODES } from './errors';
 
 /** An ISO 8601 UTC timestamp as `Date.prototype.toISOString` writes it. */

@@ -1,9 +1,13 @@
 /**
- * The local stand-in for "table stream → publisher Lambda → EventBridge": polls DynamoDB Local's
- * stream, maps each inserted item with the same function the Lambda uses (lib/events/events.ts),
- * appends the events to a JSON-lines file in the data folder and keeps the latest in memory for
- * the web dashboard (GET /local/events). The position in each shard is checkpointed after the
- * events are written, so a restart neither loses nor (beyond the last batch) repeats events.
+ * The local stand-in for the table stream's two Lambda consumers:
+ *   - "stream → aggregator Lambda": each batch's counts go to the dashboard's aggregate items
+ *     through the same Aggregator the Lambda uses (lib/dashboard/aggregator.ts), exactly once
+ *     per record however often it is read;
+ *   - "stream → publisher Lambda → EventBridge": each inserted item is mapped with the same
+ *     function the Lambda uses (lib/events/events.ts), the events appended to a JSON-lines file in
+ *     the data folder and the latest kept in memory for the web dashboard (GET /local/events).
+ * The position in each shard is checkpointed after both, so a restart neither loses nor (beyond
+ * the last batch) repeats events, and repeats no count at all.
  */
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,7 +20,9 @@ import {
   type GetRecordsCommandOutput,
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { type AggregationResult, Aggregator, changeRecord } from '../lib/dashboard/aggregator';
 import { type BusEvent, eventsFromItem, PUBLISHED_ITEM_TYPES } from '../lib/events/events';
 
 const PUBLISHED_TYPES = new Set<string>(PUBLISHED_ITEM_TYPES);
@@ -25,7 +31,7 @@ const PUBLISHED_TYPES = new Set<string>(PUBLISHED_ITEM_TYPES);
  * The streams client deserialises an empty map attribute (`{"M":{}}`) as `{}`, which unmarshall
  * rejects ("No value defined"); put the M back, at any depth.
  */
-function repairEmptyMaps(value: unknown): unknown {
+export function repairEmptyMaps(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(repairEmptyMaps);
   if (!value || typeof value !== 'object') return value;
   const entries = Object.entries(value as Record<string, unknown>);
@@ -66,10 +72,16 @@ export interface EventStreamOptions {
   checkpointFile?: string;
   retryLoopAfter: number;
   pollMs?: number;
+  /** Publish events (default true). */
+  publish?: boolean;
+  /** Keep the dashboard's aggregate items (default true). */
+  aggregate?: boolean;
 }
 
 export interface EventStream {
   feed: EventFeed;
+  /** What the aggregator did so far (summed over batches). */
+  aggregation: AggregationResult;
   /** Resolves once every record in the stream when it was called has been published. */
   drain(): Promise<void>;
   stop(): Promise<void>;
@@ -144,7 +156,9 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
     credentials,
   });
   const table = await db.send(new DescribeTableCommand({ TableName: options.tableName }));
-  db.destroy();
+  const aggregator =
+    options.aggregate === false ? null : new Aggregator(DynamoDBDocumentClient.from(db), options.tableName);
+  const aggregation: AggregationResult = { applied: 0, duplicates: 0, ignored: 0, transactions: 0 };
   const streamArn = table.Table?.LatestStreamArn;
   if (!streamArn) throw new Error(`Table ${options.tableName} has no stream`);
 
@@ -157,7 +171,16 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
   let stopped = false;
   let idleWaiters: (() => void)[] = [];
 
+  const aggregate = async (records: _Record[]) => {
+    if (!aggregator) return;
+    const result = await aggregator.apply(
+      records.map((r) => changeRecord(r, (image) => unmarshall(repairEmptyMaps(image) as never))),
+    );
+    for (const k of Object.keys(aggregation) as (keyof AggregationResult)[]) aggregation[k] += result[k];
+  };
+
   const publish = async (records: _Record[]) => {
+    if (options.publish === false) return;
     const events: BusEvent[] = [];
     for (const record of records) {
       const image = record.dynamodb?.NewImage;
@@ -215,6 +238,7 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
       const records = res.Records ?? [];
       if (records.length > 0) {
         read = true;
+        await aggregate(records);
         await publish(records);
         checkpoints[id] = records.at(-1)!.dynamodb!.SequenceNumber!;
         if (options.checkpointFile) await writeCheckpoints(options.checkpointFile, checkpoints);
@@ -243,6 +267,7 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
 
   return {
     feed,
+    aggregation,
     // Two idle passes: the first may have started before the caller's last write committed.
     drain: async () => {
       for (let i = 0; i < 2; i++) await new Promise<void>((r) => idleWaiters.push(r));
@@ -252,6 +277,7 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
       for (const w of idleWaiters) w();
       await loop;
       streams.destroy();
+      db.destroy();
     },
   };
 }

@@ -14,7 +14,7 @@ import { handler as identity } from '../functions/identity/index';
 import { handler as reference } from '../functions/reference/index';
 import { handler as states } from '../functions/states/index';
 import { handler as system } from '../functions/system/index';
-import { hasScope } from '../lib/auth/principal';
+import { hasScope, toAuthorizerContext } from '../lib/auth/principal';
 import { AppError } from '../lib/errors';
 import { errorBody, type HttpEvent, type HttpResult, JSON_HEADERS } from '../lib/http/http';
 import { type FunctionGroup, ROUTES, type Route, routeKey } from '../lib/http/routes';
@@ -181,6 +181,26 @@ async function handle(
         userArn: `arn:aws:iam::000000000000:user/${verdict.accessKeyId}`,
       },
     };
+  } else if (match.route.scope !== 'none') {
+    // What the Lambda authorizer does in AWS: verify the key or token and pass the principal in
+    // requestContext.authorizer.lambda. Locally a refusal keeps its detailed JSON error.
+    try {
+      const principal = await services().authenticator.authenticate(event.headers);
+      (event.requestContext as { authorizer?: unknown }).authorizer = {
+        lambda: toAuthorizerContext(principal),
+      };
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      return send(
+        res,
+        error.status,
+        {
+          'content-type': 'application/json; charset=utf-8',
+          ...(error.code === 'unavailable' ? { 'retry-after': '1' } : {}),
+        },
+        JSON.stringify(errorBody(error)),
+      );
+    }
   }
   const requestId = event.requestContext.requestId;
   const result = await GROUPS[match.route.group](event, lambdaContext(match.route.group, requestId));

@@ -1,5 +1,6 @@
 import { dispatch } from '../../lib/http/dispatch';
 import { handler as getArtifact } from './get-artifact';
+import { handler as getResume } from './get-resume';
 import { handler as listArtifacts } from './list-artifacts';
 import { handler as registerArtifact } from './register-artifact';
 import { handler as verifyArtifact } from './verify-artifact';
@@ -9,4 +10,6 @@ export const handler = dispatch('artifacts', {
   listArtifacts,
   getArtifact,
   verifyArtifact,
+  // Resume hands out the input artifacts' download URLs: it needs the S3 presigner, so it lives here.
+  getResume,
 });

@@ -8,18 +8,19 @@ import type {
   APIGatewaySimpleAuthorizerWithContextResult,
 } from 'aws-lambda';
 import { type AuthorizerContext, toAuthorizerContext } from '../../lib/auth/principal';
+import { authenticator } from '../../lib/compose/identity';
 import { AppError } from '../../lib/errors';
-import { services } from '../../lib/runtime';
+import { lambdaHandler } from '../../lib/observability/lambda';
 
-export async function handler(
+export const handler = lambdaHandler(async function authorize(
   event: APIGatewayRequestAuthorizerEventV2,
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext | Record<string, never>>> {
   try {
-    const principal = await services().authenticator.authenticate(event.headers ?? {});
+    const principal = await authenticator().authenticate(event.headers ?? {});
     return { isAuthorized: true, context: toAuthorizerContext(principal) };
   } catch (error) {
     if (error instanceof AppError && error.code === 'unauthorized')
       return { isAuthorized: false, context: {} };
     throw error;
   }
-}
+});

@@ -1,6 +1,4 @@
+import { builds } from '../../lib/compose/builds';
 import { buildIdParam, fromOutcome, httpHandler } from '../../lib/http/handler';
-import { services } from '../../lib/runtime';
 
-export const handler = httpHandler(async (req) =>
-  fromOutcome(await services().builds.get(buildIdParam(req))),
-);
+export const handler = httpHandler(async (req) => fromOutcome(await builds().get(buildIdParam(req))));

@@ -1,8 +1,8 @@
 import { historyQuerySchema } from '../../lib/builds/build.schema';
+import { builds } from '../../lib/compose/builds';
 import { buildIdParam, fromOutcome, httpHandler, parseQuery } from '../../lib/http/handler';
-import { services } from '../../lib/runtime';
 
 export const handler = httpHandler(async (req) => {
   const id = buildIdParam(req);
-  return fromOutcome(await services().builds.history(id, parseQuery(req, historyQuerySchema)));
+  return fromOutcome(await builds().history(id, parseQuery(req, historyQuerySchema)));
 });

@@ -1,7 +1,7 @@
 import { listBuildsQuerySchema } from '../../lib/builds/build.schema';
+import { builds } from '../../lib/compose/builds';
 import { fromOutcome, httpHandler, parseQuery } from '../../lib/http/handler';
-import { services } from '../../lib/runtime';
 
 export const handler = httpHandler(async (req) =>
-  fromOutcome(await services().builds.list(parseQuery(req, listBuildsQuerySchema))),
+  fromOutcome(await builds().list(parseQuery(req, listBuildsQuerySchema))),
 );

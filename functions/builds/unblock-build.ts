@@ -1,9 +1,9 @@
 import { unblockSchema } from '../../lib/builds/build.schema';
+import { builds } from '../../lib/compose/builds';
 import { buildIdParam, fromOutcome, httpHandler, mutationOptions, parseBody } from '../../lib/http/handler';
-import { services } from '../../lib/runtime';
 
 export const handler = httpHandler(async (req) => {
   const id = buildIdParam(req);
   const input = parseBody(req, unblockSchema);
-  return fromOutcome(await services().builds.unblock(id, input, req.principal, mutationOptions(req)));
+  return fromOutcome(await builds().unblock(id, input, req.principal, mutationOptions(req)));
 });

@@ -2,41 +2,41 @@
 
 import openApiDocument from '../../.build/openapi.json';
 import { artifactStore } from '../../lib/artifacts/runtime';
+import { dashboard } from '../../lib/compose/dashboard';
+import { ready } from '../../lib/compose/store';
 import { durationsQuerySchema, summaryQuerySchema } from '../../lib/dashboard/dashboard.schema';
 import { AppError } from '../../lib/errors';
 import { dispatch } from '../../lib/http/dispatch';
 import { httpHandler, parseQuery } from '../../lib/http/handler';
 import { apiDocsAssetSchema } from '../../lib/http/routes';
-import { services } from '../../lib/runtime';
 import { serviceStatus } from '../../lib/status/status';
 import { API_DOCS_CSP, API_DOCS_PAGE, apiDocsAsset } from '../../web/api-docs';
 import { DASHBOARD_PAGE } from '../../web/dashboard-page';
 
 const summary = httpHandler(async (req) => {
   const query = parseQuery(req, summaryQuerySchema);
-  return { status: 200, body: await services().dashboard.summary(query.active_limit) };
+  return { status: 200, body: await dashboard().summary(query.active_limit) };
 });
 
 const durations = httpHandler(async (req) => {
   const query = parseQuery(req, durationsQuerySchema);
-  return { status: 200, body: await services().dashboard.durations(query.platform_id) };
+  return { status: 200, body: await dashboard().durations(query.platform_id) };
 });
 
 /** The seeds' status overview: version, uptime, store checks, builds by status (flat cost). */
 const status = httpHandler(async () => {
-  const { ready, dashboard } = services();
   const store = artifactStore();
   return {
     status: 200,
     body: await serviceStatus({
       checkTable: ready,
       checkArtifactStore: store && (() => store.ping()),
-      buildCounts: () => dashboard.buildCounts(),
+      buildCounts: () => dashboard().buildCounts(),
     }),
   };
 });
 
-const stuck = httpHandler(async () => ({ status: 200, body: await services().dashboard.stuck() }));
+const stuck = httpHandler(async () => ({ status: 200, body: await dashboard().stuck() }));
 
 /** The page itself is public; everything it shows comes from the API with the user's key. */
 const webDashboard = httpHandler(async () => ({

@@ -9,6 +9,7 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { config } from '../../lib/config/env';
 import { putEvents } from '../../lib/events/eventbridge';
 import { type EventOptions, eventsFromItem } from '../../lib/events/events';
+import { lambdaHandler } from '../../lib/observability/lambda';
 import { logger } from '../../lib/observability/logger';
 
 export function publisher(client: Pick<EventBridgeClient, 'send'>, busName: string, options: EventOptions) {
@@ -31,7 +32,7 @@ export function publisher(client: Pick<EventBridgeClient, 'send'>, busName: stri
 
 let publish: ReturnType<typeof publisher> | undefined;
 
-export const handler = (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+export const handler = lambdaHandler((event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
   if (!publish) {
     const cfg = config();
     if (!cfg.eventBusName) throw new Error('BUILDSTATE_EVENT_BUS_NAME is not set');
@@ -40,4 +41,4 @@ export const handler = (event: DynamoDBStreamEvent): Promise<DynamoDBBatchRespon
     });
   }
   return publish(event);
-};
+});

@@ -7,21 +7,21 @@ import {
   tokenRequestSchema,
   usernameSchema,
 } from '../../lib/auth/identity.schema';
+import { apiKeys, tokens, users } from '../../lib/compose/identity';
 import { dispatch } from '../../lib/http/dispatch';
 import { httpHandler, parseBody, parseQuery, pathParam } from '../../lib/http/handler';
-import { services } from '../../lib/runtime';
 
 export const handler = dispatch('identity', {
   issueToken: httpHandler(async (req) => {
     const { username, password, ttl_s } = parseBody(req, tokenRequestSchema);
     return {
       status: 200,
-      body: await services().tokens.issue(username, password, ttl_s),
+      body: await tokens().issue(username, password, ttl_s),
       headers: { 'cache-control': 'no-store' },
     };
   }),
   createApiKey: httpHandler(async (req) => {
-    const key = await services().apiKeys.create(parseBody(req, createApiKeySchema), req.principal);
+    const key = await apiKeys().create(parseBody(req, createApiKeySchema), req.principal);
     return {
       status: 201,
       body: key,
@@ -30,22 +30,22 @@ export const handler = dispatch('identity', {
   }),
   listApiKeys: httpHandler(async (req) => {
     const q = parseQuery(req, includeQuerySchema('include_revoked'));
-    return { status: 200, body: { items: await services().apiKeys.list(q.include_revoked === 'true') } };
+    return { status: 200, body: { items: await apiKeys().list(q.include_revoked === 'true') } };
   }),
   revokeApiKey: httpHandler(async (req) => ({
     status: 200,
-    body: await services().apiKeys.revoke(pathParam(req, 'id', apiKeyIdSchema), req.principal),
+    body: await apiKeys().revoke(pathParam(req, 'id', apiKeyIdSchema), req.principal),
   })),
   createUser: httpHandler(async (req) => {
-    const user = await services().users.create(parseBody(req, createUserSchema), req.principal);
+    const user = await users().create(parseBody(req, createUserSchema), req.principal);
     return { status: 201, body: user, headers: { location: `/users/${user.username}` } };
   }),
   listUsers: httpHandler(async (req) => {
     const q = parseQuery(req, includeQuerySchema('include_deactivated'));
-    return { status: 200, body: { items: await services().users.list(q.include_deactivated === 'true') } };
+    return { status: 200, body: { items: await users().list(q.include_deactivated === 'true') } };
   }),
   deactivateUser: httpHandler(async (req) => ({
     status: 200,
-    body: await services().users.deactivate(pathParam(req, 'username', usernameSchema), req.principal),
+    body: await users().deactivate(pathParam(req, 'username', usernameSchema), req.principal),
   })),
 });

@@ -1,4 +1,6 @@
 /** The six handlers of one kind of reference data; index.ts names them as the route table does. */
+
+import { references } from '../../lib/compose/references';
 import { fromOutcome, httpHandler, mutationOptions, parseBody, parseQuery } from '../../lib/http/handler';
 import type { ReferenceKind } from '../../lib/reference/reference.model';
 import {
@@ -6,7 +8,6 @@ import {
   listReferenceQuerySchema,
   updateReferenceSchema,
 } from '../../lib/reference/reference.schema';
-import { services } from '../../lib/runtime';
 import { referenceIdParam } from './params';
 
 export function referenceHandlers({ type, handlerName: n }: ReferenceKind) {
@@ -16,7 +17,7 @@ export function referenceHandlers({ type, handlerName: n }: ReferenceKind) {
     [`create${n}`]: httpHandler(async (req) => {
       const input = parseBody(req, createSchema);
       const response = fromOutcome(
-        await services().references.create(type, input, req.principal, mutationOptions(req)),
+        await references().create(type, input, req.principal, mutationOptions(req)),
       );
       const id = (response.body as { id: string }).id;
       return {
@@ -25,23 +26,19 @@ export function referenceHandlers({ type, handlerName: n }: ReferenceKind) {
       };
     }),
     [`list${n}s`]: httpHandler(async (req) =>
-      fromOutcome(await services().references.list(type, parseQuery(req, listReferenceQuerySchema))),
+      fromOutcome(await references().list(type, parseQuery(req, listReferenceQuerySchema))),
     ),
-    [`get${n}`]: httpHandler(async (req) =>
-      fromOutcome(await services().references.get(type, referenceIdParam(req))),
-    ),
+    [`get${n}`]: httpHandler(async (req) => fromOutcome(await references().get(type, referenceIdParam(req)))),
     [`update${n}`]: httpHandler(async (req) => {
       const id = referenceIdParam(req);
       const fields = parseBody(req, updateSchema);
-      return fromOutcome(
-        await services().references.update(type, id, fields, req.principal, mutationOptions(req)),
-      );
+      return fromOutcome(await references().update(type, id, fields, req.principal, mutationOptions(req)));
     }),
     [`deactivate${n}`]: httpHandler(async (req) =>
-      fromOutcome(await services().references.deactivate(type, referenceIdParam(req), req.principal)),
+      fromOutcome(await references().deactivate(type, referenceIdParam(req), req.principal)),
     ),
     [`restore${n}`]: httpHandler(async (req) =>
-      fromOutcome(await services().references.restore(type, referenceIdParam(req), req.principal)),
+      fromOutcome(await references().restore(type, referenceIdParam(req), req.principal)),
     ),
   };
 }

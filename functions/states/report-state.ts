@@ -1,9 +1,9 @@
 import { stateReportWithArtifactsSchema } from '../../lib/artifacts/artifact.schema';
 import { artifactService } from '../../lib/artifacts/runtime';
 import type { BuildView } from '../../lib/builds/build.view';
+import { builds } from '../../lib/compose/builds';
 import { buildIdParam, fromOutcome, httpHandler, mutationOptions, parseBody } from '../../lib/http/handler';
 import { recordStateReport } from '../../lib/observability/metrics';
-import { services } from '../../lib/runtime';
 
 export const handler = httpHandler(async (req) => {
   const id = buildIdParam(req);
@@ -12,7 +12,7 @@ export const handler = httpHandler(async (req) => {
   // With `artifacts`, the report and its artifact records commit together (lib/artifacts).
   const outcome =
     input.artifacts === undefined
-      ? await services().builds.report(id, input, req.principal, options)
+      ? await builds().report(id, input, req.principal, options)
       : await artifactService().report(id, input, req.principal, options);
   if (!outcome.replayed) recordStateReport((outcome.body as BuildView).platform_id, input.status);
   return fromOutcome(outcome);

@@ -1,8 +1,8 @@
+import { ready } from '../../lib/compose/store';
 import { httpHandler } from '../../lib/http/handler';
-import { services } from '../../lib/runtime';
 
 /** Readiness: 200 only when the table answers; 503 `unavailable` otherwise. */
 export const handler = httpHandler(async () => {
-  await services().ready();
+  await ready();
   return { status: 200, body: { status: 'ready', checks: { table: 'ok' } } };
 });

@@ -7,8 +7,8 @@ import {
   type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { TransactItem } from '../builds/build.repository';
 import { translateStoreError } from '../db/errors';
+import type { TransactItem } from '../db/transaction';
 import { ARTIFACT_PREFIX, artifactKey } from './artifact.keys';
 import type { Artifact } from './artifact.model';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { metadataSchema, stateReportSchema } from '../builds/build.schema';
 import { STORAGE_TYPES } from './artifact.model';
 

@@ -6,9 +6,10 @@
 import { type Principal, SYSTEM_PRINCIPAL } from '../auth/principal';
 import type { Build } from '../builds/build.model';
 import type { BuildRepository } from '../builds/build.repository';
-import type { BuildService, CatalogSource, MutationOptions, Outcome } from '../builds/build.service';
-import type { StateCatalog } from '../catalog/state-catalog';
+import type { BuildService } from '../builds/build.service';
+import type { CatalogSource, StateCatalog } from '../catalog/state-catalog';
 import { AppError, notFound } from '../errors';
+import type { MutationOptions, Outcome } from '../use-case';
 import { objectKey } from './artifact.keys';
 import type { Artifact } from './artifact.model';
 import type { ArtifactRepository } from './artifact.repository';
@@ -35,6 +36,8 @@ export interface ArtifactOutcome {
   body: unknown;
 }
 
+/** Names of artifact records' parts in a build change's transaction (`artifact:<n>`). */
+const ARTIFACT_PART = 'artifact:';
 /** Registration fields that make two registrations "the same". */
 const IDENTITY_FIELDS = ['storage_type', 'uri', 'size_bytes', 'checksum', 'format', 'metadata'] as const;
 
@@ -109,18 +112,22 @@ export class ArtifactService {
     const fresh = records.filter((_, n) => !existing[n]);
     let pointersWritten = false;
     return reports.report(buildId, report, actor, opts, {
-      prepare: async (_build, catalog) => {
+      prepare: async (_change, _before, catalog) => {
         // S3 first: the pointer objects exist before any record can point at them.
         if (!pointersWritten) {
           await Promise.all(fresh.map((r) => this.deps.store.putPointer(r.object_key, objectMetadata(r))));
           pointersWritten = true;
         }
         const views = await Promise.all(records.map((r, n) => this.view(existing[n] ?? r, {}, catalog)));
-        return { items: fresh.map((r) => this.deps.artifacts.createItem(r)), body: { artifacts: views } };
+        const parts = Object.fromEntries(
+          fresh.map((r, n) => [`${ARTIFACT_PART}${n}`, this.deps.artifacts.createItem(r)]),
+        );
+        return { parts, body: { artifacts: views } };
       },
-      refused: async (index) => {
+      refused: async (part) => {
+        if (!part.startsWith(ARTIFACT_PART)) return undefined;
         // Another registration of this name won a race: put its description back on the pointer.
-        const lost = fresh[index]!;
+        const lost = fresh[Number(part.slice(ARTIFACT_PART.length))]!;
         const winner = await this.deps.artifacts.get(buildId, lost.state_code, lost.name);
         if (winner && !same(winner, lost))
           await this.deps.store.putPointer(lost.object_key, objectMetadata(winner));
@@ -254,8 +261,8 @@ export class ArtifactService {
         { state_code: a.state_code, name: a.name, reason, details },
         actor,
         {
-          prepare: async () => ({ items: [this.deps.artifacts.unverifyItem(a)], body: {} }),
-          refused: async () => ALREADY_CHANGED,
+          prepare: async () => ({ parts: { [`${ARTIFACT_PART}0`]: this.deps.artifacts.unverifyItem(a) } }),
+          refused: async (part) => (part.startsWith(ARTIFACT_PART) ? ALREADY_CHANGED : undefined),
         },
       );
     } catch (error) {

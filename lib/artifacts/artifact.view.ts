@@ -1,5 +1,5 @@
 /** Response schemas of the artifact routes (ArtifactService builds these objects). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { metadataViewSchema, timestampSchema } from '../view';
 import { STORAGE_TYPES } from './artifact.model';
 

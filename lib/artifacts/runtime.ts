@@ -1,10 +1,11 @@
 /**
- * Composition root for artifacts, apart from lib/runtime.ts so that only the functions that handle
+ * Composition for artifacts (see lib/compose/store.ts), apart so that only the functions that handle
  * artifacts (artifacts, states) bundle the S3 client and presigner; the others stay small.
  */
-import { BuildRepository } from '../builds/build.repository';
+import { buildRepository, builds } from '../compose/builds';
+import { references } from '../compose/references';
+import { db } from '../compose/store';
 import { config, ENV } from '../config/env';
-import { services } from '../runtime';
 import { ArtifactRepository } from './artifact.repository';
 import { ArtifactService } from './artifact.service';
 import { ArtifactStore } from './artifact.store';
@@ -27,13 +28,12 @@ export function artifactService(): ArtifactService {
   if (!cfg.artifactsBucket) {
     throw new Error(`${ENV.artifactsBucket} is not set: this function was not bound to the artifacts bucket`);
   }
-  const { db, references, builds } = services();
   cached = new ArtifactService({
-    builds: new BuildRepository(db, cfg.tableName),
-    reports: builds,
-    artifacts: new ArtifactRepository(db, cfg.tableName),
+    builds: buildRepository(),
+    reports: builds(),
+    artifacts: new ArtifactRepository(db(), cfg.tableName),
     store: new ArtifactStore(createS3Client(cfg), cfg.artifactsBucket, cfg.presignExpirySeconds),
-    catalogs: references,
+    catalogs: references(),
   });
   return cached;
 }

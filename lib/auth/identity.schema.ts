@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SCOPES } from './principal';
 
 const scopes = z.array(z.enum(SCOPES)).min(1, 'name at least one scope').max(3);

@@ -1,5 +1,5 @@
 /** Response schemas of the identity routes and GET /whoami. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { timestampSchema } from '../view';
 import { SCOPES } from './principal';
 

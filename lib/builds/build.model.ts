@@ -85,6 +85,8 @@ export interface HistoryEntry {
   worker_id: string | null;
   /** For failed attempts: how many attempts in a row failed with this error. */
   error_streak?: number;
+  /** For completed attempts that reported in_progress first: how long the attempt ran, in seconds. */
+  duration_s?: number;
   metadata: Record<string, unknown> | null;
   actor: string;
   recorded_at: string;

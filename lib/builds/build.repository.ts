@@ -1,21 +1,19 @@
 /**
- * The only DynamoDB code for builds and their history. Condition failures are translated here
- * into the typed outcomes below; every other error is re-thrown (outages as 503).
+ * The only DynamoDB code for builds and their history. A change is committed as a transaction of
+ * named parts: this repository builds the build's and the history's, callers add theirs, and
+ * refusals come back by name (lib/db/transaction.ts). It knows nothing of leases or dashboards.
  */
 import {
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
   type QueryCommandInput,
-  TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { aggregateUpdates } from '../dashboard/aggregates';
-import { adoptBuild } from '../dashboard/backfill';
 import type { KeyShape } from '../db/cursor';
-import { cancellation, translateStoreError } from '../db/errors';
+import { translateStoreError } from '../db/errors';
 import { batchGetAll, withoutKeys } from '../db/items';
 import { INDEXES, type IndexDefinition } from '../db/table-definition';
-import { type LeaseClaim, LIVE_MARK, liveUpdate } from '../leases/live.item';
+import { type TransactItem, Transaction, type TransactionResult } from '../db/transaction';
 import {
   ALL_BUILDS_PARTITION,
   BUILD_PK_PATTERN,
@@ -31,45 +29,11 @@ import {
 } from './build.keys';
 import type { Build, BuildStatus, Change, HistoryEntry } from './build.model';
 
-export type TransactItem = NonNullable<
-  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
->[number];
 type Key = Record<string, string | number>;
 
-/**
- * What joins a build change's transaction besides the build and its history item: the request's
- * idempotency record, the live item (lib/leases/live.item.ts, whose condition is the lease check
- * when `claim` is given) and the dashboard counters (lib/dashboard/aggregates.ts).
- */
-export interface CommitExtras {
-  idempotency?: TransactItem;
-  /** The lease a state report claims; other changes (cancel, unblock) leave leases alone. */
-  claim?: LeaseClaim;
-  /** The clock the lease's expiry is compared with. */
-  nowMs: number;
-  /** More items of the same change (a report's artifact records); a failed one comes back by position. */
-  items?: TransactItem[];
-}
-
-/** One of `CommitExtras.items` failed its condition; nothing was written. */
-export interface ItemRefused {
-  failedItem: number;
-}
-
-/** The live item's condition failed: someone else's lease is live, or the claimed lease is gone. */
-export interface LeaseRefused {
-  leaseRefused: Record<string, unknown> | undefined;
-}
-
-/** Why a transaction was refused; anything else is thrown. */
-export type CommitResult =
-  | 'committed'
-  | 'build_exists'
-  | 'version_changed'
-  | 'idempotency_key_used'
-  | 'contention'
-  /** The build predates live items: it was adopted (counted, given one); apply the change again. */
-  | 'adopted';
+/** Names of the build's own parts in a change's transaction (lib/db/transaction.ts). */
+export const BUILD_PART = 'build';
+export const HISTORY_PART = 'history';
 
 export interface BuildFilters {
   project_id?: string;
@@ -87,7 +51,7 @@ const MAX_LIST_PAGES = 10;
 export class BuildRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    readonly tableName: string,
   ) {}
 
   async get(id: string): Promise<Build | null> {
@@ -98,95 +62,20 @@ export class BuildRepository {
   }
 
   /**
-   * Creates the build and its first history item; `extra` (the idempotency record) joins the same
-   * transaction, and so do `checks` (ConditionChecks that its references exist and are active).
-   * A failed check comes back as its position in `checks`.
+   * A change's transaction with the build's own two parts: the build put, conditioned on the
+   * version that was read (or on not existing yet, for a create: `before` = null), and the history
+   * put, which can only ever be written once. Callers add their parts (idempotency record, live
+   * item, artifacts …) and hand it to `commit`.
    */
-  async create(
-    change: Change,
-    extras: CommitExtras,
-    checks: TransactItem[] = [],
-  ): Promise<CommitResult | { failedCheck: number }> {
-    const extra = extras.idempotency;
-    const head: TransactItem[] = [
-      {
-        Put: {
-          TableName: this.tableName,
-          Item: buildItem(change.build),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      },
-      this.historyPut(change.history),
-      ...(extra ? [extra] : []),
-      liveUpdate(this.tableName, change.build, extras.nowMs),
-      ...aggregateUpdates(this.tableName, null, change),
-    ];
-    try {
-      await this.db.send(new TransactWriteCommand({ TransactItems: [...head, ...checks] }));
-      return 'committed';
-    } catch (error) {
-      const summary = cancellation(error);
-      if (!summary) return translateStoreError(error);
-      if (extra && summary.failedConditions.includes(2)) return 'idempotency_key_used';
-      if (summary.failedConditions.includes(0)) return 'build_exists';
-      const check = summary.failedConditions.find((i) => i >= head.length);
-      if (check !== undefined) return { failedCheck: check - head.length };
-      if (summary.conflict) return 'contention';
-      throw error;
-    }
+  changeTransaction(change: Change, before: Build | null): Transaction {
+    return new Transaction()
+      .add(BUILD_PART, this.buildPut(change.build, before))
+      .add(HISTORY_PART, this.historyPut(change.history));
   }
 
-  /**
-   * Applies a change computed from the build at `expectedVersion`: the build item is replaced only
-   * if nobody else changed it since, and the history item can only ever be written once.
-   */
-  async commit(
-    change: Change,
-    before: Build,
-    extras: CommitExtras,
-  ): Promise<CommitResult | LeaseRefused | ItemRefused> {
-    const items: TransactItem[] = [
-      {
-        Put: {
-          TableName: this.tableName,
-          Item: buildItem(change.build),
-          ConditionExpression: '#version = :expected',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':expected': before.version },
-        },
-      },
-      this.historyPut(change.history),
-    ];
-    const idempotencyAt = extras.idempotency ? items.push(extras.idempotency) - 1 : -1;
-    const liveAt = items.push(liveUpdate(this.tableName, change.build, extras.nowMs, extras.claim, true)) - 1;
-    items.push(...aggregateUpdates(this.tableName, before, change));
-    const extraAt = items.length;
-    items.push(...(extras.items ?? []));
-    try {
-      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
-      return 'committed';
-    } catch (error) {
-      const summary = cancellation(error);
-      if (!summary) return translateStoreError(error);
-      if (summary.failedConditions.includes(idempotencyAt)) return 'idempotency_key_used';
-      // A stale version wins over the lease: the caller re-reads and decides again.
-      if (summary.failedConditions.includes(0)) return 'version_changed';
-      if (summary.failedConditions.includes(liveAt)) {
-        const live = summary.oldItem(liveAt);
-        // A build from before live items: adopt it (live item + counters, once), then the caller retries.
-        if (!live?.[LIVE_MARK]) {
-          const current = await this.get(before.id);
-          if (current) await adoptBuild(this.db, this.tableName, current, extras.nowMs);
-          return 'adopted';
-        }
-        return { leaseRefused: live };
-      }
-      const extra = summary.failedConditions.find((i) => i >= extraAt);
-      if (extra !== undefined) return { failedItem: extra - extraAt };
-      if (summary.conflict) return 'contention';
-      // A history item already at this seq while the version matched would break the seq invariant: a bug.
-      throw error;
-    }
+  /** Sends a change's transaction (one TransactWriteItems); refusals come back by part name. */
+  commit(tx: Transaction): Promise<TransactionResult> {
+    return tx.send(this.db);
   }
 
   async history(buildId: string, limit: number, start?: Key): Promise<Page<HistoryEntry>> {
@@ -262,6 +151,22 @@ export class BuildRepository {
     );
     const found = new Map(items.map((item) => [item.pk as string, toBuild(item)]));
     return pks.flatMap((pk) => found.get(pk) ?? []);
+  }
+
+  private buildPut(build: Build, before: Build | null): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: buildItem(build),
+        ...(before
+          ? {
+              ConditionExpression: '#version = :expected',
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: { ':expected': before.version },
+            }
+          : { ConditionExpression: 'attribute_not_exists(pk)' }),
+      },
+    };
   }
 
   private historyPut(entry: HistoryEntry): TransactItem {

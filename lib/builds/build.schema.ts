@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_STATE_CODE, MIN_STATE_CODE } from '../catalog/state-catalog';
 import { ATTEMPT_STATUSES, BUILD_STATUSES } from './build.model';
 

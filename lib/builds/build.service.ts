@@ -1,12 +1,14 @@
 /**
  * Build use cases. Framework-free: callers pass parsed input and a principal, and get back
  * an Outcome (status + body) that HTTP adapters return as is and idempotency replays verbatim.
+ * Each change commits one transaction composed of named parts (changeTransaction).
  */
 import { ulid } from 'ulid';
 import type { Principal } from '../auth/principal';
 import { LruCache } from '../cache';
-import type { StateCatalog } from '../catalog/state-catalog';
+import type { CatalogSource, StateCatalog } from '../catalog/state-catalog';
 import { decodeCursor, encodeCursor } from '../db/cursor';
+import type { TransactItem, Transaction } from '../db/transaction';
 import { AppError, notFound } from '../errors';
 import {
   type IdempotencyRequest,
@@ -15,13 +17,15 @@ import {
 } from '../idempotency/idempotency';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { leaseHolder } from '../leases/lease.view';
-import type { LeaseClaim, LiveItem } from '../leases/live.item';
+import { type LeaseClaim, LIVE_PART, type LiveItem, liveUpdate } from '../leases/live.item';
+import type { ReferenceChecks } from '../reference/reference.service';
+import type { MutationOptions, Outcome } from '../use-case';
 import type { Build, Change } from './build.model';
 import {
+  BUILD_PART,
   type BuildRepository,
   historyStartKeyShape,
   listStartKeyShape,
-  type TransactItem,
 } from './build.repository';
 import type {
   CancelInput,
@@ -43,42 +47,24 @@ import {
   type RuleContext,
 } from './transitions';
 
-export interface Outcome extends StoredResponse {
-  /** True when the response is the remembered one for a repeated Idempotency-Key. */
-  replayed: boolean;
-  /** The build version after the change, for ETag. */
-  version?: number;
-}
-
-export interface MutationOptions {
-  idempotency?: IdempotencyRequest;
-  /** If-Match: the change applies only to this build version (412 otherwise). */
-  ifMatch?: number;
-  /** X-Lease-Id of a state report (checked against the build's live lease). */
-  leaseId?: string;
-}
+/** Name of the idempotency record's part in a change's transaction. */
+export const IDEMPOTENCY_PART = 'idempotency';
 
 /**
- * What joins a state report besides the build (its artifact records): committed with it or not
- * at all. `prepare` runs once the report passed the rules, before the transaction.
+ * More parts for one change's transaction, beyond the build, its history, the live item and the
+ * idempotency record (the artifacts a state report registers, the artifact an unverify updates).
+ * `prepare` runs once the rules accepted the change, before its transaction (again after a lost
+ * race), and returns parts by name plus fields for the response body. If one of them is refused,
+ * `refused` turns that into the error the caller sees, or returns undefined to treat it as a lost
+ * race (read again and retry).
  */
-export interface ReportAttachment {
+export interface ExtraParts {
   prepare(
-    build: Build,
+    change: Change,
+    before: Build | null,
     catalog: StateCatalog,
-  ): Promise<{ items: TransactItem[]; body: Record<string, unknown> }>;
-  /** The error for `items[index]`, whose condition failed (nothing was written). */
-  refused(index: number): Promise<AppError>;
-}
-
-/** Where a build's state names, attempt limits and milestones come from: its project's catalog. */
-export interface CatalogSource {
-  forProject(projectId: string): Promise<StateCatalog>;
-}
-
-/** ConditionChecks that a new build's references exist and are active, in the create transaction. */
-export interface ReferenceChecks {
-  checksFor(build: Build): { field: string; id: string; label: string; check: TransactItem }[];
+  ): Promise<{ parts: Record<string, TransactItem | undefined>; body?: Record<string, unknown> }>;
+  refused?(name: string, old: Record<string, unknown> | undefined): Promise<AppError | undefined>;
 }
 
 export interface BuildServiceDeps {
@@ -103,7 +89,10 @@ export class BuildService {
   /** Builds this runtime last saw, by id: a hint for optimistic commits, never an answer on its own. */
   private readonly recent = new LruCache<string, Build>(500);
 
+  private readonly tableName: string;
+
   constructor(private readonly deps: BuildServiceDeps) {
+    this.tableName = deps.builds.tableName;
     this.clock = deps.clock ?? (() => new Date());
     this.newId = deps.newId ?? ulid;
   }
@@ -115,29 +104,45 @@ export class BuildService {
     const catalog = await this.deps.catalogs.forProject(input.project_id);
     const change = newBuild(id, input, this.context(actor, catalog));
     const response = { status: 201, body: buildView(change.build, catalog) };
-    const refs = this.deps.references?.checksFor(change.build) ?? [];
-    const result = await this.deps.builds.create(
-      change,
-      { idempotency: this.remember(opts.idempotency, response), nowMs: this.clock().getTime() },
-      refs.map((r) => r.check),
-    );
-    if (typeof result === 'object') {
-      const ref = refs[result.failedCheck]!;
-      throw new AppError(
-        'unknown_reference',
-        `${ref.field}: ${ref.label} '${ref.id}' does not exist or is deactivated`,
-        { field: ref.field, id: ref.id },
-      );
+    await this.deps.references?.assertActive(change.build);
+    const tx = this.changeTransaction(change, null, opts, response);
+    const result = await this.deps.builds.commit(tx);
+    if (!result.committed) {
+      if (result.failed.has(IDEMPOTENCY_PART)) return this.replayAfterRace(opts.idempotency!);
+      if (result.failed.has(BUILD_PART)) {
+        const committed = await this.replay(opts.idempotency);
+        if (committed) return committed;
+        throw new AppError('build_exists', `A build with id '${id}' already exists`, { build_id: id });
+      }
+      if (result.conflict) throw contention(id);
+      throw new Error(`create of build '${id}' refused by [${[...result.failed]}]`);
     }
-    if (result === 'build_exists') {
-      const committed = await this.replay(opts.idempotency);
-      if (committed) return committed;
-      throw new AppError('build_exists', `A build with id '${id}' already exists`, { build_id: id });
-    }
-    if (result === 'idempotency_key_used') return this.replayAfterRace(opts.idempotency!);
-    if (result === 'contention') throw contention(id);
     this.recent.set(id, change.build);
     return { ...response, replayed: false, version: change.build.version };
+  }
+
+  /**
+   * Every item one change writes, by name: the build and its history (the repository's parts),
+   * the request's idempotency record, the live item (with the lease condition for a report), and
+   * any extra parts. All of them belong to this build, except the idempotency record, which
+   * belongs to this request: nothing is shared with another build, so no two builds' changes can
+   * conflict (docs/DATA-MODEL.md).
+   */
+  changeTransaction(
+    change: Change,
+    before: Build | null,
+    opts: MutationOptions,
+    response: StoredResponse,
+    claim?: LeaseClaim,
+    extraParts: Record<string, TransactItem | undefined> = {},
+  ): Transaction {
+    const nowMs = this.clock().getTime();
+    const tx = this.deps.builds
+      .changeTransaction(change, before)
+      .add(IDEMPOTENCY_PART, this.remember(opts.idempotency, response))
+      .add(LIVE_PART, liveUpdate(this.tableName, change.build, nowMs, claim));
+    for (const [name, item] of Object.entries(extraParts)) tx.add(name, item);
+    return tx;
   }
 
   async get(id: string): Promise<Outcome> {
@@ -196,12 +201,13 @@ export class BuildService {
     return { ...advice, input_artifacts: await inputArtifacts(build) };
   }
 
+  /** A state report; `extra` adds parts to its transaction (committed with it, or not at all). */
   report(
     id: string,
     input: StateReportInput,
     actor: Principal,
     opts: MutationOptions = {},
-    attachment?: ReportAttachment,
+    extra?: ExtraParts,
   ): Promise<Outcome> {
     return this.mutate(
       id,
@@ -210,16 +216,16 @@ export class BuildService {
       201,
       (build, ctx) => applyReport(build, input, ctx),
       { leaseId: opts.leaseId ?? null },
-      attachment,
+      extra,
     );
   }
 
-  /** Records that a verified artifact is unverified again; `attachment` carries the artifact's own update. */
+  /** Records that a verified artifact is unverified again; `extra` carries the artifact's own update. */
   artifactUnverified(
     id: string,
     input: ArtifactUnverifiedInput,
     actor: Principal,
-    attachment: ReportAttachment,
+    extra: ExtraParts,
   ): Promise<Outcome> {
     return this.mutate(
       id,
@@ -228,7 +234,7 @@ export class BuildService {
       200,
       (build, ctx) => applyArtifactUnverified(build, input, ctx),
       undefined,
-      attachment,
+      extra,
     );
   }
 
@@ -248,10 +254,9 @@ export class BuildService {
     status: number,
     rule: (build: Build, ctx: RuleContext) => Change,
     claim?: LeaseClaim,
-    attachment?: ReportAttachment,
+    extra?: ExtraParts,
   ): Promise<Outcome> {
     let trustCache = true;
-    let adopted = false;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS_ON_RACE; attempt++) {
       // Checked on every pass: a concurrent request with the same key may have committed since.
       const replay = await this.replay(opts.idempotency);
@@ -279,46 +284,35 @@ export class BuildService {
         throw error;
       }
       // Every build mutation answers with the build as it now is; its version is the new history item's seq.
-      const attached = attachment ? await attachment.prepare(change.build, catalog) : undefined;
-      const response = { status, body: { ...buildView(change.build, catalog), ...attached?.body } };
-      const result = await this.deps.builds.commit(change, build, {
-        idempotency: this.remember(opts.idempotency, response),
-        claim,
-        nowMs: this.clock().getTime(),
-        items: attached?.items,
-      });
-      if (typeof result === 'object') {
-        if ('failedItem' in result) throw await attachment!.refused(result.failedItem);
-        throw leaseRefused(id, claim, result.leaseRefused, this.clock());
+      const prepared = extra ? await extra.prepare(change, build, catalog) : undefined;
+      const response = { status, body: { ...buildView(change.build, catalog), ...prepared?.body } };
+      const result = await this.deps.builds.commit(
+        this.changeTransaction(change, build, opts, response, claim, prepared?.parts),
+      );
+      if (result.committed) {
+        this.recent.set(id, change.build);
+        return { ...response, replayed: false, version: change.build.version };
       }
-      switch (result) {
-        case 'committed':
-          this.recent.set(id, change.build);
-          return { ...response, replayed: false, version: change.build.version };
-        case 'idempotency_key_used':
-          return this.replayAfterRace(opts.idempotency!);
-        case 'version_changed':
-          this.recent.delete(id);
-          trustCache = false;
-          if (cached) {
-            attempt--;
-            continue;
-          }
-          if (opts.ifMatch !== undefined)
-            throw preconditionFailed(build, opts.ifMatch, 'changed while this request ran');
-          break;
-        case 'adopted':
-          // Once per build ever: the next pass finds its live item (a second time counts as a lost race).
-          trustCache = false;
-          if (!adopted) {
-            adopted = true;
-            attempt--;
-            continue;
-          }
-          break;
-        case 'contention':
-        case 'build_exists':
-          break;
+      if (result.failed.has(IDEMPOTENCY_PART)) return this.replayAfterRace(opts.idempotency!);
+      if (result.failed.has(BUILD_PART)) {
+        // A stale version wins over every other refusal: re-read and decide again.
+        this.recent.delete(id);
+        trustCache = false;
+        if (cached) {
+          attempt--;
+          continue;
+        }
+        if (opts.ifMatch !== undefined)
+          throw preconditionFailed(build, opts.ifMatch, 'changed while this request ran');
+      } else if (result.failed.has(LIVE_PART)) {
+        throw leaseRefused(id, claim, result.old(LIVE_PART), this.clock());
+      } else if (result.failed.size > 0) {
+        for (const name of result.failed) {
+          const error = await extra?.refused?.(name, result.old(name));
+          if (error) throw error;
+        }
+        // A history item at this seq while the version matched would break the seq invariant: a bug.
+        if (!extra) throw new Error(`change of build '${id}' refused by [${[...result.failed]}]`);
       }
       await jitter(attempt);
     }

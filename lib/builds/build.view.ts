@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StateCatalog } from '../catalog/state-catalog';
 import { metadataViewSchema, pageSchema, timestampSchema } from '../view';
 import { ATTEMPT_STATUSES, BUILD_STATUSES, type Build, type HistoryEntry } from './build.model';

@@ -172,6 +172,7 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
       error: report.error ?? null,
       worker_id: report.worker_id ?? null,
       ...(report.status === 'failed' ? { error_streak: next.error_streak } : {}),
+      ...attemptDuration(build, next, report.status, ctx.now),
       metadata: report.metadata ?? null,
     }),
   };
@@ -243,6 +244,18 @@ export function applyArtifactUnverified(
       metadata: { artifact: { state_code: input.state_code, name: input.name }, ...input.details },
     }),
   };
+}
+
+/**
+ * The seconds a completed attempt ran, from its in_progress report to `completed`, carried on the
+ * history item so the durations histogram can be kept from the change stream alone. Absent when
+ * the attempt never reported in_progress.
+ */
+function attemptDuration(before: Build, after: Build, status: AttemptStatus, now: string) {
+  const started = before.attempt_started_at;
+  if (status !== 'completed' || !started) return {};
+  if (before.current_state !== after.current_state || before.attempt !== after.attempt) return {};
+  return { duration_s: Math.max(0, (Date.parse(now) - Date.parse(started)) / 1000) };
 }
 
 function entry(

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { stateCodeSchema } from '../builds/build.schema';
 import { FINAL_STATE_CODE, MIN_STATE_CODE } from './state-catalog';
 

@@ -94,3 +94,8 @@ export const DEFAULT_MILESTONES: readonly Milestone[] = [
 ];
 
 export const defaultCatalog = new StateCatalog(DEFAULT_MILESTONES);
+
+/** Where a build's state names, attempt limits and milestones come from: its project's catalog. */
+export interface CatalogSource {
+  forProject(projectId: string): Promise<StateCatalog>;
+}

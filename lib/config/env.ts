@@ -3,7 +3,7 @@
  * start) and validated; a missing or malformed variable fails loudly with its name.
  * infra/ and local/ are the only writers of these names.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ENV = {
   tableName: 'BUILDSTATE_TABLE_NAME',

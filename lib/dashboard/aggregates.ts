@@ -1,15 +1,24 @@
 /**
- * Aggregate items, kept up to date inside the same transaction as the change they count, so the
- * dashboard reads a fixed number of small items whatever the number of builds:
+ * Aggregate items, maintained from the table's change stream (never inside a request's
+ * transaction), so the dashboard reads a fixed number of small items whatever the number of
+ * builds, and no report ever writes an item another build writes too:
  *   AGG#SUMMARY#<shard>            builds by status, by platform and status; failed attempts by state
  *   AGG#DAY#<yyyy-mm-dd>#<shard>   outcomes of that UTC day (success rate over 7 days)
  *   AGG#DURATIONS / <platform>#<code>   histogram of completed attempt durations
- * Summary and day items are sharded by build id (every change writes one of them); a durations item
- * is written once per completed attempt of one state on one platform.
+ *
+ * What counts what (a pure function of one stream record, `countsOf`):
+ *   - a live item's record counts the build in the summary: its first image that carries the
+ *     build's fields (LIVE_MARK) adds it (total, status, platform × status); later ones move it
+ *     from the old status to the new. So a build from before live items is counted when its live
+ *     item is first written (by its next change or by the backfill), never twice.
+ *   - a history item's insert counts the change: failed attempts by state, the day's outcomes, and
+ *     the duration of a completed attempt.
+ * The Aggregator applies those counts exactly once per record (see below).
  */
-import type { Build, Change } from '../builds/build.model';
-import type { TransactItem } from '../builds/build.repository';
+import { buildKey } from '../builds/build.keys';
+import type { BuildStatus, HistoryEntry } from '../builds/build.model';
 import { shardOf } from '../db/shard';
+import { LIVE_MARK } from '../leases/live.item';
 import { bucketAttribute, bucketOf } from './histogram';
 
 export const AGGREGATE_SHARDS = 4;
@@ -41,84 +50,126 @@ export type DayCounter = (typeof DAY_COUNTERS)[number];
 
 const utcDay = (iso: string) => iso.slice(0, 10);
 
-/** The ADD updates that count `change` (before = null for a new build). */
-export function aggregateUpdates(tableName: string, before: Build | null, change: Change): TransactItem[] {
-  const after = change.build;
-  const history = change.history;
-  const shard = shardOf(after.id, AGGREGATE_SHARDS);
-  const summary = new Counts();
-  const day = new Counts();
-
-  if (!before) summary.add(counter.total, 1);
-  if (!before || before.status !== after.status) {
-    if (before) {
-      summary.add(counter.status(before.status), -1);
-      summary.add(counter.platformStatus(before.platform_id, before.status), -1);
-    }
-    summary.add(counter.status(after.status), 1);
-    summary.add(counter.platformStatus(after.platform_id, after.status), 1);
-    if (after.status === 'completed') day.add('builds_completed', 1);
-    if (after.status === 'cancelled') day.add('builds_cancelled', 1);
-    if (after.status === 'blocked') day.add('builds_blocked', 1);
-  }
-
-  const items: TransactItem[] = [];
-  if (history.event === 'state_reported' && history.status === 'failed') {
-    summary.add(counter.failedAttempts(history.state_code), 1);
-    day.add('attempts_failed', 1);
-  }
-  if (history.event === 'state_reported' && history.status === 'completed') {
-    day.add('attempts_completed', 1);
-    const started = before?.attempt_started_at;
-    if (started && before.current_state === after.current_state && before.attempt === after.attempt) {
-      const seconds = Math.max(0, (Date.parse(history.recorded_at) - Date.parse(started)) / 1000);
-      items.push(durationUpdate(tableName, after.platform_id, after.current_state, seconds));
-    }
-  }
-  if (!summary.empty) items.push(summary.update(tableName, summaryKey(shard)));
-  if (!day.empty) items.push(day.update(tableName, dayKey(utcDay(history.recorded_at), shard)));
-  return items;
+type Item = Record<string, unknown>;
+export interface ItemKey {
+  pk: string;
+  sk: string;
 }
 
-function durationUpdate(tableName: string, platformId: string, code: number, seconds: number): TransactItem {
-  return {
-    Update: {
-      TableName: tableName,
-      Key: durationsKey(platformId, code),
-      UpdateExpression: 'SET #p = :p, #c = :c ADD #n :one, #sum :s, #b :one',
-      ExpressionAttributeNames: {
-        '#p': 'platform_id',
-        '#c': 'state_code',
-        '#n': 'samples',
-        '#sum': 'sum_s',
-        '#b': bucketAttribute(bucketOf(seconds)),
-      },
-      ExpressionAttributeValues: { ':p': platformId, ':c': code, ':one': 1, ':s': Math.round(seconds) },
-    },
-  };
+/** A stream record, images unmarshalled (the Lambda event and the local poller both map to it). */
+export interface ChangeRecord {
+  eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  /** Stream sequence number: for logs and batch item failures only (unique, ordered per shard). */
+  sequence: string;
+  oldImage?: Item;
+  newImage?: Item;
 }
 
-class Counts {
-  private readonly values = new Map<string, number>();
+/** What one aggregate item gains from one or more records: ADDs, and SETs of fixed labels. */
+export interface AggregateDelta {
+  key: ItemKey;
+  add: Map<string, number>;
+  set: Record<string, unknown>;
+}
 
-  add(name: string, delta: number) {
-    this.values.set(name, (this.values.get(name) ?? 0) + delta);
+/** One record's contribution and the key of its "applied" marker (one per record ever counted). */
+export interface Counts {
+  marker: ItemKey;
+  deltas: AggregateDelta[];
+}
+
+/** Sort key prefix of applied markers under a build's partition. */
+export const APPLIED_PREFIX = 'AGG#';
+/**
+ * The applied marker of a record: in the build's own partition, keyed by what the record counts
+ * (`live` or `hist`) and the build version it carries, which is unique per build for both: a
+ * history item per seq, a counted live image per version (heartbeats and lease calls never
+ * change a counted field, and count nothing).
+ */
+export const appliedKey = (buildId: string, source: 'live' | 'hist', version: number): ItemKey => ({
+  pk: buildKey(buildId).pk,
+  sk: `${APPLIED_PREFIX}${source}#${String(version).padStart(10, '0')}`,
+});
+
+class Deltas {
+  private readonly byKey = new Map<string, AggregateDelta>();
+
+  add(key: ItemKey, name: string, value: number, set: Record<string, unknown> = {}) {
+    const id = `${key.pk}|${key.sk}`;
+    const delta = this.byKey.get(id) ?? { key, add: new Map<string, number>(), set: {} };
+    this.byKey.set(id, delta);
+    delta.add.set(name, (delta.add.get(name) ?? 0) + value);
+    Object.assign(delta.set, set);
   }
 
-  get empty() {
-    return [...this.values.values()].every((v) => v === 0);
+  /** Non-zero deltas only. */
+  list(): AggregateDelta[] {
+    return [...this.byKey.values()]
+      .map((d) => ({ ...d, add: new Map([...d.add].filter(([, v]) => v !== 0)) }))
+      .filter((d) => d.add.size > 0);
   }
+}
 
-  update(tableName: string, key: { pk: string; sk: string }): TransactItem {
-    const entries = [...this.values].filter(([, v]) => v !== 0);
-    return {
-      Update: {
-        TableName: tableName,
-        Key: key,
-        UpdateExpression: `ADD ${entries.map((_, i) => `#a${i} :v${i}`).join(', ')}`,
-        ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#a${i}`, name])),
-        ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
-      },
-    };
+/** What one stream record adds to the aggregates; null for records that count nothing. */
+export function countsOf(record: ChangeRecord): Counts | null {
+  const item = record.newImage;
+  if (!item || record.eventName === 'REMOVE') return null;
+  if (item.type === 'live') return liveCounts(record.oldImage, item);
+  if (item.type === 'history' && record.eventName === 'INSERT')
+    return historyCounts(item as unknown as HistoryEntry);
+  return null;
+}
+
+function liveCounts(old: Item | undefined, now: Item): Counts | null {
+  if (now[LIVE_MARK] === undefined) return null;
+  const buildId = String(now.build_id);
+  const platform = String(now.platform_id);
+  const status = now.status as BuildStatus;
+  const counted = old?.[LIVE_MARK] !== undefined;
+  if (counted && old!.status === status) return null;
+  const deltas = new Deltas();
+  const summary = summaryKey(shardOf(buildId, AGGREGATE_SHARDS));
+  if (counted) {
+    deltas.add(summary, counter.status(String(old!.status)), -1);
+    deltas.add(summary, counter.platformStatus(String(old!.platform_id), String(old!.status)), -1);
+  } else {
+    deltas.add(summary, counter.total, 1);
   }
+  deltas.add(summary, counter.status(status), 1);
+  deltas.add(summary, counter.platformStatus(platform, status), 1);
+  return { marker: appliedKey(buildId, 'live', Number(now.version)), deltas: deltas.list() };
+}
+
+function historyCounts(h: HistoryEntry): Counts | null {
+  const shard = shardOf(h.build_id, AGGREGATE_SHARDS);
+  const deltas = new Deltas();
+  const day = dayKey(utcDay(h.recorded_at), shard);
+  if (h.from_build_status !== h.build_status) {
+    if (h.build_status === 'completed') deltas.add(day, 'builds_completed', 1);
+    if (h.build_status === 'cancelled') deltas.add(day, 'builds_cancelled', 1);
+    if (h.build_status === 'blocked') deltas.add(day, 'builds_blocked', 1);
+  }
+  if (h.event === 'state_reported' && h.status === 'failed') {
+    deltas.add(summaryKey(shard), counter.failedAttempts(h.state_code), 1);
+    deltas.add(day, 'attempts_failed', 1);
+  }
+  if (h.event === 'state_reported' && h.status === 'completed') {
+    deltas.add(day, 'attempts_completed', 1);
+    if (typeof h.duration_s === 'number' && h.platform_id) {
+      const key = durationsKey(h.platform_id, h.state_code);
+      const labels = { platform_id: h.platform_id, state_code: h.state_code };
+      deltas.add(key, 'samples', 1, labels);
+      deltas.add(key, 'sum_s', Math.round(h.duration_s));
+      deltas.add(key, bucketAttribute(bucketOf(h.duration_s)), 1);
+    }
+  }
+  const list = deltas.list();
+  return list.length ? { marker: appliedKey(h.build_id, 'hist', h.seq), deltas: list } : null;
+}
+
+/** Several records' deltas on the same items, summed: one update per aggregate item. */
+export function mergeDeltas(all: AggregateDelta[]): AggregateDelta[] {
+  const merged = new Deltas();
+  for (const d of all) for (const [name, value] of d.add) merged.add(d.key, name, value, d.set);
+  return merged.list();
 }

@@ -1,8 +1,9 @@
 /**
- * Upgrading a table made before live items and counters existed: every build without a live item
- * (or with only a stub a lease or heartbeat call left) gets one, and is counted in the summary
- * (total, status, platform). A build is counted at most once: the live item's project_id is the
- * flag, and a change to a build that has none adopts the build first (BuildRepository.commit).
+ * Upgrading a table made before live items existed: every build without a live item (or with only
+ * a stub a lease or heartbeat call left) gets one. The stream aggregator counts a build in the
+ * summary (total, status, platform) when its live item first carries its fields, so this is what
+ * counts the builds that have not changed since; a build that changes first gets its live item
+ * from that change and is counted then. Either way once: the live item's project_id is the flag.
  * A marker item makes later runs cost one read. Failed attempts by state, day outcomes and
  * durations of earlier builds are not reconstructed.
  */
@@ -11,16 +12,14 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ALL_BUILDS_PARTITION } from '../builds/build.keys';
 import type { Build } from '../builds/build.model';
-import { cancellation } from '../db/errors';
+import { isConditionFailure } from '../db/errors';
 import { batchGetAll, withoutKeys } from '../db/items';
-import { shardOf } from '../db/shard';
 import { INDEXES } from '../db/table-definition';
 import { LIVE_MARK, LIVE_SK, liveUpdate } from '../leases/live.item';
-import { AGGREGATE_SHARDS, counter, summaryKey } from './aggregates';
 
 const MARKER = { pk: 'META#MIGRATION#dashboard-v1', sk: 'META' };
 /** Builds per page: each page reads the build and live item of each (one BatchGetItem of 100 keys). */
@@ -81,44 +80,27 @@ export async function backfillDashboard(
 }
 
 /**
- * Gives one build from before live items its live item and counts it in the summary, unless a
- * build change already did (the live item's project_id is the flag). Keeps any lease fields a
- * lease or heartbeat call left on a stub live item. True if this call counted it.
+ * Gives one build from before live items its live item, unless a build change already did (the
+ * live item's project_id is the flag); the stream aggregator counts it from that write. Keeps any
+ * lease fields a lease or heartbeat call left on a stub live item. True if this call wrote it.
  */
 export async function adoptBuild(db: DynamoDBDocumentClient, tableName: string, build: Build, nowMs: number) {
   const live = liveUpdate(tableName, build, nowMs).Update!;
-  const names = {
-    '#t': counter.total,
-    '#s': counter.status(build.status),
-    '#ps': counter.platformStatus(build.platform_id, build.status),
-  };
   try {
     await db.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              ...live,
-              ConditionExpression: 'attribute_not_exists(#mark)',
-              ExpressionAttributeNames: { ...live.ExpressionAttributeNames, '#mark': LIVE_MARK },
-            },
-          },
-          {
-            Update: {
-              TableName: tableName,
-              Key: summaryKey(shardOf(build.id, AGGREGATE_SHARDS)),
-              UpdateExpression: 'ADD #t :one, #s :one, #ps :one',
-              ExpressionAttributeNames: names,
-              ExpressionAttributeValues: { ':one': 1 },
-            },
-          },
-        ],
+      new UpdateCommand({
+        TableName: tableName,
+        Key: live.Key,
+        UpdateExpression: live.UpdateExpression,
+        ExpressionAttributeValues: live.ExpressionAttributeValues,
+        ConditionExpression: 'attribute_not_exists(#mark)',
+        ExpressionAttributeNames: { ...live.ExpressionAttributeNames, '#mark': LIVE_MARK },
       }),
     );
     return true;
   } catch (error) {
-    // Another caller adopted it first: it is counted already.
-    if (cancellation(error)?.failedConditions.includes(0)) return false;
+    // A change gave it a live item first: it is counted from that one.
+    if (isConditionFailure(error)) return false;
     throw error;
   }
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { referenceIdSchema } from '../builds/build.schema';
 
 export const summaryQuerySchema = z.strictObject({

@@ -4,9 +4,8 @@
  * number of shards, platforms × states and running builds, never on the number of builds.
  */
 import { BUILD_STATUSES } from '../builds/build.model';
-import type { CatalogSource } from '../builds/build.service';
-import type { StateCatalog } from '../catalog/state-catalog';
-import type { LiveItem } from '../leases/live.item';
+import type { CatalogSource, StateCatalog } from '../catalog/state-catalog';
+import { type LiveItem, lastSignOfLifeMs } from '../leases/live.item';
 import { AGGREGATE_SHARDS, DAY_COUNTERS, type DayCounter, dayKey, summaryKey } from './aggregates';
 import { Cost, type DashboardRepository } from './dashboard.repository';
 import { histogramFromItem, percentile } from './histogram';
@@ -207,7 +206,7 @@ export class DashboardService {
       progress_percent: live.last_completed_state ?? 0,
       started_at: live.started_at,
       attempt_started_at: live.attempt_started_at,
-      last_heartbeat_at: live.last_heartbeat_at ?? null,
+      last_heartbeat_at: lastSignOfLifeMs(live) ? new Date(lastSignOfLifeMs(live)).toISOString() : null,
       lease_worker_id: live.lease_worker_id ?? null,
       eta_s: known ? eta : null,
       eta_at: known ? new Date(nowMs + eta * 1000).toISOString() : null,

@@ -1,5 +1,5 @@
 /** Response schemas of the dashboard API (DashboardService builds these objects). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ATTEMPT_STATUSES, BUILD_STATUSES } from '../builds/build.model';
 import { timestampSchema } from '../view';
 import { DAY_COUNTERS } from './aggregates';

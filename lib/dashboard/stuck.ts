@@ -5,7 +5,7 @@
  *             that platform once it has overdueMinSamples completed attempts, else the catalog's
  *             expected_duration_s (no yardstick, no overdue).
  */
-import type { LiveItem } from '../leases/live.item';
+import { type LiveItem, lastSignOfLifeMs } from '../leases/live.item';
 
 export type StuckKind = 'silent' | 'overdue';
 
@@ -48,7 +48,7 @@ export function stuckAttempt(
 ): StuckAttempt | null {
   if (live.state_status !== 'in_progress' || !live.attempt_started_at) return null;
   const startedMs = Date.parse(live.attempt_started_at);
-  const lastSignMs = Math.max(live.last_heartbeat_ms ?? 0, startedMs);
+  const lastSignMs = Math.max(lastSignOfLifeMs(live), startedMs);
   const running = seconds(nowMs - startedMs);
   const silent = seconds(nowMs - lastSignMs);
   const overdueAfter = yardstick ? Math.ceil(yardstick.seconds * policy.overdueFactor) : null;

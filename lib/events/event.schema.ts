@@ -5,7 +5,7 @@
  * a unit test keeps the file equal to the generated text), and a unit test checks that what
  * lib/events/events.ts and the stuck detector publish matches them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ATTEMPT_STATUSES, BUILD_STATUSES } from '../builds/build.model';
 import { DETAIL_TYPES, type DetailType, EVENT_SOURCE } from './events';
 

@@ -1,21 +1,21 @@
 /**
  * The one HTTP wrapper. Every handler gets the same middleware, in the same order:
- *   before:  body (size, base64, JSON) → authentication
+ *   before:  Lambda context on every log line (Powertools) → body (size, base64, JSON) → authentication
  *   onError: errorResponse, attached last so it runs first and answers every failure as JSON.
  */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { artifactNameSchema, stateCodeParamSchema } from '../artifacts/artifact.schema';
 import { hasScope, type Principal, principalFromGateway } from '../auth/principal';
 import { buildIdSchema } from '../builds/build.schema';
-import type { MutationOptions, Outcome } from '../builds/build.service';
 import { isOutcomeUnknown } from '../db/errors';
 import { AppError } from '../errors';
 import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type IdempotencyRequest } from '../idempotency/idempotency';
 import { leaseIdSchema } from '../leases/lease.schema';
 import { logger } from '../observability/logger';
-import { services } from '../runtime';
+import type { MutationOptions, Outcome } from '../use-case';
 import {
   errorBody,
   etag,
@@ -89,12 +89,12 @@ const authenticate = (): Middleware => ({
     const route = findRoute(request.event.routeKey);
     if (!route) throw new AppError('not_found', `No route ${request.event.routeKey}`);
     if (route.scope === 'none') return;
-    // Behind API Gateway the authorizer (or IAM) has already decided; locally, the gateway has
-    // verified SigV4, and keys and tokens are verified here.
+    // The gateway has already decided who is calling: behind API Gateway the Lambda authorizer (or
+    // IAM); locally, the gateway does the same before it invokes a function (local/gateway.ts).
+    // So no function but the authorizer bundles the key, user and token code.
     const authorizer = (request.event.requestContext as { authorizer?: unknown }).authorizer;
-    const principal =
-      principalFromGateway(authorizer) ??
-      (await services().authenticator.authenticate(request.event.headers ?? {}));
+    const principal = principalFromGateway(authorizer);
+    if (!principal) throw new AppError('unauthorized', 'The gateway passed no authenticated caller');
     if (!hasScope(principal, route.scope)) {
       throw new AppError(
         'forbidden',
@@ -169,6 +169,7 @@ export function httpHandler(fn: (req: HttpRequest) => Promise<HttpResponse>) {
     timeoutEarlyInMillis: FUNCTION_DEADLINE_MS,
     timeoutEarlyResponse: functionTimeout,
   })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(jsonBody())
     .use(authenticate())
     .use(errorResponse())

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Principal } from '../auth/principal';
 import { type AppError, validationError } from '../errors';
 import type { Route } from './routes';

@@ -5,7 +5,7 @@
  * OpenAPI 3.1), so there is no second description of any field to keep in step.
  * `npm run openapi` writes it to .build/openapi.json; the dashboard function serves that file.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   artifactListSchema,
   artifactViewSchema,

@@ -5,7 +5,7 @@
  * with exactly those schema objects (lib/http/handler.ts checks it), and the OpenAPI document
  * (lib/http/openapi.ts, GET /openapi.json) is generated from them, so the contract cannot drift.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   artifactNameSchema,
   registerArtifactSchema,
@@ -421,7 +421,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/builds/{id}/resume',
-    group: 'states',
+    group: 'artifacts',
     handler: 'getResume',
     scope: 'read',
     summary: 'What a worker should do next',

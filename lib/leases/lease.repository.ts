@@ -1,7 +1,8 @@
 /**
  * Single-item conditional writes on a build's live item: take, renew and release a lease, and
  * heartbeats. Expiry is compared with the caller's clock inside each condition; DynamoDB TTL is
- * never relied on. A refused condition comes back with the item as it was (ALL_OLD).
+ * never relied on. A refused condition comes back with the item as it was (ALL_OLD). State reports
+ * write other attributes of the same item (lib/leases/live.item.ts), never these.
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -61,9 +62,23 @@ export class LeaseRepository {
 
   /**
    * Extends the named lease by `ttlSeconds`, or by its own TTL (one write, no read): it is the
-   * holder's heartbeat. Refused once another lease replaced it.
+   * holder's heartbeat. Refused once another lease replaced it. Never goes back in time: a renewal
+   * that arrives after a later one (or a later heartbeat) already landed writes nothing, so the
+   * expiry and last heartbeat stay at the later values, and it still succeeds: the lease is held.
    */
-  renew(
+  async renew(
+    buildId: string,
+    leaseId: string,
+    ttlSeconds: number | undefined,
+    nowMs: number,
+  ): Promise<WriteResult> {
+    const result = await this.renewOnce(buildId, leaseId, ttlSeconds, nowMs);
+    if (!result.ok && result.live?.lease_id === leaseId && (result.live.last_heartbeat_ms ?? 0) > nowMs)
+      return { ok: true, live: result.live };
+    return result;
+  }
+
+  private renewOnce(
     buildId: string,
     leaseId: string,
     ttlSeconds: number | undefined,
@@ -86,7 +101,7 @@ export class LeaseRepository {
     }
     return this.update(buildId, {
       UpdateExpression: update,
-      ConditionExpression: '#lid = :lid',
+      ConditionExpression: `#lid = :lid AND ${NOT_OLDER}`,
       ExpressionAttributeNames: { ...LEASE_NAMES, '#lttl': 'lease_ttl_s', '#lttlms': 'lease_ttl_ms' },
       ExpressionAttributeValues: values,
     });
@@ -113,8 +128,25 @@ export class LeaseRepository {
    * Records a heartbeat without a lease: one conditional update of an existing live item, refused
    * while another worker's lease is live. `mustExist: false` is for builds older than live items.
    */
-  heartbeat(buildId: string, workerId: string, nowMs: number, mustExist = true): Promise<WriteResult> {
-    const holderFree = '(attribute_not_exists(#lid) OR #lexp <= :now OR #lw = :w)';
+  async heartbeat(buildId: string, workerId: string, nowMs: number, mustExist = true): Promise<WriteResult> {
+    const result = await this.heartbeatOnce(buildId, workerId, nowMs, mustExist);
+    // A later heartbeat (or renewal) landed first: nothing to write, and nothing refused.
+    const live = result.live;
+    if (!result.ok && live && (live.last_heartbeat_ms ?? 0) > nowMs) {
+      const free =
+        !live.lease_id || (live.lease_expires_ms ?? 0) <= nowMs || live.lease_worker_id === workerId;
+      if (free) return { ok: true, live };
+    }
+    return result;
+  }
+
+  private heartbeatOnce(
+    buildId: string,
+    workerId: string,
+    nowMs: number,
+    mustExist: boolean,
+  ): Promise<WriteResult> {
+    const holderFree = `(attribute_not_exists(#lid) OR #lexp <= :now OR #lw = :w) AND ${NOT_OLDER}`;
     return this.update(buildId, {
       UpdateExpression: 'SET #hb = :at, #hbms = :now, #hw = :w, #bid = :bid',
       ConditionExpression: mustExist ? `attribute_exists(pk) AND ${holderFree}` : holderFree,
@@ -159,6 +191,9 @@ export class LeaseRepository {
     }
   }
 }
+
+/** Heartbeats and renewals only move forward in time (the caller's clock), whatever order they land in. */
+const NOT_OLDER = '(attribute_not_exists(#hbms) OR #hbms <= :now)';
 
 const LEASE_NAMES = {
   '#lid': 'lease_id',

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const MIN_LEASE_TTL_S = 5;
 export const MAX_LEASE_TTL_S = 3600;

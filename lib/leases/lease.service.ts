@@ -2,7 +2,8 @@
  * Worker leases and heartbeats. A lease says "this worker is running this build"; any worker may
  * take a build whose lease expired, and the fence (one more for every lease granted) tells a
  * worker that its lease was taken over. State reports are checked against the lease inside their
- * own transaction (lib/builds/build.repository.ts); this service only grants and ends leases.
+ * own transaction (the live item part, lib/leases/live.item.ts, composed by BuildService); this
+ * service only grants and ends leases.
  */
 import { ulid } from 'ulid';
 import type { Build } from '../builds/build.model';

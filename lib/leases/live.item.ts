@@ -6,9 +6,9 @@
  */
 import { buildKey } from '../builds/build.keys';
 import type { Build, BuildStatus } from '../builds/build.model';
-import type { TransactItem } from '../builds/build.repository';
 import { shardOf } from '../db/shard';
 import { INDEXES } from '../db/table-definition';
+import type { TransactItem } from '../db/transaction';
 
 export const LIVE_SK = 'LIVE';
 export const liveKey = (buildId: string) => ({ pk: buildKey(buildId).pk, sk: LIVE_SK });
@@ -35,8 +35,12 @@ export interface LiveItem {
   created_at: string;
   updated_at: string;
   version: number;
+  /** Written only by heartbeats, renewals and takes of the lease (never by a build change). */
   last_heartbeat_at?: string;
   last_heartbeat_ms?: number;
+  /** Written only by state reports: a report is a sign of life as good as a heartbeat. */
+  last_report_at?: string;
+  last_report_ms?: number;
   last_worker_id?: string | null;
   /** The worker of the last heartbeat sent without a lease. */
   heartbeat_worker_id?: string;
@@ -55,24 +59,28 @@ export interface LeaseClaim {
   leaseId: string | null;
 }
 
-/** Present on every live item a build change wrote; absent on none or on a lease/heartbeat-only stub. */
+/** Present on every live item a build change wrote; absent on a lease/heartbeat-only stub (or none). */
 export const LIVE_MARK = 'project_id';
+
+/** Name of the live item's part in a build change's transaction (lib/db/transaction.ts). */
+export const LIVE_PART = 'live';
+
+/** The latest sign of life of a build's worker: a heartbeat, a renewal or a report. */
+export const lastSignOfLifeMs = (live: Pick<LiveItem, 'last_heartbeat_ms' | 'last_report_ms'>): number =>
+  Math.max(live.last_heartbeat_ms ?? 0, live.last_report_ms ?? 0);
 
 /**
  * The live item's part of a build change: copies the build's position and, for state reports,
  * enforces the lease inside the same transaction (checked against `nowMs`, never left to TTL):
  * a report that names a lease must name the current one; a report that names none is refused
- * while someone else's lease is live. With `mustExist` (every change but a create) the live item
- * must already carry the build's fields: a build from before live items is adopted first
- * (lib/dashboard/backfill.ts), so the counters it moves were counted.
+ * while someone else's lease is live.
+ *
+ * It writes no lease attribute and no heartbeat attribute: those belong to lease calls and
+ * heartbeats (lib/leases/lease.repository.ts), which therefore never race with a report over the
+ * same attribute, so neither can write the other's value back to an older one. A report records
+ * its own sign of life (`last_report_*`); stuck detection takes the later of the two.
  */
-export function liveUpdate(
-  tableName: string,
-  build: Build,
-  nowMs: number,
-  claim?: LeaseClaim,
-  mustExist = false,
-): TransactItem {
+export function liveUpdate(tableName: string, build: Build, nowMs: number, claim?: LeaseClaim): TransactItem {
   const fields: Record<string, unknown> = {
     type: 'live',
     build_id: build.id,
@@ -92,9 +100,8 @@ export function liveUpdate(
     last_worker_id: build.last_worker_id,
   };
   if (claim) {
-    // A report is a sign of life as good as a heartbeat.
-    fields.last_heartbeat_at = new Date(nowMs).toISOString();
-    fields.last_heartbeat_ms = nowMs;
+    fields.last_report_at = new Date(nowMs).toISOString();
+    fields.last_report_ms = nowMs;
   }
   const active = ACTIVE_STATUSES.has(build.status);
   if (active) {
@@ -114,23 +121,18 @@ export function liveUpdate(
     names['#ask'] = INDEXES.byActive.sortKey;
     update += ' REMOVE #apk, #ask';
   }
-  const conditions: string[] = [];
-  if (mustExist) {
-    names['#mark'] = LIVE_MARK;
-    conditions.push('attribute_exists(#mark)');
-  }
+  let condition: string | undefined;
   if (claim) {
     names['#lid'] = 'lease_id';
     if (claim.leaseId) {
-      conditions.push('#lid = :lid');
+      condition = '#lid = :lid';
       values[':lid'] = claim.leaseId;
     } else {
       names['#lexp'] = 'lease_expires_ms';
-      conditions.push('(attribute_not_exists(#lid) OR #lexp <= :now)');
+      condition = '(attribute_not_exists(#lid) OR #lexp <= :now)';
       values[':now'] = nowMs;
     }
   }
-  const condition = conditions.length ? conditions.join(' AND ') : undefined;
   return {
     Update: {
       TableName: tableName,

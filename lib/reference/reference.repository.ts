@@ -13,13 +13,11 @@ import {
 import type { Milestone } from '../catalog/state-catalog';
 import type { KeyShape } from '../db/cursor';
 import { cancellation, isConditionFailure, translateStoreError } from '../db/errors';
-import { withoutKeys } from '../db/items';
+import { batchGetAll, withoutKeys } from '../db/items';
 import { INDEXES } from '../db/table-definition';
+import type { TransactItem } from '../db/transaction';
 import type { ReferenceItem, ReferenceType } from './reference.model';
 
-type TransactItem = NonNullable<
-  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
->[number];
 type Key = Record<string, string | number>;
 
 export const referenceKey = (type: ReferenceType, id: string) => ({ pk: `REF#${type}#${id}`, sk: 'REF' });
@@ -139,17 +137,19 @@ export class ReferenceRepository {
     };
   }
 
-  /** A TransactWriteItems check that the item exists and is active (build creation uses one per reference). */
-  activeCheck(type: ReferenceType, id: string): TransactItem {
-    return {
-      ConditionCheck: {
-        TableName: this.tableName,
-        Key: referenceKey(type, id),
-        ConditionExpression: 'attribute_exists(pk) AND attribute_type(#d, :null)',
-        ExpressionAttributeNames: { '#d': 'deactivated_at' },
-        ExpressionAttributeValues: { ':null': 'NULL' },
-      },
-    };
+  /** Which of these references exist and are active, as `<type>#<id>`: one consistent BatchGetItem. */
+  async activeIds(refs: [ReferenceType, string][]): Promise<Set<string>> {
+    const items = await batchGetAll(
+      this.db,
+      this.tableName,
+      refs.map(([type, id]) => referenceKey(type, id)),
+      { consistent: true },
+    );
+    return new Set(
+      items
+        .filter((item) => item.deactivated_at === null || item.deactivated_at === undefined)
+        .map((item) => `${item.type}#${item.id}`),
+    );
   }
 
   async getCatalog(projectId: string): Promise<StoredCatalog | null> {

@@ -1,17 +1,22 @@
 /**
  * Reference data and per-project state catalogs. Also the builds' CatalogSource (a project's
- * catalog, cached briefly per runtime) and ReferenceChecks (the ConditionChecks a new build's
- * references must pass inside its create transaction).
+ * catalog, cached briefly per runtime) and ReferenceChecks (a new build's references must exist
+ * and be active).
  */
 import type { Principal } from '../auth/principal';
 import type { Build } from '../builds/build.model';
-import type { CatalogSource, MutationOptions, Outcome, ReferenceChecks } from '../builds/build.service';
 import { LruCache } from '../cache';
-import { DEFAULT_MILESTONES, type Milestone, StateCatalog } from '../catalog/state-catalog';
+import {
+  type CatalogSource,
+  DEFAULT_MILESTONES,
+  type Milestone,
+  StateCatalog,
+} from '../catalog/state-catalog';
 import { decodeCursor, encodeCursor } from '../db/cursor';
 import { AppError } from '../errors';
 import { idempotencyMismatch } from '../idempotency/idempotency';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
+import type { MutationOptions, Outcome } from '../use-case';
 import { DEFAULT_PROJECT_ID, type ReferenceItem, type ReferenceType, referenceKind } from './reference.model';
 import { listStartKeyShape, type ReferenceRepository, type StoredCatalog } from './reference.repository';
 import { type ListReferenceQuery, slugFor } from './reference.schema';
@@ -32,6 +37,15 @@ const notFound = (type: ReferenceType, id: string) => {
 };
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const MAX_RACES = 5;
+
+/**
+ * A new build's references must exist and be active. They are read (consistently, one BatchGet)
+ * just before the create, not checked inside its transaction: reference items are shared by every
+ * build, and a ConditionCheck would make every create on a platform contend on one item.
+ */
+export interface ReferenceChecks {
+  assertActive(build: Build): Promise<void>;
+}
 
 export class ReferenceService implements CatalogSource, ReferenceChecks {
   private readonly clock: () => Date;
@@ -196,26 +210,26 @@ export class ReferenceService implements CatalogSource, ReferenceChecks {
     return catalog;
   }
 
-  /** ReferenceChecks: every reference a new build names must exist and be active. */
-  checksFor(build: Build) {
-    const refs: [ReferenceType, string | null][] = [
-      ['project', build.project_id],
-      ['platform', build.platform_id],
-      ['image_type', build.image_type_id],
-      ['os_version', build.os_version_id],
-    ];
-    return refs.flatMap(([type, id]) =>
-      id === null
-        ? []
-        : [
-            {
-              field: referenceKind(type).buildField,
-              id,
-              label: referenceKind(type).label,
-              check: this.deps.repo.activeCheck(type, id),
-            },
-          ],
-    );
+  /** ReferenceChecks: every reference a new build names must exist and be active (422 unknown_reference). */
+  async assertActive(build: Build): Promise<void> {
+    const refs = (
+      [
+        ['project', build.project_id],
+        ['platform', build.platform_id],
+        ['image_type', build.image_type_id],
+        ['os_version', build.os_version_id],
+      ] as [ReferenceType, string | null][]
+    ).filter((r): r is [ReferenceType, string] => r[1] !== null);
+    const active = await this.deps.repo.activeIds(refs);
+    for (const [type, id] of refs) {
+      if (active.has(`${type}#${id}`)) continue;
+      const kind = referenceKind(type);
+      throw new AppError(
+        'unknown_reference',
+        `${kind.buildField}: ${kind.label} '${id}' does not exist or is deactivated`,
+        { field: kind.buildField, id },
+      );
+    }
   }
 
   /** The `default` project, so a build that names no project has one. Idempotent. */

@@ -1,5 +1,5 @@
 /** Response schemas of the reference-data and state-catalog routes (ReferenceService builds these). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { pageSchema, timestampSchema } from '../view';
 import { CLOUD_PROVIDERS, type ReferenceType } from './reference.model';
 

@@ -106,13 +106,11 @@ describe('stateless stack', () => {
       'dynamodb:UpdateItem',
       'dynamodb:Query',
       'dynamodb:BatchGetItem',
-      'dynamodb:ConditionCheckItem',
     ],
     States: [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
-      'dynamodb:Query',
       's3:GetObject',
       's3:GetObjectVersion',
       's3:PutObject',
@@ -148,6 +146,18 @@ describe('stateless stack', () => {
     // The stream consumer: reading the stream and putting events, nothing on the table itself.
     Publisher: [
       'events:PutEvents',
+      'dynamodb:ListStreams',
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'sqs:SendMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+    ],
+    // The second stream consumer: markers and counters on the table, nothing else.
+    Aggregator: [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
       'dynamodb:ListStreams',
       'dynamodb:DescribeStream',
       'dynamodb:GetRecords',

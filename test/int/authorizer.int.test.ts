@@ -15,7 +15,7 @@ const authEvent = (key?: string) =>
   ({ headers: key ? { 'x-api-key': key } : {} }) as unknown as APIGatewayRequestAuthorizerEventV2;
 
 it('authorizes a stored key with its principal and refuses others', async () => {
-  expect(await authorize(authEvent(ADMIN_KEY))).toEqual({
+  expect(await authorize(authEvent(ADMIN_KEY), lambdaContext)).toEqual({
     isAuthorized: true,
     context: {
       principal_id: ADMIN_ACTOR,
@@ -24,8 +24,11 @@ it('authorizes a stored key with its principal and refuses others', async () => 
       scopes: 'admin,write,read',
     },
   });
-  expect(await authorize(authEvent('bst_unknown'))).toEqual({ isAuthorized: false, context: {} });
-  expect(await authorize(authEvent())).toEqual({ isAuthorized: false, context: {} });
+  expect(await authorize(authEvent('bst_unknown'), lambdaContext)).toEqual({
+    isAuthorized: false,
+    context: {},
+  });
+  expect(await authorize(authEvent(), lambdaContext)).toEqual({ isAuthorized: false, context: {} });
 });
 
 it('authorizes a Bearer JWT as its user and refuses a forged one', async () => {
@@ -40,11 +43,14 @@ it('authorizes a Bearer JWT as its user and refuses a forged one', async () => {
     .access_token as string;
   const bearer = (t: string) =>
     ({ headers: { authorization: `Bearer ${t}` } }) as unknown as APIGatewayRequestAuthorizerEventV2;
-  expect(await authorize(bearer(token))).toEqual({
+  expect(await authorize(bearer(token), lambdaContext)).toEqual({
     isAuthorized: true,
     context: { principal_id: 'user:authz', principal_name: 'authz', principal_type: 'user', scopes: 'read' },
   });
-  expect(await authorize(bearer(`${token.slice(0, -4)}AAAA`))).toEqual({ isAuthorized: false, context: {} });
+  expect(await authorize(bearer(`${token.slice(0, -4)}AAAA`), lambdaContext)).toEqual({
+    isAuthorized: false,
+    context: {},
+  });
 });
 
 it('lets handlers act as the principal the authorizer (or IAM) established, without a key', async () => {

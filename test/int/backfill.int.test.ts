@@ -8,7 +8,7 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({ events: { pollMs: 50 } });
 });
 afterAll(() => stack.stop());
 
@@ -60,6 +60,7 @@ it('gives earlier builds a live item and counts them once', async () => {
   );
   expect(await backfillDashboard(db, stack.tableName)).toMatchObject({ backfilled: 0 });
 
+  await stack.events!.drain();
   const summary = (await stack.call('GET', '/dashboard/summary')).body;
   expect(summary.builds.by_platform.azure).toMatchObject({
     total: 3,
@@ -70,7 +71,7 @@ it('gives earlier builds a live item and counts them once', async () => {
   expect((await stack.call('POST', '/builds/old-2/lease', { worker_id: 'w' })).status).toBe(201);
 });
 
-it('adopts an earlier build on its first change, so the counters it moves were counted', async () => {
+it('counts an earlier build on its first change, once, and moves it from there', async () => {
   const { db } = services();
   const old = buildAt({
     id: 'old-3',
@@ -98,6 +99,7 @@ it('adopts an earlier build on its first change, so the counters it moves were c
   expect([failed.status, failed.body.version]).toEqual([201, 8]);
   await stack.call('POST', '/builds/old-3/cancel', { reason: 'done' });
 
+  await stack.events!.drain();
   const summary = (await stack.call('GET', '/dashboard/summary')).body;
   expect(summary.builds.by_platform.x).toMatchObject({
     total: 1,

@@ -11,7 +11,7 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 let stack: TestStack;
 beforeAll(async () => {
   // 10,000 builds in the shared engine would slow every test file that runs after this one.
-  stack = await startTestStack({ ownEngine: true });
+  stack = await startTestStack({ ownEngine: true, events: { pollMs: 100 } });
 }, 60_000);
 afterAll(() => stack.stop());
 
@@ -86,12 +86,14 @@ it('costs the same read capacity at 100 and at 10,000 builds', async () => {
       status: n % 3 ? 'in_progress' : 'failed',
     });
   }
+  await stack.events!.drain();
   const at100 = await dashboardCost();
   const list100 = await listAllCost();
   const summary100 = (await stack.call('GET', '/dashboard/summary')).body;
   expect(summary100.builds.total).toBe(100);
 
   await createBuilds(100, 10_000);
+  await stack.events!.drain();
   const at10k = await dashboardCost();
   const list10k = await listAllCost();
   const summary10k = (await stack.call('GET', '/dashboard/summary')).body;

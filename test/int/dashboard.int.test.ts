@@ -1,6 +1,7 @@
 /**
- * Dashboard aggregates, durations, ETA and stuck detection on the real engine, with a fake clock
- * shared by every service (durations and silence are measured against it).
+ * Dashboard aggregates (kept from DynamoDB Local's real stream by the local aggregator), durations,
+ * ETA and stuck detection on the real engine, with a fake clock shared by every service
+ * (durations and silence are measured against it).
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { BuildRepository } from '../../lib/builds/build.repository';
@@ -18,8 +19,10 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({ events: { pollMs: 50 } });
 });
+/** Counters come from the stream: wait until the aggregator has read everything committed so far. */
+const settled = () => stack.events!.drain();
 afterAll(() => stack.stop());
 
 const actor = { id: 'key:test', type: 'api_key' as const, name: 'test', scopes: ['write' as const] };
@@ -75,7 +78,7 @@ function world(start = Date.parse('2026-05-04T08:00:00Z')) {
 
 describe('durations, summary and ETA', () => {
   // Builds on platform gcp only, so the counts below are exact for this file's table.
-  it('keeps counts and duration histograms in the same transactions as the changes', async () => {
+  it('keeps counts and duration histograms from the committed changes', async () => {
     const w = world();
     // Six builds run state 10 for 100, 200, …, 600 s; the last three also run state 20 for 60 s and finish.
     for (let i = 1; i <= 6; i++) {
@@ -102,6 +105,7 @@ describe('durations, summary and ETA', () => {
     );
     await w.builds.cancel('dur-x', { reason: 'not needed' }, actor);
 
+    await settled();
     const durations = await w.dashboard.durations('gcp');
     const at10 = durations.items.find((d) => d.state_code === 10)!;
     expect(at10.samples).toBe(6);
@@ -226,6 +230,7 @@ describe('stuck detection', () => {
     );
     await w.report('p95-run', 20, 'in_progress');
     await w.leases.heartbeat('p95-run', { worker_id: 'w' });
+    await settled();
     w.advance(150);
     await w.leases.heartbeat('p95-run', { worker_id: 'w' });
     expect((await w.dashboard.stuck()).items).toEqual([]);

@@ -232,3 +232,74 @@ describe('leases over HTTP', () => {
     }
   });
 });
+
+describe('reports, renewals and heartbeats racing', () => {
+  /** Two runtimes whose requests were computed at different times and land in another order. */
+  function twoClocks() {
+    let a = Date.parse('2026-03-02T10:00:00Z');
+    let b = a;
+    const { db } = services();
+    const repo = new BuildRepository(db, stack.tableName);
+    const make = (clock: () => Date) => ({
+      builds: new BuildService({
+        builds: repo,
+        idempotency: new IdempotencyRepository(db, stack.tableName, 3600),
+        catalogs: { forProject: async () => defaultCatalog },
+        defaultMaxAttempts: 3,
+        clock,
+      }),
+      leases: new LeaseService({
+        leases: new LeaseRepository(db, stack.tableName),
+        getBuild: (id) => repo.get(id),
+        clock,
+      }),
+    });
+    return {
+      a: make(() => new Date(a)),
+      b: make(() => new Date(b)),
+      set: (sa: number, sb: number) => {
+        a = Date.parse('2026-03-02T10:00:00Z') + sa * 1000;
+        b = Date.parse('2026-03-02T10:00:00Z') + sb * 1000;
+      },
+      live: (id: string) => new LeaseRepository(db, stack.tableName).get(id),
+    };
+  }
+
+  it('never writes an expiry or heartbeat back to an older value, in whatever order they land', async () => {
+    const w = twoClocks();
+    await w.a.builds.create({ ...input, id: 'race-renew' }, actor);
+    const lease = await w.a.leases.acquire('race-renew', { worker_id: 'w-1', ttl_s: 60 });
+    // Runtime B renews at t=50 s; runtime A's report (computed at t=30 s) commits after it.
+    w.set(30, 50);
+    await w.b.leases.renew('race-renew', lease.lease_id, undefined);
+    await w.a.builds.report('race-renew', { state_code: 5, status: 'in_progress' }, actor, {
+      leaseId: lease.lease_id,
+    });
+    let live = (await w.live('race-renew'))!;
+    const t = (s: number) => Date.parse('2026-03-02T10:00:00Z') + s * 1000;
+    expect([live.lease_expires_ms, live.last_heartbeat_ms, live.last_report_ms]).toEqual([
+      t(110),
+      t(50),
+      t(30),
+    ]);
+
+    // A renewal computed at t=40 s lands after the one of t=50 s: it succeeds and changes nothing.
+    w.set(40, 50);
+    const late = await w.a.leases.renew('race-renew', lease.lease_id, undefined);
+    expect(late.expires_at).toBe(new Date(t(110)).toISOString());
+    live = (await w.live('race-renew'))!;
+    expect([live.lease_expires_ms, live.last_heartbeat_ms]).toEqual([t(110), t(50)]);
+
+    // The same for heartbeats without a lease, after the lease is released.
+    await w.b.leases.release('race-renew', lease.lease_id);
+    w.set(70, 90);
+    await w.b.leases.heartbeat('race-renew', { worker_id: 'w-2' });
+    await w.a.leases.heartbeat('race-renew', { worker_id: 'w-2' });
+    expect((await w.live('race-renew'))!.last_heartbeat_ms).toBe(t(90));
+    // And a report keeps its own sign of life apart: the stuck detector takes the later of the two.
+    w.set(95, 95);
+    await w.a.builds.report('race-renew', { state_code: 5, status: 'completed' }, actor);
+    live = (await w.live('race-renew'))!;
+    expect([live.last_heartbeat_ms, live.last_report_ms]).toEqual([t(90), t(95)]);
+  });
+});

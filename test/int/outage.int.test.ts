@@ -12,6 +12,10 @@ it('answers 503 unavailable when DynamoDB cannot be reached', async () => {
     body: '{"state_code":5,"status":"in_progress"}',
     headers: { 'x-api-key': 'bst_anything' },
   });
+  // Behind API Gateway the authorizer has already established the caller.
+  (event.requestContext as unknown as { authorizer: unknown }).authorizer = {
+    lambda: { principal_id: 'key:ci', principal_name: 'ci', scopes: 'write,read' },
+  };
   const result = await handler({ ...event, pathParameters: { id: 'b-1' } }, lambdaContext);
   expect(result.statusCode).toBe(503);
   expect(result.headers).toMatchObject({ 'retry-after': '1' });
@@ -24,9 +28,10 @@ it('answers 503 when the table does not exist', async () => {
   jest.resetModules();
   const fresh = (await import('../../functions/system/index')).handler;
   expect(fresh).not.toBe(handler);
-  const result = await fresh(
-    httpEvent('GET', '/ready', { headers: { 'x-api-key': 'bst_x' } }),
-    lambdaContext,
-  );
+  const ready = httpEvent('GET', '/ready');
+  (ready.requestContext as unknown as { authorizer: unknown }).authorizer = {
+    lambda: { principal_id: 'key:ci', principal_name: 'ci', scopes: 'read' },
+  };
+  const result = await fresh(ready, lambdaContext);
   expect(result.statusCode).toBe(503);
 });

@@ -30,16 +30,18 @@ function service(clock: () => Date) {
   });
 }
 
-describe('BuildRepository.commit', () => {
+describe('BuildRepository: a change as a transaction of named parts', () => {
   it('refuses a change computed from a stale version and writes neither item', async () => {
     const repo = new BuildRepository(services().db, stack.tableName);
     await service(() => new Date()).create({ ...input, id: 'stale-1' }, actor);
     const v1 = (await repo.get('stale-1'))!;
     const first = applyReport(v1, { state_code: 5, status: 'in_progress' }, ctx());
-    expect(await repo.commit(first, v1, { nowMs: Date.now() })).toBe('committed');
+    expect(await repo.commit(repo.changeTransaction(first, v1))).toEqual({ committed: true });
 
     const fromStale = applyReport(v1, { state_code: 10, status: 'in_progress' }, ctx());
-    expect(await repo.commit(fromStale, v1, { nowMs: Date.now() })).toBe('version_changed');
+    const refused = await repo.commit(repo.changeTransaction(fromStale, v1));
+    // Refused by name: the build part (its version condition) and the history part (seq 2 exists).
+    expect(refused.committed ? [] : [...refused.failed].sort()).toEqual(['build', 'history']);
     expect((await repo.get('stale-1'))!.current_state).toBe(5);
     const items = await services().db.send(
       new QueryCommand({
@@ -56,13 +58,14 @@ describe('BuildRepository.commit', () => {
     await service(() => new Date()).create({ ...input, id: 'append-1' }, actor);
     const v1 = (await repo.get('append-1'))!;
     const change = applyReport(v1, { state_code: 5, status: 'in_progress' }, ctx());
-    await repo.commit(change, v1, { nowMs: Date.now() });
+    await repo.commit(repo.changeTransaction(change, v1));
     // Same seq again with the version check satisfied: only the history condition can stop it.
     const forged = {
       build: { ...change.build, version: 3 },
       history: { ...change.history, message: 'rewritten' },
     };
-    await expect(repo.commit(forged, change.build, { nowMs: Date.now() })).rejects.toThrow();
+    const result = await repo.commit(repo.changeTransaction(forged, change.build));
+    expect(result.committed ? [] : [...result.failed]).toEqual(['history']);
     const page = await repo.history('append-1', 10);
     expect(page.items.map((h) => h.message)).toEqual([null, null]);
   });

@@ -1,16 +1,21 @@
 /** Histograms, stuck verdicts and the counters a change adds: pure rules. */
 
+import type { Build, Change } from '../../../../lib/builds/build.model';
 import { applyReport } from '../../../../lib/builds/transitions';
 import {
   AGGREGATE_SHARDS,
-  aggregateUpdates,
+  appliedKey,
+  type ChangeRecord,
+  countsOf,
   dayKey,
   durationsKey,
+  mergeDeltas,
+  summaryKey,
 } from '../../../../lib/dashboard/aggregates';
 import { bucketOf, bucketValue, percentile } from '../../../../lib/dashboard/histogram';
 import { stuckAttempt } from '../../../../lib/dashboard/stuck';
 import { shardOf } from '../../../../lib/db/shard';
-import type { LiveItem } from '../../../../lib/leases/live.item';
+import { type LiveItem, liveUpdate } from '../../../../lib/leases/live.item';
 import { buildAt, ctx, T0, T1 } from '../../../helpers/builds';
 
 describe('histogram', () => {
@@ -60,6 +65,8 @@ describe('stuck verdicts', () => {
     expect(stuckAttempt(live(), at(300), policy, null)?.kinds).toEqual(['silent']);
     expect(stuckAttempt(live({ last_heartbeat_ms: at(200) }), at(300), policy, null)).toBeNull();
     expect(stuckAttempt(live({ last_heartbeat_ms: at(200) }), at(500), policy, null)?.silent_s).toBe(300);
+    // A report is a sign of life too (kept apart from heartbeats, so neither overwrites the other).
+    expect(stuckAttempt(live({ last_report_ms: at(250) }), at(500), policy, null)).toBeNull();
   });
 
   it('is overdue past factor × yardstick, and never without a yardstick', () => {
@@ -79,14 +86,33 @@ describe('stuck verdicts', () => {
   });
 });
 
-describe('aggregate updates', () => {
-  const names = (items: ReturnType<typeof aggregateUpdates>) =>
-    items.map((i) => ({
-      key: i.Update!.Key,
-      names: Object.values(i.Update!.ExpressionAttributeNames ?? {}),
-    }));
+/** The stream records of one change: the history insert and the live item's update (old → new image). */
+function recordsOf(before: Build | null, change: Change): { history: ChangeRecord; live: ChangeRecord } {
+  const image = (b: Build) => {
+    const values = liveUpdate('t', b, 0).Update!.ExpressionAttributeValues!;
+    const names = liveUpdate('t', b, 0).Update!.ExpressionAttributeNames!;
+    return Object.fromEntries(
+      Object.entries(names)
+        .filter(([k]) => k.startsWith('#f'))
+        .map(([k, name]) => [name, values[`:${k.slice(1)}`]]),
+    );
+  };
+  return {
+    history: { eventName: 'INSERT', sequence: '1', newImage: { type: 'history', ...change.history } },
+    live: {
+      eventName: before ? 'MODIFY' : 'INSERT',
+      sequence: '2',
+      ...(before ? { oldImage: image(before) } : {}),
+      newImage: image(change.build),
+    },
+  };
+}
 
-  it('moves the status counters, counts the outcome of the day and the duration', () => {
+const adds = (record: ChangeRecord) =>
+  (countsOf(record)?.deltas ?? []).map((d) => ({ key: d.key, add: Object.fromEntries(d.add) }));
+
+describe('what a committed change counts (from its stream records)', () => {
+  it('counts the outcome of the day and the duration from the history insert; no status move, no summary', () => {
     const running = buildAt({
       current_state: 10,
       state_status: 'in_progress',
@@ -95,17 +121,22 @@ describe('aggregate updates', () => {
       attempt_started_at: T0,
     });
     const change = applyReport(running, { state_code: 10, status: 'completed' }, ctx({ now: T1 }));
-    const items = names(aggregateUpdates('t', running, change));
-    expect(items).toContainEqual({
+    expect(change.history.duration_s).toBe(300);
+    const { history, live } = recordsOf(running, change);
+    expect(adds(history)).toContainEqual({
       key: dayKey('2026-01-01', shardOf('b-1', AGGREGATE_SHARDS)),
-      names: ['attempts_completed'],
+      add: { attempts_completed: 1 },
     });
-    expect(items).toContainEqual(expect.objectContaining({ key: durationsKey('aws', 10) }));
-    // in_progress → in_progress: no status counter moves, so no summary item is written.
-    expect(items.some((i) => String(i.key?.pk).startsWith('AGG#SUMMARY'))).toBe(false);
+    expect(adds(history)).toContainEqual({
+      key: durationsKey('aws', 10),
+      add: { samples: 1, sum_s: 300, [`b${bucketOf(300)}`]: 1 },
+    });
+    expect(countsOf(history)?.marker).toEqual(appliedKey('b-1', 'hist', change.build.version));
+    // in_progress → in_progress: the live item's record moves no counter.
+    expect(countsOf(live)).toBeNull();
   });
 
-  it('counts a failure per state and a blocked build of the day', () => {
+  it('counts a failure per state, a blocked build of the day, and moves the status', () => {
     const last = buildAt({
       current_state: 30,
       state_status: 'failed',
@@ -114,17 +145,88 @@ describe('aggregate updates', () => {
       max_attempts: 3,
     });
     const change = applyReport(last, { state_code: 30, status: 'failed', error: 'x' }, ctx());
-    const all = names(aggregateUpdates('t', last, change)).flatMap((i) => i.names);
-    expect(all).toEqual(
+    const { history, live } = recordsOf(last, change);
+    const summary = summaryKey(shardOf('b-1', AGGREGATE_SHARDS));
+    expect(adds(live)).toEqual([
+      {
+        key: summary,
+        add: {
+          'status:failed': -1,
+          'platform:aws:failed': -1,
+          'status:blocked': 1,
+          'platform:aws:blocked': 1,
+        },
+      },
+    ]);
+    expect(adds(history)).toEqual(
       expect.arrayContaining([
-        'status:failed',
-        'status:blocked',
-        'platform:aws:failed',
-        'platform:aws:blocked',
-        'failed_attempts:30',
-        'attempts_failed',
-        'builds_blocked',
+        { key: summary, add: { 'failed_attempts:30': 1 } },
+        {
+          key: expect.objectContaining({ pk: expect.stringMatching(/^AGG#DAY#/) }),
+          add: { builds_blocked: 1, attempts_failed: 1 },
+        },
       ]),
     );
+  });
+
+  it('counts a build once, when its live item first carries its fields (a create, or a build from before live items)', () => {
+    const created = {
+      build: buildAt(),
+      history: { ...recordsOf(null, { build: buildAt(), history: {} as never }).history },
+    };
+    const live = recordsOf(null, { build: created.build, history: {} as never }).live;
+    const summary = summaryKey(shardOf('b-1', AGGREGATE_SHARDS));
+    expect(adds(live)).toEqual([
+      { key: summary, add: { builds_total: 1, 'status:pending': 1, 'platform:aws:pending': 1 } },
+    ]);
+    // A stub a heartbeat left (no build fields) counts nothing, and so does a heartbeat on a counted one.
+    expect(
+      countsOf({ eventName: 'INSERT', sequence: '3', newImage: { type: 'live', last_heartbeat_ms: 1 } }),
+    ).toBeNull();
+    expect(
+      countsOf({
+        ...live,
+        eventName: 'MODIFY',
+        oldImage: live.newImage,
+        newImage: { ...live.newImage, last_heartbeat_ms: 5 },
+      }),
+    ).toBeNull();
+    // A legacy build's first change: no old status was ever counted, so none is taken away.
+    const legacy = buildAt({
+      status: 'in_progress',
+      current_state: 40,
+      state_status: 'in_progress',
+      attempt: 1,
+      version: 7,
+    });
+    const change = applyReport(legacy, { state_code: 40, status: 'failed', error: 'e' }, ctx());
+    const first = recordsOf(legacy, change).live;
+    expect(adds({ ...first, oldImage: { type: 'live', lease_id: 'x' } })).toEqual([
+      { key: summary, add: { builds_total: 1, 'status:failed': 1, 'platform:aws:failed': 1 } },
+    ]);
+  });
+
+  it('sums deltas on the same item', () => {
+    const key = summaryKey(0);
+    expect(
+      mergeDeltas([
+        {
+          key,
+          add: new Map([
+            ['a', 1],
+            ['b', 1],
+          ]),
+          set: {},
+        },
+        {
+          key,
+          add: new Map([
+            ['a', 2],
+            ['b', -1],
+          ]),
+          set: {},
+        },
+      ]),
+    ).toEqual([{ key, add: new Map([['a', 3]]), set: {} }]);
   });
 });

@@ -1,10 +1,10 @@
 import { artifactService } from '../../lib/artifacts/runtime';
+import { builds } from '../../lib/compose/builds';
 import { buildIdParam, httpHandler } from '../../lib/http/handler';
-import { services } from '../../lib/runtime';
 
 export const handler = httpHandler(async (req) => ({
   status: 200,
-  body: await services().builds.resume(buildIdParam(req), (build) =>
+  body: await builds().resume(buildIdParam(req), (build) =>
     artifactService().inputArtifacts(build, req.principal),
   ),
 }));

@@ -1,0 +1,44 @@
+/**
+ * Import rules `npm test` enforces (npm run lint:deps). Type-only imports count
+ * (tsPreCompilationDeps): a cycle through `import type` is still a cycle between modules.
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'No import cycles, type imports included: compose one level up instead (lib/db/transaction.ts).',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'functions-compose-their-own',
+      severity: 'error',
+      comment:
+        'A Lambda imports only the lib/compose factories its routes use; lib/runtime.ts builds every service (local gateway, scripts, tests).',
+      from: { path: '^functions/' },
+      to: { path: '^lib/runtime\\.ts$' },
+    },
+    {
+      name: 'builds-know-no-dashboard',
+      severity: 'error',
+      comment: 'The build repository knows builds and the transaction composer, nothing of leases or dashboards.',
+      from: { path: '^lib/builds/build\\.repository\\.ts$' },
+      to: { path: '^lib/(dashboard|leases|events)/' },
+    },
+    {
+      name: 'lib-is-no-adapter',
+      severity: 'error',
+      comment: 'lib/ holds the rules and data access; functions/, local/ and infra/ depend on it, never the reverse.',
+      from: { path: '^lib/' },
+      to: { path: '^(functions|local|infra|cli|bench|scripts|test)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(node_modules|dist|cdk\\.out|\\.build)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

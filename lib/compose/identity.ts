@@ -1,0 +1,32 @@
+/** API keys, users, tokens and the authenticator (the authorizer, the identity routes, the local gateway). */
+import { ApiKeyRepository } from '../auth/api-key.repository';
+import { ApiKeyService } from '../auth/api-key.service';
+import { Authenticator } from '../auth/authenticator';
+import { jwtSecretSource } from '../auth/jwt-secret';
+import { LoginThrottle } from '../auth/login-throttle';
+import { TokenService } from '../auth/token.service';
+import { UserRepository } from '../auth/user.repository';
+import { UserService } from '../auth/user.service';
+import { db, once, runtimeConfig } from './store';
+
+export const apiKeys = once(
+  () =>
+    new ApiKeyService(new ApiKeyRepository(db(), runtimeConfig().tableName), {
+      cacheTtlSeconds: runtimeConfig().authCacheTtlSeconds,
+    }),
+);
+
+export const users = once(() => new UserService(new UserRepository(db(), runtimeConfig().tableName)));
+
+export const tokens = once(() => {
+  const cfg = runtimeConfig();
+  return new TokenService({
+    users: users(),
+    secret: jwtSecretSource({ value: cfg.jwtSecret, arn: cfg.jwtSecretArn, region: cfg.region }),
+    ttlSeconds: cfg.jwtTtlSeconds,
+    oidc: cfg.oidc,
+    throttle: new LoginThrottle(db(), cfg.tableName),
+  });
+});
+
+export const authenticator = once(() => new Authenticator(apiKeys(), tokens()));

@@ -1,0 +1,13 @@
+/** Worker leases and heartbeats on the live item. */
+import { LeaseRepository } from '../leases/lease.repository';
+import { LeaseService } from '../leases/lease.service';
+import { buildRepository } from './builds';
+import { db, once, runtimeConfig } from './store';
+
+export const leases = once(
+  () =>
+    new LeaseService({
+      leases: new LeaseRepository(db(), runtimeConfig().tableName),
+      getBuild: (id) => buildRepository().get(id),
+    }),
+);

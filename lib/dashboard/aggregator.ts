@@ -1,0 +1,164 @@
+/**
+ * Applies the counts of committed changes (stream records) to the aggregate items exactly once,
+ * however often a record is delivered: a redelivered batch, a Lambda retry after a partial
+ * failure, a restart from an older checkpoint, or two consumers reading the same shard.
+ *
+ * How: every counted record has an applied marker (`BUILD#<id>` / `AGG#<live|hist>#<version>`,
+ * see aggregates.ts), and its ADDs commit in one transaction with the marker's
+ * `attribute_not_exists` put. A record whose marker exists was applied before: the transaction is
+ * refused naming that marker, the record is dropped, and the rest is sent again. Records are
+ * grouped (their deltas on the same item summed) so a batch costs a few transactions, not one per
+ * record. Markers expire by TTL after MARKER_TTL_S, long after a stream record can be redelivered
+ * (streams keep records 24 hours).
+ *
+ * Why markers and not a per-shard checkpoint of sequence numbers: the Lambda event of a DynamoDB
+ * stream does not say which shard a record came from, and shards split and close over time; a
+ * marker per build and version needs neither, and lives in the build's own partition, so
+ * consumers of different shards never write the same marker.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TTL_ATTRIBUTE } from '../db/table-definition';
+import { MAX_TRANSACTION_ITEMS, type TransactItem, Transaction } from '../db/transaction';
+import { type AggregateDelta, type ChangeRecord, type Counts, countsOf, mergeDeltas } from './aggregates';
+
+export const MARKER_TTL_S = 3 * 86_400;
+/** Retries of one group after TransactionConflict (real DynamoDB; consumers of other shards hit the same counters). */
+const MAX_CONFLICT_RETRIES = 8;
+
+export interface AggregationResult {
+  /** Records that counted something and were applied by this call. */
+  applied: number;
+  /** Records that counted something but had been applied before (redelivered). */
+  duplicates: number;
+  /** Records that count nothing (heartbeats, lease calls, other items). */
+  ignored: number;
+  transactions: number;
+}
+
+export class Aggregator {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async apply(records: ChangeRecord[]): Promise<AggregationResult> {
+    const counted = records.map(countsOf).filter((c): c is Counts => c !== null);
+    const result: AggregationResult = {
+      applied: 0,
+      duplicates: 0,
+      ignored: records.length - counted.length,
+      transactions: 0,
+    };
+    // The same record twice in one batch (a consumer that re-reads) is one record.
+    const unique = [...new Map(counted.map((c) => [`${c.marker.pk}|${c.marker.sk}`, c])).values()];
+    result.duplicates += counted.length - unique.length;
+    for (const group of groups(unique)) await this.applyGroup(group, result);
+    return result;
+  }
+
+  private async applyGroup(initial: Counts[], result: AggregationResult): Promise<void> {
+    let group = initial;
+    for (let conflicts = 0; group.length > 0; ) {
+      const tx = this.transaction(group);
+      result.transactions++;
+      const sent = await tx.send(this.db);
+      if (sent.committed) {
+        result.applied += group.length;
+        return;
+      }
+      const done = group.filter((_, i) => sent.failed.has(markerPart(i)));
+      if (done.length > 0) {
+        result.duplicates += done.length;
+        group = group.filter((_, i) => !sent.failed.has(markerPart(i)));
+        continue;
+      }
+      if (!sent.conflict || ++conflicts > MAX_CONFLICT_RETRIES)
+        throw new Error(`aggregate transaction refused by [${[...sent.failed]}]`);
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(10 * 2 ** conflicts, 500)));
+    }
+  }
+
+  private transaction(group: Counts[]): Transaction {
+    const ttl = Math.floor(this.now().getTime() / 1000) + MARKER_TTL_S;
+    const tx = new Transaction();
+    for (const [i, c] of group.entries()) {
+      tx.add(markerPart(i), {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...c.marker, type: 'applied', [TTL_ATTRIBUTE]: ttl },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      });
+    }
+    for (const delta of mergeDeltas(group.flatMap((c) => c.deltas)))
+      tx.add(`aggregate:${delta.key.pk}|${delta.key.sk}`, this.update(delta));
+    return tx;
+  }
+
+  private update(delta: AggregateDelta): TransactItem {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const adds = [...delta.add].map(([name, value], i) => {
+      names[`#a${i}`] = name;
+      values[`:a${i}`] = value;
+      return `#a${i} :a${i}`;
+    });
+    const sets = Object.entries(delta.set).map(([name, value], i) => {
+      names[`#s${i}`] = name;
+      values[`:s${i}`] = value;
+      return `#s${i} = :s${i}`;
+    });
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: delta.key,
+        UpdateExpression: `${sets.length ? `SET ${sets.join(', ')} ` : ''}ADD ${adds.join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    };
+  }
+}
+
+const markerPart = (i: number) => `applied:${i}`;
+
+/** Records in groups whose markers and distinct aggregate items fit one transaction. */
+function groups(all: Counts[]): Counts[][] {
+  const out: Counts[][] = [];
+  let current: Counts[] = [];
+  let keys = new Set<string>();
+  for (const c of all) {
+    const mine = c.deltas.map((d) => `${d.key.pk}|${d.key.sk}`);
+    const union = new Set([...keys, ...mine]);
+    if (current.length > 0 && current.length + 1 + union.size > MAX_TRANSACTION_ITEMS) {
+      out.push(current);
+      current = [];
+      keys = new Set();
+    }
+    current.push(c);
+    for (const k of mine) keys.add(k);
+  }
+  if (current.length) out.push(current);
+  return out;
+}
+
+/** The part of a stream record the aggregator reads (Lambda's DynamoDBRecord and the streams API's _Record). */
+export interface RawStreamRecord {
+  eventName?: string;
+  dynamodb?: { SequenceNumber?: string; NewImage?: unknown; OldImage?: unknown };
+}
+
+/** A raw stream record with its images unmarshalled (`unmarshall` passed in: callers may need to repair images first). */
+export function changeRecord(
+  record: RawStreamRecord,
+  unmarshallImage: (image: unknown) => Record<string, unknown>,
+): ChangeRecord {
+  const { NewImage, OldImage, SequenceNumber } = record.dynamodb ?? {};
+  return {
+    eventName: (record.eventName ?? 'MODIFY') as ChangeRecord['eventName'],
+    sequence: SequenceNumber ?? '',
+    ...(NewImage ? { newImage: unmarshallImage(NewImage) } : {}),
+    ...(OldImage ? { oldImage: unmarshallImage(OldImage) } : {}),
+  };
+}
