@@ -32,9 +32,9 @@ const KEY_COLUMNS: Column<KeyView>[] = [
   col('name', 'NAME'),
   { header: 'SCOPES', value: (k) => (k.scopes as string[]).join(',') },
   col('secret_hint', 'HINT'),
-  col('created_at', 'CREATED'),
-  col('last_used_at', 'LAST USED'),
-  col('expires_at', 'EXPIRES'),
+  col('created_at', 'CREATED', { drop: 2 }),
+  col('last_used_at', 'LAST USED', { drop: 1 }),
+  col('expires_at', 'EXPIRES', { drop: 3 }),
   { header: 'ACTIVE', value: (k) => (k.active ? 'yes' : 'no'), paint: (k) => (k.active ? undefined : 'dim') },
 ];
 

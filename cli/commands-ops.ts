@@ -293,7 +293,7 @@ export const OPS_COMMANDS: Command[] = [
         printTable(
           res.items,
           [
-            col('build_id', 'BUILD', { min: 12 }),
+            col('build_id', 'BUILD', { min: 10 }),
             col('platform_id', 'PLATFORM'),
             col('state_code', 'STATE', { right: true }),
             col('attempt', 'ATTEMPT', { right: true }),
@@ -321,12 +321,12 @@ interface Summary {
 }
 
 const ACTIVE_COLUMNS: Column<Row>[] = [
-  col('build_id', 'BUILD', { min: 12 }),
+  col('build_id', 'BUILD', { min: 10 }),
   col('platform_id', 'PLATFORM'),
   { header: 'STATE', value: (r) => `${r.current_state} ${r.state_name ?? ''}`.trim(), min: 8 },
   col('status', 'STATUS', { paint: (r) => statusPaint(r.status as string), min: 11 }),
   col('attempt', 'ATTEMPT', { right: true }),
-  { header: 'PROGRESS', value: (r) => progressBar(r.progress_percent as number, 10), min: 17 },
+  { header: 'PROGRESS', value: (r) => progressBar(r.progress_percent as number, 10), min: 16, drop: 1 },
   { header: 'IN STATE', value: (r) => age(r.attempt_started_at as string), right: true },
   { header: 'ETA', value: (r) => (typeof r.eta_s === 'number' ? duration(r.eta_s) : '-'), right: true },
   col('lease_worker_id', 'WORKER'),

@@ -52,15 +52,20 @@ const showBuild = (ctx: Ctx, build: BuildView) => show(ctx, build, build.id);
 
 /** `build list` on a terminal: what an operator scans for, in the space there is. */
 const BUILD_COLUMNS: Column<BuildView>[] = [
-  col('id', 'ID', { min: 12 }),
-  col('project_id', 'PROJECT'),
+  col('id', 'ID', { min: 10 }),
+  col('project_id', 'PROJECT', { drop: 3 }),
   col('platform_id', 'PLATFORM'),
-  col('image_type_id', 'IMAGE TYPE'),
+  col('image_type_id', 'IMAGE TYPE', { drop: 2 }),
   { header: 'STATE', value: (b) => `${b.current_state} ${b.state_name ?? ''}`.trim(), min: 8 },
   { header: 'STATUS', value: (b) => b.status, paint: (b) => statusPaint(b.status), min: 11 },
-  { header: 'ATTEMPT', value: (b) => (b.attempt ? `${b.attempt}/${b.max_attempts}` : '-'), right: true },
-  { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 17 },
-  { header: 'AGE', value: (b) => age(b.created_at), right: true },
+  {
+    header: 'ATTEMPT',
+    value: (b) => (b.attempt ? `${b.attempt}/${b.max_attempts}` : '-'),
+    right: true,
+    drop: 1,
+  },
+  { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 16 },
+  { header: 'AGE', value: (b) => age(b.created_at), right: true, min: 4 },
   { header: 'LAST WORKER', value: (b) => b.last_worker_id },
 ];
 
@@ -68,7 +73,7 @@ const stateOpt = { type: 'string', description: 'state code 0-100' } as const;
 
 const ARTIFACT_COLUMNS: Column<Record<string, unknown>>[] = [
   col('state_code', 'STATE', { right: true }),
-  col('name', 'NAME', { min: 12 }),
+  col('name', 'NAME', { min: 10 }),
   col('storage_type', 'STORAGE'),
   col('size_bytes', 'SIZE', { right: true }),
   {
@@ -76,7 +81,7 @@ const ARTIFACT_COLUMNS: Column<Record<string, unknown>>[] = [
     value: (a) => (a.verified ? 'yes' : 'no'),
     paint: (a) => (a.verified ? 'green' : 'yellow'),
   },
-  col('checksum', 'CHECKSUM', { min: 14 }),
+  col('checksum', 'CHECKSUM', { min: 12, drop: 1 }),
   col('uri', 'URI', { min: 10 }),
 ];
 
@@ -106,12 +111,12 @@ function watchOne(style: Style, b: BuildView): string {
 }
 
 const WATCH_COLUMNS: Column<BuildView>[] = [
-  col('id', 'ID', { min: 12 }),
+  col('id', 'ID', { min: 10 }),
   col('platform_id', 'PLATFORM'),
   { header: 'STATE', value: (b) => `${b.current_state} ${b.state_name ?? ''}`.trim(), min: 8 },
   { header: 'STATUS', value: (b) => b.status, paint: (b) => statusPaint(b.status), min: 11 },
   { header: 'ATTEMPT', value: (b) => (b.attempt ? `${b.attempt}/${b.max_attempts}` : '-'), right: true },
-  { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 17 },
+  { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 16, drop: 1 },
   { header: 'IN STATE', value: (b) => age(b.updated_at), right: true },
   col('last_worker_id', 'WORKER'),
   { header: 'LAST ERROR', value: (b) => (b.status === 'in_progress' ? null : b.last_error?.split('\n')[0]) },

@@ -83,8 +83,10 @@ export interface Column<R> {
   value(row: R): unknown;
   /** Colour of a cell, from its row. */
   paint?(row: R): Paint | undefined;
-  /** Cells never cut below this width (default: the header's). */
+  /** Cells (and the header) are never cut below this width (default 5). */
   min?: number;
+  /** When even the minimum widths do not fit, columns with a `drop` go, highest first. */
+  drop?: number;
   /** Right-aligned (numbers). */
   right?: boolean;
 }
@@ -116,14 +118,22 @@ export function formatTable<R>(
   opts: { wide?: boolean; empty?: string } = {},
 ): string {
   if (rows.length === 0) return `${paint(style, 'dim', opts.empty ?? 'nothing to show')}\n`;
-  const texts = rows.map((r) => columns.map((c) => cellText(c.value(r))));
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...texts.map((t) => [...t[i]!].length)));
   const limit = opts.wide ? Number.POSITIVE_INFINITY : style.width;
   const gap = 2;
+  const minOf = (c: Column<R>) => c.min ?? 5;
+  // Too narrow for every column even cut to its minimum: leave out the least needed ones.
+  const kept = [...columns];
+  const fits = () => kept.reduce((n, c) => n + minOf(c), 0) + gap * (kept.length - 1) <= limit;
+  while (!fits()) {
+    const droppable = kept.filter((c) => c.drop !== undefined).sort((a, b) => b.drop! - a.drop!);
+    if (!droppable.length) break;
+    kept.splice(kept.indexOf(droppable[0]!), 1);
+  }
+  columns = kept;
+  const texts = rows.map((r) => columns.map((c) => cellText(c.value(r))));
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...texts.map((t) => [...t[i]!].length)));
   const total = () => widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1);
-  const mins = columns.map((c) =>
-    Math.min(widths[columns.indexOf(c)]!, c.min ?? Math.max(c.header.length, 4)),
-  );
+  const mins = columns.map((c, i) => Math.min(widths[i]!, minOf(c)));
   while (total() > limit) {
     // Shrink the column with the most room above its minimum, one character at a time.
     let widest = -1;
