@@ -16,6 +16,8 @@ export interface OptionSpec {
 
 export interface Ctx {
   output: OutputMode;
+  /** -o/--output was given (not the default for a terminal or a pipe). */
+  outputAsked: boolean;
   quiet: boolean;
   /** --wide: tables show every column and whole cells. */
   wide: boolean;
@@ -90,6 +92,16 @@ export function show(ctx: Ctx, record: object, quiet?: unknown): void {
   if (ctx.quiet && quiet !== undefined) process.stdout.write(`${quiet}\n`);
   else if (ctx.output === 'json') printJson(record);
   else printRecord(record as Record<string, unknown>, ctx.style);
+}
+
+/**
+ * An artifact without its presigned URLs unless `-o json` asked for them: CI logs are read by
+ * many, and the URLs grant access to the object until they expire.
+ */
+export function withoutUrls(ctx: Ctx, artifact: Record<string, unknown>): Record<string, unknown> {
+  if (ctx.outputAsked && ctx.output === 'json') return artifact;
+  const { upload: _u, download: _d, ...rest } = artifact;
+  return rest;
 }
 
 /** Every item of a `{items, next_cursor}` collection. */

@@ -3,7 +3,19 @@
  * pipeline run, watch and completion. --help texts and shell completion are generated from here.
  */
 import { ApiError, type Client } from './client';
-import { buildArg, type Command, type Ctx, compact, int, json, one, seg, show, str } from './command';
+import {
+  buildArg,
+  type Command,
+  type Ctx,
+  compact,
+  int,
+  json,
+  one,
+  seg,
+  show,
+  str,
+  withoutUrls,
+} from './command';
 import { IDENTITY_COMMANDS } from './commands-identity';
 import { OPS_COMMANDS } from './commands-ops';
 import { REFERENCE_COMMANDS } from './commands-reference';
@@ -528,7 +540,8 @@ const CORE: Command[] = [
         const planned = await planFromManifest(manifest);
         const done = await registerPlanned(ctx.client(), id, state, planned, { upload: Boolean(v.upload) });
         if (ctx.quiet) for (const a of done) process.stdout.write(`${a.name}\n`);
-        else if (ctx.output === 'json') printJson(done);
+        else if (ctx.output === 'json')
+          printJson(done.map((a) => withoutUrls(ctx, a as unknown as Record<string, unknown>)));
         else if (done.length === 0) process.stdout.write(`${manifest}: no artifacts in the last run\n`);
         else
           printTable(done as unknown as Record<string, unknown>[], ARTIFACT_COLUMNS, ctx.style, {
@@ -548,7 +561,7 @@ const CORE: Command[] = [
           format: str(v.format),
         }),
       );
-      show(ctx, a);
+      show(ctx, withoutUrls(ctx, a));
       return EXIT.ok;
     },
   },
@@ -569,7 +582,7 @@ const CORE: Command[] = [
         name: str(v.name),
         format: str(v.format),
       });
-      show(ctx, a, a.checksum);
+      show(ctx, withoutUrls(ctx, a as unknown as Record<string, unknown>), a.checksum);
       return EXIT.ok;
     },
   },
@@ -626,7 +639,7 @@ const CORE: Command[] = [
           `/builds/${seg(id)}/states/${requireState(str(v.state))}/artifacts/${seg(name)}/verify`,
           Object.keys(body).length ? body : undefined,
         );
-      show(ctx, a);
+      show(ctx, withoutUrls(ctx, a));
       return EXIT.ok;
     },
   },

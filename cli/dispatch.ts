@@ -238,6 +238,7 @@ export async function dispatch(argv: string[]): Promise<number> {
   const client = new Client(cfg.url, cfg.credential, { signer, verbose: Boolean(values.verbose), debug });
   const ctx: Ctx = {
     output: output as OutputMode,
+    outputAsked: values.output !== undefined,
     quiet: Boolean(values.quiet),
     wide: Boolean(values.wide),
     style: detectStyle(),

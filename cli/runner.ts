@@ -29,6 +29,8 @@ export interface RunStateOptions {
   lease?: HeldLease;
   /** TTL of the lease taken when none is given (default 120 s). */
   leaseTtlSeconds?: number;
+  /** Called before the command's output reaches the terminal (pipeline run's live line clears itself). */
+  beforeOutput?: () => void;
 }
 
 const TAIL_LINES = 20;
@@ -81,7 +83,7 @@ async function runUnderLease(
   log: (line: string) => void,
 ): Promise<number> {
   const report = (body: Record<string, unknown>) =>
-    client.post(
+    client.post<{ attempt: number; max_attempts: number }>(
       `/builds/${seg(o.buildId)}/states`,
       { state_code: o.state, worker_id, ...body },
       lease.headers,
@@ -90,8 +92,9 @@ async function runUnderLease(
   lease.whenLost(() => abort.abort());
 
   if (o.state !== undefined) {
-    await report({ status: 'in_progress' });
-    log(`state ${o.state}: in progress`);
+    // The attempt numbers are the server's: a retry on another machine is attempt 2 of 3, not 1 of 1.
+    const started = await report({ status: 'in_progress' });
+    log(`state ${o.state}: in progress, attempt ${started.attempt} of ${started.max_attempts}`);
   } else log(`holding the lease on ${o.buildId} while ${commandText(o.command)} runs`);
   const { code, tail } = await execute(
     o.command,
@@ -106,6 +109,7 @@ async function runUnderLease(
     },
     o.cwd,
     abort.signal,
+    o.beforeOutput,
   );
   if (lease.lost) {
     throw new CliError(
@@ -145,14 +149,25 @@ function execute(
   env: NodeJS.ProcessEnv,
   cwd?: string,
   signal?: AbortSignal,
+  beforeOutput?: () => void,
 ): Promise<{ code: number; tail: string[] }> {
   const [file, args] =
     typeof command === 'string' ? ['sh', ['-c', command]] : [command[0]!, command.slice(1)];
   return new Promise((resolve) => {
-    const child = spawn(file, args, { env, cwd, stdio: ['inherit', 'inherit', 'pipe'] });
+    // With a live line to keep clear of, stdout is passed through here too; else it is the child's own.
+    const child = spawn(file, args, {
+      env,
+      cwd,
+      stdio: ['inherit', beforeOutput ? 'pipe' : 'inherit', 'pipe'],
+    });
     let tail: string[] = [];
     let partial = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      beforeOutput?.();
+      process.stdout.write(chunk);
+    });
     child.stderr!.on('data', (chunk: Buffer) => {
+      beforeOutput?.();
       process.stderr.write(chunk);
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';

@@ -269,6 +269,34 @@ describe('local mistakes and help', () => {
   });
 });
 
+describe('artifact upload in a CI log', () => {
+  it('prints no presigned URL unless -o json asks for it', async () => {
+    const id = (
+      await bldst(['build', 'create', '--platform-id', 'aws', '--image-type-id', 'x', '-q'])
+    ).stdout.trim();
+    await bldst(['build', 'update', id, '--state', '10', '--status', 'in_progress']);
+    writeFileSync(join(home, 'disk.img'), 'disk');
+    for (const output of [[], ['-o', 'table']]) {
+      const r = await bldst(['artifact', 'upload', id, 'disk.img', '--state', '10', ...output]);
+      expect([r.code, r.stdout]).toEqual([0, expect.not.stringMatching(/X-Amz-|https?:\/\/127/)]);
+    }
+    const asked = await bldst([
+      'artifact',
+      'add',
+      id,
+      '--state',
+      '10',
+      '--name',
+      'other.img',
+      '--storage-type',
+      's3',
+      '-o',
+      'json',
+    ]);
+    expect(json(asked).upload.url).toMatch(/X-Amz-Signature/);
+  });
+});
+
 describe('a terminal and a pipe', () => {
   const ESC = String.fromCharCode(27);
   const strip = (text: string) => text.replace(new RegExp(`${ESC}\\[[0-9;]*m`, 'g'), '');
