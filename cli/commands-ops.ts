@@ -3,7 +3,6 @@
  * `lease` and `heartbeat` take the build (and lease) an outer `bldst run` handed down.
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { buildArg, type Command, compact, defineCommand, int, one, seg, show } from './command';
 import { CliError, EXIT, usage } from './errors';
 import { handedDown } from './lease';
@@ -85,8 +84,9 @@ export const OPS_COMMANDS: Command[] = [
       }
       let data: unknown;
       try {
-        // YAML is a superset of JSON: one parser reads both.
-        data = parseYaml(text);
+        // YAML is a superset of JSON: one parser reads both (loaded only here: it is large).
+        const { parse } = await import('yaml');
+        data = parse(text);
       } catch (error) {
         throw new CliError(`${v.file} is not YAML or JSON: ${(error as Error).message}`, EXIT.usage, 'usage');
       }

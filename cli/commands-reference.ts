@@ -4,7 +4,7 @@
  * item already there (same id, same values) succeeds, so setup scripts can run twice.
  */
 import { REFERENCE_KINDS, type ReferenceKind } from '../lib/reference/reference.model';
-import { slugFor } from '../lib/reference/reference.schema';
+import { slugFor } from '../lib/reference/slug';
 import { ApiError } from './client';
 import {
   allPages,
