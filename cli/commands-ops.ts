@@ -85,8 +85,8 @@ export const OPS_COMMANDS: Command[] = [
       let data: unknown;
       try {
         // YAML is a superset of JSON: one parser reads both (loaded only here: it is large).
-        const { parse } = await import('yaml');
-        data = parse(text);
+        const { parseYaml } = await import('./yaml');
+        data = parseYaml(text);
       } catch (error) {
         throw new CliError(`${v.file} is not YAML or JSON: ${(error as Error).message}`, EXIT.usage, 'usage');
       }
