@@ -770,6 +770,31 @@ const CORE: Command[] = [
   },
 ];
 
-export const COMMANDS: Command[] = [...CORE, ...REFERENCE_COMMANDS, ...IDENTITY_COMMANDS, ...OPS_COMMANDS];
+/** Help lists commands in this order of their first word (the order a new user needs them). */
+const GROUPS = [
+  'config',
+  'auth',
+  'user',
+  'token',
+  'api-key',
+  'project',
+  'platform',
+  'os-version',
+  'image-type',
+  'state-codes',
+  'build',
+  'artifact',
+  'run',
+  'pipeline',
+  'watch',
+  'lease',
+  'heartbeat',
+  'dashboard',
+];
+
+export const COMMANDS: Command[] = [...CORE, ...REFERENCE_COMMANDS, ...IDENTITY_COMMANDS, ...OPS_COMMANDS]
+  .map((c, i) => ({ c, i }))
+  .sort((x, y) => GROUPS.indexOf(x.c.path[0]!) - GROUPS.indexOf(y.c.path[0]!) || x.i - y.i)
+  .map(({ c }) => c);
 
 export { ApiError, CliError, defaultOutput };

@@ -68,7 +68,8 @@ function findCommand(argv: string[]): { command?: Command; consumed: number } {
 }
 
 function topHelp(): string {
-  const rows = COMMANDS.map((c) => `  ${names(c)[0]!.padEnd(18)} ${c.summary}`);
+  const width = Math.max(...COMMANDS.map((c) => names(c)[0]!.length)) + 1;
+  const rows = COMMANDS.map((c) => `  ${names(c)[0]!.padEnd(width)} ${c.summary}`);
   return [
     'bldst — report and query BuildState build states from pipelines',
     '',
@@ -76,7 +77,7 @@ function topHelp(): string {
     '',
     'Commands:',
     ...rows,
-    `  ${'completion'.padEnd(18)} print a shell completion script: bldst completion bash|zsh`,
+    `  ${'completion'.padEnd(width)} Print a shell completion script: bldst completion bash|zsh`,
     '',
     'Global options (before or after the command words): -o/--output table|json, -q/--quiet, --wide, -v/--verbose, --sigv4, -h/--help; bldst --version',
     'Colour: on a terminal unless NO_COLOR is set; FORCE_COLOR=1 forces it, FORCE_COLOR=0 turns it off.',
