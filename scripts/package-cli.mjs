@@ -50,7 +50,11 @@ const exe = join(dist, 'bldst');
 rmSync(exe, { force: true });
 copyFileSync(nodeBinary, exe);
 chmodSync(exe, 0o755);
-const postject = join(dirname(createRequire(import.meta.url).resolve('postject/package.json')), 'dist', 'cli.js');
+const postject = join(
+  dirname(createRequire(import.meta.url).resolve('postject/package.json')),
+  'dist',
+  'cli.js',
+);
 execFileSync(
   process.execPath,
   [postject, exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'],
@@ -65,7 +69,9 @@ await buildCli();
 const pkg = join(work, 'npm');
 mkdirSync(join(pkg, 'bin'), { recursive: true });
 execFileSync('cp', ['-R', join(dist, 'bldst.mjs'), join(dist, 'chunks'), pkg]);
-writeFileSync(join(pkg, 'bin', 'bldst.mjs'), "#!/usr/bin/env node\nimport '../bldst.mjs';\n", { mode: 0o755 });
+writeFileSync(join(pkg, 'bin', 'bldst.mjs'), "#!/usr/bin/env node\nimport '../bldst.mjs';\n", {
+  mode: 0o755,
+});
 writeFileSync(
   join(pkg, 'package.json'),
   `${JSON.stringify(
@@ -76,7 +82,8 @@ writeFileSync(
       license,
       type: 'module',
       engines,
-      bin: { bldst: 'bin/bldst.mjs' },
+      // bldst_cli: the name the seeds' CI examples call it by.
+      bin: { bldst: 'bin/bldst.mjs', bldst_cli: 'bin/bldst.mjs' },
       files: ['bin', 'bldst.mjs', 'chunks'],
     },
     null,

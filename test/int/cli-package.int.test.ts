@@ -50,7 +50,11 @@ it('makes an executable that runs with an empty PATH', async () => {
 it('makes an npm package with no runtime dependencies that npm install -g turns into bldst', async () => {
   const listing = execFileSync('tar', ['-xzOf', tgz, 'package/package.json'], { encoding: 'utf8' });
   const manifest = JSON.parse(listing) as Record<string, unknown>;
-  expect(manifest).toMatchObject({ name: 'bldst', version, bin: { bldst: 'bin/bldst.mjs' } });
+  expect(manifest).toMatchObject({
+    name: 'bldst',
+    version,
+    bin: { bldst: 'bin/bldst.mjs', bldst_cli: 'bin/bldst.mjs' },
+  });
   expect(manifest).not.toHaveProperty('dependencies');
   const prefix = join(outside, 'prefix');
   execFileSync('npm', ['install', '-g', tgz, '--prefix', prefix, '--offline', '--no-audit', '--no-fund'], {
@@ -61,6 +65,7 @@ it('makes an npm package with no runtime dependencies that npm install -g turns 
   const bin = join(prefix, 'bin', 'bldst');
   const env = { PATH: `${join(prefix, 'bin')}:${process.env.PATH}` };
   expect((await run(bin, ['--version'], env)).stdout).toBe(`bldst ${version}\n`);
+  expect((await run(join(prefix, 'bin', 'bldst_cli'), ['--version'], env)).stdout).toBe(`bldst ${version}\n`);
   const listed = await run(bin, ['build', 'list', '-q'], {
     ...env,
     BUILDSTATE_API_URL: stack.url,
