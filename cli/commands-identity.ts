@@ -7,7 +7,6 @@ import { type Command, compact, defineCommand, one, seg, show } from './command'
 import { configPath, writeConfigFile } from './config';
 import { EXIT, usage } from './errors';
 import { type Column, col, duration, paint, printJson, printRecord, printTable } from './output';
-import { readLine, readSecret } from './prompt';
 
 type KeyView = Record<string, unknown> & { id: string; secret?: string; owner: string | null };
 type UserView = Record<string, unknown> & { username: string };
@@ -72,6 +71,7 @@ async function listKeys(ctx: Parameters<Command['run']>[0], query: URLSearchPara
 async function newPassword(
   fromStdin: boolean | undefined,
 ): Promise<{ password: string; generated: boolean }> {
+  const { readSecret } = await import('./prompt');
   if (fromStdin) return { password: await readSecret(''), generated: false };
   if (process.stdin.isTTY) {
     const password = await readSecret('Password (12 characters or more): ');
@@ -95,6 +95,8 @@ export const IDENTITY_COMMANDS: Command[] = [
       'printf "%s\\n" "$PASSWORD" | bldst auth login --username builder --password-stdin',
     ],
     async run(ctx, v) {
+      // Loaded only here: readline is not needed by any other command.
+      const { readLine, readSecret } = await import('./prompt');
       const username = v.username ?? (await readLine('Username: '));
       if (!username) throw usage('a username is required');
       const password = await readSecret('Password: ');
