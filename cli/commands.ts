@@ -5,6 +5,7 @@
 import { ApiError, type Client } from './client';
 import { configPath, resolveConfig, writeConfigFile } from './config';
 import { CliError, EXIT, usage } from './errors';
+import { handedDown, inheritedLeaseHeaders } from './lease';
 import { defaultOutput, type OutputMode, printJson, printRecord, printTable, progressBar } from './output';
 import { requireState } from './runner';
 
@@ -39,6 +40,14 @@ const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : un
 
 function one(positionals: string[], name: string): string {
   if (positionals.length !== 1) throw usage(`expected exactly one ${name}`);
+  return positionals[0]!;
+}
+
+/** The build a command works on: its argument, else the one an outer `bldst run` handed down. */
+function buildArg(positionals: string[]): string {
+  if (positionals.length === 0 && handedDown().buildId) return handedDown().buildId!;
+  if (positionals.length !== 1)
+    throw usage('expected exactly one build id (or $BLDST_BUILD_ID from bldst run)');
   return positionals[0]!;
 }
 
@@ -321,14 +330,15 @@ export const COMMANDS: Command[] = [
   {
     path: ['build', 'add-state'],
     alias: ['build', 'update'],
-    args: '<build-id>',
-    summary: 'Report a state: --state N --status in_progress|completed|failed',
+    args: '[build-id]',
+    summary:
+      'Report a state: --state N --status in_progress|completed|failed (under the lease of an outer bldst run, if any)',
     options: {
       state: stateOpt,
       status: { type: 'string', description: 'in_progress | completed | failed' },
       message: { type: 'string', description: 'what happened' },
       error: { type: 'string', description: 'error text for failures' },
-      worker: { type: 'string', description: 'this build server (worker_id)' },
+      worker: { type: 'string', description: 'this build server (worker_id; default $BLDST_WORKER_ID)' },
       metadata: { type: 'string', description: 'JSON object kept in the history entry' },
       'if-match': { type: 'string', description: 'apply only if the build is at this version' },
       'storage-type': {
@@ -346,9 +356,10 @@ export const COMMANDS: Command[] = [
       'bldst build add-state $BUILD_ID --state 5 --status in_progress',
       'bldst build add-state $BUILD_ID --state 10 --status completed --storage-type s3 --storage-path s3://builds/$BUILD_ID/base-image.qcow2 --checksum sha256:…',
       'bldst build update $BUILD_ID --state 25 --status failed --error "security scan failed"',
+      'bldst build update --state 15 --status completed   # inside bldst run: $BLDST_BUILD_ID and its lease',
     ],
     async run(ctx, v, p) {
-      const id = one(p, 'build id');
+      const id = buildArg(p);
       const state = requireState(str(v.state));
       const status = str(v.status);
       if (!status) throw usage('--status is required (in_progress, completed or failed)');
@@ -359,10 +370,13 @@ export const COMMANDS: Command[] = [
           status,
           message: str(v.message),
           error: str(v.error),
-          worker_id: str(v.worker),
+          worker_id: str(v.worker) ?? handedDown().workerId,
           metadata: json(str(v.metadata), '--metadata'),
         }),
-        str(v['if-match']) ? { 'if-match': str(v['if-match'])! } : {},
+        {
+          ...inheritedLeaseHeaders(id),
+          ...(str(v['if-match']) ? { 'if-match': str(v['if-match'])! } : {}),
+        },
       );
       const storageType = str(v['storage-type']);
       if (storageType) {
@@ -418,26 +432,57 @@ export const COMMANDS: Command[] = [
   },
   {
     path: ['artifact', 'add'],
-    args: '<build-id>',
-    summary: 'Register an artifact stored elsewhere (a pointer with its checksum)',
+    args: '[build-id]',
+    summary:
+      'Register an artifact stored elsewhere (a pointer with its checksum), or every artifact of a Packer manifest',
     options: {
       state: stateOpt,
-      name: { type: 'string', description: 'file name (required)' },
+      name: { type: 'string', description: 'file name (required without --from-packer-manifest)' },
       'storage-type': {
         type: 'string',
-        description: 's3, nfs, ebs, ceph, azure_blob, gcs, http, other (required)',
+        description:
+          's3, nfs, ebs, ceph, azure_blob, gcs, http, other (required without --from-packer-manifest)',
       },
       uri: { type: 'string', description: 'where it is, e.g. nfs://filer/builds/x.qcow2' },
       checksum: { type: 'string', description: 'sha256:<hex>' },
       'size-bytes': { type: 'string', description: 'size in bytes' },
       format: { type: 'string', description: 'qcow2, vmdk, raw, …' },
+      'from-packer-manifest': {
+        type: 'string',
+        description:
+          "register what Packer's manifest post-processor recorded for its last run: one artifact per region:image id, files with their SHA-256",
+      },
+      upload: {
+        type: 'boolean',
+        description:
+          "with --from-packer-manifest: upload the manifest's files into BuildState and verify them",
+      },
     },
     examples: [
       'bldst artifact add $BUILD_ID --state 30 --name state-30.qcow2 --storage-type nfs --uri nfs://filer01/builds/state-30.qcow2 --checksum sha256:…',
+      'bldst artifact add $BUILD_ID --from-packer-manifest packer-manifest.json --state 15',
     ],
     async run(ctx, v, p) {
-      const id = one(p, 'build id');
+      const id = buildArg(p);
       const state = requireState(str(v.state));
+      const manifest = str(v['from-packer-manifest']);
+      if (manifest) {
+        const { planFromManifest, registerPlanned } = await import('./packer-manifest');
+        const planned = await planFromManifest(manifest);
+        const done = await registerPlanned(ctx.client(), id, state, planned, { upload: Boolean(v.upload) });
+        if (ctx.quiet) for (const a of done) process.stdout.write(`${a.name}\n`);
+        else if (ctx.output === 'json') printJson(done);
+        else if (done.length === 0) process.stdout.write(`${manifest}: no artifacts in the last run\n`);
+        else
+          printTable(done as unknown as Record<string, unknown>[], [
+            'state_code',
+            'name',
+            'storage_type',
+            'checksum',
+            'uri',
+          ]);
+        return EXIT.ok;
+      }
       if (!str(v.name) || !str(v['storage-type'])) throw usage('--name and --storage-type are required');
       const a = await ctx.client().post<Record<string, unknown>>(
         `/builds/${seg(id)}/states/${state}/artifacts`,
@@ -562,11 +607,15 @@ export const COMMANDS: Command[] = [
     path: ['run'],
     args: '-- <command> [args…]',
     summary:
-      'Run one state under a lease on the build: report in_progress, run the command, report completed (with --artifact uploaded) or failed',
+      'Run a command under a lease on the build; with --state report in_progress, then completed (with --artifact uploaded) or failed, and skip a state already completed',
     passthrough: true,
     options: {
-      build: { type: 'string', description: 'build id (required)' },
-      state: stateOpt,
+      build: { type: 'string', description: 'build id (required; default $BLDST_BUILD_ID)' },
+      state: {
+        type: 'string',
+        description:
+          'state code 0-100 to report; without it the lease is only held and the command reports its own states',
+      },
       artifact: {
         type: 'string',
         description: "file to upload and verify as this state's artifact on success",
@@ -580,16 +629,18 @@ export const COMMANDS: Command[] = [
     },
     examples: [
       'bldst run --build $BUILD_ID --state 10 --artifact output/image.qcow2 -- packer build kickstart.pkr.hcl',
+      'bldst run --build $BUILD_ID -- packer build image.pkr.hcl   # its provisioners report states themselves',
     ],
     async run(ctx, v, _p, rest) {
-      const id = str(v.build);
+      const id = str(v.build) ?? handedDown().buildId;
       if (!id) throw usage('--build is required');
       if (rest.length === 0)
         throw usage('give the command after --, e.g. bldst run --build ID --state 10 -- make image');
+      if (str(v.artifact) && str(v.state) === undefined) throw usage('--artifact needs --state');
       const { runState } = await import('./runner');
       return runState(ctx.client(), {
         buildId: id,
-        state: requireState(str(v.state)),
+        state: str(v.state) === undefined ? undefined : requireState(str(v.state)),
         command: rest,
         artifact: str(v.artifact),
         workerId: str(v.worker),
@@ -603,7 +654,7 @@ export const COMMANDS: Command[] = [
     summary:
       'Run a pipeline file from where the build left off (skips completed states, fetches the input artifact, retries)',
     options: {
-      build: { type: 'string', description: 'build id (required)' },
+      build: { type: 'string', description: 'build id (required; default $BLDST_BUILD_ID)' },
       workdir: {
         type: 'string',
         description: 'where steps run and artifacts live (default: current directory)',
@@ -621,7 +672,7 @@ export const COMMANDS: Command[] = [
     },
     examples: ['bldst pipeline run pipeline.yaml --build $BUILD_ID'],
     async run(ctx, v, p) {
-      const id = str(v.build);
+      const id = str(v.build) ?? handedDown().buildId;
       if (!id) throw usage('--build is required');
       const { runPipeline } = await import('./pipeline');
       return runPipeline(ctx.client(), {

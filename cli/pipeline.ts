@@ -11,7 +11,7 @@ import { type ArtifactView, downloadArtifact } from './artifacts';
 import type { Client } from './client';
 import { ApiError } from './client';
 import { CliError, EXIT } from './errors';
-import { WorkerLease } from './lease';
+import { type HeldLease, leaseFor } from './lease';
 import { defaultWorkerId, runState } from './runner';
 
 const stepSchema = z.strictObject({
@@ -97,7 +97,7 @@ export async function runPipeline(
 
   // One lease for the whole run: no other worker starts this build while we fetch inputs and run steps.
   const workerId = o.workerId ?? defaultWorkerId();
-  const lease = await WorkerLease.take(client, o.buildId, workerId, o.leaseTtlSeconds ?? 120, log);
+  const lease = await leaseFor(client, o.buildId, workerId, o.leaseTtlSeconds ?? 120, log);
   try {
     return await runSteps(client, o, todo, advice, lease, workerId, log);
   } finally {
@@ -110,7 +110,7 @@ async function runSteps(
   o: { buildId: string; workdir: string; retryDelayMs: number },
   todo: PipelineStep[],
   advice: ResumeAdvice,
-  lease: WorkerLease,
+  lease: HeldLease,
   workerId: string,
   log: (line: string) => void,
 ): Promise<number> {
