@@ -8,6 +8,7 @@ import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../local/processes';
+import { BLDST_BIN, buildCli } from '../helpers/cli';
 import { ADMIN_KEY, startTestStack, type TestStack } from '../helpers/stack';
 import { requireTool, runTool, type ToolResult } from '../helpers/tools';
 
@@ -20,7 +21,9 @@ let stack: TestStack;
 const work = mkdtempSync(join(tmpdir(), 'bs-ansible-'));
 
 beforeAll(async () => {
-  if (HAVE_ANSIBLE) stack = await startTestStack();
+  if (!HAVE_ANSIBLE) return;
+  buildCli();
+  stack = await startTestStack();
 }, 60_000);
 afterAll(() => stack?.stop());
 
@@ -277,6 +280,36 @@ maybe('the Ansible callback buildstate.buildstate.report', () => {
       '40 in_progress #1',
       '40 completed #1',
     ]);
+  }, 120_000);
+
+  it("under `bldst run --build ID` reports under bldst's lease and worker id, taking no lease of its own", async () => {
+    const id = await newBuild();
+    const run = project('under-bldst');
+    const env = { XDG_CONFIG_HOME: join(run.dir, 'config'), BLDST_WORKER_ID: 'pool-7' };
+    const wrapped = await ansiblePlaybook(
+      run,
+      env,
+      [],
+      [process.execPath, BLDST_BIN, 'run', '--build', id, '--'],
+    );
+    expect(wrapped.code).toBe(0);
+    const all = await reports(id);
+    expect(brief(all)).toEqual([
+      '10 in_progress #1',
+      '10 completed #1',
+      '20 in_progress #1',
+      '20 completed #1',
+      '30 in_progress #1',
+      '30 completed #1',
+      '40 in_progress #1',
+      '40 completed #1',
+    ]);
+    expect(new Set(all.map((r) => r.worker_id))).toEqual(new Set(['pool-7']));
+    // One lease in all (fence 1): bldst's. Had the callback taken its own with the same worker id,
+    // it would have replaced bldst's (fence 2) and bldst's renewal would have failed.
+    const lease = await stack.call('GET', `/builds/${id}/lease`);
+    expect(lease.body).toMatchObject({ lease: null, lease_fence: 1 });
+    expect(wrapped.stderr).not.toMatch(/lease lost|WARNING/);
   }, 120_000);
 
   it('warns and goes on when BuildState is unreachable; with strict the playbook fails before any work', async () => {
