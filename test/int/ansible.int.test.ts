@@ -4,7 +4,7 @@
  * skips completed plays on a second run.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../local/processes';
@@ -151,6 +151,58 @@ async function reports(buildId: string): Promise<HistoryItem[]> {
   return (history.body.items as HistoryItem[]).filter((i) => i.event === 'state_reported');
 }
 
+/**
+ * A proxy in front of the stack: every request reaches BuildState; `decide` sees the request and
+ * BuildState's answer and says whether the client gets it ('pass'), loses the connection before
+ * the answer ('drop'), or gets a 503 instead ('fail').
+ */
+async function startProxy(
+  decide: (req: IncomingMessage, answer: IncomingMessage, body: string) => 'pass' | 'drop' | 'fail',
+): Promise<{ url: string; close(): Promise<void> }> {
+  const upstream = new URL(stack.url);
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const forward = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          path: req.url,
+          method: req.method,
+          headers: req.headers,
+        },
+        (answer) => {
+          const reply: Buffer[] = [];
+          answer.on('data', (c: Buffer) => reply.push(c));
+          answer.on('end', () => {
+            const verdict = decide(req, answer, body.toString());
+            if (verdict === 'drop') {
+              req.socket.destroy();
+              return;
+            }
+            if (verdict === 'fail') {
+              res.writeHead(503, { 'content-type': 'application/json' });
+              res.end('{"error":{"code":"unavailable","message":"Service unavailable","details":{}}}');
+              return;
+            }
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.end(Buffer.concat(reply));
+          });
+        },
+      );
+      forward.end(body);
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}
+
 const brief = (items: HistoryItem[]) => items.map((i) => `${i.state_code} ${i.status} #${i.attempt}`);
 // ansible-core wraps warnings at the terminal width.
 const oneLine = (text: string) => text.replace(/\s+/g, ' ');
@@ -209,55 +261,27 @@ maybe('the Ansible callback buildstate.buildstate.report', () => {
     const run = project('idempotency');
     // A proxy that lets the first state report reach BuildState and then drops the connection
     // before the answer gets back: the callback must retry, and the retry must be a replay.
-    const upstream = new URL(stack.url);
     const seen: { key: string; replayed: string | undefined }[] = [];
     let dropped = false;
-    const proxy: Server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const forward = request(
-          {
-            host: upstream.hostname,
-            port: upstream.port,
-            path: req.url,
-            method: req.method,
-            headers: req.headers,
-          },
-          (answer) => {
-            const body: Buffer[] = [];
-            answer.on('data', (c: Buffer) => body.push(c));
-            answer.on('end', () => {
-              if (req.method === 'POST' && req.url?.endsWith('/states')) {
-                seen.push({
-                  key: String(req.headers['idempotency-key']),
-                  replayed: answer.headers['idempotent-replayed'] as string | undefined,
-                });
-                if (!dropped) {
-                  dropped = true;
-                  req.socket.destroy();
-                  return;
-                }
-              }
-              res.writeHead(answer.statusCode ?? 502, answer.headers);
-              res.end(Buffer.concat(body));
-            });
-          },
-        );
-        forward.end(Buffer.concat(chunks));
+    const proxy = await startProxy((req, answer) => {
+      if (req.method !== 'POST' || !req.url?.endsWith('/states')) return 'pass';
+      seen.push({
+        key: String(req.headers['idempotency-key']),
+        replayed: answer.headers['idempotent-replayed'] as string | undefined,
       });
+      if (dropped) return 'pass';
+      dropped = true;
+      return 'drop';
     });
-    const port = await freePort();
-    await new Promise<void>((ok) => proxy.listen(port, '127.0.0.1', ok));
     try {
       const result = await ansiblePlaybook(run, {
         BUILDSTATE_BUILD_ID: id,
-        BUILDSTATE_API_URL: `http://127.0.0.1:${port}`,
+        BUILDSTATE_API_URL: proxy.url,
         BUILDSTATE_RUN_ID: 'ci-981',
       });
       expect(result.code).toBe(0);
     } finally {
-      await new Promise((ok) => proxy.close(ok));
+      await proxy.close();
     }
     expect(seen[0]).toEqual({ key: 'ansible-ci-981-10-in_progress', replayed: undefined });
     expect(seen[1]).toEqual({ key: 'ansible-ci-981-10-in_progress', replayed: 'true' });
@@ -330,6 +354,40 @@ maybe('the Ansible callback buildstate.buildstate.report', () => {
       /\[ERROR\]: buildstate: no lease on build nowhere: cannot reach .* \(strict: stopping the playbook\)/,
     );
     expect(() => readFileSync(strict.runsLog)).toThrow(/ENOENT/);
+  }, 120_000);
+
+  it('with strict, a report BuildState cannot take mid-play stops the playbook (exit 1) and releases the lease', async () => {
+    const id = await newBuild();
+    const run = project('strict-mid-play');
+    // The failure report of state 30 reaches BuildState, but every answer to it is a 503: the
+    // callback retries (a replay under the same key), then gives up.
+    const proxy = await startProxy((req, _answer, body) =>
+      req.method === 'POST' && req.url?.endsWith('/states') && body.includes('"failed"') ? 'fail' : 'pass',
+    );
+    let result: ToolResult;
+    try {
+      result = await ansiblePlaybook(
+        run,
+        {
+          BUILDSTATE_BUILD_ID: id,
+          BUILDSTATE_API_URL: proxy.url,
+          BUILDSTATE_STRICT: 'true',
+          BUILDSTATE_RETRIES: '1',
+        },
+        ['-e', 'break_at=30'],
+      );
+    } finally {
+      await proxy.close();
+    }
+    expect(result.code).toBe(1);
+    expect(oneLine(result.stderr)).toContain(
+      `[ERROR]: buildstate: state 30 failed not reported: POST /builds/${id}/states: HTTP 503 unavailable (strict: stopping the playbook)`,
+    );
+    expect(brief(await reports(id)).slice(-2)).toEqual(['30 in_progress #1', '30 failed #1']);
+    expect((await stack.call('GET', `/builds/${id}/lease`)).body).toMatchObject({
+      lease: null,
+      lease_fence: 1,
+    });
   }, 120_000);
 
   it('is declared as a collection: ansible-doc reads its options and ansible-galaxy packs it', async () => {
