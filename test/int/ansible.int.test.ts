@@ -390,6 +390,40 @@ maybe('the Ansible callback buildstate.buildstate.report', () => {
     });
   }, 120_000);
 
+  it("runs the README's example playbook: two states, then nothing on a second run", async () => {
+    const id = await newBuild();
+    const example = join(collections, 'example', 'site.yml');
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: work,
+      ANSIBLE_COLLECTIONS_PATH: collections,
+      ANSIBLE_CALLBACKS_ENABLED: 'buildstate.buildstate.report',
+      ANSIBLE_LOCALHOST_WARNING: 'False',
+      BUILDSTATE_API_URL: stack.url,
+      BUILDSTATE_API_TOKEN: ADMIN_KEY,
+      BUILDSTATE_BUILD_ID: id,
+    };
+    const args = [
+      '-i',
+      'localhost,',
+      '-c',
+      'local',
+      '-e',
+      'ansible_python_interpreter=/usr/bin/python3',
+      example,
+    ];
+    expect((await runTool('ansible-playbook', args, { env })).code).toBe(0);
+    const again = await runTool('ansible-playbook', args, { env });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`already passed state 50`);
+    expect(brief(await reports(id))).toEqual([
+      '25 in_progress #1',
+      '25 completed #1',
+      '50 in_progress #1',
+      '50 completed #1',
+    ]);
+  }, 120_000);
+
   it('is declared as a collection: ansible-doc reads its options and ansible-galaxy packs it', async () => {
     const doc = await runTool('ansible-doc', ['-t', 'callback', '--json', 'buildstate.buildstate.report'], {
       env: { PATH: process.env.PATH ?? '', HOME: work, ANSIBLE_COLLECTIONS_PATH: collections },
