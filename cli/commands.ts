@@ -3,107 +3,135 @@
  * pipeline run, watch and completion. --help texts and shell completion are generated from here.
  */
 import { ApiError, type Client } from './client';
+import { buildArg, type Command, type Ctx, compact, int, json, one, seg, show, str } from './command';
+import { IDENTITY_COMMANDS } from './commands-identity';
+import { OPS_COMMANDS } from './commands-ops';
+import { REFERENCE_COMMANDS } from './commands-reference';
 import { configPath, resolveConfig, writeConfigFile } from './config';
 import { CliError, EXIT, usage } from './errors';
 import { handedDown, inheritedLeaseHeaders } from './lease';
-import { defaultOutput, type OutputMode, printJson, printRecord, printTable, progressBar } from './output';
+import {
+  age,
+  type Column,
+  col,
+  defaultOutput,
+  formatTable,
+  paint,
+  paintStatus,
+  printJson,
+  printRecord,
+  printTable,
+  progressBar,
+  type Style,
+  statusPaint,
+} from './output';
 import { requireState } from './runner';
 
-export interface OptionSpec {
-  type: 'string' | 'boolean';
-  short?: string;
-  description: string;
-}
-
-export interface Ctx {
-  output: OutputMode;
-  quiet: boolean;
-  client(): Client;
-}
-
-type Values = Record<string, string | boolean | undefined>;
-
-export interface Command {
-  path: string[];
-  alias?: string[];
-  args?: string;
-  summary: string;
-  options?: Record<string, OptionSpec>;
-  examples: string[];
-  /** Everything after `--` is passed through untouched (the command to run). */
-  passthrough?: boolean;
-  run(ctx: Ctx, values: Values, positionals: string[], rest: string[]): Promise<number | undefined>;
-}
-
-const seg = encodeURIComponent;
-const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
-
-function one(positionals: string[], name: string): string {
-  if (positionals.length !== 1) throw usage(`expected exactly one ${name}`);
-  return positionals[0]!;
-}
-
-/** The build a command works on: its argument, else the one an outer `bldst run` handed down. */
-function buildArg(positionals: string[]): string {
-  if (positionals.length === 0 && handedDown().buildId) return handedDown().buildId!;
-  if (positionals.length !== 1)
-    throw usage('expected exactly one build id (or $BLDST_BUILD_ID from bldst run)');
-  return positionals[0]!;
-}
-
-function json(value: string | undefined, flag: string): unknown {
-  if (value === undefined) return undefined;
-  try {
-    return JSON.parse(value);
-  } catch {
-    throw usage(`${flag} must be JSON, e.g. '{"packer":"1.9.1"}'`);
-  }
-}
-
-function int(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw usage(`${flag} must be a whole number`);
-  return Number(value);
-}
-
-const compact = (o: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+export type { Command, Ctx, OptionSpec } from './command';
 
 interface BuildView {
   id: string;
   status: string;
   current_state: number;
   state_name: string | null;
+  state_status: string | null;
   progress_percent: number;
   platform_id: string;
   project_id: string;
   image_type_id: string;
   attempt: number;
+  max_attempts: number;
+  last_worker_id: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
   [k: string]: unknown;
-}
-
-/** One record: its essential value with -q, JSON, or key/value lines. */
-function show(ctx: Ctx, record: object, quiet?: unknown): void {
-  if (ctx.quiet && quiet !== undefined) process.stdout.write(`${quiet}\n`);
-  else if (ctx.output === 'json') printJson(record);
-  else printRecord(record as Record<string, unknown>);
 }
 
 const showBuild = (ctx: Ctx, build: BuildView) => show(ctx, build, build.id);
 
-const BUILD_COLUMNS = [
-  'id',
-  'project_id',
-  'platform_id',
-  'image_type_id',
-  'current_state',
-  'state_name',
-  'status',
-  'attempt',
-  'progress_percent',
+/** `build list` on a terminal: what an operator scans for, in the space there is. */
+const BUILD_COLUMNS: Column<BuildView>[] = [
+  col('id', 'ID', { min: 10 }),
+  col('project_id', 'PROJECT', { drop: 3 }),
+  col('platform_id', 'PLATFORM'),
+  col('image_type_id', 'IMAGE TYPE', { drop: 2 }),
+  { header: 'STATE', value: (b) => `${b.current_state} ${b.state_name ?? ''}`.trim(), min: 8 },
+  { header: 'STATUS', value: (b) => b.status, paint: (b) => statusPaint(b.status), min: 11 },
+  {
+    header: 'ATTEMPT',
+    value: (b) => (b.attempt ? `${b.attempt}/${b.max_attempts}` : '-'),
+    right: true,
+    drop: 1,
+  },
+  { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 16 },
+  { header: 'AGE', value: (b) => age(b.created_at), right: true, min: 4 },
+  { header: 'LAST WORKER', value: (b) => b.last_worker_id },
 ];
 
-const stateOpt: OptionSpec = { type: 'string', description: 'state code 0-100' };
+const stateOpt = { type: 'string', description: 'state code 0-100' } as const;
+
+const ARTIFACT_COLUMNS: Column<Record<string, unknown>>[] = [
+  col('state_code', 'STATE', { right: true }),
+  col('name', 'NAME', { min: 10 }),
+  col('storage_type', 'STORAGE'),
+  col('size_bytes', 'SIZE', { right: true }),
+  {
+    header: 'VERIFIED',
+    value: (a) => (a.verified ? 'yes' : 'no'),
+    paint: (a) => (a.verified ? 'green' : 'yellow'),
+  },
+  col('checksum', 'CHECKSUM', { min: 12, drop: 1 }),
+  col('uri', 'URI', { min: 10 }),
+];
+
+/** One build: progress, attempt, worker, time in the state, the last error; when blocked, what to run. */
+function watchOne(style: Style, b: BuildView): string {
+  const lines = [
+    [
+      paint(style, 'bold', b.id),
+      progressBar(b.progress_percent),
+      `state ${b.current_state}${b.state_name ? ` ${b.state_name}` : ''}`,
+      paintStatus(style, b.status),
+      b.attempt ? `attempt ${b.attempt} of ${b.max_attempts}` : '',
+      b.last_worker_id ? `on ${b.last_worker_id}` : '',
+      ['in_progress', 'failed', 'blocked'].includes(b.status) ? `for ${age(b.updated_at)}` : '',
+    ]
+      .filter(Boolean)
+      .join('  '),
+  ];
+  if (b.last_error && b.status !== 'completed') lines.push(`  last error: ${b.last_error.split('\n')[0]}`);
+  if (b.status === 'blocked') {
+    lines.push(
+      `  ${paintStatus(style, 'blocked', 'blocked')}: state ${b.current_state} used all ${b.max_attempts} attempts`,
+      `  after fixing the cause: bldst build unblock ${b.id} --reason "what was fixed"`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const WATCH_COLUMNS: Column<BuildView>[] = [
+  col('id', 'ID', { min: 10 }),
+  col('platform_id', 'PLATFORM'),
+  { header: 'STATE', value: (b) => `${b.current_state} ${b.state_name ?? ''}`.trim(), min: 8 },
+  { header: 'STATUS', value: (b) => b.status, paint: (b) => statusPaint(b.status), min: 11 },
+  { header: 'ATTEMPT', value: (b) => (b.attempt ? `${b.attempt}/${b.max_attempts}` : '-'), right: true },
+  { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 16, drop: 1 },
+  { header: 'IN STATE', value: (b) => age(b.updated_at), right: true },
+  col('last_worker_id', 'WORKER'),
+  { header: 'LAST ERROR', value: (b) => (b.status === 'in_progress' ? null : b.last_error?.split('\n')[0]) },
+];
+
+/** All active builds: a header with the count, then one row each. */
+function watchAll(ctx: Ctx, builds: BuildView[]): string {
+  const table = formatTable(builds, WATCH_COLUMNS, ctx.style, { wide: ctx.wide, empty: 'no active builds' });
+  const counts = ['in_progress', 'failed', 'blocked', 'pending']
+    .map((s) => [s, builds.filter((b) => b.status === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => paintStatus(ctx.style, s, `${n} ${s.replace('_', ' ')}`));
+  const header = `${paint(ctx.style, 'bold', `${builds.length} active build${builds.length === 1 ? '' : 's'}`)}${counts.length ? ` (${counts.join(', ')})` : ''}`;
+  return `${header}\n${table}`;
+}
 
 async function watchOnce(client: Client, id: string | undefined): Promise<BuildView[]> {
   if (id) return [await client.get<BuildView>(`/builds/${seg(id)}`)];
@@ -114,7 +142,7 @@ async function watchOnce(client: Client, id: string | undefined): Promise<BuildV
   return active;
 }
 
-export const COMMANDS: Command[] = [
+const CORE: Command[] = [
   {
     path: ['config', 'set-url'],
     args: '<url>',
@@ -139,6 +167,10 @@ export const COMMANDS: Command[] = [
         url_source: c.urlSource,
         api_key: c.apiKey ? `${c.apiKey.slice(0, 6)}…${c.apiKey.slice(-4)}` : null,
         api_key_source: c.keySource,
+        credential: c.credential?.kind ?? null,
+        ...(c.credential?.kind === 'bearer'
+          ? { login: c.credential.username ?? null, expires_at: c.credential.expiresAt ?? null }
+          : {}),
         config_file: configPath(),
       };
       show(ctx, shown);
@@ -151,17 +183,28 @@ export const COMMANDS: Command[] = [
     summary: 'Store an API key in the config file (mode 0600)',
     examples: ['bldst auth set-key bst_…', 'bldst auth set-key "$(cat key.txt)"'],
     async run(ctx, _v, positionals) {
-      writeConfigFile({ api_key: one(positionals, 'API key') });
+      // The key replaces a login token: whichever was set last is used.
+      writeConfigFile({
+        api_key: one(positionals, 'API key'),
+        token: undefined,
+        token_expires_at: undefined,
+        token_username: undefined,
+      });
       if (!ctx.quiet) process.stderr.write(`saved to ${configPath()}\n`);
       return EXIT.ok;
     },
   },
   {
     path: ['auth', 'logout'],
-    summary: 'Remove the stored API key from the config file',
+    summary: 'Remove the stored API key or login token from the config file',
     examples: ['bldst auth logout'],
     async run() {
-      writeConfigFile({ api_key: undefined });
+      writeConfigFile({
+        api_key: undefined,
+        token: undefined,
+        token_expires_at: undefined,
+        token_username: undefined,
+      });
       return EXIT.ok;
     },
   },
@@ -255,7 +298,11 @@ export const COMMANDS: Command[] = [
       } while (cursor && (v.all || items.length < limit));
       if (ctx.quiet) for (const b of items) process.stdout.write(`${b.id}\n`);
       else if (ctx.output === 'json') printJson(items);
-      else printTable(items, BUILD_COLUMNS);
+      else
+        printTable(items, BUILD_COLUMNS, ctx.style, {
+          wide: ctx.wide,
+          empty: v.status || v['project-id'] || v['platform-id'] ? 'no builds match' : 'no builds yet',
+        });
       return EXIT.ok;
     },
   },
@@ -287,19 +334,26 @@ export const COMMANDS: Command[] = [
       } while (cursor);
       if (ctx.output === 'json') printJson(items);
       else
-        printTable(items, [
-          'seq',
-          'event',
-          'state_code',
-          'state_name',
-          'status',
-          'attempt',
-          'build_status',
-          'worker_id',
-          'error',
-          'reason',
-          'recorded_at',
-        ]);
+        printTable(
+          items,
+          [
+            col('seq', 'SEQ', { right: true }),
+            col('event', 'EVENT'),
+            {
+              header: 'STATE',
+              value: (h) => (h.state_code === null ? '-' : `${h.state_code} ${h.state_name ?? ''}`.trim()),
+              min: 8,
+            },
+            col('status', 'STATUS', { paint: (h) => statusPaint(h.status as string), min: 11 }),
+            col('attempt', 'ATTEMPT', { right: true }),
+            col('build_status', 'BUILD', { paint: (h) => statusPaint(h.build_status as string), min: 11 }),
+            col('worker_id', 'WORKER'),
+            { header: 'DETAIL', value: (h) => h.error ?? h.reason ?? h.message },
+            col('recorded_at', 'RECORDED AT', { min: 20 }),
+          ],
+          ctx.style,
+          { wide: ctx.wide, empty: 'no history' },
+        );
       return EXIT.ok;
     },
   },
@@ -318,11 +372,14 @@ export const COMMANDS: Command[] = [
         const { input_artifacts, ...rest } = advice as {
           input_artifacts: { state_code: number; name: string; checksum: string }[];
         };
-        printRecord({
-          ...rest,
-          input_artifacts:
-            input_artifacts.map((a) => `${a.state_code}/${a.name} ${a.checksum}`).join(', ') || null,
-        });
+        printRecord(
+          {
+            ...rest,
+            input_artifacts:
+              input_artifacts.map((a) => `${a.state_code}/${a.name} ${a.checksum}`).join(', ') || null,
+          },
+          ctx.style,
+        );
       }
       return EXIT.ok;
     },
@@ -474,13 +531,9 @@ export const COMMANDS: Command[] = [
         else if (ctx.output === 'json') printJson(done);
         else if (done.length === 0) process.stdout.write(`${manifest}: no artifacts in the last run\n`);
         else
-          printTable(done as unknown as Record<string, unknown>[], [
-            'state_code',
-            'name',
-            'storage_type',
-            'checksum',
-            'uri',
-          ]);
+          printTable(done as unknown as Record<string, unknown>[], ARTIFACT_COLUMNS, ctx.style, {
+            wide: ctx.wide,
+          });
         return EXIT.ok;
       }
       if (!str(v.name) || !str(v['storage-type'])) throw usage('--name and --storage-type are required');
@@ -591,15 +644,7 @@ export const COMMANDS: Command[] = [
       const rows = res.states.flatMap((s) => s.artifacts);
       ctx.output === 'json'
         ? printJson(res)
-        : printTable(rows, [
-            'state_code',
-            'name',
-            'storage_type',
-            'size_bytes',
-            'checksum',
-            'verified',
-            'uri',
-          ]);
+        : printTable(rows, ARTIFACT_COLUMNS, ctx.style, { wide: ctx.wide, empty: 'no artifacts' });
       return EXIT.ok;
     },
   },
@@ -694,21 +739,24 @@ export const COMMANDS: Command[] = [
     async run(ctx, v, p) {
       const id = p[0];
       const interval = (int(str(v.interval), '--interval') ?? 2) * 1000;
+      const tty = Boolean(process.stdout.isTTY);
+      let last = '';
       for (;;) {
         const builds = await watchOnce(ctx.client(), id);
-        const lines = builds.map(
-          (b) =>
-            `${b.id.padEnd(28)} ${progressBar(b.progress_percent)}  ${String(b.current_state).padStart(3)} ${(b.state_name ?? '').padEnd(34)} ${b.status}`,
-        );
-        if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
-        process.stdout.write(`${lines.join('\n') || 'no active builds'}\n`);
+        const text = id ? watchOne(ctx.style, builds[0]!) : watchAll(ctx, builds);
+        // On a terminal the screen is redrawn; in a pipe (a CI log) a line is written only when it changes.
+        if (tty) process.stdout.write(`\x1b[2J\x1b[H${text}`);
+        else if (text !== last) process.stdout.write(text);
+        last = text;
         if (id && ['completed', 'cancelled', 'blocked'].includes(builds[0]!.status))
           return builds[0]!.status === 'completed' ? EXIT.ok : EXIT.conflict;
-        if (!process.stdout.isTTY && !id) return EXIT.ok;
+        if (!tty && !id) return EXIT.ok;
         await new Promise((r) => setTimeout(r, interval));
       }
     },
   },
 ];
+
+export const COMMANDS: Command[] = [...CORE, ...REFERENCE_COMMANDS, ...IDENTITY_COMMANDS, ...OPS_COMMANDS];
 
 export { ApiError, CliError, defaultOutput };

@@ -41,10 +41,11 @@ export function createServices(cfg: Config) {
     references,
     defaultMaxAttempts: cfg.defaultMaxAttempts,
   });
+  const users = new UserService(new UserRepository(db, cfg.tableName));
   const apiKeys = new ApiKeyService(new ApiKeyRepository(db, cfg.tableName), {
     cacheTtlSeconds: cfg.authCacheTtlSeconds,
+    owners: (username) => users.active(username),
   });
-  const users = new UserService(new UserRepository(db, cfg.tableName));
   const tokens = new TokenService({
     users,
     secret: jwtSecretSource({ value: cfg.jwtSecret, arn: cfg.jwtSecretArn, region: cfg.region }),

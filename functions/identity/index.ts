@@ -4,6 +4,7 @@ import {
   createApiKeySchema,
   createUserSchema,
   includeQuerySchema,
+  listApiKeysQuerySchema,
   tokenRequestSchema,
   usernameSchema,
 } from '../../lib/auth/identity.schema';
@@ -30,8 +31,11 @@ export const handler = dispatch('identity', {
     };
   }),
   listApiKeys: httpHandler(async (req) => {
-    const q = parse(includeQuerySchema('include_revoked'), req.query, 'query');
-    return { status: 200, body: { items: await services().apiKeys.list(q.include_revoked === 'true') } };
+    const q = parse(listApiKeysQuerySchema, req.query, 'query');
+    return {
+      status: 200,
+      body: { items: await services().apiKeys.list(q.include_revoked === 'true', q.owner) },
+    };
   }),
   revokeApiKey: httpHandler(async (req) => ({
     status: 200,

@@ -110,7 +110,7 @@ describe('the seeds flow', () => {
     expect(json(await bldst(['build', 'history', id])).map((h: { seq: number }) => h.seq)).toEqual([1, 2, 3]);
     expect(json(await bldst(['build', 'resume', id]))).toMatchObject({ action: 'continue', state_code: 15 });
     const table = await bldst(['build', 'list', '-o', 'table']);
-    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+PROJECT_ID\s+PLATFORM_ID/);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+PROJECT\s+PLATFORM\s+IMAGE TYPE\s+STATE\s+STATUS/);
 
     expect((await bldst(['build', 'get', 'no-such-build'])).code).toBe(4);
     const denied = await bldst(['build', 'list'], { env: { BUILDSTATE_API_TOKEN: 'bst_wrong' } });
@@ -383,7 +383,9 @@ describe('bldst watch', () => {
     const done = await bldst(['watch', id, '--interval', '1']);
     expect(done.code).toBe(0);
     expect(done.stdout).toMatch(
-      new RegExp(`${id}\\s+\\[#{20}\\] 100%\\s+100 Complete and delivered\\s+completed`),
+      new RegExp(
+        `^${id}  \\[#{20}\\] 100%  state 100 Complete and delivered  completed  attempt 1 of 3  on test-worker\n$`,
+      ),
     );
     const cancelled = (
       await bldst(['build', 'create', '--platform-id', 'aws', '--image-type-id', 'x', '-q'])
