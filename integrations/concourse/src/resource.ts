@@ -70,7 +70,7 @@ export function main(run: () => Promise<unknown>): void {
 }
 
 export function clientFor(source: Source): Client {
-  return new Client(source.api_url.replace(/\/+$/, ''), source.api_key);
+  return new Client(source.api_url.replace(/\/+$/, ''), { kind: 'api_key', value: source.api_key });
 }
 
 export const seg = encodeURIComponent;
