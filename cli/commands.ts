@@ -399,13 +399,14 @@ const CORE: Command[] = [
       },
       'storage-path': {
         type: 'string',
-        description: 'where that artifact is (URI); its file name becomes the artifact name',
+        description:
+          'where that artifact is (URI); its file name becomes the artifact name. The report and the artifact are recorded together or not at all',
       },
       checksum: { type: 'string', description: 'sha256:<hex> of that artifact' },
     },
     examples: [
       'bldst build add-state $BUILD_ID --state 5 --status in_progress',
-      'bldst build add-state $BUILD_ID --state 10 --status completed --storage-type s3 --storage-path s3://builds/$BUILD_ID/base-image.qcow2 --checksum sha256:…',
+      'bldst build add-state $BUILD_ID --state 10 --status completed --storage-type s3 --storage-path s3://builds/$BUILD_ID/base-image.qcow2 --checksum "sha256:$(sha256sum base-image.qcow2 | cut -d" " -f1)"',
       'bldst build update $BUILD_ID --state 25 --status failed --error "security scan failed"',
       'bldst build update --state 15 --status completed   # inside bldst run: $BLDST_BUILD_ID and its lease',
     ],
@@ -414,6 +415,24 @@ const CORE: Command[] = [
       const state = requireState(str(v.state));
       const status = str(v.status);
       if (!status) throw usage('--status is required (in_progress, completed or failed)');
+      // The artifact the seeds keep on the state row goes in the report itself: the server
+      // validates both and commits them together, or neither (POST /builds/{id}/states `artifacts`).
+      const storageType = str(v['storage-type']);
+      const uri = str(v['storage-path']);
+      if (storageType && !uri) throw usage('--storage-path is required with --storage-type');
+      if (uri && !storageType) throw usage('--storage-type is required with --storage-path');
+      if (str(v.checksum) && !storageType) throw usage('--checksum describes the artifact of --storage-type');
+      const artifacts =
+        storageType && uri
+          ? [
+              compact({
+                name: uri.split('/').filter(Boolean).pop() ?? 'artifact',
+                storage_type: storageType,
+                uri,
+                checksum: str(v.checksum),
+              }),
+            ]
+          : undefined;
       const build = await ctx.client().post<BuildView>(
         `/builds/${seg(id)}/states`,
         compact({
@@ -423,24 +442,13 @@ const CORE: Command[] = [
           error: str(v.error),
           worker_id: str(v.worker) ?? handedDown().workerId,
           metadata: json(str(v.metadata), '--metadata'),
+          artifacts,
         }),
         {
           ...inheritedLeaseHeaders(id),
           ...(str(v['if-match']) ? { 'if-match': str(v['if-match'])! } : {}),
         },
       );
-      const storageType = str(v['storage-type']);
-      if (storageType) {
-        const uri = str(v['storage-path']);
-        if (!uri) throw usage('--storage-path is required with --storage-type');
-        const name = uri.split('/').filter(Boolean).pop() ?? 'artifact';
-        await ctx
-          .client()
-          .post(
-            `/builds/${seg(id)}/states/${state}/artifacts`,
-            compact({ name, storage_type: storageType, uri, checksum: str(v.checksum) }),
-          );
-      }
       showBuild(ctx, build);
       return EXIT.ok;
     },

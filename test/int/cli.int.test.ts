@@ -99,6 +99,34 @@ describe('the seeds flow', () => {
       checksum: sum,
     });
 
+    // A malformed checksum refuses the whole report: state 15 is not recorded either.
+    const versionBefore = json(await bldst(['build', 'get', id])).version;
+    const refused = await bldst([
+      'build',
+      'add-state',
+      id,
+      '--state',
+      '15',
+      '--status',
+      'completed',
+      '--storage-type',
+      'nfs',
+      '--storage-path',
+      'nfs://filer01/builds/state-15.qcow2',
+      '--checksum',
+      'sha256:abc123...',
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/checksum/);
+    expect(json(await bldst(['build', 'get', id]))).toMatchObject({
+      current_state: 10,
+      version: versionBefore,
+    });
+    expect(
+      (await bldst(['build', 'add-state', id, '--state', '15', '--status', 'completed', '--checksum', sum]))
+        .code,
+    ).toBe(2);
+
     expect(json(await bldst(['build', 'get', id]))).toMatchObject({
       id,
       current_state: 10,
