@@ -60,7 +60,7 @@ const BUILD_COLUMNS: Column<BuildView>[] = [
   },
   { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 16 },
   { header: 'AGE', value: (b) => age(b.created_at), right: true, min: 4 },
-  { header: 'LAST WORKER', value: (b) => b.last_worker_id },
+  { header: 'LAST WORKER', value: (b) => b.last_worker_id, drop: 0.5 },
 ];
 
 const stateOpt = { type: 'string', description: 'state code 0-100' } as const;
@@ -223,7 +223,7 @@ const CORE: Command[] = [
       platform: { type: 'string', description: 'same as --platform-id' },
       'image-type-id': {
         type: 'string',
-        description: 'image type, e.g. rhel9-base (required; --image-type also works)',
+        description: 'image type, e.g. base or rhel8 (required; --image-type also works)',
       },
       'image-type': { type: 'string', description: 'same as --image-type-id' },
       id: { type: 'string', description: 'choose the build id (default: generated, sortable)' },
@@ -234,13 +234,18 @@ const CORE: Command[] = [
       metadata: { type: 'string', description: 'JSON object, e.g. \'{"packer":"1.9.1"}\'' },
     },
     examples: [
-      'BUILD_ID=$(bldst build create --platform-id aws --image-type-id rhel9-base -q)',
+      'BUILD_ID=$(bldst build create --platform-id aws --image-type-id base -q)',
       'bldst build create --platform aws --image-type rhel8 --description "RHEL 8 base image"',
     ],
     async run(ctx, v) {
       const platform = str(v['platform-id']) ?? str(v.platform);
       const imageType = str(v['image-type-id']) ?? str(v['image-type']);
-      if (!platform || !imageType) throw usage('--platform-id and --image-type-id are required');
+      if (!platform || !imageType)
+        throw usage(
+          !platform && !imageType
+            ? '--platform-id (or --platform) and --image-type-id (or --image-type) are required'
+            : `${!platform ? '--platform-id (or --platform)' : '--image-type-id (or --image-type)'} is required`,
+        );
       const build = await ctx.client().post<BuildView>(
         '/builds',
         compact({

@@ -88,6 +88,22 @@ function topHelp(): string {
   ].join('\n');
 }
 
+/** `bldst build --help`: the commands of one group, with their summaries. */
+function groupHelp(group: string): string | undefined {
+  const members = COMMANDS.filter((c) => c.path[0] === group);
+  // A command of one word (run, watch) has its own help.
+  if (members.length === 0 || members.some((c) => c.path.length === 1)) return undefined;
+  const width = Math.max(...members.map((c) => names(c)[0]!.length)) + 1;
+  return [
+    `Usage: bldst ${group} <command> [options]`,
+    '',
+    'Commands:',
+    ...members.map((c) => `  ${names(c)[0]!.padEnd(width)} ${c.summary}`),
+    '',
+    `Run \`bldst ${group} <command> --help\` for a command's options and examples; \`bldst --help\` lists every group.`,
+  ].join('\n');
+}
+
 function commandHelp(c: Command): string {
   const opts = Object.entries({ ...GLOBAL, ...c.options }).map(
     ([name, o]) =>
@@ -168,6 +184,14 @@ Examples:
 
 export async function dispatch(argv: string[]): Promise<number> {
   const { globals, rest: words } = leadingGlobals(argv);
+  // `bldst help build` and `bldst build [--help]`: the group's commands.
+  const asked = words[0] === 'help' ? words[1] : words[0];
+  const group = asked === undefined ? undefined : groupHelp(asked);
+  const bareGroup = words[0] !== 'help' && words.length === 1 && !findCommand(words).command;
+  if (group && (words[0] === 'help' || bareGroup || words[1] === '--help' || words[1] === '-h')) {
+    process.stdout.write(`${group}\n`);
+    return bareGroup && !globals.some((g) => g === '--help' || g === '-h') ? EXIT.usage : EXIT.ok;
+  }
   if (words.length === 0 || words[0] === '--help' || words[0] === '-h' || words[0] === 'help') {
     process.stdout.write(`${topHelp()}\n`);
     return words.length === 0 && !globals.some((g) => g === '--help' || g === '-h') ? EXIT.usage : EXIT.ok;

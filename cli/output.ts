@@ -89,6 +89,8 @@ export interface Column<R> {
   drop?: number;
   /** Right-aligned (numbers). */
   right?: boolean;
+  /** Never cut (ids: what the next command needs, copied from the table). */
+  whole?: boolean;
 }
 
 /** A column from a field of the row, with a human header. */
@@ -96,7 +98,7 @@ export const col = <R extends Record<string, unknown>>(
   key: keyof R & string,
   header = key.replace(/_id$/, '').replace(/_/g, ' ').toUpperCase(),
   extra: Partial<Column<R>> = {},
-): Column<R> => ({ header, value: (r) => r[key], ...extra });
+): Column<R> => ({ header, value: (r) => r[key], ...(key === 'id' ? { whole: true } : {}), ...extra });
 
 /**
  * Rows under human headers. Wider than the terminal: the widest columns give way first, their
@@ -120,7 +122,10 @@ export function formatTable<R>(
   if (rows.length === 0) return `${paint(style, 'dim', opts.empty ?? 'nothing to show')}\n`;
   const limit = opts.wide ? Number.POSITIVE_INFINITY : style.width;
   const gap = 2;
-  const minOf = (c: Column<R>) => c.min ?? 5;
+  // A whole column's minimum is its widest cell.
+  const fullWidth = (c: Column<R>) =>
+    Math.max(c.header.length, ...rows.map((r) => [...cellText(c.value(r))].length));
+  const minOf = (c: Column<R>) => (c.whole ? fullWidth(c) : (c.min ?? 5));
   // Too narrow for every column even cut to its minimum: leave out the least needed ones.
   const kept = [...columns];
   const fits = () => kept.reduce((n, c) => n + minOf(c), 0) + gap * (kept.length - 1) <= limit;
@@ -133,7 +138,7 @@ export function formatTable<R>(
   const texts = rows.map((r) => columns.map((c) => cellText(c.value(r))));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...texts.map((t) => [...t[i]!].length)));
   const total = () => widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1);
-  const mins = columns.map((c, i) => Math.min(widths[i]!, minOf(c)));
+  const mins = columns.map((c, i) => (c.whole ? widths[i]! : Math.min(widths[i]!, minOf(c))));
   while (total() > limit) {
     // Shrink the column with the most room above its minimum, one character at a time.
     let widest = -1;

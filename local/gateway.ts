@@ -139,6 +139,16 @@ async function handle(
   }
   // The seeds write `/platforms/`: a trailing slash reaches the same route (see docs/API.md).
   const match = matchRoute(method, withoutTrailingSlash(url.pathname));
+  // A page (its links are relative) is redirected to its own path, or /docs/ would load its assets
+  // from /docs/docs/…; API calls are answered where they are, since the seeds' curl has no -L.
+  if (
+    match.kind === 'found' &&
+    url.pathname !== withoutTrailingSlash(url.pathname) &&
+    match.route.responses[200]?.contentType === 'text/html'
+  ) {
+    await drain(req);
+    return send(res, 308, { location: `${withoutTrailingSlash(url.pathname)}${url.search}` }, '');
+  }
   if (match.kind !== 'found') {
     const error =
       match.kind === 'method'

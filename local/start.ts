@@ -100,7 +100,7 @@ async function main(): Promise<void> {
         : '  SigV4:          off (set BUILDSTATE_LOCAL_AWS_ACCESS_KEY_ID and BUILDSTATE_LOCAL_AWS_SECRET_ACCESS_KEY)',
       ...(stack.sampleData
         ? [
-            `  sample data:    ${stack.sampleData} platforms, OS versions, image types and projects the examples use (BUILDSTATE_SAMPLE_DATA=0 turns this off)`,
+            `  sample data:    ${stack.sampleData} items (platforms, OS versions, image types, a project) the examples use (BUILDSTATE_SAMPLE_DATA=0 turns this off)`,
           ]
         : []),
       `  events:         ${resolve(dataDir, 'events.jsonl')} (stuck detector every ${stuckInterval} s)`,

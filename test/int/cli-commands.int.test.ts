@@ -246,6 +246,12 @@ describe('local mistakes and help', () => {
       0,
       'Usage: bldst completion bash|zsh',
     ]);
+    // A group's --help (and a bare group, and `help GROUP`) lists its commands.
+    const group = await bldst(['build', '--help']);
+    expect([group.code, group.stdout.split('\n')[0]]).toEqual([0, 'Usage: bldst build <command> [options]']);
+    expect(group.stdout).toContain('build add-state');
+    expect((await bldst(['help', 'lease'])).stdout).toContain('lease take');
+    expect((await bldst(['artifact'])).code).toBe(2);
     const run = await bldst(['run', '--help']);
     expect(run.stdout.split('\n')[0]).toBe('Usage: bldst run [options] -- <command> [args…]');
     expect(run.stdout).toContain('--state <value>');

@@ -39,6 +39,15 @@ describe('trailing slash', () => {
     expect(got.body.id).toBe(build.body.id);
   });
 
+  it('redirects a page with a trailing slash to its own path, so its relative links still resolve', async () => {
+    for (const page of ['/docs/', '/docs/?x=1']) {
+      const res = await fetch(`${stack.url}${page}`, { redirect: 'manual' });
+      expect(res.status).toBe(308);
+      expect(res.headers.get('location')).toBe(page.replace('/?', '?').replace(/\/$/, ''));
+    }
+    expect((await fetch(`${stack.url}/docs/`)).url).toBe(`${stack.url}/docs`);
+  });
+
   it('creates through a slashed path, and still 404s or 405s where the path without it would', async () => {
     const created = await stack.call('POST', '/image-types/', { id: 'slashed', name: 'Slashed' });
     expect(created.status).toBe(201);
