@@ -7,7 +7,13 @@
 import { FINAL_STATE_CODE, type StateCatalog } from '../catalog/state-catalog';
 import { AppError } from '../errors';
 import type { AttemptStatus, Build, BuildStatus, Change, HistoryEntry } from './build.model';
-import type { CancelInput, CreateBuildInput, StateReportInput, UnblockInput } from './build.schema';
+import type {
+  CancelInput,
+  CreateBuildInput,
+  ForkChildInput,
+  StateReportInput,
+  UnblockInput,
+} from './build.schema';
 
 export interface RuleContext {
   catalog: StateCatalog;
@@ -48,6 +54,64 @@ export function newBuild(id: string, input: CreateBuildInput, ctx: RuleContext):
     cancelled_at: null,
   };
   return { build, history: entry(null, build, ctx, { event: 'build_created' }) };
+}
+
+/**
+ * A child of a fork: it starts where the parent was at `atState`, with the parent's completed
+ * states up to and including it as its own, so its next step is the milestone after `atState`.
+ * The caller has checked that the parent completed `atState` (a completed state stays completed,
+ * so that check cannot be undone by a later report on the parent).
+ */
+export function forkChild(
+  parent: Build,
+  id: string,
+  forkId: string,
+  atState: number,
+  input: ForkChildInput,
+  ctx: RuleContext,
+): Change {
+  const build: Build = {
+    id,
+    project_id: parent.project_id,
+    platform_id: input.platform_id,
+    os_version_id: input.os_version_id === undefined ? parent.os_version_id : input.os_version_id,
+    image_type_id: input.image_type_id ?? parent.image_type_id,
+    build_number: input.build_number ?? null,
+    description: input.description ?? null,
+    metadata: input.metadata,
+    current_state: atState,
+    state_status: 'completed',
+    status: 'in_progress',
+    attempt: 0,
+    max_attempts: ctx.catalog.maxAttemptsFor(atState, ctx.defaultMaxAttempts),
+    last_completed_state: atState,
+    completed_states: parent.completed_states.filter((code) => code <= atState),
+    last_worker_id: null,
+    last_error: null,
+    attempt_started_at: null,
+    error_streak: 0,
+    streak_error: null,
+    version: 1,
+    created_by: ctx.actor,
+    created_at: ctx.now,
+    updated_at: ctx.now,
+    started_at: ctx.now,
+    completed_at: null,
+    cancelled_at: null,
+    parent_id: parent.id,
+    forked_at_state: atState,
+    fork_id: forkId,
+  };
+  return {
+    build,
+    history: entry(null, build, ctx, {
+      event: 'forked',
+      status: 'completed',
+      parent_version: parent.version,
+      metadata: { parent_id: parent.id, parent_version: parent.version, at_state: atState },
+      message: `Forked from build '${parent.id}' (version ${parent.version}) at state ${atState}`,
+    }),
+  };
 }
 
 /** Rejects any change to a build that has finished or was cancelled. */
@@ -269,6 +333,7 @@ function entry(
     project_id: after.project_id,
     platform_id: after.platform_id,
     image_type_id: after.image_type_id,
+    ...(after.parent_id ? { parent_id: after.parent_id } : {}),
     seq: after.version,
     state_code: after.current_state,
     status: null as AttemptStatus | null,

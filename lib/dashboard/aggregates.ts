@@ -15,7 +15,7 @@
  *     the duration of a completed attempt.
  * The Aggregator applies those counts exactly once per record (see below).
  */
-import { buildKey } from '../builds/build.keys';
+import { buildKey, childrenKey } from '../builds/build.keys';
 import type { BuildStatus, HistoryEntry } from '../builds/build.model';
 import { shardOf } from '../db/shard';
 import { LIVE_MARK } from '../leases/live.item';
@@ -126,8 +126,12 @@ function liveCounts(old: Item | undefined, now: Item): Counts | null {
   const platform = String(now.platform_id);
   const status = now.status as BuildStatus;
   const counted = old?.[LIVE_MARK] !== undefined;
-  if (counted && old!.status === status) return null;
   const deltas = new Deltas();
+  if (typeof now.parent_id === 'string') childCounts(deltas, counted ? old! : undefined, now);
+  if (counted && old!.status === status) {
+    const list = deltas.list();
+    return list.length ? { marker: appliedKey(buildId, 'live', Number(now.version)), deltas: list } : null;
+  }
   const summary = summaryKey(shardOf(buildId, AGGREGATE_SHARDS));
   if (counted) {
     deltas.add(summary, counter.status(String(old!.status)), -1);
@@ -138,6 +142,25 @@ function liveCounts(old: Item | undefined, now: Item): Counts | null {
   deltas.add(summary, counter.status(status), 1);
   deltas.add(summary, counter.platformStatus(platform, status), 1);
   return { marker: appliedKey(buildId, 'live', Number(now.version)), deltas: deltas.list() };
+}
+
+/**
+ * A child's share of its parent's roll-up (`BUILD#<parent>` / `CHILDREN`): counted once, then
+ * moved between status and progress counters as it changes, so a parent read is one GetItem
+ * whatever the number of children.
+ */
+function childCounts(deltas: Deltas, old: Item | undefined, now: Item): void {
+  const key = childrenKey(String(now.parent_id));
+  const progress = (item: Item) => `progress:${Number(item.last_completed_state ?? 0)}`;
+  if (old) {
+    if (old.status === now.status && progress(old) === progress(now)) return;
+    deltas.add(key, `status:${String(old.status)}`, -1);
+    deltas.add(key, progress(old), -1);
+  } else {
+    deltas.add(key, 'total', 1, { type: 'rollup', parent_id: now.parent_id });
+  }
+  deltas.add(key, `status:${String(now.status)}`, 1);
+  deltas.add(key, progress(now), 1);
 }
 
 function historyCounts(h: HistoryEntry): Counts | null {

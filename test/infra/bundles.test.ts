@@ -23,9 +23,10 @@ const GOAL_KB = 350;
 const OVER_GOAL_KB: Record<string, number> = {
   // The S3 client: artifact transfer; states writes the pointers of the artifacts a report names.
   Artifacts: 590,
-  States: 605,
+  // States also carries BuildService's fork rules (POST /builds/{id}/fork, ~2 KB).
+  States: 610,
   // The S3 client (GET /status checks the bucket) and the OpenAPI document (~150 KB) it serves.
-  Dashboard: 740,
+  Dashboard: 752,
   Identity: 430,
   Authorizer: 385,
   Builds: 390,
