@@ -52,6 +52,10 @@ export interface Build {
   started_at: string | null;
   completed_at: string | null;
   cancelled_at: string | null;
+  /** Measured seconds of each completed state's attempt (those that reported in_progress first), by code. */
+  work_s?: Record<string, number>;
+  /** Seconds of completed work not redone because the build resumed (retries, and a child's fork). */
+  work_avoided_s?: number;
   /** Set on a child of a fork (POST /builds/{id}/fork): the build it was forked from. */
   parent_id?: string | null;
   /** The parent's state the child was forked at: its completed states up to here are the parent's. */
@@ -101,6 +105,8 @@ export interface HistoryEntry {
   error_streak?: number;
   /** For completed attempts that reported in_progress first: how long the attempt ran, in seconds. */
   duration_s?: number;
+  /** Seconds of measured completed work this change did not redo (a retry's first report, a fork). */
+  work_avoided_s?: number;
   metadata: Record<string, unknown> | null;
   actor: string;
   recorded_at: string;

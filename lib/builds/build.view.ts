@@ -39,6 +39,10 @@ export const buildViewSchema = z.strictObject({
     .nullable()
     .meta({ description: 'The build this one was forked from (POST /builds/{id}/fork)' }),
   forked_at_state: z.int().nullable().meta({ description: "The parent's state this child was forked at" }),
+  work_avoided_s: z.int().meta({
+    description:
+      "Seconds of measured completed work not redone because the build resumed: retries, and for a child the parent's work up to the fork",
+  }),
 });
 export type BuildView = z.infer<typeof buildViewSchema>;
 
@@ -72,6 +76,7 @@ export function buildView(build: Build, catalog: StateCatalog): BuildView {
     cancelled_at: build.cancelled_at,
     parent_id: build.parent_id ?? null,
     forked_at_state: build.forked_at_state ?? null,
+    work_avoided_s: Math.round(build.work_avoided_s ?? 0),
   };
 }
 

@@ -102,6 +102,11 @@ export function forkChild(
     forked_at_state: atState,
     fork_id: forkId,
   };
+  // The parent's measured work up to the fork is work the child does not redo.
+  build.work_s = Object.fromEntries(
+    Object.entries(parent.work_s ?? {}).filter(([c]) => Number(c) <= atState),
+  );
+  build.work_avoided_s = measuredWorkBefore(build, atState + 1);
   return {
     build,
     history: entry(null, build, ctx, {
@@ -109,6 +114,7 @@ export function forkChild(
       status: 'completed',
       parent_version: parent.version,
       metadata: { parent_id: parent.id, parent_version: parent.version, at_state: atState },
+      ...(build.work_avoided_s ? { work_avoided_s: build.work_avoided_s } : {}),
       message: `Forked from build '${parent.id}' (version ${parent.version}) at state ${atState}`,
     }),
   };
@@ -227,6 +233,14 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
     started_at: build.started_at ?? ctx.now,
     completed_at: status === 'completed' ? ctx.now : null,
   };
+  const duration = attemptDuration(build, next, report.status, ctx.now);
+  if (duration.duration_s !== undefined)
+    next.work_s = { ...(build.work_s ?? {}), [String(code)]: Math.round(duration.duration_s) };
+  // The first report of a retry after a failure: the measured work completed before this state
+  // is work the retry does not redo (it resumed instead of starting over).
+  const avoided =
+    build.state_status === 'failed' && code === build.current_state ? measuredWorkBefore(build, code) : 0;
+  if (avoided > 0) next.work_avoided_s = (build.work_avoided_s ?? 0) + avoided;
   return {
     build: next,
     history: entry(build, next, ctx, {
@@ -236,7 +250,8 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
       error: report.error ?? null,
       worker_id: report.worker_id ?? null,
       ...(report.status === 'failed' ? { error_streak: next.error_streak } : {}),
-      ...attemptDuration(build, next, report.status, ctx.now),
+      ...duration,
+      ...(avoided > 0 ? { work_avoided_s: avoided } : {}),
       metadata: report.metadata ?? null,
     }),
   };
@@ -315,7 +330,19 @@ export function applyArtifactUnverified(
  * history item so the durations histogram can be kept from the change stream alone. Absent when
  * the attempt never reported in_progress.
  */
-function attemptDuration(before: Build, after: Build, status: AttemptStatus, now: string) {
+/** Seconds measured for the completed states before `code` (states that never reported in_progress count 0). */
+export function measuredWorkBefore(build: Build, code: number): number {
+  return Object.entries(build.work_s ?? {})
+    .filter(([c]) => Number(c) < code)
+    .reduce((total, [, s]) => total + s, 0);
+}
+
+function attemptDuration(
+  before: Build,
+  after: Build,
+  status: AttemptStatus,
+  now: string,
+): { duration_s?: number } {
   const started = before.attempt_started_at;
   if (status !== 'completed' || !started) return {};
   if (before.current_state !== after.current_state || before.attempt !== after.attempt) return {};

@@ -26,6 +26,13 @@ export const SUMMARY_SK = 'AGG';
 export const summaryKey = (shard: number) => ({ pk: `AGG#SUMMARY#${shard}`, sk: SUMMARY_SK });
 export const dayKey = (day: string, shard: number) => ({ pk: `AGG#DAY#${day}#${shard}`, sk: SUMMARY_SK });
 export const DURATIONS_PK = 'AGG#DURATIONS';
+/**
+ * Work avoided, one item per UTC month (`AGG#AVOIDED#<yyyy-mm>`) with counters per day
+ * (`<dd>#total`, `<dd>#platform:<p>`): any 30-day window is at most two item reads. Written on
+ * retries and forks only.
+ */
+export const avoidedKey = (day: string) => ({ pk: `AGG#AVOIDED#${day.slice(0, 7)}`, sk: SUMMARY_SK });
+export const avoidedCounter = (day: string, name: string) => `${day.slice(8, 10)}#${name}`;
 const codeKey = (code: number) => String(code).padStart(3, '0');
 export const durationsKey = (platformId: string, code: number) => ({
   pk: DURATIONS_PK,
@@ -171,6 +178,13 @@ function historyCounts(h: HistoryEntry): Counts | null {
     if (h.build_status === 'completed') deltas.add(day, 'builds_completed', 1);
     if (h.build_status === 'cancelled') deltas.add(day, 'builds_cancelled', 1);
     if (h.build_status === 'blocked') deltas.add(day, 'builds_blocked', 1);
+  }
+  if (typeof h.work_avoided_s === 'number' && h.work_avoided_s > 0) {
+    const key = avoidedKey(utcDay(h.recorded_at));
+    const day = utcDay(h.recorded_at);
+    deltas.add(key, avoidedCounter(day, 'total'), Math.round(h.work_avoided_s));
+    if (h.platform_id)
+      deltas.add(key, avoidedCounter(day, `platform:${h.platform_id}`), Math.round(h.work_avoided_s));
   }
   if (h.event === 'state_reported' && h.status === 'failed') {
     deltas.add(summaryKey(shard), counter.failedAttempts(h.state_code), 1);
