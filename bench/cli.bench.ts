@@ -1,9 +1,12 @@
 /**
  * npm run bench:cli — what the CLI costs a pipeline step. In one run, median wall time over fresh
  * processes of: `bldst --version` against `node -e 0`, and `bldst build add-state` against `curl`
- * sending the same request to the same local stack.
+ * sending the same request to the same local stack. With dist/bldst (npm run package:cli) the
+ * single executable is measured too; BENCH_CLI_BASELINE=<path of another bin/bldst.mjs> adds that
+ * build's add-state (e.g. an older version) to compare in the same run.
  */
 import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalStack } from '../local/stack';
 import { seedReferences } from './seed';
@@ -16,6 +19,8 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 execFileSync(process.execPath, ['scripts/build-cli.mjs']);
 const bin = join(process.cwd(), 'bin', 'bldst.mjs');
+const exe = join(process.cwd(), 'dist', 'bldst');
+const baseline = process.env.BENCH_CLI_BASELINE;
 const stack = await startLocalStack({ bootstrapAdminKey: KEY, tableName: 'bench-cli' });
 await seedReferences(stack.url, KEY, 'cli');
 const env = {
@@ -50,15 +55,19 @@ async function newBuild(): Promise<string> {
 try {
   const version: number[] = [];
   const bare: number[] = [];
+  const sea: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     bare.push(await time(process.execPath, ['-e', '0']));
     version.push(await time(process.execPath, [bin, '--version']));
+    if (existsSync(exe)) sea.push(await time(exe, ['--version']));
   }
   // Each tool reports on its own build: in_progress, completed, next code, …
   const viaCli = await newBuild();
   const viaCurl = await newBuild();
+  const viaBaseline = await newBuild();
   const cli: number[] = [];
   const curl: number[] = [];
+  const old: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const code = String(Math.floor(i / 2));
     const status = i % 2 === 0 ? 'in_progress' : 'completed';
@@ -93,6 +102,20 @@ try {
         JSON.stringify({ state_code: Number(code), status }),
       ]),
     );
+    if (baseline)
+      old.push(
+        await time(process.execPath, [
+          baseline,
+          'build',
+          'add-state',
+          viaBaseline,
+          '--state',
+          code,
+          '--status',
+          status,
+          '-q',
+        ]),
+      );
   }
   const f = (n: number) => n.toFixed(1).padStart(8);
   console.log(`bldst start-up and one report, median of ${RUNS} fresh processes (ms)`);
@@ -100,10 +123,18 @@ try {
   console.log(
     `bldst --version           ${f(median(version))}   ${(median(version) / median(bare)).toFixed(2)}x node -e 0`,
   );
+  if (sea.length)
+    console.log(
+      `dist/bldst --version      ${f(median(sea))}   ${(median(sea) / median(bare)).toFixed(2)}x node -e 0 (single executable)`,
+    );
   console.log(`curl POST /states         ${f(median(curl))}`);
   console.log(
     `bldst build add-state     ${f(median(cli))}   ${(median(cli) / median(curl)).toFixed(2)}x curl`,
   );
+  if (old.length)
+    console.log(
+      `baseline build add-state  ${f(median(old))}   ${(median(old) / median(curl)).toFixed(2)}x curl (${baseline})`,
+    );
 } finally {
   await stack.stop();
 }

@@ -1,9 +1,11 @@
 /**
  * The HTTP client. Reads are retried on network errors and 5xx; writes carry an Idempotency-Key
  * (one per logical call), so they are retried the same way and a retried report is never
- * recorded twice.
+ * recorded twice. With --verbose each request's method, path, status and time go to stderr;
+ * BUILDSTATE_DEBUG=1 adds the bodies, with secrets masked.
  */
 import { randomUUID } from 'node:crypto';
+import type { Credential } from './config';
 import { CliError, EXIT, exitCodeFor } from './errors';
 import { type HttpReply, httpCall } from './http';
 import type { Signer } from './sigv4';
@@ -16,22 +18,58 @@ export class ApiError extends CliError {
   constructor(
     readonly status: number,
     readonly body: ApiErrorBody,
+    hint?: string,
   ) {
     const code = body.error?.code ?? `http_${status}`;
-    super(`${code}: ${body.error?.message ?? `HTTP ${status}`}`, exitCodeFor(status), code);
+    super(
+      `${code}: ${body.error?.message ?? `HTTP ${status}`}${hint ? `; ${hint}` : ''}`,
+      exitCodeFor(status),
+      code,
+    );
   }
 }
 
+export interface ClientOptions {
+  signer?: Signer;
+  /** --verbose: one line per request on stderr. */
+  verbose?: boolean;
+  /** BUILDSTATE_DEBUG=1: also the bodies (secrets masked). */
+  debug?: boolean;
+  sleep?: (ms: number) => Promise<void>;
+  log?: (line: string) => void;
+}
+
 const RETRIES = 4;
+const LOGIN_AGAIN = 'log in again: bldst auth login';
+
+/** Values of these fields never reach a log, whichever body they are in. */
+const SECRET_FIELDS = /^(secret|password|access_token|api_key|token|authorization|x-api-key)$/i;
+
+export function maskSecrets(text: string | undefined): string {
+  if (!text) return '';
+  try {
+    return JSON.stringify(JSON.parse(text), (k, v) =>
+      SECRET_FIELDS.test(k) && typeof v === 'string' ? `${v.slice(0, 4)}…(masked)` : v,
+    );
+  } catch {
+    return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+  }
+}
 
 export class Client {
+  private readonly signer?: Signer;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly log: (line: string) => void;
+
   constructor(
     readonly url: string,
-    private readonly apiKey: string | undefined,
-    /** With --sigv4: signs each request (the API key is then not sent). */
-    private readonly signer?: Signer,
-    private readonly sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
-  ) {}
+    private readonly credential: Credential | undefined,
+    private readonly options: ClientOptions = {},
+  ) {
+    this.signer = options.signer;
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+  }
 
   get<T = unknown>(path: string): Promise<T> {
     return this.request<T>('GET', path);
@@ -41,6 +79,19 @@ export class Client {
     return this.request<T>('POST', path, body, { 'idempotency-key': `bldst-${randomUUID()}`, ...headers });
   }
 
+  private authHeaders(): Record<string, string> {
+    const c = this.credential;
+    if (!c || this.signer) return {};
+    if (c.kind === 'api_key') return { 'x-api-key': c.value };
+    if (c.expiresAt && Date.parse(c.expiresAt) <= Date.now())
+      throw new CliError(
+        `your login${c.username ? ` as ${c.username}` : ''} expired at ${c.expiresAt}; ${LOGIN_AGAIN}`,
+        EXIT.auth,
+        'login_expired',
+      );
+    return { authorization: `Bearer ${c.value}` };
+  }
+
   async request<T>(
     method: string,
     path: string,
@@ -48,14 +99,18 @@ export class Client {
     headers: Record<string, string> = {},
   ): Promise<T> {
     let lastError: unknown;
+    const auth = this.authHeaders();
     for (let attempt = 0; attempt <= RETRIES; attempt++) {
       if (attempt > 0) await this.sleep(Math.min(250 * 2 ** (attempt - 1), 4000));
       let res: HttpReply;
+      const url = `${this.url}${path}`;
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const started = performance.now();
+      if (this.options.debug && payload !== undefined)
+        this.log(`bldst: > ${method} ${path} ${maskSecrets(payload)}`);
       try {
-        const url = `${this.url}${path}`;
-        const payload = body === undefined ? undefined : JSON.stringify(body);
         const plain = {
-          ...(this.apiKey && !this.signer ? { 'x-api-key': this.apiKey } : {}),
+          ...auth,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           'user-agent': 'bldst',
           ...headers,
@@ -68,6 +123,10 @@ export class Client {
           payload,
         );
       } catch (error) {
+        if (this.options.verbose || this.options.debug)
+          this.log(
+            `bldst: ${method} ${path} → ${(error as Error).message} (${Math.round(performance.now() - started)} ms)`,
+          );
         lastError = new CliError(
           `cannot reach ${this.url}: ${(error as Error).message}`,
           EXIT.server,
@@ -75,9 +134,17 @@ export class Client {
         );
         continue;
       }
+      if (this.options.verbose || this.options.debug)
+        this.log(`bldst: ${method} ${path} → ${res.status} (${Math.round(performance.now() - started)} ms)`);
+      if (this.options.debug && res.body) this.log(`bldst: < ${maskSecrets(res.body)}`);
       const parsed = res.body ? safeJson(res.body) : undefined;
       if (res.status >= 200 && res.status < 300) return parsed as T;
-      const error = new ApiError(res.status, (parsed ?? {}) as ApiErrorBody);
+      const expired = res.status === 401 && this.credential?.kind === 'bearer' && !this.signer;
+      const error = new ApiError(
+        res.status,
+        (parsed ?? {}) as ApiErrorBody,
+        expired ? LOGIN_AGAIN : undefined,
+      );
       if (res.status >= 500 || res.status === 429) {
         lastError = error;
         const retryAfter = Number(res.headers['retry-after']);

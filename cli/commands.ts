@@ -2,88 +2,130 @@
  * Every bldst command: one entry per API operation (flags named as the API's fields), plus run,
  * pipeline run, watch and completion. --help texts and shell completion are generated from here.
  */
-
 import type { BuildView } from '../lib/builds/build.view';
 import { ApiError, type Client } from './client';
+import {
+  buildArg,
+  type Command,
+  type Ctx,
+  compact,
+  int,
+  json,
+  one,
+  seg,
+  show,
+  str,
+  withoutUrls,
+} from './command';
+import { IDENTITY_COMMANDS } from './commands-identity';
+import { OPS_COMMANDS } from './commands-ops';
+import { REFERENCE_COMMANDS } from './commands-reference';
 import { configPath, resolveConfig, writeConfigFile } from './config';
 import { CliError, EXIT, usage } from './errors';
-import { defaultOutput, type OutputMode, printJson, printRecord, printTable, progressBar } from './output';
+import { handedDown, inheritedLeaseHeaders } from './lease';
+import {
+  age,
+  type Column,
+  col,
+  defaultOutput,
+  formatTable,
+  paint,
+  paintStatus,
+  printJson,
+  printRecord,
+  printTable,
+  progressBar,
+  type Style,
+  statusPaint,
+} from './output';
 import { requireState } from './runner';
 
-export interface OptionSpec {
-  type: 'string' | 'boolean';
-  short?: string;
-  description: string;
-}
-
-export interface Ctx {
-  output: OutputMode;
-  quiet: boolean;
-  client(): Client;
-}
-
-type Values = Record<string, string | boolean | undefined>;
-
-export interface Command {
-  path: string[];
-  alias?: string[];
-  args?: string;
-  summary: string;
-  options?: Record<string, OptionSpec>;
-  examples: string[];
-  /** Everything after `--` is passed through untouched (the command to run). */
-  passthrough?: boolean;
-  run(ctx: Ctx, values: Values, positionals: string[], rest: string[]): Promise<number | undefined>;
-}
-
-const seg = encodeURIComponent;
-const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
-
-function one(positionals: string[], name: string): string {
-  if (positionals.length !== 1) throw usage(`expected exactly one ${name}`);
-  return positionals[0]!;
-}
-
-function json(value: string | undefined, flag: string): unknown {
-  if (value === undefined) return undefined;
-  try {
-    return JSON.parse(value);
-  } catch {
-    throw usage(`${flag} must be JSON, e.g. '{"packer":"1.9.1"}'`);
-  }
-}
-
-function int(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw usage(`${flag} must be a whole number`);
-  return Number(value);
-}
-
-const compact = (o: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-
-/** One record: its essential value with -q, JSON, or key/value lines. */
-function show(ctx: Ctx, record: object, quiet?: unknown): void {
-  if (ctx.quiet && quiet !== undefined) process.stdout.write(`${quiet}\n`);
-  else if (ctx.output === 'json') printJson(record);
-  else printRecord(record as Record<string, unknown>);
-}
+export type { Command, Ctx, OptionSpec } from './command';
 
 const showBuild = (ctx: Ctx, build: BuildView) => show(ctx, build, build.id);
 
-const BUILD_COLUMNS = [
-  'id',
-  'project_id',
-  'platform_id',
-  'image_type_id',
-  'current_state',
-  'state_name',
-  'status',
-  'attempt',
-  'progress_percent',
+/** `build list` on a terminal: what an operator scans for, in the space there is. */
+const BUILD_COLUMNS: Column<BuildView>[] = [
+  col('id', 'ID', { min: 10 }),
+  col('project_id', 'PROJECT', { drop: 3 }),
+  col('platform_id', 'PLATFORM'),
+  col('image_type_id', 'IMAGE TYPE', { drop: 2 }),
+  { header: 'STATE', value: (b) => `${b.current_state} ${b.state_name ?? ''}`.trim(), min: 8 },
+  { header: 'STATUS', value: (b) => b.status, paint: (b) => statusPaint(b.status), min: 11 },
+  {
+    header: 'ATTEMPT',
+    value: (b) => (b.attempt ? `${b.attempt}/${b.max_attempts}` : '-'),
+    right: true,
+    drop: 1,
+  },
+  { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 16 },
+  { header: 'AGE', value: (b) => age(b.created_at), right: true, min: 4 },
+  { header: 'LAST WORKER', value: (b) => b.last_worker_id },
 ];
 
-const stateOpt: OptionSpec = { type: 'string', description: 'state code 0-100' };
+const stateOpt = { type: 'string', description: 'state code 0-100' } as const;
+
+const ARTIFACT_COLUMNS: Column<Record<string, unknown>>[] = [
+  col('state_code', 'STATE', { right: true }),
+  col('name', 'NAME', { min: 10 }),
+  col('storage_type', 'STORAGE'),
+  col('size_bytes', 'SIZE', { right: true }),
+  {
+    header: 'VERIFIED',
+    value: (a) => (a.verified ? 'yes' : 'no'),
+    paint: (a) => (a.verified ? 'green' : 'yellow'),
+  },
+  col('checksum', 'CHECKSUM', { min: 12, drop: 1 }),
+  col('uri', 'URI', { min: 10 }),
+];
+
+/** One build: progress, attempt, worker, time in the state, the last error; when blocked, what to run. */
+function watchOne(style: Style, b: BuildView): string {
+  const lines = [
+    [
+      paint(style, 'bold', b.id),
+      progressBar(b.progress_percent),
+      `state ${b.current_state}${b.state_name ? ` ${b.state_name}` : ''}`,
+      paintStatus(style, b.status),
+      b.attempt ? `attempt ${b.attempt} of ${b.max_attempts}` : '',
+      b.last_worker_id ? `on ${b.last_worker_id}` : '',
+      ['in_progress', 'failed', 'blocked'].includes(b.status) ? `for ${age(b.updated_at)}` : '',
+    ]
+      .filter(Boolean)
+      .join('  '),
+  ];
+  if (b.last_error && b.status !== 'completed') lines.push(`  last error: ${b.last_error.split('\n')[0]}`);
+  if (b.status === 'blocked') {
+    lines.push(
+      `  ${paintStatus(style, 'blocked', 'blocked')}: state ${b.current_state} used all ${b.max_attempts} attempts`,
+      `  after fixing the cause: bldst build unblock ${b.id} --reason "what was fixed"`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const WATCH_COLUMNS: Column<BuildView>[] = [
+  col('id', 'ID', { min: 10 }),
+  col('platform_id', 'PLATFORM'),
+  { header: 'STATE', value: (b) => `${b.current_state} ${b.state_name ?? ''}`.trim(), min: 8 },
+  { header: 'STATUS', value: (b) => b.status, paint: (b) => statusPaint(b.status), min: 11 },
+  { header: 'ATTEMPT', value: (b) => (b.attempt ? `${b.attempt}/${b.max_attempts}` : '-'), right: true },
+  { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 16, drop: 1 },
+  { header: 'IN STATE', value: (b) => age(b.updated_at), right: true },
+  col('last_worker_id', 'WORKER'),
+  { header: 'LAST ERROR', value: (b) => (b.status === 'in_progress' ? null : b.last_error?.split('\n')[0]) },
+];
+
+/** All active builds: a header with the count, then one row each. */
+function watchAll(ctx: Ctx, builds: BuildView[]): string {
+  const table = formatTable(builds, WATCH_COLUMNS, ctx.style, { wide: ctx.wide, empty: 'no active builds' });
+  const counts = ['in_progress', 'failed', 'blocked', 'pending']
+    .map((s) => [s, builds.filter((b) => b.status === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => paintStatus(ctx.style, s, `${n} ${s.replace('_', ' ')}`));
+  const header = `${paint(ctx.style, 'bold', `${builds.length} active build${builds.length === 1 ? '' : 's'}`)}${counts.length ? ` (${counts.join(', ')})` : ''}`;
+  return `${header}\n${table}`;
+}
 
 async function watchOnce(client: Client, id: string | undefined): Promise<BuildView[]> {
   if (id) return [await client.get<BuildView>(`/builds/${seg(id)}`)];
@@ -94,7 +136,7 @@ async function watchOnce(client: Client, id: string | undefined): Promise<BuildV
   return active;
 }
 
-export const COMMANDS: Command[] = [
+const CORE: Command[] = [
   {
     path: ['config', 'set-url'],
     args: '<url>',
@@ -119,6 +161,10 @@ export const COMMANDS: Command[] = [
         url_source: c.urlSource,
         api_key: c.apiKey ? `${c.apiKey.slice(0, 6)}…${c.apiKey.slice(-4)}` : null,
         api_key_source: c.keySource,
+        credential: c.credential?.kind ?? null,
+        ...(c.credential?.kind === 'bearer'
+          ? { login: c.credential.username ?? null, expires_at: c.credential.expiresAt ?? null }
+          : {}),
         config_file: configPath(),
       };
       show(ctx, shown);
@@ -131,17 +177,28 @@ export const COMMANDS: Command[] = [
     summary: 'Store an API key in the config file (mode 0600)',
     examples: ['bldst auth set-key bst_…', 'bldst auth set-key "$(cat key.txt)"'],
     async run(ctx, _v, positionals) {
-      writeConfigFile({ api_key: one(positionals, 'API key') });
+      // The key replaces a login token: whichever was set last is used.
+      writeConfigFile({
+        api_key: one(positionals, 'API key'),
+        token: undefined,
+        token_expires_at: undefined,
+        token_username: undefined,
+      });
       if (!ctx.quiet) process.stderr.write(`saved to ${configPath()}\n`);
       return EXIT.ok;
     },
   },
   {
     path: ['auth', 'logout'],
-    summary: 'Remove the stored API key from the config file',
+    summary: 'Remove the stored API key or login token from the config file',
     examples: ['bldst auth logout'],
     async run() {
-      writeConfigFile({ api_key: undefined });
+      writeConfigFile({
+        api_key: undefined,
+        token: undefined,
+        token_expires_at: undefined,
+        token_username: undefined,
+      });
       return EXIT.ok;
     },
   },
@@ -235,7 +292,11 @@ export const COMMANDS: Command[] = [
       } while (cursor && (v.all || items.length < limit));
       if (ctx.quiet) for (const b of items) process.stdout.write(`${b.id}\n`);
       else if (ctx.output === 'json') printJson(items);
-      else printTable(items, BUILD_COLUMNS);
+      else
+        printTable(items, BUILD_COLUMNS, ctx.style, {
+          wide: ctx.wide,
+          empty: v.status || v['project-id'] || v['platform-id'] ? 'no builds match' : 'no builds yet',
+        });
       return EXIT.ok;
     },
   },
@@ -267,19 +328,26 @@ export const COMMANDS: Command[] = [
       } while (cursor);
       if (ctx.output === 'json') printJson(items);
       else
-        printTable(items, [
-          'seq',
-          'event',
-          'state_code',
-          'state_name',
-          'status',
-          'attempt',
-          'build_status',
-          'worker_id',
-          'error',
-          'reason',
-          'recorded_at',
-        ]);
+        printTable(
+          items,
+          [
+            col('seq', 'SEQ', { right: true }),
+            col('event', 'EVENT'),
+            {
+              header: 'STATE',
+              value: (h) => (h.state_code === null ? '-' : `${h.state_code} ${h.state_name ?? ''}`.trim()),
+              min: 8,
+            },
+            col('status', 'STATUS', { paint: (h) => statusPaint(h.status as string), min: 11 }),
+            col('attempt', 'ATTEMPT', { right: true }),
+            col('build_status', 'BUILD', { paint: (h) => statusPaint(h.build_status as string), min: 11 }),
+            col('worker_id', 'WORKER'),
+            { header: 'DETAIL', value: (h) => h.error ?? h.reason ?? h.message },
+            col('recorded_at', 'RECORDED AT', { min: 20 }),
+          ],
+          ctx.style,
+          { wide: ctx.wide, empty: 'no history' },
+        );
       return EXIT.ok;
     },
   },
@@ -298,11 +366,14 @@ export const COMMANDS: Command[] = [
         const { input_artifacts, ...rest } = advice as {
           input_artifacts: { state_code: number; name: string; checksum: string }[];
         };
-        printRecord({
-          ...rest,
-          input_artifacts:
-            input_artifacts.map((a) => `${a.state_code}/${a.name} ${a.checksum}`).join(', ') || null,
-        });
+        printRecord(
+          {
+            ...rest,
+            input_artifacts:
+              input_artifacts.map((a) => `${a.state_code}/${a.name} ${a.checksum}`).join(', ') || null,
+          },
+          ctx.style,
+        );
       }
       return EXIT.ok;
     },
@@ -310,14 +381,15 @@ export const COMMANDS: Command[] = [
   {
     path: ['build', 'add-state'],
     alias: ['build', 'update'],
-    args: '<build-id>',
-    summary: 'Report a state: --state N --status in_progress|completed|failed',
+    args: '[build-id]',
+    summary:
+      'Report a state: --state N --status in_progress|completed|failed (under the lease of an outer bldst run, if any)',
     options: {
       state: stateOpt,
       status: { type: 'string', description: 'in_progress | completed | failed' },
       message: { type: 'string', description: 'what happened' },
       error: { type: 'string', description: 'error text for failures' },
-      worker: { type: 'string', description: 'this build server (worker_id)' },
+      worker: { type: 'string', description: 'this build server (worker_id; default $BLDST_WORKER_ID)' },
       metadata: { type: 'string', description: 'JSON object kept in the history entry' },
       'if-match': { type: 'string', description: 'apply only if the build is at this version' },
       'storage-type': {
@@ -327,20 +399,40 @@ export const COMMANDS: Command[] = [
       },
       'storage-path': {
         type: 'string',
-        description: 'where that artifact is (URI); its file name becomes the artifact name',
+        description:
+          'where that artifact is (URI); its file name becomes the artifact name. The report and the artifact are recorded together or not at all',
       },
       checksum: { type: 'string', description: 'sha256:<hex> of that artifact' },
     },
     examples: [
       'bldst build add-state $BUILD_ID --state 5 --status in_progress',
-      'bldst build add-state $BUILD_ID --state 10 --status completed --storage-type s3 --storage-path s3://builds/$BUILD_ID/base-image.qcow2 --checksum sha256:…',
+      'bldst build add-state $BUILD_ID --state 10 --status completed --storage-type s3 --storage-path s3://builds/$BUILD_ID/base-image.qcow2 --checksum "sha256:$(sha256sum base-image.qcow2 | cut -d" " -f1)"',
       'bldst build update $BUILD_ID --state 25 --status failed --error "security scan failed"',
+      'bldst build update --state 15 --status completed   # inside bldst run: $BLDST_BUILD_ID and its lease',
     ],
     async run(ctx, v, p) {
-      const id = one(p, 'build id');
+      const id = buildArg(p);
       const state = requireState(str(v.state));
       const status = str(v.status);
       if (!status) throw usage('--status is required (in_progress, completed or failed)');
+      // The artifact the seeds keep on the state row goes in the report itself: the server
+      // validates both and commits them together, or neither (POST /builds/{id}/states `artifacts`).
+      const storageType = str(v['storage-type']);
+      const uri = str(v['storage-path']);
+      if (storageType && !uri) throw usage('--storage-path is required with --storage-type');
+      if (uri && !storageType) throw usage('--storage-type is required with --storage-path');
+      if (str(v.checksum) && !storageType) throw usage('--checksum describes the artifact of --storage-type');
+      const artifacts =
+        storageType && uri
+          ? [
+              compact({
+                name: uri.split('/').filter(Boolean).pop() ?? 'artifact',
+                storage_type: storageType,
+                uri,
+                checksum: str(v.checksum),
+              }),
+            ]
+          : undefined;
       const build = await ctx.client().post<BuildView>(
         `/builds/${seg(id)}/states`,
         compact({
@@ -348,23 +440,15 @@ export const COMMANDS: Command[] = [
           status,
           message: str(v.message),
           error: str(v.error),
-          worker_id: str(v.worker),
+          worker_id: str(v.worker) ?? handedDown().workerId,
           metadata: json(str(v.metadata), '--metadata'),
+          artifacts,
         }),
-        str(v['if-match']) ? { 'if-match': str(v['if-match'])! } : {},
+        {
+          ...inheritedLeaseHeaders(id),
+          ...(str(v['if-match']) ? { 'if-match': str(v['if-match'])! } : {}),
+        },
       );
-      const storageType = str(v['storage-type']);
-      if (storageType) {
-        const uri = str(v['storage-path']);
-        if (!uri) throw usage('--storage-path is required with --storage-type');
-        const name = uri.split('/').filter(Boolean).pop() ?? 'artifact';
-        await ctx
-          .client()
-          .post(
-            `/builds/${seg(id)}/states/${state}/artifacts`,
-            compact({ name, storage_type: storageType, uri, checksum: str(v.checksum) }),
-          );
-      }
       showBuild(ctx, build);
       return EXIT.ok;
     },
@@ -407,26 +491,54 @@ export const COMMANDS: Command[] = [
   },
   {
     path: ['artifact', 'add'],
-    args: '<build-id>',
-    summary: 'Register an artifact stored elsewhere (a pointer with its checksum)',
+    args: '[build-id]',
+    summary:
+      'Register an artifact stored elsewhere (a pointer with its checksum), or every artifact of a Packer manifest',
     options: {
       state: stateOpt,
-      name: { type: 'string', description: 'file name (required)' },
+      name: { type: 'string', description: 'file name (required without --from-packer-manifest)' },
       'storage-type': {
         type: 'string',
-        description: 's3, nfs, ebs, ceph, azure_blob, gcs, http, other (required)',
+        description:
+          's3, nfs, ebs, ceph, azure_blob, gcs, http, other (required without --from-packer-manifest)',
       },
       uri: { type: 'string', description: 'where it is, e.g. nfs://filer/builds/x.qcow2' },
       checksum: { type: 'string', description: 'sha256:<hex>' },
       'size-bytes': { type: 'string', description: 'size in bytes' },
       format: { type: 'string', description: 'qcow2, vmdk, raw, …' },
+      'from-packer-manifest': {
+        type: 'string',
+        description:
+          "register what Packer's manifest post-processor recorded for its last run: one artifact per region:image id, files with their SHA-256",
+      },
+      upload: {
+        type: 'boolean',
+        description:
+          "with --from-packer-manifest: upload the manifest's files into BuildState and verify them",
+      },
     },
     examples: [
       'bldst artifact add $BUILD_ID --state 30 --name state-30.qcow2 --storage-type nfs --uri nfs://filer01/builds/state-30.qcow2 --checksum sha256:…',
+      'bldst artifact add $BUILD_ID --from-packer-manifest packer-manifest.json --state 15',
     ],
     async run(ctx, v, p) {
-      const id = one(p, 'build id');
+      const id = buildArg(p);
       const state = requireState(str(v.state));
+      const manifest = str(v['from-packer-manifest']);
+      if (manifest) {
+        const { planFromManifest, registerPlanned } = await import('./packer-manifest');
+        const planned = await planFromManifest(manifest);
+        const done = await registerPlanned(ctx.client(), id, state, planned, { upload: Boolean(v.upload) });
+        if (ctx.quiet) for (const a of done) process.stdout.write(`${a.name}\n`);
+        else if (ctx.output === 'json')
+          printJson(done.map((a) => withoutUrls(ctx, a as unknown as Record<string, unknown>)));
+        else if (done.length === 0) process.stdout.write(`${manifest}: no artifacts in the last run\n`);
+        else
+          printTable(done as unknown as Record<string, unknown>[], ARTIFACT_COLUMNS, ctx.style, {
+            wide: ctx.wide,
+          });
+        return EXIT.ok;
+      }
       if (!str(v.name) || !str(v['storage-type'])) throw usage('--name and --storage-type are required');
       const a = await ctx.client().post<Record<string, unknown>>(
         `/builds/${seg(id)}/states/${state}/artifacts`,
@@ -439,7 +551,7 @@ export const COMMANDS: Command[] = [
           format: str(v.format),
         }),
       );
-      show(ctx, a);
+      show(ctx, withoutUrls(ctx, a));
       return EXIT.ok;
     },
   },
@@ -460,7 +572,7 @@ export const COMMANDS: Command[] = [
         name: str(v.name),
         format: str(v.format),
       });
-      show(ctx, a, a.checksum);
+      show(ctx, withoutUrls(ctx, a as unknown as Record<string, unknown>), a.checksum);
       return EXIT.ok;
     },
   },
@@ -517,7 +629,7 @@ export const COMMANDS: Command[] = [
           `/builds/${seg(id)}/states/${requireState(str(v.state))}/artifacts/${seg(name)}/verify`,
           Object.keys(body).length ? body : undefined,
         );
-      show(ctx, a);
+      show(ctx, withoutUrls(ctx, a));
       return EXIT.ok;
     },
   },
@@ -535,15 +647,7 @@ export const COMMANDS: Command[] = [
       const rows = res.states.flatMap((s) => s.artifacts);
       ctx.output === 'json'
         ? printJson(res)
-        : printTable(rows, [
-            'state_code',
-            'name',
-            'storage_type',
-            'size_bytes',
-            'checksum',
-            'verified',
-            'uri',
-          ]);
+        : printTable(rows, ARTIFACT_COLUMNS, ctx.style, { wide: ctx.wide, empty: 'no artifacts' });
       return EXIT.ok;
     },
   },
@@ -551,11 +655,15 @@ export const COMMANDS: Command[] = [
     path: ['run'],
     args: '-- <command> [args…]',
     summary:
-      'Run one state under a lease on the build: report in_progress, run the command, report completed (with --artifact uploaded) or failed',
+      'Run a command under a lease on the build; with --state report in_progress, then completed (with --artifact uploaded) or failed, and skip a state already completed',
     passthrough: true,
     options: {
-      build: { type: 'string', description: 'build id (required)' },
-      state: stateOpt,
+      build: { type: 'string', description: 'build id (required; default $BLDST_BUILD_ID)' },
+      state: {
+        type: 'string',
+        description:
+          'state code 0-100 to report; without it the lease is only held and the command reports its own states',
+      },
       artifact: {
         type: 'string',
         description: "file to upload and verify as this state's artifact on success",
@@ -569,16 +677,18 @@ export const COMMANDS: Command[] = [
     },
     examples: [
       'bldst run --build $BUILD_ID --state 10 --artifact output/image.qcow2 -- packer build kickstart.pkr.hcl',
+      'bldst run --build $BUILD_ID -- packer build image.pkr.hcl   # its provisioners report states themselves',
     ],
     async run(ctx, v, _p, rest) {
-      const id = str(v.build);
+      const id = str(v.build) ?? handedDown().buildId;
       if (!id) throw usage('--build is required');
       if (rest.length === 0)
         throw usage('give the command after --, e.g. bldst run --build ID --state 10 -- make image');
+      if (str(v.artifact) && str(v.state) === undefined) throw usage('--artifact needs --state');
       const { runState } = await import('./runner');
       return runState(ctx.client(), {
         buildId: id,
-        state: requireState(str(v.state)),
+        state: str(v.state) === undefined ? undefined : requireState(str(v.state)),
         command: rest,
         artifact: str(v.artifact),
         workerId: str(v.worker),
@@ -592,7 +702,7 @@ export const COMMANDS: Command[] = [
     summary:
       'Run a pipeline file from where the build left off (skips completed states, fetches the input artifact, retries)',
     options: {
-      build: { type: 'string', description: 'build id (required)' },
+      build: { type: 'string', description: 'build id (required; default $BLDST_BUILD_ID)' },
       workdir: {
         type: 'string',
         description: 'where steps run and artifacts live (default: current directory)',
@@ -610,7 +720,7 @@ export const COMMANDS: Command[] = [
     },
     examples: ['bldst pipeline run pipeline.yaml --build $BUILD_ID'],
     async run(ctx, v, p) {
-      const id = str(v.build);
+      const id = str(v.build) ?? handedDown().buildId;
       if (!id) throw usage('--build is required');
       const { runPipeline } = await import('./pipeline');
       return runPipeline(ctx.client(), {
@@ -632,21 +742,49 @@ export const COMMANDS: Command[] = [
     async run(ctx, v, p) {
       const id = p[0];
       const interval = (int(str(v.interval), '--interval') ?? 2) * 1000;
+      const tty = Boolean(process.stdout.isTTY);
+      let last = '';
       for (;;) {
         const builds = await watchOnce(ctx.client(), id);
-        const lines = builds.map(
-          (b) =>
-            `${b.id.padEnd(28)} ${progressBar(b.progress_percent)}  ${String(b.current_state).padStart(3)} ${(b.state_name ?? '').padEnd(34)} ${b.status}`,
-        );
-        if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
-        process.stdout.write(`${lines.join('\n') || 'no active builds'}\n`);
+        const text = id ? watchOne(ctx.style, builds[0]!) : watchAll(ctx, builds);
+        // On a terminal the screen is redrawn; in a pipe (a CI log) a line is written only when it changes.
+        if (tty) process.stdout.write(`\x1b[2J\x1b[H${text}`);
+        else if (text !== last) process.stdout.write(text);
+        last = text;
         if (id && ['completed', 'cancelled', 'blocked'].includes(builds[0]!.status))
           return builds[0]!.status === 'completed' ? EXIT.ok : EXIT.conflict;
-        if (!process.stdout.isTTY && !id) return EXIT.ok;
+        if (!tty && !id) return EXIT.ok;
         await new Promise((r) => setTimeout(r, interval));
       }
     },
   },
 ];
+
+/** Help lists commands in this order of their first word (the order a new user needs them). */
+const GROUPS = [
+  'config',
+  'auth',
+  'user',
+  'token',
+  'api-key',
+  'project',
+  'platform',
+  'os-version',
+  'image-type',
+  'state-codes',
+  'build',
+  'artifact',
+  'run',
+  'pipeline',
+  'watch',
+  'lease',
+  'heartbeat',
+  'dashboard',
+];
+
+export const COMMANDS: Command[] = [...CORE, ...REFERENCE_COMMANDS, ...IDENTITY_COMMANDS, ...OPS_COMMANDS]
+  .map((c, i) => ({ c, i }))
+  .sort((x, y) => GROUPS.indexOf(x.c.path[0]!) - GROUPS.indexOf(y.c.path[0]!) || x.i - y.i)
+  .map(({ c }) => c);
 
 export { ApiError, CliError, defaultOutput };

@@ -3,8 +3,11 @@ import { Client } from './client';
 import { COMMANDS, type Command, type Ctx } from './commands';
 import { resolveConfig } from './config';
 import { CliError, EXIT, usage } from './errors';
-import { defaultOutput, type OutputMode } from './output';
+import { defaultOutput, detectStyle, type OutputMode } from './output';
 
+declare const __BLDST_VERSION__: string;
+
+/** Options every command takes, before or after its words (never after `--`). A command's own option of the same name wins. */
 export const GLOBAL = {
   output: {
     type: 'string',
@@ -12,9 +15,42 @@ export const GLOBAL = {
     description: 'table | json (default: table on a terminal, json when piped)',
   },
   quiet: { type: 'boolean', short: 'q', description: 'print only the essential value (e.g. the build id)' },
+  wide: { type: 'boolean', description: 'tables show every cell whole, however wide' },
+  verbose: {
+    type: 'boolean',
+    short: 'v',
+    description: "each request's method, path, status and time on stderr (BUILDSTATE_DEBUG=1 adds bodies)",
+  },
   sigv4: { type: 'boolean', description: 'sign requests with SigV4 (AWS credential chain) for the IAM API' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
 } as const;
+
+/**
+ * Global options standing before the command words (`bldst --verbose build list`), taken off so
+ * the words can be found; they are parsed with the command's own options afterwards.
+ */
+export function leadingGlobals(argv: string[]): { globals: string[]; rest: string[] } {
+  const byName = new Map<string, { type: string }>();
+  for (const [name, o] of Object.entries(GLOBAL)) {
+    byName.set(`--${name}`, o);
+    if ('short' in o) byName.set(`-${o.short}`, o);
+  }
+  let i = 0;
+  const globals: string[] = [];
+  while (i < argv.length) {
+    const word = argv[i]!;
+    const flag = byName.get(word.split('=')[0]!);
+    if (!flag || word === '--help' || word === '-h') break;
+    globals.push(word);
+    if (flag.type === 'string' && !word.includes('=')) {
+      if (i + 1 >= argv.length) break;
+      globals.push(argv[i + 1]!);
+      i++;
+    }
+    i++;
+  }
+  return { globals, rest: argv.slice(i) };
+}
 
 const EXIT_CODES = `Exit codes: 0 ok, 2 usage or rejected input, 3 conflict (409/412, blocked, checksum mismatch), 4 not found, 5 authentication, 6 server or network error; \`run\` and \`pipeline run\` pass the failing command's code through.`;
 
@@ -32,7 +68,8 @@ function findCommand(argv: string[]): { command?: Command; consumed: number } {
 }
 
 function topHelp(): string {
-  const rows = COMMANDS.map((c) => `  ${names(c)[0]!.padEnd(18)} ${c.summary}`);
+  const width = Math.max(...COMMANDS.map((c) => names(c)[0]!.length)) + 1;
+  const rows = COMMANDS.map((c) => `  ${names(c)[0]!.padEnd(width)} ${c.summary}`);
   return [
     'bldst — report and query BuildState build states from pipelines',
     '',
@@ -40,9 +77,10 @@ function topHelp(): string {
     '',
     'Commands:',
     ...rows,
-    `  ${'completion'.padEnd(18)} print a shell completion script: bldst completion bash|zsh`,
+    `  ${'completion'.padEnd(width)} Print a shell completion script: bldst completion bash|zsh`,
     '',
-    'Global options: -o/--output table|json, -q/--quiet, --sigv4, -h/--help, -V/--version',
+    'Global options (before or after the command words): -o/--output table|json, -q/--quiet, --wide, -v/--verbose, --sigv4, -h/--help; bldst --version',
+    'Colour: on a terminal unless NO_COLOR is set; FORCE_COLOR=1 forces it, FORCE_COLOR=0 turns it off.',
     'Server and key: BUILDSTATE_API_URL and BUILDSTATE_API_TOKEN, else `bldst config set-url` / `bldst auth set-key`.',
     EXIT_CODES,
     '',
@@ -51,12 +89,14 @@ function topHelp(): string {
 }
 
 function commandHelp(c: Command): string {
-  const opts = Object.entries({ ...c.options, ...GLOBAL }).map(
+  const opts = Object.entries({ ...GLOBAL, ...c.options }).map(
     ([name, o]) =>
       `  ${`${'short' in o && o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ' <value>' : ''}`.padEnd(30)} ${o.description}`,
   );
   return [
-    `Usage: bldst ${names(c)[0]}${c.args ? ` ${c.args}` : ''} [options]`,
+    c.passthrough
+      ? `Usage: bldst ${names(c)[0]} [options] ${c.args ?? ''}`.trimEnd()
+      : `Usage: bldst ${names(c)[0]}${c.args ? ` ${c.args}` : ''} [options]`,
     c.alias ? `Alias: bldst ${c.alias.join(' ')}` : '',
     '',
     c.summary,
@@ -118,24 +158,43 @@ complete -F _bldst bldst
   throw usage('usage: bldst completion bash|zsh');
 }
 
+const COMPLETION_HELP = `Usage: bldst completion bash|zsh
+
+Print a shell completion script for bldst.
+
+Examples:
+  eval "$(bldst completion bash)"     # in ~/.bashrc
+  eval "$(bldst completion zsh)"      # in ~/.zshrc`;
+
 export async function dispatch(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+  const { globals, rest: words } = leadingGlobals(argv);
+  if (words.length === 0 || words[0] === '--help' || words[0] === '-h' || words[0] === 'help') {
     process.stdout.write(`${topHelp()}\n`);
-    return argv.length === 0 ? EXIT.usage : EXIT.ok;
+    return words.length === 0 && !globals.some((g) => g === '--help' || g === '-h') ? EXIT.usage : EXIT.ok;
   }
-  if (argv[0] === 'completion') {
-    process.stdout.write(completion(argv[1]));
+  if (words[0] === '--version' || words[0] === '-V') {
+    process.stdout.write(
+      `bldst ${typeof __BLDST_VERSION__ === 'string' ? __BLDST_VERSION__ : '0.0.0-dev'}\n`,
+    );
     return EXIT.ok;
   }
-  const { command, consumed } = findCommand(argv);
+  if (words[0] === 'completion') {
+    if (words[1] === '--help' || words[1] === '-h') {
+      process.stdout.write(`${COMPLETION_HELP}\n`);
+      return EXIT.ok;
+    }
+    process.stdout.write(completion(words[1]));
+    return EXIT.ok;
+  }
+  const { command, consumed } = findCommand(words);
   if (!command)
     throw new CliError(
-      `unknown command '${argv.slice(0, 2).join(' ')}'; see bldst --help`,
+      `unknown command '${words.slice(0, 2).join(' ')}'; see bldst --help`,
       EXIT.usage,
       'usage',
     );
 
-  let args = argv.slice(consumed);
+  let args = [...globals, ...words.slice(consumed)];
   let rest: string[] = [];
   const dashdash = args.indexOf('--');
   if (dashdash >= 0) {
@@ -147,7 +206,7 @@ export async function dispatch(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args,
       options: Object.fromEntries(
-        Object.entries({ ...command.options, ...GLOBAL }).map(([k, o]) => [
+        Object.entries({ ...GLOBAL, ...command.options }).map(([k, o]) => [
           k,
           { type: o.type, ...('short' in o && o.short ? { short: o.short } : {}) },
         ]),
@@ -169,8 +228,22 @@ export async function dispatch(argv: string[]): Promise<number> {
   if (output !== 'table' && output !== 'json') throw usage('--output must be table or json');
 
   const cfg = resolveConfig();
-  const signer = values.sigv4 ? (await import('./sigv4')).createSigner() : undefined;
-  const client = new Client(cfg.url, cfg.apiKey, signer);
-  const ctx: Ctx = { output: output as OutputMode, quiet: Boolean(values.quiet), client: () => client };
+  let signer: import('./sigv4').Signer | undefined;
+  if (values.sigv4) {
+    const sigv4 = await import('./sigv4');
+    // A local mistake: said before any request, as exit 2 with what to set.
+    sigv4.resolveRegion(new URL(cfg.url));
+    signer = sigv4.createSigner();
+  }
+  const debug = Boolean(process.env.BUILDSTATE_DEBUG && process.env.BUILDSTATE_DEBUG !== '0');
+  const client = new Client(cfg.url, cfg.credential, { signer, verbose: Boolean(values.verbose), debug });
+  const ctx: Ctx = {
+    output: output as OutputMode,
+    outputAsked: values.output !== undefined,
+    quiet: Boolean(values.quiet),
+    wide: Boolean(values.wide),
+    style: detectStyle(),
+    client: () => client,
+  };
   return (await command.run(ctx, values, parsed.positionals, rest)) ?? EXIT.ok;
 }

@@ -14,7 +14,68 @@ interface LeaseView {
   ttl_s: number;
 }
 
-export class WorkerLease {
+/** What `bldst run` and `pipeline run` need of a lease, whether they took it or inherited it. */
+export interface HeldLease {
+  readonly leaseId: string;
+  /** Headers that make a state report count under this lease. */
+  readonly headers: Record<string, string>;
+  /** Why the lease was lost, if it was. */
+  readonly lost: string | undefined;
+  whenLost(handler: (reason: string) => void): void;
+  release(): Promise<void>;
+}
+
+/**
+ * What an outer `bldst run` hands to its child (and so to every `bldst` inside it): the build, the
+ * lease it holds and the worker id. An inner command working on the same build reports under that
+ * lease instead of taking its own (which the service would refuse with 409 lease_held).
+ */
+export interface HandedDown {
+  buildId?: string;
+  leaseId?: string;
+  workerId?: string;
+}
+
+export const handedDown = (env: NodeJS.ProcessEnv = process.env): HandedDown => ({
+  buildId: env.BLDST_BUILD_ID || undefined,
+  leaseId: env.BLDST_LEASE_ID || undefined,
+  workerId: env.BLDST_WORKER_ID || undefined,
+});
+
+/** The X-Lease-Id header of the lease handed down for this build, if any. */
+export function inheritedLeaseHeaders(buildId: string): Record<string, string> {
+  const h = handedDown();
+  return h.leaseId && h.buildId === buildId ? { 'x-lease-id': h.leaseId } : {};
+}
+
+/** A lease an outer `bldst run` holds and renews: used as is, never renewed or released here. */
+export class InheritedLease implements HeldLease {
+  readonly lost = undefined;
+  constructor(readonly leaseId: string) {}
+  get headers(): Record<string, string> {
+    return { 'x-lease-id': this.leaseId };
+  }
+  whenLost(): void {}
+  async release(): Promise<void> {}
+}
+
+/** The handed-down lease when it is for this build, else a new one taken (and later released) here. */
+export async function leaseFor(
+  client: Client,
+  buildId: string,
+  workerId: string,
+  ttlSeconds: number,
+  log: (line: string) => void,
+): Promise<HeldLease> {
+  const h = handedDown();
+  if (h.leaseId && h.buildId === buildId) {
+    log(`reporting under lease ${h.leaseId} held by the outer bldst run`);
+    return new InheritedLease(h.leaseId);
+  }
+  return WorkerLease.take(client, buildId, workerId, ttlSeconds, log);
+}
+
+export class WorkerLease implements HeldLease {
   private timer: NodeJS.Timeout | undefined;
   private lostReason: string | undefined;
   private onLost: (reason: string) => void = () => undefined;
@@ -58,12 +119,14 @@ export class WorkerLease {
     return held;
   }
 
-  /** Headers that make a state report count under this lease. */
+  get leaseId(): string {
+    return this.lease.lease_id;
+  }
+
   get headers(): Record<string, string> {
     return { 'x-lease-id': this.lease.lease_id };
   }
 
-  /** Why the lease was lost, if it was. */
   get lost(): string | undefined {
     return this.lostReason;
   }

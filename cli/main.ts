@@ -22,6 +22,12 @@ function exit(code: number): void {
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }
 
+// `bldst build list | head -1`: a reader that stopped reading is not an error of bldst.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 main(process.argv.slice(2)).then(exit, (error: unknown) => {
   const e = error as { message?: string; exitCode?: number };
   process.stderr.write(`bldst: ${e.message ?? String(error)}\n`);

@@ -1,9 +1,9 @@
 /**
  * `bldst pipeline run FILE --build ID`: the seeds' promise made literal. Ask resume, skip what
- * completed, fetch and check the input artifact of the last completed state, run the remaining
- * steps with retries and backoff, stop clearly when the build is blocked.
+ * completed, run the remaining steps with retries and backoff, each with the verified input
+ * artifact of the latest completed state before it, and stop clearly when the build is blocked.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -11,7 +11,8 @@ import { type ArtifactView, downloadArtifact } from './artifacts';
 import type { Client } from './client';
 import { ApiError } from './client';
 import { CliError, EXIT } from './errors';
-import { WorkerLease } from './lease';
+import { type HeldLease, leaseFor } from './lease';
+import { duration } from './output';
 import { defaultWorkerId, runState } from './runner';
 
 const stepSchema = z.strictObject({
@@ -97,35 +98,94 @@ export async function runPipeline(
 
   // One lease for the whole run: no other worker starts this build while we fetch inputs and run steps.
   const workerId = o.workerId ?? defaultWorkerId();
-  const lease = await WorkerLease.take(client, o.buildId, workerId, o.leaseTtlSeconds ?? 120, log);
+  const lease = await leaseFor(client, o.buildId, workerId, o.leaseTtlSeconds ?? 120, log);
   try {
-    return await runSteps(client, o, todo, advice, lease, workerId, log);
+    return await runSteps(client, o, todo, lease, workerId, log);
   } finally {
     await lease.release();
   }
+}
+
+/**
+ * On a terminal (stderr), a line that says which step runs and for how long, redrawn every
+ * second and cleared before any output of the step; in a pipe, nothing.
+ */
+class LiveLine {
+  private timer: NodeJS.Timeout | undefined;
+  private shown = false;
+  private readonly tty = Boolean(process.stderr.isTTY);
+
+  start(text: () => string) {
+    if (!this.tty) return;
+    const draw = () => {
+      process.stderr.write(`\r\x1b[2K${text()}`);
+      this.shown = true;
+    };
+    draw();
+    this.timer = setInterval(draw, 1000);
+    this.timer.unref();
+  }
+
+  clear = () => {
+    if (this.shown) process.stderr.write('\r\x1b[2K');
+    this.shown = false;
+  };
+
+  stop() {
+    clearInterval(this.timer);
+    this.clear();
+  }
+}
+
+/**
+ * The input of the next step: the verified artifacts of the latest completed state before it (the
+ * server's resume answer, asked again before each step), downloaded and checked under
+ * <workdir>/.bldst/inputs/<state>/ — never into the current directory.
+ */
+async function fetchInputs(
+  client: Client,
+  buildId: string,
+  workdir: string,
+  have: Map<string, string>,
+  log: (line: string) => void,
+): Promise<string | undefined> {
+  const advice = await client.get<ResumeAdvice>(`/builds/${encodeURIComponent(buildId)}/resume`);
+  let path: string | undefined;
+  for (const input of advice.input_artifacts) {
+    const dir = join(resolve(workdir), '.bldst', 'inputs', String(input.state_code));
+    path = join(dir, input.name);
+    if (have.get(path) === input.checksum) continue;
+    mkdirSync(dir, { recursive: true });
+    const got = await downloadArtifact(input, path);
+    have.set(path, got.checksum);
+    log(`input artifact of state ${input.state_code}: ${input.name} → ${path} (${got.checksum}, verified)`);
+  }
+  return path;
 }
 
 async function runSteps(
   client: Client,
   o: { buildId: string; workdir: string; retryDelayMs: number },
   todo: PipelineStep[],
-  advice: ResumeAdvice,
-  lease: WorkerLease,
+  lease: HeldLease,
   workerId: string,
   log: (line: string) => void,
 ): Promise<number> {
   const id = encodeURIComponent(o.buildId);
-  const env: Record<string, string> = {};
-  for (const input of advice.input_artifacts) {
-    const path = join(resolve(o.workdir), input.name);
-    const got = await downloadArtifact(input, path);
-    log(`input artifact of state ${input.state_code}: ${input.name} → ${path} (${got.checksum}, verified)`);
-    env.BLDST_INPUT_ARTIFACT = path;
-  }
+  const downloaded = new Map<string, string>();
+  const live = new LiveLine();
+  const say = (line: string) => {
+    live.clear();
+    log(line);
+  };
 
-  for (const step of todo) {
-    for (let attempt = 1; ; attempt++) {
-      log(`step ${step.state} ${step.name} (attempt ${attempt} of ${step.retries + 1})`);
+  for (const [k, step] of todo.entries()) {
+    const label = `step ${k + 1} of ${todo.length}: ${step.state} ${step.name}`;
+    for (let retry = 0; ; retry++) {
+      const input = await fetchInputs(client, o.buildId, o.workdir, downloaded, say);
+      say(label);
+      const started = Date.now();
+      live.start(() => `${label} — running ${duration((Date.now() - started) / 1000)}`);
       let code: number;
       try {
         code = await runState(client, {
@@ -133,11 +193,16 @@ async function runSteps(
           state: step.state,
           command: step.run,
           artifact: step.artifact ? resolve(o.workdir, step.artifact) : undefined,
-          env: { ...env, BLDST_STEP: step.name, BLDST_ATTEMPT: String(attempt) },
+          env: {
+            ...(input ? { BLDST_INPUT_ARTIFACT: input } : {}),
+            BLDST_STEP: step.name,
+            BLDST_ATTEMPT: String(retry + 1),
+          },
           cwd: resolve(o.workdir),
-          log,
+          log: say,
           lease,
           workerId,
+          beforeOutput: live.clear,
         });
       } catch (error) {
         if (error instanceof ApiError && error.code === 'blocked') {
@@ -148,22 +213,29 @@ async function runSteps(
           );
         }
         throw error;
+      } finally {
+        live.stop();
       }
-      if (code === 0) break;
+      const took = duration((Date.now() - started) / 1000);
+      if (code === 0) {
+        say(`${label}: completed in ${took}`);
+        break;
+      }
+      say(`${label}: failed in ${took} (exit code ${code})`);
       const build = await client.get<{ status: string }>(`/builds/${id}`);
       if (build.status === 'blocked') {
         throw new CliError(
-          `build ${o.buildId} is blocked: state ${step.state} (${step.name}) used all its attempts; run \`bldst build unblock ${o.buildId} --reason …\` after fixing it`,
+          `build ${o.buildId} is blocked: state ${step.state} (${step.name}) used all its attempts; run \`bldst build unblock ${o.buildId} --reason "what was fixed"\` after fixing it`,
           EXIT.conflict,
           'blocked',
         );
       }
-      if (attempt > step.retries) {
-        log(`step ${step.state} ${step.name} failed; run the pipeline again to resume here`);
+      if (retry >= step.retries) {
+        say(`step ${step.state} ${step.name} failed; run the pipeline again to resume here`);
         return code;
       }
-      const delay = Math.min(o.retryDelayMs * 2 ** (attempt - 1), 60_000);
-      log(`retrying state ${step.state} in ${delay} ms`);
+      const delay = Math.min(o.retryDelayMs * 2 ** retry, 60_000);
+      say(`retrying state ${step.state} in ${delay} ms`);
       await new Promise((r) => setTimeout(r, delay));
     }
   }

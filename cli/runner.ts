@@ -1,18 +1,22 @@
 /**
  * `bldst run`: report in_progress, run the command with its output streamed, then report completed
  * (after uploading and verifying the artifact, if any) or failed with the exit code and the last
- * lines of stderr. Returns the command's exit code.
+ * lines of stderr. Returns the command's exit code. A state the build has already completed (or
+ * moved past) is not run again: that is what makes a list of steps resumable.
+ * Without a state it only holds the lease while the command runs, for tools that report their own
+ * states (Packer provisioners, Ansible plays) through `bldst` or an integration inside.
  */
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { uploadArtifact } from './artifacts';
 import type { Client } from './client';
 import { CliError, EXIT } from './errors';
-import { WorkerLease } from './lease';
+import { type HeldLease, leaseFor } from './lease';
 
 export interface RunStateOptions {
   buildId: string;
-  state: number;
+  /** The state to report; without one the lease is only held (nothing is reported). */
+  state?: number;
   /** argv to exec directly, or a string for `sh -c`. */
   command: string[] | string;
   artifact?: string;
@@ -22,9 +26,11 @@ export interface RunStateOptions {
   cwd?: string;
   log?: (line: string) => void;
   /** The lease to report under (pipeline run holds one for all its steps); else one is taken for this state. */
-  lease?: WorkerLease;
+  lease?: HeldLease;
   /** TTL of the lease taken when none is given (default 120 s). */
   leaseTtlSeconds?: number;
+  /** Called before the command's output reaches the terminal (pipeline run's live line clears itself). */
+  beforeOutput?: () => void;
 }
 
 const TAIL_LINES = 20;
@@ -32,11 +38,33 @@ const seg = encodeURIComponent;
 
 export const defaultWorkerId = () => process.env.BLDST_WORKER_ID || `${hostname()}:${process.pid}`;
 
+interface BuildPosition {
+  status: string;
+  current_state: number;
+  state_status: string | null;
+  last_completed_state: number | null;
+}
+
+/** Why state `state` needs no run on this build, or undefined when it does. */
+export function alreadyDone(build: BuildPosition, state: number): string | undefined {
+  if (build.status === 'completed') return 'the build is completed';
+  if (state < build.current_state)
+    return `the build is already at state ${build.current_state} (last completed: ${build.last_completed_state ?? 'none'})`;
+  if (state === build.current_state && build.state_status === 'completed') return 'it is already completed';
+  return undefined;
+}
+
 export async function runState(client: Client, o: RunStateOptions): Promise<number> {
   const log = o.log ?? ((line: string) => process.stderr.write(`bldst: ${line}\n`));
   const worker_id = o.workerId ?? defaultWorkerId();
-  const lease =
-    o.lease ?? (await WorkerLease.take(client, o.buildId, worker_id, o.leaseTtlSeconds ?? 120, log));
+  if (o.state !== undefined && !o.lease) {
+    const done = alreadyDone(await client.get<BuildPosition>(`/builds/${seg(o.buildId)}`), o.state);
+    if (done) {
+      log(`state ${o.state}: skipped, ${done}; not running ${commandText(o.command)}`);
+      return 0;
+    }
+  }
+  const lease = o.lease ?? (await leaseFor(client, o.buildId, worker_id, o.leaseTtlSeconds ?? 120, log));
   try {
     return await runUnderLease(client, o, lease, worker_id, log);
   } finally {
@@ -44,15 +72,18 @@ export async function runState(client: Client, o: RunStateOptions): Promise<numb
   }
 }
 
+const commandText = (command: string[] | string) =>
+  typeof command === 'string' ? command : command.join(' ');
+
 async function runUnderLease(
   client: Client,
   o: RunStateOptions,
-  lease: WorkerLease,
+  lease: HeldLease,
   worker_id: string,
   log: (line: string) => void,
 ): Promise<number> {
   const report = (body: Record<string, unknown>) =>
-    client.post(
+    client.post<{ attempt: number; max_attempts: number }>(
       `/builds/${seg(o.buildId)}/states`,
       { state_code: o.state, worker_id, ...body },
       lease.headers,
@@ -60,25 +91,36 @@ async function runUnderLease(
   const abort = new AbortController();
   lease.whenLost(() => abort.abort());
 
-  await report({ status: 'in_progress' });
-  log(`state ${o.state}: in progress`);
+  if (o.state !== undefined) {
+    // The attempt numbers are the server's: a retry on another machine is attempt 2 of 3, not 1 of 1.
+    const started = await report({ status: 'in_progress' });
+    log(`state ${o.state}: in progress, attempt ${started.attempt} of ${started.max_attempts}`);
+  } else log(`holding the lease on ${o.buildId} while ${commandText(o.command)} runs`);
   const { code, tail } = await execute(
     o.command,
     {
       ...process.env,
       ...o.env,
+      // Handed down: every bldst (and integration) inside reports under this lease.
       BLDST_BUILD_ID: o.buildId,
-      BLDST_STATE: String(o.state),
+      BLDST_LEASE_ID: lease.leaseId,
+      BLDST_WORKER_ID: worker_id,
+      ...(o.state === undefined ? {} : { BLDST_STATE: String(o.state) }),
     },
     o.cwd,
     abort.signal,
+    o.beforeOutput,
   );
   if (lease.lost) {
     throw new CliError(
-      `build ${o.buildId} was taken over by another worker; stopped state ${o.state}`,
+      `build ${o.buildId} was taken over by another worker; stopped ${o.state === undefined ? commandText(o.command) : `state ${o.state}`}`,
       EXIT.conflict,
       'lease_lost',
     );
+  }
+  if (o.state === undefined) {
+    if (code !== 0) log(`${commandText(o.command)} exited with code ${code}`);
+    return code;
   }
 
   if (code === 0) {
@@ -107,14 +149,25 @@ function execute(
   env: NodeJS.ProcessEnv,
   cwd?: string,
   signal?: AbortSignal,
+  beforeOutput?: () => void,
 ): Promise<{ code: number; tail: string[] }> {
   const [file, args] =
     typeof command === 'string' ? ['sh', ['-c', command]] : [command[0]!, command.slice(1)];
   return new Promise((resolve) => {
-    const child = spawn(file, args, { env, cwd, stdio: ['inherit', 'inherit', 'pipe'] });
+    // With a live line to keep clear of, stdout is passed through here too; else it is the child's own.
+    const child = spawn(file, args, {
+      env,
+      cwd,
+      stdio: ['inherit', beforeOutput ? 'pipe' : 'inherit', 'pipe'],
+    });
     let tail: string[] = [];
     let partial = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      beforeOutput?.();
+      process.stdout.write(chunk);
+    });
     child.stderr!.on('data', (chunk: Buffer) => {
+      beforeOutput?.();
       process.stderr.write(chunk);
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';

@@ -189,16 +189,22 @@ async function handle(
       (event.requestContext as { authorizer?: unknown }).authorizer = {
         lambda: toAuthorizerContext(principal),
       };
-    } catch (error) {
-      if (!(error instanceof AppError)) throw error;
+    } catch (caught) {
+      if (!(caught instanceof AppError)) throw caught;
+      // Refused before any function ran: an outage here cannot have applied anything.
+      const error =
+        caught.code === 'unavailable'
+          ? new AppError('unavailable', caught.message, {
+              ...caught.details,
+              may_have_applied: false,
+              retry: 'nothing was changed; repeat the request',
+            })
+          : caught;
       return send(
         res,
         error.status,
-        {
-          'content-type': 'application/json; charset=utf-8',
-          ...(error.code === 'unavailable' ? { 'retry-after': '1' } : {}),
-        },
-        JSON.stringify(errorBody(error)),
+        { ...JSON_HEADERS, ...(error.code === 'unavailable' ? { 'retry-after': '1' } : {}) },
+        jsonText(errorBody(error)),
       );
     }
   }

@@ -11,6 +11,7 @@ import { SYSTEM_PRINCIPAL } from '../lib/auth/principal';
 import { ENV } from '../lib/config/env';
 import { backfillDashboard } from '../lib/dashboard/backfill';
 import { detectStuck } from '../lib/events/stuck-detector';
+import { ensureSampleData } from '../lib/reference/sample-data';
 import { services } from '../lib/runtime';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { ensureTable } from './ensure-table';
@@ -29,6 +30,8 @@ export interface LocalStackOptions {
   artifactsBucket?: string;
   /** BUILDSTATE_BOOTSTRAP_ADMIN_KEY: this exact secret becomes an admin key. */
   bootstrapAdminKey?: string;
+  /** Create the sample reference data (lib/reference/sample-data.ts) when this start creates the table. */
+  sampleData?: boolean;
   log?: (line: string) => void;
   /**
    * Publish events from the table stream (local/event-stream.ts) and run the stuck detector every
@@ -47,6 +50,8 @@ export interface LocalStack {
   gateway: Gateway;
   /** The admin key to print: the chosen one, a freshly generated one, or null if one was generated before. */
   adminKey: { secret: string; generated: boolean } | null;
+  /** How many sample reference items this start created (0 unless it created the table). */
+  sampleData: number;
   /** The access key id SigV4 requests are verified against, or null when SigV4 is off. */
   sigv4: string | null;
   /** The event publisher, when `events` was asked for. */
@@ -88,7 +93,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region: process.env[ENV.region] ?? 'us-east-1',
       credentials: { accessKeyId: 'buildstate', secretAccessKey: 'local' },
     });
-    await ensureTable(admin, tableName);
+    const created = await ensureTable(admin, tableName);
     admin.destroy();
     // A data folder from before live items and counters: count its builds once, before any report.
     const upgrade = await backfillDashboard(services().db, tableName);
@@ -96,6 +101,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       options.log?.(`dashboard: counted ${upgrade.backfilled} builds made by an earlier version`);
     const adminKey = await services().apiKeys.ensureBootstrapAdminKey(options.bootstrapAdminKey);
     await services().references.ensureDefaultProject(SYSTEM_PRINCIPAL);
+    const sampleData =
+      created && options.sampleData ? await ensureSampleData(services().references, SYSTEM_PRINCIPAL) : 0;
     const id = process.env[ENV.localAwsAccessKeyId];
     const secret = process.env[ENV.localAwsSecretAccessKey];
     if (options.events) {
@@ -136,6 +143,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       s3,
       gateway,
       adminKey,
+      sampleData,
       sigv4: id && secret ? id : null,
       events,
       stop: async () => {

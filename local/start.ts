@@ -2,7 +2,8 @@
  * `npm start`: the service on this machine, persisted under BUILDSTATE_DATA_DIR.
  * Settings: PORT (8080), BUILDSTATE_HOST (127.0.0.1), BUILDSTATE_DATA_DIR (.data),
  * BUILDSTATE_BOOTSTRAP_ADMIN_KEY, BUILDSTATE_MAX_ATTEMPTS, BUILDSTATE_ACCESS_LOG (0 turns request lines off),
- * BUILDSTATE_STUCK_INTERVAL_S (30: how often the stuck detector runs).
+ * BUILDSTATE_STUCK_INTERVAL_S (30: how often the stuck detector runs), BUILDSTATE_SAMPLE_DATA (0: no
+ * sample reference data on the first start of a data folder).
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
       port,
       host,
       bootstrapAdminKey: process.env.BUILDSTATE_BOOTSTRAP_ADMIN_KEY || undefined,
+      sampleData: process.env.BUILDSTATE_SAMPLE_DATA !== '0',
       log: accessLog ? (line) => console.log(line) : undefined,
       events: {
         logFile: resolve(dataDir, 'events.jsonl'),
@@ -96,6 +98,11 @@ async function main(): Promise<void> {
       stack.sigv4
         ? `  SigV4:          verified for access key ${stack.sigv4} (service execute-api)`
         : '  SigV4:          off (set BUILDSTATE_LOCAL_AWS_ACCESS_KEY_ID and BUILDSTATE_LOCAL_AWS_SECRET_ACCESS_KEY)',
+      ...(stack.sampleData
+        ? [
+            `  sample data:    ${stack.sampleData} platforms, OS versions, image types and projects the examples use (BUILDSTATE_SAMPLE_DATA=0 turns this off)`,
+          ]
+        : []),
       `  events:         ${resolve(dataDir, 'events.jsonl')} (stuck detector every ${stuckInterval} s)`,
       `  dashboard:      ${stack.url}/ (paste an API key)`,
       `  API reference:  ${stack.url}/docs (OpenAPI document at ${stack.url}/openapi.json)`,

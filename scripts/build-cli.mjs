@@ -1,6 +1,6 @@
 // Bundles the CLI into one file, dependencies included, so `bldst` starts without resolving
 // node_modules. The version comes from package.json.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -9,6 +9,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export async function buildCli() {
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  // Chunk names carry content hashes: drop the previous build's so dist/ holds one consistent set.
+  rmSync(join(root, 'dist', 'chunks'), { recursive: true, force: true });
   await build({
     entryPoints: { bldst: join(root, 'cli', 'main.ts') },
     outdir: join(root, 'dist'),

@@ -4,6 +4,7 @@ import {
   createApiKeySchema,
   createUserSchema,
   includeQuerySchema,
+  listApiKeysQuerySchema,
   tokenRequestSchema,
   usernameSchema,
 } from '../../lib/auth/identity.schema';
@@ -29,8 +30,8 @@ export const handler = dispatch('identity', {
     };
   }),
   listApiKeys: httpHandler(async (req) => {
-    const q = parseQuery(req, includeQuerySchema('include_revoked'));
-    return { status: 200, body: { items: await apiKeys().list(q.include_revoked === 'true') } };
+    const q = parseQuery(req, listApiKeysQuerySchema);
+    return { status: 200, body: { items: await apiKeys().list(q.include_revoked === 'true', q.owner) } };
   }),
   revokeApiKey: httpHandler(async (req) => ({
     status: 200,

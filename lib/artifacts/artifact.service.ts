@@ -456,8 +456,18 @@ function decodeURISafe(uri: string): string {
 
 const hex = (checksum: string | null) => (checksum ? checksum.slice('sha256:'.length) : null);
 
-const same = (a: Artifact, b: Artifact) =>
-  IDENTITY_FIELDS.every((f) => JSON.stringify(a[f]) === JSON.stringify(b[f]));
+/** JSON with object keys sorted: DynamoDB returns map attributes in an order of its own. */
+const canonical = (v: unknown): string =>
+  v !== null && typeof v === 'object' && !Array.isArray(v)
+    ? `{${Object.keys(v)
+        .sort()
+        .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+        .join(',')}}`
+    : Array.isArray(v)
+      ? `[${v.map(canonical).join(',')}]`
+      : JSON.stringify(v);
+
+const same = (a: Artifact, b: Artifact) => IDENTITY_FIELDS.every((f) => canonical(a[f]) === canonical(b[f]));
 
 const key = (a: Artifact) => ({ build_id: a.build_id, state_code: a.state_code, name: a.name });
 

@@ -35,6 +35,8 @@ export interface ApiKeyRecord {
   revoked_at: string | null;
   revoked_by: string | null;
   last_used_at: string | null;
+  /** The user this key belongs to (an API token of theirs); absent for keys of no one. */
+  owner?: string | null;
 }
 
 const strip = (item: Record<string, unknown>) => withoutKeys<ApiKeyRecord>(item);

@@ -10,6 +10,9 @@ const unauthorized = (message: string) => new AppError('unauthorized', message);
 /** last_used_at is written at most this often per key and runtime: one cheap write, not one per request. */
 const TOUCH_INTERVAL_MS = 60_000;
 
+/** The active user a key belongs to, or null when deactivated or gone. */
+export type OwnerLookup = (username: string) => Promise<{ username: string; scopes: Scope[] } | null>;
+
 export interface ApiKeyServiceOptions {
   /**
    * How long a verified key is trusted without another lookup (0 = always look up). A revocation
@@ -17,11 +20,15 @@ export interface ApiKeyServiceOptions {
    */
   cacheTtlSeconds?: number;
   now?: () => Date;
+  /** Reads the owner of a user's key on every authentication (so deactivation and narrowing apply). */
+  owners?: OwnerLookup;
 }
 
 export interface NewApiKey {
   name: string;
-  scopes: Scope[];
+  /** Default for a key with an owner: the owner's scopes. */
+  scopes?: Scope[];
+  owner?: string;
   expires_at?: string | null;
 }
 
@@ -33,6 +40,7 @@ export class ApiKeyService {
   private readonly touched = new LruCache<string, number>(1000);
   private readonly ttlMs: number;
   private readonly now: () => Date;
+  private readonly owners: OwnerLookup;
 
   constructor(
     private readonly repo: ApiKeyRepository,
@@ -40,6 +48,7 @@ export class ApiKeyService {
   ) {
     this.ttlMs = (options.cacheTtlSeconds ?? 0) * 1000;
     this.now = options.now ?? (() => new Date());
+    this.owners = options.owners ?? (async () => null);
   }
 
   /** The principal for an X-API-Key value; 401 for an unknown, revoked or expired key. */
@@ -55,13 +64,24 @@ export class ApiKeyService {
     if (record.revoked_at) throw unauthorized('API key has been revoked');
     const expiresAt = record.expires_at ? Date.parse(record.expires_at) : Number.POSITIVE_INFINITY;
     if (expiresAt <= now) throw unauthorized('API key has expired');
+    let scopes = record.scopes;
+    if (record.owner) {
+      // A user's token is never wider than the user, and stops with them.
+      const owner = await this.owners(record.owner);
+      if (!owner) throw unauthorized(`The user of this API token ('${record.owner}') is deactivated or gone`);
+      scopes = scopes.filter((s) => normaliseScopes(owner.scopes).includes(s));
+      if (scopes.length === 0)
+        throw unauthorized(`User '${record.owner}' no longer has any scope of this token`);
+    }
     const principal: Principal = {
       id: `key:${record.key_id}`,
       type: 'api_key',
-      name: record.name,
-      scopes: record.scopes,
+      name: record.owner ? `${record.owner}: ${record.name}` : record.name,
+      scopes,
     };
-    if (this.ttlMs > 0) this.verified.set(digest, { principal, until: now + this.ttlMs, expiresAt });
+    // A user's token is looked up each time, as the user's JWTs are: deactivation applies at once.
+    if (this.ttlMs > 0 && !record.owner)
+      this.verified.set(digest, { principal, until: now + this.ttlMs, expiresAt });
     await this.touch(record, now);
     return principal;
   }
@@ -85,13 +105,30 @@ export class ApiKeyService {
     if (input.expires_at && Date.parse(input.expires_at) <= now.getTime()) {
       throw new AppError('validation_error', 'expires_at must be in the future', { field: 'expires_at' });
     }
+    let scopes = input.scopes;
+    if (input.owner) {
+      const owner = await this.owners(input.owner);
+      if (!owner)
+        throw new AppError('validation_error', `No active user '${input.owner}' to own this key`, {
+          field: 'owner',
+        });
+      const allowed = normaliseScopes(owner.scopes);
+      scopes ??= allowed;
+      if (!normaliseScopes(scopes).every((s) => allowed.includes(s)))
+        throw new AppError(
+          'validation_error',
+          `A token of '${input.owner}' cannot have wider scopes than the user (${allowed.join(', ')})`,
+          { field: 'scopes', allowed },
+        );
+    }
     for (;;) {
       const secret = generateApiKeySecret();
       const digest = hashApiKey(secret);
       const record: ApiKeyRecord = {
         key_id: apiKeyIdFor(digest),
         name: input.name,
-        scopes: normaliseScopes(input.scopes),
+        scopes: normaliseScopes(scopes!),
+        owner: input.owner ?? null,
         secret_hash: digest,
         secret_hint: secretHint(secret),
         created_at: now.toISOString(),
@@ -106,11 +143,12 @@ export class ApiKeyService {
     }
   }
 
-  async list(includeRevoked: boolean) {
+  async list(includeRevoked: boolean, owner?: string) {
     const all = await this.repo.list();
     const now = this.now().toISOString();
     return all
       .filter((k) => includeRevoked || (!k.revoked_at && !(k.expires_at && k.expires_at <= now)))
+      .filter((k) => owner === undefined || k.owner === owner)
       .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.key_id.localeCompare(b.key_id))
       .map(apiKeyView);
   }
@@ -168,6 +206,7 @@ export function apiKeyView(k: ApiKeyRecord) {
   return {
     id: k.key_id,
     name: k.name,
+    owner: k.owner ?? null,
     scopes: k.scopes,
     secret_hint: k.secret_hint,
     created_at: k.created_at,

@@ -3,19 +3,34 @@ import { SCOPES } from './principal';
 
 const scopes = z.array(z.enum(SCOPES)).min(1, 'name at least one scope').max(3);
 
-export const createApiKeySchema = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
-  scopes,
-  expires_at: z.iso.datetime({ offset: true }).nullish(),
+export const usernameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'must be 2-64 lowercase letters, digits, ".", "_" or "-"');
+
+/**
+ * A key with an `owner` is that user's API token: its scopes default to the user's and may not be
+ * wider. A key without one belongs to no one and must name its scopes.
+ */
+export const createApiKeySchema = z
+  .strictObject({
+    name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+    scopes: scopes.optional(),
+    owner: usernameSchema.optional(),
+    expires_at: z.iso.datetime({ offset: true }).nullish(),
+  })
+  .refine((k) => k.scopes !== undefined || k.owner !== undefined, {
+    message: "name the scopes (they default to the owner's only for a key with an owner)",
+    path: ['scopes'],
+  });
+
+export const listApiKeysQuerySchema = z.strictObject({
+  include_revoked: z.enum(['true', 'false']).default('false'),
+  owner: usernameSchema.optional(),
 });
 
 export const apiKeyIdSchema = z
   .string()
   .regex(/^ak_[0-9a-f]{16}$/, 'is not an API key id (ak_ + 16 hex digits)');
-
-export const usernameSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'must be 2-64 lowercase letters, digits, ".", "_" or "-"');
 
 export const createUserSchema = z.strictObject({
   username: usernameSchema,

@@ -8,6 +8,10 @@ const scopes = z.array(z.enum(SCOPES));
 export const apiKeyViewSchema = z.strictObject({
   id: z.string(),
   name: z.string(),
+  owner: z
+    .string()
+    .nullable()
+    .meta({ description: 'The user a token belongs to (never wider than them); null for a key of no one' }),
   scopes,
   secret_hint: z.string().meta({ description: 'The last characters of the secret, to recognise it' }),
   created_at: timestampSchema,

@@ -37,6 +37,13 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 export const metadataSchema = z
   .unknown()
+  // What the document shows; the refinement below is the full rule (zod cannot express it).
+  .meta({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'Free-form JSON object: non-empty keys, no __proto__/constructor/prototype, nesting within 31 levels, numbers exact in JSON and within ±(2^53-1)',
+  })
   .superRefine((value, ctx) => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });

@@ -13,6 +13,8 @@ export const apiKeys = once(
   () =>
     new ApiKeyService(new ApiKeyRepository(db(), runtimeConfig().tableName), {
       cacheTtlSeconds: runtimeConfig().authCacheTtlSeconds,
+      // A key that belongs to a user is never wider than the user, and dies with them.
+      owners: (username) => users().active(username),
     }),
 );
 

@@ -19,6 +19,7 @@ import {
   createApiKeySchema,
   createUserSchema,
   includeQuerySchema,
+  listApiKeysQuerySchema,
   tokenRequestSchema,
   usernameSchema,
 } from '../auth/identity.schema';
@@ -611,7 +612,7 @@ export const ROUTES: readonly Route[] = [
     handler: 'listApiKeys',
     scope: 'admin',
     summary: 'List API keys (never their secrets)',
-    request: { query: includeQuerySchema('include_revoked') },
+    request: { query: listApiKeysQuerySchema },
     responses: { 200: ok('The keys', apiKeyListSchema) },
   },
   {

@@ -72,7 +72,7 @@ export class ReferenceService implements CatalogSource, ReferenceChecks {
     const now = this.clock().toISOString();
     const item: ReferenceItem = {
       description: null,
-      ...input,
+      ...stored(type, input),
       id,
       version: 1,
       created_at: now,
@@ -141,7 +141,7 @@ export class ReferenceService implements CatalogSource, ReferenceChecks {
   ): Promise<Outcome> {
     return this.change(type, id, opts.ifMatch, (item, now) => ({
       ...item,
-      ...fields,
+      ...stored(type, fields),
       updated_at: now,
       updated_by: actor.id,
     }));
@@ -295,9 +295,20 @@ function initialCatalog(projectId: string, now: string | null, actor: string | n
   };
 }
 
+/**
+ * An OS version's `version` (the OS release, "22.04") is kept as `os_version`: every item's
+ * `version` attribute is its revision counter (conditional writes, If-Match), which would
+ * otherwise overwrite it.
+ */
+function stored<F extends Record<string, unknown>>(type: ReferenceType, fields: F): F {
+  if (type !== 'os_version' || !('version' in fields)) return fields;
+  const { version, ...rest } = fields;
+  return { ...rest, os_version: version } as unknown as F;
+}
+
 function view(type: ReferenceType, item: ReferenceItem) {
   const { id, name, description, version, created_at, created_by, updated_at, updated_by, ...rest } = item;
-  const { deactivated_at, deactivated_by, ...specific } = rest;
+  const { deactivated_at, deactivated_by, os_version, ...specific } = rest;
   return {
     id,
     kind: type,
@@ -305,7 +316,8 @@ function view(type: ReferenceType, item: ReferenceItem) {
     description: description ?? null,
     ...specific,
     active: !deactivated_at,
-    version,
+    // For OS versions `version` is the release; their revision (the ETag) is `revision`.
+    ...(type === 'os_version' ? { version: os_version ?? null, revision: version } : { version }),
     created_at,
     created_by,
     updated_at,

@@ -10,7 +10,7 @@ const SPECIFIC = {
     region: z.string().nullable(),
     partition: z.string().nullable(),
   },
-  os_version: { version: z.string() },
+  os_version: {},
   image_type: {},
 } as const;
 
@@ -22,7 +22,12 @@ const build = (type: ReferenceType) =>
     description: z.string().nullable(),
     ...SPECIFIC[type],
     active: z.boolean().meta({ description: 'False once deactivated (soft delete)' }),
-    version: z.int().meta({ description: 'Incremented by every change; the ETag' }),
+    ...(type === 'os_version'
+      ? {
+          version: z.string().nullable().meta({ description: 'The release, such as 22.04' }),
+          revision: z.int().meta({ description: 'Incremented by every change; the ETag' }),
+        }
+      : { version: z.int().meta({ description: 'Incremented by every change; the ETag' }) }),
     created_at: timestampSchema,
     created_by: z.string(),
     updated_at: timestampSchema,

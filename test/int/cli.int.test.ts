@@ -99,6 +99,34 @@ describe('the seeds flow', () => {
       checksum: sum,
     });
 
+    // A malformed checksum refuses the whole report: state 15 is not recorded either.
+    const versionBefore = json(await bldst(['build', 'get', id])).version;
+    const refused = await bldst([
+      'build',
+      'add-state',
+      id,
+      '--state',
+      '15',
+      '--status',
+      'completed',
+      '--storage-type',
+      'nfs',
+      '--storage-path',
+      'nfs://filer01/builds/state-15.qcow2',
+      '--checksum',
+      'sha256:abc123...',
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/checksum/);
+    expect(json(await bldst(['build', 'get', id]))).toMatchObject({
+      current_state: 10,
+      version: versionBefore,
+    });
+    expect(
+      (await bldst(['build', 'add-state', id, '--state', '15', '--status', 'completed', '--checksum', sum]))
+        .code,
+    ).toBe(2);
+
     expect(json(await bldst(['build', 'get', id]))).toMatchObject({
       id,
       current_state: 10,
@@ -110,7 +138,7 @@ describe('the seeds flow', () => {
     expect(json(await bldst(['build', 'history', id])).map((h: { seq: number }) => h.seq)).toEqual([1, 2, 3]);
     expect(json(await bldst(['build', 'resume', id]))).toMatchObject({ action: 'continue', state_code: 15 });
     const table = await bldst(['build', 'list', '-o', 'table']);
-    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+PROJECT_ID\s+PLATFORM_ID/);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+PROJECT\s+PLATFORM\s+IMAGE TYPE\s+STATE\s+STATUS/);
 
     expect((await bldst(['build', 'get', 'no-such-build'])).code).toBe(4);
     const denied = await bldst(['build', 'list'], { env: { BUILDSTATE_API_TOKEN: 'bst_wrong' } });
@@ -334,7 +362,12 @@ steps:
     ]);
     expect(second.stderr).toMatch(/skipping completed steps: 10 kickstart, 25 security-baseline/);
     expect(second.stderr).toMatch(/input artifact of state 25: image.qcow2 .* verified/);
-    expect(readFileSync(join(workB, 'image.qcow2'), 'utf8')).toBe('image-25\n');
+    expect(readFileSync(join(workB, '.bldst', 'inputs', '25', 'image.qcow2'), 'utf8')).toBe('image-25\n');
+    expect(existsSync(join(workB, 'image.qcow2'))).toBe(false);
+    expect(second.stderr).toMatch(
+      /step 1 of 3: 50 users\n.*\n?bldst: state 50: in progress, attempt 2 of 3\n/,
+    );
+    expect(second.stderr).toMatch(/step 3 of 3: 100 publish: completed in \d+s/);
     expect(json(await bldst(['build', 'get', id]))).toMatchObject({
       status: 'completed',
       progress_percent: 100,
@@ -366,6 +399,59 @@ steps:
     expect(again.stderr).toMatch(/unblock the build/);
   }, 30_000);
 
+  it('gives each step the artifact of the latest completed state before it, even on a fresh run', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'bs-inputs-'));
+    writeFileSync(
+      join(home, 'chain.yaml'),
+      `steps:
+  - { state: 10, name: base, run: 'echo base > a.img', artifact: a.img }
+  - { state: 20, name: harden, run: 'test "$(cat "$BLDST_INPUT_ARTIFACT")" = base && echo hardened > b.img', artifact: b.img }
+  - { state: 30, name: check, run: 'echo "$BLDST_INPUT_ARTIFACT" > seen; test "$(cat "$BLDST_INPUT_ARTIFACT")" = hardened' }
+`,
+    );
+    const id = (
+      await bldst(['build', 'create', '--platform-id', 'aws', '--image-type-id', 'x', '-q'])
+    ).stdout.trim();
+    const r = await bldst(['pipeline', 'run', 'chain.yaml', '--build', id, '--workdir', work]);
+    expect([r.code, r.stderr]).toEqual([0, expect.stringContaining('input artifact of state 20: b.img')]);
+    expect(readFileSync(join(work, 'seen'), 'utf8').trim()).toBe(
+      join(work, '.bldst', 'inputs', '20', 'b.img'),
+    );
+  });
+
+  it('shows a live line for the running step on a terminal only', async () => {
+    writeFileSync(
+      join(home, 'slow.yaml'),
+      "steps:\n  - { state: 10, name: slow, run: 'sleep 2.5; echo done' }\n",
+    );
+    const id = (
+      await bldst(['build', 'create', '--platform-id', 'aws', '--image-type-id', 'x', '-q'])
+    ).stdout.trim();
+    const piped = await bldst(['pipeline', 'run', 'slow.yaml', '--build', id]);
+    expect(piped.stderr).not.toContain('running');
+    const id2 = (
+      await bldst(['build', 'create', '--platform-id', 'aws', '--image-type-id', 'x', '-q'])
+    ).stdout.trim();
+    const tty = await new Promise<string>((done) =>
+      execFile(
+        'script',
+        ['-qec', `"${process.execPath}" "${bin}" pipeline run slow.yaml --build ${id2}`, '/dev/null'],
+        {
+          cwd: home,
+          env: {
+            PATH: process.env.PATH ?? '',
+            XDG_CONFIG_HOME: join(home, 'config'),
+            BUILDSTATE_API_URL: stack.url,
+            BUILDSTATE_API_TOKEN: ADMIN_KEY,
+          },
+        },
+        (_e, stdout) => done(stdout),
+      ),
+    );
+    expect(tty).toMatch(/step 1 of 1: 10 slow — running [12]s/);
+    expect(tty).toContain('done');
+  }, 30_000);
+
   it('rejects malformed pipeline files with exit 2', async () => {
     writeFileSync(join(home, 'bad.yaml'), 'steps:\n  - { state: 10, name: a }\n');
     const r = await bldst(['pipeline', 'run', 'bad.yaml', '--build', 'x']);
@@ -383,7 +469,9 @@ describe('bldst watch', () => {
     const done = await bldst(['watch', id, '--interval', '1']);
     expect(done.code).toBe(0);
     expect(done.stdout).toMatch(
-      new RegExp(`${id}\\s+\\[#{20}\\] 100%\\s+100 Complete and delivered\\s+completed`),
+      new RegExp(
+        `^${id}  \\[#{20}\\] 100%  state 100 Complete and delivered  completed  attempt 1 of 3  on test-worker\n$`,
+      ),
     );
     const cancelled = (
       await bldst(['build', 'create', '--platform-id', 'aws', '--image-type-id', 'x', '-q'])

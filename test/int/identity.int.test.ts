@@ -284,6 +284,51 @@ describe('users and JWTs', () => {
   });
 });
 
+describe("a user's API tokens (keys with an owner)", () => {
+  beforeAll(async () => {
+    for (const [username, scope] of [
+      ['builder', 'write'],
+      ['viewer', 'read'],
+    ] as const) {
+      const res = await stack.call('POST', '/users', {
+        username,
+        email: `${username}@example.com`,
+        password: `${username} password long`,
+        scopes: [scope],
+      });
+      expect(res.status).toBe(201);
+    }
+  });
+
+  it("takes the user's scopes by default and refuses wider ones", async () => {
+    const token = await stack.call('POST', '/api-keys', { name: 'Build pipeline token', owner: 'builder' });
+    expect(token.status).toBe(201);
+    expect(token.body).toMatchObject({ owner: 'builder', scopes: ['write', 'read'] });
+    const me = await stack.call('GET', '/whoami', undefined, as(token.body.secret));
+    expect(me.body).toMatchObject({ type: 'api_key', name: 'builder: Build pipeline token' });
+    const wider = await stack.call('POST', '/api-keys', { name: 'x', owner: 'viewer', scopes: ['write'] });
+    expect([wider.status, wider.body.error.details]).toEqual([400, { field: 'scopes', allowed: ['read'] }]);
+    const nobody = await stack.call('POST', '/api-keys', { name: 'x', owner: 'nobody' });
+    expect([nobody.status, nobody.body.error.details]).toEqual([400, { field: 'owner' }]);
+    const noScopes = await stack.call('POST', '/api-keys', { name: 'x' });
+    expect(noScopes.status).toBe(400);
+    const listed = (await stack.call('GET', '/api-keys?owner=builder')).body.items;
+    expect(listed.map((k: { id: string }) => k.id)).toEqual([token.body.id]);
+  });
+
+  it('stops working when its user is deactivated', async () => {
+    const token = (await stack.call('POST', '/api-keys', { name: 'viewer token', owner: 'viewer' })).body;
+    expect((await stack.call('GET', '/builds', undefined, as(token.secret))).status).toBe(200);
+    expect((await stack.call('POST', '/builds', { platform_id: 'aws' }, as(token.secret))).status).toBe(403);
+    expect((await stack.call('DELETE', '/users/viewer')).status).toBe(200);
+    const after = await stack.call('GET', '/builds', undefined, as(token.secret));
+    expect([after.status, after.body.error.message]).toEqual([
+      401,
+      "The user of this API token ('viewer') is deactivated or gone",
+    ]);
+  });
+});
+
 describe('SigV4 against the local gateway', () => {
   const sign = createSigner(async () => ({ accessKeyId: AWS_ID, secretAccessKey: AWS_SECRET }));
   const signed = async (

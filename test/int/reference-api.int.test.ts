@@ -39,6 +39,17 @@ describe('reference CRUD', () => {
     const os = await stack.call('POST', '/os-versions', { name: 'RHEL', version: '9.3' });
     expect(os.status).toBe(201);
     expect(os.body.id).toBe('rhel-9.3');
+    // The release is kept beside the item's revision counter, not overwritten by it.
+    expect(os.body).toMatchObject({ version: '9.3', revision: 1 });
+    const renamed = await stack.call(
+      'PUT',
+      '/os-versions/rhel-9.3',
+      { version: '9.3.1' },
+      { 'if-match': '"1"' },
+    );
+    expect(renamed.body).toMatchObject({ version: '9.3.1', revision: 2 });
+    expect(renamed.headers.get('etag')).toBe('"2"');
+    expect((await stack.call('GET', '/os-versions/rhel-9.3')).body.version).toBe('9.3.1');
     const project = await stack.call('POST', '/projects', { name: 'SAP Images' });
     expect(project.body.id).toBe('sap-images');
   });

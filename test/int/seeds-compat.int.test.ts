@@ -6,7 +6,7 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({ events: { pollMs: 50 } });
   for (const [path, body] of [
     ['/projects', { id: 'rhel-9', name: 'RHEL 9' }],
     ['/os-versions', { id: 'rhel-9.3', name: 'RHEL', version: '9.3' }],
@@ -112,12 +112,16 @@ describe('POST /builds/{id}/state (the seeds’ singular path)', () => {
   });
 });
 
+/** The counters come from the table stream: wait until the aggregator has read everything committed. */
+const settled = () => stack.events!.drain();
+
 describe('GET /status', () => {
   it('shows version, uptime, both stores answering, and builds by status from the counters', async () => {
     const before = await stack.call('GET', '/status');
     expect(before.status).toBe(200);
     const { body: b } = await seedsBuild();
     await stack.call('POST', `/builds/${b.id}/states`, { state_code: 5, status: 'failed', error: 'boom' });
+    await settled();
     const res = await stack.call('GET', '/status');
     expect(res.body).toMatchObject({
       status: 'ok',
@@ -139,8 +143,10 @@ describe('GET /status', () => {
   it('costs the same reads with 20 more builds (the counters, never the builds)', async () => {
     // Enough builds that every counter shard has its item, then 20 more.
     for (let i = 0; i < 20; i++) await seedsBuild();
+    await settled();
     const before = await stack.call('GET', '/status');
     for (let i = 0; i < 20; i++) await seedsBuild();
+    await settled();
     const after = await stack.call('GET', '/status');
     expect(after.body.builds.total).toBe(before.body.builds.total + 20);
     expect(after.body.read_capacity_units).toBeGreaterThan(0);

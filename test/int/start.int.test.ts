@@ -32,6 +32,7 @@ async function start(env: Record<string, string> = {}): Promise<Running> {
     cwd: root,
     env: {
       ...process.env,
+      BUILDSTATE_SAMPLE_DATA: '',
       PORT: '0',
       BUILDSTATE_DATA_DIR: dataDir,
       BUILDSTATE_ACCESS_LOG: '0',
@@ -77,12 +78,45 @@ const alive = (pid: number) => {
   }
 };
 
+const ids = async (url: string, path: string, key: string) =>
+  (
+    (await (await fetch(`${url}${path}`, { headers: { 'x-api-key': key } })).json()) as {
+      items: { id: string }[];
+    }
+  ).items
+    .map((i) => i.id)
+    .sort();
+
 it('persists data across restarts, shows a generated admin key once, and stops DynamoDB Local on SIGTERM', async () => {
   const first = await start();
   const key = /admin API key:\s+(bst_\S+)/.exec(first.output())?.[1];
   expect(key).toBeDefined();
+  // A fresh data folder has the sample reference data the seeds' examples use.
+  expect(first.output()).toMatch(/sample data: +18 /);
+  expect(await ids(first.url, '/platforms', key!)).toEqual(
+    [
+      'aws',
+      'aws-china',
+      'aws-commercial',
+      'aws-govcloud',
+      'azure',
+      'azure-commercial',
+      'azure-government',
+      'gcp',
+      'openstack',
+      'oracle',
+    ].sort(),
+  );
+  expect(await ids(first.url, '/image-types', key!)).toEqual([
+    'base',
+    'rhel8',
+    'rhel8-webserver',
+    'web-server',
+  ]);
+  expect(await ids(first.url, '/os-versions', key!)).toEqual(['rhel-8.7', 'rhel-9.3', 'ubuntu-22.04']);
+  expect(await ids(first.url, '/projects', key!)).toEqual(['default', 'rhel-9']);
   for (const [path, body] of [
-    ['/platforms', { id: 'aws', name: 'AWS', cloud_provider: 'aws' }],
+    ['/platforms', { id: 'onprem', name: 'On premises', cloud_provider: 'vsphere' }],
     ['/image-types', { id: 'rhel9', name: 'RHEL 9' }],
   ] as const) {
     const res = await fetch(`${first.url}${path}`, {
@@ -95,20 +129,39 @@ it('persists data across restarts, shows a generated admin key once, and stops D
   const created = await fetch(`${first.url}/builds`, {
     method: 'POST',
     headers: { 'x-api-key': key! },
-    body: JSON.stringify({ id: 'survivor', platform_id: 'aws', image_type_id: 'rhel9' }),
+    body: JSON.stringify({ id: 'survivor', platform_id: 'onprem', image_type_id: 'rhel9' }),
   });
   expect(created.status).toBe(201);
+  // A deleted sample item stays deleted: sample data is made only when the table is.
+  const deleted = await fetch(`${first.url}/platforms/oracle`, {
+    method: 'DELETE',
+    headers: { 'x-api-key': key! },
+  });
+  expect(deleted.status).toBe(200);
   expect(alive(first.javaPid)).toBe(true);
   expect(await stop(first)).toBe(0);
   expect(alive(first.javaPid)).toBe(false);
 
   const second = await start();
-  expect(second.output()).not.toMatch(/bst_/);
+  expect(second.output()).not.toMatch(/bst_|sample data/);
+  expect(await ids(second.url, '/platforms', key!)).not.toContain('oracle');
   const again = await fetch(`${second.url}/builds/survivor`, { headers: { 'x-api-key': key! } });
   expect(again.status).toBe(200);
   expect(((await again.json()) as { id: string }).id).toBe('survivor');
   await stop(second);
   expect(alive(second.javaPid)).toBe(false);
+}, 60_000);
+
+it('creates no sample data with BUILDSTATE_SAMPLE_DATA=0', async () => {
+  const plain = await start({
+    BUILDSTATE_SAMPLE_DATA: '0',
+    BUILDSTATE_DATA_DIR: join(dataDir, 'plain'),
+    BUILDSTATE_BOOTSTRAP_ADMIN_KEY: 'plain-admin-key',
+  });
+  expect(plain.output()).not.toMatch(/sample data/);
+  expect(await ids(plain.url, '/platforms', 'plain-admin-key')).toEqual([]);
+  expect(await ids(plain.url, '/projects', 'plain-admin-key')).toEqual(['default']);
+  await stop(plain);
 }, 60_000);
 
 it('says in one line what to install when java is missing, and exits non-zero', () => {

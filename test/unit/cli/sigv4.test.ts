@@ -4,10 +4,14 @@
  * the same Authorization header.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createSigner, regionFor } from '../../../cli/sigv4';
+import type { CliError } from '../../../cli/errors';
+import { createSigner, resolveRegion } from '../../../cli/sigv4';
 
 const run = promisify(execFile);
 const credentials = async () => ({
@@ -54,11 +58,27 @@ it('signs exactly as curl --aws-sigv4 does for execute-api', async () => {
   expect(ours.authorization).toBe(auth);
 });
 
-it('takes the region from AWS_REGION or the execute-api host name', () => {
-  delete process.env.AWS_REGION;
-  delete process.env.AWS_DEFAULT_REGION;
-  expect(regionFor(new URL('https://abc123.execute-api.ap-southeast-2.amazonaws.com/builds'))).toBe(
+it('takes the region from AWS_REGION, the execute-api host name or the AWS config file, else says what to set', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bs-aws-'));
+  const config = join(dir, 'config');
+  writeFileSync(config, '[default]\nregion = eu-west-3\n\n[profile ci]\n# a comment\nregion=us-west-2\n');
+  const env = { AWS_CONFIG_FILE: config };
+  const local = new URL('http://127.0.0.1:8080/');
+  expect(resolveRegion(local, { ...env, AWS_REGION: 'eu-north-1' })).toBe('eu-north-1');
+  expect(resolveRegion(new URL('https://abc123.execute-api.ap-southeast-2.amazonaws.com/builds'), env)).toBe(
     'ap-southeast-2',
   );
-  expect(() => regionFor(new URL('http://127.0.0.1:8080/'))).toThrow(/AWS_REGION/);
+  expect(resolveRegion(local, env)).toBe('eu-west-3');
+  expect(resolveRegion(local, { ...env, AWS_PROFILE: 'ci' })).toBe('us-west-2');
+  const missing = (() => {
+    try {
+      resolveRegion(local, { AWS_CONFIG_FILE: join(dir, 'none'), AWS_PROFILE: 'ci' });
+    } catch (error) {
+      return error as CliError;
+    }
+  })();
+  expect([missing?.exitCode, missing?.message]).toEqual([
+    2,
+    `--sigv4 needs a region: set AWS_REGION, or region in the [profile ci] section of ${join(dir, 'none')}`,
+  ]);
 });

@@ -1,0 +1,333 @@
+/**
+ * State catalogs, leases and heartbeats by hand, and the dashboard's numbers in a terminal.
+ * `lease` and `heartbeat` take the build (and lease) an outer `bldst run` handed down.
+ */
+import { readFileSync } from 'node:fs';
+import { buildArg, type Command, compact, defineCommand, int, one, seg, show } from './command';
+import { CliError, EXIT, usage } from './errors';
+import { handedDown } from './lease';
+import {
+  age,
+  type Column,
+  col,
+  duration,
+  paint,
+  paintStatus,
+  printJson,
+  printRecord,
+  printTable,
+  progressBar,
+  statusPaint,
+} from './output';
+import { defaultWorkerId } from './runner';
+
+type Row = Record<string, unknown>;
+
+const leaseIdOf = (v: string | undefined, buildId: string) => {
+  const h = handedDown();
+  const id = v ?? (h.buildId === buildId ? h.leaseId : undefined);
+  if (!id) throw usage('--lease-id is required (or $BLDST_LEASE_ID from bldst run)');
+  return id;
+};
+
+const leasePath = (id: string) => `/builds/${seg(id)}/lease`;
+
+export const OPS_COMMANDS: Command[] = [
+  defineCommand({
+    path: ['state-codes', 'get'],
+    args: '<project>',
+    summary: "Show a project's state catalog (codes, names, expected durations, attempt limits)",
+    examples: ['bldst state-codes get default', 'bldst state-codes get default -o json > catalog.json'],
+    async run(ctx, _v, p) {
+      const catalog = await ctx
+        .client()
+        .get<{ state_codes: Row[]; version: number }>(`/projects/${seg(one(p, 'project id'))}/state-codes`);
+      if (ctx.output === 'json') printJson(catalog);
+      else
+        printTable(
+          catalog.state_codes,
+          [
+            col('code', 'CODE', { right: true }),
+            col('name', 'NAME'),
+            col('category', 'CATEGORY'),
+            col('expected_duration_s', 'EXPECTED S', { right: true }),
+            col('max_attempts', 'MAX ATTEMPTS', { right: true }),
+            col('description', 'DESCRIPTION'),
+          ],
+          ctx.style,
+          { wide: ctx.wide },
+        );
+      return EXIT.ok;
+    },
+  }),
+  defineCommand({
+    path: ['state-codes', 'set'],
+    args: '<project>',
+    summary: "Replace a project's state catalog from a YAML or JSON file (- for stdin)",
+    options: {
+      file: {
+        type: 'string',
+        short: 'f',
+        description: 'catalog.yaml or catalog.json: a list, or {state_codes: [...]}',
+      },
+      'if-match': { type: 'string', description: 'apply only if the catalog is at this version' },
+    },
+    examples: ['bldst state-codes set default -f catalog.json'],
+    async run(ctx, v, p) {
+      const project = one(p, 'project id');
+      if (!v.file) throw usage('-f/--file is required');
+      let text: string;
+      try {
+        text = readFileSync(v.file === '-' ? 0 : v.file, 'utf8');
+      } catch (error) {
+        throw new CliError(`cannot read ${v.file}: ${(error as Error).message}`, EXIT.usage, 'usage');
+      }
+      let data: unknown;
+      try {
+        // YAML is a superset of JSON: one parser reads both (loaded only here: it is large).
+        const { parseYaml } = await import('./yaml');
+        data = parseYaml(text);
+      } catch (error) {
+        throw new CliError(`${v.file} is not YAML or JSON: ${(error as Error).message}`, EXIT.usage, 'usage');
+      }
+      const ifMatch = int(v['if-match'], '--if-match');
+      const res = await ctx
+        .client()
+        .request<Row>(
+          'PUT',
+          `/projects/${seg(project)}/state-codes`,
+          data,
+          ifMatch === undefined ? {} : { 'if-match': `"${ifMatch}"` },
+        );
+      if (ctx.output === 'json') printJson(res);
+      else if (!ctx.quiet)
+        process.stdout.write(
+          `${project}: catalog version ${res.version}, ${(res.state_codes as Row[]).length} state codes\n`,
+        );
+      return EXIT.ok;
+    },
+  }),
+  defineCommand({
+    path: ['lease', 'take'],
+    args: '[build-id]',
+    summary:
+      'Take the lease on a build (exit 3 while another worker holds a live one); prints the lease id with -q',
+    options: {
+      worker: { type: 'string', description: 'worker id (default: $BLDST_WORKER_ID or host:pid)' },
+      ttl: { type: 'string', description: 'seconds it lasts without a renewal (5-3600, default 120)' },
+    },
+    examples: ['LEASE_ID=$(bldst lease take $BUILD_ID --worker packer-7 -q)'],
+    async run(ctx, v, p) {
+      const id = buildArg(p);
+      const lease = await ctx
+        .client()
+        .post<Row>(
+          leasePath(id),
+          compact({ worker_id: v.worker ?? defaultWorkerId(), ttl_s: int(v.ttl, '--ttl') }),
+        );
+      show(ctx, lease, lease.lease_id);
+      return EXIT.ok;
+    },
+  }),
+  defineCommand({
+    path: ['lease', 'renew'],
+    args: '[build-id]',
+    summary: "Renew a lease (the holder's heartbeat); exit 3 if it was taken over",
+    options: {
+      'lease-id': { type: 'string', description: 'the lease (default: $BLDST_LEASE_ID)' },
+      ttl: { type: 'string', description: 'new TTL in seconds (default: unchanged)' },
+    },
+    examples: ['bldst lease renew $BUILD_ID --lease-id $LEASE_ID'],
+    async run(ctx, v, p) {
+      const id = buildArg(p);
+      const lease = await ctx
+        .client()
+        .request<Row>(
+          'PUT',
+          leasePath(id),
+          compact({ lease_id: leaseIdOf(v['lease-id'], id), ttl_s: int(v.ttl, '--ttl') }),
+        );
+      show(ctx, lease, lease.expires_at);
+      return EXIT.ok;
+    },
+  }),
+  defineCommand({
+    path: ['lease', 'release'],
+    args: '[build-id]',
+    summary: 'Release a lease (releasing one that is already gone succeeds)',
+    options: { 'lease-id': { type: 'string', description: 'the lease (default: $BLDST_LEASE_ID)' } },
+    examples: ['bldst lease release $BUILD_ID --lease-id $LEASE_ID'],
+    async run(ctx, v, p) {
+      const id = buildArg(p);
+      const res = await ctx
+        .client()
+        .request<Row>('DELETE', leasePath(id), { lease_id: leaseIdOf(v['lease-id'], id) });
+      show(ctx, res);
+      return EXIT.ok;
+    },
+  }),
+  defineCommand({
+    path: ['lease', 'show'],
+    args: '[build-id]',
+    summary: 'Who holds the lease on a build, and the last heartbeat',
+    examples: ['bldst lease show $BUILD_ID'],
+    async run(ctx, _v, p) {
+      const res = await ctx.client().get<Row & { lease: Row | null }>(leasePath(buildArg(p)));
+      if (ctx.output === 'json') printJson(res);
+      else {
+        const { lease, ...rest } = res;
+        printRecord(
+          {
+            ...rest,
+            holder: lease ? `${lease.worker_id} (fence ${lease.fence}, until ${lease.expires_at})` : 'nobody',
+          },
+          ctx.style,
+        );
+      }
+      return EXIT.ok;
+    },
+  }),
+  defineCommand({
+    path: ['heartbeat'],
+    args: '[build-id]',
+    summary: "Record a heartbeat without a lease (refused while another worker's lease is live)",
+    options: {
+      worker: { type: 'string', description: 'worker id (default: $BLDST_WORKER_ID or host:pid)' },
+      message: { type: 'string', description: 'what the worker is doing' },
+    },
+    examples: ['bldst heartbeat $BUILD_ID --worker packer-7 --message "uploading image"'],
+    async run(ctx, v, p) {
+      const res = await ctx
+        .client()
+        .post<Row>(
+          `/builds/${seg(buildArg(p))}/heartbeat`,
+          compact({ worker_id: v.worker ?? defaultWorkerId(), message: v.message }),
+        );
+      show(ctx, res, res.last_heartbeat_at);
+      return EXIT.ok;
+    },
+  }),
+  defineCommand({
+    path: ['dashboard', 'summary'],
+    summary:
+      'Builds by status, the active builds with progress and ETA, failures by state, 7-day success rate',
+    options: { 'active-limit': { type: 'string', description: 'active builds to list (1-200, default 50)' } },
+    examples: ['bldst dashboard summary'],
+    async run(ctx, v) {
+      const limit = int(v['active-limit'], '--active-limit');
+      const s = await ctx.client().get<Summary>(`/dashboard/summary${limit ? `?active_limit=${limit}` : ''}`);
+      if (ctx.output === 'json') {
+        printJson(s);
+        return EXIT.ok;
+      }
+      const by = Object.entries(s.builds.by_status)
+        .filter(([, n]) => n > 0)
+        .map(([status, n]) => paintStatus(ctx.style, status, `${n} ${status.replace('_', ' ')}`));
+      const rate = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
+      process.stdout.write(
+        [
+          `${paint(ctx.style, 'bold', `${s.builds.total} builds`)}${by.length ? `: ${by.join(', ')}` : ''}`,
+          `last 7 days: build success ${rate(s.success_rate_7d.build_success_rate)}, attempt success ${rate(s.success_rate_7d.attempt_success_rate)}`,
+          '',
+          paint(ctx.style, 'bold', `${s.active.count} active`),
+          '',
+        ].join('\n'),
+      );
+      printTable(s.active.items, ACTIVE_COLUMNS, ctx.style, { wide: ctx.wide, empty: 'no active builds' });
+      if (s.failures_by_state.length) {
+        process.stdout.write(`\n${paint(ctx.style, 'bold', 'failed attempts by state')}\n`);
+        printTable(
+          s.failures_by_state,
+          [
+            col('state_code', 'STATE', { right: true }),
+            col('state_name', 'NAME'),
+            col('failed_attempts', 'FAILED', { right: true, paint: () => 'red' }),
+          ],
+          ctx.style,
+          { wide: ctx.wide },
+        );
+      }
+      return EXIT.ok;
+    },
+  }),
+  defineCommand({
+    path: ['dashboard', 'durations'],
+    summary: 'p50/p90/p95 duration of each state per platform',
+    options: { 'platform-id': { type: 'string', description: 'only this platform' } },
+    examples: ['bldst dashboard durations --platform-id aws'],
+    async run(ctx, v) {
+      const res = await ctx
+        .client()
+        .get<{ items: Row[] }>(
+          `/dashboard/durations${v['platform-id'] ? `?platform_id=${seg(v['platform-id'])}` : ''}`,
+        );
+      if (ctx.output === 'json') printJson(res);
+      else {
+        const secs = (k: string) => (r: Row) => (typeof r[k] === 'number' ? duration(r[k] as number) : '-');
+        printTable(
+          res.items,
+          [
+            col('platform_id', 'PLATFORM'),
+            col('state_code', 'STATE', { right: true }),
+            col('samples', 'SAMPLES', { right: true }),
+            { header: 'MEAN', value: secs('mean_s'), right: true },
+            { header: 'P50', value: secs('p50_s'), right: true },
+            { header: 'P90', value: secs('p90_s'), right: true },
+            { header: 'P95', value: secs('p95_s'), right: true },
+          ],
+          ctx.style,
+          { wide: ctx.wide, empty: 'no completed attempts with durations yet' },
+        );
+      }
+      return EXIT.ok;
+    },
+  }),
+  defineCommand({
+    path: ['dashboard', 'stuck'],
+    summary: 'Running attempts that are silent (no heartbeat) or overdue',
+    examples: ['bldst dashboard stuck'],
+    async run(ctx) {
+      const res = await ctx.client().get<{ items: Row[]; heartbeat_timeout_s: number }>('/dashboard/stuck');
+      if (ctx.output === 'json') printJson(res);
+      else
+        printTable(
+          res.items,
+          [
+            col('build_id', 'BUILD', { min: 10 }),
+            col('platform_id', 'PLATFORM'),
+            col('state_code', 'STATE', { right: true }),
+            col('attempt', 'ATTEMPT', { right: true }),
+            { header: 'WHY', value: (r) => (r.kinds as string[]).join(','), paint: () => 'red' },
+            { header: 'RUNNING', value: (r) => duration(r.running_s as number), right: true },
+            { header: 'SILENT', value: (r) => duration(r.silent_s as number), right: true },
+            { header: 'WORKER', value: (r) => r.lease_worker_id ?? r.last_worker_id },
+          ],
+          ctx.style,
+          {
+            wide: ctx.wide,
+            empty: `nothing stuck (silent means no heartbeat for ${res.heartbeat_timeout_s} s)`,
+          },
+        );
+      return EXIT.ok;
+    },
+  }),
+];
+
+interface Summary {
+  builds: { total: number; by_status: Record<string, number> };
+  active: { count: number; items: Row[] };
+  failures_by_state: Row[];
+  success_rate_7d: { build_success_rate: number | null; attempt_success_rate: number | null };
+}
+
+const ACTIVE_COLUMNS: Column<Row>[] = [
+  col('build_id', 'BUILD', { min: 10 }),
+  col('platform_id', 'PLATFORM'),
+  { header: 'STATE', value: (r) => `${r.current_state} ${r.state_name ?? ''}`.trim(), min: 8 },
+  col('status', 'STATUS', { paint: (r) => statusPaint(r.status as string), min: 11 }),
+  col('attempt', 'ATTEMPT', { right: true }),
+  { header: 'PROGRESS', value: (r) => progressBar(r.progress_percent as number, 10), min: 16, drop: 1 },
+  { header: 'IN STATE', value: (r) => age(r.attempt_started_at as string), right: true },
+  { header: 'ETA', value: (r) => (typeof r.eta_s === 'number' ? duration(r.eta_s) : '-'), right: true },
+  col('lease_worker_id', 'WORKER'),
+];

@@ -1,0 +1,100 @@
+/**
+ * in <dest>: the version's build as build.json, what a worker should do next as resume.json, the
+ * state's artifact records as artifacts.json, and its verified artifacts downloaded into
+ * artifacts/ with every checksum checked (a mismatch fails the step).
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { type ArtifactView, downloadArtifact } from '../../../cli/artifacts';
+import {
+  type BuildView,
+  clientFor,
+  history,
+  log,
+  type Metadata,
+  main,
+  readRequest,
+  seg,
+  sourceSchema,
+  versionSchema,
+} from './resource';
+
+const requestSchema = z.object({
+  source: sourceSchema,
+  version: versionSchema,
+  params: z.strictObject({ skip_download: z.boolean().default(false) }).nullish(),
+});
+
+interface StoredArtifact extends ArtifactView {
+  storage_type: string;
+}
+
+main(async () => {
+  const dest = process.argv[2];
+  if (!dest) throw new Error('usage: in <destination directory>');
+  const { source, version, params } = readRequest(requestSchema);
+  const client = clientFor(source);
+  const buildId = version.build_id;
+  const code = Number(version.state_code);
+  const seq = Number(version.seq);
+
+  const build = await client.get<BuildView>(`/builds/${seg(buildId)}`);
+  const resume = await client.get(`/builds/${seg(buildId)}/resume`);
+  const entry = (await history(client, buildId)).find((item) => item.seq === seq);
+  if (!entry)
+    throw new Error(
+      `build ${buildId} has no history entry ${seq}: version ${JSON.stringify(version)} does not exist`,
+    );
+  const grouped = await client.get<{ states: { state_code: number; artifacts: StoredArtifact[] }[] }>(
+    `/builds/${seg(buildId)}/artifacts`,
+  );
+  const artifacts = grouped.states.find((s) => s.state_code === code)?.artifacts ?? [];
+
+  mkdirSync(dest, { recursive: true });
+  writeFileSync(join(dest, 'build.json'), `${JSON.stringify(build, null, 2)}\n`);
+  writeFileSync(join(dest, 'resume.json'), `${JSON.stringify(resume, null, 2)}\n`);
+  writeFileSync(join(dest, 'artifacts.json'), `${JSON.stringify(artifacts, null, 2)}\n`);
+
+  const downloaded: string[] = [];
+  if (!params?.skip_download) {
+    const folder = resolve(dest, 'artifacts');
+    mkdirSync(folder, { recursive: true });
+    for (const listed of artifacts) {
+      if (!listed.verified) {
+        log(`${listed.name}: not verified, not downloaded`);
+        continue;
+      }
+      if (!listed.managed) {
+        log(`${listed.name}: stored outside BuildState (${listed.uri}), not downloaded; see artifacts.json`);
+        continue;
+      }
+      const artifact = await client.get<StoredArtifact>(
+        `/builds/${seg(buildId)}/states/${code}/artifacts/${seg(listed.name)}`,
+      );
+      const path = join(folder, listed.name);
+      try {
+        const got = await downloadArtifact(artifact, path);
+        log(`${listed.name}: ${got.size} bytes, ${got.checksum} (checked)`);
+      } catch (error) {
+        rmSync(path, { force: true }); // never leave bytes that failed their checksum
+        throw error;
+      }
+      downloaded.push(listed.name);
+    }
+  }
+
+  const metadata: Metadata = [
+    { name: 'build', value: build.id },
+    { name: 'state', value: `${entry.state_code}${entry.state_name ? ` ${entry.state_name}` : ''}` },
+    { name: 'status', value: entry.status ?? entry.event },
+    { name: 'attempt', value: String(entry.attempt) },
+    { name: 'platform', value: build.platform_id },
+    { name: 'image_type', value: build.image_type_id },
+    { name: 'build_status', value: `${build.status} (${build.progress_percent}%)` },
+    ...(entry.worker_id ? [{ name: 'worker', value: entry.worker_id }] : []),
+    { name: 'artifacts', value: artifacts.map((a) => a.name).join(', ') || '(none)' },
+    { name: 'downloaded', value: params?.skip_download ? 'skipped' : String(downloaded.length) },
+  ];
+  return { version, metadata };
+});
