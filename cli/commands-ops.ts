@@ -90,6 +90,10 @@ export const OPS_COMMANDS: Command[] = [
       } catch (error) {
         throw new CliError(`${v.file} is not YAML or JSON: ${(error as Error).message}`, EXIT.usage, 'usage');
       }
+      // What `state-codes get` wrote may be edited and set again: the API takes only the codes
+      // (project_id, version and updated_* are the service's, and its bodies are strict).
+      if (data && typeof data === 'object' && !Array.isArray(data) && 'state_codes' in data)
+        data = { state_codes: (data as { state_codes: unknown }).state_codes };
       const ifMatch = int(v['if-match'], '--if-match');
       const res = await ctx
         .client()

@@ -70,13 +70,14 @@ export type Signer = (
   when?: Date,
 ) => Promise<Record<string, string>>;
 
-export function createSigner(credentials = defaultProvider()): Signer {
+/** `region` pins the signing region; otherwise it is resolved once per host (regionFor). */
+export function createSigner(credentials = defaultProvider(), region?: string): Signer {
   return async (method, url, headers, body, when) => {
     const target = new URL(url);
     // API Gateway needs no x-amz-content-sha256 header (unlike S3): sign as curl --aws-sigv4 does.
     const signer = new SignatureV4({
       service: 'execute-api',
-      region: regionFor(target),
+      region: region ?? regionFor(target),
       credentials,
       sha256: Sha256,
       applyChecksum: false,

@@ -11,7 +11,8 @@ const json = (r: CliResult) => JSON.parse(r.stdout);
 
 beforeAll(async () => {
   buildCli();
-  stack = await startTestStack();
+  // The dashboard's counters come from the table stream: the local aggregator runs with the stack.
+  stack = await startTestStack({ events: { pollMs: 50 } });
 }, 60_000);
 afterAll(() => stack.stop());
 
@@ -218,6 +219,7 @@ describe('state codes, leases, heartbeats, dashboard', () => {
     expect(json(await bldst(['lease', 'show', id])).lease).toBeNull();
     expect(json(await bldst(['heartbeat', id, '--worker', 'w2']))).toMatchObject({ worker_id: 'w2' });
 
+    await stack.events!.drain();
     const summary = json(await bldst(['dashboard', 'summary']));
     expect(summary.builds.total).toBeGreaterThan(0);
     expect(json(await bldst(['dashboard', 'durations']))).toHaveProperty('items');

@@ -437,15 +437,17 @@ describe('SigV4 against the local gateway', () => {
     expect(other.error.message).toMatch(/region, not 'eu-west-1'; this API is in 'us-east-1'/);
     expect(JSON.parse(await curl('us-east-1')).type).toBe('iam');
     // The SDK's signer too: the same request signed for eu-west-1 is refused before any handler runs.
-    const before = process.env.AWS_REGION;
-    process.env.AWS_REGION = 'eu-west-1';
-    try {
-      const body = JSON.stringify({ platform_id: 'aws', image_type_id: 'rhel9', id: 'sigv4-other-region' });
-      const created = await signed('POST', '/builds', body);
-      expect(created.status).toBe(401);
-    } finally {
-      process.env.AWS_REGION = before;
-    }
+    const elsewhere = createSigner(
+      async () => ({ accessKeyId: AWS_ID, secretAccessKey: AWS_SECRET }),
+      'eu-west-1',
+    );
+    const body = JSON.stringify({ platform_id: 'aws', image_type_id: 'rhel9', id: 'sigv4-other-region' });
+    const url = `${stack.url}/builds`;
+    const headers = await elsewhere('POST', url, { 'content-type': 'application/json' }, body);
+    delete headers.host;
+    const created = await fetch(url, { method: 'POST', headers, body });
+    expect(created.status).toBe(401);
+    expect(((await created.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
     expect((await stack.call('GET', '/builds/sigv4-other-region')).status).toBe(404);
   });
 });

@@ -252,11 +252,11 @@ it('recovers from a truncated events checkpoint: names the file, loses no event 
 
   const first = await start(env);
   expect(
-    (await call(first.url, '/platforms', { id: 'aws', name: 'AWS', cloud_provider: 'aws' })).status,
+    (await call(first.url, '/platforms', { id: 'cp-aws', name: 'AWS', cloud_provider: 'aws' })).status,
   ).toBe(201);
-  expect((await call(first.url, '/image-types', { id: 'rhel9', name: 'RHEL 9' })).status).toBe(201);
+  expect((await call(first.url, '/image-types', { id: 'cp-rhel9', name: 'RHEL 9' })).status).toBe(201);
   expect(
-    (await call(first.url, '/builds', { id: 'cp', platform_id: 'aws', image_type_id: 'rhel9' })).status,
+    (await call(first.url, '/builds', { id: 'cp', platform_id: 'cp-aws', image_type_id: 'cp-rhel9' })).status,
   ).toBe(201);
   expect((await call(first.url, '/builds/cp/states', { state_code: 5, status: 'completed' })).status).toBe(
     201,

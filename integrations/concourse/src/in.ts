@@ -61,6 +61,12 @@ main(async () => {
     const folder = resolve(dest, 'artifacts');
     mkdirSync(folder, { recursive: true });
     for (const listed of artifacts) {
+      // A file BuildState stores must be verified to be handed on: one that is not was never
+      // confirmed, or its bytes changed after verification (BuildState noticed and recorded it).
+      if (!listed.verified && listed.managed)
+        throw new Error(
+          `${listed.name} of state ${code} is not verified: never verified, or its stored bytes changed after verification (see the build's history); not downloaded`,
+        );
       if (!listed.verified) {
         log(`${listed.name}: not verified, not downloaded`);
         continue;
@@ -72,6 +78,12 @@ main(async () => {
       const artifact = await client.get<StoredArtifact>(
         `/builds/${seg(buildId)}/states/${code}/artifacts/${seg(listed.name)}`,
       );
+      // BuildState checks the stored object against what was verified before handing it out; one
+      // overwritten since is unverified again (recorded in the build's history) and has no URL.
+      if (!artifact.verified)
+        throw new Error(
+          `${listed.name} of state ${code} is not verified: its stored bytes changed after verification (see the build's history); not downloaded`,
+        );
       const path = join(folder, listed.name);
       try {
         const got = await downloadArtifact(artifact, path);
