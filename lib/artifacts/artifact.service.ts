@@ -309,12 +309,19 @@ export class ArtifactService {
   /** What a worker needs to continue: the verified artifacts of the latest completed state that has any. */
   async inputArtifacts(build: Build, actor: Principal = SYSTEM_PRINCIPAL): Promise<unknown[]> {
     const completed = new Set(build.completed_states ?? []);
-    const candidates = (await this.deps.artifacts.listForBuild(build.id)).filter(
-      (a) => a.verified && completed.has(a.state_code),
-    );
-    // Only what is still exactly what was verified is handed out (ETag checked, one HEAD each).
-    const still = await Promise.all(candidates.map((a) => this.stillVerified(a, actor)));
-    const usable = candidates.filter((_, n) => still[n]);
+    const usableOf = async (buildId: string, upTo = Number.POSITIVE_INFINITY) => {
+      const candidates = (await this.deps.artifacts.listForBuild(buildId)).filter(
+        (a) => a.verified && completed.has(a.state_code) && a.state_code <= upTo,
+      );
+      // Only what is still exactly what was verified is handed out (ETag checked, one HEAD each).
+      const still = await Promise.all(candidates.map((a) => this.stillVerified(a, actor)));
+      return candidates.filter((_, n) => still[n]);
+    };
+    let usable = await usableOf(build.id);
+    // A fork's child is offered its parent's verified artifacts (up to the fork) until it has its
+    // own: by reference, the parent's records and objects, nothing copied.
+    if (usable.length === 0 && build.parent_id)
+      usable = await usableOf(build.parent_id, build.forked_at_state ?? -1);
     const latest = Math.max(-1, ...usable.map((a) => a.state_code));
     const catalog = await this.deps.catalogs.forProject(build.project_id);
     return Promise.all(

@@ -32,8 +32,18 @@ export function buildIndexKeys(build: Build) {
     [INDEXES.byStatus.sortKey]: sk,
     [INDEXES.byCreated.partitionKey]: 'BUILDS',
     [INDEXES.byCreated.sortKey]: sk,
+    ...(build.parent_id
+      ? {
+          [INDEXES.byParent.partitionKey]: parentPartition(build.parent_id),
+          [INDEXES.byParent.sortKey]: sk,
+        }
+      : {}),
   };
 }
+
+/** A parent's roll-up of its children (`BUILD#<parent>` / `CHILDREN`): written by the stream aggregator only. */
+export const childrenKey = (parentId: string) => ({ pk: `BUILD#${parentId}`, sk: 'CHILDREN' });
+export const parentPartition = (parentId: string) => `PARENT#${parentId}`;
 
 export const projectPartition = (projectId: string) => `PROJECT#${projectId}`;
 export const platformPartition = (platformId: string) => `PLATFORM#${platformId}`;

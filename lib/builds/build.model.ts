@@ -52,6 +52,18 @@ export interface Build {
   started_at: string | null;
   completed_at: string | null;
   cancelled_at: string | null;
+  /** Measured seconds of each completed state's attempt (those that reported in_progress first), by code. */
+  work_s?: Record<string, number>;
+  /** Seconds of completed work not redone because the build resumed (retries, and a child's fork). */
+  work_avoided_s?: number;
+  /** Set on a child of a fork (POST /builds/{id}/fork): the build it was forked from. */
+  parent_id?: string | null;
+  /** The parent's state the child was forked at: its completed states up to here are the parent's. */
+  forked_at_state?: number | null;
+  /** The fork request that made this child (derived from its Idempotency-Key when given). */
+  fork_id?: string | null;
+  /** The fork request's fingerprint: a retry with the same key but another body is refused. */
+  fork_fingerprint?: string | null;
 }
 
 export type HistoryEvent =
@@ -60,7 +72,9 @@ export type HistoryEvent =
   | 'build_unblocked'
   | 'build_cancelled'
   /** A verified artifact no longer matched what was verified: it is unverified again. */
-  | 'artifact_unverified';
+  | 'artifact_unverified'
+  /** The first entry of a fork's child: it names the parent and the parent's version. */
+  | 'forked';
 
 /** One append-only history entry; `seq` equals the build version the change produced. */
 export interface HistoryEntry {
@@ -69,6 +83,10 @@ export interface HistoryEntry {
   project_id?: string;
   platform_id?: string;
   image_type_id?: string;
+  /** The parent of a fork's child, on every entry of the child. */
+  parent_id?: string;
+  /** On a `forked` entry: the parent's version the child was forked from. */
+  parent_version?: number;
   seq: number;
   event: HistoryEvent;
   state_code: number;
@@ -87,6 +105,8 @@ export interface HistoryEntry {
   error_streak?: number;
   /** For completed attempts that reported in_progress first: how long the attempt ran, in seconds. */
   duration_s?: number;
+  /** Seconds of measured completed work this change did not redo (a retry's first report, a fork). */
+  work_avoided_s?: number;
   metadata: Record<string, unknown> | null;
   actor: string;
   recorded_at: string;

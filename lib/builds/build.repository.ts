@@ -19,10 +19,12 @@ import {
   BUILD_PK_PATTERN,
   buildIndexKeys,
   buildKey,
+  childrenKey,
   HISTORY_PREFIX,
   HISTORY_SK_PATTERN,
   historyKey,
   LIST_SK_PATTERN,
+  parentPartition,
   platformPartition,
   projectPartition,
   statusPartition,
@@ -36,6 +38,7 @@ export const BUILD_PART = 'build';
 export const HISTORY_PART = 'history';
 
 export interface BuildFilters {
+  parent_id?: string;
   project_id?: string;
   platform_id?: string;
   status?: BuildStatus;
@@ -59,6 +62,26 @@ export class BuildRepository {
       .send(new GetCommand({ TableName: this.tableName, Key: buildKey(id), ConsistentRead: true }))
       .catch(translateStoreError);
     return res.Item ? toBuild(res.Item) : null;
+  }
+
+  /** Builds by id (consistent), those that exist. */
+  async getMany(ids: string[]): Promise<Build[]> {
+    if (ids.length === 0) return [];
+    const items = await batchGetAll(
+      this.db,
+      this.tableName,
+      ids.map((id) => buildKey(id)),
+      { consistent: true },
+    );
+    return items.map(toBuild);
+  }
+
+  /** A parent's roll-up item (counters the stream aggregator keeps), or null before its first child is counted. */
+  async rollup(parentId: string): Promise<Record<string, unknown> | null> {
+    const res = await this.db
+      .send(new GetCommand({ TableName: this.tableName, Key: childrenKey(parentId), ConsistentRead: true }))
+      .catch(translateStoreError);
+    return res.Item ?? null;
   }
 
   /**
@@ -202,7 +225,13 @@ function chooseIndex(filters: BuildFilters): {
   partition: string;
   rest: BuildFilters;
 } {
-  const { project_id, platform_id, status } = filters;
+  const { parent_id, project_id, platform_id, status } = filters;
+  if (parent_id)
+    return {
+      index: INDEXES.byParent,
+      partition: parentPartition(parent_id),
+      rest: { project_id, platform_id, status },
+    };
   if (project_id)
     return {
       index: INDEXES.byProject,

@@ -113,6 +113,20 @@ export const createBuildSchema = z.strictObject({
 });
 export type CreateBuildInput = z.infer<typeof createBuildSchema>;
 
+export const MAX_FORK_CHILDREN = 100;
+
+/** One child of a fork: its own fields; the project is the parent's, image type and OS version default to the parent's. */
+export const forkChildSchema = z.strictObject({
+  id: buildIdSchema.optional(),
+  platform_id: referenceIdSchema,
+  image_type_id: referenceIdSchema.optional(),
+  os_version_id: referenceIdSchema.nullish(),
+  build_number: createBuildSchema.shape.build_number,
+  description: text(2000).nullish(),
+  metadata: metadataSchema.default({}),
+});
+export type ForkChildInput = z.infer<typeof forkChildSchema>;
+
 export const stateCodeSchema = z
   .number({ error: 'must be an integer' })
   .int('must be an integer')
@@ -129,6 +143,34 @@ export const stateReportSchema = z.strictObject({
 });
 export type StateReportInput = z.infer<typeof stateReportSchema>;
 
+export const forkSchema = z
+  .strictObject({
+    at_state: stateCodeSchema.max(
+      MAX_STATE_CODE - 1,
+      `must be below ${MAX_STATE_CODE}: a fork continues after it`,
+    ),
+    children: z
+      .array(forkChildSchema)
+      .min(1, 'must name at least one child')
+      .max(MAX_FORK_CHILDREN, `must name at most ${MAX_FORK_CHILDREN} children`),
+  })
+  .superRefine((value, ctx) => {
+    const seen = new Set<string>();
+    for (const [n, child] of value.children.entries()) {
+      if (child.id === undefined) continue;
+      if (seen.has(child.id))
+        ctx.addIssue({ code: 'custom', path: ['children', n, 'id'], message: 'is given twice' });
+      seen.add(child.id);
+    }
+  });
+export type ForkInput = z.infer<typeof forkSchema>;
+
+export const childrenQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().max(2048).optional(),
+});
+export type ChildrenQuery = z.infer<typeof childrenQuerySchema>;
+
 export const cancelSchema = z.strictObject({
   reason: text(2000).min(1, 'must not be empty'),
 });
@@ -144,6 +186,7 @@ export const listBuildsQuerySchema = z.strictObject({
   status: z.enum(BUILD_STATUSES).optional(),
   project_id: referenceIdSchema.optional(),
   platform_id: referenceIdSchema.optional(),
+  parent_id: buildIdSchema.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
   cursor: z.string().max(2048).optional(),
 });

@@ -3,12 +3,13 @@
  * an Outcome (status + body) that HTTP adapters return as is and idempotency replays verbatim.
  * Each change commits one transaction composed of named parts (changeTransaction).
  */
+import { createHash } from 'node:crypto';
 import { ulid } from 'ulid';
 import type { Principal } from '../auth/principal';
 import { LruCache } from '../cache';
 import type { CatalogSource, StateCatalog } from '../catalog/state-catalog';
 import { decodeCursor, encodeCursor } from '../db/cursor';
-import type { TransactItem, Transaction } from '../db/transaction';
+import { type TransactItem, Transaction } from '../db/transaction';
 import { AppError, notFound } from '../errors';
 import {
   type IdempotencyRequest,
@@ -29,13 +30,15 @@ import {
 } from './build.repository';
 import type {
   CancelInput,
+  ChildrenQuery,
   CreateBuildInput,
+  ForkInput,
   HistoryQuery,
   ListBuildsQuery,
   StateReportInput,
   UnblockInput,
 } from './build.schema';
-import { buildView, historyView } from './build.view';
+import { buildView, historyView, rollupView } from './build.view';
 import { type ResumeAdvice, resumeAdvice } from './resume';
 import {
   type ArtifactUnverifiedInput,
@@ -43,6 +46,7 @@ import {
   applyCancel,
   applyReport,
   applyUnblock,
+  forkChild,
   newBuild,
   type RuleContext,
 } from './transitions';
@@ -145,18 +149,142 @@ export class BuildService {
     return tx;
   }
 
+  /** The build; a parent also shows `children`, its roll-up (one GetItem of counters, never the children). */
   async get(id: string): Promise<Outcome> {
-    const build = await this.load(id);
+    const [build, rollup] = await Promise.all([this.load(id), this.deps.builds.rollup(id)]);
     return {
       status: 200,
-      body: buildView(build, await this.deps.catalogs.forProject(build.project_id)),
+      body: {
+        ...buildView(build, await this.deps.catalogs.forProject(build.project_id)),
+        ...(rollup ? { children: rollupView(rollup) } : {}),
+      },
       replayed: false,
       version: build.version,
     };
   }
 
+  /**
+   * POST /builds/{id}/fork: the children, each created by its own transaction (a build, its
+   * `forked` history entry and its live item: three items, so 100 children cannot share one
+   * transaction). Everything that can refuse the fork is checked before the first write (the
+   * parent reached `at_state`, the references, the ids). Child ids are derived from the fork id,
+   * and the fork id from the Idempotency-Key, so a retry of an interrupted fork with the same key
+   * recognises the children already made (same fork and request fingerprint) and creates only the
+   * rest; the idempotency record is written once every child exists.
+   */
+  async fork(
+    parentId: string,
+    input: ForkInput,
+    actor: Principal,
+    opts: MutationOptions = {},
+  ): Promise<Outcome> {
+    const replay = await this.replay(opts.idempotency);
+    if (replay) return replay;
+    const parent = await this.load(parentId);
+    if (!parent.completed_states.includes(input.at_state))
+      throw new AppError(
+        'state_not_reached',
+        `Build '${parentId}' has not completed state ${input.at_state}; fork at a state it completed`,
+        {
+          build_id: parentId,
+          at_state: input.at_state,
+          completed_states: parent.completed_states,
+        },
+      );
+    const catalog = await this.deps.catalogs.forProject(parent.project_id);
+    const forkId = opts.idempotency
+      ? `f${digest(`${opts.idempotency.principal}\n${opts.idempotency.key}\n${parentId}`).slice(0, 24)}`
+      : `f${this.newId().toLowerCase()}`;
+    const fingerprint = opts.idempotency?.fingerprint ?? forkId;
+    const ctx = this.context(actor, catalog);
+    const changes = input.children.map((child, n) => {
+      const change = forkChild(
+        parent,
+        child.id ?? `${forkId}-${String(n + 1).padStart(3, '0')}`,
+        forkId,
+        input.at_state,
+        child,
+        ctx,
+      );
+      change.build.fork_fingerprint = fingerprint;
+      return change;
+    });
+    const checked = new Set<string>();
+    for (const { build } of changes) {
+      const refs = `${build.platform_id}|${build.image_type_id}|${build.os_version_id}`;
+      if (checked.has(refs)) continue;
+      checked.add(refs);
+      await this.deps.references?.assertActive(build);
+    }
+    // Children that already exist: this fork's own (an earlier, interrupted try) are kept; anything else refuses the fork.
+    const existing = new Map(
+      (await this.deps.builds.getMany(changes.map((c) => c.build.id))).map((b) => [b.id, b]),
+    );
+    const sameFork = (b: Build) => {
+      if (b.fork_id !== forkId || b.parent_id !== parentId)
+        throw new AppError('build_exists', `A build with id '${b.id}' already exists`, { build_id: b.id });
+      if (b.fork_fingerprint !== fingerprint) throw idempotencyMismatch(opts.idempotency?.key ?? forkId);
+      return b;
+    };
+    for (const b of existing.values()) sameFork(b);
+    const children: Build[] = new Array(changes.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < changes.length) {
+        const n = next++;
+        const change = changes[n]!;
+        const had = existing.get(change.build.id);
+        if (had) {
+          children[n] = had;
+          continue;
+        }
+        const result = await this.deps.builds.commit(
+          this.changeTransaction(change, null, {}, { status: 201, body: {} }),
+        );
+        if (result.committed) {
+          children[n] = change.build;
+          this.recent.set(change.build.id, change.build);
+        } else if (result.failed.has(BUILD_PART)) {
+          // A concurrent copy of this fork made it first (or someone took the id meanwhile).
+          const now = await this.deps.builds.get(change.build.id);
+          if (!now) throw contention(change.build.id);
+          children[n] = sameFork(now);
+        } else if (result.conflict) throw contention(change.build.id);
+        else throw new Error(`fork child '${change.build.id}' refused by [${[...result.failed]}]`);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FORK_CONCURRENCY, changes.length) }, worker));
+    const response = {
+      status: 201,
+      body: {
+        parent_id: parentId,
+        fork_id: forkId,
+        at_state: input.at_state,
+        parent_version: parent.version,
+        children: children.map((b) => buildView(b, catalog)),
+      },
+    };
+    const remembered = this.remember(opts.idempotency, response);
+    if (remembered) {
+      const result = await this.deps.builds.commit(new Transaction().add(IDEMPOTENCY_PART, remembered));
+      if (!result.committed) return this.replayAfterRace(opts.idempotency!);
+    }
+    return { ...response, replayed: false };
+  }
+
+  /** GET /builds/{id}/children: the children of a parent, newest first (the by-parent index). */
+  async children(id: string, query: ChildrenQuery): Promise<Outcome> {
+    await this.load(id);
+    return this.list({ parent_id: id, limit: query.limit, cursor: query.cursor });
+  }
+
   async list(query: ListBuildsQuery): Promise<Outcome> {
-    const filters = { project_id: query.project_id, platform_id: query.platform_id, status: query.status };
+    const filters = {
+      parent_id: query.parent_id,
+      project_id: query.project_id,
+      platform_id: query.platform_id,
+      status: query.status,
+    };
     const start = query.cursor ? decodeCursor(query.cursor, filters, listStartKeyShape(filters)) : undefined;
     const page = await this.deps.builds.list(filters, query.limit, start);
     const catalogs = new Map<string, StateCatalog>();
@@ -396,6 +524,11 @@ const contention = (id: string) =>
   new AppError('conflict', `Build '${id}' is changing too fast to apply this report; retry`, {
     build_id: id,
   });
+
+/** Children of one fork created at once (each its own transaction). */
+const FORK_CONCURRENCY = 8;
+
+const digest = (text: string) => createHash('sha256').update(text).digest('hex');
 
 const jitter = (attempt: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(5 * 2 ** attempt, 200)));

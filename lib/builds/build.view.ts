@@ -34,6 +34,15 @@ export const buildViewSchema = z.strictObject({
   started_at: timestampSchema.nullable(),
   completed_at: timestampSchema.nullable(),
   cancelled_at: timestampSchema.nullable(),
+  parent_id: z
+    .string()
+    .nullable()
+    .meta({ description: 'The build this one was forked from (POST /builds/{id}/fork)' }),
+  forked_at_state: z.int().nullable().meta({ description: "The parent's state this child was forked at" }),
+  work_avoided_s: z.int().meta({
+    description:
+      "Seconds of measured completed work not redone because the build resumed: retries, and for a child the parent's work up to the fork",
+  }),
 });
 export type BuildView = z.infer<typeof buildViewSchema>;
 
@@ -65,8 +74,54 @@ export function buildView(build: Build, catalog: StateCatalog): BuildView {
     started_at: build.started_at,
     completed_at: build.completed_at,
     cancelled_at: build.cancelled_at,
+    parent_id: build.parent_id ?? null,
+    forked_at_state: build.forked_at_state ?? null,
+    work_avoided_s: Math.round(build.work_avoided_s ?? 0),
   };
 }
+
+/** A parent's roll-up of its children, from counters the stream aggregator keeps (eventually consistent). */
+export const rollupViewSchema = z.strictObject({
+  total: z.int(),
+  by_status: z.strictObject(
+    Object.fromEntries(BUILD_STATUSES.map((s) => [s, z.int()])) as Record<
+      (typeof BUILD_STATUSES)[number],
+      z.ZodInt
+    >,
+  ),
+  lowest_progress_percent: z.int().nullable(),
+  highest_progress_percent: z.int().nullable(),
+});
+export type RollupView = z.infer<typeof rollupViewSchema>;
+
+export function rollupView(item: Record<string, unknown>): RollupView {
+  const count = (name: string) => Number(item[name] ?? 0);
+  const progress = Object.keys(item)
+    .filter((k) => k.startsWith('progress:') && count(k) > 0)
+    .map((k) => Number(k.slice('progress:'.length)));
+  return {
+    total: count('total'),
+    by_status: Object.fromEntries(
+      BUILD_STATUSES.map((s) => [s, count(`status:${s}`)]),
+    ) as RollupView['by_status'],
+    lowest_progress_percent: progress.length ? Math.min(...progress) : null,
+    highest_progress_percent: progress.length ? Math.max(...progress) : null,
+  };
+}
+
+/** GET /builds/{id}: the build, and for a parent its roll-up. */
+export const buildWithChildrenSchema = buildViewSchema.extend({ children: rollupViewSchema.optional() });
+
+/** POST /builds/{id}/fork: the children made, in the order asked. */
+export const forkViewSchema = z.strictObject({
+  parent_id: z.string(),
+  fork_id: z
+    .string()
+    .meta({ description: 'Derived from the Idempotency-Key when given: a retry completes the same fork' }),
+  at_state: z.int(),
+  parent_version: z.int(),
+  children: z.array(buildViewSchema),
+});
 
 export const buildPageSchema = pageSchema(buildViewSchema);
 
@@ -80,6 +135,7 @@ export const historyViewSchema = z.strictObject({
     'build_unblocked',
     'build_cancelled',
     'artifact_unverified',
+    'forked',
   ]),
   state_code: z.int(),
   state_name: z.string().nullable(),

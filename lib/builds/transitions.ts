@@ -7,7 +7,13 @@
 import { FINAL_STATE_CODE, type StateCatalog } from '../catalog/state-catalog';
 import { AppError } from '../errors';
 import type { AttemptStatus, Build, BuildStatus, Change, HistoryEntry } from './build.model';
-import type { CancelInput, CreateBuildInput, StateReportInput, UnblockInput } from './build.schema';
+import type {
+  CancelInput,
+  CreateBuildInput,
+  ForkChildInput,
+  StateReportInput,
+  UnblockInput,
+} from './build.schema';
 
 export interface RuleContext {
   catalog: StateCatalog;
@@ -48,6 +54,70 @@ export function newBuild(id: string, input: CreateBuildInput, ctx: RuleContext):
     cancelled_at: null,
   };
   return { build, history: entry(null, build, ctx, { event: 'build_created' }) };
+}
+
+/**
+ * A child of a fork: it starts where the parent was at `atState`, with the parent's completed
+ * states up to and including it as its own, so its next step is the milestone after `atState`.
+ * The caller has checked that the parent completed `atState` (a completed state stays completed,
+ * so that check cannot be undone by a later report on the parent).
+ */
+export function forkChild(
+  parent: Build,
+  id: string,
+  forkId: string,
+  atState: number,
+  input: ForkChildInput,
+  ctx: RuleContext,
+): Change {
+  const build: Build = {
+    id,
+    project_id: parent.project_id,
+    platform_id: input.platform_id,
+    os_version_id: input.os_version_id === undefined ? parent.os_version_id : input.os_version_id,
+    image_type_id: input.image_type_id ?? parent.image_type_id,
+    build_number: input.build_number ?? null,
+    description: input.description ?? null,
+    metadata: input.metadata,
+    current_state: atState,
+    state_status: 'completed',
+    status: 'in_progress',
+    attempt: 0,
+    max_attempts: ctx.catalog.maxAttemptsFor(atState, ctx.defaultMaxAttempts),
+    last_completed_state: atState,
+    completed_states: parent.completed_states.filter((code) => code <= atState),
+    last_worker_id: null,
+    last_error: null,
+    attempt_started_at: null,
+    error_streak: 0,
+    streak_error: null,
+    version: 1,
+    created_by: ctx.actor,
+    created_at: ctx.now,
+    updated_at: ctx.now,
+    started_at: ctx.now,
+    completed_at: null,
+    cancelled_at: null,
+    parent_id: parent.id,
+    forked_at_state: atState,
+    fork_id: forkId,
+  };
+  // The parent's measured work up to the fork is work the child does not redo.
+  build.work_s = Object.fromEntries(
+    Object.entries(parent.work_s ?? {}).filter(([c]) => Number(c) <= atState),
+  );
+  build.work_avoided_s = measuredWorkBefore(build, atState + 1);
+  return {
+    build,
+    history: entry(null, build, ctx, {
+      event: 'forked',
+      status: 'completed',
+      parent_version: parent.version,
+      metadata: { parent_id: parent.id, parent_version: parent.version, at_state: atState },
+      ...(build.work_avoided_s ? { work_avoided_s: build.work_avoided_s } : {}),
+      message: `Forked from build '${parent.id}' (version ${parent.version}) at state ${atState}`,
+    }),
+  };
 }
 
 /** Rejects any change to a build that has finished or was cancelled. */
@@ -163,6 +233,14 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
     started_at: build.started_at ?? ctx.now,
     completed_at: status === 'completed' ? ctx.now : null,
   };
+  const duration = attemptDuration(build, next, report.status, ctx.now);
+  if (duration.duration_s !== undefined)
+    next.work_s = { ...(build.work_s ?? {}), [String(code)]: Math.round(duration.duration_s) };
+  // The first report of a retry after a failure: the measured work completed before this state
+  // is work the retry does not redo (it resumed instead of starting over).
+  const avoided =
+    build.state_status === 'failed' && code === build.current_state ? measuredWorkBefore(build, code) : 0;
+  if (avoided > 0) next.work_avoided_s = (build.work_avoided_s ?? 0) + avoided;
   return {
     build: next,
     history: entry(build, next, ctx, {
@@ -172,7 +250,8 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
       error: report.error ?? null,
       worker_id: report.worker_id ?? null,
       ...(report.status === 'failed' ? { error_streak: next.error_streak } : {}),
-      ...attemptDuration(build, next, report.status, ctx.now),
+      ...duration,
+      ...(avoided > 0 ? { work_avoided_s: avoided } : {}),
       metadata: report.metadata ?? null,
     }),
   };
@@ -251,7 +330,19 @@ export function applyArtifactUnverified(
  * history item so the durations histogram can be kept from the change stream alone. Absent when
  * the attempt never reported in_progress.
  */
-function attemptDuration(before: Build, after: Build, status: AttemptStatus, now: string) {
+/** Seconds measured for the completed states before `code` (states that never reported in_progress count 0). */
+export function measuredWorkBefore(build: Build, code: number): number {
+  return Object.entries(build.work_s ?? {})
+    .filter(([c]) => Number(c) < code)
+    .reduce((total, [, s]) => total + s, 0);
+}
+
+function attemptDuration(
+  before: Build,
+  after: Build,
+  status: AttemptStatus,
+  now: string,
+): { duration_s?: number } {
   const started = before.attempt_started_at;
   if (status !== 'completed' || !started) return {};
   if (before.current_state !== after.current_state || before.attempt !== after.attempt) return {};
@@ -269,6 +360,7 @@ function entry(
     project_id: after.project_id,
     platform_id: after.platform_id,
     image_type_id: after.image_type_id,
+    ...(after.parent_id ? { parent_id: after.parent_id } : {}),
     seq: after.version,
     state_code: after.current_state,
     status: null as AttemptStatus | null,

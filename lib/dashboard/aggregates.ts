@@ -15,7 +15,7 @@
  *     the duration of a completed attempt.
  * The Aggregator applies those counts exactly once per record (see below).
  */
-import { buildKey } from '../builds/build.keys';
+import { buildKey, childrenKey } from '../builds/build.keys';
 import type { BuildStatus, HistoryEntry } from '../builds/build.model';
 import { shardOf } from '../db/shard';
 import { LIVE_MARK } from '../leases/live.item';
@@ -26,6 +26,13 @@ export const SUMMARY_SK = 'AGG';
 export const summaryKey = (shard: number) => ({ pk: `AGG#SUMMARY#${shard}`, sk: SUMMARY_SK });
 export const dayKey = (day: string, shard: number) => ({ pk: `AGG#DAY#${day}#${shard}`, sk: SUMMARY_SK });
 export const DURATIONS_PK = 'AGG#DURATIONS';
+/**
+ * Work avoided, one item per UTC month (`AGG#AVOIDED#<yyyy-mm>`) with counters per day
+ * (`<dd>#total`, `<dd>#platform:<p>`): any 30-day window is at most two item reads. Written on
+ * retries and forks only.
+ */
+export const avoidedKey = (day: string) => ({ pk: `AGG#AVOIDED#${day.slice(0, 7)}`, sk: SUMMARY_SK });
+export const avoidedCounter = (day: string, name: string) => `${day.slice(8, 10)}#${name}`;
 const codeKey = (code: number) => String(code).padStart(3, '0');
 export const durationsKey = (platformId: string, code: number) => ({
   pk: DURATIONS_PK,
@@ -126,8 +133,12 @@ function liveCounts(old: Item | undefined, now: Item): Counts | null {
   const platform = String(now.platform_id);
   const status = now.status as BuildStatus;
   const counted = old?.[LIVE_MARK] !== undefined;
-  if (counted && old!.status === status) return null;
   const deltas = new Deltas();
+  if (typeof now.parent_id === 'string') childCounts(deltas, counted ? old! : undefined, now);
+  if (counted && old!.status === status) {
+    const list = deltas.list();
+    return list.length ? { marker: appliedKey(buildId, 'live', Number(now.version)), deltas: list } : null;
+  }
   const summary = summaryKey(shardOf(buildId, AGGREGATE_SHARDS));
   if (counted) {
     deltas.add(summary, counter.status(String(old!.status)), -1);
@@ -140,6 +151,25 @@ function liveCounts(old: Item | undefined, now: Item): Counts | null {
   return { marker: appliedKey(buildId, 'live', Number(now.version)), deltas: deltas.list() };
 }
 
+/**
+ * A child's share of its parent's roll-up (`BUILD#<parent>` / `CHILDREN`): counted once, then
+ * moved between status and progress counters as it changes, so a parent read is one GetItem
+ * whatever the number of children.
+ */
+function childCounts(deltas: Deltas, old: Item | undefined, now: Item): void {
+  const key = childrenKey(String(now.parent_id));
+  const progress = (item: Item) => `progress:${Number(item.last_completed_state ?? 0)}`;
+  if (old) {
+    if (old.status === now.status && progress(old) === progress(now)) return;
+    deltas.add(key, `status:${String(old.status)}`, -1);
+    deltas.add(key, progress(old), -1);
+  } else {
+    deltas.add(key, 'total', 1, { type: 'rollup', parent_id: now.parent_id });
+  }
+  deltas.add(key, `status:${String(now.status)}`, 1);
+  deltas.add(key, progress(now), 1);
+}
+
 function historyCounts(h: HistoryEntry): Counts | null {
   const shard = shardOf(h.build_id, AGGREGATE_SHARDS);
   const deltas = new Deltas();
@@ -148,6 +178,13 @@ function historyCounts(h: HistoryEntry): Counts | null {
     if (h.build_status === 'completed') deltas.add(day, 'builds_completed', 1);
     if (h.build_status === 'cancelled') deltas.add(day, 'builds_cancelled', 1);
     if (h.build_status === 'blocked') deltas.add(day, 'builds_blocked', 1);
+  }
+  if (typeof h.work_avoided_s === 'number' && h.work_avoided_s > 0) {
+    const key = avoidedKey(utcDay(h.recorded_at));
+    const day = utcDay(h.recorded_at);
+    deltas.add(key, avoidedCounter(day, 'total'), Math.round(h.work_avoided_s));
+    if (h.platform_id)
+      deltas.add(key, avoidedCounter(day, `platform:${h.platform_id}`), Math.round(h.work_avoided_s));
   }
   if (h.event === 'state_reported' && h.status === 'failed') {
     deltas.add(summaryKey(shard), counter.failedAttempts(h.state_code), 1);

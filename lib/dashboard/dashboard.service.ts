@@ -6,13 +6,23 @@
 import { BUILD_STATUSES } from '../builds/build.model';
 import type { CatalogSource, StateCatalog } from '../catalog/state-catalog';
 import { type LiveItem, lastSignOfLifeMs } from '../leases/live.item';
-import { AGGREGATE_SHARDS, DAY_COUNTERS, type DayCounter, dayKey, summaryKey } from './aggregates';
+import {
+  AGGREGATE_SHARDS,
+  avoidedCounter,
+  avoidedKey,
+  DAY_COUNTERS,
+  type DayCounter,
+  dayKey,
+  summaryKey,
+} from './aggregates';
 import { Cost, type DashboardRepository } from './dashboard.repository';
 import { histogramFromItem, percentile } from './histogram';
 import { type StuckAttempt, type StuckPolicy, stuckAttempt, type Yardstick } from './stuck';
 
 export const SUCCESS_WINDOW_DAYS = 7;
 export const DEFAULT_ACTIVE_LIMIT = 50;
+/** Work avoided is shown over these windows (days, today included). */
+export const AVOIDED_WINDOWS_DAYS = [7, 30] as const;
 
 export interface DashboardDeps {
   repo: DashboardRepository;
@@ -104,7 +114,14 @@ export class DashboardService {
       new Date(now.getTime() - i * 86_400_000).toISOString().slice(0, 10),
     );
     const shards = Array.from({ length: AGGREGATE_SHARDS }, (_, i) => i);
-    const keys = [...shards.map(summaryKey), ...days.flatMap((d) => shards.map((s) => dayKey(d, s)))];
+    const avoidedDays = Array.from({ length: Math.max(...AVOIDED_WINDOWS_DAYS) }, (_, i) =>
+      new Date(now.getTime() - i * 86_400_000).toISOString().slice(0, 10),
+    );
+    const keys = [
+      ...shards.map(summaryKey),
+      ...days.flatMap((d) => shards.map((s) => dayKey(d, s))),
+      ...[...new Map(avoidedDays.map((d) => [avoidedKey(d).pk, avoidedKey(d)])).values()],
+    ];
     const [items, durations, active] = await Promise.all([
       this.deps.repo.getItems(keys, cost),
       this.loadDurations(cost),
@@ -149,6 +166,24 @@ export class DashboardService {
       activeItems.push(this.activeView(live, catalog, durations, now.getTime()));
     }
 
+    const workAvoided = (windowDays: number) => {
+      const byPlatform: Record<string, number> = {};
+      let total = 0;
+      for (const day of avoidedDays.slice(0, windowDays)) {
+        const prefix = avoidedCounter(day, '');
+        for (const [name, value] of Object.entries(items.get(avoidedKey(day).pk) ?? {})) {
+          if (typeof value !== 'number' || !name.startsWith(prefix)) continue;
+          const counter = name.slice(prefix.length);
+          if (counter === 'total') total += value;
+          else if (counter.startsWith('platform:')) {
+            const id = counter.slice('platform:'.length);
+            byPlatform[id] = (byPlatform[id] ?? 0) + value;
+          }
+        }
+      }
+      return { window_days: windowDays, total_s: total, by_platform: byPlatform };
+    };
+
     return {
       generated_at: now.toISOString(),
       builds: { total: counters.get('builds_total') ?? 0, by_status: byStatus, by_platform: byPlatform },
@@ -166,6 +201,7 @@ export class DashboardService {
           window.attempts_completed + window.attempts_failed,
         ),
       },
+      work_avoided: AVOIDED_WINDOWS_DAYS.map(workAvoided),
       read_capacity_units: cost.units,
     };
   }

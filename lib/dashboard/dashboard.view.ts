@@ -88,5 +88,17 @@ export const summaryViewSchema = z.strictObject({
     build_success_rate: z.number().nullable(),
     attempt_success_rate: z.number().nullable(),
   }),
+  work_avoided: z
+    .array(
+      z.strictObject({
+        window_days: z.int(),
+        total_s: z.int(),
+        by_platform: z.record(z.string(), z.int()),
+      }),
+    )
+    .meta({
+      description:
+        'Seconds of completed work not re-run because builds resumed (retries, forks), over 7 and 30 days',
+    }),
   read_capacity_units: readUnits,
 });

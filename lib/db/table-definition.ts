@@ -35,6 +35,8 @@ export const INDEXES = {
    * sharded): stuck detection and the dashboard's active list read it, never the whole table.
    */
   byActive: { name: 'by-active', partitionKey: 'gsi6pk', sortKey: 'gsi6sk', include: 'ALL' },
+  /** The children of a fork, by parent (sparse: only children set gsi7pk), oldest first. */
+  byParent: { name: 'by-parent', partitionKey: 'gsi7pk', sortKey: 'gsi7sk', include: LIST_FIELDS },
 } as const satisfies Record<string, IndexDefinition>;
 
 export const ALL_INDEXES: readonly IndexDefinition[] = Object.values(INDEXES);

@@ -18,6 +18,10 @@ const buildRefs = {
   project_id: z.string().nullable(),
   platform_id: z.string().nullable(),
   image_type_id: z.string().nullable(),
+  parent_id: z
+    .string()
+    .optional()
+    .meta({ description: "Present on every event of a fork's child: its parent build" }),
 };
 const position = (what: string) =>
   z
@@ -28,7 +32,7 @@ export const stateChangedDetailSchema = z.strictObject({
   dedup_key: z.string().meta({ description: '<build_id>:<version>: unique per change; de-duplicate on it' }),
   ...buildRefs,
   version: z.int().meta({ description: "The build version the change produced (the history entry's seq)" }),
-  change: z.enum(['build_created', 'state_reported', 'build_unblocked', 'build_cancelled']),
+  change: z.enum(['build_created', 'state_reported', 'build_unblocked', 'build_cancelled', 'forked']),
   from: position('Where the build was'),
   to: position('Where the build is now'),
   attempt: z.int().meta({ description: 'Attempt number of to.state' }),
@@ -75,6 +79,16 @@ export const stuckDetailSchema = z.strictObject({
   detected_at: timestamp,
 });
 
+export const forkedDetailSchema = z.strictObject({
+  dedup_key: z.string().meta({ description: '<child build_id>:1:forked' }),
+  ...buildRefs,
+  parent_id: z.string().meta({ description: 'The build the child was forked from' }),
+  parent_version: z.int().nullable().meta({ description: "The parent's version at the fork" }),
+  at_state: z.int().meta({ description: "The parent's state the child starts after" }),
+  actor: z.string(),
+  occurred_at: timestamp,
+});
+
 export interface EventContract {
   detailType: DetailType;
   /** The registry schema's name: the detail type without spaces, e.g. BuildStateChanged. */
@@ -101,6 +115,12 @@ export const EVENT_CONTRACTS: readonly EventContract[] = [
     name: 'BuildRetryLoop',
     description: 'A state failed again with the same error as the attempt before',
     detail: retryLoopDetailSchema,
+  },
+  {
+    detailType: DETAIL_TYPES.forked,
+    name: 'BuildForked',
+    description: "A child was forked from a parent build (one per child; the child's first change)",
+    detail: forkedDetailSchema,
   },
 ];
 

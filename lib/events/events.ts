@@ -13,6 +13,7 @@ export const DETAIL_TYPES = {
   stateChanged: 'Build State Changed',
   stuck: 'Build State Stuck',
   retryLoop: 'Build Retry Loop',
+  forked: 'Build Forked',
 } as const;
 export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
 
@@ -63,6 +64,7 @@ function historyEvents(h: HistoryEntry, options: EventOptions): BusEvent[] {
     project_id: h.project_id ?? null,
     platform_id: h.platform_id ?? null,
     image_type_id: h.image_type_id ?? null,
+    ...(h.parent_id ? { parent_id: h.parent_id } : {}),
   };
   const events: BusEvent[] = [
     {
@@ -85,6 +87,22 @@ function historyEvents(h: HistoryEntry, options: EventOptions): BusEvent[] {
       },
     },
   ];
+  if (h.event === 'forked' && h.parent_id) {
+    events.push({
+      source: EVENT_SOURCE,
+      detailType: DETAIL_TYPES.forked,
+      time: h.recorded_at,
+      detail: {
+        dedup_key: `${h.build_id}:${h.seq}:forked`,
+        ...base,
+        parent_id: h.parent_id,
+        parent_version: h.parent_version ?? null,
+        at_state: h.state_code,
+        actor: h.actor,
+        occurred_at: h.recorded_at,
+      },
+    });
+  }
   if (h.status === 'failed' && (h.error_streak ?? 0) >= options.retryLoopAfter) {
     events.push({
       source: EVENT_SOURCE,

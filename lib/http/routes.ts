@@ -35,13 +35,22 @@ import {
 import {
   buildIdSchema,
   cancelSchema,
+  childrenQuerySchema,
   createBuildSchema,
+  forkSchema,
   historyQuerySchema,
   listBuildsQuerySchema,
   referenceIdSchema,
   unblockSchema,
 } from '../builds/build.schema';
-import { buildPageSchema, buildViewSchema, historyPageSchema, resumeViewSchema } from '../builds/build.view';
+import {
+  buildPageSchema,
+  buildViewSchema,
+  buildWithChildrenSchema,
+  forkViewSchema,
+  historyPageSchema,
+  resumeViewSchema,
+} from '../builds/build.view';
 import { putCatalogSchema } from '../catalog/catalog.schema';
 import { durationsQuerySchema, summaryQuerySchema } from '../dashboard/dashboard.schema';
 import { durationsViewSchema, stuckViewSchema, summaryViewSchema } from '../dashboard/dashboard.view';
@@ -371,7 +380,40 @@ export const ROUTES: readonly Route[] = [
     scope: 'read',
     summary: 'Get a build',
     request: { path: buildPath },
-    responses: { 200: ok('The build', buildViewSchema, ['ETag']) },
+    responses: {
+      200: ok('The build; a parent of a fork also shows `children`, its roll-up', buildWithChildrenSchema, [
+        'ETag',
+      ]),
+    },
+    errors: ['not_found'],
+  },
+  {
+    method: 'POST',
+    path: '/builds/{id}/fork',
+    group: 'builds',
+    handler: 'forkBuild',
+    scope: 'write',
+    summary: 'Fork a build: children that start from its completed states up to at_state',
+    request: { path: buildPath, body: forkSchema, headers: ['Idempotency-Key'] },
+    responses: { 201: ok('The children, in the order asked', forkViewSchema, ['Idempotent-Replayed']) },
+    errors: [
+      'not_found',
+      'state_not_reached',
+      'build_exists',
+      'unknown_reference',
+      'conflict',
+      'idempotency_mismatch',
+    ],
+  },
+  {
+    method: 'GET',
+    path: '/builds/{id}/children',
+    group: 'builds',
+    handler: 'listChildren',
+    scope: 'read',
+    summary: 'The children of a fork parent, newest first',
+    request: { path: buildPath, query: childrenQuerySchema },
+    responses: { 200: ok('A page of builds', buildPageSchema) },
     errors: ['not_found'],
   },
   {

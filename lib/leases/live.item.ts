@@ -99,6 +99,8 @@ export function liveUpdate(tableName: string, build: Build, nowMs: number, claim
     version: build.version,
     last_worker_id: build.last_worker_id,
   };
+  // A child's live item names its parent: the aggregator keeps the parent's roll-up from it.
+  if (build.parent_id) fields.parent_id = build.parent_id;
   if (claim) {
     fields.last_report_at = new Date(nowMs).toISOString();
     fields.last_report_ms = nowMs;

@@ -22,13 +22,15 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 const GOAL_KB = 350;
 const OVER_GOAL_KB: Record<string, number> = {
   // The S3 client: artifact transfer; states writes the pointers of the artifacts a report names.
-  Artifacts: 590,
-  States: 605,
+  // Artifacts also offers a fork child its parent's artifacts on resume.
+  Artifacts: 595,
+  // States also carries BuildService's fork and work-avoided rules (~4 KB).
+  States: 612,
   // The S3 client (GET /status checks the bucket) and the OpenAPI document (~150 KB) it serves.
-  Dashboard: 740,
+  Dashboard: 756,
   Identity: 430,
   Authorizer: 385,
-  Builds: 390,
+  Builds: 395,
   Reference: 370,
 };
 

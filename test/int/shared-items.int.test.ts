@@ -1,6 +1,6 @@
 /**
  * No item written by a change is shared by two builds: every kind of change (create, each kind of
- * report, with and without a lease, unblock, cancel, with an Idempotency-Key) is committed on the
+ * report, with and without a lease, unblock, cancel, fork, with an Idempotency-Key) is committed on the
  * real engine while its TransactItems are recorded, and every key must belong to that build (its
  * partition: build, history, live item) or to that request (its idempotency record). So on
  * DynamoDB no two builds' changes can ever conflict (docs/DATA-MODEL.md).
@@ -71,6 +71,16 @@ it('writes only items of the changed build (and of the request) in every kind of
     await builds.create(other, actor);
     return builds.cancel('shared-2', { reason: 'superseded' }, actor, key('x-1', other));
   });
+  // A fork: one transaction per child, each of the child's own items only (never the parent's),
+  // then the request's idempotency record on its own.
+  const fork = {
+    at_state: 5,
+    children: [
+      { platform_id: 'aws', metadata: {} },
+      { platform_id: 'azure', metadata: {} },
+    ],
+  };
+  change('fork', () => builds.fork(id, fork, actor, key('f-1', fork)));
 
   for (const [name, run] of kinds) {
     const before = repo.sent.length;
@@ -78,7 +88,8 @@ it('writes only items of the changed build (and of the request) in every kind of
     const mine = repo.sent.slice(before);
     expect({ name, transactions: mine.length > 0 }).toEqual({ name, transactions: true });
     for (const tx of mine) {
-      const buildId = tx.keys.find((k) => k.name === 'build')!.key.pk as string;
+      const buildId = tx.keys.find((k) => k.name === 'build')?.key.pk as string | undefined;
+      if (name === 'fork' && buildId) expect(buildId).not.toBe(`BUILD#${id}`);
       for (const k of tx.keys) {
         const ownsIt =
           k.key.pk === buildId ||

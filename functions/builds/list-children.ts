@@ -1,0 +1,7 @@
+import { childrenQuerySchema } from '../../lib/builds/build.schema';
+import { builds } from '../../lib/compose/builds';
+import { buildIdParam, fromOutcome, httpHandler, parseQuery } from '../../lib/http/handler';
+
+export const handler = httpHandler(async (req) =>
+  fromOutcome(await builds().children(buildIdParam(req), parseQuery(req, childrenQuerySchema))),
+);
