@@ -155,7 +155,7 @@ export class ArtifactStore {
       unhoistableHeaders: new Set(Object.keys(headers)),
     });
     const curl = [
-      `curl --fail -T ${shellQuote(key.slice(key.lastIndexOf('/') + 1))}`,
+      `curl -sS --fail -T ${shellQuote(key.slice(key.lastIndexOf('/') + 1))}`,
       ...Object.entries(headers).map(([name, value]) => `-H ${shellQuote(`${name}: ${value}`)}`),
       shellQuote(url),
     ].join(' ');
