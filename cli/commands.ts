@@ -17,6 +17,7 @@ import {
   str,
   withoutUrls,
 } from './command';
+import { FAN_OUT_COMMANDS } from './commands-fan-out';
 import { IDENTITY_COMMANDS } from './commands-identity';
 import { OPS_COMMANDS } from './commands-ops';
 import { REFERENCE_COMMANDS } from './commands-reference';
@@ -787,7 +788,13 @@ const GROUPS = [
   'dashboard',
 ];
 
-export const COMMANDS: Command[] = [...CORE, ...REFERENCE_COMMANDS, ...IDENTITY_COMMANDS, ...OPS_COMMANDS]
+export const COMMANDS: Command[] = [
+  ...CORE,
+  ...FAN_OUT_COMMANDS,
+  ...REFERENCE_COMMANDS,
+  ...IDENTITY_COMMANDS,
+  ...OPS_COMMANDS,
+]
   .map((c, i) => ({ c, i }))
   .sort((x, y) => GROUPS.indexOf(x.c.path[0]!) - GROUPS.indexOf(y.c.path[0]!) || x.i - y.i)
   .map(({ c }) => c);
