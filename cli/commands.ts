@@ -706,7 +706,7 @@ const CORE: Command[] = [
     path: ['pipeline', 'run'],
     args: '<file.yaml|file.json>',
     summary:
-      'Run a pipeline file from where the build left off (skips completed states, fetches the input artifact, retries)',
+      'Run a pipeline file from where the build left off (skips completed states, fetches the input artifact, retries); a fan_out forks the build and runs its children in parallel',
     options: {
       build: { type: 'string', description: 'build id (required; default $BLDST_BUILD_ID)' },
       workdir: {
@@ -723,13 +723,23 @@ const CORE: Command[] = [
         description:
           'seconds the lease on the build lasts without a renewal (5-3600, default 120; renewed every third)',
       },
+      parallel: {
+        type: 'string',
+        description: 'with a fan_out: children run at the same time, at most this many (1-100, default 4)',
+      },
     },
-    examples: ['bldst pipeline run pipeline.yaml --build $BUILD_ID'],
+    examples: [
+      'bldst pipeline run pipeline.yaml --build $BUILD_ID',
+      'bldst pipeline run regions.yaml --build $BASE_ID --parallel 6   # common steps, then one child per region',
+    ],
     async run(ctx, v, p) {
       const id = str(v.build) ?? handedDown().buildId;
       if (!id) throw usage('--build is required');
-      const { runPipeline } = await import('./pipeline');
+      const parallel = int(str(v.parallel), '--parallel') ?? 4;
+      if (parallel < 1 || parallel > 100) throw usage('--parallel must be 1-100');
+      const { runPipeline } = await import('./pipeline-run');
       return runPipeline(ctx.client(), {
+        parallel,
         file: one(p, 'pipeline file'),
         buildId: id,
         workdir: str(v.workdir) ?? process.cwd(),
