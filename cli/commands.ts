@@ -5,6 +5,7 @@
 import type { BuildView } from '../lib/builds/build.view';
 import { ApiError, type Client } from './client';
 import {
+  allPages,
   buildArg,
   type Command,
   type Ctx,
@@ -135,6 +136,23 @@ async function watchOnce(client: Client, id: string | undefined): Promise<BuildV
     active.push(...(await client.get<{ items: BuildView[] }>(`/builds?status=${status}&limit=100`)).items);
   }
   return active;
+}
+
+/** A fork parent: its own line, one per child, the roll-up; until every child completed, was cancelled or blocked. */
+async function watchFamily(ctx: Ctx, id: string, interval: number, tty: boolean): Promise<number> {
+  const { changedLines, familyLines, familyOutcome, renderFamily } = await import('./watch-family');
+  const seen = new Map<string, string>();
+  for (;;) {
+    const parent = await ctx.client().get<BuildView>(`/builds/${seg(id)}`);
+    const children = await allPages<BuildView>(ctx.client(), `/builds/${seg(id)}/children`);
+    // Oldest first: the order the fork named them (the API lists newest first).
+    children.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+    if (tty) process.stdout.write(`\x1b[2J\x1b[H${renderFamily(ctx.style, parent, children)}`);
+    else process.stdout.write(changedLines(seen, familyLines(ctx.style, parent, children)));
+    const outcome = familyOutcome(children);
+    if (outcome.done) return outcome.code;
+    await new Promise((r) => setTimeout(r, interval));
+  }
 }
 
 const CORE: Command[] = [
@@ -752,13 +770,16 @@ const CORE: Command[] = [
   {
     path: ['watch'],
     args: '[build-id]',
-    summary: 'Live progress of one build, or of all active builds, until done or Ctrl-C',
+    summary:
+      'Live progress of one build (of a fork parent: its line, one bar per child and the roll-up), or of all active builds, until done or Ctrl-C',
     options: { interval: { type: 'string', description: 'seconds between refreshes (default 2)' } },
-    examples: ['bldst watch $BUILD_ID', 'bldst watch'],
+    examples: ['bldst watch $BUILD_ID', 'bldst watch $BASE_ID   # a fork parent: every child', 'bldst watch'],
     async run(ctx, v, p) {
       const id = p[0];
       const interval = (int(str(v.interval), '--interval') ?? 2) * 1000;
       const tty = Boolean(process.stdout.isTTY);
+      if (id && (await allPages(ctx.client(), `/builds/${seg(id)}/children`, 1)).length > 0)
+        return watchFamily(ctx, id, interval, tty);
       let last = '';
       for (;;) {
         const builds = await watchOnce(ctx.client(), id);

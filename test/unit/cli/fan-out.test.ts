@@ -80,3 +80,100 @@ describe('the derived Idempotency-Key of a fork', () => {
     expect(keys.size).toBe(4);
   });
 });
+
+describe('bldst build fork (the command, against a recording client)', () => {
+  const fork = COMMANDS.find((c) => c.path.join(' ') === 'build fork')!;
+  const sent: { method: string; path: string; body: unknown; headers: Record<string, string> }[] = [];
+  const client = {
+    async requestWithHeaders(method: string, path: string, body: unknown, headers: Record<string, string>) {
+      sent.push({ method, path, body, headers });
+      const children = (body as { children: { id?: string; platform_id: string }[] }).children.map(
+        (c, n) => ({
+          id: c.id ?? `f1-00${n + 1}`,
+          platform_id: c.platform_id,
+          parent_id: 'base',
+          status: 'in_progress',
+        }),
+      );
+      return {
+        body: { parent_id: 'base', fork_id: 'f1', at_state: 50, parent_version: 6, children },
+        headers: {},
+      };
+    },
+  };
+  const ctx = (quiet: boolean) =>
+    ({
+      output: 'json',
+      outputAsked: true,
+      quiet,
+      wide: false,
+      style: { color: false, width: 80 },
+      client: () => client,
+    }) as never;
+  let out: string;
+  let err: string;
+  beforeEach(() => {
+    sent.length = 0;
+    out = '';
+    err = '';
+    jest.spyOn(process.stdout, 'write').mockImplementation((t) => {
+      out += String(t);
+      return true;
+    });
+    jest.spyOn(process.stderr, 'write').mockImplementation((t) => {
+      err += String(t);
+      return true;
+    });
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('sends the children of every --child under a key derived from the request, and prints the ids with -q', async () => {
+    const values = {
+      at: '50',
+      child: ['platform_id=aws,metadata.region=us-east-1', 'platform_id=gcp,id=g1'],
+    };
+    expect(await fork.run(ctx(true), values, ['base'], [])).toBe(0);
+    const body = {
+      at_state: 50,
+      children: [
+        { platform_id: 'aws', metadata: { region: 'us-east-1' } },
+        { platform_id: 'gcp', id: 'g1' },
+      ],
+    };
+    expect(sent).toEqual([
+      {
+        method: 'POST',
+        path: '/builds/base/fork',
+        body,
+        headers: { 'idempotency-key': forkKey('base', body) },
+      },
+    ]);
+    expect(out).toBe('f1-001\ng1\n');
+    expect(err).toBe('');
+  });
+
+  it('uses the --idempotency-key given, and says which on stderr', async () => {
+    await fork.run(
+      ctx(false),
+      { at: '50', child: ['platform_id=aws'], 'idempotency-key': 'ci-42' },
+      ['base'],
+      [],
+    );
+    expect(sent[0]!.headers).toEqual({ 'idempotency-key': 'ci-42' });
+    expect(err).toBe('forked base at 50: 1 children (fork f1, Idempotency-Key ci-42)\n');
+    expect(JSON.parse(out)).toMatchObject({ fork_id: 'f1', children: [{ id: 'f1-001' }] });
+  });
+
+  it('refuses before any request when --at or the children are missing', async () => {
+    await expect(fork.run(ctx(false), { child: ['platform_id=aws'] }, ['base'], [])).rejects.toMatchObject({
+      exitCode: 2,
+    });
+    await expect(fork.run(ctx(false), { at: '50' }, ['base'], [])).rejects.toMatchObject({ exitCode: 2 });
+    await expect(
+      fork.run(ctx(false), { at: '101', child: ['platform_id=aws'] }, ['base'], []),
+    ).rejects.toMatchObject({
+      exitCode: 2,
+    });
+    expect(sent).toEqual([]);
+  });
+});
