@@ -289,6 +289,7 @@ const CORE: Command[] = [
       status: { type: 'string', description: 'pending|in_progress|failed|blocked|completed|cancelled' },
       'project-id': { type: 'string', description: 'only this project' },
       'platform-id': { type: 'string', description: 'only this platform' },
+      'parent-id': { type: 'string', description: 'only the children of this fork parent' },
       limit: { type: 'string', description: 'at most this many (default 25)' },
       all: { type: 'boolean', description: 'follow cursors until the end' },
     },
@@ -300,6 +301,7 @@ const CORE: Command[] = [
           status: str(v.status),
           project_id: str(v['project-id']),
           platform_id: str(v['platform-id']),
+          parent_id: str(v['parent-id']),
         }) as Record<string, string>,
       );
       const items: BuildView[] = [];
@@ -319,7 +321,10 @@ const CORE: Command[] = [
       else
         printTable(items, BUILD_COLUMNS, ctx.style, {
           wide: ctx.wide,
-          empty: v.status || v['project-id'] || v['platform-id'] ? 'no builds match' : 'no builds yet',
+          empty:
+            v.status || v['project-id'] || v['platform-id'] || v['parent-id']
+              ? 'no builds match'
+              : 'no builds yet',
         });
       return EXIT.ok;
     },
