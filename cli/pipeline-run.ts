@@ -86,6 +86,8 @@ export async function runFanOut(
   const children = await forkOrFind(client, o.buildId, body, forkKey(o.buildId, body), log);
   const parallel = o.parallel ?? 4;
   log(`running ${children.length} children, at most ${parallel} at once`);
+  // Each running step forwards SIGINT and SIGTERM to its command: two listeners per child at once.
+  process.setMaxListeners(Math.max(process.getMaxListeners(), 2 * parallel + 10));
   const outcomes = await inParallel(
     children.map((child, n) => () => runChild(client, o, child, fanOut.targets[n]!)),
     parallel,
