@@ -98,6 +98,16 @@ export class Client {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<T> {
+    return (await this.requestWithHeaders<T>(method, path, body, headers)).body;
+  }
+
+  /** `request`, with the answer's headers too (Idempotent-Replayed, ETag). */
+  async requestWithHeaders<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ body: T; headers: HttpReply['headers'] }> {
     let lastError: unknown;
     const auth = this.authHeaders();
     for (let attempt = 0; attempt <= RETRIES; attempt++) {
@@ -138,7 +148,7 @@ export class Client {
         this.log(`bldst: ${method} ${path} → ${res.status} (${Math.round(performance.now() - started)} ms)`);
       if (this.options.debug && res.body) this.log(`bldst: < ${maskSecrets(res.body)}`);
       const parsed = res.body ? safeJson(res.body) : undefined;
-      if (res.status >= 200 && res.status < 300) return parsed as T;
+      if (res.status >= 200 && res.status < 300) return { body: parsed as T, headers: res.headers };
       const expired = res.status === 401 && this.credential?.kind === 'bearer' && !this.signer;
       const error = new ApiError(
         res.status,

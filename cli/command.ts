@@ -11,6 +11,8 @@ import { type OutputMode, printJson, printRecord, type Style } from './output';
 export interface OptionSpec {
   type: 'string' | 'boolean';
   short?: string;
+  /** May be given more than once (`--child a --child b`): the values arrive as a list, in order. */
+  multiple?: boolean;
   description: string;
 }
 
@@ -25,10 +27,14 @@ export interface Ctx {
   client(): Client;
 }
 
-export type Values = Record<string, string | boolean | undefined>;
+export type Values = Record<string, string | boolean | string[] | undefined>;
 
 export type ValuesOf<O extends Record<string, OptionSpec>> = {
-  [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string;
+  [K in keyof O]?: O[K]['multiple'] extends true
+    ? string[]
+    : O[K]['type'] extends 'boolean'
+      ? boolean
+      : string;
 };
 
 export interface Command {
@@ -54,7 +60,7 @@ export function defineCommand<const O extends Record<string, OptionSpec> = Recor
 }
 
 export const seg = encodeURIComponent;
-export const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
+export const str = (v: string | boolean | string[] | undefined) => (typeof v === 'string' ? v : undefined);
 
 export function one(positionals: string[], name: string): string {
   if (positionals.length !== 1) throw usage(`expected exactly one ${name}`);

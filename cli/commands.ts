@@ -5,6 +5,7 @@
 import type { BuildView } from '../lib/builds/build.view';
 import { ApiError, type Client } from './client';
 import {
+  allPages,
   buildArg,
   type Command,
   type Ctx,
@@ -17,6 +18,7 @@ import {
   str,
   withoutUrls,
 } from './command';
+import { FAN_OUT_COMMANDS } from './commands-fan-out';
 import { IDENTITY_COMMANDS } from './commands-identity';
 import { OPS_COMMANDS } from './commands-ops';
 import { REFERENCE_COMMANDS } from './commands-reference';
@@ -134,6 +136,23 @@ async function watchOnce(client: Client, id: string | undefined): Promise<BuildV
     active.push(...(await client.get<{ items: BuildView[] }>(`/builds?status=${status}&limit=100`)).items);
   }
   return active;
+}
+
+/** A fork parent: its own line, one per child, the roll-up; until every child completed, was cancelled or blocked. */
+async function watchFamily(ctx: Ctx, id: string, interval: number, tty: boolean): Promise<number> {
+  const { changedLines, familyLines, familyOutcome, renderFamily } = await import('./watch-family');
+  const seen = new Map<string, string>();
+  for (;;) {
+    const parent = await ctx.client().get<BuildView>(`/builds/${seg(id)}`);
+    const children = await allPages<BuildView>(ctx.client(), `/builds/${seg(id)}/children`);
+    // Oldest first: the order the fork named them (the API lists newest first).
+    children.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+    if (tty) process.stdout.write(`\x1b[2J\x1b[H${renderFamily(ctx.style, parent, children)}`);
+    else process.stdout.write(changedLines(seen, familyLines(ctx.style, parent, children)));
+    const outcome = familyOutcome(children);
+    if (outcome.done) return outcome.code;
+    await new Promise((r) => setTimeout(r, interval));
+  }
 }
 
 const CORE: Command[] = [
@@ -270,6 +289,7 @@ const CORE: Command[] = [
       status: { type: 'string', description: 'pending|in_progress|failed|blocked|completed|cancelled' },
       'project-id': { type: 'string', description: 'only this project' },
       'platform-id': { type: 'string', description: 'only this platform' },
+      'parent-id': { type: 'string', description: 'only the children of this fork parent' },
       limit: { type: 'string', description: 'at most this many (default 25)' },
       all: { type: 'boolean', description: 'follow cursors until the end' },
     },
@@ -281,6 +301,7 @@ const CORE: Command[] = [
           status: str(v.status),
           project_id: str(v['project-id']),
           platform_id: str(v['platform-id']),
+          parent_id: str(v['parent-id']),
         }) as Record<string, string>,
       );
       const items: BuildView[] = [];
@@ -300,7 +321,10 @@ const CORE: Command[] = [
       else
         printTable(items, BUILD_COLUMNS, ctx.style, {
           wide: ctx.wide,
-          empty: v.status || v['project-id'] || v['platform-id'] ? 'no builds match' : 'no builds yet',
+          empty:
+            v.status || v['project-id'] || v['platform-id'] || v['parent-id']
+              ? 'no builds match'
+              : 'no builds yet',
         });
       return EXIT.ok;
     },
@@ -705,7 +729,7 @@ const CORE: Command[] = [
     path: ['pipeline', 'run'],
     args: '<file.yaml|file.json>',
     summary:
-      'Run a pipeline file from where the build left off (skips completed states, fetches the input artifact, retries)',
+      'Run a pipeline file from where the build left off (skips completed states, fetches the input artifact, retries); a fan_out forks the build and runs its children in parallel',
     options: {
       build: { type: 'string', description: 'build id (required; default $BLDST_BUILD_ID)' },
       workdir: {
@@ -722,13 +746,23 @@ const CORE: Command[] = [
         description:
           'seconds the lease on the build lasts without a renewal (5-3600, default 120; renewed every third)',
       },
+      parallel: {
+        type: 'string',
+        description: 'with a fan_out: children run at the same time, at most this many (1-100, default 4)',
+      },
     },
-    examples: ['bldst pipeline run pipeline.yaml --build $BUILD_ID'],
+    examples: [
+      'bldst pipeline run pipeline.yaml --build $BUILD_ID',
+      'bldst pipeline run regions.yaml --build $BASE_ID --parallel 6   # common steps, then one child per region',
+    ],
     async run(ctx, v, p) {
       const id = str(v.build) ?? handedDown().buildId;
       if (!id) throw usage('--build is required');
-      const { runPipeline } = await import('./pipeline');
+      const parallel = int(str(v.parallel), '--parallel') ?? 4;
+      if (parallel < 1 || parallel > 100) throw usage('--parallel must be 1-100');
+      const { runPipeline } = await import('./pipeline-run');
       return runPipeline(ctx.client(), {
+        parallel,
         file: one(p, 'pipeline file'),
         buildId: id,
         workdir: str(v.workdir) ?? process.cwd(),
@@ -741,13 +775,16 @@ const CORE: Command[] = [
   {
     path: ['watch'],
     args: '[build-id]',
-    summary: 'Live progress of one build, or of all active builds, until done or Ctrl-C',
+    summary:
+      'Live progress of one build (of a fork parent: its line, one bar per child and the roll-up), or of all active builds, until done or Ctrl-C',
     options: { interval: { type: 'string', description: 'seconds between refreshes (default 2)' } },
-    examples: ['bldst watch $BUILD_ID', 'bldst watch'],
+    examples: ['bldst watch $BUILD_ID', 'bldst watch $BASE_ID   # a fork parent: every child', 'bldst watch'],
     async run(ctx, v, p) {
       const id = p[0];
       const interval = (int(str(v.interval), '--interval') ?? 2) * 1000;
       const tty = Boolean(process.stdout.isTTY);
+      if (id && (await allPages(ctx.client(), `/builds/${seg(id)}/children`, 1)).length > 0)
+        return watchFamily(ctx, id, interval, tty);
       let last = '';
       for (;;) {
         const builds = await watchOnce(ctx.client(), id);
@@ -787,7 +824,13 @@ const GROUPS = [
   'dashboard',
 ];
 
-export const COMMANDS: Command[] = [...CORE, ...REFERENCE_COMMANDS, ...IDENTITY_COMMANDS, ...OPS_COMMANDS]
+export const COMMANDS: Command[] = [
+  ...CORE,
+  ...FAN_OUT_COMMANDS,
+  ...REFERENCE_COMMANDS,
+  ...IDENTITY_COMMANDS,
+  ...OPS_COMMANDS,
+]
   .map((c, i) => ({ c, i }))
   .sort((x, y) => GROUPS.indexOf(x.c.path[0]!) - GROUPS.indexOf(y.c.path[0]!) || x.i - y.i)
   .map(({ c }) => c);

@@ -107,7 +107,7 @@ function groupHelp(group: string): string | undefined {
 function commandHelp(c: Command): string {
   const opts = Object.entries({ ...GLOBAL, ...c.options }).map(
     ([name, o]) =>
-      `  ${`${'short' in o && o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ' <value>' : ''}`.padEnd(30)} ${o.description}`,
+      `  ${`${'short' in o && o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ' <value>' : ''}`.padEnd(30)} ${o.description}${'multiple' in o && o.multiple ? ' (repeatable)' : ''}`,
   );
   return [
     c.passthrough
@@ -232,7 +232,11 @@ export async function dispatch(argv: string[]): Promise<number> {
       options: Object.fromEntries(
         Object.entries({ ...GLOBAL, ...command.options }).map(([k, o]) => [
           k,
-          { type: o.type, ...('short' in o && o.short ? { short: o.short } : {}) },
+          {
+            type: o.type,
+            ...('short' in o && o.short ? { short: o.short } : {}),
+            ...('multiple' in o && o.multiple ? { multiple: true } : {}),
+          },
         ]),
       ),
       allowPositionals: true,
@@ -241,7 +245,7 @@ export async function dispatch(argv: string[]): Promise<number> {
   } catch (error) {
     throw usage(`${(error as Error).message.split('\n')[0]}; see bldst ${names(command)[0]} --help`);
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (values.help) {
     process.stdout.write(`${commandHelp(command)}\n`);
     return EXIT.ok;

@@ -22,8 +22,37 @@ const stepSchema = z.strictObject({
   artifact: z.string().min(1).optional(),
   retries: z.number().int().min(0).max(10).default(0),
 });
-const pipelineSchema = z.strictObject({ steps: z.array(stepSchema).min(1) });
+/** A fan-out target: a child as POST /builds/{id}/fork takes it (the server checks the fields), and the env its steps get. */
+const targetSchema = z.strictObject({
+  id: z.string().min(1).optional(),
+  platform_id: z.string().min(1),
+  image_type_id: z.string().min(1).optional(),
+  os_version_id: z.string().min(1).optional(),
+  build_number: z.union([z.string(), z.number().int().min(0)]).optional(),
+  description: z.string().optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name'), z.string())
+    .optional(),
+});
+const fanOutSchema = z.strictObject({
+  at_state: z.number().int().min(0).max(99),
+  targets: z.array(targetSchema).min(1).max(100),
+  steps: z.array(stepSchema).min(1),
+});
+const pipelineSchema = z
+  .strictObject({ steps: z.array(stepSchema).default([]), fan_out: fanOutSchema.optional() })
+  .refine((p) => p.steps.length > 0 || p.fan_out, {
+    message: 'needs steps, a fan_out, or both',
+    path: ['steps'],
+  });
 export type PipelineStep = z.infer<typeof stepSchema>;
+export type FanOut = z.infer<typeof fanOutSchema>;
+export type FanOutTarget = z.infer<typeof targetSchema>;
+export interface Pipeline {
+  steps: PipelineStep[];
+  fan_out?: FanOut;
+}
 
 interface ResumeAdvice {
   action: 'start' | 'continue' | 'retry' | 'wait' | 'blocked' | 'done' | 'cancelled';
@@ -33,7 +62,7 @@ interface ResumeAdvice {
   input_artifacts: ArtifactView[];
 }
 
-export async function loadPipeline(file: string): Promise<PipelineStep[]> {
+export async function loadPipeline(file: string): Promise<Pipeline> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -56,54 +85,104 @@ export async function loadPipeline(file: string): Promise<PipelineStep[]> {
       .join('; ');
     throw new CliError(`${file}: ${problems}`, EXIT.usage, 'usage');
   }
-  const states = parsed.data.steps.map((s) => s.state);
-  if (states.some((s, i) => i > 0 && s <= states[i - 1]!)) {
-    throw new CliError(`${file}: step states must increase (${states.join(', ')})`, EXIT.usage, 'usage');
+  const increasing = (steps: PipelineStep[], what: string) => {
+    const states = steps.map((s) => s.state);
+    if (states.some((s, i) => i > 0 && s <= states[i - 1]!))
+      throw new CliError(`${file}: ${what} states must increase (${states.join(', ')})`, EXIT.usage, 'usage');
+  };
+  const { steps, fan_out } = parsed.data;
+  increasing(steps, 'step');
+  if (fan_out) {
+    increasing(fan_out.steps, 'fan_out step');
+    const late = steps.filter((s) => s.state > fan_out.at_state);
+    if (late.length)
+      throw new CliError(
+        `${file}: the common steps run before the fork: ${late.map((s) => s.state).join(', ')} > fan_out.at_state ${fan_out.at_state}`,
+        EXIT.usage,
+        'usage',
+      );
+    const early = fan_out.steps.filter((s) => s.state <= fan_out.at_state);
+    if (early.length)
+      throw new CliError(
+        `${file}: fan_out steps continue after the fork: ${early.map((s) => s.state).join(', ')} <= fan_out.at_state ${fan_out.at_state}`,
+        EXIT.usage,
+        'usage',
+      );
+    const ids = fan_out.targets.flatMap((t) => (t.id ? [t.id] : []));
+    if (new Set(ids).size !== ids.length)
+      throw new CliError(`${file}: fan_out.targets name an id twice`, EXIT.usage, 'usage');
   }
-  return parsed.data.steps;
+  return { steps, ...(fan_out ? { fan_out } : {}) };
 }
 
-export async function runPipeline(
+export interface PipelineOptions {
+  file: string;
+  buildId: string;
+  workdir: string;
+  retryDelayMs: number;
+  workerId?: string;
+  leaseTtlSeconds?: number;
+  /** Children run side by side, at most this many at once (fan_out; default 4). */
+  parallel?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * One build's steps from where it left off: ask resume, skip what completed, take the build's
+ * lease (only when a step is left to run), run the rest. Returns the exit code of the run.
+ */
+export async function runBuild(
   client: Client,
-  o: {
-    file: string;
-    buildId: string;
-    workdir: string;
-    retryDelayMs: number;
-    workerId?: string;
-    leaseTtlSeconds?: number;
-    log?: (line: string) => void;
-  },
+  o: Pick<PipelineOptions, 'buildId' | 'workdir' | 'retryDelayMs' | 'workerId' | 'leaseTtlSeconds'>,
+  buildId: string,
+  steps: PipelineStep[],
+  log: (line: string) => void,
+  extra: StepExtras & { nothingToRunIsOk?: boolean } = {},
 ): Promise<number> {
-  const log = o.log ?? ((line: string) => process.stderr.write(`bldst: ${line}\n`));
-  const steps = await loadPipeline(o.file);
-  const id = encodeURIComponent(o.buildId);
+  const id = encodeURIComponent(buildId);
   const advice = await client.get<ResumeAdvice>(`/builds/${id}/resume`);
   log(`resume: ${advice.action} — ${advice.reason}`);
-
+  // retry: the failed state again; start/continue: everything after the last completed state.
+  const from =
+    advice.action === 'retry'
+      ? advice.state_code!
+      : advice.action === 'done'
+        ? Number.POSITIVE_INFINITY
+        : (advice.last_completed_state ?? -1) + 1;
+  const todo = steps.filter((s) => s.state >= from);
+  if (advice.action === 'done' || (extra.nothingToRunIsOk && todo.length === 0)) {
+    if (advice.action !== 'done') log(`nothing to run: every step is at or below the last completed state`);
+    return EXIT.ok;
+  }
   switch (advice.action) {
-    case 'done':
-      return EXIT.ok;
     case 'cancelled':
     case 'blocked':
     case 'wait':
-      throw new CliError(`build ${o.buildId}: ${advice.reason}`, EXIT.conflict, advice.action);
+      throw new CliError(`build ${buildId}: ${advice.reason}`, EXIT.conflict, advice.action);
   }
-  // retry: the failed state again; start/continue: everything after the last completed state.
-  const from = advice.action === 'retry' ? advice.state_code! : (advice.last_completed_state ?? -1) + 1;
-  const todo = steps.filter((s) => s.state >= from);
   const skipped = steps.filter((s) => s.state < from);
   if (skipped.length)
     log(`skipping completed steps: ${skipped.map((s) => `${s.state} ${s.name}`).join(', ')}`);
+  if (todo.length === 0) {
+    log('nothing to run: every step is at or below the last completed state');
+    return EXIT.ok;
+  }
 
   // One lease for the whole run: no other worker starts this build while we fetch inputs and run steps.
   const workerId = o.workerId ?? defaultWorkerId();
-  const lease = await leaseFor(client, o.buildId, workerId, o.leaseTtlSeconds ?? 120, log);
+  const lease = await leaseFor(client, buildId, workerId, o.leaseTtlSeconds ?? 120, log);
   try {
-    return await runSteps(client, o, todo, lease, workerId, log);
+    return await runSteps(client, { ...o, buildId }, todo, lease, workerId, log, extra);
   } finally {
     await lease.release();
   }
+}
+
+/** What a fan-out adds to a child's steps: a prefix on every output line, env, a report counter. */
+export interface StepExtras {
+  prefix?: string;
+  env?: Record<string, string>;
+  onReport?: () => void;
 }
 
 /**
@@ -113,7 +192,11 @@ export async function runPipeline(
 class LiveLine {
   private timer: NodeJS.Timeout | undefined;
   private shown = false;
-  private readonly tty = Boolean(process.stderr.isTTY);
+  private readonly tty: boolean;
+
+  constructor(enabled = true) {
+    this.tty = enabled && Boolean(process.stderr.isTTY);
+  }
 
   start(text: () => string) {
     if (!this.tty) return;
@@ -170,10 +253,12 @@ async function runSteps(
   lease: HeldLease,
   workerId: string,
   log: (line: string) => void,
+  extra: StepExtras = {},
 ): Promise<number> {
   const id = encodeURIComponent(o.buildId);
   const downloaded = new Map<string, string>();
-  const live = new LiveLine();
+  // Children running side by side share the terminal: no live line, prefixed output instead.
+  const live = new LiveLine(extra.prefix === undefined);
   const say = (line: string) => {
     live.clear();
     log(line);
@@ -194,6 +279,7 @@ async function runSteps(
           command: step.run,
           artifact: step.artifact ? resolve(o.workdir, step.artifact) : undefined,
           env: {
+            ...extra.env,
             ...(input ? { BLDST_INPUT_ARTIFACT: input } : {}),
             BLDST_STEP: step.name,
             BLDST_ATTEMPT: String(retry + 1),
@@ -203,6 +289,8 @@ async function runSteps(
           lease,
           workerId,
           beforeOutput: live.clear,
+          prefix: extra.prefix,
+          onReport: extra.onReport,
         });
       } catch (error) {
         if (error instanceof ApiError && error.code === 'blocked') {

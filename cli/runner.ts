@@ -31,6 +31,10 @@ export interface RunStateOptions {
   leaseTtlSeconds?: number;
   /** Called before the command's output reaches the terminal (pipeline run's live line clears itself). */
   beforeOutput?: () => void;
+  /** Put before every line of the command's output (a fan-out's children run side by side). */
+  prefix?: string;
+  /** Called after each state report the service accepted. */
+  onReport?: () => void;
 }
 
 const TAIL_LINES = 20;
@@ -82,12 +86,15 @@ async function runUnderLease(
   worker_id: string,
   log: (line: string) => void,
 ): Promise<number> {
-  const report = (body: Record<string, unknown>) =>
-    client.post<{ attempt: number; max_attempts: number }>(
+  const report = async (body: Record<string, unknown>) => {
+    const answer = await client.post<{ attempt: number; max_attempts: number }>(
       `/builds/${seg(o.buildId)}/states`,
       { state_code: o.state, worker_id, ...body },
       lease.headers,
     );
+    o.onReport?.();
+    return answer;
+  };
   const abort = new AbortController();
   lease.whenLost(() => abort.abort());
 
@@ -110,6 +117,7 @@ async function runUnderLease(
     o.cwd,
     abort.signal,
     o.beforeOutput,
+    o.prefix,
   );
   if (lease.lost) {
     throw new CliError(
@@ -150,25 +158,28 @@ function execute(
   cwd?: string,
   signal?: AbortSignal,
   beforeOutput?: () => void,
+  prefix?: string,
 ): Promise<{ code: number; tail: string[] }> {
   const [file, args] =
     typeof command === 'string' ? ['sh', ['-c', command]] : [command[0]!, command.slice(1)];
   return new Promise((resolve) => {
-    // With a live line to keep clear of, stdout is passed through here too; else it is the child's own.
+    // With a live line to keep clear of or a prefix to add, stdout is passed through here too; else it is the child's own.
     const child = spawn(file, args, {
       env,
       cwd,
-      stdio: ['inherit', beforeOutput ? 'pipe' : 'inherit', 'pipe'],
+      stdio: ['inherit', beforeOutput || prefix ? 'pipe' : 'inherit', 'pipe'],
     });
     let tail: string[] = [];
     let partial = '';
+    const out = prefix ? linePrefixer(prefix, (t) => process.stdout.write(t)) : undefined;
+    const err = prefix ? linePrefixer(prefix, (t) => process.stderr.write(t)) : undefined;
     child.stdout?.on('data', (chunk: Buffer) => {
       beforeOutput?.();
-      process.stdout.write(chunk);
+      out ? out.write(chunk) : process.stdout.write(chunk);
     });
     child.stderr!.on('data', (chunk: Buffer) => {
       beforeOutput?.();
-      process.stderr.write(chunk);
+      err ? err.write(chunk) : process.stderr.write(chunk);
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';
       tail = [...tail, ...lines].slice(-TAIL_LINES);
@@ -185,6 +196,8 @@ function execute(
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
     const done = (code: number, extra: string[] = []) => {
+      out?.end();
+      err?.end();
       signal?.removeEventListener('abort', onAbort);
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
@@ -195,6 +208,25 @@ function execute(
       done(code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 2)),
     );
   });
+}
+
+/**
+ * Whole lines, each with `prefix` before it, so the output of commands running side by side stays
+ * readable; an unfinished last line is written (with its prefix) at `end`.
+ */
+export function linePrefixer(prefix: string, write: (text: string) => void) {
+  let partial = '';
+  return {
+    write(chunk: Buffer | string) {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      if (lines.length) write(lines.map((l) => `${prefix}${l}\n`).join(''));
+    },
+    end() {
+      if (partial) write(`${prefix}${partial}\n`);
+      partial = '';
+    },
+  };
 }
 
 export function requireState(value: string | undefined, flag = '--state'): number {
