@@ -16,10 +16,13 @@
  *   - a fork parent that waits on its children is counted as `fanned_out`, not as in_progress
  *     (`summaryBucket`): the aggregator marks the parent's live item when it sees a child's
  *     `forked` entry (`fanOutOf`), and the marked image moves it; its next report moves it back.
+ * Only records of items this version wrote count (`counted_by: 'stream'`, build.model.ts): the
+ * version before counted inside each change's transaction, so its records, still in the stream
+ * when a table is upgraded, are counted already, whatever the order of deploy and stream reads.
  * The Aggregator applies those counts exactly once per record (see below).
  */
 import { buildKey, childrenKey } from '../builds/build.keys';
-import type { HistoryEntry } from '../builds/build.model';
+import { COUNTED_BY, COUNTED_BY_STREAM, type HistoryEntry } from '../builds/build.model';
 import { shardOf } from '../db/shard';
 import { LIVE_MARK } from '../leases/live.item';
 import { bucketAttribute, bucketOf } from './histogram';
@@ -123,7 +126,7 @@ class Deltas {
 /** What one stream record adds to the aggregates; null for records that count nothing. */
 export function countsOf(record: ChangeRecord): Counts | null {
   const item = record.newImage;
-  if (!item || record.eventName === 'REMOVE') return null;
+  if (!item || record.eventName === 'REMOVE' || item[COUNTED_BY] !== COUNTED_BY_STREAM) return null;
   if (item.type === 'live') return liveCounts(record.oldImage, item);
   if (item.type === 'history' && record.eventName === 'INSERT')
     return historyCounts(item as unknown as HistoryEntry);

@@ -17,6 +17,7 @@
  * consumers of different shards never write the same marker.
  */
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { COUNTED_BY, COUNTED_BY_STREAM } from '../builds/build.model';
 import { isConditionFailure } from '../db/errors';
 import { TTL_ATTRIBUTE } from '../db/table-definition';
 import { MAX_TRANSACTION_ITEMS, type TransactItem, Transaction } from '../db/transaction';
@@ -87,10 +88,11 @@ export class Aggregator {
           new UpdateCommand({
             TableName: this.tableName,
             Key: liveKey(parentId),
-            UpdateExpression: 'SET #mark = :v',
+            // Stamped like any write this version counts: the parent's image may be older.
+            UpdateExpression: 'SET #mark = :v, #by = :by',
             ConditionExpression: '#version = :v AND (attribute_not_exists(#mark) OR #mark < :v)',
-            ExpressionAttributeNames: { '#mark': FANNED_OUT, '#version': 'version' },
-            ExpressionAttributeValues: { ':v': version },
+            ExpressionAttributeNames: { '#mark': FANNED_OUT, '#version': 'version', '#by': COUNTED_BY },
+            ExpressionAttributeValues: { ':v': version, ':by': COUNTED_BY_STREAM },
           }),
         );
         marked++;
