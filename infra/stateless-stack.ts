@@ -177,6 +177,8 @@ export class StatelessStack extends Stack {
     // The dashboard's counters: inserts of history items and writes of live items (a live item's
     // first full image counts its build, a status change moves it). Every record is applied exactly
     // once (markers), so retrying a whole batch is safe; a 1 s batching window bounds freshness.
+    // From the stream's start even on an upgrade: records of items the version before wrote (which
+    // counted inside its transactions) carry no `counted_by` and count nothing (docs/DEPLOY.md).
     this.functions.aggregator.fn.addEventSource(
       new DynamoEventSource(streamTable, {
         startingPosition: StartingPosition.TRIM_HORIZON,

@@ -158,7 +158,13 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
   const table = await db.send(new DescribeTableCommand({ TableName: options.tableName }));
   const aggregator =
     options.aggregate === false ? null : new Aggregator(DynamoDBDocumentClient.from(db), options.tableName);
-  const aggregation: AggregationResult = { applied: 0, duplicates: 0, ignored: 0, transactions: 0 };
+  const aggregation: AggregationResult = {
+    applied: 0,
+    duplicates: 0,
+    ignored: 0,
+    transactions: 0,
+    fanned_out: 0,
+  };
   const streamArn = table.Table?.LatestStreamArn;
   if (!streamArn) throw new Error(`Table ${options.tableName} has no stream`);
 

@@ -30,7 +30,12 @@ export const DASHBOARD_PAGE = `<!doctype html>
   th, td { text-align:left; padding:5px 6px; border-bottom:1px solid var(--line); vertical-align:middle; }
   tr.build { cursor:pointer; }
   tr.build:hover { background:#f3f4f6; }
-  tr.attention { background:#fef2f2; }
+  tr.attention, tr.child-failed { background:#fef2f2; }
+  tr.child td:first-child { padding-left:22px; }
+  tr.child-failed td:first-child { border-left:4px solid var(--blocked); }
+  .rollup { font-size:12px; margin-top:2px; }
+  .pct { font-size:12px; margin-left:6px; }
+  td .bar { display:inline-block; vertical-align:middle; }
   .badge { display:inline-block; padding:1px 6px; border-radius:10px; color:#fff; font-size:12px; }
   .bar { position:relative; height:12px; width:160px; background:var(--line); border-radius:6px; overflow:hidden; }
   .bar > span { position:absolute; left:0; top:0; bottom:0; }
@@ -79,7 +84,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
   'use strict';
   var STATUSES = ['pending', 'in_progress', 'failed', 'blocked', 'completed', 'cancelled'];
   var state = { key: localStorage.getItem('buildstate.key') || '', selected: null, eventsAfter: 0,
-    eventsAvailable: true, stuck: {}, eta: {}, timer: null };
+    eventsAvailable: true, stuck: {}, eta: {}, timer: null, parents: {}, expanded: {} };
   var $ = function (id) { return document.getElementById(id); };
 
   function el(tag, attrs, children) {
@@ -96,6 +101,14 @@ export const DASHBOARD_PAGE = `<!doctype html>
     if (seconds < 90) return seconds + ' s';
     if (seconds < 5400) return Math.round(seconds / 60) + ' min';
     return (seconds / 3600).toFixed(1) + ' h';
+  }
+  /** Work avoided: seconds as "45 s", "12 min", "2 h 5 min", "43 h". */
+  function hours(seconds) {
+    if (seconds < 60) return seconds + ' s';
+    if (seconds < 3600) return Math.round(seconds / 60) + ' min';
+    var h = Math.floor(seconds / 3600);
+    var m = Math.round((seconds % 3600) / 60);
+    return h >= 10 || m === 0 || m === 60 ? Math.round(seconds / 3600) + ' h' : h + ' h ' + m + ' min';
   }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
   function badge(status) { return el('span', { 'class': 'badge s-' + status, text: status.replace('_', ' ') }); }
@@ -129,6 +142,14 @@ export const DASHBOARD_PAGE = `<!doctype html>
       cards.appendChild(el('div', { 'class': 'card', 'data-count': st }, [
         el('b', { text: String(s.builds.by_status[st] || 0) }), badge(st)]));
     });
+    cards.appendChild(el('div', { 'class': 'card', 'data-count': 'fanned_out', title: 'fork parents waiting on their children' }, [
+      el('b', { text: String(s.builds.fanned_out) }), el('span', { text: 'fanned out' })]));
+    var week = s.work_avoided[0];
+    var month = s.work_avoided[1];
+    cards.appendChild(el('div', { 'class': 'card', id: 'work-avoided', 'data-seconds': String(week.total_s),
+      title: (month ? hours(month.total_s) + ' in ' + month.window_days + ' days; ' : '') + 'by platform this week: ' +
+        (Object.keys(week.by_platform).map(function (p) { return p + ' ' + hours(week.by_platform[p]); }).join(', ') || 'none') }, [
+      el('b', { text: hours(week.total_s) }), el('span', { text: 'not re-run this week' })]));
     var rate = s.success_rate_7d.build_success_rate;
     cards.appendChild(el('div', { 'class': 'card' }, [
       el('b', { text: rate === null ? '–' : Math.round(rate * 100) + '%' }), el('span', { text: 'success, 7 days' })]));
@@ -143,28 +164,66 @@ export const DASHBOARD_PAGE = `<!doctype html>
     state.eta = eta;
   }
 
-  function renderBuilds(items) {
+  /** The parent's roll-up line: "4/6 completed · 70–100% · 1 failed". */
+  function rollupText(c) {
+    var text = c.by_status.completed + '/' + c.total + ' completed';
+    if (c.lowest_progress_percent !== null) text += ' · ' + (c.lowest_progress_percent === c.highest_progress_percent
+      ? c.lowest_progress_percent + '%' : c.lowest_progress_percent + '–' + c.highest_progress_percent + '%');
+    ['failed', 'blocked', 'cancelled'].forEach(function (st) { if (c.by_status[st]) text += ' · ' + c.by_status[st] + ' ' + st; });
+    return text;
+  }
+
+  /** Rows in list order, each parent's children (from the page, or its children page once expanded) right under it. */
+  function renderBuilds(items, parents, pages) {
     var body = $('builds');
     clear(body);
     fillSelect($('f-project'), items.map(function (b) { return b.project_id; }));
     if (!items.length) body.appendChild(el('tr', {}, [el('td', { colspan: '8', 'class': 'muted', text: 'no builds' })]));
-    items.forEach(function (b) {
-      var stuck = state.stuck[b.id];
-      var attention = b.status === 'blocked' || !!stuck;
-      var row = el('tr', { 'class': 'build' + (attention ? ' attention' : ''), 'data-build-id': b.id, 'data-status': b.status }, [
-        el('td', { text: b.id }),
-        el('td', { text: b.project_id }),
-        el('td', { text: b.platform_id }),
-        el('td', { text: b.image_type_id }),
-        el('td', { text: b.current_state + (b.state_name ? ' ' + b.state_name : '') + (b.state_status ? ' (' + b.state_status + ')' : '') }),
-        el('td', {}, [el('div', { 'class': 'bar', 'data-progress': String(b.progress_percent), title: b.progress_percent + '%' }, [
-          el('span', { 'class': 's-' + b.status, style: 'width:' + b.progress_percent + '%' })])]),
-        el('td', { 'class': 'muted', 'data-eta': b.id, text: b.id in state.eta ? duration(state.eta[b.id]) : '' }),
-        el('td', {}, [badge(b.status), stuck ? el('span', { 'class': 'stuck', text: ' stuck: ' + stuck.join(', ') }) : null])
-      ]);
-      row.addEventListener('click', function () { state.selected = b.id; loadTimeline(); });
-      body.appendChild(row);
+    var kids = {};
+    items.concat(Object.keys(pages).reduce(function (all, id) { return all.concat(pages[id].items); }, [])).forEach(function (b) {
+      if (!b.parent_id || !parents[b.parent_id]) return;
+      kids[b.parent_id] = kids[b.parent_id] || {};
+      kids[b.parent_id][b.id] = b;
     });
+    items.forEach(function (b) {
+      if (b.parent_id && parents[b.parent_id]) return;
+      addRow(body, b, parents[b.id]);
+      var mine = kids[b.id] ? Object.keys(kids[b.id]).sort().map(function (id) { return kids[b.id][id]; }) : [];
+      mine.forEach(function (c) { addRow(body, c, parents[c.id]); });
+      var total = parents[b.id] && parents[b.id].children ? parents[b.id].children.total : 0;
+      var more = (pages[b.id] && pages[b.id].next_cursor) || (!pages[b.id] && total > mine.length);
+      if (more) {
+        var link = el('button', { 'data-more-children': b.id, text: pages[b.id] ? 'more than 100 children: see GET /builds/' + b.id + '/children'
+          : 'show all ' + total + ' children (' + mine.length + ' shown)' });
+        link.addEventListener('click', function () { state.expanded[b.id] = true; refresh(); });
+        body.appendChild(el('tr', { 'class': 'child' }, [el('td', { colspan: '8' }, [link])]));
+      }
+    });
+  }
+
+  function addRow(body, b, parent) {
+    var stuck = state.stuck[b.id];
+    var attention = b.status === 'blocked' || !!stuck;
+    var child = b.parent_id && state.parents[b.parent_id];
+    var failedChild = child && (b.status === 'failed' || b.status === 'blocked');
+    var cls = 'build' + (attention ? ' attention' : '') + (child ? ' child' : '') + (failedChild ? ' child-failed' : '');
+    var rollup = parent && parent.children;
+    var row = el('tr', { 'class': cls, 'data-build-id': b.id, 'data-status': b.status, 'data-parent-id': b.parent_id || '' }, [
+      el('td', { text: (child ? '↳ ' : '') + (failedChild ? '✕ ' : '') + b.id, title: child ? 'child of ' + b.parent_id : '' }),
+      el('td', { text: b.project_id }),
+      el('td', { text: b.platform_id }),
+      el('td', { text: b.image_type_id }),
+      el('td', { text: b.current_state + (b.state_name ? ' ' + b.state_name : '') + (b.state_status ? ' (' + b.state_status + ')' : '') }),
+      el('td', {}, [el('div', { 'class': 'bar', 'data-progress': String(b.progress_percent), title: b.progress_percent + '%' }, [
+        el('span', { 'class': 's-' + b.status, style: 'width:' + b.progress_percent + '%' })]),
+        el('span', { 'class': 'pct', text: b.progress_percent + '%' }),
+        rollup ? el('div', { 'class': 'rollup muted', 'data-rollup': b.id, text: 'children: ' + rollupText(rollup) }) : null]),
+      el('td', { 'class': 'muted', 'data-eta': b.id, text: b.id in state.eta ? duration(state.eta[b.id]) : '' }),
+      el('td', {}, [badge(b.status), stuck ? el('span', { 'class': 'stuck', text: ' stuck: ' + stuck.join(', ') }) : null,
+        failedChild ? el('span', { 'class': 'stuck', text: ' child ' + b.status + ' at ' + b.current_state }) : null])
+    ]);
+    row.addEventListener('click', function () { state.selected = b.id; loadTimeline(); });
+    body.appendChild(row);
   }
 
   function renderAttention(stuckItems, blocked) {
@@ -235,6 +294,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
         var d = e.detail;
         var text = e.detailType === 'Build State Changed'
           ? d.build_id + ': ' + d.from.state + ' → ' + d.to.state + ' ' + (d.to.state_status || d.change) + ' (' + d.to.build_status + ')'
+          : e.detailType === 'Build Forked' ? d.build_id + ': forked from ' + d.parent_id + ' at state ' + d.at_state
           : d.build_id + ': ' + e.detailType + (d.kind ? ' (' + d.kind + ')' : '') + ' at state ' + d.state_code;
         list.insertBefore(el('li', { 'data-detail-type': e.detailType, text: e.time.slice(11, 19) + ' ' + text }), list.firstChild);
       });
@@ -253,7 +313,28 @@ export const DASHBOARD_PAGE = `<!doctype html>
       renderSummary(s);
       return Promise.all([api('/builds?' + q.join('&')), api('/dashboard/stuck'), api('/builds?status=blocked&limit=50')]);
     }).then(function (r) {
-      renderBuilds(r[0].items);
+      // Parents of the page's children (at most 20): one GET each for the roll-up; all children
+      // of a parent only once asked ("show all"), one page of at most 100.
+      var items = r[0].items;
+      var listed = {};
+      items.forEach(function (b) { listed[b.id] = true; });
+      var ids = [];
+      items.forEach(function (b) { if (b.parent_id && listed[b.parent_id] && ids.indexOf(b.parent_id) < 0) ids.push(b.parent_id); });
+      ids = ids.slice(0, 20);
+      var open = ids.filter(function (id) { return state.expanded[id]; });
+      return Promise.all([
+        Promise.all(ids.map(function (id) { return api('/builds/' + encodeURIComponent(id)); })),
+        Promise.all(open.map(function (id) { return api('/builds/' + encodeURIComponent(id) + '/children?limit=100'); }))
+      ]).then(function (f) {
+        var parents = {};
+        f[0].forEach(function (p) { parents[p.id] = p; });
+        var pages = {};
+        open.forEach(function (id, i) { pages[id] = f[1][i]; });
+        state.parents = parents;
+        renderBuilds(items, parents, pages);
+        return r;
+      });
+    }).then(function (r) {
       renderAttention(r[1].items, r[2].items);
       return Promise.all([loadTimeline(), pollEvents()]);
     }).then(function () {

@@ -76,6 +76,16 @@ export type HistoryEvent =
   /** The first entry of a fork's child: it names the parent and the parent's version. */
   | 'forked';
 
+/**
+ * On every history entry and live item a change writes (`counted_by: 'stream'`): the change's
+ * counts are the stream aggregator's to apply. The version before it counted inside each
+ * change's transaction and wrote no such field, so when a table it used is upgraded the
+ * aggregator knows its records, up to 24 hours of them in the stream, as counted already
+ * (lib/dashboard/aggregates.ts).
+ */
+export const COUNTED_BY = 'counted_by';
+export const COUNTED_BY_STREAM = 'stream';
+
 /** One append-only history entry; `seq` equals the build version the change produced. */
 export interface HistoryEntry {
   build_id: string;
@@ -88,6 +98,8 @@ export interface HistoryEntry {
   /** On a `forked` entry: the parent's version the child was forked from. */
   parent_version?: number;
   seq: number;
+  /** `stream` (COUNTED_BY above); absent on entries of the version that counted in its transactions. */
+  counted_by?: typeof COUNTED_BY_STREAM;
   event: HistoryEvent;
   state_code: number;
   /** The attempt's status for state reports; null for build-level events. */

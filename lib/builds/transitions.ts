@@ -6,7 +6,14 @@
 
 import { FINAL_STATE_CODE, type StateCatalog } from '../catalog/state-catalog';
 import { AppError } from '../errors';
-import type { AttemptStatus, Build, BuildStatus, Change, HistoryEntry } from './build.model';
+import {
+  type AttemptStatus,
+  type Build,
+  type BuildStatus,
+  type Change,
+  COUNTED_BY_STREAM,
+  type HistoryEntry,
+} from './build.model';
 import type {
   CancelInput,
   CreateBuildInput,
@@ -362,6 +369,7 @@ function entry(
     image_type_id: after.image_type_id,
     ...(after.parent_id ? { parent_id: after.parent_id } : {}),
     seq: after.version,
+    counted_by: COUNTED_BY_STREAM,
     state_code: after.current_state,
     status: null as AttemptStatus | null,
     attempt: after.attempt,

@@ -13,10 +13,16 @@
  *     item is first written (by its next change or by the backfill), never twice.
  *   - a history item's insert counts the change: failed attempts by state, the day's outcomes, and
  *     the duration of a completed attempt.
+ *   - a fork parent that waits on its children is counted as `fanned_out`, not as in_progress
+ *     (`summaryBucket`): the aggregator marks the parent's live item when it sees a child's
+ *     `forked` entry (`fanOutOf`), and the marked image moves it; its next report moves it back.
+ * Only records of items this version wrote count (`counted_by: 'stream'`, build.model.ts): the
+ * version before counted inside each change's transaction, so its records, still in the stream
+ * when a table is upgraded, are counted already, whatever the order of deploy and stream reads.
  * The Aggregator applies those counts exactly once per record (see below).
  */
 import { buildKey, childrenKey } from '../builds/build.keys';
-import type { BuildStatus, HistoryEntry } from '../builds/build.model';
+import { COUNTED_BY, COUNTED_BY_STREAM, type HistoryEntry } from '../builds/build.model';
 import { shardOf } from '../db/shard';
 import { LIVE_MARK } from '../leases/live.item';
 import { bucketAttribute, bucketOf } from './histogram';
@@ -93,7 +99,7 @@ export const APPLIED_PREFIX = 'AGG#';
  * history item per seq, a counted live image per version (heartbeats and lease calls never
  * change a counted field, and count nothing).
  */
-export const appliedKey = (buildId: string, source: 'live' | 'hist', version: number): ItemKey => ({
+export const appliedKey = (buildId: string, source: 'live' | 'hist' | 'fan', version: number): ItemKey => ({
   pk: buildKey(buildId).pk,
   sk: `${APPLIED_PREFIX}${source}#${String(version).padStart(10, '0')}`,
 });
@@ -120,35 +126,73 @@ class Deltas {
 /** What one stream record adds to the aggregates; null for records that count nothing. */
 export function countsOf(record: ChangeRecord): Counts | null {
   const item = record.newImage;
-  if (!item || record.eventName === 'REMOVE') return null;
+  if (!item || record.eventName === 'REMOVE' || item[COUNTED_BY] !== COUNTED_BY_STREAM) return null;
   if (item.type === 'live') return liveCounts(record.oldImage, item);
   if (item.type === 'history' && record.eventName === 'INSERT')
     return historyCounts(item as unknown as HistoryEntry);
   return null;
 }
 
+/**
+ * On a fork parent's live item, written by the aggregator only (`fanOutOf`): the parent's version
+ * when a child was forked from it. While the parent is still at that version and `in_progress`, it
+ * has done nothing since it fanned out: it waits on its children, whose work is counted as theirs.
+ */
+export const FANNED_OUT = 'fanned_out_version';
+/** The summary's count of such parents (`status:fanned_out`, `platform:<p>:fanned_out`), apart from every status. */
+export const FANNED_OUT_BUCKET = 'fanned_out';
+
+/** What a counted live image counts as in the summary: its status, or `fanned_out` (above). */
+export function summaryBucket(item: Item): string {
+  const waiting =
+    item.status === 'in_progress' &&
+    item[FANNED_OUT] !== undefined &&
+    Number(item[FANNED_OUT]) === Number(item.version);
+  return waiting ? FANNED_OUT_BUCKET : String(item.status);
+}
+
+/**
+ * The parent's live item to mark from a child's `forked` history insert: its id and the version
+ * the child was forked from. The mark is written only while the parent is still at that version
+ * (a parent that reported since is doing its own work), and only ever raised, so it is the same
+ * write however often the record is delivered.
+ */
+export function fanOutOf(record: ChangeRecord): { parentId: string; version: number } | null {
+  const item = record.newImage;
+  if (record.eventName !== 'INSERT' || item?.type !== 'history' || item.event !== 'forked') return null;
+  if (typeof item.parent_id !== 'string' || typeof item.parent_version !== 'number') return null;
+  return { parentId: item.parent_id, version: item.parent_version };
+}
+
 function liveCounts(old: Item | undefined, now: Item): Counts | null {
   if (now[LIVE_MARK] === undefined) return null;
   const buildId = String(now.build_id);
   const platform = String(now.platform_id);
-  const status = now.status as BuildStatus;
+  const bucket = summaryBucket(now);
   const counted = old?.[LIVE_MARK] !== undefined;
+  // A record that changes the build's version has its own marker; one that only marks the parent
+  // as fanned out (same version) is keyed by that mark, which is written once per version.
+  const marker =
+    counted && Number(old!.version) === Number(now.version) && old![FANNED_OUT] !== now[FANNED_OUT]
+      ? appliedKey(buildId, 'fan', Number(now[FANNED_OUT]))
+      : appliedKey(buildId, 'live', Number(now.version));
   const deltas = new Deltas();
   if (typeof now.parent_id === 'string') childCounts(deltas, counted ? old! : undefined, now);
-  if (counted && old!.status === status) {
+  if (counted && summaryBucket(old!) === bucket) {
     const list = deltas.list();
-    return list.length ? { marker: appliedKey(buildId, 'live', Number(now.version)), deltas: list } : null;
+    return list.length ? { marker, deltas: list } : null;
   }
   const summary = summaryKey(shardOf(buildId, AGGREGATE_SHARDS));
   if (counted) {
-    deltas.add(summary, counter.status(String(old!.status)), -1);
-    deltas.add(summary, counter.platformStatus(String(old!.platform_id), String(old!.status)), -1);
+    const before = summaryBucket(old!);
+    deltas.add(summary, counter.status(before), -1);
+    deltas.add(summary, counter.platformStatus(String(old!.platform_id), before), -1);
   } else {
     deltas.add(summary, counter.total, 1);
   }
-  deltas.add(summary, counter.status(status), 1);
-  deltas.add(summary, counter.platformStatus(platform, status), 1);
-  return { marker: appliedKey(buildId, 'live', Number(now.version)), deltas: deltas.list() };
+  deltas.add(summary, counter.status(bucket), 1);
+  deltas.add(summary, counter.platformStatus(platform, bucket), 1);
+  return { marker, deltas: deltas.list() };
 }
 
 /**

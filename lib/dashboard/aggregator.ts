@@ -16,10 +16,21 @@
  * marker per build and version needs neither, and lives in the build's own partition, so
  * consumers of different shards never write the same marker.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { COUNTED_BY, COUNTED_BY_STREAM } from '../builds/build.model';
+import { isConditionFailure } from '../db/errors';
 import { TTL_ATTRIBUTE } from '../db/table-definition';
 import { MAX_TRANSACTION_ITEMS, type TransactItem, Transaction } from '../db/transaction';
-import { type AggregateDelta, type ChangeRecord, type Counts, countsOf, mergeDeltas } from './aggregates';
+import { liveKey } from '../leases/live.item';
+import {
+  type AggregateDelta,
+  type ChangeRecord,
+  type Counts,
+  countsOf,
+  FANNED_OUT,
+  fanOutOf,
+  mergeDeltas,
+} from './aggregates';
 
 export const MARKER_TTL_S = 3 * 86_400;
 /** Retries of one group after TransactionConflict (real DynamoDB; consumers of other shards hit the same counters). */
@@ -33,6 +44,8 @@ export interface AggregationResult {
   /** Records that count nothing (heartbeats, lease calls, other items). */
   ignored: number;
   transactions: number;
+  /** Fork parents whose live item this call marked as fanned out (counted when that write's record arrives). */
+  fanned_out: number;
 }
 
 export class Aggregator {
@@ -49,12 +62,46 @@ export class Aggregator {
       duplicates: 0,
       ignored: records.length - counted.length,
       transactions: 0,
+      fanned_out: await this.markFannedOut(records),
     };
     // The same record twice in one batch (a consumer that re-reads) is one record.
     const unique = [...new Map(counted.map((c) => [`${c.marker.pk}|${c.marker.sk}`, c])).values()];
     result.duplicates += counted.length - unique.length;
     for (const group of groups(unique)) await this.applyGroup(group, result);
     return result;
+  }
+
+  /**
+   * Marks the parents of the children these records fork (`fanOutOf`): one conditional write per
+   * parent, on the parent's live item, outside any transaction, so no count waits on it. The write
+   * is the same however often a record is delivered (the mark is only raised, and only while the
+   * parent is at the forked version); its own stream record moves the parent's count, once.
+   */
+  private async markFannedOut(records: ChangeRecord[]): Promise<number> {
+    const latest = new Map<string, number>();
+    for (const fork of records.map(fanOutOf))
+      if (fork) latest.set(fork.parentId, Math.max(latest.get(fork.parentId) ?? 0, fork.version));
+    let marked = 0;
+    for (const [parentId, version] of latest) {
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: liveKey(parentId),
+            // Stamped like any write this version counts: the parent's image may be older.
+            UpdateExpression: 'SET #mark = :v, #by = :by',
+            ConditionExpression: '#version = :v AND (attribute_not_exists(#mark) OR #mark < :v)',
+            ExpressionAttributeNames: { '#mark': FANNED_OUT, '#version': 'version', '#by': COUNTED_BY },
+            ExpressionAttributeValues: { ':v': version, ':by': COUNTED_BY_STREAM },
+          }),
+        );
+        marked++;
+      } catch (error) {
+        // Marked before (a redelivery, another child), or the parent reported since: nothing to do.
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    return marked;
   }
 
   private async applyGroup(initial: Counts[], result: AggregationResult): Promise<void> {

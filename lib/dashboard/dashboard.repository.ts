@@ -7,7 +7,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, queryAll, withoutKeys } from '../db/items';
 import { INDEXES } from '../db/table-definition';
 import { ACTIVE_SHARDS, activePartition, type LiveItem } from '../leases/live.item';
-import { DURATIONS_PK } from './aggregates';
+import { DURATIONS_PK, FANNED_OUT } from './aggregates';
 
 type Item = Record<string, unknown>;
 type Key = { pk: string; sk: string };
@@ -47,9 +47,26 @@ export class DashboardRepository {
 
   /**
    * Running builds from the active index, newest first: up to `limit` (all when undefined).
-   * Each shard is read newest first and the shards are merged.
+   * Each shard is read newest first and the shards are merged. `withoutFannedOut` leaves out fork
+   * parents waiting on their children (aggregates.ts `summaryBucket`; the index holds them, as
+   * their status is in_progress), by a filter: the same reads, the same cost.
    */
-  async active(cost: Cost, limit?: number): Promise<LiveItem[]> {
+  async active(
+    cost: Cost,
+    limit?: number,
+    options: { withoutFannedOut?: boolean } = {},
+  ): Promise<LiveItem[]> {
+    const filter: {
+      FilterExpression?: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues: Record<string, unknown>;
+    } = options.withoutFannedOut
+      ? {
+          FilterExpression: 'NOT (#mark = #version AND #status = :waiting)',
+          ExpressionAttributeNames: { '#mark': FANNED_OUT, '#version': 'version', '#status': 'status' },
+          ExpressionAttributeValues: { ':waiting': 'in_progress' },
+        }
+      : { ExpressionAttributeNames: {}, ExpressionAttributeValues: {} };
     const shards = await Promise.all(
       Array.from({ length: ACTIVE_SHARDS }, (_, shard) =>
         queryAll(
@@ -58,8 +75,12 @@ export class DashboardRepository {
             TableName: this.tableName,
             IndexName: INDEXES.byActive.name,
             KeyConditionExpression: '#p = :p',
-            ExpressionAttributeNames: { '#p': INDEXES.byActive.partitionKey },
-            ExpressionAttributeValues: { ':p': activePartition(shard) },
+            ...(filter.FilterExpression ? { FilterExpression: filter.FilterExpression } : {}),
+            ExpressionAttributeNames: {
+              '#p': INDEXES.byActive.partitionKey,
+              ...filter.ExpressionAttributeNames,
+            },
+            ExpressionAttributeValues: { ':p': activePartition(shard), ...filter.ExpressionAttributeValues },
             ScanIndexForward: false,
           },
           { limit, onCapacity: cost.add },

@@ -13,6 +13,7 @@ import {
   DAY_COUNTERS,
   type DayCounter,
   dayKey,
+  FANNED_OUT_BUCKET,
   summaryKey,
 } from './aggregates';
 import { Cost, type DashboardRepository } from './dashboard.repository';
@@ -125,7 +126,7 @@ export class DashboardService {
     const [items, durations, active] = await Promise.all([
       this.deps.repo.getItems(keys, cost),
       this.loadDurations(cost),
-      this.deps.repo.active(cost, activeLimit),
+      this.deps.repo.active(cost, activeLimit, { withoutFannedOut: true }),
     ]);
 
     const counters = new Map<string, number>();
@@ -134,16 +135,24 @@ export class DashboardService {
         if (typeof value === 'number') counters.set(name, (counters.get(name) ?? 0) + value);
     }
     const byStatus = Object.fromEntries(BUILD_STATUSES.map((s) => [s, counters.get(`status:${s}`) ?? 0]));
-    const byPlatform: Record<string, { total: number; by_status: Record<string, number> }> = {};
+    const byPlatform: Record<
+      string,
+      { total: number; by_status: Record<string, number>; fanned_out: number }
+    > = {};
     const failures: { state_code: number; failed_attempts: number }[] = [];
     for (const [name, value] of counters) {
       const platform = /^platform:(.+):([a-z_]+)$/.exec(name);
       if (platform && value !== 0) {
         const id = platform[1]!;
-        byPlatform[id] ??= { total: 0, by_status: Object.fromEntries(BUILD_STATUSES.map((s) => [s, 0])) };
+        byPlatform[id] ??= {
+          total: 0,
+          by_status: Object.fromEntries(BUILD_STATUSES.map((s) => [s, 0])),
+          fanned_out: 0,
+        };
         const entry = byPlatform[id];
         entry.total += value;
-        entry.by_status[platform[2]!] = value;
+        if (platform[2] === FANNED_OUT_BUCKET) entry.fanned_out = value;
+        else entry.by_status[platform[2]!] = value;
       }
       const failed = /^failed_attempts:(\d+)$/.exec(name);
       if (failed && value > 0) failures.push({ state_code: Number(failed[1]), failed_attempts: value });
@@ -186,7 +195,12 @@ export class DashboardService {
 
     return {
       generated_at: now.toISOString(),
-      builds: { total: counters.get('builds_total') ?? 0, by_status: byStatus, by_platform: byPlatform },
+      builds: {
+        total: counters.get('builds_total') ?? 0,
+        by_status: byStatus,
+        fanned_out: counters.get(`status:${FANNED_OUT_BUCKET}`) ?? 0,
+        by_platform: byPlatform,
+      },
       active: { count: (byStatus.in_progress ?? 0) + (byStatus.failed ?? 0), items: activeItems },
       failures_by_state: failures.map((f) => ({ ...f, state_name: defaultCatalog.nameOf(f.state_code) })),
       success_rate_7d: {

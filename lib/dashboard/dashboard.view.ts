@@ -74,9 +74,16 @@ export const activeBuildSchema = z.strictObject({
 export const summaryViewSchema = z.strictObject({
   generated_at: timestampSchema,
   builds: z.strictObject({
-    total: z.int(),
+    total: z.int().meta({ description: 'Every build: the sum of by_status and fanned_out' }),
     by_status: byStatus,
-    by_platform: z.record(z.string(), z.strictObject({ total: z.int(), by_status: byStatus })),
+    fanned_out: z.int().meta({
+      description:
+        'Fork parents waiting on their children: in_progress by their own states, with nothing reported since their latest fork; counted here, not in by_status, so no build counts twice as active work',
+    }),
+    by_platform: z.record(
+      z.string(),
+      z.strictObject({ total: z.int(), by_status: byStatus, fanned_out: z.int() }),
+    ),
   }),
   active: z.strictObject({ count: z.int(), items: z.array(activeBuildSchema) }),
   failures_by_state: z.array(

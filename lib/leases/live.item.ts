@@ -5,7 +5,7 @@
  * index (by-active, sparse and sharded) lists running builds without reading build items.
  */
 import { buildKey } from '../builds/build.keys';
-import type { Build, BuildStatus } from '../builds/build.model';
+import { type Build, type BuildStatus, COUNTED_BY, COUNTED_BY_STREAM } from '../builds/build.model';
 import { shardOf } from '../db/shard';
 import { INDEXES } from '../db/table-definition';
 import type { TransactItem } from '../db/transaction';
@@ -98,6 +98,8 @@ export function liveUpdate(tableName: string, build: Build, nowMs: number, claim
     updated_at: build.updated_at,
     version: build.version,
     last_worker_id: build.last_worker_id,
+    // Counted by the stream aggregator, not by this change's transaction (build.model.ts).
+    [COUNTED_BY]: COUNTED_BY_STREAM,
   };
   // A child's live item names its parent: the aggregator keeps the parent's roll-up from it.
   if (build.parent_id) fields.parent_id = build.parent_id;

@@ -26,8 +26,9 @@ const OVER_GOAL_KB: Record<string, number> = {
   Artifacts: 595,
   // States also carries BuildService's fork and work-avoided rules (~4 KB).
   States: 612,
-  // The S3 client (GET /status checks the bucket) and the OpenAPI document (~150 KB) it serves.
-  Dashboard: 756,
+  // The S3 client (GET /status checks the bucket) and the OpenAPI document (~150 KB) it serves;
+  // the web page's fork families and work avoided (~5 KB of page source, not minified).
+  Dashboard: 761,
   Identity: 430,
   Authorizer: 385,
   Builds: 395,

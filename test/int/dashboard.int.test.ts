@@ -122,6 +122,7 @@ describe('durations, summary and ETA', () => {
     expect(summary.builds.by_platform.gcp).toEqual({
       total: 7,
       by_status: { pending: 0, in_progress: 2, failed: 1, blocked: 0, completed: 3, cancelled: 1 },
+      fanned_out: 0,
     });
     expect(summary.failures_by_state).toContainEqual(
       expect.objectContaining({ state_code: 20, failed_attempts: 1 }),

@@ -1,11 +1,17 @@
 /**
  * The web dashboard in headless Chromium against the local gateway: load it with a key, watch a
- * build progress, see a failure appear (row, timeline, attention list, live events). A screenshot
- * is kept in test-artifacts/web-dashboard.png.
+ * build progress, see a failure appear (row, timeline, attention list, live events); a fork's
+ * family grouped under its parent with the roll-up, a failed child marked, the work avoided.
+ * Screenshots are kept in test-artifacts/web-dashboard*.png.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { BuildRepository } from '../../lib/builds/build.repository';
+import { BuildService } from '../../lib/builds/build.service';
+import { type Milestone, StateCatalog } from '../../lib/catalog/state-catalog';
+import { IdempotencyRepository } from '../../lib/idempotency/idempotency.repository';
+import { services } from '../../lib/runtime';
 import { HAVE_CHROMIUM, launchChromium } from '../helpers/chromium';
 import { ADMIN_KEY, startTestStack, type TestStack } from '../helpers/stack';
 
@@ -97,5 +103,99 @@ maybe('web dashboard (headless Chromium)', () => {
     await page.locator('tr[data-build-id="web-rhel9-aws-1"]').click();
     await page.waitForSelector('#tl-title:has-text("web-rhel9-aws-1")');
     await page.screenshot({ path: join(ARTIFACTS, 'web-dashboard.png'), fullPage: true });
+  }, 60_000);
+
+  it('groups a fork under its parent: a bar per child, the failed one marked, the roll-up, the work avoided', async () => {
+    // The parent's measured work (2 h + 5 h 20 min + 7 h) comes from a clock of its own, two days
+    // back; each of the three children does not redo it: 3 × 14 h 20 min = 43 h avoided this week.
+    let now = Date.now() - 2 * 86_400_000;
+    const actor = { id: 'key:web', type: 'api_key' as const, name: 'web', scopes: ['write' as const] };
+    const milestones: Milestone[] = [0, 5, 25, 50, 100].map((code) => ({
+      code,
+      name: `s${code}`,
+      description: '',
+      category: 'general',
+    }));
+    const catalog = new StateCatalog(milestones);
+    const builds = new BuildService({
+      builds: new BuildRepository(services().db, stack.tableName),
+      idempotency: new IdempotencyRepository(services().db, stack.tableName, 3600),
+      catalogs: { forProject: async () => catalog },
+      defaultMaxAttempts: 3,
+      clock: () => new Date(now),
+    });
+    const base = 'web-fam-base';
+    await builds.create(
+      { id: base, project_id: 'default', platform_id: 'aws', image_type_id: 'rhel9', metadata: {} },
+      actor,
+    );
+    for (const [code, seconds] of [
+      [5, 7_200],
+      [25, 19_200],
+      [50, 25_200],
+    ] as const) {
+      await builds.report(base, { state_code: code, status: 'in_progress' }, actor);
+      now += seconds * 1000;
+      await builds.report(base, { state_code: code, status: 'completed' }, actor);
+    }
+    const fork = await builds.fork(
+      base,
+      {
+        at_state: 50,
+        children: [
+          { id: 'web-fam-aws', platform_id: 'aws', metadata: {} },
+          { id: 'web-fam-azure', platform_id: 'azure', metadata: {} },
+          { id: 'web-fam-gcp', platform_id: 'gcp', metadata: {} },
+        ],
+      },
+      actor,
+    );
+    expect(fork.status).toBe(201);
+    await report('web-fam-azure', { state_code: 75, status: 'completed' });
+    await report('web-fam-aws', { state_code: 80, status: 'completed' });
+    await report('web-fam-gcp', { state_code: 60, status: 'in_progress' });
+    await report('web-fam-gcp', { state_code: 60, status: 'failed', error: 'quota exceeded' });
+    await stack.events!.drain();
+
+    // The roll-up on the parent's row, its children right under it, in id order.
+    const rollup = page.locator(`[data-rollup="${base}"]`);
+    await page.waitForSelector(`[data-rollup="${base}"]:has-text("1 failed")`);
+    expect(await rollup.textContent()).toBe('children: 0/3 completed · 50–80% · 1 failed');
+    const order = await page.$$eval('#builds tr[data-build-id]', (rows) =>
+      rows.map((r) => r.getAttribute('data-build-id')),
+    );
+    const at = order.indexOf(base);
+    expect(order.slice(at, at + 4)).toEqual([base, 'web-fam-aws', 'web-fam-azure', 'web-fam-gcp']);
+    await page.waitForSelector('tr[data-build-id="web-fam-azure"].child .bar[data-progress="75"]');
+    await page.waitForSelector('tr[data-build-id="web-fam-aws"].child .bar[data-progress="80"]');
+
+    // The failed child stands out, in words as well as colour.
+    const gcp = page.locator('tr[data-build-id="web-fam-gcp"]');
+    expect(await gcp.getAttribute('class')).toContain('child-failed');
+    expect(await gcp.textContent()).toContain('✕ web-fam-gcp');
+    expect(await gcp.textContent()).toContain('child failed at 60');
+    expect(await page.locator('tr[data-build-id="web-fam-aws"]').getAttribute('class')).not.toContain(
+      'child-failed',
+    );
+
+    // The work avoided, and the parent counted apart from the running builds.
+    await page.waitForSelector('#work-avoided[data-seconds="154800"]');
+    expect(await page.locator('#work-avoided').textContent()).toBe('43 hnot re-run this week');
+    expect(await page.locator('[data-count="fanned_out"] b').textContent()).toBe('1');
+
+    // Filtered to aws, the parent shows one child of three; "show all" pages in the others.
+    await page.selectOption('#f-platform', 'aws');
+    const more = page.locator(`button[data-more-children="${base}"]`);
+    await more.waitFor();
+    expect(await more.textContent()).toBe('show all 3 children (1 shown)');
+    await page.waitForSelector('tr[data-build-id="web-fam-azure"]', { state: 'detached' });
+    await more.click();
+    await page.waitForSelector('tr[data-build-id="web-fam-gcp"].child-failed');
+    await page.waitForSelector('tr[data-build-id="web-fam-azure"].child');
+    await page.waitForSelector(`button[data-more-children="${base}"]`, { state: 'detached' });
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.selectOption('#f-platform', '');
+    await page.screenshot({ path: join(ARTIFACTS, 'web-dashboard-family.png'), fullPage: true });
   }, 60_000);
 });
