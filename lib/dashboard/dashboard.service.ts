@@ -104,6 +104,7 @@ export class DashboardService {
     return {
       total: sum('builds_total'),
       by_status: Object.fromEntries(BUILD_STATUSES.map((s) => [s, sum(`status:${s}`)])),
+      fanned_out: sum(`status:${FANNED_OUT_BUCKET}`),
       read_capacity_units: cost.units,
     };
   }

@@ -25,7 +25,14 @@ export const statusViewSchema = z.strictObject({
   uptime_s: z.number().int().nonnegative(),
   checks: z.strictObject({ table: checkSchema, artifact_store: checkSchema }),
   builds: z
-    .strictObject({ total: z.number().int(), by_status: z.record(z.string(), z.number().int()) })
+    .strictObject({
+      total: z.number().int(),
+      by_status: z.record(z.string(), z.number().int()),
+      fanned_out: z.number().int().meta({
+        description:
+          'In-progress parents waiting on their children (not in by_status): total = by_status + fanned_out',
+      }),
+    })
     .nullable(),
   read_capacity_units: z.number().nonnegative(),
 });

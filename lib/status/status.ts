@@ -18,6 +18,8 @@ export interface StatusDeps {
   buildCounts: () => Promise<{
     total: number;
     by_status: Record<string, number>;
+    /** In-progress parents waiting on their fork's children (counted apart from by_status). */
+    fanned_out: number;
     read_capacity_units: number;
   }>;
   clock?: () => Date;
@@ -45,7 +47,9 @@ export async function serviceStatus(deps: StatusDeps) {
     started_at: startedAt.toISOString(),
     uptime_s: Math.max(0, Math.floor((now.getTime() - startedAt.getTime()) / 1000)),
     checks: { table, artifact_store: artifactStore },
-    builds: counts ? { total: counts.total, by_status: counts.by_status } : null,
+    builds: counts
+      ? { total: counts.total, by_status: counts.by_status, fanned_out: counts.fanned_out }
+      : null,
     read_capacity_units: counts?.read_capacity_units ?? 0,
   };
 }

@@ -79,6 +79,10 @@ it('counts a parent waiting on its children as fanned_out, and as running again 
   expect(family.builds.by_platform.aws.by_status.in_progress).toBe(1);
   expect(family.builds.by_platform.azure).toMatchObject({ total: 2, fanned_out: 0 });
   expect(family.active.count).toBe(3);
+  // GET /status reads the same counters: the waiting parent is fanned_out there too, not in_progress.
+  const status = (await stack.call('GET', '/status')).body.builds;
+  expect(status).toMatchObject({ total: 4, fanned_out: 1 });
+  expect(status.by_status.in_progress).toBe(3);
   expect(family.active.items.map((a: { build_id: string }) => a.build_id).sort()).toEqual([
     'fam-aws',
     'fam-azure-1',
