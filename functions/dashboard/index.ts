@@ -1,13 +1,12 @@
 /** The dashboard API and the web dashboard page: thin adapters over lib/dashboard. */
-
-import openApiDocument from '../../.build/openapi.json';
-import { artifactStore } from '../../lib/artifacts/runtime';
+import { bucketCheck } from '../../lib/artifacts/bucket-check';
 import { dashboard } from '../../lib/compose/dashboard';
-import { ready } from '../../lib/compose/store';
+import { once, ready, runtimeConfig } from '../../lib/compose/store';
 import { durationsQuerySchema, summaryQuerySchema } from '../../lib/dashboard/dashboard.schema';
 import { AppError } from '../../lib/errors';
 import { dispatch } from '../../lib/http/dispatch';
 import { httpHandler, parseQuery } from '../../lib/http/handler';
+import { openApiText } from '../../lib/http/openapi-file';
 import { apiDocsAssetSchema } from '../../lib/http/routes';
 import { serviceStatus } from '../../lib/status/status';
 import { API_DOCS_CSP, API_DOCS_PAGE, apiDocsAsset } from '../../web/api-docs';
@@ -23,14 +22,19 @@ const durations = httpHandler(async (req) => {
   return { status: 200, body: await dashboard().durations(query.platform_id) };
 });
 
+/** HeadBucket alone, so this function does not bundle the S3 client; null without a bucket. */
+const checkBucket = once(() => {
+  const cfg = runtimeConfig();
+  return cfg.artifactsBucket ? bucketCheck({ ...cfg, artifactsBucket: cfg.artifactsBucket }) : null;
+});
+
 /** The seeds' status overview: version, uptime, store checks, builds by status (flat cost). */
 const status = httpHandler(async () => {
-  const store = artifactStore();
   return {
     status: 200,
     body: await serviceStatus({
       checkTable: ready,
-      checkArtifactStore: store && (() => store.ping()),
+      checkArtifactStore: checkBucket(),
       buildCounts: () => dashboard().buildCounts(),
     }),
   };
@@ -52,13 +56,11 @@ const webDashboard = httpHandler(async () => ({
   },
 }));
 
-/** Generated from the route table at build time (npm run openapi) and bundled with this function. */
-let openApiText: string | undefined;
+/** Generated from the route table at build time (npm run openapi), shipped beside the bundle. */
 const openApi = httpHandler(async () => {
-  openApiText ??= `${JSON.stringify(openApiDocument)}\n`;
   return {
     status: 200,
-    text: openApiText,
+    text: openApiText(),
     headers: {
       'content-type': 'application/json; charset=utf-8',
       'cache-control': 'no-cache',

@@ -12,15 +12,6 @@ import { ArtifactStore } from './artifact.store';
 import { createS3Client } from './s3-client';
 
 let cached: ArtifactService | undefined;
-let cachedStore: ArtifactStore | undefined;
-
-/** The artifact store alone (GET /status checks it), or null when no bucket is configured. */
-export function artifactStore(): ArtifactStore | null {
-  const cfg = config();
-  if (!cfg.artifactsBucket) return null;
-  cachedStore ??= new ArtifactStore(createS3Client(cfg), cfg.artifactsBucket, cfg.presignExpirySeconds);
-  return cachedStore;
-}
 
 export function artifactService(): ArtifactService {
   if (cached) return cached;
