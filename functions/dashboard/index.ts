@@ -1,5 +1,5 @@
 /** The dashboard API and the web dashboard page: thin adapters over lib/dashboard. */
-import { bucketCheck } from '../../lib/artifacts/bucket-check';
+import { SignedS3 } from '../../lib/artifacts/signed-s3';
 import { dashboard } from '../../lib/compose/dashboard';
 import { once, ready, runtimeConfig } from '../../lib/compose/store';
 import { durationsQuerySchema, summaryQuerySchema } from '../../lib/dashboard/dashboard.schema';
@@ -25,7 +25,9 @@ const durations = httpHandler(async (req) => {
 /** HeadBucket alone, so this function does not bundle the S3 client; null without a bucket. */
 const checkBucket = once(() => {
   const cfg = runtimeConfig();
-  return cfg.artifactsBucket ? bucketCheck({ ...cfg, artifactsBucket: cfg.artifactsBucket }) : null;
+  if (!cfg.artifactsBucket) return null;
+  const s3 = new SignedS3({ ...cfg, artifactsBucket: cfg.artifactsBucket });
+  return () => s3.headBucket();
 });
 
 /** The seeds' status overview: version, uptime, store checks, builds by status (flat cost). */

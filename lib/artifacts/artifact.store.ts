@@ -1,5 +1,5 @@
 /**
- * The only S3 code. Objects live under builds/{build_id}/states/{code}/{name} in one bucket; their
+ * The S3 code (with lib/artifacts/signed-s3.ts, the two calls made without the client). Objects live under builds/{build_id}/states/{code}/{name} in one bucket; their
  * user metadata (uri, storage_type, sha256, size_bytes, format, …) makes each one self-describing.
  */
 import { createHash } from 'node:crypto';

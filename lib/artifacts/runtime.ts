@@ -1,6 +1,7 @@
 /**
- * Composition for artifacts (see lib/compose/store.ts), apart so that only the functions that handle
- * artifacts (artifacts, states) bundle the S3 client and presigner; the others stay small.
+ * Composition for the artifacts routes (see lib/compose/store.ts), apart so that only the artifacts
+ * function bundles the S3 client and presigner; states writes its pointer objects with signed
+ * requests (lib/compose/artifact-reports.ts), and the others stay small.
  */
 import { buildRepository, builds } from '../compose/builds';
 import { references } from '../compose/references';
