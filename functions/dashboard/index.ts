@@ -4,10 +4,10 @@ import { dashboard } from '../../lib/compose/dashboard';
 import { once, ready, runtimeConfig } from '../../lib/compose/store';
 import { durationsQuerySchema, summaryQuerySchema } from '../../lib/dashboard/dashboard.schema';
 import { AppError } from '../../lib/errors';
+import { apiDocsAssetSchema, DASHBOARD_ROUTES } from '../../lib/http/dashboard.routes';
 import { dispatch } from '../../lib/http/dispatch';
 import { httpHandler, parseQuery } from '../../lib/http/handler';
 import { openApiText } from '../../lib/http/openapi-file';
-import { apiDocsAssetSchema } from '../../lib/http/routes';
 import { serviceStatus } from '../../lib/status/status';
 import { API_DOCS_CSP, API_DOCS_PAGE, apiDocsAsset } from '../../web/api-docs';
 import { DASHBOARD_PAGE } from '../../web/dashboard-page';
@@ -93,7 +93,7 @@ const apiDocsAssetHandler = httpHandler(async (req) => {
   return { status: 200, text: asset.text, headers: docsHeaders(asset.contentType) };
 });
 
-export const handler = dispatch('dashboard', {
+export const handler = dispatch('dashboard', DASHBOARD_ROUTES, {
   summary,
   durations,
   stuck,
