@@ -62,7 +62,6 @@ export class StatelessStack extends Stack {
         description,
         config,
         extraFiles,
-        usesS3: group === 'artifacts',
       });
     // The stream consumer needs the stream ARN, which the stateful stack publishes in SSM.
     const streamTable = TableV2.fromTableAttributes(this, 'TableWithStream', {

@@ -27,7 +27,7 @@ const checkBucket = once(() => {
   const cfg = runtimeConfig();
   if (!cfg.artifactsBucket) return null;
   const s3 = new SignedS3({ ...cfg, artifactsBucket: cfg.artifactsBucket });
-  return () => s3.headBucket();
+  return () => s3.ping();
 });
 
 /** The seeds' status overview: version, uptime, store checks, builds by status (flat cost). */

@@ -19,16 +19,16 @@ import type {
   StateReportWithArtifactsInput,
   VerifyArtifactInput,
 } from './artifact.schema';
-import type { ArtifactStore, PresignedDownload, PresignedUpload } from './artifact.store';
+import type { ObjectStore, PresignedDownload, PresignedUpload } from './object-store';
 
 /**
- * What a state report needs of the object store: pointer objects only. The states function gets
- * just this (lib/artifacts/signed-s3.ts, no S3 client); the artifacts routes need the whole store
- * (uploads, verification, presigned URLs), and their methods say so in their `this` type.
+ * What a state report needs of the object store: pointer objects only (the states function's
+ * composition, lib/compose/artifact-reports.ts, says so); the artifacts routes need the whole
+ * store (uploads, verification, presigned URLs), and their methods say so in their `this` type.
  */
-export type PointerStore = Pick<ArtifactStore, 'bucket' | 'uriOf' | 'putPointer'>;
+export type PointerStore = Pick<ObjectStore, 'bucket' | 'uriOf' | 'putPointer'>;
 
-export interface ArtifactServiceDeps<Store extends PointerStore = ArtifactStore> {
+export interface ArtifactServiceDeps<Store extends PointerStore = ObjectStore> {
   builds: BuildRepository;
   /** State reports that carry artifacts go through the build rules (POST /builds/{id}/states). */
   reports?: BuildService;
@@ -53,7 +53,7 @@ interface Links {
 /** Registration fields that make two registrations "the same". */
 const IDENTITY_FIELDS = ['storage_type', 'uri', 'size_bytes', 'checksum', 'format', 'metadata'] as const;
 
-export class ArtifactService<Store extends PointerStore = ArtifactStore> {
+export class ArtifactService<Store extends PointerStore = ObjectStore> {
   private readonly clock: () => Date;
 
   constructor(private readonly deps: ArtifactServiceDeps<Store>) {

@@ -1,7 +1,7 @@
 /**
- * Composition for the artifacts routes (see lib/compose/store.ts), apart so that only the artifacts
- * function bundles the S3 client and presigner; states writes its pointer objects with signed
- * requests (lib/compose/artifact-reports.ts), and the others stay small.
+ * Composition for the artifacts routes (see lib/compose/store.ts): the artifact rules over the
+ * object store's calls as signed requests (lib/artifacts/signed-s3.ts), not the S3 client, which
+ * only scripts use (the orphan sweep). States composes its own (lib/compose/artifact-reports.ts).
  */
 import { buildRepository, builds } from '../compose/builds';
 import { references } from '../compose/references';
@@ -9,8 +9,7 @@ import { db } from '../compose/store';
 import { config, ENV } from '../config/env';
 import { ArtifactRepository } from './artifact.repository';
 import { ArtifactService } from './artifact.service';
-import { ArtifactStore } from './artifact.store';
-import { createS3Client } from './s3-client';
+import { SignedObjectStore } from './signed-s3';
 
 let cached: ArtifactService | undefined;
 
@@ -24,7 +23,7 @@ export function artifactService(): ArtifactService {
     builds: buildRepository(),
     reports: builds(),
     artifacts: new ArtifactRepository(db(), cfg.tableName),
-    store: new ArtifactStore(createS3Client(cfg), cfg.artifactsBucket, cfg.presignExpirySeconds),
+    store: new SignedObjectStore({ ...cfg, artifactsBucket: cfg.artifactsBucket }),
     catalogs: references(),
   });
   return cached;
