@@ -39,7 +39,7 @@ const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78
 const META_PREFIX = 'x-amz-meta-';
 
 /** RFC 3986 escaping as S3 signs it: unreserved characters kept, everything else escaped once. */
-const escape = (s: string) =>
+const escapeUri = (s: string) =>
   encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 type Query = Record<string, string>;
@@ -58,7 +58,7 @@ export class SignedS3 {
     this.clock = cfg.clock ?? (() => new Date());
     // The local server (s3rver) takes path-style requests and fixed credentials, as lib/artifacts/s3-client.ts.
     this.base = cfg.s3Endpoint
-      ? new URL(`${cfg.s3Endpoint.replace(/\/$/, '')}/${escape(cfg.artifactsBucket)}`)
+      ? new URL(`${cfg.s3Endpoint.replace(/\/$/, '')}/${escapeUri(cfg.artifactsBucket)}`)
       : new URL(`https://${cfg.artifactsBucket}.s3.${cfg.region}.amazonaws.com`);
     this.signer = new SignatureV4({
       service: 's3',
@@ -92,7 +92,7 @@ export class SignedS3 {
   }
 
   protected path(key: string): string {
-    return `${this.base.pathname.replace(/\/$/, '')}/${key.split('/').map(escape).join('/')}`;
+    return `${this.base.pathname.replace(/\/$/, '')}/${key.split('/').map(escapeUri).join('/')}`;
   }
 
   protected request(method: string, key: string, headers: Record<string, string>, query: Query) {
@@ -118,7 +118,7 @@ export class SignedS3 {
     query: Query = {},
   ): Promise<IncomingMessage> {
     const search = Object.entries(query)
-      .map(([name, value]) => `${escape(name)}=${escape(value)}`)
+      .map(([name, value]) => `${escapeUri(name)}=${escapeUri(value)}`)
       .join('&');
     const url = new URL(`${this.path(key)}${search ? `?${search}` : ''}`, this.base);
     let failure: unknown;
@@ -267,7 +267,7 @@ export class SignedObjectStore extends SignedS3 implements ObjectStore {
     const q = presigned.query as Query;
     const search = Object.keys(q)
       .sort()
-      .map((name) => `${escape(name)}=${escape(q[name]!)}`)
+      .map((name) => `${escapeUri(name)}=${escapeUri(q[name]!)}`)
       .join('&');
     return `${this.base.protocol}//${this.base.host}${presigned.path}?${search}`;
   }
