@@ -19,12 +19,18 @@ import { Alerts } from './constructs/alerts';
 import { EventSchemas } from './constructs/event-schemas';
 import { HttpApis } from './constructs/http-apis';
 import { Observability } from './constructs/observability';
-import { ServiceFunction } from './constructs/service-function';
+import { PROJECT_ROOT, ServiceFunction } from './constructs/service-function';
 
-/** Swagger UI's files from the installed swagger-ui-dist package, as the dashboard bundle carries them. */
-function swaggerUiFiles(): Record<string, string> {
+/**
+ * The files the dashboard function reads beside its bundle: Swagger UI's, from the installed
+ * swagger-ui-dist package, and the OpenAPI document `npm run openapi` generated (not bundled: ~150 KB).
+ */
+function dashboardFiles(): Record<string, string> {
   const dir = dirname(require.resolve('swagger-ui-dist/package.json'));
-  return Object.fromEntries(SWAGGER_UI_FILES.map((name) => [`swagger-ui/${name}`, join(dir, name)]));
+  return {
+    ...Object.fromEntries(SWAGGER_UI_FILES.map((name) => [`swagger-ui/${name}`, join(dir, name)])),
+    'openapi.json': join(PROJECT_ROOT, '.build', 'openapi.json'),
+  };
 }
 
 export interface StatelessStackProps extends StackProps {
@@ -56,7 +62,6 @@ export class StatelessStack extends Stack {
         description,
         config,
         extraFiles,
-        usesS3: group === 'artifacts' || group === 'states' || group === 'dashboard',
       });
     // The stream consumer needs the stream ARN, which the stateful stack publishes in SSM.
     const streamTable = TableV2.fromTableAttributes(this, 'TableWithStream', {
@@ -113,12 +118,13 @@ export class StatelessStack extends Stack {
       authorizer: fn('authorizer', 'API key and JWT authorizer')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem'])
         .bindJwtSecret(jwtSecret),
-      // GET /docs serves Swagger UI's files from swagger-ui/ beside the bundle (web/api-docs.ts).
+      // GET /docs serves Swagger UI's files from swagger-ui/ beside the bundle (web/api-docs.ts),
+      // GET /openapi.json the document beside it (lib/http/openapi-file.ts).
       dashboard: fn(
         'dashboard',
         'dashboard API, status overview, web page, OpenAPI document and API reference',
         undefined,
-        swaggerUiFiles(),
+        dashboardFiles(),
       )
         .bindTable(table, ['GetItem', 'Query', 'BatchGetItem'])
         .bindBucketCheck(bucket),

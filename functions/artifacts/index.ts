@@ -1,3 +1,4 @@
+import { ARTIFACTS_ROUTES } from '../../lib/http/artifacts.routes';
 import { dispatch } from '../../lib/http/dispatch';
 import { handler as getArtifact } from './get-artifact';
 import { handler as getResume } from './get-resume';
@@ -5,7 +6,7 @@ import { handler as listArtifacts } from './list-artifacts';
 import { handler as registerArtifact } from './register-artifact';
 import { handler as verifyArtifact } from './verify-artifact';
 
-export const handler = dispatch('artifacts', {
+export const handler = dispatch('artifacts', ARTIFACTS_ROUTES, {
   registerArtifact,
   listArtifacts,
   getArtifact,

@@ -1,3 +1,4 @@
+import { BUILDS_ROUTES } from '../../lib/http/builds.routes';
 import { dispatch } from '../../lib/http/dispatch';
 import { handler as cancelBuild } from './cancel-build';
 import { handler as createBuild } from './create-build';
@@ -8,7 +9,7 @@ import { handler as listBuilds } from './list-builds';
 import { handler as listChildren } from './list-children';
 import { handler as unblockBuild } from './unblock-build';
 
-export const handler = dispatch('builds', {
+export const handler = dispatch('builds', BUILDS_ROUTES, {
   createBuild,
   listBuilds,
   getBuild,

@@ -1,14 +1,13 @@
 /** The dashboard API and the web dashboard page: thin adapters over lib/dashboard. */
-
-import openApiDocument from '../../.build/openapi.json';
-import { artifactStore } from '../../lib/artifacts/runtime';
+import { SignedS3 } from '../../lib/artifacts/signed-s3';
 import { dashboard } from '../../lib/compose/dashboard';
-import { ready } from '../../lib/compose/store';
+import { once, ready, runtimeConfig } from '../../lib/compose/store';
 import { durationsQuerySchema, summaryQuerySchema } from '../../lib/dashboard/dashboard.schema';
 import { AppError } from '../../lib/errors';
+import { apiDocsAssetSchema, DASHBOARD_ROUTES } from '../../lib/http/dashboard.routes';
 import { dispatch } from '../../lib/http/dispatch';
 import { httpHandler, parseQuery } from '../../lib/http/handler';
-import { apiDocsAssetSchema } from '../../lib/http/routes';
+import { openApiText } from '../../lib/http/openapi-file';
 import { serviceStatus } from '../../lib/status/status';
 import { API_DOCS_CSP, API_DOCS_PAGE, apiDocsAsset } from '../../web/api-docs';
 import { DASHBOARD_PAGE } from '../../web/dashboard-page';
@@ -23,14 +22,21 @@ const durations = httpHandler(async (req) => {
   return { status: 200, body: await dashboard().durations(query.platform_id) };
 });
 
+/** HeadBucket alone, so this function does not bundle the S3 client; null without a bucket. */
+const checkBucket = once(() => {
+  const cfg = runtimeConfig();
+  if (!cfg.artifactsBucket) return null;
+  const s3 = new SignedS3({ ...cfg, artifactsBucket: cfg.artifactsBucket });
+  return () => s3.ping();
+});
+
 /** The seeds' status overview: version, uptime, store checks, builds by status (flat cost). */
 const status = httpHandler(async () => {
-  const store = artifactStore();
   return {
     status: 200,
     body: await serviceStatus({
       checkTable: ready,
-      checkArtifactStore: store && (() => store.ping()),
+      checkArtifactStore: checkBucket(),
       buildCounts: () => dashboard().buildCounts(),
     }),
   };
@@ -52,13 +58,11 @@ const webDashboard = httpHandler(async () => ({
   },
 }));
 
-/** Generated from the route table at build time (npm run openapi) and bundled with this function. */
-let openApiText: string | undefined;
+/** Generated from the route table at build time (npm run openapi), shipped beside the bundle. */
 const openApi = httpHandler(async () => {
-  openApiText ??= `${JSON.stringify(openApiDocument)}\n`;
   return {
     status: 200,
-    text: openApiText,
+    text: openApiText(),
     headers: {
       'content-type': 'application/json; charset=utf-8',
       'cache-control': 'no-cache',
@@ -89,7 +93,7 @@ const apiDocsAssetHandler = httpHandler(async (req) => {
   return { status: 200, text: asset.text, headers: docsHeaders(asset.contentType) };
 });
 
-export const handler = dispatch('dashboard', {
+export const handler = dispatch('dashboard', DASHBOARD_ROUTES, {
   summary,
   durations,
   stuck,

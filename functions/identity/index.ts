@@ -11,8 +11,9 @@ import {
 import { apiKeys, tokens, users } from '../../lib/compose/identity';
 import { dispatch } from '../../lib/http/dispatch';
 import { httpHandler, parseBody, parseQuery, pathParam } from '../../lib/http/handler';
+import { IDENTITY_ROUTES } from '../../lib/http/identity.routes';
 
-export const handler = dispatch('identity', {
+export const handler = dispatch('identity', IDENTITY_ROUTES, {
   issueToken: httpHandler(async (req) => {
     const { username, password, ttl_s } = parseBody(req, tokenRequestSchema);
     return {

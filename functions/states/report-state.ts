@@ -1,6 +1,6 @@
 import { stateReportWithArtifactsSchema } from '../../lib/artifacts/artifact.schema';
-import { artifactService } from '../../lib/artifacts/runtime';
 import type { BuildView } from '../../lib/builds/build.view';
+import { artifactReports } from '../../lib/compose/artifact-reports';
 import { builds } from '../../lib/compose/builds';
 import { buildIdParam, fromOutcome, httpHandler, mutationOptions, parseBody } from '../../lib/http/handler';
 import { recordStateReport } from '../../lib/observability/metrics';
@@ -13,7 +13,7 @@ export const handler = httpHandler(async (req) => {
   const outcome =
     input.artifacts === undefined
       ? await builds().report(id, input, req.principal, options)
-      : await artifactService().report(id, input, req.principal, options);
+      : await artifactReports().report(id, input, req.principal, options);
   if (!outcome.replayed) recordStateReport((outcome.body as BuildView).platform_id, input.status);
   return fromOutcome(outcome);
 });

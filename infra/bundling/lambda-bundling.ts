@@ -10,8 +10,11 @@ export const LAZY_SDK_MODULES = ['@smithy/core/event-streams', 'bowser'] as cons
 /** What Lambda bundles use instead of @aws-sdk/credential-provider-node (from the project root, where cdk and the tests run). */
 export const LAMBDA_CREDENTIALS = join(process.cwd(), 'infra', 'bundling', 'lambda-credentials.ts');
 
-/** Modules left out of a function's bundle: the S3 client imports the event-stream serde statically. */
-export const externalModules = (usesS3: boolean): string[] => (usesS3 ? ['bowser'] : [...LAZY_SDK_MODULES]);
+/**
+ * Modules left out of every function's bundle. No function bundles the S3 client (which imports the
+ * event-stream serde statically): their S3 calls are signed requests (lib/artifacts/signed-s3.ts).
+ */
+export const EXTERNAL_MODULES: string[] = [...LAZY_SDK_MODULES];
 
 /** esbuild's alias of the credential provider chain, as NodejsFunction's esbuildArgs spell it. */
 export const CREDENTIALS_ALIAS = `@aws-sdk/credential-provider-node=${LAMBDA_CREDENTIALS}`;

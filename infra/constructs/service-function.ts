@@ -16,7 +16,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../../lib/config/env';
 import { ALL_INDEXES } from '../../lib/db/table-definition';
-import { CREDENTIALS_ALIAS, externalModules } from '../bundling/lambda-bundling';
+import { CREDENTIALS_ALIAS, EXTERNAL_MODULES } from '../bundling/lambda-bundling';
 import type { StageConfig } from '../config';
 
 /** The project root: `cdk` and the tests both run from it. */
@@ -48,11 +48,6 @@ export interface ServiceFunctionProps {
   environment?: Record<string, string>;
   /** Files copied beside the bundle, by path in the asset → absolute source path (read at run time). */
   extraFiles?: Readonly<Record<string, string>>;
-  /**
-   * The S3 client imports the event-stream serde statically (SelectObjectContent), so a function
-   * that uses S3 must bundle it; every other function leaves it out (the SDK loads it lazily).
-   */
-  usesS3?: boolean;
 }
 
 export class ServiceFunction extends Construct {
@@ -97,7 +92,7 @@ export class ServiceFunction extends Construct {
         // The AWS SDK is bundled (pinned by our lock file, not the runtime's copy), except what it
         // loads lazily and only for operations BuildState never calls: event-stream serde
         // (`await import('@smithy/core/event-streams')`) and the browser user-agent parser.
-        externalModules: externalModules(props.usesS3 ?? false),
+        externalModules: EXTERNAL_MODULES,
         // Lambda gives functions their role's credentials in the environment: the default
         // provider chain (SSO, INI, STS, IMDS and their nested clients) is replaced by an env reader.
         esbuildArgs: { '--alias': [CREDENTIALS_ALIAS] },

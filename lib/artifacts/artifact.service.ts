@@ -19,14 +19,21 @@ import type {
   StateReportWithArtifactsInput,
   VerifyArtifactInput,
 } from './artifact.schema';
-import type { ArtifactStore, PresignedDownload, PresignedUpload } from './artifact.store';
+import type { ObjectStore, PresignedDownload, PresignedUpload } from './object-store';
 
-export interface ArtifactServiceDeps {
+/**
+ * What a state report needs of the object store: pointer objects only (the states function's
+ * composition, lib/compose/artifact-reports.ts, says so); the artifacts routes need the whole
+ * store (uploads, verification, presigned URLs), and their methods say so in their `this` type.
+ */
+export type PointerStore = Pick<ObjectStore, 'bucket' | 'uriOf' | 'putPointer'>;
+
+export interface ArtifactServiceDeps<Store extends PointerStore = ObjectStore> {
   builds: BuildRepository;
   /** State reports that carry artifacts go through the build rules (POST /builds/{id}/states). */
   reports?: BuildService;
   artifacts: ArtifactRepository;
-  store: ArtifactStore;
+  store: Store;
   catalogs: CatalogSource;
   clock?: () => Date;
 }
@@ -38,17 +45,23 @@ export interface ArtifactOutcome {
 
 /** Names of artifact records' parts in a build change's transaction (`artifact:<n>`). */
 const ARTIFACT_PART = 'artifact:';
+interface Links {
+  upload?: PresignedUpload;
+  download?: PresignedDownload;
+}
+
 /** Registration fields that make two registrations "the same". */
 const IDENTITY_FIELDS = ['storage_type', 'uri', 'size_bytes', 'checksum', 'format', 'metadata'] as const;
 
-export class ArtifactService {
+export class ArtifactService<Store extends PointerStore = ObjectStore> {
   private readonly clock: () => Date;
 
-  constructor(private readonly deps: ArtifactServiceDeps) {
+  constructor(private readonly deps: ArtifactServiceDeps<Store>) {
     this.clock = deps.clock ?? (() => new Date());
   }
 
   async register(
+    this: ArtifactService,
     buildId: string,
     stateCode: number,
     input: RegisterArtifactInput,
@@ -83,7 +96,10 @@ export class ArtifactService {
       if (!managed && !same(winner, artifact)) await this.deps.store.putPointer(key, objectMetadata(winner));
       return this.sameOrConflict(winner, artifact, catalog);
     }
-    return { status: 201, body: await this.view(artifact, { upload: managed }, catalog) };
+    return {
+      status: 201,
+      body: this.view(artifact, await this.links(artifact, { upload: managed }), catalog),
+    };
   }
 
   /**
@@ -118,7 +134,7 @@ export class ArtifactService {
           await Promise.all(fresh.map((r) => this.deps.store.putPointer(r.object_key, objectMetadata(r))));
           pointersWritten = true;
         }
-        const views = await Promise.all(records.map((r, n) => this.view(existing[n] ?? r, {}, catalog)));
+        const views = records.map((r, n) => this.view(existing[n] ?? r, {}, catalog));
         const parts = Object.fromEntries(
           fresh.map((r, n) => [`${ARTIFACT_PART}${n}`, this.deps.artifacts.createItem(r)]),
         );
@@ -143,6 +159,7 @@ export class ArtifactService {
   }
 
   async verify(
+    this: ArtifactService,
     buildId: string,
     stateCode: number,
     name: string,
@@ -163,11 +180,14 @@ export class ArtifactService {
       ...found,
       verified_at: this.clock().toISOString(),
     });
-    return { status: 200, body: await this.view(verified, { download: true }, catalog) };
+    return {
+      status: 200,
+      body: this.view(verified, await this.links(verified, { download: true }), catalog),
+    };
   }
 
   /** The artifact's actual checksum and size (and, managed, the ETag of the bytes hashed); 409s when they disagree. */
-  private async examine(artifact: Artifact, observed: VerifyArtifactInput) {
+  private async examine(this: ArtifactService, artifact: Artifact, observed: VerifyArtifactInput) {
     const name = artifact.name;
     const facts = await this.deps.store.head(artifact.object_key);
     if (!facts) {
@@ -229,7 +249,7 @@ export class ArtifactService {
    * the build's history, and it is not handed out. Records verified before ETags were pinned are
    * taken as they are.
    */
-  private async stillVerified(a: Artifact, actor: Principal): Promise<boolean> {
+  private async stillVerified(this: ArtifactService, a: Artifact, actor: Principal): Promise<boolean> {
     if (!a.verified) return false;
     if (!a.managed || !a.verified_etag) return true;
     const facts = await this.deps.store.head(a.object_key, a.verified_version_id ?? null);
@@ -248,6 +268,7 @@ export class ArtifactService {
 
   /** Marks a verified artifact unverified, with a history entry on its build, in one transaction. */
   private async invalidate(
+    this: ArtifactService,
     a: Artifact,
     reason: string,
     details: Record<string, unknown>,
@@ -272,6 +293,7 @@ export class ArtifactService {
   }
 
   async get(
+    this: ArtifactService,
     buildId: string,
     stateCode: number,
     name: string,
@@ -281,7 +303,10 @@ export class ArtifactService {
     let artifact = loaded.artifact;
     if (artifact.verified && !(await this.stillVerified(artifact, actor)))
       artifact = (await this.deps.artifacts.get(buildId, stateCode, name)) ?? artifact;
-    return { status: 200, body: await this.view(artifact, { download: true }, loaded.catalog) };
+    return {
+      status: 200,
+      body: this.view(artifact, await this.links(artifact, { download: true }), loaded.catalog),
+    };
   }
 
   async list(buildId: string): Promise<ArtifactOutcome> {
@@ -290,7 +315,7 @@ export class ArtifactService {
     const states = new Map<number, unknown[]>();
     for (const a of await this.deps.artifacts.listForBuild(buildId)) {
       const group = states.get(a.state_code) ?? [];
-      group.push(await this.view(a, {}, catalog));
+      group.push(this.view(a, {}, catalog));
       states.set(a.state_code, group);
     }
     return {
@@ -307,7 +332,11 @@ export class ArtifactService {
   }
 
   /** What a worker needs to continue: the verified artifacts of the latest completed state that has any. */
-  async inputArtifacts(build: Build, actor: Principal = SYSTEM_PRINCIPAL): Promise<unknown[]> {
+  async inputArtifacts(
+    this: ArtifactService,
+    build: Build,
+    actor: Principal = SYSTEM_PRINCIPAL,
+  ): Promise<unknown[]> {
     const completed = new Set(build.completed_states ?? []);
     const usableOf = async (buildId: string, upTo = Number.POSITIVE_INFINITY) => {
       const candidates = (await this.deps.artifacts.listForBuild(buildId)).filter(
@@ -325,7 +354,9 @@ export class ArtifactService {
     const latest = Math.max(-1, ...usable.map((a) => a.state_code));
     const catalog = await this.deps.catalogs.forProject(build.project_id);
     return Promise.all(
-      usable.filter((a) => a.state_code === latest).map((a) => this.view(a, { download: true }, catalog)),
+      usable
+        .filter((a) => a.state_code === latest)
+        .map(async (a) => this.view(a, await this.links(a, { download: true }), catalog)),
     );
   }
 
@@ -357,6 +388,7 @@ export class ArtifactService {
   }
 
   private async sameOrConflict(
+    this: ArtifactService,
     existing: Artifact,
     requested: Artifact,
     catalog: StateCatalog,
@@ -365,25 +397,37 @@ export class ArtifactService {
     // Same registration again: idempotent. An unverified managed artifact gets a fresh upload URL.
     return {
       status: 200,
-      body: await this.view(existing, { upload: existing.managed && !existing.verified }, catalog),
+      body: this.view(
+        existing,
+        await this.links(existing, { upload: existing.managed && !existing.verified }),
+        catalog,
+      ),
     };
   }
 
-  private async view(a: Artifact, extra: { upload?: boolean; download?: boolean }, catalog: StateCatalog) {
-    let upload: PresignedUpload | undefined;
-    let download: PresignedDownload | undefined;
+  /** The presigned URLs a view carries: an upload, or a managed artifact's download. */
+  private async links(
+    this: ArtifactService,
+    a: Artifact,
+    extra: { upload?: boolean; download?: boolean },
+  ): Promise<Links> {
+    const links: Links = {};
     if (extra.upload)
-      upload = await this.deps.store.presignPut(
+      links.upload = await this.deps.store.presignPut(
         a.object_key,
         objectMetadata(a),
         hex(a.checksum),
         a.size_bytes,
       );
     if (extra.download && a.managed)
-      download = await this.deps.store.presignGet(
+      links.download = await this.deps.store.presignGet(
         a.object_key,
         a.verified ? (a.verified_version_id ?? null) : null,
       );
+    return links;
+  }
+
+  private view(a: Artifact, { upload, download }: Links, catalog: StateCatalog) {
     return {
       build_id: a.build_id,
       state_code: a.state_code,

@@ -1,5 +1,5 @@
 /**
- * The only S3 code. Objects live under builds/{build_id}/states/{code}/{name} in one bucket; their
+ * The S3 code (with lib/artifacts/signed-s3.ts, the two calls made without the client). Objects live under builds/{build_id}/states/{code}/{name} in one bucket; their
  * user metadata (uri, storage_type, sha256, size_bytes, format, …) makes each one self-describing.
  */
 import { createHash } from 'node:crypto';
@@ -15,37 +15,19 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { isOutage } from '../db/errors';
 import { AppError } from '../errors';
+import {
+  type ObjectFacts,
+  type ObjectStore,
+  type PresignedDownload,
+  type PresignedUpload,
+  uploadCurl,
+} from './object-store';
 
-export interface ObjectFacts {
-  size: number;
-  metadata: Record<string, string>;
-  /** Hex SHA-256 of the whole object when S3 stored a full-object checksum for it. */
-  sha256: string | null;
-  lastModified: Date | null;
-  /** Changes whenever the object is written again (with other bytes). */
-  etag: string | null;
-  /** Set in a versioned bucket. */
-  versionId: string | null;
-}
-
-export interface PresignedUpload {
-  url: string;
-  method: 'PUT';
-  /** Headers the upload must carry exactly (they are part of the signature). */
-  headers: Record<string, string>;
-  expires_at: string;
-  /** The same upload as one shell command, reading the file named like the artifact. */
-  curl: string;
-}
-
-export interface PresignedDownload {
-  url: string;
-  expires_at: string;
-}
+export type { ObjectFacts, ObjectStore, PresignedDownload, PresignedUpload } from './object-store';
 
 const META_PREFIX = 'x-amz-meta-';
 
-export class ArtifactStore {
+export class ArtifactStore implements ObjectStore {
   constructor(
     private readonly s3: S3Client,
     readonly bucket: string,
@@ -154,12 +136,7 @@ export class ArtifactStore {
       signableHeaders: signed,
       unhoistableHeaders: new Set(Object.keys(headers)),
     });
-    const curl = [
-      `curl -sS --fail -T ${shellQuote(key.slice(key.lastIndexOf('/') + 1))}`,
-      ...Object.entries(headers).map(([name, value]) => `-H ${shellQuote(`${name}: ${value}`)}`),
-      shellQuote(url),
-    ].join(' ');
-    return { url, method: 'PUT', headers, expires_at: this.expiresAt(), curl };
+    return { url, method: 'PUT', headers, expires_at: this.expiresAt(), curl: uploadCurl(key, headers, url) };
   }
 
   /** A download URL; with `versionId` (a versioned bucket), of exactly that version of the object. */
@@ -220,5 +197,3 @@ const bucketUnavailable = (bucket: string, cause: unknown) =>
     { store: 's3', bucket },
     { cause },
   );
-
-const shellQuote = (value: string) => `'${value.replace(/'/g, "'\\''")}'`;

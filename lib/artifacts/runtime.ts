@@ -1,6 +1,7 @@
 /**
- * Composition for artifacts (see lib/compose/store.ts), apart so that only the functions that handle
- * artifacts (artifacts, states) bundle the S3 client and presigner; the others stay small.
+ * Composition for the artifacts routes (see lib/compose/store.ts): the artifact rules over the
+ * object store's calls as signed requests (lib/artifacts/signed-s3.ts), not the S3 client, which
+ * only scripts use (the orphan sweep). States composes its own (lib/compose/artifact-reports.ts).
  */
 import { buildRepository, builds } from '../compose/builds';
 import { references } from '../compose/references';
@@ -8,19 +9,9 @@ import { db } from '../compose/store';
 import { config, ENV } from '../config/env';
 import { ArtifactRepository } from './artifact.repository';
 import { ArtifactService } from './artifact.service';
-import { ArtifactStore } from './artifact.store';
-import { createS3Client } from './s3-client';
+import { SignedObjectStore } from './signed-s3';
 
 let cached: ArtifactService | undefined;
-let cachedStore: ArtifactStore | undefined;
-
-/** The artifact store alone (GET /status checks it), or null when no bucket is configured. */
-export function artifactStore(): ArtifactStore | null {
-  const cfg = config();
-  if (!cfg.artifactsBucket) return null;
-  cachedStore ??= new ArtifactStore(createS3Client(cfg), cfg.artifactsBucket, cfg.presignExpirySeconds);
-  return cachedStore;
-}
 
 export function artifactService(): ArtifactService {
   if (cached) return cached;
@@ -32,7 +23,7 @@ export function artifactService(): ArtifactService {
     builds: buildRepository(),
     reports: builds(),
     artifacts: new ArtifactRepository(db(), cfg.tableName),
-    store: new ArtifactStore(createS3Client(cfg), cfg.artifactsBucket, cfg.presignExpirySeconds),
+    store: new SignedObjectStore({ ...cfg, artifactsBucket: cfg.artifactsBucket }),
     catalogs: references(),
   });
   return cached;

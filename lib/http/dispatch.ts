@@ -1,16 +1,25 @@
 import type { Context } from 'aws-lambda';
 import { AppError } from '../errors';
 import { errorBody, type HttpEvent, type HttpResult, json } from './http';
-import { type FunctionGroup, findRoute, ROUTES } from './routes';
+import { type FunctionGroup, findRoute, type Route, serveRoutes } from './route';
 
 type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
 /**
- * One Lambda per function group: routes the event to the group's handler named in the route table.
+ * One Lambda per function group: routes the event to the group's handler named in the group's
+ * part of the route table (lib/http/<group>.routes.ts, the only part the function bundles).
  * A group whose handlers and route table disagree fails at cold start, not on some later request.
  */
-export function dispatch(group: FunctionGroup, handlers: Record<string, Handler>): Handler {
-  const declared = ROUTES.filter((r) => r.group === group).map((r) => r.handler);
+export function dispatch(
+  group: FunctionGroup,
+  routes: readonly Route[],
+  handlers: Record<string, Handler>,
+): Handler {
+  const strangers = routes.filter((r) => r.group !== group).map((r) => `${r.method} ${r.path}`);
+  if (strangers.length)
+    throw new Error(`Function group '${group}' was given other groups' routes: [${strangers}]`);
+  serveRoutes(routes);
+  const declared = routes.map((r) => r.handler);
   const missing = declared.filter((name) => !handlers[name]);
   const extra = Object.keys(handlers).filter((name) => !declared.includes(name));
   if (missing.length || extra.length) {

@@ -29,7 +29,7 @@ import {
   parseIfMatch,
 } from './http';
 import { inexactNumberPaths } from './json-numbers';
-import { findRoute, type Route } from './routes';
+import { findRoute, type Route } from './route';
 
 /** What the middlewares learned about the request, carried on the per-invocation Lambda context. */
 type HttpContext = Context & { http?: { body?: unknown; principal?: Principal } };

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type * as z from 'zod';
 import type { Principal } from '../auth/principal';
 import { type AppError, validationError } from '../errors';
-import type { Route } from './routes';
+import type { Route } from './route';
 
 /** API Gateway HTTP API (payload v2) event, as AWS and the local gateway both deliver it. */
 export type HttpEvent = APIGatewayProxyEventV2;

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { CREDENTIALS_ALIAS, externalModules } from '../../infra/bundling/lambda-bundling';
+import { CREDENTIALS_ALIAS, EXTERNAL_MODULES } from '../../infra/bundling/lambda-bundling';
 import { services } from '../../lib/runtime';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -52,7 +52,7 @@ it('runs the system function bundle with environment credentials against the rea
     platform: 'node',
     target: 'node20',
     mainFields: ['module', 'main'],
-    external: externalModules(false),
+    external: EXTERNAL_MODULES,
     alias: { [alias]: target },
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",

@@ -1,0 +1,60 @@
+/** The object store's surface as the artifact rules see it, and what its presigned URLs look like. */
+export interface ObjectFacts {
+  size: number;
+  metadata: Record<string, string>;
+  /** Hex SHA-256 of the whole object when S3 stored a full-object checksum for it. */
+  sha256: string | null;
+  lastModified: Date | null;
+  /** Changes whenever the object is written again (with other bytes). */
+  etag: string | null;
+  /** Set in a versioned bucket. */
+  versionId: string | null;
+}
+
+export interface PresignedUpload {
+  url: string;
+  method: 'PUT';
+  /** Headers the upload must carry exactly (they are part of the signature). */
+  headers: Record<string, string>;
+  expires_at: string;
+  /** The same upload as one shell command, reading the file named like the artifact. */
+  curl: string;
+}
+
+export interface PresignedDownload {
+  url: string;
+  expires_at: string;
+}
+
+/**
+ * What the artifact rules need of the object store. Two implementations: ArtifactStore over the
+ * S3 client (scripts, the orphan sweep) and SignedS3 (lib/artifacts/signed-s3.ts), the same calls
+ * as signed HTTP requests, which is what the Lambda functions bundle.
+ */
+export interface ObjectStore {
+  readonly bucket: string;
+  uriOf(key: string): string;
+  putPointer(key: string, metadata: Record<string, string>): Promise<void>;
+  head(key: string, versionId?: string | null): Promise<ObjectFacts | null>;
+  sha256(
+    key: string,
+  ): Promise<{ sha256: string; size: number; etag: string | null; versionId: string | null }>;
+  presignPut(
+    key: string,
+    metadata: Record<string, string>,
+    sha256Hex: string | null,
+    sizeBytes: number | null,
+  ): Promise<PresignedUpload>;
+  presignGet(key: string, versionId?: string | null): Promise<PresignedDownload>;
+}
+
+/** A presigned upload as one shell command, reading the file named like the artifact. */
+export function uploadCurl(key: string, headers: Record<string, string>, url: string): string {
+  return [
+    `curl -sS --fail -T ${shellQuote(key.slice(key.lastIndexOf('/') + 1))}`,
+    ...Object.entries(headers).map(([name, value]) => `-H ${shellQuote(`${name}: ${value}`)}`),
+    shellQuote(url),
+  ].join(' ');
+}
+
+const shellQuote = (value: string) => `'${value.replace(/'/g, "'\\''")}'`;

@@ -1,0 +1,86 @@
+/**
+ * The artifacts group: registration, listing, download, verification and resume. Part of the route
+ * table (lib/http/routes.ts).
+ */
+import {
+  artifactNameSchema,
+  registerArtifactSchema,
+  stateCodeParamSchema,
+  verifyArtifactSchema,
+} from '../artifacts/artifact.schema';
+import { artifactListSchema, artifactViewSchema } from '../artifacts/artifact.view';
+import { buildIdSchema } from '../builds/build.schema';
+import { resumeViewSchema } from '../builds/build.view';
+import { ok, type Route } from './route';
+
+const buildPath = { id: buildIdSchema };
+const artifactPath = { id: buildIdSchema, code: stateCodeParamSchema, name: artifactNameSchema };
+
+export const ARTIFACTS_ROUTES: readonly Route[] = [
+  {
+    method: 'GET',
+    path: '/builds/{id}/resume',
+    group: 'artifacts',
+    handler: 'getResume',
+    scope: 'read',
+    summary: 'What a worker should do next',
+    request: { path: buildPath },
+    responses: {
+      200: ok('The advice, with the artifacts to download', resumeViewSchema(artifactViewSchema)),
+    },
+    errors: ['not_found'],
+  },
+  {
+    method: 'POST',
+    path: '/builds/{id}/states/{code}/artifacts',
+    group: 'artifacts',
+    handler: 'registerArtifact',
+    scope: 'write',
+    summary: 'Register an artifact of a state (managed upload or external pointer)',
+    request: { path: { id: buildIdSchema, code: stateCodeParamSchema }, body: registerArtifactSchema },
+    responses: {
+      201: ok('The artifact; managed ones carry a presigned upload', artifactViewSchema),
+      200: ok('The same registration again (idempotent)', artifactViewSchema),
+    },
+    errors: ['not_found', 'build_cancelled', 'state_not_reached', 'artifact_exists'],
+  },
+  {
+    method: 'GET',
+    path: '/builds/{id}/artifacts',
+    group: 'artifacts',
+    handler: 'listArtifacts',
+    scope: 'read',
+    summary: 'All artifacts of a build, grouped by state',
+    request: { path: buildPath },
+    responses: { 200: ok('The artifacts by state', artifactListSchema) },
+    errors: ['not_found'],
+  },
+  {
+    method: 'GET',
+    path: '/builds/{id}/states/{code}/artifacts/{name}',
+    group: 'artifacts',
+    handler: 'getArtifact',
+    scope: 'read',
+    summary: 'One artifact, with a download URL for managed artifacts',
+    request: { path: artifactPath },
+    responses: { 200: ok('The artifact', artifactViewSchema) },
+    errors: ['not_found'],
+  },
+  {
+    method: 'POST',
+    path: '/builds/{id}/states/{code}/artifacts/{name}/verify',
+    group: 'artifacts',
+    handler: 'verifyArtifact',
+    scope: 'write',
+    summary: 'Check size and checksum; mark the artifact verified',
+    request: { path: artifactPath, body: verifyArtifactSchema, bodyOptional: true },
+    responses: { 200: ok('The artifact, verified', artifactViewSchema) },
+    errors: [
+      'not_found',
+      'artifact_not_uploaded',
+      'artifact_missing',
+      'checksum_mismatch',
+      'checksum_required',
+    ],
+  },
+];

@@ -1,0 +1,98 @@
+/**
+ * The identity group: tokens, API keys and users. Part of the route table (lib/http/routes.ts).
+ */
+import {
+  apiKeyIdSchema,
+  createApiKeySchema,
+  createUserSchema,
+  includeQuerySchema,
+  listApiKeysQuerySchema,
+  tokenRequestSchema,
+  usernameSchema,
+} from '../auth/identity.schema';
+import {
+  apiKeyListSchema,
+  apiKeyViewSchema,
+  createdApiKeySchema,
+  tokenViewSchema,
+  userListSchema,
+  userViewSchema,
+} from '../auth/identity.view';
+import { ok, type Route } from './route';
+
+export const IDENTITY_ROUTES: readonly Route[] = [
+  {
+    method: 'POST',
+    path: '/auth/token',
+    group: 'identity',
+    handler: 'issueToken',
+    scope: 'none',
+    summary: 'Exchange a username and password for a short-lived JWT',
+    request: { body: tokenRequestSchema },
+    responses: { 200: ok('A Bearer token', tokenViewSchema, ['Cache-Control']) },
+    errors: ['unauthorized', 'too_many_requests'],
+  },
+  {
+    method: 'POST',
+    path: '/api-keys',
+    group: 'identity',
+    handler: 'createApiKey',
+    scope: 'admin',
+    summary: 'Create an API key (the secret is shown once)',
+    request: { body: createApiKeySchema },
+    responses: { 201: ok('The key with its secret', createdApiKeySchema, ['Location', 'Cache-Control']) },
+  },
+  {
+    method: 'GET',
+    path: '/api-keys',
+    group: 'identity',
+    handler: 'listApiKeys',
+    scope: 'admin',
+    summary: 'List API keys (never their secrets)',
+    request: { query: listApiKeysQuerySchema },
+    responses: { 200: ok('The keys', apiKeyListSchema) },
+  },
+  {
+    method: 'DELETE',
+    path: '/api-keys/{id}',
+    group: 'identity',
+    handler: 'revokeApiKey',
+    scope: 'admin',
+    summary: 'Revoke an API key at once',
+    request: { path: { id: apiKeyIdSchema } },
+    responses: { 200: ok('The key, revoked', apiKeyViewSchema) },
+    errors: ['not_found'],
+  },
+  {
+    method: 'POST',
+    path: '/users',
+    group: 'identity',
+    handler: 'createUser',
+    scope: 'admin',
+    summary: 'Create a user',
+    request: { body: createUserSchema },
+    responses: { 201: ok('The user', userViewSchema, ['Location']) },
+    errors: ['already_exists'],
+  },
+  {
+    method: 'GET',
+    path: '/users',
+    group: 'identity',
+    handler: 'listUsers',
+    scope: 'admin',
+    summary: 'List users (active only unless include_deactivated=true)',
+    request: { query: includeQuerySchema('include_deactivated') },
+    responses: { 200: ok('The users', userListSchema) },
+  },
+  {
+    method: 'DELETE',
+    path: '/users/{username}',
+    group: 'identity',
+    handler: 'deactivateUser',
+    scope: 'admin',
+    summary: 'Deactivate a user (soft delete); their tokens stop working',
+    request: { path: { username: usernameSchema } },
+    responses: { 200: ok('The user, deactivated', userViewSchema) },
+    errors: ['not_found'],
+  },
+];

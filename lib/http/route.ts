@@ -1,0 +1,93 @@
+/**
+ * What a route is (lib/http/routes.ts lists them all; each function group's routes are in
+ * lib/http/<group>.routes.ts, so a function bundles only its own routes' schemas), and the routes
+ * a runtime serves: dispatch() registers its group's, and the HTTP wrapper finds a request's route
+ * among them.
+ */
+import type * as z from 'zod';
+import type { ErrorCode } from '../errors';
+
+export type FunctionGroup =
+  | 'system'
+  | 'builds'
+  | 'states'
+  | 'artifacts'
+  | 'identity'
+  | 'reference'
+  | 'dashboard';
+/**
+ * The scope a caller needs: `admin` ⊃ `write` ⊃ `read`. `none` routes run without credentials.
+ * docs/API.md lists every route with its scope (a unit test keeps the two equal).
+ */
+export type RouteScope = 'none' | 'read' | 'write' | 'admin';
+
+/** Request headers some routes read (lib/http/handler.ts parses them). */
+export type RequestHeader = 'Idempotency-Key' | 'If-Match' | 'X-Lease-Id';
+/** Response headers the document describes. */
+export type ResponseHeader = 'ETag' | 'Location' | 'Idempotent-Replayed' | 'Cache-Control';
+
+export interface RouteRequest {
+  /** One schema per `{name}` of the path. */
+  path?: Readonly<Record<string, z.ZodType>>;
+  /** An object schema of the query string parameters. */
+  query?: z.ZodType;
+  /** The JSON body. */
+  body?: z.ZodType;
+  /** The body may be left out (then the handler uses `{}` or the headers). */
+  bodyOptional?: boolean;
+  headers?: readonly RequestHeader[];
+}
+
+export interface RouteResponse {
+  description: string;
+  /** The JSON body; absent when `contentType` names another media type. */
+  schema?: z.ZodType;
+  contentType?: 'text/html' | 'text/css' | 'text/javascript';
+  headers?: readonly ResponseHeader[];
+}
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  group: FunctionGroup;
+  /** Name of the handler inside its group (functions/<group>/index.ts exports them by this name). */
+  handler: string;
+  /** The OpenAPI operationId, when two routes share a handler (an alias); else the handler name. */
+  operationId?: string;
+  scope: RouteScope;
+  summary: string;
+  request?: RouteRequest;
+  /** Successful answers by status. Errors are the common ones (lib/http/openapi.ts) plus `errors`. */
+  responses: Readonly<Record<number, RouteResponse>>;
+  /** Error codes this route answers besides the common ones (validation, auth, outage). */
+  errors?: readonly ErrorCode[];
+}
+
+export const ok = (
+  description: string,
+  schema: z.ZodType,
+  headers?: readonly ResponseHeader[],
+): RouteResponse => ({
+  description,
+  schema,
+  ...(headers ? { headers } : {}),
+});
+export const BUILD_CHANGE_ERRORS: readonly ErrorCode[] = [
+  'not_found',
+  'build_completed',
+  'build_cancelled',
+  'conflict',
+  'precondition_failed',
+  'idempotency_mismatch',
+];
+
+export const routeKey = (route: Pick<Route, 'method' | 'path'>) => `${route.method} ${route.path}`;
+
+const served = new Map<string, Route>();
+
+/** Makes these routes findable by their route key (dispatch() calls it for its group). */
+export function serveRoutes(routes: readonly Route[]): void {
+  for (const route of routes) served.set(routeKey(route), route);
+}
+
+export const findRoute = (key: string | undefined): Route | undefined => (key ? served.get(key) : undefined);
