@@ -112,7 +112,8 @@ export class StatelessStack extends Stack {
       ),
       authorizer: fn('authorizer', 'API key and JWT authorizer')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem'])
-        .bindJwtSecret(jwtSecret),
+        .bindJwtSecret(jwtSecret)
+        .withEnvironment({ [ENV.authCacheTtlSeconds]: String(config.authCacheTtlSeconds) }),
       // GET /docs serves Swagger UI's files from swagger-ui/ beside the bundle (web/api-docs.ts).
       dashboard: fn(
         'dashboard',
