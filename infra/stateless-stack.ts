@@ -178,6 +178,8 @@ export class StatelessStack extends Stack {
     // The dashboard's counters: inserts of history items and writes of live items (a live item's
     // first full image counts its build, a status change moves it). Every record is applied exactly
     // once (markers), so retrying a whole batch is safe; a 1 s batching window bounds freshness.
+    // Updates of build items too: a state report leaves its live item's position copy to this
+    // consumer (lib/leases/live.projection.ts), which writes it before counting.
     this.functions.aggregator.fn.addEventSource(
       new DynamoEventSource(streamTable, {
         startingPosition: StartingPosition.TRIM_HORIZON,
@@ -195,6 +197,10 @@ export class StatelessStack extends Stack {
           FilterCriteria.filter({
             eventName: FilterRule.or('INSERT', 'MODIFY'),
             dynamodb: { NewImage: { type: { S: FilterRule.isEqual('live') } } },
+          }),
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('MODIFY'),
+            dynamodb: { NewImage: { type: { S: FilterRule.isEqual('build') } } },
           }),
         ],
       }),

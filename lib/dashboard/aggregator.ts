@@ -19,6 +19,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TTL_ATTRIBUTE } from '../db/table-definition';
 import { MAX_TRANSACTION_ITEMS, type TransactItem, Transaction } from '../db/transaction';
+import { projectLiveItems } from '../leases/live.projection';
 import { type AggregateDelta, type ChangeRecord, type Counts, countsOf, mergeDeltas } from './aggregates';
 
 export const MARKER_TTL_S = 3 * 86_400;
@@ -43,6 +44,8 @@ export class Aggregator {
   ) {}
 
   async apply(records: ChangeRecord[]): Promise<AggregationResult> {
+    // State reports leave their live item to the stream: copied first, counted from its own record.
+    await projectLiveItems(this.db, this.tableName, records);
     const counted = records.map(countsOf).filter((c): c is Counts => c !== null);
     const result: AggregationResult = {
       applied: 0,

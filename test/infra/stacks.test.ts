@@ -305,6 +305,41 @@ describe('stateless stack', () => {
     });
   });
 
+  it("feeds the aggregator history inserts, live item writes and build updates (reports' live copies)", () => {
+    dev.stateless.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: Match.stringLikeRegexp('AggregatorFunction') },
+      FilterCriteria: {
+        Filters: [
+          {
+            Pattern: JSON.stringify({
+              eventName: ['INSERT'],
+              dynamodb: { NewImage: { type: { S: ['history'] } } },
+            }),
+          },
+          {
+            Pattern: JSON.stringify({
+              eventName: ['INSERT', 'MODIFY'],
+              dynamodb: { NewImage: { type: { S: ['live'] } } },
+            }),
+          },
+          {
+            Pattern: JSON.stringify({
+              eventName: ['MODIFY'],
+              dynamodb: { NewImage: { type: { S: ['build'] } } },
+            }),
+          },
+        ],
+      },
+    });
+  });
+
+  it("caches verified keys in the authorizer for the stage's TTL", () => {
+    dev.stateless.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('authorizer'),
+      Environment: { Variables: Match.objectLike({ BUILDSTATE_AUTH_CACHE_TTL_S: '60' }) },
+    });
+  });
+
   it('can mail alerts', () => {
     dev.stateless.resourceCountIs('AWS::SNS::Subscription', 0);
     const withEmail = buildApp(
