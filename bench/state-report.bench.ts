@@ -2,9 +2,10 @@
  * npm run bench — cost of the service around the one write it must make.
  *
  * Baselines: the two items a report must write (build + history, a plain two-item transaction)
- * and the very TransactWriteItems a report commits (build put, history put, the live item's
- * update with the lease condition; BuildService.changeTransaction), sent straight to DynamoDB
- * Local. Subject: POST /builds/{id}/states through the local gateway and the real handlers (auth
+ * and the very TransactWriteItems a report commits (BuildService.changeTransaction: the build put
+ * conditioned on its version and lease_id, and the history put; the live item only when a lease
+ * needs its expiry checked, which these reports without a lease on builds without one never do),
+ * sent straight to DynamoDB Local. Subject: POST /builds/{id}/states through the local gateway and the real handlers (auth
  * lookup, build read, rules, the same transaction). All run in this process against one in-memory
  * DynamoDB Local, interleaved in rounds so drift in the engine (JIT warm-up, GC) hits all alike.
  * Prints p50/p99 and their ratios, then reports/s at concurrency 1, 8 and 32 next to both raw
@@ -74,9 +75,9 @@ async function post(path: string, body: string) {
 }
 
 /**
- * `full`: the very transaction the service commits for a report (BuildRepository.commit with the
- * build, history, live item and counter items), computed by the same rules but sent directly;
- * `core`: build + history only, the transaction of earlier versions.
+ * `full`: the very transaction the service commits for a report (BuildService.changeTransaction,
+ * BuildRepository.commit), computed by the same rules but sent directly; `core`: build + history
+ * as two plain puts, the least any report can write.
  */
 function rawWriter(items: 'full' | 'core' = 'full') {
   const repo = new BuildRepository(db, 'bench');
@@ -260,7 +261,7 @@ try {
     `raw, 2 items            ${f(pct(coreTimes, 50))}  ${f(pct(coreTimes, 99))}   (build + history)`,
   );
   console.log(
-    `raw, same transaction   ${f(pct(rawTimes, 50))}  ${f(pct(rawTimes, 99))}   (+ live item with the lease check)`,
+    `raw, same transaction   ${f(pct(rawTimes, 50))}  ${f(pct(rawTimes, 99))}   (the report's own: build + history, lease checked on the build)`,
   );
   console.log(
     `raw, API key GetItem    ${f(pct(keyTimes, 50))}  ${f(pct(keyTimes, 99))}   (the caller's key, read once per request)`,

@@ -88,7 +88,7 @@ export class StatelessStack extends Stack {
         'BatchGetItem',
       ]),
       states: fn('states', 'state reports (with the artifacts they name), leases and heartbeats')
-        .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem'])
+        .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'])
         // PutObject: the pointer objects of artifacts a report names (`artifacts` in the body);
         // GetObjectVersion: their views' download URLs pinned to the verified version (docs/ARTIFACTS.md).
         .bindBucket(

@@ -24,8 +24,8 @@ export interface BuildImageRecord {
 const CONCURRENCY = 8;
 
 /**
- * Copies the newest build image of each build among `records` to its live item; records of other
- * items, and build writes that kept the version (a lease call setting lease_id), are skipped.
+ * Copies the newest build image of each build updated in `records` to its live item; records of
+ * other items, and build writes that kept the version (a lease call setting lease_id), are skipped.
  * Returns how many live items were written. Store errors other than a refused condition are thrown
  * (the batch is retried; the copies already made are refused by their condition then).
  */
@@ -37,7 +37,9 @@ export async function projectLiveItems(
   const newest = new Map<string, Build>();
   for (const record of records) {
     const image = record.newImage;
-    if (record.eventName === 'REMOVE' || image?.type !== 'build') continue;
+    // An insert is a create or fork, whose transaction wrote the live item itself (and the
+    // aggregator's event source delivers only build updates: infra/stateless-stack.ts).
+    if (record.eventName !== 'MODIFY' || image?.type !== 'build') continue;
     if (record.oldImage && record.oldImage.version === image.version) continue;
     const build = withoutKeys<Build>(image);
     const seen = newest.get(build.id);

@@ -111,6 +111,7 @@ describe('stateless stack', () => {
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
+      'dynamodb:ConditionCheckItem',
       's3:GetObject',
       's3:GetObjectVersion',
       's3:PutObject',
