@@ -13,8 +13,7 @@
  * show, with the local stream aggregator running (started only for that part, so it does not
  * load the engine during the timings above).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { apiKeyIdFor, apiKeyItemKey, hashApiKey } from '../lib/auth/api-key';
 import type { Build } from '../lib/builds/build.model';
 import { BuildRepository } from '../lib/builds/build.repository';
@@ -22,6 +21,7 @@ import { BuildService } from '../lib/builds/build.service';
 import { applyReport, type RuleContext } from '../lib/builds/transitions';
 import { defaultCatalog } from '../lib/catalog/state-catalog';
 import { summaryKey } from '../lib/dashboard/aggregates';
+import { createDocumentClient } from '../lib/db/client';
 import { batchGetAll } from '../lib/db/items';
 import { IdempotencyRepository } from '../lib/idempotency/idempotency.repository';
 import { startEventStream } from '../local/event-stream';
@@ -38,13 +38,8 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 const stack = await startLocalStack({ bootstrapAdminKey: KEY, tableName: 'bench' });
 await seedReferences(stack.url, KEY, 'bench');
-const db = DynamoDBDocumentClient.from(
-  new DynamoDBClient({
-    endpoint: stack.dynamodb!.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'buildstate', secretAccessKey: 'local' },
-  }),
-);
+// The raw baselines send through a client made exactly as the service's (lib/db/client.ts).
+const db = createDocumentClient({ region: 'us-east-1', dynamodbEndpoint: stack.dynamodb!.endpoint });
 
 /** A source of valid reports: each build takes in_progress/completed for codes 0..99. */
 function reporter() {
