@@ -20,6 +20,11 @@ export interface StageConfig {
   /** The stuck detector: silence before an attempt is `silent`, and the `overdue` factor. */
   heartbeatTimeoutSeconds: number;
   overdueFactor: number;
+  /**
+   * Seconds the authorizer trusts a verified API key without reading it again (BUILDSTATE_AUTH_CACHE_TTL_S,
+   * 0-300): a revocation reaches a warm authorizer only after this long (docs/API.md).
+   */
+  authCacheTtlSeconds: number;
 }
 
 const CONFIGS: Record<Stage, Omit<StageConfig, 'stage' | 'alertEmail'>> = {
@@ -32,6 +37,7 @@ const CONFIGS: Record<Stage, Omit<StageConfig, 'stage' | 'alertEmail'>> = {
     presignExpirySeconds: 3600,
     heartbeatTimeoutSeconds: 300,
     overdueFactor: 2,
+    authCacheTtlSeconds: 60,
   },
   prod: {
     retainData: true,
@@ -42,6 +48,7 @@ const CONFIGS: Record<Stage, Omit<StageConfig, 'stage' | 'alertEmail'>> = {
     presignExpirySeconds: 3600,
     heartbeatTimeoutSeconds: 300,
     overdueFactor: 2,
+    authCacheTtlSeconds: 60,
   },
 };
 

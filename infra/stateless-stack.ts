@@ -93,7 +93,7 @@ export class StatelessStack extends Stack {
         'BatchGetItem',
       ]),
       states: fn('states', 'state reports (with the artifacts they name), leases and heartbeats')
-        .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem'])
+        .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'])
         // PutObject: the pointer objects of artifacts a report names (`artifacts` in the body);
         // GetObjectVersion: their views' download URLs pinned to the verified version (docs/ARTIFACTS.md).
         .bindBucket(
@@ -117,7 +117,8 @@ export class StatelessStack extends Stack {
       ),
       authorizer: fn('authorizer', 'API key and JWT authorizer')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem'])
-        .bindJwtSecret(jwtSecret),
+        .bindJwtSecret(jwtSecret)
+        .withEnvironment({ [ENV.authCacheTtlSeconds]: String(config.authCacheTtlSeconds) }),
       // GET /docs serves Swagger UI's files from swagger-ui/ beside the bundle (web/api-docs.ts),
       // GET /openapi.json the document beside it (lib/http/openapi-file.ts).
       dashboard: fn(
@@ -185,6 +186,8 @@ export class StatelessStack extends Stack {
     // once (markers), so retrying a whole batch is safe; a 1 s batching window bounds freshness.
     // From the stream's start even on an upgrade: records of items the version before wrote (which
     // counted inside its transactions) carry no `counted_by` and count nothing (docs/DEPLOY.md).
+    // Updates of build items too: a state report leaves its live item's position copy to this
+    // consumer (lib/leases/live.projection.ts), which writes it before counting.
     this.functions.aggregator.fn.addEventSource(
       new DynamoEventSource(streamTable, {
         startingPosition: StartingPosition.TRIM_HORIZON,
@@ -202,6 +205,10 @@ export class StatelessStack extends Stack {
           FilterCriteria.filter({
             eventName: FilterRule.or('INSERT', 'MODIFY'),
             dynamodb: { NewImage: { type: { S: FilterRule.isEqual('live') } } },
+          }),
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('MODIFY'),
+            dynamodb: { NewImage: { type: { S: FilterRule.isEqual('build') } } },
           }),
         ],
       }),

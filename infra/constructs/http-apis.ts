@@ -61,7 +61,9 @@ export class HttpApis extends Construct {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       // No identity source: callers send X-API-Key or Authorization: Bearer, and API Gateway would
       // refuse a request missing any listed source before the authorizer could look at the other.
-      // Allowed only with caching off, which is wanted anyway: a revoked key is refused at once.
+      // Allowed only with API Gateway's result cache off; the authorizer function caches verified
+      // keys itself instead (BUILDSTATE_AUTH_CACHE_TTL_S, StageConfig.authCacheTtlSeconds), keyed
+      // by the key's digest, so a warm authorizer answers without reading the table.
       identitySource: [],
       resultsCacheTtl: Duration.seconds(0),
     });

@@ -64,6 +64,16 @@ export interface Build {
   fork_id?: string | null;
   /** The fork request's fingerprint: a retry with the same key but another body is refused. */
   fork_fingerprint?: string | null;
+  /**
+   * The id of the build's lease, written by lease calls together with the live item's (take and
+   * release; renewals keep it), without a new version; null while no lease was taken or since it
+   * was released. Absent on builds made before it existed, until their next lease call. Every
+   * change is conditioned on it being what was read, so it is never written back older, and a
+   * report checks its lease against it (lib/builds/build.repository.ts, lib/leases/live.item.ts).
+   */
+  lease_id?: string | null;
+  /** When the latest state report was accepted: the worker's sign of life, copied to the live item. */
+  last_reported_at?: string;
 }
 
 export type HistoryEvent =

@@ -176,18 +176,28 @@ export class BuildRepository {
     return pks.flatMap((pk) => found.get(pk) ?? []);
   }
 
+  /**
+   * The build put, conditioned on the version that was read and on `lease_id` being as read too:
+   * lease calls write that one attribute without a new version (lib/leases/lease.repository.ts),
+   * so a change computed from an older read is refused instead of writing an older lease id back.
+   */
   private buildPut(build: Build, before: Build | null): TransactItem {
+    if (!before)
+      return {
+        Put: {
+          TableName: this.tableName,
+          Item: buildItem(build),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      };
+    const lease = leaseIdCondition(before.lease_id);
     return {
       Put: {
         TableName: this.tableName,
         Item: buildItem(build),
-        ...(before
-          ? {
-              ConditionExpression: '#version = :expected',
-              ExpressionAttributeNames: { '#version': 'version' },
-              ExpressionAttributeValues: { ':expected': before.version },
-            }
-          : { ConditionExpression: 'attribute_not_exists(pk)' }),
+        ConditionExpression: `#version = :expected AND ${lease.expression}`,
+        ExpressionAttributeNames: { '#version': 'version', ...lease.names },
+        ExpressionAttributeValues: { ':expected': before.version, ...lease.values },
       },
     };
   }
@@ -201,6 +211,19 @@ export class BuildRepository {
       },
     };
   }
+}
+
+/** `lease_id` on the build item is `value`: an id, null (no lease), or absent (a build from before it existed). */
+export function leaseIdCondition(value: string | null | undefined): {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+} {
+  const names = { '#leaseid': 'lease_id' };
+  if (value === undefined) return { expression: 'attribute_not_exists(#leaseid)', names, values: {} };
+  if (value === null)
+    return { expression: 'attribute_type(#leaseid, :nulltype)', names, values: { ':nulltype': 'NULL' } };
+  return { expression: '#leaseid = :leaseid', names, values: { ':leaseid': value } };
 }
 
 /** The start key a page of `list(filters)` may continue from: a build's keys in that index partition. */

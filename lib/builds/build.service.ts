@@ -18,7 +18,7 @@ import {
 } from '../idempotency/idempotency';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { leaseHolder } from '../leases/lease.view';
-import { type LeaseClaim, LIVE_PART, type LiveItem, liveUpdate } from '../leases/live.item';
+import { type LeaseClaim, LIVE_PART, type LiveItem, leaseCheck, liveUpdate } from '../leases/live.item';
 import type { ReferenceChecks } from '../reference/reference.service';
 import type { MutationOptions, Outcome } from '../use-case';
 import type { Build, Change } from './build.model';
@@ -127,10 +127,12 @@ export class BuildService {
 
   /**
    * Every item one change writes, by name: the build and its history (the repository's parts),
-   * the request's idempotency record, the live item (with the lease condition for a report), and
-   * any extra parts. All of them belong to this build, except the idempotency record, which
-   * belongs to this request: nothing is shared with another build, so no two builds' changes can
-   * conflict (docs/DATA-MODEL.md).
+   * the request's idempotency record, the live item, and any extra parts. A state report (`claim`)
+   * does not write the live item: its lease is checked against the build item's lease_id (the
+   * build put is conditioned on it), plus a ConditionCheck of the live item only when that cannot
+   * decide (leaseCheck); its position copy comes from the stream (live.item.ts). All of the items
+   * belong to this build, except the idempotency record, which belongs to this request: nothing is
+   * shared with another build, so no two builds' changes can conflict (docs/DATA-MODEL.md).
    */
   changeTransaction(
     change: Change,
@@ -140,13 +142,26 @@ export class BuildService {
     claim?: LeaseClaim,
     extraParts: Record<string, TransactItem | undefined> = {},
   ): Transaction {
-    const nowMs = this.clock().getTime();
     const tx = this.deps.builds
       .changeTransaction(change, before)
       .add(IDEMPOTENCY_PART, this.remember(opts.idempotency, response))
-      .add(LIVE_PART, liveUpdate(this.tableName, change.build, nowMs, claim));
+      .add(
+        LIVE_PART,
+        claim && before
+          ? leaseCheck(this.tableName, before, claim, this.clock().getTime())
+          : liveUpdate(this.tableName, change.build),
+      );
     for (const [name, item] of Object.entries(extraParts)) tx.add(name, item);
     return tx;
+  }
+
+  /**
+   * A lease call changed the build item's lease_id (no new version): the cached copy follows, so
+   * the next report commits on the first try. Only a hint: the build put is conditioned on it.
+   */
+  noteLease(id: string, leaseId: string | null): void {
+    const cached = this.recent.get(id);
+    if (cached) this.recent.set(id, { ...cached, lease_id: leaseId });
   }
 
   /** The build; a parent also shows `children`, its roll-up (one GetItem of counters, never the children). */

@@ -59,6 +59,7 @@ export function newBuild(id: string, input: CreateBuildInput, ctx: RuleContext):
     started_at: null,
     completed_at: null,
     cancelled_at: null,
+    lease_id: null,
   };
   return { build, history: entry(null, build, ctx, { event: 'build_created' }) };
 }
@@ -108,6 +109,7 @@ export function forkChild(
     parent_id: parent.id,
     forked_at_state: atState,
     fork_id: forkId,
+    lease_id: null,
   };
   // The parent's measured work up to the fork is work the child does not redo.
   build.work_s = Object.fromEntries(
@@ -239,6 +241,7 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
     updated_at: ctx.now,
     started_at: build.started_at ?? ctx.now,
     completed_at: status === 'completed' ? ctx.now : null,
+    last_reported_at: ctx.now,
   };
   const duration = attemptDuration(build, next, report.status, ctx.now);
   if (duration.duration_s !== undefined)

@@ -1,7 +1,7 @@
 /** Worker leases and heartbeats on the live item. */
 import { LeaseRepository } from '../leases/lease.repository';
 import { LeaseService } from '../leases/lease.service';
-import { buildRepository } from './builds';
+import { buildRepository, builds } from './builds';
 import { db, once, runtimeConfig } from './store';
 
 export const leases = once(
@@ -9,5 +9,6 @@ export const leases = once(
     new LeaseService({
       leases: new LeaseRepository(db(), runtimeConfig().tableName),
       getBuild: (id) => buildRepository().get(id),
+      leaseChanged: (id, leaseId) => builds().noteLease(id, leaseId),
     }),
 );

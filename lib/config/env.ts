@@ -50,7 +50,7 @@ const schema = z.object({
     .min(60)
     .max(30 * 86400)
     .default(86400),
-  [ENV.authCacheTtlSeconds]: z.coerce.number().int().min(0).max(300).default(0),
+  [ENV.authCacheTtlSeconds]: z.coerce.number().int().min(0).max(300).default(60),
   [ENV.jwtSecret]: z.string().min(32, 'must be at least 32 characters').optional(),
   [ENV.jwtSecretArn]: z.string().startsWith('arn:').optional(),
   [ENV.jwtTtlSeconds]: z.coerce.number().int().min(60).max(3600).default(900),
@@ -79,7 +79,10 @@ export interface Config {
   presignExpirySeconds: number;
   defaultMaxAttempts: number;
   idempotencyTtlSeconds: number;
-  /** Seconds a verified API key is trusted before it is looked up again (0, the default, disables). */
+  /**
+   * Seconds a verified API key is trusted before it is looked up again (default 60; 0 disables), as
+   * API Gateway caches a Lambda authorizer's result. A revocation in the same runtime applies at once.
+   */
   authCacheTtlSeconds: number;
   /** HMAC secret of the JWTs BuildState issues: the value (local) or a Secrets Manager ARN (AWS). */
   jwtSecret?: string;

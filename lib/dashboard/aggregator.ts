@@ -22,6 +22,7 @@ import { isConditionFailure } from '../db/errors';
 import { TTL_ATTRIBUTE } from '../db/table-definition';
 import { MAX_TRANSACTION_ITEMS, type TransactItem, Transaction } from '../db/transaction';
 import { liveKey } from '../leases/live.item';
+import { projectLiveItems } from '../leases/live.projection';
 import {
   type AggregateDelta,
   type ChangeRecord,
@@ -56,6 +57,8 @@ export class Aggregator {
   ) {}
 
   async apply(records: ChangeRecord[]): Promise<AggregationResult> {
+    // State reports leave their live item to the stream: copied first, counted from its own record.
+    await projectLiveItems(this.db, this.tableName, records);
     const counted = records.map(countsOf).filter((c): c is Counts => c !== null);
     const result: AggregationResult = {
       applied: 0,

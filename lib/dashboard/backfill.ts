@@ -84,8 +84,13 @@ export async function backfillDashboard(
  * live item's project_id is the flag); the stream aggregator counts it from that write. Keeps any
  * lease fields a lease or heartbeat call left on a stub live item. True if this call wrote it.
  */
-export async function adoptBuild(db: DynamoDBDocumentClient, tableName: string, build: Build, nowMs: number) {
-  const live = liveUpdate(tableName, build, nowMs).Update!;
+export async function adoptBuild(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  build: Build,
+  _nowMs: number,
+) {
+  const live = liveUpdate(tableName, build).Update!;
   try {
     await db.send(
       new UpdateCommand({

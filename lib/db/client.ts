@@ -34,7 +34,13 @@ export function createDocumentClient(
         }
       : {}),
   });
+  // The SDK's logger middleware filters every request and response for sensitive fields before
+  // handing them to the logger, even to the default no-op one: a walk over each item, on every
+  // call. No SDK logger is configured here (the service logs its own lines), so it goes.
+  client.middlewareStack.remove(SDK_LOGGER_MIDDLEWARE);
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
 }
+
+const SDK_LOGGER_MIDDLEWARE = 'loggerMiddleware';

@@ -1,14 +1,24 @@
 /**
- * Single-item conditional writes on a build's live item: take, renew and release a lease, and
- * heartbeats. Expiry is compared with the caller's clock inside each condition; DynamoDB TTL is
- * never relied on. A refused condition comes back with the item as it was (ALL_OLD). State reports
- * write other attributes of the same item (lib/leases/live.item.ts), never these.
+ * Conditional writes on a build's live item: take, renew and release a lease, and heartbeats.
+ * Expiry is compared with the caller's clock inside each condition; DynamoDB TTL is never relied
+ * on. A refused condition comes back with the item as it was (ALL_OLD). Taking and releasing a
+ * lease also set the build item's `lease_id` in the same transaction (no new version), which is
+ * what a state report checks its lease against; renewals and heartbeats write the live item only.
+ * Position fields of the live item are written by build changes and the stream, never here.
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { buildKey } from '../builds/build.keys';
 import { isConditionFailure, translateStoreError } from '../db/errors';
 import { withoutKeys } from '../db/items';
+import { type TransactItem, Transaction } from '../db/transaction';
 import { type LiveItem, liveKey } from './live.item';
+
+/** Part names of a lease call's transaction. */
+const LIVE = 'live';
+const BUILD_LEASE = 'build';
+/** Retries of a take or release that met a concurrent transaction on the same build (TransactionConflict). */
+const MAX_CONFLICT_RETRIES = 8;
 
 export type WriteResult = { ok: true; live: LiveItem } | { ok: false; live: LiveItem | undefined };
 
@@ -34,7 +44,7 @@ export class LeaseRepository {
 
   /** Granted when no lease is live, or when the live one belongs to the same worker (a restart). */
   acquire(buildId: string, lease: NewLease): Promise<WriteResult> {
-    return this.update(buildId, {
+    return this.withBuildLease(buildId, lease.leaseId, {
       UpdateExpression:
         'SET #lid = :lid, #lw = :w, #lexp = :exp, #lat = :at, #lttl = :ttl, #lttlms = :ttlms, #hb = :at, #hbms = :now, #bid = :bid ADD #fence :one',
       ConditionExpression: 'attribute_not_exists(#lid) OR #lexp <= :now OR #lw = :w',
@@ -109,7 +119,7 @@ export class LeaseRepository {
 
   /** Ends the named lease; the fence stays, so the next lease still gets a higher one. */
   release(buildId: string, leaseId: string): Promise<WriteResult> {
-    return this.update(buildId, {
+    return this.withBuildLease(buildId, null, {
       UpdateExpression: 'REMOVE #lid, #lw, #lexp, #lat, #lttl, #lttlms',
       ConditionExpression: '#lid = :lid',
       ExpressionAttributeNames: {
@@ -160,6 +170,57 @@ export class LeaseRepository {
     });
   }
 
+  /**
+   * A live item update and the build item's `lease_id` := `leaseId`, as one transaction; then the
+   * live item as it now is (a transaction returns no values). The build part only asks that the
+   * build exists: lease_id follows the live item's lease, which the live part's condition decides.
+   */
+  private async withBuildLease(
+    buildId: string,
+    leaseId: string | null,
+    input: Pick<
+      ConstructorParameters<typeof UpdateCommand>[0],
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
+  ): Promise<WriteResult> {
+    const live: TransactItem = {
+      Update: {
+        TableName: this.tableName,
+        Key: liveKey(buildId),
+        ...input,
+        UpdateExpression: input.UpdateExpression!,
+        ExpressionAttributeNames: usedNames(input),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+    const build: TransactItem = {
+      Update: {
+        TableName: this.tableName,
+        Key: buildKey(buildId),
+        UpdateExpression: 'SET #leaseid = :leaseid',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#leaseid': 'lease_id' },
+        ExpressionAttributeValues: { ':leaseid': leaseId },
+      },
+    };
+    for (let conflicts = 0; ; conflicts++) {
+      const result = await new Transaction().add(LIVE, live).add(BUILD_LEASE, build).send(this.db);
+      if (result.committed) {
+        const now = await this.get(buildId);
+        return now ? { ok: true, live: now } : { ok: false, live: undefined };
+      }
+      if (result.failed.has(LIVE)) {
+        const old = result.old(LIVE);
+        return { ok: false, live: old ? toLive(old) : undefined };
+      }
+      // No build item: refused as if there were no live item either (the service answers 404).
+      if (result.failed.has(BUILD_LEASE)) return { ok: false, live: undefined };
+      if (!result.conflict || conflicts >= MAX_CONFLICT_RETRIES)
+        throw new Error(`lease transaction on build '${buildId}' refused by [${[...result.failed]}]`);
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(5 * 2 ** conflicts, 200)));
+    }
+  }
+
   private async update(
     buildId: string,
     input: Pick<
@@ -167,11 +228,7 @@ export class LeaseRepository {
       'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
     >,
   ): Promise<WriteResult> {
-    // Expression names not used by an expression are an error in DynamoDB: keep only those in use.
-    const text = `${input.UpdateExpression} ${input.ConditionExpression ?? ''}`;
-    const names = Object.fromEntries(
-      Object.entries(input.ExpressionAttributeNames ?? {}).filter(([k]) => new RegExp(`${k}\\b`).test(text)),
-    );
+    const names = usedNames(input);
     try {
       const res = await this.db.send(
         new UpdateCommand({
@@ -204,3 +261,15 @@ const LEASE_NAMES = {
 };
 
 const toLive = (item: Record<string, unknown>) => withoutKeys<LiveItem>(item);
+
+/** Expression names not used by an expression are an error in DynamoDB: keep only those in use. */
+function usedNames(input: {
+  UpdateExpression?: string;
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+}): Record<string, string> {
+  const text = `${input.UpdateExpression} ${input.ConditionExpression ?? ''}`;
+  return Object.fromEntries(
+    Object.entries(input.ExpressionAttributeNames ?? {}).filter(([k]) => new RegExp(`${k}\\b`).test(text)),
+  );
+}

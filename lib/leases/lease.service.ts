@@ -18,6 +18,11 @@ export interface LeaseServiceDeps {
   leases: LeaseRepository;
   /** Reads a build (consistent), so leases are only granted on builds that exist and are open. */
   getBuild(id: string): Promise<Build | null>;
+  /**
+   * Told after a lease was taken or released (the build item's lease_id changed without a new
+   * version), so this runtime's cached build can follow: a hint only, never needed for correctness.
+   */
+  leaseChanged?(buildId: string, leaseId: string | null): void;
   clock?: () => Date;
   newId?: () => string;
 }
@@ -49,6 +54,7 @@ export class LeaseService {
         { build_id: buildId, holder },
       );
     }
+    this.deps.leaseChanged?.(buildId, lease.leaseId);
     return leaseView(buildId, result.live, now);
   }
 
@@ -70,6 +76,7 @@ export class LeaseService {
       }
       throw await this.lost(buildId, leaseId, result, now);
     }
+    this.deps.leaseChanged?.(buildId, null);
     return { build_id: buildId, released: true, lease: null };
   }
 

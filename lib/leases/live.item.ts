@@ -3,6 +3,15 @@
  * It holds the worker lease, the last heartbeat and a copy of where the build is, so heartbeats and
  * lease renewals never touch (or conflict with) the build item and its version, and so the active
  * index (by-active, sparse and sharded) lists running builds without reading build items.
+ *
+ * Who writes what:
+ *   - lease calls and heartbeats: the lease and heartbeat attributes (lib/leases/lease.repository.ts);
+ *     taking and releasing a lease also set the build item's `lease_id` in the same transaction;
+ *   - create, fork, cancel, unblock, artifact unverify: the position copy, in their transaction;
+ *   - state reports: nothing. Their position copy (and `last_report_*`) is written from the
+ *     table's stream by `liveProjection`, so it is as fresh as the stream (about a second).
+ *     A report's lease is checked against the build item's `lease_id`; only when that cannot
+ *     decide does the report add `leaseCheck` (a ConditionCheck of this item) to its transaction.
  */
 import { buildKey } from '../builds/build.keys';
 import { type Build, type BuildStatus, COUNTED_BY, COUNTED_BY_STREAM } from '../builds/build.model';
@@ -38,7 +47,7 @@ export interface LiveItem {
   /** Written only by heartbeats, renewals and takes of the lease (never by a build change). */
   last_heartbeat_at?: string;
   last_heartbeat_ms?: number;
-  /** Written only by state reports: a report is a sign of life as good as a heartbeat. */
+  /** A state report's time (the build's last_reported_at, copied from the stream): a sign of life as good as a heartbeat. */
   last_report_at?: string;
   last_report_ms?: number;
   last_worker_id?: string | null;
@@ -69,18 +78,8 @@ export const LIVE_PART = 'live';
 export const lastSignOfLifeMs = (live: Pick<LiveItem, 'last_heartbeat_ms' | 'last_report_ms'>): number =>
   Math.max(live.last_heartbeat_ms ?? 0, live.last_report_ms ?? 0);
 
-/**
- * The live item's part of a build change: copies the build's position and, for state reports,
- * enforces the lease inside the same transaction (checked against `nowMs`, never left to TTL):
- * a report that names a lease must name the current one; a report that names none is refused
- * while someone else's lease is live.
- *
- * It writes no lease attribute and no heartbeat attribute: those belong to lease calls and
- * heartbeats (lib/leases/lease.repository.ts), which therefore never race with a report over the
- * same attribute, so neither can write the other's value back to an older one. A report records
- * its own sign of life (`last_report_*`); stuck detection takes the later of the two.
- */
-export function liveUpdate(tableName: string, build: Build, nowMs: number, claim?: LeaseClaim): TransactItem {
+/** The position fields a live item copies from its build (LIVE_MARK among them). */
+function positionFields(build: Build): Record<string, unknown> {
   const fields: Record<string, unknown> = {
     type: 'live',
     build_id: build.id,
@@ -103,10 +102,16 @@ export function liveUpdate(tableName: string, build: Build, nowMs: number, claim
   };
   // A child's live item names its parent: the aggregator keeps the parent's roll-up from it.
   if (build.parent_id) fields.parent_id = build.parent_id;
-  if (claim) {
-    fields.last_report_at = new Date(nowMs).toISOString();
-    fields.last_report_ms = nowMs;
+  if (build.last_reported_at) {
+    fields.last_report_at = build.last_reported_at;
+    fields.last_report_ms = Date.parse(build.last_reported_at);
   }
+  return fields;
+}
+
+/** SET of the position copy (and the active index keys, or their REMOVE once the build is not active). */
+function positionUpdate(build: Build) {
+  const fields = positionFields(build);
   const active = ACTIVE_STATUSES.has(build.status);
   if (active) {
     fields[INDEXES.byActive.partitionKey] = activePartition(shardOf(build.id, ACTIVE_SHARDS));
@@ -125,18 +130,17 @@ export function liveUpdate(tableName: string, build: Build, nowMs: number, claim
     names['#ask'] = INDEXES.byActive.sortKey;
     update += ' REMOVE #apk, #ask';
   }
-  let condition: string | undefined;
-  if (claim) {
-    names['#lid'] = 'lease_id';
-    if (claim.leaseId) {
-      condition = '#lid = :lid';
-      values[':lid'] = claim.leaseId;
-    } else {
-      names['#lexp'] = 'lease_expires_ms';
-      condition = '(attribute_not_exists(#lid) OR #lexp <= :now)';
-      values[':now'] = nowMs;
-    }
-  }
+  return { update, names, values };
+}
+
+/**
+ * The live item's part of a build change other than a report (create, fork, cancel, unblock …):
+ * copies the build's position. It writes no lease attribute and no heartbeat attribute: those
+ * belong to lease calls and heartbeats, which therefore never race with a change over the same
+ * attribute, so neither can write the other's value back to an older one.
+ */
+export function liveUpdate(tableName: string, build: Build): TransactItem {
+  const { update, names, values } = positionUpdate(build);
   return {
     Update: {
       TableName: tableName,
@@ -144,9 +148,67 @@ export function liveUpdate(tableName: string, build: Build, nowMs: number, claim
       UpdateExpression: update,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
-      ...(condition
-        ? { ConditionExpression: condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const }
-        : {}),
+    },
+  };
+}
+
+/**
+ * The position copy of a build from its stream record (the build item as committed): the live
+ * item of a report. Conditioned on an older copy (or none), so a redelivered or late record never
+ * moves it back, and a change that wrote its own copy (a newer version) wins.
+ */
+export function liveProjection(tableName: string, build: Build): TransactItem {
+  const { update, names, values } = positionUpdate(build);
+  names['#pver'] = 'version';
+  values[':pver'] = build.version;
+  return {
+    Update: {
+      TableName: tableName,
+      Key: liveKey(build.id),
+      UpdateExpression: update,
+      ConditionExpression: 'attribute_not_exists(#pver) OR #pver < :pver',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+/**
+ * The live item's part of a state report, when the build item's `lease_id` (as read; the build put
+ * is conditioned on it) cannot decide the report's lease alone, else undefined: the report then
+ * writes only the build and its history.
+ *   - it names a lease and the build's lease_id is that lease: accepted (the put's condition holds
+ *     it so); otherwise the live item must hold that lease (a build from before lease_id, or a
+ *     lease that was replaced: refused with the holder);
+ *   - it names none and lease_id is null: accepted; otherwise the live item's lease must be absent
+ *     or expired at `nowMs` (expiry lives on the live item, where renewals move it).
+ */
+export function leaseCheck(
+  tableName: string,
+  before: Pick<Build, 'id' | 'lease_id'>,
+  claim: LeaseClaim,
+  nowMs: number,
+): TransactItem | undefined {
+  if (claim.leaseId ? before.lease_id === claim.leaseId : before.lease_id === null) return undefined;
+  const names: Record<string, string> = { '#lid': 'lease_id' };
+  const values: Record<string, unknown> = {};
+  let condition: string;
+  if (claim.leaseId) {
+    condition = '#lid = :lid';
+    values[':lid'] = claim.leaseId;
+  } else {
+    names['#lexp'] = 'lease_expires_ms';
+    condition = '(attribute_not_exists(#lid) OR #lexp <= :now)';
+    values[':now'] = nowMs;
+  }
+  return {
+    ConditionCheck: {
+      TableName: tableName,
+      Key: liveKey(before.id),
+      ConditionExpression: condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     },
   };
 }

@@ -111,6 +111,7 @@ describe('stateless stack', () => {
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
+      'dynamodb:ConditionCheckItem',
       's3:GetObject',
       's3:GetObjectVersion',
       's3:PutObject',
@@ -302,6 +303,41 @@ describe('stateless stack', () => {
       Environment: {
         Variables: Match.objectLike({ BUILDSTATE_EVENT_BUS_NAME: { Ref: Match.stringLikeRegexp('Bus') } }),
       },
+    });
+  });
+
+  it("feeds the aggregator history inserts, live item writes and build updates (reports' live copies)", () => {
+    dev.stateless.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: Match.stringLikeRegexp('AggregatorFunction') },
+      FilterCriteria: {
+        Filters: [
+          {
+            Pattern: JSON.stringify({
+              eventName: ['INSERT'],
+              dynamodb: { NewImage: { type: { S: ['history'] } } },
+            }),
+          },
+          {
+            Pattern: JSON.stringify({
+              eventName: ['INSERT', 'MODIFY'],
+              dynamodb: { NewImage: { type: { S: ['live'] } } },
+            }),
+          },
+          {
+            Pattern: JSON.stringify({
+              eventName: ['MODIFY'],
+              dynamodb: { NewImage: { type: { S: ['build'] } } },
+            }),
+          },
+        ],
+      },
+    });
+  });
+
+  it("caches verified keys in the authorizer for the stage's TTL", () => {
+    dev.stateless.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('authorizer'),
+      Environment: { Variables: Match.objectLike({ BUILDSTATE_AUTH_CACHE_TTL_S: '60' }) },
     });
   });
 

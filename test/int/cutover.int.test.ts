@@ -49,7 +49,7 @@ async function counters() {
 async function oldVersionWrite(change: Change) {
   const { db } = services();
   const { build, history } = change;
-  const live = liveUpdate(stack.tableName, build, Date.now()).Update!;
+  const live = liveUpdate(stack.tableName, build).Update!;
   const names = live.ExpressionAttributeNames!;
   const stamp = Object.keys(names).find((n) => names[n] === COUNTED_BY)!;
   const value = stamp.replace('#', ':');

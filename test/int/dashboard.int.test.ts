@@ -162,6 +162,8 @@ describe('stuck detection', () => {
     await make('stuck-silent'); // no heartbeat at all
     await make('stuck-alive'); // heartbeats every 200 s
     const lease = await w.leases.acquire('stuck-alive', { worker_id: 'w-1', ttl_s: 600 });
+    // A report's live item (the active index's entry) is written from the stream.
+    await settled();
 
     w.advance(200);
     await w.leases.renew('stuck-alive', lease.lease_id, undefined);
@@ -197,6 +199,7 @@ describe('stuck detection', () => {
     await w.builds.report('stuck-alive', { state_code: 10, status: 'completed' }, actor, {
       leaseId: lease.lease_id,
     });
+    await settled();
     expect((await w.dashboard.stuck()).items).toEqual([]);
 
     // One outbox item per attempt and kind: what the stream publishes as Build State Stuck.

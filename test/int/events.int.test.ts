@@ -117,6 +117,8 @@ describe('events from the change stream', () => {
   it('publishes Build State Stuck from the outbox, once per attempt and kind', async () => {
     const id = (await stack.call('POST', '/builds', { platform_id: 'aws', image_type_id: 'rhel9' })).body.id;
     await stack.call('POST', `/builds/${id}/states`, { state_code: 5, status: 'in_progress' });
+    // The detector reads the active index, whose entry for a report comes from the stream.
+    await stack.events!.drain();
     const { dashboard, outbox } = services();
     const later = () => new Date(Date.now() + 3600_000);
     // The detector's clock is an hour ahead: the attempt has been silent for an hour.

@@ -3,9 +3,12 @@
  * racing acquisitions, reports checked against the lease inside their transaction. Expiry uses a
  * fake clock shared by the lease and build services (the conditions compare against it).
  */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { buildKey } from '../../lib/builds/build.keys';
 import { BuildRepository } from '../../lib/builds/build.repository';
 import { BuildService } from '../../lib/builds/build.service';
 import { defaultCatalog } from '../../lib/catalog/state-catalog';
+import type { Transaction } from '../../lib/db/transaction';
 import { IdempotencyRepository } from '../../lib/idempotency/idempotency.repository';
 import { LeaseRepository } from '../../lib/leases/lease.repository';
 import { LeaseService } from '../../lib/leases/lease.service';
@@ -14,7 +17,8 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startTestStack();
+  // With the stream consumer: a report's live item (its last_report_*) is written from the stream.
+  stack = await startTestStack({ events: { pollMs: 50 } });
 });
 afterAll(() => stack.stop());
 
@@ -136,6 +140,158 @@ describe('leases (service, fake clock)', () => {
     );
     expect(await code(w.leases.acquire('nope', { worker_id: 'a', ttl_s: 60 }))).toBe('not_found');
     expect(await code(w.leases.heartbeat('nope', { worker_id: 'a' }))).toBe('not_found');
+  });
+});
+
+/** A repository that records the part names of every transaction it commits. */
+class RecordingRepository extends BuildRepository {
+  readonly sent: string[][] = [];
+  override commit(tx: Transaction) {
+    this.sent.push(tx.names());
+    return super.commit(tx);
+  }
+}
+
+describe("a report's lease, checked against the build item", () => {
+  function recorded(start = Date.parse('2026-04-01T10:00:00Z')) {
+    let now = start;
+    const clock = () => new Date(now);
+    const { db } = services();
+    const repo = new RecordingRepository(db, stack.tableName);
+    const service = () =>
+      new BuildService({
+        builds: repo,
+        idempotency: new IdempotencyRepository(db, stack.tableName, 3600),
+        catalogs: { forProject: async () => defaultCatalog },
+        defaultMaxAttempts: 3,
+        clock,
+      });
+    const builds = service();
+    // Lease calls in the same runtime as `builds` (as in the states function) update its cache;
+    // `foreignLeases` are another runtime's.
+    const leaseService = (local: boolean) =>
+      new LeaseService({
+        leases: new LeaseRepository(db, stack.tableName),
+        getBuild: (id) => repo.get(id),
+        ...(local
+          ? { leaseChanged: (id: string, leaseId: string | null) => builds.noteLease(id, leaseId) }
+          : {}),
+        clock,
+      });
+    const leases = leaseService(true);
+    const foreignLeases = leaseService(false);
+    /** The part names of the transactions `run` committed or tried. */
+    const parts = async (run: () => Promise<unknown>) => {
+      const before = repo.sent.length;
+      const outcome = await code(run());
+      return { outcome, parts: repo.sent.slice(before) };
+    };
+    return {
+      builds,
+      other: service(),
+      fresh: service,
+      leases,
+      foreignLeases,
+      parts,
+      advance: (s: number) => (now += s * 1000),
+    };
+  }
+  const report = (state_code: number, status: 'in_progress' | 'completed') => ({ state_code, status });
+
+  it('writes only the build and its history without a lease and under the current one', async () => {
+    const w = recorded();
+    await w.builds.create({ ...input, id: 'lease-two' }, actor);
+    expect(await w.parts(() => w.builds.report('lease-two', report(5, 'in_progress'), actor))).toEqual({
+      outcome: 'ok',
+      parts: [['build', 'history']],
+    });
+    const lease = await w.leases.acquire('lease-two', { worker_id: 'w-1', ttl_s: 60 });
+    const leased = { leaseId: lease.lease_id };
+    expect(
+      await w.parts(() => w.builds.report('lease-two', report(5, 'completed'), actor, leased)),
+    ).toMatchObject({ outcome: 'ok', parts: [['build', 'history']] });
+    // The renewals a worker sends meanwhile touch only the live item: still two items.
+    await w.leases.renew('lease-two', lease.lease_id, undefined);
+    expect(
+      await w.parts(() => w.builds.report('lease-two', report(10, 'in_progress'), actor, leased)),
+    ).toMatchObject({ outcome: 'ok', parts: [['build', 'history']] });
+  });
+
+  it('checks the live item when the build item cannot decide, and refuses what the lease refuses', async () => {
+    const w = recorded();
+    await w.builds.create({ ...input, id: 'lease-three' }, actor);
+    const a = await w.leases.acquire('lease-three', { worker_id: 'w-a', ttl_s: 60 });
+    // Someone else's live lease: a report without it is refused by the live item's check.
+    expect(await w.parts(() => w.builds.report('lease-three', report(5, 'in_progress'), actor))).toEqual({
+      outcome: 'lease_held',
+      parts: [['build', 'history', 'live']],
+    });
+    // Expired, not released: a report without a lease goes through (checked on the live item).
+    w.advance(61);
+    expect(await w.parts(() => w.builds.report('lease-three', report(5, 'in_progress'), actor))).toEqual({
+      outcome: 'ok',
+      parts: [['build', 'history', 'live']],
+    });
+    // Released: the old id is refused, and a report without a lease needs two items again.
+    const b = await w.leases.acquire('lease-three', { worker_id: 'w-b', ttl_s: 60 });
+    await w.leases.release('lease-three', b.lease_id);
+    expect(
+      await w.parts(() =>
+        w.builds.report('lease-three', report(5, 'completed'), actor, { leaseId: b.lease_id }),
+      ),
+    ).toEqual({ outcome: 'lease_lost', parts: [['build', 'history', 'live']] });
+    expect(await w.parts(() => w.builds.report('lease-three', report(5, 'completed'), actor))).toEqual({
+      outcome: 'ok',
+      parts: [['build', 'history']],
+    });
+    expect(a.lease_id).not.toBe(b.lease_id);
+  });
+
+  it('never trusts a cached build over a lease taken since', async () => {
+    const w = recorded();
+    await w.builds.create({ ...input, id: 'lease-cached' }, actor);
+    await w.builds.report('lease-cached', report(5, 'in_progress'), actor);
+    // Taken behind this runtime's back: its cached build still says no lease.
+    await w.foreignLeases.acquire('lease-cached', { worker_id: 'w-a', ttl_s: 60 });
+    const refused = await w.parts(() => w.builds.report('lease-cached', report(5, 'completed'), actor));
+    expect(refused).toEqual({
+      outcome: 'lease_held',
+      parts: [
+        ['build', 'history'],
+        ['build', 'history', 'live'],
+      ],
+    });
+    expect(((await w.other.get('lease-cached')).body as { version: number }).version).toBe(2);
+  });
+
+  it('checks builds made before the build item held lease_id on their live item', async () => {
+    const w = recorded();
+    await w.builds.create({ ...input, id: 'lease-legacy' }, actor);
+    const a = await w.leases.acquire('lease-legacy', { worker_id: 'w-a', ttl_s: 60 });
+    // As a build of an older version looks: no lease_id attribute at all.
+    await services().db.send(
+      new UpdateCommand({
+        TableName: stack.tableName,
+        Key: buildKey('lease-legacy'),
+        UpdateExpression: 'REMOVE lease_id',
+      }),
+    );
+    expect(await w.parts(() => w.other.report('lease-legacy', report(5, 'in_progress'), actor))).toEqual({
+      outcome: 'lease_held',
+      parts: [['build', 'history', 'live']],
+    });
+    expect(
+      await w.parts(() =>
+        w.other.report('lease-legacy', report(5, 'in_progress'), actor, { leaseId: a.lease_id }),
+      ),
+    ).toEqual({ outcome: 'ok', parts: [['build', 'history', 'live']] });
+    // Its next lease call writes lease_id: from then on two items.
+    await w.leases.release('lease-legacy', a.lease_id);
+    const runtime = w.fresh();
+    expect(await w.parts(() => runtime.report('lease-legacy', report(5, 'completed'), actor))).toMatchObject({
+      outcome: 'ok',
+      parts: [['build', 'history']],
+    });
   });
 });
 
@@ -275,6 +431,7 @@ describe('reports, renewals and heartbeats racing', () => {
     await w.a.builds.report('race-renew', { state_code: 5, status: 'in_progress' }, actor, {
       leaseId: lease.lease_id,
     });
+    await stack.events!.drain();
     let live = (await w.live('race-renew'))!;
     const t = (s: number) => Date.parse('2026-03-02T10:00:00Z') + s * 1000;
     expect([live.lease_expires_ms, live.last_heartbeat_ms, live.last_report_ms]).toEqual([
@@ -299,6 +456,7 @@ describe('reports, renewals and heartbeats racing', () => {
     // And a report keeps its own sign of life apart: the stuck detector takes the later of the two.
     w.set(95, 95);
     await w.a.builds.report('race-renew', { state_code: 5, status: 'completed' }, actor);
+    await stack.events!.drain();
     live = (await w.live('race-renew'))!;
     expect([live.last_heartbeat_ms, live.last_report_ms]).toEqual([t(90), t(95)]);
   });

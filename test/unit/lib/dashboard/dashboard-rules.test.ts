@@ -89,8 +89,8 @@ describe('stuck verdicts', () => {
 /** The stream records of one change: the history insert and the live item's update (old → new image). */
 function recordsOf(before: Build | null, change: Change): { history: ChangeRecord; live: ChangeRecord } {
   const image = (b: Build) => {
-    const values = liveUpdate('t', b, 0).Update!.ExpressionAttributeValues!;
-    const names = liveUpdate('t', b, 0).Update!.ExpressionAttributeNames!;
+    const values = liveUpdate('t', b).Update!.ExpressionAttributeValues!;
+    const names = liveUpdate('t', b).Update!.ExpressionAttributeNames!;
     return Object.fromEntries(
       Object.entries(names)
         .filter(([k]) => k.startsWith('#f'))
