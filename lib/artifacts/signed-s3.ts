@@ -285,11 +285,17 @@ function send(url: URL, method: string, headers: Record<string, string>): Promis
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers, timeout: STORE_TIMEOUTS.connectionTimeoutMs });
     // The connection timeout until connected, then the request timeout until the response headers.
-    req.on('socket', (socket) =>
+    // A kept-alive socket is connected already: it never emits 'connect' again, so waiting for it
+    // would leave the connection timeout in place and a listener behind on every reuse.
+    req.on('socket', (socket) => {
+      if (!socket.connecting) {
+        req.setTimeout(STORE_TIMEOUTS.requestTimeoutMs);
+        return;
+      }
       socket.once(url.protocol === 'http:' ? 'connect' : 'secureConnect', () =>
         req.setTimeout(STORE_TIMEOUTS.requestTimeoutMs),
-      ),
-    );
+      );
+    });
     req.on('timeout', () => req.destroy(new Error(`S3 ${method} timed out`)));
     req.on('error', reject);
     req.on('response', (res) => {

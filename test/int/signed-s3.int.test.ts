@@ -4,6 +4,7 @@
  * exactly as ArtifactStore (the client) does.
  */
 import { createHash } from 'node:crypto';
+import { globalAgent as httpAgent } from 'node:http';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ArtifactStore } from '../../lib/artifacts/artifact.store';
@@ -149,6 +150,17 @@ describe('against the local S3 server, as ArtifactStore', () => {
     });
     const download = await fetch((await signed().presignGet(key)).url);
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
+  });
+
+  it('reuses kept-alive connections without leaving a listener behind on each request', async () => {
+    const store = signed();
+    for (let i = 0; i < 25; i++)
+      await store.putPointer(`builds/01JSIGNEDREUSE/states/10/p${i}`, { name: `p${i}` });
+    await new Promise((resolve) => setImmediate(resolve));
+    // The pointer PUTs went over the global agent's kept-alive sockets (Node's default since 19).
+    const sockets = Object.values(httpAgent.freeSockets).flat();
+    expect(sockets.length).toBeGreaterThan(0);
+    expect(sockets.map((socket) => socket!.listenerCount('connect'))).toEqual(sockets.map(() => 0));
   });
 
   it('finds no object where there is none', async () => {
