@@ -259,7 +259,7 @@ try {
     `raw, same transaction   ${f(pct(rawTimes, 50))}  ${f(pct(rawTimes, 99))}   (the report's own: build + history, lease checked on the build)`,
   );
   console.log(
-    `raw, API key GetItem    ${f(pct(keyTimes, 50))}  ${f(pct(keyTimes, 99))}   (the caller's key, read once per request)`,
+    `raw, API key GetItem    ${f(pct(keyTimes, 50))}  ${f(pct(keyTimes, 99))}   (the caller's key: paid only when it is not cached, once per BUILDSTATE_AUTH_CACHE_TTL_S)`,
   );
   console.log(`gateway + handlers      ${f(pct(apiTimes, 50))}  ${f(pct(apiTimes, 99))}`);
   console.log(
