@@ -153,9 +153,9 @@ export function summaryBucket(item: Item): string {
 
 /**
  * The parent's live item to mark from a child's `forked` history insert: its id and the version
- * the child was forked from. The mark is written only while the parent is still at that version
- * (a parent that reported since is doing its own work), and only ever raised, so it is the same
- * write however often the record is delivered.
+ * the child was forked from. The mark is written only while the parent's live item is not past
+ * that version (a parent that reported since is doing its own work), and only ever raised, so it
+ * is the same write however often the record is delivered.
  */
 export function fanOutOf(record: ChangeRecord): { parentId: string; version: number } | null {
   const item = record.newImage;

@@ -78,7 +78,8 @@ export class Aggregator {
    * Marks the parents of the children these records fork (`fanOutOf`): one conditional write per
    * parent, on the parent's live item, outside any transaction, so no count waits on it. The write
    * is the same however often a record is delivered (the mark is only raised, and only while the
-   * parent is at the forked version); its own stream record moves the parent's count, once.
+   * parent's live item is not past the forked version); its own stream record, or that of the
+   * live copy that reaches the forked version, moves the parent's count, once.
    */
   private async markFannedOut(records: ChangeRecord[]): Promise<number> {
     const latest = new Map<string, number>();
@@ -93,7 +94,11 @@ export class Aggregator {
             Key: liveKey(parentId),
             // Stamped like any write this version counts: the parent's image may be older.
             UpdateExpression: 'SET #mark = :v, #by = :by',
-            ConditionExpression: '#version = :v AND (attribute_not_exists(#mark) OR #mark < :v)',
+            // `<=`, not `=`: a report's live copy comes from the parent's own build record, which
+            // may arrive after the child's (another partition, so in AWS maybe another shard). A
+            // mark written ahead of that copy counts nothing (summaryBucket compares it with the
+            // live item's version); the copy's record then moves the parent to fanned_out.
+            ConditionExpression: '#version <= :v AND (attribute_not_exists(#mark) OR #mark < :v)',
             ExpressionAttributeNames: { '#mark': FANNED_OUT, '#version': 'version', '#by': COUNTED_BY },
             ExpressionAttributeValues: { ':v': version, ':by': COUNTED_BY_STREAM },
           }),
