@@ -445,8 +445,13 @@ export class BuildService {
           attempt--;
           continue;
         }
-        if (opts.ifMatch !== undefined)
-          throw preconditionFailed(build, opts.ifMatch, 'changed while this request ran');
+        if (opts.ifMatch !== undefined) {
+          // A lease take or release refuses the put too (it changes lease_id, not the version):
+          // only a new version is a failed precondition; otherwise decide again.
+          const now = await this.load(id);
+          if (now.version !== opts.ifMatch)
+            throw preconditionFailed(now, opts.ifMatch, 'changed while this request ran');
+        }
       } else if (result.failed.has(LIVE_PART)) {
         throw leaseRefused(id, claim, result.old(LIVE_PART), this.clock());
       } else if (result.failed.size > 0) {

@@ -57,6 +57,34 @@ describe('optimistic commits from per-runtime caches', () => {
     expect(state(retried)).toMatchObject({ status: 'in_progress', current_state: 5 });
   });
 
+  it('does not answer 412 when only a lease call came between its read and its commit', async () => {
+    await a.create({ ...base, id: 'opt-lease' }, actor);
+    const { version } = state(await a.get('opt-lease'));
+    // A runtime whose read is followed, before its commit, by a worker taking the lease (which
+    // changes the build's lease_id, not its version).
+    const repo = new BuildRepository(services().db, stack.tableName);
+    let leased = false;
+    const get = repo.get.bind(repo);
+    repo.get = async (id) => {
+      const build = await get(id);
+      if (!leased) {
+        leased = true;
+        const lease = await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'w-opt', ttl_s: 60 });
+        expect(lease.status).toBe(201);
+      }
+      return build;
+    };
+    const c = new BuildService({
+      builds: repo,
+      idempotency: new IdempotencyRepository(services().db, stack.tableName, 3600),
+      catalogs: { forProject: async () => defaultCatalog },
+      defaultMaxAttempts: 3,
+    });
+    const cancelled = await c.cancel('opt-lease', { reason: 'operator' }, actor, { ifMatch: version });
+    expect(leased).toBe(true);
+    expect(state(cancelled)).toMatchObject({ status: 'cancelled', version: version + 1 });
+  });
+
   it('keeps history gap-free while runtimes alternate', async () => {
     await a.create({ ...base, id: 'opt-3' }, actor);
     for (let code = 0; code < 40; code++) {
