@@ -494,7 +494,10 @@ export class BuildService {
     const stored = await this.deps.idempotency.find(req, this.nowEpoch());
     if (!stored) return null;
     if (stored.fingerprint !== req.fingerprint) throw idempotencyMismatch(req.key);
-    return { ...stored.response, replayed: true };
+    // A replayed build change answers with the ETag its first answer had (the build's version then).
+    const body = stored.response.body as { version?: unknown } | null;
+    const version = typeof body?.version === 'number' ? body.version : undefined;
+    return { ...stored.response, replayed: true, ...(version !== undefined ? { version } : {}) };
   }
 
   /** Our transaction lost to a concurrent request with the same key: answer what that one committed. */

@@ -279,6 +279,9 @@ describe('Idempotency-Key', () => {
     expect(again.status).toBe(201);
     expect(again.body).toEqual(first.body);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
+    // The first answer's ETag (the version it made), not the build's version now.
+    expect(first.headers.get('etag')).toBeTruthy();
+    expect(again.headers.get('etag')).toBe(first.headers.get('etag'));
     expect(await history(id)).toHaveLength(3);
   });
 
