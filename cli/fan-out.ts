@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { canonicalJson } from '../lib/canonical-json';
 import { ApiError, type Client } from './client';
 import { allPages, seg } from './command';
 import { CliError, EXIT, usage } from './errors';
@@ -131,17 +132,7 @@ export async function loadChildrenFile(file: string): Promise<ForkChild[]> {
   return data as ForkChild[];
 }
 
-/** JSON with object keys sorted: the same request gives the same text, whatever the order of its keys. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
+export { canonicalJson };
 
 /**
  * The Idempotency-Key of a fork when none is given: derived from the parent and the request, so
