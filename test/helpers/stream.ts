@@ -8,8 +8,10 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { ChangeRecord } from '../../lib/dashboard/aggregates';
+import { type ChangeRecord, summaryKey } from '../../lib/dashboard/aggregates';
 import { changeRecord } from '../../lib/dashboard/aggregator';
+import { batchGetAll } from '../../lib/db/items';
+import { services } from '../../lib/runtime';
 import { repairEmptyMaps } from '../../local/event-stream';
 
 const credentials = { accessKeyId: 'buildstate', secretAccessKey: 'local' };
@@ -53,4 +55,15 @@ export async function streamRecords(tableName: string): Promise<ChangeRecord[]> 
   return (await rawStreamRecords(tableName)).map((r) =>
     changeRecord(r, (i) => unmarshall(repairEmptyMaps(i) as never)),
   );
+}
+
+/** The dashboard's summary counters (what the aggregator made of the stream), summed over shards. */
+export async function summaryCounters(tableName: string): Promise<Record<string, number>> {
+  const items = await batchGetAll(services().db, tableName, [0, 1, 2, 3].map(summaryKey), {
+    consistent: true,
+  });
+  const sum: Record<string, number> = {};
+  for (const item of items)
+    for (const [k, v] of Object.entries(item)) if (typeof v === 'number') sum[k] = (sum[k] ?? 0) + v;
+  return sum;
 }

@@ -8,20 +8,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-} from '@aws-sdk/client-dynamodb-streams';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type ChangeRecord, summaryKey } from '../../lib/dashboard/aggregates';
-import { Aggregator, changeRecord } from '../../lib/dashboard/aggregator';
-import { batchGetAll } from '../../lib/db/items';
+import { Aggregator } from '../../lib/dashboard/aggregator';
 import { services } from '../../lib/runtime';
-import { repairEmptyMaps, startEventStream } from '../../local/event-stream';
+import { startEventStream } from '../../local/event-stream';
 import { startTestStack, type TestStack } from '../helpers/stack';
+import { streamRecords, summaryCounters } from '../helpers/stream';
 
 let stack: TestStack;
 const dir = mkdtempSync(join(tmpdir(), 'bs-agg-'));
@@ -36,52 +27,10 @@ afterAll(async () => {
 
 const actor = { id: 'key:agg', type: 'api_key' as const, name: 'agg', scopes: ['write' as const] };
 const endpoint = () => process.env.BUILDSTATE_TEST_DYNAMODB_ENDPOINT!;
-const credentials = { accessKeyId: 'buildstate', secretAccessKey: 'local' };
-
-/** Every record in the table's stream so far, in order (one shard locally). */
-async function streamRecords(): Promise<ChangeRecord[]> {
-  const db = new DynamoDBClient({ endpoint: endpoint(), region: 'us-east-1', credentials });
-  const streams = new DynamoDBStreamsClient({ endpoint: endpoint(), region: 'us-east-1', credentials });
-  try {
-    const arn = (await db.send(new DescribeTableCommand({ TableName: stack.tableName }))).Table!
-      .LatestStreamArn!;
-    const shards = (await streams.send(new DescribeStreamCommand({ StreamArn: arn }))).StreamDescription!
-      .Shards!;
-    const out: ChangeRecord[] = [];
-    for (const shard of shards) {
-      let iterator = (
-        await streams.send(
-          new GetShardIteratorCommand({
-            StreamArn: arn,
-            ShardId: shard.ShardId!,
-            ShardIteratorType: 'TRIM_HORIZON',
-          }),
-        )
-      ).ShardIterator;
-      while (iterator) {
-        const res = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-        out.push(
-          ...(res.Records ?? []).map((r) => changeRecord(r, (i) => unmarshall(repairEmptyMaps(i) as never))),
-        );
-        if (!res.Records?.length) break;
-        iterator = res.NextShardIterator;
-      }
-    }
-    return out;
-  } finally {
-    db.destroy();
-    streams.destroy();
-  }
-}
 
 /** The summary counters summed over shards, and the durations sample count. */
 async function counters() {
-  const items = await batchGetAll(services().db, stack.tableName, [0, 1, 2, 3].map(summaryKey), {
-    consistent: true,
-  });
-  const sum: Record<string, number> = {};
-  for (const item of items)
-    for (const [k, v] of Object.entries(item)) if (typeof v === 'number') sum[k] = (sum[k] ?? 0) + v;
+  const sum = await summaryCounters(stack.tableName);
   const durations = (await services().dashboard.durations('azure')).items;
   return { ...sum, samples: durations.reduce((n, d) => n + d.samples, 0) };
 }
@@ -124,16 +73,17 @@ it('counts each committed change once: replayed batches, partial retries, two co
   // Reports leave their live items to the aggregator, which writes them from the build items'
   // records; their own records come back through the stream and are counted on the next pass.
   const a = new Aggregator(services().db, stack.tableName);
-  const first = await a.apply(await streamRecords());
+  const first = await a.apply(await streamRecords(stack.tableName));
   expect(first.duplicates).toBe(0);
-  const records = await streamRecords();
+  const records = await streamRecords(stack.tableName);
   const second = await a.apply(records);
   expect(second.applied).toBeGreaterThan(0);
   expect(second.duplicates).toBe(first.applied);
   const applied = first.applied + second.applied;
   expect(await counters()).toMatchObject(expected);
   // Those copies are made once: passing over the same records writes no live item again.
-  const liveWrites = async () => (await streamRecords()).filter((r) => r.newImage?.type === 'live').length;
+  const liveWrites = async () =>
+    (await streamRecords(stack.tableName)).filter((r) => r.newImage?.type === 'live').length;
   const copies = await liveWrites();
 
   // The same batch delivered again: everything is recognised, nothing moves.

@@ -13,14 +13,13 @@ import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { buildIndexKeys, buildKey, historyKey } from '../../lib/builds/build.keys';
 import { type Build, type Change, COUNTED_BY } from '../../lib/builds/build.model';
 import { applyCancel, applyReport, newBuild } from '../../lib/builds/transitions';
-import { type ChangeRecord, countsOf, mergeDeltas, summaryKey } from '../../lib/dashboard/aggregates';
-import { batchGetAll } from '../../lib/db/items';
+import { type ChangeRecord, countsOf, mergeDeltas } from '../../lib/dashboard/aggregates';
 import { liveKey, liveUpdate } from '../../lib/leases/live.item';
 import { services } from '../../lib/runtime';
 import { startEventStream } from '../../local/event-stream';
 import { ctx } from '../helpers/builds';
 import { startTestStack, type TestStack } from '../helpers/stack';
-import { streamRecords } from '../helpers/stream';
+import { streamRecords, summaryCounters } from '../helpers/stream';
 
 let stack: TestStack;
 const dir = mkdtempSync(join(tmpdir(), 'bs-cutover-'));
@@ -35,15 +34,7 @@ afterAll(async () => {
 
 const actor = { id: 'key:cut', type: 'api_key' as const, name: 'cut', scopes: ['write' as const] };
 
-async function counters() {
-  const items = await batchGetAll(services().db, stack.tableName, [0, 1, 2, 3].map(summaryKey), {
-    consistent: true,
-  });
-  const sum: Record<string, number> = {};
-  for (const item of items)
-    for (const [k, v] of Object.entries(item)) if (typeof v === 'number') sum[k] = (sum[k] ?? 0) + v;
-  return sum;
-}
+const counters = () => summaryCounters(stack.tableName);
 
 /** A change written the way the version before did: its items without the stamp, its counters in the same transaction. */
 async function oldVersionWrite(change: Change) {

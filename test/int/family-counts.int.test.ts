@@ -4,12 +4,10 @@
  * On the real engine and its stream, with every record delivered again afterwards (the parent's
  * mark and its move are applied once).
  */
-import { summaryKey } from '../../lib/dashboard/aggregates';
 import { Aggregator } from '../../lib/dashboard/aggregator';
-import { batchGetAll } from '../../lib/db/items';
 import { services } from '../../lib/runtime';
 import { startTestStack, type TestStack } from '../helpers/stack';
-import { streamRecords } from '../helpers/stream';
+import { streamRecords, summaryCounters } from '../helpers/stream';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -28,15 +26,7 @@ async function summary() {
 }
 
 /** The raw summary counters, summed over shards. */
-async function counters() {
-  const items = await batchGetAll(services().db, stack.tableName, [0, 1, 2, 3].map(summaryKey), {
-    consistent: true,
-  });
-  const sum: Record<string, number> = {};
-  for (const item of items)
-    for (const [k, v] of Object.entries(item)) if (typeof v === 'number') sum[k] = (sum[k] ?? 0) + v;
-  return sum;
-}
+const counters = () => summaryCounters(stack.tableName);
 
 /** Every record of the stream delivered again, twice, by a consumer of its own: nothing may move. */
 async function redeliverEverything() {

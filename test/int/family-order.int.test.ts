@@ -7,13 +7,11 @@
  * writes put on the stream.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { summaryKey } from '../../lib/dashboard/aggregates';
 import { Aggregator } from '../../lib/dashboard/aggregator';
-import { batchGetAll } from '../../lib/db/items';
 import { liveKey } from '../../lib/leases/live.item';
 import { services } from '../../lib/runtime';
 import { startTestStack, type TestStack } from '../helpers/stack';
-import { streamRecords } from '../helpers/stream';
+import { streamRecords, summaryCounters } from '../helpers/stream';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -22,15 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => stack.stop());
 
-async function counters() {
-  const items = await batchGetAll(services().db, stack.tableName, [0, 1, 2, 3].map(summaryKey), {
-    consistent: true,
-  });
-  const sum: Record<string, number> = {};
-  for (const item of items)
-    for (const [k, v] of Object.entries(item)) if (typeof v === 'number') sum[k] = (sum[k] ?? 0) + v;
-  return sum;
-}
+const counters = () => summaryCounters(stack.tableName);
 
 const pkOf = (r: { newImage?: Record<string, unknown>; oldImage?: Record<string, unknown> }) =>
   String(r.newImage?.pk ?? r.oldImage?.pk);
