@@ -14,18 +14,17 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { isOutage } from '../db/errors';
-import { AppError } from '../errors';
 import {
   type ObjectFacts,
   type ObjectStore,
+  objectHeaders,
   type PresignedDownload,
   type PresignedUpload,
+  storeUnavailable,
   uploadCurl,
 } from './object-store';
 
 export type { ObjectFacts, ObjectStore, PresignedDownload, PresignedUpload } from './object-store';
-
-const META_PREFIX = 'x-amz-meta-';
 
 export class ArtifactStore implements ObjectStore {
   constructor(
@@ -126,9 +125,7 @@ export class ArtifactStore implements ObjectStore {
       ChecksumSHA256: checksum,
       ContentLength: sizeBytes ?? undefined,
     });
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(metadata)) headers[`${META_PREFIX}${name}`] = value;
-    if (checksum) headers['x-amz-checksum-sha256'] = checksum;
+    const headers = objectHeaders(metadata, sha256Hex);
     const signed = new Set(Object.keys(headers));
     if (sizeBytes !== null) signed.add('content-length');
     const url = await getSignedUrl(this.s3, command, {
@@ -175,7 +172,7 @@ export class ArtifactStore implements ObjectStore {
     try {
       await this.s3.send(new HeadBucketCommand({ Bucket: this.bucket }));
     } catch (error) {
-      throw bucketUnavailable(this.bucket, error);
+      throw storeUnavailable(this.bucket, error);
     }
   }
 
@@ -185,15 +182,7 @@ export class ArtifactStore implements ObjectStore {
 
   private fail(error: unknown): never {
     const name = (error as Error).name;
-    if (name === 'NoSuchBucket' || isOutage(error)) throw bucketUnavailable(this.bucket, error);
+    if (name === 'NoSuchBucket' || isOutage(error)) throw storeUnavailable(this.bucket, error);
     throw error;
   }
 }
-
-const bucketUnavailable = (bucket: string, cause: unknown) =>
-  new AppError(
-    'unavailable',
-    'The artifact store is unavailable; retry shortly',
-    { store: 's3', bucket },
-    { cause },
-  );

@@ -1,4 +1,26 @@
 /** The object store's surface as the artifact rules see it, and what its presigned URLs look like. */
+import { AppError } from '../errors';
+
+/** How S3 carries user metadata in headers. */
+export const META_PREFIX = 'x-amz-meta-';
+
+/** An object's metadata as S3 headers, and when known its checksum (what a presigned PUT binds). */
+export function objectHeaders(metadata: Record<string, string>, sha256Hex: string | null = null) {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(metadata)) headers[`${META_PREFIX}${name}`] = value;
+  if (sha256Hex) headers['x-amz-checksum-sha256'] = Buffer.from(sha256Hex, 'hex').toString('base64');
+  return headers;
+}
+
+/** A missing bucket or an outage of the store, as both stores report it: `503 unavailable`. */
+export const storeUnavailable = (bucket: string, cause: unknown) =>
+  new AppError(
+    'unavailable',
+    'The artifact store is unavailable; retry shortly',
+    { store: 's3', bucket },
+    { cause },
+  );
+
 export interface ObjectFacts {
   size: number;
   metadata: Record<string, string>;

@@ -18,12 +18,14 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../auth/sha256';
 import type { Config } from '../config/env';
 import { STORE_TIMEOUTS } from '../db/client';
-import { AppError } from '../errors';
 import {
+  META_PREFIX,
   type ObjectFacts,
   type ObjectStore,
+  objectHeaders,
   type PresignedDownload,
   type PresignedUpload,
+  storeUnavailable,
   uploadCurl,
 } from './object-store';
 
@@ -36,7 +38,6 @@ export interface SignedS3Config extends Pick<Config, 'region' | 's3Endpoint'> {
 
 /** The empty body's SHA-256, which S3 wants in x-amz-content-sha256. */
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-const META_PREFIX = 'x-amz-meta-';
 
 /** RFC 3986 escaping as S3 signs it: unreserved characters kept, everything else escaped once. */
 const escapeUri = (s: string) =>
@@ -85,13 +86,12 @@ export class SignedS3 {
     const res = await this.send('HEAD', '', {});
     res.resume();
     if (res.statusCode !== 200)
-      throw unavailable(this.bucket, new Error(`HeadBucket answered ${res.statusCode}`));
+      throw storeUnavailable(this.bucket, new Error(`HeadBucket answered ${res.statusCode}`));
   }
 
   /** Writes a zero-byte pointer object whose metadata describes an artifact stored elsewhere. */
   async putPointer(key: string, metadata: Record<string, string>): Promise<void> {
-    const headers: Record<string, string> = { 'content-length': '0' };
-    for (const [name, value] of Object.entries(metadata)) headers[`${META_PREFIX}${name}`] = value;
+    const headers = { 'content-length': '0', ...objectHeaders(metadata) };
     const res = await this.send('PUT', key, headers);
     if (res.statusCode !== 200) await this.fail('PutObject', res);
     res.resume();
@@ -141,7 +141,7 @@ export class SignedS3 {
         failure = error;
       }
     }
-    throw unavailable(this.bucket, failure);
+    throw storeUnavailable(this.bucket, failure);
   }
 
   /** A failed object call: a missing bucket reads as an outage of the store; anything else is thrown. */
@@ -149,7 +149,7 @@ export class SignedS3 {
     let body = '';
     for await (const chunk of res as AsyncIterable<Buffer>) body += chunk.toString('utf8');
     const code = /<Code>([^<]+)<\/Code>/.exec(body)?.[1] ?? String(res.statusCode);
-    if (code === 'NoSuchBucket') throw unavailable(this.bucket, new Error(code));
+    if (code === 'NoSuchBucket') throw storeUnavailable(this.bucket, new Error(code));
     throw Object.assign(new Error(`${operation} answered ${res.statusCode} ${code}`), { name: code });
   }
 }
@@ -211,7 +211,7 @@ export class SignedObjectStore extends SignedS3 implements ObjectStore {
         size += chunk.length;
       }
     } catch (cause) {
-      throw unavailable(this.bucket, cause);
+      throw storeUnavailable(this.bucket, cause);
     }
     const header = (name: string) =>
       typeof res.headers[name] === 'string' ? (res.headers[name] as string) : null;
@@ -229,9 +229,7 @@ export class SignedObjectStore extends SignedS3 implements ObjectStore {
     sha256Hex: string | null,
     sizeBytes: number | null,
   ): Promise<PresignedUpload> {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(metadata)) headers[`${META_PREFIX}${name}`] = value;
-    if (sha256Hex) headers['x-amz-checksum-sha256'] = Buffer.from(sha256Hex, 'hex').toString('base64');
+    const headers = objectHeaders(metadata, sha256Hex);
     const signed = new Set(Object.keys(headers));
     const signedHeaders = { ...headers };
     if (sizeBytes !== null) {
@@ -306,11 +304,3 @@ function send(url: URL, method: string, headers: Record<string, string>): Promis
     req.end();
   });
 }
-
-const unavailable = (bucket: string, cause: unknown) =>
-  new AppError(
-    'unavailable',
-    'The artifact store is unavailable; retry shortly',
-    { store: 's3', bucket },
-    { cause },
-  );
