@@ -70,13 +70,10 @@ export async function inParallel<T>(tasks: (() => Promise<T>)[], limit: number):
 
 export async function runFanOut(
   client: Client,
-  o: {
-    buildId: string;
-    workdir: string;
-    retryDelayMs: number;
-    workerId?: string;
-    leaseTtlSeconds?: number;
-    parallel?: number;
+  o: Pick<
+    PipelineOptions,
+    'buildId' | 'workdir' | 'retryDelayMs' | 'workerId' | 'leaseTtlSeconds' | 'parallel'
+  > & {
     fanOut: FanOut;
     log: (line: string) => void;
   },
