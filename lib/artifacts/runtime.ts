@@ -5,26 +5,22 @@
  */
 import { buildRepository, builds } from '../compose/builds';
 import { references } from '../compose/references';
-import { db } from '../compose/store';
+import { db, once } from '../compose/store';
 import { config, ENV } from '../config/env';
 import { ArtifactRepository } from './artifact.repository';
 import { ArtifactService } from './artifact.service';
 import { SignedObjectStore } from './signed-s3';
 
-let cached: ArtifactService | undefined;
-
-export function artifactService(): ArtifactService {
-  if (cached) return cached;
+export const artifactService = once((): ArtifactService => {
   const cfg = config();
   if (!cfg.artifactsBucket) {
     throw new Error(`${ENV.artifactsBucket} is not set: this function was not bound to the artifacts bucket`);
   }
-  cached = new ArtifactService({
+  return new ArtifactService({
     builds: buildRepository(),
     reports: builds(),
     artifacts: new ArtifactRepository(db(), cfg.tableName),
     store: new SignedObjectStore({ ...cfg, artifactsBucket: cfg.artifactsBucket }),
     catalogs: references(),
   });
-  return cached;
-}
+});
