@@ -10,6 +10,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>BuildState dashboard</title>
+<link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%23111827'/%3E%3Crect x='3' y='9' width='10' height='3' rx='1' fill='%2316a34a'/%3E%3Crect x='3' y='4' width='6' height='3' rx='1' fill='%232563eb'/%3E%3C/svg%3E">
 <style>
   :root { --bg:#f6f7f9; --fg:#1d2430; --muted:#6b7280; --line:#e3e6ea;
     --pending:#9ca3af; --in_progress:#2563eb; --failed:#f59e0b; --blocked:#dc2626; --completed:#16a34a; --cancelled:#6b7280; }

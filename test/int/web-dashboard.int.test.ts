@@ -22,10 +22,19 @@ maybe('web dashboard (headless Chromium)', () => {
   let stack: TestStack;
   let browser: Browser;
   let page: Page;
+  const problems: string[] = [];
   beforeAll(async () => {
     stack = await startTestStack({ events: { pollMs: 100 } });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    // Anything the page fails to load (a missing favicon included) or logs as an error.
+    page.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
+    });
+    page.on('requestfailed', (r) => problems.push(`failed ${r.url()}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -47,6 +56,14 @@ maybe('web dashboard (headless Chromium)', () => {
     expect(res?.status()).toBe(200);
     expect(res?.headers()['content-security-policy']).toContain("default-src 'none'");
     await page.waitForSelector('#live:has-text("paste an API key")');
+    // Its own icon, inline: the browser asks for no /favicon.ico (which would be a 404).
+    const icon = await page.evaluate(() => {
+      const { document } = globalThis as unknown as {
+        document: { querySelector(s: string): { getAttribute(a: string): string | null } | null };
+      };
+      return document.querySelector('link[rel="icon"]')?.getAttribute('href');
+    });
+    expect(icon).toMatch(/^data:image\/svg\+xml,/);
 
     await page.fill('#key', ADMIN_KEY);
     await page.click('#save');
@@ -103,6 +120,8 @@ maybe('web dashboard (headless Chromium)', () => {
     await page.locator('tr[data-build-id="web-rhel9-aws-1"]').click();
     await page.waitForSelector('#tl-title:has-text("web-rhel9-aws-1")');
     await page.screenshot({ path: join(ARTIFACTS, 'web-dashboard.png'), fullPage: true });
+    // Nothing failed to load and nothing was logged as an error along the way.
+    expect(problems).toEqual([]);
   }, 60_000);
 
   it('groups a fork under its parent: a bar per child, the failed one marked, the roll-up, the work avoided', async () => {
