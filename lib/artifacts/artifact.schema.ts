@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { metadataSchema, stateReportSchema } from '../builds/build.schema';
+import * as z from '../zod';
 import { STORAGE_TYPES } from './artifact.model';
 
 export const CHECKSUM_PATTERN = /^sha256:[0-9a-f]{64}$/;
@@ -10,27 +10,40 @@ export const CHECKSUM_PATTERN = /^sha256:[0-9a-f]{64}$/;
  */
 export const artifactNameSchema = z
   .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/,
-    'must be a file name of 1-200 characters: letters, digits and . _ + - (no slashes), starting with a letter or digit',
+  .check(
+    z.regex(
+      /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/,
+      'must be a file name of 1-200 characters: letters, digits and . _ + - (no slashes), starting with a letter or digit',
+    ),
   );
 
-export const checksumSchema = z
-  .string()
-  .transform((value) => value.toLowerCase())
-  .pipe(z.string().regex(CHECKSUM_PATTERN, 'must be sha256:<64 hex digits>'));
+export const checksumSchema = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((value) => value.toLowerCase()),
+  ),
+  z.string().check(z.regex(CHECKSUM_PATTERN, 'must be sha256:<64 hex digits>')),
+);
 
 const artifactFields = {
   name: artifactNameSchema,
   storage_type: z.enum(STORAGE_TYPES),
-  uri: z.string().min(1).max(1024).optional(),
-  size_bytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
-  checksum: checksumSchema.optional(),
-  format: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/, 'must be a short format name such as qcow2, vmdk, raw, ova')
-    .optional(),
-  metadata: metadataSchema.optional(),
+  uri: z.optional(z.string().check(z.minLength(1)).check(z.maxLength(1024))),
+  size_bytes: z.optional(
+    z.number().check(z.int()).check(z.nonnegative()).check(z.lte(Number.MAX_SAFE_INTEGER)),
+  ),
+  checksum: z.optional(checksumSchema),
+  format: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/,
+          'must be a short format name such as qcow2, vmdk, raw, ova',
+        ),
+      ),
+  ),
+  metadata: z.optional(metadataSchema),
 };
 
 const URI_PATTERN = /^[a-z][a-z0-9+.-]*:\/\/\S+$|^\/\S*$/i;
@@ -38,11 +51,15 @@ const URI_MESSAGE = 'must be an absolute URI (s3://…, nfs://…, https://…) 
 
 export const registerArtifactSchema = z
   .strictObject(artifactFields)
-  .refine((a) => a.storage_type === 's3' || a.uri !== undefined, {
-    message: 'uri is required for storage types other than s3 (BuildState manages only s3 uploads)',
-    path: ['uri'],
-  })
-  .refine((a) => a.uri === undefined || URI_PATTERN.test(a.uri), { message: URI_MESSAGE, path: ['uri'] });
+  .check(
+    z.refine((a) => a.storage_type === 's3' || a.uri !== undefined, {
+      message: 'uri is required for storage types other than s3 (BuildState manages only s3 uploads)',
+      path: ['uri'],
+    }),
+  )
+  .check(
+    z.refine((a) => a.uri === undefined || URI_PATTERN.test(a.uri), { message: URI_MESSAGE, path: ['uri'] }),
+  );
 export type RegisterArtifactInput = z.infer<typeof registerArtifactSchema>;
 
 /** Most artifacts one state report may name (each is one more item in the report's transaction). */
@@ -55,33 +72,40 @@ export const MAX_REPORT_ARTIFACTS = 20;
  */
 export const reportArtifactSchema = z.strictObject({
   ...artifactFields,
-  uri: z.string().min(1).max(1024).regex(URI_PATTERN, URI_MESSAGE),
+  uri: z.string().check(z.minLength(1)).check(z.maxLength(1024)).check(z.regex(URI_PATTERN, URI_MESSAGE)),
 });
 
-export const stateReportWithArtifactsSchema = stateReportSchema
-  .extend({ artifacts: z.array(reportArtifactSchema).max(MAX_REPORT_ARTIFACTS).optional() })
-  .superRefine((report, ctx) => {
-    const seen = new Set<string>();
-    for (const [n, a] of (report.artifacts ?? []).entries()) {
-      if (seen.has(a.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['artifacts', n, 'name'],
-          message: `'${a.name}' appears twice`,
-        });
-      seen.add(a.name);
-    }
-  });
+export const stateReportWithArtifactsSchema = z
+  .extend(stateReportSchema, {
+    artifacts: z.optional(z.array(reportArtifactSchema).check(z.maxLength(MAX_REPORT_ARTIFACTS))),
+  })
+  .check(
+    z.superRefine((report, ctx) => {
+      const seen = new Set<string>();
+      for (const [n, a] of (report.artifacts ?? []).entries()) {
+        if (seen.has(a.name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['artifacts', n, 'name'],
+            message: `'${a.name}' appears twice`,
+          });
+        seen.add(a.name);
+      }
+    }),
+  );
 export type StateReportWithArtifactsInput = z.infer<typeof stateReportWithArtifactsSchema>;
 export type ReportArtifactInput = z.infer<typeof reportArtifactSchema>;
 
 /** What a worker observed when it fetched an artifact the service cannot reach itself. */
-export const verifyArtifactSchema = z
-  .strictObject({
-    checksum: checksumSchema.optional(),
-    size_bytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
-  })
-  .default({});
+export const verifyArtifactSchema = z._default(
+  z.strictObject({
+    checksum: z.optional(checksumSchema),
+    size_bytes: z.optional(
+      z.number().check(z.int()).check(z.nonnegative()).check(z.lte(Number.MAX_SAFE_INTEGER)),
+    ),
+  }),
+  {},
+);
 export type VerifyArtifactInput = z.infer<typeof verifyArtifactSchema>;
 
-export const stateCodeParamSchema = z.coerce.number().int().min(0).max(100);
+export const stateCodeParamSchema = z.coerce.number().check(z.int()).check(z.gte(0)).check(z.lte(100));

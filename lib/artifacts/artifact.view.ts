@@ -1,16 +1,19 @@
 /** Response schemas of the artifact routes (ArtifactService builds these objects). */
-import * as z from 'zod';
+
 import { metadataViewSchema, timestampSchema } from '../view';
+import * as z from '../zod';
 import { STORAGE_TYPES } from './artifact.model';
 
 export const presignedUploadSchema = z.strictObject({
   url: z.string(),
   method: z.literal('PUT'),
-  headers: z.record(z.string(), z.string()).meta({
-    description: 'Headers the upload must carry exactly (they are part of the signature)',
-  }),
+  headers: z.record(z.string(), z.string()).check(
+    z.meta({
+      description: 'Headers the upload must carry exactly (they are part of the signature)',
+    }),
+  ),
   expires_at: timestampSchema,
-  curl: z.string().meta({ description: 'The same upload as one shell command' }),
+  curl: z.string().check(z.meta({ description: 'The same upload as one shell command' })),
 });
 
 export const presignedDownloadSchema = z.strictObject({ url: z.string(), expires_at: timestampSchema });
@@ -18,25 +21,29 @@ export const presignedDownloadSchema = z.strictObject({ url: z.string(), expires
 export const artifactViewSchema = z.strictObject({
   build_id: z.string(),
   state_code: z.int(),
-  state_name: z.string().nullable(),
+  state_name: z.nullable(z.string()),
   name: z.string(),
   storage_type: z.enum(STORAGE_TYPES),
-  managed: z.boolean().meta({ description: 'True when BuildState holds the bytes (presigned upload)' }),
+  managed: z
+    .boolean()
+    .check(z.meta({ description: 'True when BuildState holds the bytes (presigned upload)' })),
   uri: z.string(),
   bucket: z.string(),
   object_key: z.string(),
-  size_bytes: z.int().nullable(),
-  checksum: z.string().nullable().meta({ description: 'sha256:<64 hex digits>' }),
-  format: z.string().nullable(),
+  size_bytes: z.nullable(z.int()),
+  checksum: z.nullable(z.string()).check(z.meta({ description: 'sha256:<64 hex digits>' })),
+  format: z.nullable(z.string()),
   metadata: metadataViewSchema,
   verified: z.boolean(),
-  verified_at: timestampSchema.nullable(),
+  verified_at: z.nullable(timestampSchema),
   created_by: z.string(),
   created_at: timestampSchema,
-  upload: presignedUploadSchema
-    .optional()
-    .meta({ description: 'On registration of a managed artifact not yet verified' }),
-  download: presignedDownloadSchema.optional().meta({ description: 'Managed artifacts, on get and verify' }),
+  upload: z
+    .optional(presignedUploadSchema)
+    .check(z.meta({ description: 'On registration of a managed artifact not yet verified' })),
+  download: z
+    .optional(presignedDownloadSchema)
+    .check(z.meta({ description: 'Managed artifacts, on get and verify' })),
 });
 export type ArtifactView = z.infer<typeof artifactViewSchema>;
 
@@ -45,7 +52,7 @@ export const artifactListSchema = z.strictObject({
   states: z.array(
     z.strictObject({
       state_code: z.int(),
-      state_name: z.string().nullable(),
+      state_name: z.nullable(z.string()),
       artifacts: z.array(artifactViewSchema),
     }),
   ),

@@ -1,6 +1,7 @@
 /** Response schemas of the identity routes and GET /whoami. */
-import * as z from 'zod';
+
 import { timestampSchema } from '../view';
+import * as z from '../zod';
 import { SCOPES } from './principal';
 
 const scopes = z.array(z.enum(SCOPES));
@@ -8,24 +9,29 @@ const scopes = z.array(z.enum(SCOPES));
 export const apiKeyViewSchema = z.strictObject({
   id: z.string(),
   name: z.string(),
-  owner: z
-    .string()
-    .nullable()
-    .meta({ description: 'The user a token belongs to (never wider than them); null for a key of no one' }),
+  owner: z.nullable(z.string()).check(
+    z.meta({
+      description: 'The user a token belongs to (never wider than them); null for a key of no one',
+    }),
+  ),
   scopes,
-  secret_hint: z.string().meta({ description: 'The last characters of the secret, to recognise it' }),
+  secret_hint: z
+    .string()
+    .check(z.meta({ description: 'The last characters of the secret, to recognise it' })),
   created_at: timestampSchema,
   created_by: z.string(),
-  expires_at: timestampSchema.nullable(),
-  last_used_at: timestampSchema.nullable(),
-  revoked_at: timestampSchema.nullable(),
-  revoked_by: z.string().nullable(),
+  expires_at: z.nullable(timestampSchema),
+  last_used_at: z.nullable(timestampSchema),
+  revoked_at: z.nullable(timestampSchema),
+  revoked_by: z.nullable(z.string()),
   active: z.boolean(),
 });
 
 /** POST /api-keys: the only answer that carries the secret. */
-export const createdApiKeySchema = apiKeyViewSchema.extend({
-  secret: z.string().meta({ description: 'Send it as X-API-Key; shown once, only its hash is kept' }),
+export const createdApiKeySchema = z.extend(apiKeyViewSchema, {
+  secret: z
+    .string()
+    .check(z.meta({ description: 'Send it as X-API-Key; shown once, only its hash is kept' })),
 });
 
 export const apiKeyListSchema = z.strictObject({ items: z.array(apiKeyViewSchema) });
@@ -40,18 +46,18 @@ export const userViewSchema = z.strictObject({
   created_by: z.string(),
   updated_at: timestampSchema,
   updated_by: z.string(),
-  deactivated_at: timestampSchema.nullable(),
-  deactivated_by: z.string().nullable(),
+  deactivated_at: z.nullable(timestampSchema),
+  deactivated_by: z.nullable(z.string()),
 });
 
 export const userListSchema = z.strictObject({ items: z.array(userViewSchema) });
 
 export const tokenViewSchema = z.strictObject({
-  access_token: z.string().meta({ description: 'A JWT; send it as Authorization: Bearer <token>' }),
+  access_token: z.string().check(z.meta({ description: 'A JWT; send it as Authorization: Bearer <token>' })),
   token_type: z.literal('Bearer'),
   expires_in: z.int(),
   expires_at: timestampSchema,
-  scope: z.string().meta({ description: 'Space-separated scopes' }),
+  scope: z.string().check(z.meta({ description: 'Space-separated scopes' })),
 });
 
 export const whoamiViewSchema = z.strictObject({

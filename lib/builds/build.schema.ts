@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { MAX_STATE_CODE, MIN_STATE_CODE } from '../catalog/state-catalog';
+import * as z from '../zod';
 import { ATTEMPT_STATUSES, BUILD_STATUSES } from './build.model';
 
 export const MAX_METADATA_BYTES = 16 * 1024;
@@ -7,15 +7,17 @@ export const MAX_ERROR_CHARS = 8 * 1024;
 
 export const buildIdSchema = z
   .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
-    'must be 1-128 characters of A-Z a-z 0-9 . _ - starting with a letter or digit',
+  .check(
+    z.regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+      'must be 1-128 characters of A-Z a-z 0-9 . _ - starting with a letter or digit',
+    ),
   );
 
 /** Reference ids (project, platform, …) are slugs chosen by users, e.g. aws-commercial or rhel-9.3. */
 export const referenceIdSchema = buildIdSchema;
 
-const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+const text = (max: number) => z.string().check(z.maxLength(max, `must be at most ${max} characters`));
 
 /**
  * DynamoDB nests at most 32 levels counting the item itself, and `metadata` is an attribute of
@@ -35,23 +37,29 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * prototype keys, well-formed strings, nesting within the store's limit. Anything else is a 400
  * naming the path, before the store is asked.
  */
-export const metadataSchema = z
-  .unknown()
-  // What the document shows; the refinement below is the full rule (zod cannot express it).
-  .meta({
-    type: 'object',
-    additionalProperties: true,
-    description:
-      'Free-form JSON object: non-empty keys, no __proto__/constructor/prototype, nesting within 31 levels, numbers exact in JSON and within ±(2^53-1)',
-  })
-  .superRefine((value, ctx) => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
-      return;
-    }
-    for (const issue of metadataIssues(value)) ctx.addIssue({ code: 'custom', ...issue });
-  })
-  .transform((value) => value as Record<string, unknown>);
+export const metadataSchema = z.pipe(
+  z
+    .unknown()
+    // What the document shows; the refinement below is the full rule (zod cannot express it).
+    .check(
+      z.meta({
+        type: 'object',
+        additionalProperties: true,
+        description:
+          'Free-form JSON object: non-empty keys, no __proto__/constructor/prototype, nesting within 31 levels, numbers exact in JSON and within ±(2^53-1)',
+      }),
+    )
+    .check(
+      z.superRefine((value, ctx) => {
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+          ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+          return;
+        }
+        for (const issue of metadataIssues(value)) ctx.addIssue({ code: 'custom', ...issue });
+      }),
+    ),
+  z.transform((value) => value as Record<string, unknown>),
+);
 
 function metadataIssues(root: object): { path: (string | number)[]; message: string }[] {
   const issues: { path: (string | number)[]; message: string }[] = [];
@@ -99,17 +107,19 @@ function metadataIssues(root: object): { path: (string | number)[]; message: str
 }
 
 export const createBuildSchema = z.strictObject({
-  id: buildIdSchema.optional(),
-  project_id: referenceIdSchema.default('default'),
+  id: z.optional(buildIdSchema),
+  project_id: z._default(referenceIdSchema, 'default'),
   platform_id: referenceIdSchema,
   image_type_id: referenceIdSchema,
-  os_version_id: referenceIdSchema.nullish(),
-  build_number: z
-    .union([text(64).min(1), z.number().int().nonnegative()])
-    .transform((value) => String(value))
-    .nullish(),
-  description: text(2000).nullish(),
-  metadata: metadataSchema.default({}),
+  os_version_id: z.nullish(referenceIdSchema),
+  build_number: z.nullish(
+    z.pipe(
+      z.union([text(64).check(z.minLength(1)), z.number().check(z.int()).check(z.nonnegative())]),
+      z.transform((value) => String(value)),
+    ),
+  ),
+  description: z.nullish(text(2000)),
+  metadata: z._default(metadataSchema, {}),
 });
 export type CreateBuildInput = z.infer<typeof createBuildSchema>;
 
@@ -117,83 +127,84 @@ export const MAX_FORK_CHILDREN = 100;
 
 /** One child of a fork: its own fields; the project is the parent's, image type and OS version default to the parent's. */
 export const forkChildSchema = z.strictObject({
-  id: buildIdSchema.optional(),
+  id: z.optional(buildIdSchema),
   platform_id: referenceIdSchema,
-  image_type_id: referenceIdSchema.optional(),
-  os_version_id: referenceIdSchema.nullish(),
+  image_type_id: z.optional(referenceIdSchema),
+  os_version_id: z.nullish(referenceIdSchema),
   build_number: createBuildSchema.shape.build_number,
-  description: text(2000).nullish(),
-  metadata: metadataSchema.default({}),
+  description: z.nullish(text(2000)),
+  metadata: z._default(metadataSchema, {}),
 });
 export type ForkChildInput = z.infer<typeof forkChildSchema>;
 
 export const stateCodeSchema = z
   .number({ error: 'must be an integer' })
-  .int('must be an integer')
-  .min(MIN_STATE_CODE, `must be between ${MIN_STATE_CODE} and ${MAX_STATE_CODE}`)
-  .max(MAX_STATE_CODE, `must be between ${MIN_STATE_CODE} and ${MAX_STATE_CODE}`);
+  .check(z.int('must be an integer'))
+  .check(z.gte(MIN_STATE_CODE, `must be between ${MIN_STATE_CODE} and ${MAX_STATE_CODE}`))
+  .check(z.lte(MAX_STATE_CODE, `must be between ${MIN_STATE_CODE} and ${MAX_STATE_CODE}`));
 
 export const stateReportSchema = z.strictObject({
   state_code: stateCodeSchema,
   status: z.enum(ATTEMPT_STATUSES),
-  message: text(2000).nullish(),
-  error: text(MAX_ERROR_CHARS).nullish(),
-  worker_id: text(256).min(1).nullish(),
-  metadata: metadataSchema.nullish(),
+  message: z.nullish(text(2000)),
+  error: z.nullish(text(MAX_ERROR_CHARS)),
+  worker_id: z.nullish(text(256).check(z.minLength(1))),
+  metadata: z.nullish(metadataSchema),
 });
 export type StateReportInput = z.infer<typeof stateReportSchema>;
 
 export const forkSchema = z
   .strictObject({
-    at_state: stateCodeSchema.max(
-      MAX_STATE_CODE - 1,
-      `must be below ${MAX_STATE_CODE}: a fork continues after it`,
+    at_state: stateCodeSchema.check(
+      z.lte(MAX_STATE_CODE - 1, `must be below ${MAX_STATE_CODE}: a fork continues after it`),
     ),
     children: z
       .array(forkChildSchema)
-      .min(1, 'must name at least one child')
-      .max(MAX_FORK_CHILDREN, `must name at most ${MAX_FORK_CHILDREN} children`),
+      .check(z.minLength(1, 'must name at least one child'))
+      .check(z.maxLength(MAX_FORK_CHILDREN, `must name at most ${MAX_FORK_CHILDREN} children`)),
   })
-  .superRefine((value, ctx) => {
-    const seen = new Set<string>();
-    for (const [n, child] of value.children.entries()) {
-      if (child.id === undefined) continue;
-      if (seen.has(child.id))
-        ctx.addIssue({ code: 'custom', path: ['children', n, 'id'], message: 'is given twice' });
-      seen.add(child.id);
-    }
-  });
+  .check(
+    z.superRefine((value, ctx) => {
+      const seen = new Set<string>();
+      for (const [n, child] of value.children.entries()) {
+        if (child.id === undefined) continue;
+        if (seen.has(child.id))
+          ctx.addIssue({ code: 'custom', path: ['children', n, 'id'], message: 'is given twice' });
+        seen.add(child.id);
+      }
+    }),
+  );
 export type ForkInput = z.infer<typeof forkSchema>;
 
 export const childrenQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().max(2048).optional(),
+  limit: z._default(z.coerce.number().check(z.int()).check(z.gte(1)).check(z.lte(100)), 25),
+  cursor: z.optional(z.string().check(z.maxLength(2048))),
 });
 export type ChildrenQuery = z.infer<typeof childrenQuerySchema>;
 
 export const cancelSchema = z.strictObject({
-  reason: text(2000).min(1, 'must not be empty'),
+  reason: text(2000).check(z.minLength(1, 'must not be empty')),
 });
 export type CancelInput = z.infer<typeof cancelSchema>;
 
 export const unblockSchema = z.strictObject({
-  reason: text(2000).min(1, 'must not be empty'),
-  additional_attempts: z.number().int().min(1).max(100).default(1),
+  reason: text(2000).check(z.minLength(1, 'must not be empty')),
+  additional_attempts: z._default(z.number().check(z.int()).check(z.gte(1)).check(z.lte(100)), 1),
 });
 export type UnblockInput = z.infer<typeof unblockSchema>;
 
 export const listBuildsQuerySchema = z.strictObject({
-  status: z.enum(BUILD_STATUSES).optional(),
-  project_id: referenceIdSchema.optional(),
-  platform_id: referenceIdSchema.optional(),
-  parent_id: buildIdSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().max(2048).optional(),
+  status: z.optional(z.enum(BUILD_STATUSES)),
+  project_id: z.optional(referenceIdSchema),
+  platform_id: z.optional(referenceIdSchema),
+  parent_id: z.optional(buildIdSchema),
+  limit: z._default(z.coerce.number().check(z.int()).check(z.gte(1)).check(z.lte(100)), 25),
+  cursor: z.optional(z.string().check(z.maxLength(2048))),
 });
 export type ListBuildsQuery = z.infer<typeof listBuildsQuerySchema>;
 
 export const historyQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().max(2048).optional(),
+  limit: z._default(z.coerce.number().check(z.int()).check(z.gte(1)).check(z.lte(500)), 100),
+  cursor: z.optional(z.string().check(z.maxLength(2048))),
 });
 export type HistoryQuery = z.infer<typeof historyQuerySchema>;

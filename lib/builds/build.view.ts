@@ -1,6 +1,6 @@
-import * as z from 'zod';
 import type { StateCatalog } from '../catalog/state-catalog';
 import { metadataViewSchema, pageSchema, timestampSchema } from '../view';
+import * as z from '../zod';
 import { ATTEMPT_STATUSES, BUILD_STATUSES, type Build, type HistoryEntry } from './build.model';
 import type { ResumeAction } from './resume';
 
@@ -12,37 +12,42 @@ export const buildViewSchema = z.strictObject({
   id: z.string(),
   project_id: z.string(),
   platform_id: z.string(),
-  os_version_id: z.string().nullable(),
+  os_version_id: z.nullable(z.string()),
   image_type_id: z.string(),
-  build_number: z.string().nullable(),
-  description: z.string().nullable(),
+  build_number: z.nullable(z.string()),
+  description: z.nullable(z.string()),
   metadata: metadataViewSchema,
-  current_state: z.int().meta({ description: 'Where the build is: the state code of its latest attempt' }),
-  state_name: z.string().nullable(),
-  state_status: attemptStatus.nullable(),
+  current_state: z
+    .int()
+    .check(z.meta({ description: 'Where the build is: the state code of its latest attempt' })),
+  state_name: z.nullable(z.string()),
+  state_status: z.nullable(attemptStatus),
   status: buildStatus,
   attempt: z.int(),
   max_attempts: z.int(),
-  last_completed_state: z.int().nullable(),
+  last_completed_state: z.nullable(z.int()),
   progress_percent: z.int(),
-  last_worker_id: z.string().nullable(),
-  last_error: z.string().nullable(),
-  version: z.int().meta({ description: 'Incremented by every accepted change; the ETag' }),
+  last_worker_id: z.nullable(z.string()),
+  last_error: z.nullable(z.string()),
+  version: z.int().check(z.meta({ description: 'Incremented by every accepted change; the ETag' })),
   created_by: z.string(),
   created_at: timestampSchema,
   updated_at: timestampSchema,
-  started_at: timestampSchema.nullable(),
-  completed_at: timestampSchema.nullable(),
-  cancelled_at: timestampSchema.nullable(),
+  started_at: z.nullable(timestampSchema),
+  completed_at: z.nullable(timestampSchema),
+  cancelled_at: z.nullable(timestampSchema),
   parent_id: z
-    .string()
-    .nullable()
-    .meta({ description: 'The build this one was forked from (POST /builds/{id}/fork)' }),
-  forked_at_state: z.int().nullable().meta({ description: "The parent's state this child was forked at" }),
-  work_avoided_s: z.int().meta({
-    description:
-      "Seconds of measured completed work not redone because the build resumed: retries, and for a child the parent's work up to the fork",
-  }),
+    .nullable(z.string())
+    .check(z.meta({ description: 'The build this one was forked from (POST /builds/{id}/fork)' })),
+  forked_at_state: z
+    .nullable(z.int())
+    .check(z.meta({ description: "The parent's state this child was forked at" })),
+  work_avoided_s: z.int().check(
+    z.meta({
+      description:
+        "Seconds of measured completed work not redone because the build resumed: retries, and for a child the parent's work up to the fork",
+    }),
+  ),
 });
 export type BuildView = z.infer<typeof buildViewSchema>;
 
@@ -86,11 +91,11 @@ export const rollupViewSchema = z.strictObject({
   by_status: z.strictObject(
     Object.fromEntries(BUILD_STATUSES.map((s) => [s, z.int()])) as Record<
       (typeof BUILD_STATUSES)[number],
-      z.ZodInt
+      z.ZodMiniInt
     >,
   ),
-  lowest_progress_percent: z.int().nullable(),
-  highest_progress_percent: z.int().nullable(),
+  lowest_progress_percent: z.nullable(z.int()),
+  highest_progress_percent: z.nullable(z.int()),
 });
 export type RollupView = z.infer<typeof rollupViewSchema>;
 
@@ -110,14 +115,16 @@ export function rollupView(item: Record<string, unknown>): RollupView {
 }
 
 /** GET /builds/{id}: the build, and for a parent its roll-up. */
-export const buildWithChildrenSchema = buildViewSchema.extend({ children: rollupViewSchema.optional() });
+export const buildWithChildrenSchema = z.extend(buildViewSchema, { children: z.optional(rollupViewSchema) });
 
 /** POST /builds/{id}/fork: the children made, in the order asked. */
 export const forkViewSchema = z.strictObject({
   parent_id: z.string(),
   fork_id: z
     .string()
-    .meta({ description: 'Derived from the Idempotency-Key when given: a retry completes the same fork' }),
+    .check(
+      z.meta({ description: 'Derived from the Idempotency-Key when given: a retry completes the same fork' }),
+    ),
   at_state: z.int(),
   parent_version: z.int(),
   children: z.array(buildViewSchema),
@@ -138,18 +145,18 @@ export const historyViewSchema = z.strictObject({
     'forked',
   ]),
   state_code: z.int(),
-  state_name: z.string().nullable(),
-  status: attemptStatus.nullable(),
+  state_name: z.nullable(z.string()),
+  status: z.nullable(attemptStatus),
   attempt: z.int(),
   build_status: buildStatus,
   from_state: z.int(),
-  from_state_status: attemptStatus.nullable(),
-  from_build_status: buildStatus.nullable(),
-  message: z.string().nullable(),
-  error: z.string().nullable(),
-  reason: z.string().nullable(),
-  worker_id: z.string().nullable(),
-  metadata: metadataViewSchema.nullable(),
+  from_state_status: z.nullable(attemptStatus),
+  from_build_status: z.nullable(buildStatus),
+  message: z.nullable(z.string()),
+  error: z.nullable(z.string()),
+  reason: z.nullable(z.string()),
+  worker_id: z.nullable(z.string()),
+  metadata: z.nullable(metadataViewSchema),
   actor: z.string(),
   recorded_at: timestampSchema,
 });
@@ -179,7 +186,7 @@ export function historyView(entry: HistoryEntry, catalog: StateCatalog): History
   };
 }
 
-export const historyPageSchema = pageSchema(historyViewSchema).extend({ build_id: z.string() });
+export const historyPageSchema = z.extend(pageSchema(historyViewSchema), { build_id: z.string() });
 
 const RESUME_ACTIONS = [
   'start',
@@ -192,13 +199,13 @@ const RESUME_ACTIONS = [
 ] as const satisfies readonly ResumeAction[];
 
 /** GET /builds/{id}/resume: what to run next; `input_artifacts` are artifact views with download URLs. */
-export const resumeViewSchema = <A extends z.ZodType>(artifact: A) =>
+export const resumeViewSchema = <A extends z.ZodMiniType>(artifact: A) =>
   z.strictObject({
     build_id: z.string(),
     action: z.enum(RESUME_ACTIONS),
-    state_code: z.int().nullable(),
-    state_name: z.string().nullable(),
-    last_completed_state: z.int().nullable(),
+    state_code: z.nullable(z.int()),
+    state_name: z.nullable(z.string()),
+    last_completed_state: z.nullable(z.int()),
     attempt: z.int(),
     max_attempts: z.int(),
     reason: z.string(),

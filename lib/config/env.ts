@@ -3,7 +3,7 @@
  * start) and validated; a missing or malformed variable fails loudly with its name.
  * infra/ and local/ are the only writers of these names.
  */
-import * as z from 'zod';
+import * as z from '../zod';
 
 export const ENV = {
   tableName: 'BUILDSTATE_TABLE_NAME',
@@ -33,38 +33,54 @@ export const ENV = {
 } as const;
 
 const schema = z.object({
-  [ENV.tableName]: z.string().min(3).max(255),
-  [ENV.dynamodbEndpoint]: z.url().optional(),
-  [ENV.artifactsBucket]: z.string().min(3).max(63).optional(),
-  [ENV.s3Endpoint]: z.url().optional(),
-  [ENV.presignExpirySeconds]: z.coerce
-    .number()
-    .int()
-    .min(60)
-    .max(7 * 86400)
-    .default(3600),
-  [ENV.maxAttempts]: z.coerce.number().int().min(1).max(100).default(3),
-  [ENV.idempotencyTtlSeconds]: z.coerce
-    .number()
-    .int()
-    .min(60)
-    .max(30 * 86400)
-    .default(86400),
-  [ENV.authCacheTtlSeconds]: z.coerce.number().int().min(0).max(300).default(60),
-  [ENV.jwtSecret]: z.string().min(32, 'must be at least 32 characters').optional(),
-  [ENV.jwtSecretArn]: z.string().startsWith('arn:').optional(),
-  [ENV.jwtTtlSeconds]: z.coerce.number().int().min(60).max(3600).default(900),
-  [ENV.oidcIssuer]: z.string().min(1).optional(),
-  [ENV.oidcAudience]: z.string().min(1).optional(),
-  [ENV.oidcJwksUrl]: z.url().optional(),
-  [ENV.oidcScopesClaim]: z.string().min(1).default('scope'),
-  [ENV.catalogCacheTtlSeconds]: z.coerce.number().int().min(0).max(3600).default(30),
-  [ENV.heartbeatTimeoutSeconds]: z.coerce.number().int().min(10).max(86400).default(300),
-  [ENV.overdueFactor]: z.coerce.number().min(1).max(100).default(2),
-  [ENV.overdueMinSamples]: z.coerce.number().int().min(1).max(10000).default(5),
-  [ENV.retryLoopAfter]: z.coerce.number().int().min(2).max(100).default(2),
-  [ENV.eventBusName]: z.string().min(1).max(256).optional(),
-  [ENV.region]: z.string().min(1).default('us-east-1'),
+  [ENV.tableName]: z.string().check(z.minLength(3)).check(z.maxLength(255)),
+  [ENV.dynamodbEndpoint]: z.optional(z.url()),
+  [ENV.artifactsBucket]: z.optional(z.string().check(z.minLength(3)).check(z.maxLength(63))),
+  [ENV.s3Endpoint]: z.optional(z.url()),
+  [ENV.presignExpirySeconds]: z._default(
+    z.coerce
+      .number()
+      .check(z.int())
+      .check(z.gte(60))
+      .check(z.lte(7 * 86400)),
+    3600,
+  ),
+  [ENV.maxAttempts]: z._default(z.coerce.number().check(z.int()).check(z.gte(1)).check(z.lte(100)), 3),
+  [ENV.idempotencyTtlSeconds]: z._default(
+    z.coerce
+      .number()
+      .check(z.int())
+      .check(z.gte(60))
+      .check(z.lte(30 * 86400)),
+    86400,
+  ),
+  [ENV.authCacheTtlSeconds]: z._default(
+    z.coerce.number().check(z.int()).check(z.gte(0)).check(z.lte(300)),
+    60,
+  ),
+  [ENV.jwtSecret]: z.optional(z.string().check(z.minLength(32, 'must be at least 32 characters'))),
+  [ENV.jwtSecretArn]: z.optional(z.string().check(z.startsWith('arn:'))),
+  [ENV.jwtTtlSeconds]: z._default(z.coerce.number().check(z.int()).check(z.gte(60)).check(z.lte(3600)), 900),
+  [ENV.oidcIssuer]: z.optional(z.string().check(z.minLength(1))),
+  [ENV.oidcAudience]: z.optional(z.string().check(z.minLength(1))),
+  [ENV.oidcJwksUrl]: z.optional(z.url()),
+  [ENV.oidcScopesClaim]: z._default(z.string().check(z.minLength(1)), 'scope'),
+  [ENV.catalogCacheTtlSeconds]: z._default(
+    z.coerce.number().check(z.int()).check(z.gte(0)).check(z.lte(3600)),
+    30,
+  ),
+  [ENV.heartbeatTimeoutSeconds]: z._default(
+    z.coerce.number().check(z.int()).check(z.gte(10)).check(z.lte(86400)),
+    300,
+  ),
+  [ENV.overdueFactor]: z._default(z.coerce.number().check(z.gte(1)).check(z.lte(100)), 2),
+  [ENV.overdueMinSamples]: z._default(
+    z.coerce.number().check(z.int()).check(z.gte(1)).check(z.lte(10000)),
+    5,
+  ),
+  [ENV.retryLoopAfter]: z._default(z.coerce.number().check(z.int()).check(z.gte(2)).check(z.lte(100)), 2),
+  [ENV.eventBusName]: z.optional(z.string().check(z.minLength(1)).check(z.maxLength(256))),
+  [ENV.region]: z._default(z.string().check(z.minLength(1)), 'us-east-1'),
 });
 
 export interface Config {

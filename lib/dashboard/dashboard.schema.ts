@@ -1,10 +1,10 @@
-import * as z from 'zod';
 import { referenceIdSchema } from '../builds/build.schema';
+import * as z from '../zod';
 
 export const summaryQuerySchema = z.strictObject({
-  active_limit: z.coerce.number().int().min(1).max(200).default(50),
+  active_limit: z._default(z.coerce.number().check(z.int()).check(z.gte(1)).check(z.lte(200)), 50),
 });
 
 export const durationsQuerySchema = z.strictObject({
-  platform_id: referenceIdSchema.optional(),
+  platform_id: z.optional(referenceIdSchema),
 });

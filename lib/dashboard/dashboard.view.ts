@@ -1,10 +1,11 @@
 /** Response schemas of the dashboard API (DashboardService builds these objects). */
-import * as z from 'zod';
+
 import { ATTEMPT_STATUSES, BUILD_STATUSES } from '../builds/build.model';
 import { timestampSchema } from '../view';
+import * as z from '../zod';
 import { DAY_COUNTERS } from './aggregates';
 
-const readUnits = z.number().meta({ description: 'DynamoDB read capacity the answer consumed' });
+const readUnits = z.number().check(z.meta({ description: 'DynamoDB read capacity the answer consumed' }));
 const byStatus = z.strictObject(Object.fromEntries(BUILD_STATUSES.map((s) => [s, z.int()])));
 const stuckKind = z.enum(['silent', 'overdue']);
 
@@ -13,9 +14,9 @@ export const durationStatsSchema = z.strictObject({
   state_code: z.int(),
   samples: z.int(),
   mean_s: z.number(),
-  p50_s: z.number().nullable(),
-  p90_s: z.number().nullable(),
-  p95_s: z.number().nullable(),
+  p50_s: z.nullable(z.number()),
+  p90_s: z.nullable(z.number()),
+  p95_s: z.nullable(z.number()),
 });
 
 export const durationsViewSchema = z.strictObject({
@@ -29,19 +30,19 @@ export const stuckAttemptSchema = z.strictObject({
   platform_id: z.string(),
   image_type_id: z.string(),
   state_code: z.int(),
-  state_name: z.string().nullable(),
+  state_name: z.nullable(z.string()),
   attempt: z.int(),
   kinds: z.array(stuckKind),
   attempt_started_at: timestampSchema,
   last_heartbeat_at: timestampSchema,
   running_s: z.int(),
   silent_s: z.int(),
-  overdue_after_s: z.number().nullable(),
-  yardstick: z
-    .strictObject({ seconds: z.number(), source: z.enum(['p95', 'expected_duration_s']) })
-    .nullable(),
-  lease_worker_id: z.string().nullable(),
-  last_worker_id: z.string().nullable(),
+  overdue_after_s: z.nullable(z.number()),
+  yardstick: z.nullable(
+    z.strictObject({ seconds: z.number(), source: z.enum(['p95', 'expected_duration_s']) }),
+  ),
+  lease_worker_id: z.nullable(z.string()),
+  last_worker_id: z.nullable(z.string()),
 });
 
 export const stuckViewSchema = z.strictObject({
@@ -57,16 +58,16 @@ export const activeBuildSchema = z.strictObject({
   image_type_id: z.string(),
   status: z.enum(BUILD_STATUSES),
   current_state: z.int(),
-  state_name: z.string().nullable(),
-  state_status: z.enum(ATTEMPT_STATUSES).nullable(),
+  state_name: z.nullable(z.string()),
+  state_status: z.nullable(z.enum(ATTEMPT_STATUSES)),
   attempt: z.int(),
   progress_percent: z.int(),
-  started_at: timestampSchema.nullable(),
-  attempt_started_at: timestampSchema.nullable(),
-  last_heartbeat_at: timestampSchema.nullable(),
-  lease_worker_id: z.string().nullable(),
-  eta_s: z.number().nullable(),
-  eta_at: timestampSchema.nullable(),
+  started_at: z.nullable(timestampSchema),
+  attempt_started_at: z.nullable(timestampSchema),
+  last_heartbeat_at: z.nullable(timestampSchema),
+  lease_worker_id: z.nullable(z.string()),
+  eta_s: z.nullable(z.number()),
+  eta_at: z.nullable(timestampSchema),
   eta_unknown_states: z.array(z.int()),
   stuck: z.array(stuckKind),
 });
@@ -74,12 +75,14 @@ export const activeBuildSchema = z.strictObject({
 export const summaryViewSchema = z.strictObject({
   generated_at: timestampSchema,
   builds: z.strictObject({
-    total: z.int().meta({ description: 'Every build: the sum of by_status and fanned_out' }),
+    total: z.int().check(z.meta({ description: 'Every build: the sum of by_status and fanned_out' })),
     by_status: byStatus,
-    fanned_out: z.int().meta({
-      description:
-        'Fork parents waiting on their children: in_progress by their own states, with nothing reported since their latest fork; counted here, not in by_status, so no build counts twice as active work',
-    }),
+    fanned_out: z.int().check(
+      z.meta({
+        description:
+          'Fork parents waiting on their children: in_progress by their own states, with nothing reported since their latest fork; counted here, not in by_status, so no build counts twice as active work',
+      }),
+    ),
     by_platform: z.record(
       z.string(),
       z.strictObject({ total: z.int(), by_status: byStatus, fanned_out: z.int() }),
@@ -87,13 +90,13 @@ export const summaryViewSchema = z.strictObject({
   }),
   active: z.strictObject({ count: z.int(), items: z.array(activeBuildSchema) }),
   failures_by_state: z.array(
-    z.strictObject({ state_code: z.int(), failed_attempts: z.int(), state_name: z.string().nullable() }),
+    z.strictObject({ state_code: z.int(), failed_attempts: z.int(), state_name: z.nullable(z.string()) }),
   ),
   success_rate_7d: z.strictObject({
     window_days: z.int(),
     ...Object.fromEntries(DAY_COUNTERS.map((c) => [c, z.int()])),
-    build_success_rate: z.number().nullable(),
-    attempt_success_rate: z.number().nullable(),
+    build_success_rate: z.nullable(z.number()),
+    attempt_success_rate: z.nullable(z.number()),
   }),
   work_avoided: z
     .array(
@@ -103,9 +106,11 @@ export const summaryViewSchema = z.strictObject({
         by_platform: z.record(z.string(), z.int()),
       }),
     )
-    .meta({
-      description:
-        'Seconds of completed work not re-run because builds resumed (retries, forks), over 7 and 30 days',
-    }),
+    .check(
+      z.meta({
+        description:
+          'Seconds of completed work not re-run because builds resumed (retries, forks), over 7 and 30 days',
+      }),
+    ),
   read_capacity_units: readUnits,
 });

@@ -5,86 +5,92 @@
  * a unit test keeps the file equal to the generated text), and a unit test checks that what
  * lib/events/events.ts and the stuck detector publish matches them.
  */
-import * as z from 'zod';
+
 import { ATTEMPT_STATUSES, BUILD_STATUSES } from '../builds/build.model';
+import * as z from '../zod';
 import { DETAIL_TYPES, type DetailType, EVENT_SOURCE } from './events';
 
-const attemptStatus = z.enum(ATTEMPT_STATUSES).nullable();
+const attemptStatus = z.nullable(z.enum(ATTEMPT_STATUSES));
 const buildStatus = z.enum(BUILD_STATUSES);
-const timestamp = z.string().meta({ description: 'ISO 8601 UTC timestamp' });
+const timestamp = z.string().check(z.meta({ description: 'ISO 8601 UTC timestamp' }));
 /** Copied from the build (null for history written before v0.7). */
 const buildRefs = {
   build_id: z.string(),
-  project_id: z.string().nullable(),
-  platform_id: z.string().nullable(),
-  image_type_id: z.string().nullable(),
+  project_id: z.nullable(z.string()),
+  platform_id: z.nullable(z.string()),
+  image_type_id: z.nullable(z.string()),
   parent_id: z
-    .string()
-    .optional()
-    .meta({ description: "Present on every event of a fork's child: its parent build" }),
+    .optional(z.string())
+    .check(z.meta({ description: "Present on every event of a fork's child: its parent build" })),
 };
 const position = (what: string) =>
   z
-    .strictObject({ state: z.int(), state_status: attemptStatus, build_status: buildStatus.nullable() })
-    .meta({ description: what });
+    .strictObject({ state: z.int(), state_status: attemptStatus, build_status: z.nullable(buildStatus) })
+    .check(z.meta({ description: what }));
 
 export const stateChangedDetailSchema = z.strictObject({
-  dedup_key: z.string().meta({ description: '<build_id>:<version>: unique per change; de-duplicate on it' }),
+  dedup_key: z
+    .string()
+    .check(z.meta({ description: '<build_id>:<version>: unique per change; de-duplicate on it' })),
   ...buildRefs,
-  version: z.int().meta({ description: "The build version the change produced (the history entry's seq)" }),
+  version: z
+    .int()
+    .check(z.meta({ description: "The build version the change produced (the history entry's seq)" })),
   change: z.enum(['build_created', 'state_reported', 'build_unblocked', 'build_cancelled', 'forked']),
   from: position('Where the build was'),
   to: position('Where the build is now'),
-  attempt: z.int().meta({ description: 'Attempt number of to.state' }),
-  actor: z.string().meta({ description: 'Who made the change (key:…, user:…, oidc:…, iam:…)' }),
-  worker_id: z.string().nullable(),
-  error: z.string().nullable(),
-  reason: z.string().nullable().meta({ description: 'Given with unblock and cancel' }),
+  attempt: z.int().check(z.meta({ description: 'Attempt number of to.state' })),
+  actor: z.string().check(z.meta({ description: 'Who made the change (key:…, user:…, oidc:…, iam:…)' })),
+  worker_id: z.nullable(z.string()),
+  error: z.nullable(z.string()),
+  reason: z.nullable(z.string()).check(z.meta({ description: 'Given with unblock and cancel' })),
   occurred_at: timestamp,
 });
 
 export const retryLoopDetailSchema = z.strictObject({
-  dedup_key: z.string().meta({ description: '<build_id>:<version>:retry-loop' }),
+  dedup_key: z.string().check(z.meta({ description: '<build_id>:<version>:retry-loop' })),
   ...buildRefs,
   version: z.int(),
   state_code: z.int(),
   attempt: z.int(),
-  consecutive_failures: z.int().meta({ description: 'Failed attempts in a row with this same error' }),
-  error: z.string().nullable(),
+  consecutive_failures: z
+    .int()
+    .check(z.meta({ description: 'Failed attempts in a row with this same error' })),
+  error: z.nullable(z.string()),
   build_status: buildStatus,
-  worker_id: z.string().nullable(),
+  worker_id: z.nullable(z.string()),
   occurred_at: timestamp,
 });
 
 export const stuckDetailSchema = z.strictObject({
-  dedup_key: z.string().meta({ description: '<build_id>:stuck:<kind>:<state_code>:<attempt>' }),
+  dedup_key: z.string().check(z.meta({ description: '<build_id>:stuck:<kind>:<state_code>:<attempt>' })),
   kind: z.enum(['silent', 'overdue']),
   build_id: z.string(),
   project_id: z.string(),
   platform_id: z.string(),
   image_type_id: z.string(),
   state_code: z.int(),
-  state_name: z.string().nullable(),
+  state_name: z.nullable(z.string()),
   attempt: z.int(),
   attempt_started_at: timestamp,
   last_heartbeat_at: timestamp,
   running_s: z.int(),
   silent_s: z.int(),
-  overdue_after_s: z.number().nullable().meta({ description: 'factor × yardstick' }),
-  yardstick: z
-    .strictObject({ seconds: z.number(), source: z.enum(['p95', 'expected_duration_s']) })
-    .nullable(),
-  lease_worker_id: z.string().nullable(),
-  last_worker_id: z.string().nullable(),
+  overdue_after_s: z.nullable(z.number()).check(z.meta({ description: 'factor × yardstick' })),
+  yardstick: z.nullable(
+    z.strictObject({ seconds: z.number(), source: z.enum(['p95', 'expected_duration_s']) }),
+  ),
+  lease_worker_id: z.nullable(z.string()),
+  last_worker_id: z.nullable(z.string()),
   detected_at: timestamp,
 });
 
 export const forkedDetailSchema = z.strictObject({
-  dedup_key: z.string().meta({ description: '<child build_id>:1:forked' }),
+  dedup_key: z.string().check(z.meta({ description: '<child build_id>:1:forked' })),
   ...buildRefs,
-  parent_id: z.string().meta({ description: 'The build the child was forked from' }),
-  parent_version: z.int().nullable().meta({ description: "The parent's version at the fork" }),
-  at_state: z.int().meta({ description: "The parent's state the child starts after" }),
+  parent_id: z.string().check(z.meta({ description: 'The build the child was forked from' })),
+  parent_version: z.nullable(z.int()).check(z.meta({ description: "The parent's version at the fork" })),
+  at_state: z.int().check(z.meta({ description: "The parent's state the child starts after" })),
   actor: z.string(),
   occurred_at: timestamp,
 });
@@ -94,7 +100,7 @@ export interface EventContract {
   /** The registry schema's name: the detail type without spaces, e.g. BuildStateChanged. */
   name: string;
   description: string;
-  detail: z.ZodType;
+  detail: z.ZodMiniType;
 }
 
 export const EVENT_CONTRACTS: readonly EventContract[] = [

@@ -2,9 +2,10 @@
  * The dashboard group: the web page, the OpenAPI document, the API reference, the dashboard API
  * and /status. Part of the route table (lib/http/routes.ts).
  */
-import * as z from 'zod';
+
 import { durationsQuerySchema, summaryQuerySchema } from '../dashboard/dashboard.schema';
 import { durationsViewSchema, stuckViewSchema, summaryViewSchema } from '../dashboard/dashboard.view';
+import * as z from '../zod';
 import { ok, type Route, type RouteResponse } from './route';
 import { statusViewSchema } from './system.view';
 

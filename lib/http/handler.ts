@@ -6,7 +6,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
 import { artifactNameSchema, stateCodeParamSchema } from '../artifacts/artifact.schema';
 import { hasScope, type Principal, principalFromGateway } from '../auth/principal';
 import { buildIdSchema } from '../builds/build.schema';
@@ -16,6 +15,7 @@ import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type IdempotencyRequest } from '.
 import { leaseIdSchema } from '../leases/lease.schema';
 import { logger } from '../observability/logger';
 import type { MutationOptions, Outcome } from '../use-case';
+import type * as z from '../zod';
 import {
   errorBody,
   etag,
@@ -210,7 +210,7 @@ function declared(route: Route, what: string, declaredSchema: unknown, used: unk
 }
 
 /** The JSON body, parsed with the route's declared body schema. `value` replaces the raw body when given. */
-export function parseBody<S extends z.ZodType>(
+export function parseBody<S extends z.ZodMiniType>(
   req: HttpRequest,
   schema: S,
   value: unknown = req.body,
@@ -220,7 +220,7 @@ export function parseBody<S extends z.ZodType>(
 }
 
 /** The query string, parsed with the route's declared query schema. */
-export function parseQuery<S extends z.ZodType>(req: HttpRequest, schema: S): z.output<S> {
+export function parseQuery<S extends z.ZodMiniType>(req: HttpRequest, schema: S): z.output<S> {
   declared(req.route, 'query', req.route.request?.query, schema);
   return parse(schema, req.query, 'query');
 }

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type * as z from 'zod';
 import type { Principal } from '../auth/principal';
 import { type AppError, validationError } from '../errors';
+import type * as z from '../zod';
 import type { Route } from './route';
 
 /** API Gateway HTTP API (payload v2) event, as AWS and the local gateway both deliver it. */
@@ -53,7 +53,11 @@ export function errorBody(error: AppError) {
 }
 
 /** Validates input with a zod schema; failures become one 400 listing every problem. */
-export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query'): z.output<S> {
+export function parse<S extends z.ZodMiniType>(
+  schema: S,
+  value: unknown,
+  where: 'body' | 'query',
+): z.output<S> {
   if (where === 'body' && value === undefined) {
     throw validationError('A JSON object body is required', { issues: [{ path: '', message: 'required' }] });
   }

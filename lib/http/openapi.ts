@@ -5,7 +5,7 @@
  * OpenAPI 3.1), so there is no second description of any field to keep in step.
  * `npm run openapi` writes it to .build/openapi.json; the dashboard function serves that file.
  */
-import * as z from 'zod';
+
 import {
   artifactListSchema,
   artifactViewSchema,
@@ -21,6 +21,7 @@ import { leaseHolderSchema, leaseViewSchema } from '../leases/lease.view';
 import { REFERENCE_KINDS } from '../reference/reference.model';
 import { catalogViewSchema, referenceViewSchema } from '../reference/reference.view';
 import { errorBodySchema, metadataViewSchema, timestampSchema } from '../view';
+import * as z from '../zod';
 import { type RequestHeader, type ResponseHeader, ROUTES, type Route, type RouteScope } from './routes';
 
 type Json = Record<string, unknown>;
@@ -30,7 +31,7 @@ export type OpenApiDocument = Json & { openapi: string; paths: Record<string, Re
 export const SCOPE_EXTENSION = 'x-buildstate-scope';
 
 /** Response schemas worth a name of their own; every other one is named after its operation. */
-const NAMED_RESPONSE_SCHEMAS: readonly [z.ZodType, string][] = [
+const NAMED_RESPONSE_SCHEMAS: readonly [z.ZodMiniType, string][] = [
   [errorBodySchema, 'Error'],
   [timestampSchema, 'Timestamp'],
   [metadataViewSchema, 'Metadata'],
@@ -48,7 +49,7 @@ const NAMED_RESPONSE_SCHEMAS: readonly [z.ZodType, string][] = [
   [activeBuildSchema, 'ActiveBuild'],
   [durationStatsSchema, 'DurationStats'],
   [stuckAttemptSchema, 'StuckAttempt'],
-  ...REFERENCE_KINDS.map((k): [z.ZodType, string] => [referenceViewSchema(k.type), k.handlerName]),
+  ...REFERENCE_KINDS.map((k): [z.ZodMiniType, string] => [referenceViewSchema(k.type), k.handlerName]),
 ];
 
 const SECURITY_SCHEMES = {
@@ -155,7 +156,7 @@ const SCOPE_TEXT: Record<RouteScope, string> = {
 const pascal = (name: string) => name[0]!.toUpperCase() + name.slice(1);
 
 /** JSON Schema of one zod schema, inline (no $schema: it sits inside the document). */
-function inline(schema: z.ZodType, io: 'input' | 'output'): Json {
+function inline(schema: z.ZodMiniType, io: 'input' | 'output'): Json {
   const { $schema: _, ...json } = z.toJSONSchema(schema, {
     io,
     target: 'draft-2020-12',
@@ -175,7 +176,7 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
   const requests = z.registry<{ id: string }>();
   const responses = z.registry<{ id: string }>();
   for (const [schema, id] of NAMED_RESPONSE_SCHEMAS) responses.add(schema, { id });
-  const refOf = (registry: typeof responses, schema: z.ZodType, id: string) => {
+  const refOf = (registry: typeof responses, schema: z.ZodMiniType, id: string) => {
     if (!registry.has(schema)) registry.add(schema, { id });
     return { $ref: `#/components/schemas/${registry.get(schema)!.id}` };
   };

@@ -4,8 +4,9 @@
  * a runtime serves: dispatch() registers its group's, and the HTTP wrapper finds a request's route
  * among them.
  */
-import type * as z from 'zod';
+
 import type { ErrorCode } from '../errors';
+import type * as z from '../zod';
 
 export type FunctionGroup =
   | 'system'
@@ -28,11 +29,11 @@ export type ResponseHeader = 'ETag' | 'Location' | 'Idempotent-Replayed' | 'Cach
 
 export interface RouteRequest {
   /** One schema per `{name}` of the path. */
-  path?: Readonly<Record<string, z.ZodType>>;
+  path?: Readonly<Record<string, z.ZodMiniType>>;
   /** An object schema of the query string parameters. */
-  query?: z.ZodType;
+  query?: z.ZodMiniType;
   /** The JSON body. */
-  body?: z.ZodType;
+  body?: z.ZodMiniType;
   /** The body may be left out (then the handler uses `{}` or the headers). */
   bodyOptional?: boolean;
   headers?: readonly RequestHeader[];
@@ -41,7 +42,7 @@ export interface RouteRequest {
 export interface RouteResponse {
   description: string;
   /** The JSON body; absent when `contentType` names another media type. */
-  schema?: z.ZodType;
+  schema?: z.ZodMiniType;
   contentType?: 'text/html' | 'text/css' | 'text/javascript';
   headers?: readonly ResponseHeader[];
 }
@@ -65,7 +66,7 @@ export interface Route {
 
 export const ok = (
   description: string,
-  schema: z.ZodType,
+  schema: z.ZodMiniType,
   headers?: readonly ResponseHeader[],
 ): RouteResponse => ({
   description,

@@ -2,7 +2,7 @@
  * The states group: state reports (and the seeds' singular alias), leases and heartbeats. Part of
  * the route table (lib/http/routes.ts).
  */
-import * as z from 'zod';
+
 import { stateReportWithArtifactsSchema } from '../artifacts/artifact.schema';
 import { artifactViewSchema } from '../artifacts/artifact.view';
 import { buildIdSchema } from '../builds/build.schema';
@@ -19,6 +19,7 @@ import {
   leaseStatusSchema,
   leaseViewSchema,
 } from '../leases/lease.view';
+import * as z from '../zod';
 import { BUILD_CHANGE_ERRORS, ok, type Route } from './route';
 
 const buildPath = { id: buildIdSchema };
@@ -39,7 +40,7 @@ const REPORT_STATE_ROUTE: Route = {
   responses: {
     201: ok(
       'The build after the report; with `artifacts` in the request, also the artifacts it registered',
-      buildViewSchema.extend({ artifacts: z.array(artifactViewSchema).optional() }),
+      z.extend(buildViewSchema, { artifacts: z.optional(z.array(artifactViewSchema)) }),
       ['ETag', 'Idempotent-Replayed'],
     ),
   },

@@ -1,6 +1,7 @@
 /** Response schemas of the system routes. */
-import * as z from 'zod';
+
 import { timestampSchema } from '../view';
+import * as z from '../zod';
 
 export const healthViewSchema = z.strictObject({
   status: z.literal('ok'),
@@ -22,17 +23,22 @@ export const statusViewSchema = z.strictObject({
   version: z.string(),
   time: timestampSchema,
   started_at: timestampSchema,
-  uptime_s: z.number().int().nonnegative(),
+  uptime_s: z.number().check(z.int()).check(z.nonnegative()),
   checks: z.strictObject({ table: checkSchema, artifact_store: checkSchema }),
-  builds: z
-    .strictObject({
-      total: z.number().int(),
-      by_status: z.record(z.string(), z.number().int()),
-      fanned_out: z.number().int().meta({
-        description:
-          'In-progress parents waiting on their children (not in by_status): total = by_status + fanned_out',
-      }),
-    })
-    .nullable(),
-  read_capacity_units: z.number().nonnegative(),
+  builds: z.nullable(
+    z.strictObject({
+      total: z.number().check(z.int()),
+      by_status: z.record(z.string(), z.number().check(z.int())),
+      fanned_out: z
+        .number()
+        .check(z.int())
+        .check(
+          z.meta({
+            description:
+              'In-progress parents waiting on their children (not in by_status): total = by_status + fanned_out',
+          }),
+        ),
+    }),
+  ),
+  read_capacity_units: z.number().check(z.nonnegative()),
 });

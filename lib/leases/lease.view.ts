@@ -1,12 +1,12 @@
-import * as z from 'zod';
 import { timestampSchema } from '../view';
+import * as z from '../zod';
 import type { LiveItem } from './live.item';
 
 /** Who holds a build's lease (no lease id: only the holder knows it). */
 export const leaseHolderSchema = z.strictObject({
-  worker_id: z.string().nullable(),
-  fence: z.int().nullable(),
-  acquired_at: timestampSchema.nullable(),
+  worker_id: z.nullable(z.string()),
+  fence: z.nullable(z.int()),
+  acquired_at: z.nullable(timestampSchema),
   expires_at: timestampSchema,
 });
 export type LeaseHolder = z.infer<typeof leaseHolderSchema>;
@@ -26,9 +26,9 @@ export function leaseHolder(live: LiveItem, now: Date): LeaseHolder | null {
 /** POST and PUT /builds/{id}/lease: the lease the caller now holds. */
 export const leaseViewSchema = z.strictObject({
   build_id: z.string(),
-  lease_id: z.string().meta({ description: 'Send it as X-Lease-Id with every report' }),
+  lease_id: z.string().check(z.meta({ description: 'Send it as X-Lease-Id with every report' })),
   worker_id: z.string(),
-  fence: z.int().meta({ description: 'One more for every lease granted on the build' }),
+  fence: z.int().check(z.meta({ description: 'One more for every lease granted on the build' })),
   acquired_at: timestampSchema,
   expires_at: timestampSchema,
   ttl_s: z.int(),
@@ -38,10 +38,10 @@ export const leaseViewSchema = z.strictObject({
 /** GET /builds/{id}/lease. */
 export const leaseStatusSchema = z.strictObject({
   build_id: z.string(),
-  lease: leaseHolderSchema.nullable(),
+  lease: z.nullable(leaseHolderSchema),
   lease_fence: z.int(),
-  last_heartbeat_at: timestampSchema.nullable(),
-  heartbeat_worker_id: z.string().nullable(),
+  last_heartbeat_at: z.nullable(timestampSchema),
+  heartbeat_worker_id: z.nullable(z.string()),
 });
 
 /** DELETE /builds/{id}/lease. */

@@ -1,10 +1,18 @@
-import * as z from 'zod';
 import { referenceIdSchema } from '../builds/build.schema';
+import * as z from '../zod';
 import { CLOUD_PROVIDERS, type ReferenceType } from './reference.model';
 
-const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
-const description = z.string().max(2000, 'must be at most 2000 characters').nullish();
-const shortText = z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
+const name = z
+  .string()
+  .check(z.trim())
+  .check(z.minLength(1, 'must not be empty'))
+  .check(z.maxLength(200, 'must be at most 200 characters'));
+const description = z.nullish(z.string().check(z.maxLength(2000, 'must be at most 2000 characters')));
+const shortText = z
+  .string()
+  .check(z.trim())
+  .check(z.minLength(1, 'must not be empty'))
+  .check(z.maxLength(64, 'must be at most 64 characters'));
 
 /** Fields each kind has besides id, name and description. */
 const SPECIFIC = {
@@ -12,9 +20,9 @@ const SPECIFIC = {
   platform: {
     cloud_provider: z.enum(CLOUD_PROVIDERS),
     /** e.g. us-east-1, westeurope; null for providers without regions. */
-    region: shortText.nullish(),
+    region: z.nullish(shortText),
     /** e.g. aws-govcloud, aws-china, azure-government; null for the provider's commercial partition. */
-    partition: shortText.nullish(),
+    partition: z.nullish(shortText),
   },
   os_version: { version: shortText },
   image_type: {},
@@ -28,21 +36,20 @@ const perType = <S>(make: (type: ReferenceType) => S): ((type: ReferenceType) =>
 };
 
 export const createReferenceSchema = perType((type) =>
-  z.strictObject({ id: referenceIdSchema.optional(), name, description, ...SPECIFIC[type] }),
+  z.strictObject({ id: z.optional(referenceIdSchema), name, description, ...SPECIFIC[type] }),
 );
 
 /** PUT replaces the fields it names and keeps the others; the id never changes. */
 export const updateReferenceSchema = perType((type) =>
   z
-    .strictObject({ name, description, ...SPECIFIC[type] })
-    .partial()
-    .refine((v) => Object.keys(v).length > 0, { message: 'name at least one field to change' }),
+    .partial(z.strictObject({ name, description, ...SPECIFIC[type] }))
+    .check(z.refine((v) => Object.keys(v).length > 0, { message: 'name at least one field to change' })),
 );
 
 export const listReferenceQuerySchema = z.strictObject({
-  include_deactivated: z.enum(['true', 'false']).default('false'),
-  limit: z.coerce.number().int().min(1).max(100).default(100),
-  cursor: z.string().max(2048).optional(),
+  include_deactivated: z._default(z.enum(['true', 'false']), 'false'),
+  limit: z._default(z.coerce.number().check(z.int()).check(z.gte(1)).check(z.lte(100)), 100),
+  cursor: z.optional(z.string().check(z.maxLength(2048))),
 });
 export type ListReferenceQuery = z.infer<typeof listReferenceQuerySchema>;
 

@@ -1,14 +1,15 @@
 /** Response schemas of the reference-data and state-catalog routes (ReferenceService builds these). */
-import * as z from 'zod';
+
 import { pageSchema, timestampSchema } from '../view';
+import * as z from '../zod';
 import { CLOUD_PROVIDERS, type ReferenceType } from './reference.model';
 
 const SPECIFIC = {
   project: {},
   platform: {
     cloud_provider: z.enum(CLOUD_PROVIDERS),
-    region: z.string().nullable(),
-    partition: z.string().nullable(),
+    region: z.nullable(z.string()),
+    partition: z.nullable(z.string()),
   },
   os_version: {},
   image_type: {},
@@ -19,21 +20,21 @@ const build = (type: ReferenceType) =>
     id: z.string(),
     kind: z.literal(type),
     name: z.string(),
-    description: z.string().nullable(),
+    description: z.nullable(z.string()),
     ...SPECIFIC[type],
-    active: z.boolean().meta({ description: 'False once deactivated (soft delete)' }),
+    active: z.boolean().check(z.meta({ description: 'False once deactivated (soft delete)' })),
     ...(type === 'os_version'
       ? {
-          version: z.string().nullable().meta({ description: 'The release, such as 22.04' }),
-          revision: z.int().meta({ description: 'Incremented by every change; the ETag' }),
+          version: z.nullable(z.string()).check(z.meta({ description: 'The release, such as 22.04' })),
+          revision: z.int().check(z.meta({ description: 'Incremented by every change; the ETag' })),
         }
-      : { version: z.int().meta({ description: 'Incremented by every change; the ETag' }) }),
+      : { version: z.int().check(z.meta({ description: 'Incremented by every change; the ETag' })) }),
     created_at: timestampSchema,
     created_by: z.string(),
     updated_at: timestampSchema,
     updated_by: z.string(),
-    deactivated_at: timestampSchema.nullable(),
-    deactivated_by: z.string().nullable(),
+    deactivated_at: z.nullable(timestampSchema),
+    deactivated_by: z.nullable(z.string()),
   });
 
 const VIEWS = {
@@ -56,16 +57,16 @@ export const referencePageSchema = (type: ReferenceType) => PAGES[type];
 export const catalogViewSchema = z.strictObject({
   project_id: z.string(),
   version: z.int(),
-  updated_at: timestampSchema.nullable(),
-  updated_by: z.string().nullable(),
+  updated_at: z.nullable(timestampSchema),
+  updated_by: z.nullable(z.string()),
   state_codes: z.array(
     z.strictObject({
       code: z.int(),
       name: z.string(),
       description: z.string(),
       category: z.string(),
-      expected_duration_s: z.int().nullable(),
-      max_attempts: z.int().nullable(),
+      expected_duration_s: z.nullable(z.int()),
+      max_attempts: z.nullable(z.int()),
     }),
   ),
 });
