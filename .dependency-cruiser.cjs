@@ -33,10 +33,18 @@ module.exports = {
       from: { path: '^lib/' },
       to: { path: '^(functions|local|infra|cli|bench|scripts|test)/' },
     },
+    {
+      name: 'lambdas-on-zod-mini',
+      severity: 'error',
+      comment:
+        'Lambda code takes zod from lib/zod.ts (zod/mini with the English messages of classic zod): classic zod is ~57 KB more per bundle and slower to import.',
+      from: { path: '^(lib|functions)/', pathNot: '^lib/zod\\.ts$' },
+      to: { path: '(^|/)node_modules/zod/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(node_modules|dist|cdk\\.out|\\.build)/' },
+    exclude: { path: '(^|/)(dist|cdk\\.out|\\.build)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
