@@ -8,6 +8,8 @@
  * lib-dynamodb, items inside errors (CancellationReasons, a failed condition's Item) stay in
  * DynamoDB's form (lib/db/errors.ts unmarshalls them).
  */
+
+import { randomUUID } from 'node:crypto';
 import type {
   BatchGetCommandInput,
   BatchGetCommandOutput,
@@ -155,9 +157,15 @@ export class TransactWriteCommand extends DocumentCommand<
   TransactWriteCommandOutput
 > {
   readonly operation = 'TransactWriteItems';
+  /**
+   * As the SDK, with a ClientRequestToken of its own when the caller gave none: the same for every
+   * attempt of this send, so a retry after a lost answer is not applied twice (DynamoDB answers a
+   * repeated token with the first outcome, for 10 minutes) nor refused by its own first write.
+   */
   toWire() {
     return {
       ...this.input,
+      ClientRequestToken: this.input.ClientRequestToken ?? randomUUID(),
       TransactItems: this.input.TransactItems?.map((item) => {
         const out: Wire = { ...item };
         if (item.Put) out.Put = marshalled(item.Put, ITEM_FIELDS);
