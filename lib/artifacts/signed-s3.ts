@@ -3,8 +3,8 @@
  * HeadBucket (GET /status), PUT of an empty pointer object (a state report's artifacts, a
  * registration), HeadObject and GetObject (verification), and presigned PUT and GET URLs. The
  * client with its presigner (~190 KB of operation schemas, XML, checksum and endpoint code) was a
- * third of those bundles. The signer is the SDK's own (@smithy/signature-v4, which the DynamoDB
- * client already brings), and presigned URLs are the presigner's byte for byte
+ * third of those bundles. The signer is the SDK's own (@smithy/signature-v4, shared with the
+ * other signed calls: lib/aws/signed-http.ts), and presigned URLs are the presigner's byte for byte
  * (test/int/signed-s3.int.test.ts); credentials come from the standard chain (in Lambda bundles,
  * the environment: infra/bundling/lambda-credentials.ts). Errors read as ArtifactStore's (the
  * client's, for scripts and the sweep): a missing bucket or an outage is `503 unavailable`,

@@ -23,13 +23,20 @@ export const DYNAMODB = {
   service: 'dynamodb',
   targetPrefix: 'DynamoDB_20120810',
   jsonVersion: '1.0',
+  endpointVariable: 'AWS_ENDPOINT_URL_DYNAMODB',
 } as const;
 export const SECRETS_MANAGER = {
   service: 'secretsmanager',
   targetPrefix: 'secretsmanager',
   jsonVersion: '1.1',
+  endpointVariable: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
 } as const;
-export const EVENTBRIDGE = { service: 'events', targetPrefix: 'AWSEvents', jsonVersion: '1.1' } as const;
+export const EVENTBRIDGE = {
+  service: 'events',
+  targetPrefix: 'AWSEvents',
+  jsonVersion: '1.1',
+  endpointVariable: 'AWS_ENDPOINT_URL_EVENTBRIDGE',
+} as const;
 
 export interface JsonServiceOptions {
   /** The signing name, which is also the endpoint's prefix: `dynamodb`, `secretsmanager`, `events`. */
@@ -40,6 +47,11 @@ export interface JsonServiceOptions {
   region: string;
   /** A local endpoint (DynamoDB Local) instead of the region's. */
   endpoint?: string;
+  /**
+   * The SDK's service-specific endpoint variable (`AWS_ENDPOINT_URL_DYNAMODB` …), honoured as the
+   * SDK honours it: then `AWS_ENDPOINT_URL`, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true.
+   */
+  endpointVariable?: string;
   /** Fixed credentials (local engines); the standard provider chain otherwise. */
   credentials?: Credentials;
   /**
@@ -71,6 +83,12 @@ function errorCode(header: string | undefined, body: Record<string, unknown>): s
   return clean.includes('#') ? clean.slice(clean.lastIndexOf('#') + 1) : clean;
 }
 
+function configuredEndpoint(variable: string | undefined): string | undefined {
+  const env = process.env;
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined;
+  return (variable ? env[variable] : undefined) || env.AWS_ENDPOINT_URL || undefined;
+}
+
 /** Bytes as the JSON protocols send them: base64 (the replacer sees the value before Buffer's toJSON). */
 function bytesAsBase64(this: Record<string, unknown>, key: string, value: unknown): unknown {
   const raw = this[key];
@@ -87,7 +105,11 @@ export class JsonRpcClient {
   private readonly contentType: string;
 
   constructor(private readonly opts: JsonServiceOptions) {
-    this.url = new URL(opts.endpoint ?? `https://${opts.service}.${opts.region}.${dnsSuffix(opts.region)}`);
+    this.url = new URL(
+      opts.endpoint ??
+        configuredEndpoint(opts.endpointVariable) ??
+        `https://${opts.service}.${opts.region}.${dnsSuffix(opts.region)}`,
+    );
     this.signer = awsSigner({
       service: opts.service,
       region: opts.region,
