@@ -13,7 +13,7 @@
  * show, with the local stream aggregator running (started only for that part, so it does not
  * load the engine during the timings above).
  */
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+
 import { apiKeyIdFor, apiKeyItemKey, hashApiKey } from '../lib/auth/api-key';
 import type { Build } from '../lib/builds/build.model';
 import { BuildRepository } from '../lib/builds/build.repository';
@@ -22,6 +22,7 @@ import { applyReport, type RuleContext } from '../lib/builds/transitions';
 import { defaultCatalog } from '../lib/catalog/state-catalog';
 import { summaryKey } from '../lib/dashboard/aggregates';
 import { createDocumentClient } from '../lib/db/client';
+import { GetCommand, TransactWriteCommand } from '../lib/db/commands';
 import { batchGetAll } from '../lib/db/items';
 import { IdempotencyRepository } from '../lib/idempotency/idempotency.repository';
 import { startEventStream } from '../local/event-stream';

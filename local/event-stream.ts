@@ -20,9 +20,9 @@ import {
   type GetRecordsCommandOutput,
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type AggregationResult, Aggregator, changeRecord } from '../lib/dashboard/aggregator';
+import { createDocumentClient } from '../lib/db/client';
 import { type BusEvent, eventsFromItem, PUBLISHED_ITEM_TYPES } from '../lib/events/events';
 
 const PUBLISHED_TYPES = new Set<string>(PUBLISHED_ITEM_TYPES);
@@ -157,7 +157,12 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
   });
   const table = await db.send(new DescribeTableCommand({ TableName: options.tableName }));
   const aggregator =
-    options.aggregate === false ? null : new Aggregator(DynamoDBDocumentClient.from(db), options.tableName);
+    options.aggregate === false
+      ? null
+      : new Aggregator(
+          createDocumentClient({ region: options.region, dynamodbEndpoint: options.endpoint }),
+          options.tableName,
+        );
   const aggregation: AggregationResult = {
     applied: 0,
     duplicates: 0,

@@ -11,8 +11,9 @@ export const LAZY_SDK_MODULES = ['@smithy/core/event-streams', 'bowser'] as cons
 export const LAMBDA_CREDENTIALS = join(process.cwd(), 'infra', 'bundling', 'lambda-credentials.ts');
 
 /**
- * Modules left out of every function's bundle. No function bundles the S3 client (which imports the
- * event-stream serde statically): their S3 calls are signed requests (lib/artifacts/signed-s3.ts).
+ * Modules left out of every function's bundle. No function bundles an SDK client (the S3 client
+ * imports the event-stream serde statically): their AWS calls are signed requests
+ * (lib/artifacts/signed-s3.ts, lib/aws/json-rpc.ts).
  */
 export const EXTERNAL_MODULES: string[] = [...LAZY_SDK_MODULES];
 

@@ -89,9 +89,10 @@ export class ServiceFunction extends Construct {
         sourceMap: true,
         target: 'node24',
         mainFields: ['module', 'main'],
-        // The AWS SDK is bundled (pinned by our lock file, not the runtime's copy), except what it
-        // loads lazily and only for operations BuildState never calls: event-stream serde
-        // (`await import('@smithy/core/event-streams')`) and the browser user-agent parser.
+        // What the functions use of the AWS SDK (the SigV4 signer, the marshalling) is bundled,
+        // pinned by our lock file, not the runtime's copy; they bundle no SDK client (their AWS calls
+        // are signed requests), and what a client loads lazily for operations BuildState never
+        // calls stays out: event-stream serde (`@smithy/core/event-streams`), the browser user-agent parser.
         externalModules: EXTERNAL_MODULES,
         // Lambda gives functions their role's credentials in the environment: the default
         // provider chain (SSO, INI, STS, IMDS and their nested clients) is replaced by an env reader.

@@ -1,13 +1,12 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  type DynamoDBDocumentClient,
+  type DocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandOutput,
   UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { translateStoreError } from '../db/errors';
+} from '../db/commands';
+import { isConditionFailure, translateStoreError } from '../db/errors';
 import type { TransactItem } from '../db/transaction';
 import { ARTIFACT_PREFIX, artifactKey } from './artifact.keys';
 import type { Artifact } from './artifact.model';
@@ -15,7 +14,7 @@ import type { Artifact } from './artifact.model';
 /** The DynamoDB copy of artifact records, in the build's partition (sk ART#<code>#<name>). */
 export class ArtifactRepository {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 
@@ -38,7 +37,7 @@ export class ArtifactRepository {
       await this.db.send(new PutCommand(this.createItem(artifact).Put));
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionFailure(error)) return false;
       return translateStoreError(error);
     }
   }

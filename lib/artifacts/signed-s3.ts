@@ -3,21 +3,18 @@
  * HeadBucket (GET /status), PUT of an empty pointer object (a state report's artifacts, a
  * registration), HeadObject and GetObject (verification), and presigned PUT and GET URLs. The
  * client with its presigner (~190 KB of operation schemas, XML, checksum and endpoint code) was a
- * third of those bundles. The signer is the SDK's own (@smithy/signature-v4, which the DynamoDB
- * client already brings), and presigned URLs are the presigner's byte for byte
+ * third of those bundles. The signer is the SDK's own (@smithy/signature-v4, shared with the
+ * other signed calls: lib/aws/signed-http.ts), and presigned URLs are the presigner's byte for byte
  * (test/int/signed-s3.int.test.ts); credentials come from the standard chain (in Lambda bundles,
  * the environment: infra/bundling/lambda-credentials.ts). Errors read as ArtifactStore's (the
  * client's, for scripts and the sweep): a missing bucket or an outage is `503 unavailable`,
  * anything else is thrown as it is.
  */
 import { createHash } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256 } from '../auth/sha256';
+import type { IncomingMessage } from 'node:http';
+import type { SignatureV4 } from '@smithy/signature-v4';
+import { awsSigner, dnsSuffix, STORE_TIMEOUTS, sendRequest } from '../aws/signed-http';
 import type { Config } from '../config/env';
-import { STORE_TIMEOUTS } from '../db/client';
 import {
   META_PREFIX,
   type ObjectFacts,
@@ -46,12 +43,6 @@ const escapeUri = (s: string) =>
 type Query = Record<string, string>;
 
 /** HeadBucket and pointer objects: all the states and dashboard functions need. */
-/**
- * The DNS suffix of S3's endpoints in a region's partition: aws-cn (`cn-*`) is `amazonaws.com.cn`;
- * aws and aws-us-gov are `amazonaws.com`. The isolated partitions (aws-iso*) are not supported.
- */
-const dnsSuffix = (region: string) => (region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com');
-
 export class SignedS3 {
   readonly bucket: string;
   protected readonly base: URL;
@@ -67,11 +58,10 @@ export class SignedS3 {
     this.base = cfg.s3Endpoint
       ? new URL(`${cfg.s3Endpoint.replace(/\/$/, '')}/${escapeUri(cfg.artifactsBucket)}`)
       : new URL(`https://${cfg.artifactsBucket}.s3.${cfg.region}.${dnsSuffix(cfg.region)}`);
-    this.signer = new SignatureV4({
+    this.signer = awsSigner({
       service: 's3',
       region: cfg.region,
-      sha256: Sha256,
-      credentials: cfg.s3Endpoint ? { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } : defaultProvider(),
+      ...(cfg.s3Endpoint ? { credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } } : {}),
       // S3 signs the path as sent (each segment escaped once), not escaped twice as other services.
       uriEscapePath: false,
     });
@@ -133,7 +123,7 @@ export class SignedS3 {
         const signed = await this.signer.sign(
           this.request(method, key, { ...headers, 'x-amz-content-sha256': EMPTY_SHA256 }, query),
         );
-        const res = await send(url, method, signed.headers);
+        const res = await sendRequest(url, method, signed.headers);
         if ((res.statusCode ?? 0) < 500) return res;
         res.resume();
         failure = new Error(`S3 answered ${res.statusCode}`);
@@ -275,32 +265,4 @@ export class SignedObjectStore extends SignedS3 implements ObjectStore {
       .join('&');
     return `${this.base.protocol}//${this.base.host}${presigned.path}?${search}`;
   }
-}
-
-/** Sends a bodiless request; resolves with the response once its headers arrived. */
-function send(url: URL, method: string, headers: Record<string, string>): Promise<IncomingMessage> {
-  const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers, timeout: STORE_TIMEOUTS.connectionTimeoutMs });
-    // The connection timeout until connected, then the request timeout until the response headers.
-    // A kept-alive socket is connected already: it never emits 'connect' again, so waiting for it
-    // would leave the connection timeout in place and a listener behind on every reuse.
-    req.on('socket', (socket) => {
-      if (!socket.connecting) {
-        req.setTimeout(STORE_TIMEOUTS.requestTimeoutMs);
-        return;
-      }
-      socket.once(url.protocol === 'http:' ? 'connect' : 'secureConnect', () =>
-        req.setTimeout(STORE_TIMEOUTS.requestTimeoutMs),
-      );
-    });
-    req.on('timeout', () => req.destroy(new Error(`S3 ${method} timed out`)));
-    req.on('error', reject);
-    req.on('response', (res) => {
-      // Once the headers are in, a long download is not cut by the request timeout.
-      req.setTimeout(0);
-      resolve(res);
-    });
-    req.end();
-  });
 }

@@ -2,14 +2,15 @@
  * API key items: APIKEY#<key id> / APIKEY, listed through the by-kind index (partition APIKEY).
  * The secret is never stored, only its SHA-256 digest (`secret_hash`).
  */
+
+import { queryAllOfKind } from '../db/by-kind';
 import {
-  type DynamoDBDocumentClient,
+  type DocumentClient,
   GetCommand,
   PutCommand,
   TransactWriteCommand,
   UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { queryAllOfKind } from '../db/by-kind';
+} from '../db/commands';
 import { cancellation, isConditionFailure, translateStoreError } from '../db/errors';
 import { withoutKeys } from '../db/items';
 import {
@@ -43,7 +44,7 @@ const strip = (item: Record<string, unknown>) => withoutKeys<ApiKeyRecord>(item)
 
 export class ApiKeyRepository {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 

@@ -1,9 +1,16 @@
 /**
  * The HMAC secret of BuildState's own JWTs: BUILDSTATE_JWT_SECRET locally, a Secrets Manager secret
  * (BUILDSTATE_JWT_SECRET_ARN) in AWS, fetched on first use and re-read every 5 minutes so a rotation
- * reaches warm functions. The Secrets Manager client is loaded only when an ARN is configured.
+ * reaches warm functions. GetSecretValue is a signed request (lib/aws/json-rpc.ts), not the
+ * Secrets Manager client.
  */
+import { JsonRpcClient, SECRETS_MANAGER } from '../aws/json-rpc';
 import { AppError } from '../errors';
+
+/** The part of GetSecretValue's answer used here. */
+interface GetSecretValueResponse {
+  SecretString?: string;
+}
 
 const REFRESH_MS = 5 * 60_000;
 
@@ -11,6 +18,8 @@ export function jwtSecretSource(opts: {
   value?: string;
   arn?: string;
   region: string;
+  /** Another Secrets Manager endpoint than the region's (tests). */
+  endpoint?: string;
 }): () => Promise<Uint8Array> {
   if (opts.value) {
     const key = new TextEncoder().encode(opts.value);
@@ -22,14 +31,19 @@ export function jwtSecretSource(opts: {
       throw new AppError('unavailable', 'JWT signing is not configured: set BUILDSTATE_JWT_SECRET', {});
     };
   }
+  const client = new JsonRpcClient({
+    ...SECRETS_MANAGER,
+    region: opts.region,
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+  });
   let cached: { key: Uint8Array; until: number } | undefined;
   return async () => {
     if (cached && cached.until > Date.now()) return cached.key;
-    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const client = new SecretsManagerClient({ region: opts.region });
-    const res = await client.send(new GetSecretValueCommand({ SecretId: arn })).catch((error) => {
-      throw new AppError('unavailable', 'The JWT signing secret cannot be read', {}, { cause: error });
-    });
+    const res = await client
+      .call<GetSecretValueResponse>('GetSecretValue', { SecretId: arn })
+      .catch((error) => {
+        throw new AppError('unavailable', 'The JWT signing secret cannot be read', {}, { cause: error });
+      });
     if (!res.SecretString) throw new AppError('unavailable', 'The JWT signing secret is empty', {});
     cached = { key: new TextEncoder().encode(res.SecretString), until: Date.now() + REFRESH_MS };
     return cached.key;

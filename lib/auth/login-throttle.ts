@@ -5,7 +5,7 @@
  * the answer never tells whether a user exists. A success resets the count. One small item per
  * username (`LOGINFAIL#<username>`), removed by TTL after its window.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DocumentClient, GetCommand, PutCommand, UpdateCommand } from '../db/commands';
 import { isConditionFailure, translateStoreError } from '../db/errors';
 import { AppError } from '../errors';
 
@@ -16,7 +16,7 @@ const key = (username: string) => ({ pk: `LOGINFAIL#${username}`, sk: 'LOGINFAIL
 
 export class LoginThrottle {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
     private readonly clock: () => Date = () => new Date(),
   ) {}

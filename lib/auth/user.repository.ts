@@ -1,6 +1,7 @@
 /** User items: USER#<username> / USER, listed through the by-kind index (partition USER). */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+
 import { queryAllOfKind } from '../db/by-kind';
+import { type DocumentClient, GetCommand, PutCommand } from '../db/commands';
 import { isConditionFailure, translateStoreError } from '../db/errors';
 import { withoutKeys } from '../db/items';
 import type { Scope } from './principal';
@@ -25,7 +26,7 @@ const strip = (item: Record<string, unknown>) => withoutKeys<UserRecord>(item);
 
 export class UserRepository {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 

@@ -3,12 +3,7 @@
  * named parts: this repository builds the build's and the history's, callers add theirs, and
  * refusals come back by name (lib/db/transaction.ts). It knows nothing of leases or dashboards.
  */
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { type DocumentClient, GetCommand, QueryCommand, type QueryCommandInput } from '../db/commands';
 import type { KeyShape } from '../db/cursor';
 import { translateStoreError } from '../db/errors';
 import { batchGetAll, withoutKeys } from '../db/items';
@@ -53,7 +48,7 @@ const MAX_LIST_PAGES = 10;
 
 export class BuildRepository {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     readonly tableName: string,
   ) {}
 

@@ -6,9 +6,10 @@
  *
  * This one: the configuration, the one DynamoDB document client, and readiness.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+
 import { type Config, config } from '../config/env';
 import { createDocumentClient } from '../db/client';
+import { GetCommand } from '../db/commands';
 import { translateStoreError } from '../db/errors';
 
 /** Lazily built once per runtime. */

@@ -16,8 +16,9 @@
  * marker per build and version needs neither, and lives in the build's own partition, so
  * consumers of different shards never write the same marker.
  */
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+
 import { COUNTED_BY, COUNTED_BY_STREAM } from '../builds/build.model';
+import { type DocumentClient, UpdateCommand } from '../db/commands';
 import { isConditionFailure } from '../db/errors';
 import { TTL_ATTRIBUTE } from '../db/table-definition';
 import { MAX_TRANSACTION_ITEMS, type TransactItem, Transaction } from '../db/transaction';
@@ -51,7 +52,7 @@ export interface AggregationResult {
 
 export class Aggregator {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
     private readonly now: () => Date = () => new Date(),
   ) {}

@@ -7,15 +7,10 @@
  * A marker item makes later runs cost one read. Failed attempts by state, day outcomes and
  * durations of earlier builds are not reconstructed.
  */
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+
 import { ALL_BUILDS_PARTITION } from '../builds/build.keys';
 import type { Build } from '../builds/build.model';
+import { type DocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '../db/commands';
 import { isConditionFailure } from '../db/errors';
 import { batchGetAll, withoutKeys } from '../db/items';
 import { INDEXES } from '../db/table-definition';
@@ -32,7 +27,7 @@ export interface BackfillResult {
 }
 
 export async function backfillDashboard(
-  db: DynamoDBDocumentClient,
+  db: DocumentClient,
   tableName: string,
   now: () => Date = () => new Date(),
 ): Promise<BackfillResult> {
@@ -84,12 +79,7 @@ export async function backfillDashboard(
  * live item's project_id is the flag); the stream aggregator counts it from that write. Keeps any
  * lease fields a lease or heartbeat call left on a stub live item. True if this call wrote it.
  */
-export async function adoptBuild(
-  db: DynamoDBDocumentClient,
-  tableName: string,
-  build: Build,
-  _nowMs: number,
-) {
+export async function adoptBuild(db: DocumentClient, tableName: string, build: Build, _nowMs: number) {
   const live = liveUpdate(tableName, build).Update!;
   try {
     await db.send(

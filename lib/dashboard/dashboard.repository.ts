@@ -3,7 +3,7 @@
  * partition (one item per platform and state code) and the active index (running builds only).
  * Each read asks for its consumed capacity, so responses can show what they cost.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DocumentClient } from '../db/commands';
 import { batchGetAll, queryAll, withoutKeys } from '../db/items';
 import { INDEXES } from '../db/table-definition';
 import { ACTIVE_SHARDS, activePartition, type LiveItem } from '../leases/live.item';
@@ -22,7 +22,7 @@ export class Cost {
 
 export class DashboardRepository {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 

@@ -1,10 +1,10 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DocumentClient } from './commands';
 import { queryAll } from './items';
 import { INDEXES } from './table-definition';
 
 /** Every item of one by-kind partition (users, API keys: small sets), in sort-key order. */
 export function queryAllOfKind(
-  db: DynamoDBDocumentClient,
+  db: DocumentClient,
   tableName: string,
   partition: string,
 ): Promise<Record<string, unknown>[]> {

@@ -1,4 +1,3 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { unavailable } from '../errors';
 
@@ -72,14 +71,16 @@ export interface CancellationSummary {
 }
 
 export function cancellation(error: unknown): CancellationSummary | null {
-  if (!(error instanceof TransactionCanceledException)) return null;
-  const reasons = error.CancellationReasons ?? [];
+  if ((error as Error | undefined)?.name !== 'TransactionCanceledException') return null;
+  const reasons =
+    (error as { CancellationReasons?: { Code?: string; Item?: Record<string, unknown> }[] })
+      .CancellationReasons ?? [];
   return {
     failedConditions: reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [i] : [])),
     conflict: reasons.some((r) => r.Code === 'TransactionConflict'),
     oldItem: (position) => {
       const item = reasons[position]?.Item;
-      // lib-dynamodb does not unmarshall items inside errors.
+      // Items inside errors are DynamoDB's form (lib/db/commands.ts does not unmarshall errors).
       return item ? unmarshall(item as Parameters<typeof unmarshall>[0]) : undefined;
     },
   };

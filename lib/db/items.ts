@@ -2,10 +2,10 @@
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
-  type DynamoDBDocumentClient,
+  type DocumentClient,
   QueryCommand,
   type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+} from './commands';
 import { translateStoreError } from './errors';
 import { ALL_INDEXES, PARTITION_KEY, SORT_KEY } from './table-definition';
 
@@ -31,7 +31,7 @@ const units = (consumed: { CapacityUnits?: number }[] | { CapacityUnits?: number
 
 /** Every page of a query (or up to `limit` items), in order. */
 export async function queryAll(
-  db: DynamoDBDocumentClient,
+  db: DocumentClient,
   input: QueryCommandInput,
   options: { limit?: number; onCapacity?: OnCapacity } = {},
 ): Promise<Item[]> {
@@ -64,7 +64,7 @@ const MAX_ROUNDS = 6;
  * unprocessed keys retried after a backoff; keys still unprocessed after that are an outage (503).
  */
 export async function batchGetAll(
-  db: DynamoDBDocumentClient,
+  db: DocumentClient,
   tableName: string,
   keys: Item[],
   options: { consistent?: boolean; onCapacity?: OnCapacity } = {},

@@ -10,8 +10,8 @@
  *
  * This module is neutral: it knows DynamoDB, not builds, leases or dashboards.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { DocumentClient } from './commands';
+import { TransactWriteCommand } from './commands';
 import { cancellation, translateStoreError } from './errors';
 
 /** One item of a TransactWriteItems request (Put, Update, Delete or ConditionCheck), document-client form. */
@@ -85,7 +85,7 @@ export class Transaction {
    * Sends every part as one TransactWriteItems. A refusal (a failed condition, a conflict) comes
    * back as a result naming the parts; outages are thrown as 503, anything else unchanged.
    */
-  async send(db: DynamoDBDocumentClient): Promise<TransactionResult> {
+  async send(db: DocumentClient): Promise<TransactionResult> {
     if (this.parts.size === 0) return { committed: true };
     if (this.parts.size > MAX_TRANSACTION_ITEMS)
       throw new Error(`A transaction holds at most ${MAX_TRANSACTION_ITEMS} items, not ${this.parts.size}`);

@@ -3,9 +3,10 @@
  * stream publishes them like any other. The item's key is the dedup flag: one per attempt and
  * kind, written only while that attempt is still the running one.
  */
-import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+
 import { buildKey } from '../builds/build.keys';
 import type { StuckAttempt, StuckKind } from '../dashboard/stuck';
+import { type DocumentClient, TransactWriteCommand } from '../db/commands';
 import { cancellation, translateStoreError } from '../db/errors';
 import { liveKey } from '../leases/live.item';
 import { DETAIL_TYPES, OUTBOX_PREFIX, OUTBOX_TTL_SECONDS } from './events';
@@ -17,7 +18,7 @@ export const stuckEventKey = (buildId: string, kind: StuckKind, code: number, at
 
 export class OutboxRepository {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { type DocumentClient, GetCommand } from '../db/commands';
 import { translateStoreError } from '../db/errors';
 import { TTL_ATTRIBUTE } from '../db/table-definition';
 import { type IdempotencyRequest, idempotencyKey, type StoredResponse } from './idempotency';
@@ -10,7 +10,7 @@ export interface StoredIdempotency {
 
 export class IdempotencyRepository {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
     private readonly ttlSeconds: number,
   ) {}

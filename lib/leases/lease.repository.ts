@@ -6,9 +6,10 @@
  * what a state report checks its lease against; renewals and heartbeats write the live item only.
  * Position fields of the live item are written by build changes and the stream, never here.
  */
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { buildKey } from '../builds/build.keys';
+import { type DocumentClient, GetCommand, UpdateCommand } from '../db/commands';
 import { isConditionFailure, translateStoreError } from '../db/errors';
 import { withoutKeys } from '../db/items';
 import { type TransactItem, Transaction } from '../db/transaction';
@@ -31,7 +32,7 @@ export interface NewLease {
 
 export class LeaseRepository {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 

@@ -6,9 +6,10 @@
  * conditioned on an older version, so redelivered, reordered or concurrent records never move a
  * live item back, and changes that wrote their own copy (create, cancel …) are not written again.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+
 import type { Build } from '../builds/build.model';
+import type { DocumentClient } from '../db/commands';
+import { UpdateCommand } from '../db/commands';
 import { isConditionFailure } from '../db/errors';
 import { withoutKeys } from '../db/items';
 import { liveProjection } from './live.item';
@@ -30,7 +31,7 @@ const CONCURRENCY = 8;
  * (the batch is retried; the copies already made are refused by their condition then).
  */
 export async function projectLiveItems(
-  db: DynamoDBDocumentClient,
+  db: DocumentClient,
   tableName: string,
   records: readonly BuildImageRecord[],
 ): Promise<number> {

@@ -3,14 +3,15 @@
  * REF#<type>#<id> / REF; its project's catalog shares the partition (sk CATALOG). Lists read the
  * sparse by-kind index (partition REF#<type>, sorted by id).
  */
+
+import type { Milestone } from '../catalog/state-catalog';
 import {
-  type DynamoDBDocumentClient,
+  type DocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
-import type { Milestone } from '../catalog/state-catalog';
+} from '../db/commands';
 import type { KeyShape } from '../db/cursor';
 import { cancellation, isConditionFailure, translateStoreError } from '../db/errors';
 import { batchGetAll, withoutKeys } from '../db/items';
@@ -45,7 +46,7 @@ const strip = (item: Record<string, unknown>) => withoutKeys<Record<string, unkn
 
 export class ReferenceRepository {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 

@@ -6,6 +6,7 @@
  */
 import { ApiKeyRepository } from '../../lib/auth/api-key.repository';
 import { ApiKeyService } from '../../lib/auth/api-key.service';
+import { GetCommand } from '../../lib/db/commands';
 import { services } from '../../lib/runtime';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -14,16 +15,14 @@ let stack: TestStack;
 let keyReads = 0;
 beforeAll(async () => {
   stack = await startTestStack();
-  services().db.middlewareStack.add(
-    (next, context) => async (args) => {
-      // Before or after the document client's marshalling: `pk` is a string or `{ S: string }`.
-      const pk = (args.input as { Key?: { pk?: string | { S?: string } } }).Key?.pk;
-      const text = typeof pk === 'string' ? pk : (pk?.S ?? '');
-      if (/^Get(Item)?Command$/.test(context.commandName ?? '') && text.startsWith('APIKEY#')) keyReads++;
-      return next(args);
-    },
-    { step: 'initialize', name: 'countKeyReads' },
-  );
+  // Every command the service sends goes through its document client's send().
+  const db = services().db;
+  const send = db.send.bind(db);
+  db.send = ((command: Parameters<typeof send>[0]) => {
+    const pk = (command.input as { Key?: { pk?: string } }).Key?.pk;
+    if (command instanceof GetCommand && pk?.startsWith('APIKEY#')) keyReads++;
+    return send(command);
+  }) as typeof db.send;
 });
 afterAll(() => stack.stop());
 

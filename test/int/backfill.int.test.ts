@@ -1,7 +1,8 @@
 /** A table from before live items and counters: its builds are counted once, and only once. */
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+
 import { buildIndexKeys, buildKey } from '../../lib/builds/build.keys';
 import { backfillDashboard } from '../../lib/dashboard/backfill';
+import { DeleteCommand, PutCommand } from '../../lib/db/commands';
 import { services } from '../../lib/runtime';
 import { buildAt } from '../helpers/builds';
 import { startTestStack, type TestStack } from '../helpers/stack';

@@ -9,11 +9,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { buildIndexKeys, buildKey, historyKey } from '../../lib/builds/build.keys';
 import { type Build, type Change, COUNTED_BY } from '../../lib/builds/build.model';
 import { applyCancel, applyReport, newBuild } from '../../lib/builds/transitions';
 import { type ChangeRecord, countsOf, mergeDeltas } from '../../lib/dashboard/aggregates';
+import { GetCommand, TransactWriteCommand } from '../../lib/db/commands';
 import { liveKey, liveUpdate } from '../../lib/leases/live.item';
 import { services } from '../../lib/runtime';
 import { startEventStream } from '../../local/event-stream';

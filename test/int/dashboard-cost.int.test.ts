@@ -3,7 +3,7 @@
  * at 10,000 builds consume the same read capacity (ReturnConsumedCapacity, on the real engine).
  * As a control, reading the builds list to the end does grow, so the measurement can tell.
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '../../lib/db/commands';
 import { INDEXES } from '../../lib/db/table-definition';
 import { services } from '../../lib/runtime';
 import { startTestStack, type TestStack } from '../helpers/stack';

@@ -3,12 +3,13 @@
  * ETA and stuck detection on the real engine, with a fake clock shared by every service
  * (durations and silence are measured against it).
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+
 import { BuildRepository } from '../../lib/builds/build.repository';
 import { BuildService } from '../../lib/builds/build.service';
 import { type Milestone, StateCatalog } from '../../lib/catalog/state-catalog';
 import { DashboardRepository } from '../../lib/dashboard/dashboard.repository';
 import { DashboardService } from '../../lib/dashboard/dashboard.service';
+import { QueryCommand } from '../../lib/db/commands';
 import { OutboxRepository } from '../../lib/events/outbox.repository';
 import { detectStuck } from '../../lib/events/stuck-detector';
 import { IdempotencyRepository } from '../../lib/idempotency/idempotency.repository';

@@ -6,8 +6,9 @@
  * the aggregator Lambda would get them: the child's first, then the parent's, then what those
  * writes put on the stream.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+
 import { Aggregator } from '../../lib/dashboard/aggregator';
+import { GetCommand } from '../../lib/db/commands';
 import { liveKey } from '../../lib/leases/live.item';
 import { services } from '../../lib/runtime';
 import { startTestStack, type TestStack } from '../helpers/stack';

@@ -12,8 +12,9 @@
  * machine; routes that run scrypt get a quarter), FUZZ_SEED the seed: `FUZZ_RUNS=300 npx jest
  * test/int/fuzz.int.test.ts` for a longer run.
  */
-import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+
 import fc from 'fast-check';
+import { QueryCommand, type QueryCommandInput } from '../../lib/db/commands';
 import { INDEXES } from '../../lib/db/table-definition';
 import { ROUTES, type Route, routeKey } from '../../lib/http/routes';
 import { services } from '../../lib/runtime';

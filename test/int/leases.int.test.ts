@@ -3,11 +3,12 @@
  * racing acquisitions, reports checked against the lease inside their transaction. Expiry uses a
  * fake clock shared by the lease and build services (the conditions compare against it).
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+
 import { buildKey } from '../../lib/builds/build.keys';
 import { BuildRepository } from '../../lib/builds/build.repository';
 import { BuildService } from '../../lib/builds/build.service';
 import { defaultCatalog } from '../../lib/catalog/state-catalog';
+import { UpdateCommand } from '../../lib/db/commands';
 import type { Transaction } from '../../lib/db/transaction';
 import { IdempotencyRepository } from '../../lib/idempotency/idempotency.repository';
 import { LeaseRepository } from '../../lib/leases/lease.repository';

@@ -1,9 +1,10 @@
 /** Conditions, transactions and TTL handling of the repositories, on the real DynamoDB engine. */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+
 import { BuildRepository } from '../../lib/builds/build.repository';
 import { BuildService } from '../../lib/builds/build.service';
 import { applyReport } from '../../lib/builds/transitions';
 import { defaultCatalog } from '../../lib/catalog/state-catalog';
+import { QueryCommand } from '../../lib/db/commands';
 import { fingerprint } from '../../lib/idempotency/idempotency';
 import { IdempotencyRepository } from '../../lib/idempotency/idempotency.repository';
 import { services } from '../../lib/runtime';

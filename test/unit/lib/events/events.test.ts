@@ -1,5 +1,5 @@
 /** From committed items to events, and the stream publisher's retry contract (EventBridge stubbed). */
-import type { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { publisher } from '../../../../functions/events/publish';
@@ -101,15 +101,16 @@ describe('the stream publisher', () => {
   } as unknown as DynamoDBStreamEvent;
 
   it('puts one event per inserted history item on the bus', async () => {
-    const sent: PutEventsCommand[] = [];
+    const sent: { operation: string; input: { Entries: PutEventsRequestEntry[] } }[] = [];
     const client = {
-      send: async (c: PutEventsCommand) => {
-        sent.push(c);
+      call: async (operation: string, input: { Entries: PutEventsRequestEntry[] }) => {
+        sent.push({ operation, input });
         return { Entries: [{ EventId: 'e' }] };
       },
     };
     const result = await publisher(client as never, 'bus', options)(event);
     expect(result).toEqual({ batchItemFailures: [] });
+    expect(sent.map((c) => c.operation)).toEqual(['PutEvents', 'PutEvents']);
     expect(sent.map((c) => c.input.Entries!.map((e) => [e.EventBusName, e.Source, e.DetailType]))).toEqual([
       [['bus', 'buildstate', 'Build State Changed']],
       [['bus', 'buildstate', 'Build State Changed']],
@@ -120,13 +121,13 @@ describe('the stream publisher', () => {
   it('reports the first record whose events were refused, so Lambda retries from it', async () => {
     let calls = 0;
     const client = {
-      send: async () =>
+      call: async () =>
         ++calls === 2 ? { Entries: [{ ErrorCode: 'ThrottlingException' }] } : { Entries: [{}] },
     };
     expect(await publisher(client as never, 'bus', options)(event)).toEqual({
       batchItemFailures: [{ itemIdentifier: '3' }],
     });
-    const down = { send: async () => Promise.reject(new Error('network')) };
+    const down = { call: async () => Promise.reject(new Error('network')) };
     expect(await publisher(down as never, 'bus', options)(event)).toEqual({
       batchItemFailures: [{ itemIdentifier: '1' }],
     });
