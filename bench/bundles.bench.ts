@@ -5,13 +5,18 @@
  * the same for `node -e 0` (the floor of starting Node at all), measured in the same run. The
  * samples are taken in rounds (the floor, then every function, RUNS times over), so a machine that
  * gets busier during the run slows the floor and the functions alike instead of skewing the last
- * ones. The last lines say which functions meet #18's goals: ≤ 350 KB and ≤ 1.8× the floor.
+ * ones. A probe of the fixed design with no BuildState code in it (bench/design-floor.ts: middy,
+ * the Powertools logger, one zod/mini schema, the SigV4 signer, node:https), bundled with the
+ * functions' esbuild options, is measured in the same rounds: what no function can go below. The
+ * last lines say which functions meet #18's goals: ≤ 350 KB and ≤ 1.8× node -e 0.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { lambdaEsbuildOptions } from '../infra/bundling/lambda-bundling';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const out = mkdtempSync(join(tmpdir(), 'bs-bench-cdk-'));
@@ -46,12 +51,16 @@ try {
       file: join(out, r.Metadata!['aws:asset:path']!, 'index.mjs'),
     }));
 
+  const probe = join(out, 'design-floor', 'index.mjs');
+  await build(lambdaEsbuildOptions(join('bench', 'design-floor.ts'), probe));
   const floorArgs = ['-e', '0'];
   const importArgs = (file: string) => ['--input-type=module', '-e', `await import(${JSON.stringify(file)})`];
   const floorTimes: number[] = [];
+  const probeTimes: number[] = [];
   const times = functions.map(() => [] as number[]);
   for (let run = 0; run < RUNS; run++) {
     floorTimes.push(sampleMs(floorArgs));
+    probeTimes.push(sampleMs(importArgs(probe)));
     functions.forEach(({ file }, k) => {
       times[k]!.push(sampleMs(importArgs(file)));
     });
@@ -59,7 +68,7 @@ try {
   const floor = median(floorTimes);
 
   console.log(
-    `Lambda bundles (ESM, minified, AWS SDK included); cold import = median of ${RUNS} fresh node processes`,
+    `Lambda bundles (ESM, minified, dependencies bundled); cold import = median of ${RUNS} fresh node processes`,
   );
   console.log('function          size KB   gzip KB   cold import ms   vs node -e 0');
   const missed: string[] = [];
@@ -74,6 +83,10 @@ try {
       `${name.padEnd(16)} ${kb.toFixed(0).padStart(8)}  ${(gz / 1024).toFixed(0).padStart(8)}  ${ms.toFixed(1).padStart(15)}  ${(ms / floor).toFixed(2).padStart(12)}x`,
     );
   });
+  const probeMs = median(probeTimes);
+  console.log(
+    `design floor     ${(statSync(probe).size / 1024).toFixed(0).padStart(8)}  ${(gzipSync(readFileSync(probe)).length / 1024).toFixed(0).padStart(8)}  ${probeMs.toFixed(1).padStart(15)}  ${(probeMs / floor).toFixed(2).padStart(12)}x  (bench/design-floor.ts: no BuildState code)`,
+  );
   console.log(`node -e 0 (floor)                            ${floor.toFixed(1).padStart(15)}`);
   console.log(
     missed.length === 0

@@ -16,7 +16,12 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../../lib/config/env';
 import { ALL_INDEXES } from '../../lib/db/table-definition';
-import { CREDENTIALS_ALIAS, EXTERNAL_MODULES } from '../bundling/lambda-bundling';
+import {
+  CREDENTIALS_ALIAS,
+  EXTERNAL_MODULES,
+  LAMBDA_BANNER,
+  LAMBDA_TARGET,
+} from '../bundling/lambda-bundling';
 import type { StageConfig } from '../config';
 
 /** The project root: `cdk` and the tests both run from it. */
@@ -87,7 +92,7 @@ export class ServiceFunction extends Construct {
         format: OutputFormat.ESM,
         minify: true,
         sourceMap: true,
-        target: 'node24',
+        target: LAMBDA_TARGET,
         mainFields: ['module', 'main'],
         // What the functions use of the AWS SDK (the SigV4 signer, the marshalling) is bundled,
         // pinned by our lock file, not the runtime's copy; they bundle no SDK client (their AWS calls
@@ -97,8 +102,7 @@ export class ServiceFunction extends Construct {
         // Lambda gives functions their role's credentials in the environment: the default
         // provider chain (SSO, INI, STS, IMDS and their nested clients) is replaced by an env reader.
         esbuildArgs: { '--alias': [CREDENTIALS_ALIAS] },
-        // CommonJS dependencies inside an ESM bundle still call require().
-        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+        banner: LAMBDA_BANNER,
         ...(props.extraFiles ? { commandHooks: copyHooks(props.extraFiles) } : {}),
       },
     });

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { CREDENTIALS_ALIAS, EXTERNAL_MODULES } from '../../infra/bundling/lambda-bundling';
+import { lambdaEsbuildOptions } from '../../infra/bundling/lambda-bundling';
 import { services } from '../../lib/runtime';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -42,24 +42,8 @@ const invoke = (bundle: string, env: Record<string, string>) =>
   );
 
 it('runs the system function bundle with environment credentials against the real engine', async () => {
-  const [alias, target] = CREDENTIALS_ALIAS.split('=') as [string, string];
   const bundle = join(dir, 'index.mjs');
-  await build({
-    entryPoints: [join(root, 'functions/system/index.ts')],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    mainFields: ['module', 'main'],
-    external: EXTERNAL_MODULES,
-    alias: { [alias]: target },
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-    outfile: bundle,
-    logLevel: 'error',
-  });
+  await build(lambdaEsbuildOptions(join(root, 'functions/system/index.ts'), bundle));
   const lambdaEnv = {
     AWS_REGION: 'us-east-1',
     // The SDK's own endpoint override, so the client keeps its default credentials (the alias).
