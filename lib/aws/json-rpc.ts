@@ -16,7 +16,18 @@ import {
   retryKind,
   STORE_TIMEOUTS,
   sendRequest,
+  sentWithoutAnswer,
 } from './signed-http';
+
+/** Operations that change something: after an unanswered attempt, their retry's failure is not the last word. */
+const WRITES = new Set([
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'TransactWriteItems',
+  'BatchWriteItem',
+  'PutEvents',
+]);
 
 /** The services the functions call, as their JSON protocols name them. */
 export const DYNAMODB = {
@@ -89,12 +100,16 @@ function configuredEndpoint(variable: string | undefined): string | undefined {
   return (variable ? env[variable] : undefined) || env.AWS_ENDPOINT_URL || undefined;
 }
 
-/** Bytes as the JSON protocols send them: base64 (the replacer sees the value before Buffer's toJSON). */
+/**
+ * Bytes as the JSON protocols send them: base64, for any view of bytes or an ArrayBuffer (the
+ * replacer sees the value before Buffer's toJSON).
+ */
 function bytesAsBase64(this: Record<string, unknown>, key: string, value: unknown): unknown {
   const raw = this[key];
-  return raw instanceof Uint8Array
-    ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64')
-    : value;
+  if (ArrayBuffer.isView(raw))
+    return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
+  if (raw instanceof ArrayBuffer) return Buffer.from(raw).toString('base64');
+  return value;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -117,7 +132,8 @@ export class JsonRpcClient {
     });
     this.contentType = `application/x-amz-json-${opts.jsonVersion}`;
     const blobs = new Set(opts.blobMembers ?? []);
-    const decode = (v: unknown) => (typeof v === 'string' ? Buffer.from(v, 'base64') : v);
+    // Plain Uint8Array, as the SDK's clients return blobs (a Buffer would JSON-serialise differently).
+    const decode = (v: unknown) => (typeof v === 'string' ? new Uint8Array(Buffer.from(v, 'base64')) : v);
     // A reviver visits every value: it only runs on answers that may hold a blob member at all.
     const marks = [...blobs].map((name) => `"${name}":`);
     this.parse = (text) =>
@@ -132,18 +148,36 @@ export class JsonRpcClient {
 
   /**
    * One operation, retried on throttling and transient failures up to STORE_TIMEOUTS.attempts
-   * attempts with the SDK's jittered backoff; never on other errors (a 4xx is final).
+   * attempts with the SDK's jittered backoff; never on other errors (a 4xx is final). A failure
+   * that got no answer at all carries `$metadata` without a status (an outage, as the SDK's
+   * wrapper has it). A write whose earlier attempt went unanswered and whose retry failed fails
+   * with that first, unanswered error (the retry's as its `cause`): it may have been applied, and a
+   * retry refused by the write's own first attempt (its condition no longer holds) must not read
+   * as a refusal. A transaction's retry carries its ClientRequestToken, so its answer is final,
+   * except TransactionInProgressException.
    */
   async call<T>(operation: string, input: unknown): Promise<T & { $metadata: ResponseMetadata }> {
     const body = JSON.stringify(input ?? {}, bytesAsBase64);
     let totalRetryDelay = 0;
+    let unanswered: Error | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         const out = await this.attempt(operation, body, attempt, totalRetryDelay);
         return out as T & { $metadata: ResponseMetadata };
-      } catch (error) {
+      } catch (caught) {
+        const error = caught as Error & { $metadata?: ResponseMetadata };
+        error.$metadata ??= { attempts: attempt, totalRetryDelay };
         const kind = retryKind(error);
-        if (!kind || attempt >= STORE_TIMEOUTS.attempts) throw error;
+        if (!kind || attempt >= STORE_TIMEOUTS.attempts) {
+          if (unanswered && unanswered !== error && WRITES.has(operation)) {
+            const final = !(
+              operation === 'TransactWriteItems' && error.name === 'TransactionCanceledException'
+            );
+            if (final) throw Object.assign(unanswered, { cause: error });
+          }
+          throw error;
+        }
+        if (!unanswered && sentWithoutAnswer(error)) unanswered = error;
         const delay = backoffMs(kind, attempt - 1);
         totalRetryDelay += delay;
         await sleep(delay);

@@ -58,8 +58,10 @@ export const timeoutError = (message: string) => Object.assign(new Error(message
 /**
  * Sends one request; resolves with the response once its headers arrived. The connection timeout
  * runs until connected, then the request timeout (socket inactivity) until the response headers
- * or, with `untilEnd`, until the whole body is read: a timeout destroys the request (or response)
- * with a `TimeoutError`. Socket errors reject with their `code` (ECONNREFUSED, ECONNRESET …).
+ * or, with `untilEnd`, until the whole body is read; and the two together are a wall-clock limit
+ * over the same span, so an answer that trickles in a byte at a time ends too. A timeout destroys
+ * the request (or response) with a `TimeoutError`. Socket errors reject with their `code`
+ * (ECONNREFUSED, ECONNRESET …).
  */
 export function sendRequest(
   url: URL,
@@ -73,6 +75,16 @@ export function sendRequest(
     // The global agents keep connections alive (Node's default since 19).
     const req = request(url, { method, headers, timeout: STORE_TIMEOUTS.connectionTimeoutMs });
     let response: IncomingMessage | undefined;
+    const fail = (error: Error) => {
+      if (response) response.destroy(error);
+      else req.destroy(error);
+    };
+    const limitMs = STORE_TIMEOUTS.connectionTimeoutMs + STORE_TIMEOUTS.requestTimeoutMs;
+    const deadline = setTimeout(
+      () => fail(timeoutError(`${method} ${url.host} did not answer within ${limitMs} ms`)),
+      limitMs,
+    );
+    deadline.unref();
     // A kept-alive socket is connected already: it never emits 'connect' again, so waiting for it
     // would leave the connection timeout in place and a listener behind on every reuse.
     req.on('socket', (socket) => {
@@ -84,22 +96,39 @@ export function sendRequest(
         req.setTimeout(STORE_TIMEOUTS.requestTimeoutMs),
       );
     });
-    req.on('timeout', () => {
-      const error = timeoutError(`${method} ${url.host} got no answer in time`);
-      if (response) response.destroy(error);
-      else req.destroy(error);
+    req.on('timeout', () => fail(timeoutError(`${method} ${url.host} got no answer in time`)));
+    req.on('error', (error: Error & { code?: string }) => {
+      clearTimeout(deadline);
+      reject(error.name === 'TimeoutError' ? error : socketError(error));
     });
-    req.on('error', (error: Error & { code?: string }) =>
-      reject(error.name === 'TimeoutError' ? error : socketError(error)),
-    );
     req.on('response', (res) => {
       response = res;
-      // Without `untilEnd` (a download), a long body is not cut by the request timeout.
-      if (!opts.untilEnd) req.setTimeout(0);
+      if (opts.untilEnd) res.once('close', () => clearTimeout(deadline));
+      else {
+        // A download: a long body is cut by neither the request timeout nor the deadline.
+        clearTimeout(deadline);
+        req.setTimeout(0);
+      }
       resolve(res);
     });
     req.end(body);
   });
+}
+
+/**
+ * True when a request was sent and no answer came (a timeout, a connection reset): a write may or
+ * may not have been applied. A refused connection sent nothing. (One error; lib/db/errors.ts
+ * follows `cause` chains with it.)
+ */
+export function sentWithoutAnswer(error: Error & { code?: string }): boolean {
+  return (
+    error.name === 'TimeoutError' ||
+    error.name === 'AbortError' ||
+    error.code === 'ETIMEDOUT' ||
+    error.code === 'ECONNRESET' ||
+    error.code === 'EPIPE' ||
+    /socket hang up/i.test(error.message)
+  );
 }
 
 /**

@@ -13,19 +13,19 @@ import { randomUUID } from 'node:crypto';
 import type {
   BatchGetCommandInput,
   BatchGetCommandOutput,
-  DeleteCommandInput,
   DeleteCommandOutput,
   GetCommandInput,
   GetCommandOutput,
-  PutCommandInput,
   PutCommandOutput,
-  QueryCommandInput,
   QueryCommandOutput,
-  ScanCommandInput,
   ScanCommandOutput,
+  DeleteCommandInput as SdkDeleteCommandInput,
+  PutCommandInput as SdkPutCommandInput,
+  QueryCommandInput as SdkQueryCommandInput,
+  ScanCommandInput as SdkScanCommandInput,
+  UpdateCommandInput as SdkUpdateCommandInput,
   TransactWriteCommandInput,
   TransactWriteCommandOutput,
-  UpdateCommandInput,
   UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -34,21 +34,33 @@ import type { JsonRpcClient } from '../aws/json-rpc';
 export type {
   BatchGetCommandInput,
   BatchGetCommandOutput,
-  DeleteCommandInput,
   DeleteCommandOutput,
   GetCommandInput,
   GetCommandOutput,
-  PutCommandInput,
   PutCommandOutput,
-  QueryCommandInput,
   QueryCommandOutput,
-  ScanCommandInput,
   ScanCommandOutput,
   TransactWriteCommandInput,
   TransactWriteCommandOutput,
-  UpdateCommandInput,
   UpdateCommandOutput,
 };
+
+/**
+ * The legacy parameters lib-dynamodb's input types still allow, whose values this client does not
+ * marshal: they are left out of the types, so a call can only use expressions.
+ */
+type Legacy =
+  | 'KeyConditions'
+  | 'QueryFilter'
+  | 'ScanFilter'
+  | 'Expected'
+  | 'AttributeUpdates'
+  | 'ConditionalOperator';
+export type DeleteCommandInput = Omit<SdkDeleteCommandInput, Legacy>;
+export type PutCommandInput = Omit<SdkPutCommandInput, Legacy>;
+export type QueryCommandInput = Omit<SdkQueryCommandInput, Legacy>;
+export type ScanCommandInput = Omit<SdkScanCommandInput, Legacy>;
+export type UpdateCommandInput = Omit<SdkUpdateCommandInput, Legacy>;
 
 type Doc = Record<string, unknown>;
 type Wire = Record<string, unknown>;

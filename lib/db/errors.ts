@@ -1,4 +1,5 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { sentWithoutAnswer } from '../aws/signed-http';
 import { unavailable } from '../errors';
 
 const OUTAGE_NAMES = new Set([
@@ -11,6 +12,8 @@ const OUTAGE_NAMES = new Set([
   'InternalServerError',
   'ServiceUnavailable',
   'LimitExceededException',
+  // A transaction retried with its ClientRequestToken while its first attempt is still applied.
+  'TransactionInProgressException',
 ]);
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -20,6 +23,7 @@ const NETWORK_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
   'EHOSTUNREACH',
+  'ENETUNREACH',
 ]);
 
 /** True for errors that mean "the store is unreachable or overloaded", which callers may retry. */
@@ -29,8 +33,9 @@ export function isOutage(error: unknown): boolean {
     if (OUTAGE_NAMES.has(x.name)) return true;
     if (x.code && NETWORK_CODES.has(x.code)) return true;
     if (x.$metadata) {
-      // An SDK error without an HTTP status never got a response: after its retries, the
-      // SDK wraps the socket error ("AWS SDK error wrapper for …") and drops its code.
+      // An error without an HTTP status never got a response (a socket, TLS, parser or
+      // credentials failure): the signed caller (lib/aws/json-rpc.ts) gives every such failure
+      // `$metadata` with its attempts, as the SDK's error wrapper did.
       const status = x.$metadata.httpStatusCode;
       return status === undefined || status >= 500;
     }
@@ -44,10 +49,9 @@ export function isOutage(error: unknown): boolean {
  */
 export function isOutcomeUnknown(error: unknown): boolean {
   for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const x = e as Error & { code?: string };
-    if (x.name === 'TimeoutError' || x.name === 'AbortError') return true;
-    if (x.code === 'ETIMEDOUT' || x.code === 'ECONNRESET' || x.code === 'EPIPE') return true;
-    if (/socket hang up/i.test(x.message)) return true;
+    if (sentWithoutAnswer(e)) return true;
+    // The retry of a transaction whose first attempt DynamoDB is still applying.
+    if (e.name === 'TransactionInProgressException') return true;
   }
   return false;
 }
