@@ -150,7 +150,7 @@ export class JsonRpcClient {
    * One operation, retried on throttling and transient failures up to STORE_TIMEOUTS.attempts
    * attempts with the SDK's jittered backoff; never on other errors (a 4xx is final). A failure
    * that got no answer at all carries `$metadata` without a status (an outage, as the SDK's
-   * wrapper has it). A write whose earlier attempt went unanswered and whose retry failed fails
+   * wrapper has it); one to sign the request (no credentials) is thrown as it is. A write whose earlier attempt went unanswered and whose retry failed fails
    * with that first, unanswered error (the retry's as its `cause`): it may have been applied, and a
    * retry refused by the write's own first attempt (its condition no longer holds) must not read
    * as a refusal. A transaction's retry carries its ClientRequestToken, so its answer is final,
@@ -161,8 +161,11 @@ export class JsonRpcClient {
     let totalRetryDelay = 0;
     let unanswered: Error | undefined;
     for (let attempt = 1; ; attempt++) {
+      // Outside the try: a request that cannot be signed (no credentials) is a fault of the
+      // deployment, not of the store, and is thrown as it is, without retry.
+      const signed = await this.sign(operation, body);
       try {
-        const out = await this.attempt(operation, body, attempt, totalRetryDelay);
+        const out = await this.attempt(operation, signed.headers, body, attempt, totalRetryDelay);
         return out as T & { $metadata: ResponseMetadata };
       } catch (caught) {
         const error = caught as Error & { $metadata?: ResponseMetadata };
@@ -185,9 +188,9 @@ export class JsonRpcClient {
     }
   }
 
-  private async attempt(operation: string, body: string, attempts: number, totalRetryDelay: number) {
+  private sign(operation: string, body: string) {
     const path = this.url.pathname || '/';
-    const signed = await this.signer.sign({
+    return this.signer.sign({
       method: 'POST',
       protocol: this.url.protocol,
       hostname: this.url.hostname,
@@ -202,7 +205,16 @@ export class JsonRpcClient {
       },
       body,
     });
-    const res = await sendRequest(this.url, 'POST', signed.headers, body, { untilEnd: true });
+  }
+
+  private async attempt(
+    operation: string,
+    headers: Record<string, string>,
+    body: string,
+    attempts: number,
+    totalRetryDelay: number,
+  ) {
+    const res = await sendRequest(this.url, 'POST', headers, body, { untilEnd: true });
     const text = await readText(res);
     const status = res.statusCode ?? 0;
     const requestId = res.headers['x-amzn-requestid'];

@@ -33,9 +33,9 @@ export function isOutage(error: unknown): boolean {
     if (OUTAGE_NAMES.has(x.name)) return true;
     if (x.code && NETWORK_CODES.has(x.code)) return true;
     if (x.$metadata) {
-      // An error without an HTTP status never got a response (a socket, TLS, parser or
-      // credentials failure): the signed caller (lib/aws/json-rpc.ts) gives every such failure
-      // `$metadata` with its attempts, as the SDK's error wrapper did.
+      // An error without an HTTP status never got a response (a socket, TLS or parser
+      // failure): the signed caller (lib/aws/json-rpc.ts) gives every such failure `$metadata`
+      // with its attempts, as the SDK's error wrapper did.
       const status = x.$metadata.httpStatusCode;
       return status === undefined || status >= 500;
     }
