@@ -1,4 +1,4 @@
-import { artifactService } from '../../lib/artifacts/runtime';
+import { artifactService } from '../../lib/compose/artifacts';
 import { builds } from '../../lib/compose/builds';
 import { buildIdParam, httpHandler } from '../../lib/http/handler';
 

@@ -1,5 +1,5 @@
 import { registerArtifactSchema } from '../../lib/artifacts/artifact.schema';
-import { artifactService } from '../../lib/artifacts/runtime';
+import { artifactService } from '../../lib/compose/artifacts';
 import { buildIdParam, httpHandler, parseBody, stateCodeParam } from '../../lib/http/handler';
 
 export const handler = httpHandler(async (req) => {

@@ -1,5 +1,5 @@
 import { verifyArtifactSchema } from '../../lib/artifacts/artifact.schema';
-import { artifactService } from '../../lib/artifacts/runtime';
+import { artifactService } from '../../lib/compose/artifacts';
 import {
   artifactNameParam,
   buildIdParam,

@@ -1,17 +1,22 @@
 /**
- * State reports that name artifacts (the states function): the artifact rules over pointer objects
- * written by signed requests (lib/artifacts/signed-s3.ts), so this function does not bundle the
- * S3 client and presigner; the artifacts routes compose the whole store in lib/artifacts/runtime.ts.
+ * The artifact rules, composed for a function (see lib/compose/store.ts) over the object store it
+ * needs. State reports that name artifacts (the states function) need only pointer objects, as
+ * signed requests (lib/artifacts/signed-s3.ts `SignedS3`); the artifacts routes compose the whole
+ * store, presigned transfers included, in lib/compose/artifacts.ts. Two modules, so the states
+ * bundle does not carry the presigning code.
  */
 import { ArtifactRepository } from '../artifacts/artifact.repository';
 import { ArtifactService, type PointerStore } from '../artifacts/artifact.service';
-import { SignedS3 } from '../artifacts/signed-s3';
+import { SignedS3, type SignedS3Config } from '../artifacts/signed-s3';
 import { ENV } from '../config/env';
 import { buildRepository, builds } from './builds';
 import { references } from './references';
 import { db, once, runtimeConfig } from './store';
 
-export const artifactReports = once((): ArtifactService<PointerStore> => {
+/** The artifact rules over the store `makeStore` builds for the configured bucket. */
+export function composeArtifacts<Store extends PointerStore>(
+  makeStore: (cfg: SignedS3Config) => Store,
+): ArtifactService<Store> {
   const cfg = runtimeConfig();
   if (!cfg.artifactsBucket) {
     throw new Error(`${ENV.artifactsBucket} is not set: this function was not bound to the artifacts bucket`);
@@ -20,7 +25,9 @@ export const artifactReports = once((): ArtifactService<PointerStore> => {
     builds: buildRepository(),
     reports: builds(),
     artifacts: new ArtifactRepository(db(), cfg.tableName),
-    store: new SignedS3({ ...cfg, artifactsBucket: cfg.artifactsBucket }),
+    store: makeStore({ ...cfg, artifactsBucket: cfg.artifactsBucket }),
     catalogs: references(),
   });
-});
+}
+
+export const artifactReports = once(() => composeArtifacts((cfg) => new SignedS3(cfg)));

@@ -499,6 +499,9 @@ describe('retries and timeouts', () => {
     });
   const answers = async (...script: ((res: ServerResponse) => void)[]) =>
     server((_s, n, res) => (script[n - 1] ?? script.at(-1)!)(res));
+  /** Every attempt's connection and request timeouts, and a second for the backoff and the rest. */
+  const budget =
+    STORE_TIMEOUTS.attempts * (STORE_TIMEOUTS.connectionTimeoutMs + STORE_TIMEOUTS.requestTimeoutMs) + 1_000;
 
   it('retries a 500, then answers', async () => {
     const srv = await answers(
@@ -709,9 +712,6 @@ describe('retries and timeouts', () => {
       res.write('{');
       timers.push(setInterval(() => res.write(' '), 300));
     });
-    const budget =
-      STORE_TIMEOUTS.attempts * (STORE_TIMEOUTS.connectionTimeoutMs + STORE_TIMEOUTS.requestTimeoutMs) +
-      1_000;
     try {
       const started = Date.now();
       const error = await rpc(srv.endpoint)
@@ -732,9 +732,6 @@ describe('retries and timeouts', () => {
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
       res.write('{"Item":');
     });
-    const budget =
-      STORE_TIMEOUTS.attempts * (STORE_TIMEOUTS.connectionTimeoutMs + STORE_TIMEOUTS.requestTimeoutMs) +
-      1_000;
     try {
       const started = Date.now();
       const error = await rpc(srv.endpoint)
