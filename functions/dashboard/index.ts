@@ -1,6 +1,6 @@
 /** The dashboard API and the web dashboard page: thin adapters over lib/dashboard. */
-import { objectStore } from '../../lib/compose/artifact-reports';
 import { dashboard } from '../../lib/compose/dashboard';
+import { objectStore } from '../../lib/compose/object-store';
 import { once, ready, runtimeConfig } from '../../lib/compose/store';
 import { durationsQuerySchema, summaryQuerySchema } from '../../lib/dashboard/dashboard.schema';
 import { AppError } from '../../lib/errors';
