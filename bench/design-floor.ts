@@ -1,26 +1,29 @@
 /**
- * The floor of the fixed design, for bench:bundles: what any BuildState function loads before a line
- * of BuildState runs. A middy handler, a Powertools logger, one zod/mini schema with the English
- * messages (lib/zod.ts), the SDK's SigV4 signer over node:crypto (lib/auth/sha256.ts) and node:https
- * for the call it would sign. Bundled with the functions' own esbuild options and imported as they are.
+ * The floor probes of bench:bundles: what a function loads before a line of BuildState runs, with
+ * no BuildState code in it. Each probe is a middy handler wrapped as the functions' handlers are
+ * (Powertools' tracer and logger middlewares, the metrics instance), plus the AWS SDK v3 clients
+ * that function bundles (bench/floor/*.ts), each built on the first call and traced, as the
+ * functions build theirs. Bundled with the functions' own esbuild options and imported as they are.
  */
-import { request } from 'node:https';
-import { Logger } from '@aws-lambda-powertools/logger';
-import middy from '@middy/core';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256 } from '../lib/auth/sha256';
-import * as z from '../lib/zod';
 
-const logger = new Logger({ serviceName: 'design-floor' });
-const body = z.strictObject({ state_code: z.int() });
-const signer = new SignatureV4({
-  service: 'dynamodb',
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-  sha256: Sha256,
-});
+/** The SDK clients a function can bundle, each with the string that marks it in a minified bundle. */
+export const FLOOR_CLIENTS = {
+  dynamodb: 'DynamoDBDocumentClient',
+  s3: 'AmazonS3',
+  eventbridge: 'AWSEvents',
+  'secrets-manager': 'secretsmanager',
+} as const;
+export type FloorClient = keyof typeof FLOOR_CLIENTS;
 
-export const handler = middy(async (event: { body?: string }) => {
-  logger.info('event');
-  return { ok: body.safeParse(JSON.parse(event.body ?? '{}')).success, signer, request };
-});
+/** The clients a bundle holds, read from its minified text. */
+export const clientsIn = (bundle: string): FloorClient[] =>
+  (Object.keys(FLOOR_CLIENTS) as FloorClient[]).filter((c) => bundle.includes(FLOOR_CLIENTS[c]));
+
+/** The source of a probe's entry module (resolved from bench/) for these clients. */
+export function floorEntry(clients: readonly FloorClient[]): string {
+  return [
+    "import { probe } from './floor/base';",
+    ...clients.map((c, k) => `import { make as client${k} } from './floor/${c}';`),
+    `export const handler = probe([${clients.map((_, k) => `client${k}`).join(', ')}]);`,
+  ].join('\n');
+}

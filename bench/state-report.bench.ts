@@ -40,7 +40,8 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 const stack = await startLocalStack({ bootstrapAdminKey: KEY, tableName: 'bench' });
 await seedReferences(stack.url, KEY, 'bench');
-// The raw baselines send through a client made exactly as the service's (lib/db/client.ts).
+// The raw baselines send through the same SDK client as the service's, made the same way
+// (lib/db/client.ts: lib-dynamodb's DynamoDBDocumentClient over DynamoDBClient, same timeouts).
 const db = createDocumentClient({ region: 'us-east-1', dynamodbEndpoint: stack.dynamodb!.endpoint });
 
 /** A source of valid reports: each build takes in_progress/completed for codes 0..99. */

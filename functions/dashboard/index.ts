@@ -1,6 +1,6 @@
 /** The dashboard API and the web dashboard page: thin adapters over lib/dashboard. */
-import { SignedS3 } from '../../lib/artifacts/signed-s3';
 import { dashboard } from '../../lib/compose/dashboard';
+import { objectStore } from '../../lib/compose/object-store';
 import { once, ready, runtimeConfig } from '../../lib/compose/store';
 import { durationsQuerySchema, summaryQuerySchema } from '../../lib/dashboard/dashboard.schema';
 import { AppError } from '../../lib/errors';
@@ -22,12 +22,12 @@ const durations = httpHandler(async (req) => {
   return { status: 200, body: await dashboard().durations(query.platform_id) };
 });
 
-/** HeadBucket alone, so this function does not bundle the S3 client; null without a bucket. */
+/** HeadBucket (the object store's ping); null without a bucket. */
 const checkBucket = once(() => {
   const cfg = runtimeConfig();
   if (!cfg.artifactsBucket) return null;
-  const s3 = new SignedS3({ ...cfg, artifactsBucket: cfg.artifactsBucket });
-  return () => s3.ping();
+  const store = objectStore(cfg);
+  return () => store.ping();
 });
 
 /** The seeds' status overview: version, uptime, store checks, builds by status (flat cost). */

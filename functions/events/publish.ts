@@ -3,16 +3,17 @@
  * A record whose events were not all accepted is reported as a batch item failure, so Lambda
  * retries from it (at least once; detail.dedup_key lets consumers drop repeats).
  */
+
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { EVENTBRIDGE, JsonRpcClient } from '../../lib/aws/json-rpc';
 import { config } from '../../lib/config/env';
-import { putEvents } from '../../lib/events/eventbridge';
+import { createEventBridgeClient, putEvents } from '../../lib/events/eventbridge';
 import { type EventOptions, eventsFromItem } from '../../lib/events/events';
 import { lambdaHandler } from '../../lib/observability/lambda';
 import { logger } from '../../lib/observability/logger';
 
-export function publisher(client: Pick<JsonRpcClient, 'call'>, busName: string, options: EventOptions) {
+export function publisher(client: Pick<EventBridgeClient, 'send'>, busName: string, options: EventOptions) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     for (const record of event.Records) {
       if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) continue;
@@ -36,7 +37,7 @@ export const handler = lambdaHandler((event: DynamoDBStreamEvent): Promise<Dynam
   if (!publish) {
     const cfg = config();
     if (!cfg.eventBusName) throw new Error('BUILDSTATE_EVENT_BUS_NAME is not set');
-    publish = publisher(new JsonRpcClient({ ...EVENTBRIDGE, region: cfg.region }), cfg.eventBusName, {
+    publish = publisher(createEventBridgeClient(cfg.region), cfg.eventBusName, {
       retryLoopAfter: cfg.retryLoopAfter,
     });
   }

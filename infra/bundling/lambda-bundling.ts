@@ -1,37 +1,41 @@
 /**
  * The bundling choices of every Lambda (infra/constructs/service-function.ts passes them to
  * NodejsFunction; test/int/lambda-bundle.int.test.ts builds a bundle with them and runs it, and
- * bench/bundles.bench.ts bundles its design-floor probe with them).
+ * bench/bundles.bench.ts bundles its floor probe with them). The AWS SDK v3 clients, middy and
+ * Powertools are bundled and minified with the functions' own code, pinned by our lock file rather
+ * than the runtime's copy of the SDK, with the SDK's standard credential provider chain.
  */
-import { join } from 'node:path';
 import type { BuildOptions } from 'esbuild';
 
-/** SDK modules only ever imported lazily, for operations BuildState never calls (kept out of bundles). */
-export const LAZY_SDK_MODULES = ['@smithy/core/event-streams', 'bowser'] as const;
-
-/** What Lambda bundles use instead of @aws-sdk/credential-provider-node (from the project root, where cdk and the tests run). */
-export const LAMBDA_CREDENTIALS = join(process.cwd(), 'infra', 'bundling', 'lambda-credentials.ts');
-
 /**
- * Modules left out of every function's bundle. No function bundles an SDK client (the S3 client
- * imports the event-stream serde statically): their AWS calls are signed requests
- * (lib/artifacts/signed-s3.ts, lib/aws/json-rpc.ts).
+ * Modules left out of every bundle: what the SDK imports lazily (`await import(...)`) and only on
+ * a path a Lambda function never takes. The default credential chain reads the environment first,
+ * and Lambda always gives a function its role's credentials there (`AWS_ACCESS_KEY_ID` …), so the
+ * chain's later sources for shared config files, SSO, sign-in, credential processes and web
+ * identity tokens (with the STS and SSO clients they nest: ~70 KB) are never loaded; the container
+ * and instance metadata sources stay bundled. `bowser` parses browsers' user agents.
+ * (A function given AWS_PROFILE would skip the environment and fail to load them: none is.)
  */
-export const EXTERNAL_MODULES: string[] = [...LAZY_SDK_MODULES];
-
-/** esbuild's alias of the credential provider chain, as NodejsFunction's esbuildArgs spell it. */
-export const CREDENTIALS_ALIAS = `@aws-sdk/credential-provider-node=${LAMBDA_CREDENTIALS}`;
+export const EXTERNAL_MODULES: string[] = [
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-login',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/nested-clients',
+  '@aws-sdk/token-providers',
+  'bowser',
+];
 
 /** The Node version the bundles are compiled for (the functions' runtime). */
 export const LAMBDA_TARGET = 'node24';
 
-/** CommonJS dependencies inside an ESM bundle still call require(). */
+/** CommonJS dependencies inside an ESM bundle (the X-Ray SDK under Powertools' tracer) still call require(). */
 export const LAMBDA_BANNER =
   "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
 
 /** The same choices as esbuild options, for bundling outside `cdk synth` (a test, the bench). */
 export function lambdaEsbuildOptions(entry: string, outfile: string): BuildOptions {
-  const [alias, target] = CREDENTIALS_ALIAS.split('=') as [string, string];
   return {
     entryPoints: [entry],
     outfile,
@@ -42,7 +46,6 @@ export function lambdaEsbuildOptions(entry: string, outfile: string): BuildOptio
     target: LAMBDA_TARGET,
     mainFields: ['module', 'main'],
     external: EXTERNAL_MODULES,
-    alias: { [alias]: target },
     banner: { js: LAMBDA_BANNER },
     logLevel: 'error',
   };

@@ -8,7 +8,7 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -16,12 +16,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../../lib/config/env';
 import { ALL_INDEXES } from '../../lib/db/table-definition';
-import {
-  CREDENTIALS_ALIAS,
-  EXTERNAL_MODULES,
-  LAMBDA_BANNER,
-  LAMBDA_TARGET,
-} from '../bundling/lambda-bundling';
+import { EXTERNAL_MODULES, LAMBDA_BANNER, LAMBDA_TARGET } from '../bundling/lambda-bundling';
 import type { StageConfig } from '../config';
 
 /** The project root: `cdk` and the tests both run from it. */
@@ -80,6 +75,10 @@ export class ServiceFunction extends Construct {
       timeout: Duration.seconds(10),
       role: this.role,
       logGroup,
+      // X-Ray: Lambda traces each invocation, and Powertools' tracer (lib/observability/tracer.ts)
+      // adds the handler's and every AWS call's subsegments. CDK grants the role
+      // xray:PutTraceSegments and xray:PutTelemetryRecords (acknowledged below).
+      tracing: Tracing.ACTIVE,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       environment: {
@@ -94,17 +93,17 @@ export class ServiceFunction extends Construct {
         sourceMap: true,
         target: LAMBDA_TARGET,
         mainFields: ['module', 'main'],
-        // What the functions use of the AWS SDK (the SigV4 signer, the marshalling) is bundled,
-        // pinned by our lock file, not the runtime's copy; they bundle no SDK client (their AWS calls
-        // are signed requests), and what a client loads lazily for operations BuildState never
-        // calls stays out: event-stream serde (`@smithy/core/event-streams`), the browser user-agent parser.
+        // The AWS SDK v3 clients are bundled (pinned by our lock file, not the runtime's copy), but
+        // for the credential sources a Lambda never reaches (infra/bundling/lambda-bundling.ts).
         externalModules: EXTERNAL_MODULES,
-        // Lambda gives functions their role's credentials in the environment: the default
-        // provider chain (SSO, INI, STS, IMDS and their nested clients) is replaced by an env reader.
-        esbuildArgs: { '--alias': [CREDENTIALS_ALIAS] },
         banner: LAMBDA_BANNER,
         ...(props.extraFiles ? { commandHooks: copyHooks(props.extraFiles) } : {}),
       },
+    });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so their resource is *.',
     });
   }
 

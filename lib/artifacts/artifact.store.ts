@@ -1,16 +1,23 @@
 /**
- * The S3 code (with lib/artifacts/signed-s3.ts, the two calls made without the client). Objects live under builds/{build_id}/states/{code}/{name} in one bucket; their
- * user metadata (uri, storage_type, sha256, size_bytes, format, …) makes each one self-describing.
+ * The S3 code: the SDK's S3 client and presigner (lib/artifacts/s3-client.ts). Objects live under
+ * builds/{build_id}/states/{code}/{name} in one bucket; their user metadata (uri, storage_type,
+ * sha256, size_bytes, format, …) makes each one self-describing. A missing bucket or an outage is
+ * `503 unavailable`; anything else is thrown as it is.
  */
 import { createHash } from 'node:crypto';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   type S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { isOutage } from '../db/errors';
@@ -25,6 +32,17 @@ import {
 } from './object-store';
 
 export type { ObjectFacts, ObjectStore, PresignedDownload, PresignedUpload } from './object-store';
+
+/** One part of a multipart upload as S3 holds it (ListParts) or as CompleteMultipartUpload names it. */
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+  size?: number;
+  /** Base64 SHA-256 of the part, when the upload was created with ChecksumAlgorithm SHA256. */
+  checksumSha256?: string;
+}
+
+const base64OfHex = (hex: string | null) => (hex ? Buffer.from(hex, 'hex').toString('base64') : undefined);
 
 export class ArtifactStore implements ObjectStore {
   constructor(
@@ -117,7 +135,7 @@ export class ArtifactStore implements ObjectStore {
     sha256Hex: string | null,
     sizeBytes: number | null,
   ): Promise<PresignedUpload> {
-    const checksum = sha256Hex ? Buffer.from(sha256Hex, 'hex').toString('base64') : undefined;
+    const checksum = base64OfHex(sha256Hex);
     const command = new PutObjectCommand({
       Bucket: this.bucket,
       Key: key,
@@ -145,6 +163,117 @@ export class ArtifactStore implements ObjectStore {
     });
     const url = await getSignedUrl(this.s3, command, { expiresIn: this.presignExpirySeconds });
     return { url, expires_at: this.expiresAt() };
+  }
+
+  /**
+   * Starts a multipart upload whose object carries `metadata`; with `sha256Parts`, every part must
+   * carry its SHA-256 (S3 then keeps a COMPOSITE checksum, a checksum of the parts' checksums).
+   */
+  async createMultipartUpload(
+    key: string,
+    metadata: Record<string, string>,
+    options: { sha256Parts?: boolean } = {},
+  ): Promise<string> {
+    const res = await this.s3
+      .send(
+        new CreateMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Metadata: metadata,
+          ...(options.sha256Parts ? { ChecksumAlgorithm: 'SHA256' as const } : {}),
+        }),
+      )
+      .catch((e) => this.fail(e));
+    return res.UploadId!;
+  }
+
+  /**
+   * A presigned PUT of one part; with `sha256Hex`, the part's checksum header is signed (S3 rejects
+   * other bytes), and with `sizeBytes` its length.
+   */
+  async presignUploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    sha256Hex: string | null,
+    sizeBytes: number | null,
+  ): Promise<PresignedUpload> {
+    const command = new UploadPartCommand({
+      Bucket: this.bucket,
+      Key: key,
+      UploadId: uploadId,
+      PartNumber: partNumber,
+      ChecksumSHA256: base64OfHex(sha256Hex),
+      ContentLength: sizeBytes ?? undefined,
+    });
+    const headers = objectHeaders({}, sha256Hex);
+    const signed = new Set(Object.keys(headers));
+    if (sizeBytes !== null) signed.add('content-length');
+    const url = await getSignedUrl(this.s3, command, {
+      expiresIn: this.presignExpirySeconds,
+      signableHeaders: signed,
+      unhoistableHeaders: new Set(Object.keys(headers)),
+    });
+    return { url, method: 'PUT', headers, expires_at: this.expiresAt(), curl: uploadCurl(key, headers, url) };
+  }
+
+  /** The parts S3 holds for an upload, in part order (every page): what a resumed upload skips. */
+  async listParts(key: string, uploadId: string): Promise<UploadedPart[]> {
+    const parts: UploadedPart[] = [];
+    let marker: string | undefined;
+    do {
+      const res = await this.s3
+        .send(
+          new ListPartsCommand({
+            Bucket: this.bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumberMarker: marker,
+          }),
+        )
+        .catch((e) => this.fail(e));
+      for (const p of res.Parts ?? [])
+        parts.push({
+          partNumber: p.PartNumber!,
+          etag: p.ETag!,
+          ...(p.Size !== undefined ? { size: p.Size } : {}),
+          ...(p.ChecksumSHA256 ? { checksumSha256: p.ChecksumSHA256 } : {}),
+        });
+      marker = res.IsTruncated ? res.NextPartNumberMarker : undefined;
+    } while (marker);
+    return parts;
+  }
+
+  /** Joins the parts into the object; the ETag and version of the object made. */
+  async completeMultipartUpload(
+    key: string,
+    uploadId: string,
+    parts: readonly UploadedPart[],
+  ): Promise<{ etag: string | null; versionId: string | null }> {
+    const res = await this.s3
+      .send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: {
+            Parts: parts.map((p) => ({
+              PartNumber: p.partNumber,
+              ETag: p.etag,
+              ...(p.checksumSha256 ? { ChecksumSHA256: p.checksumSha256 } : {}),
+            })),
+          },
+        }),
+      )
+      .catch((e) => this.fail(e));
+    return { etag: res.ETag ?? null, versionId: res.VersionId ?? null };
+  }
+
+  /** Frees the parts of an upload that will not be completed. */
+  async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
+    await this.s3
+      .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }))
+      .catch((e) => this.fail(e));
   }
 
   async *list(prefix: string): AsyncGenerator<{ key: string; size: number; lastModified: Date | null }> {

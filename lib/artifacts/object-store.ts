@@ -12,7 +12,7 @@ export function objectHeaders(metadata: Record<string, string>, sha256Hex: strin
   return headers;
 }
 
-/** A missing bucket or an outage of the store, as both stores report it: `503 unavailable`. */
+/** A missing bucket or an outage of the store: `503 unavailable`. */
 export const storeUnavailable = (bucket: string, cause: unknown) =>
   new AppError(
     'unavailable',
@@ -49,9 +49,8 @@ export interface PresignedDownload {
 }
 
 /**
- * What the artifact rules need of the object store. Two implementations: ArtifactStore over the
- * S3 client (scripts, the orphan sweep) and SignedS3 (lib/artifacts/signed-s3.ts), the same calls
- * as signed HTTP requests, which is what the Lambda functions bundle.
+ * What the artifact rules need of the object store: ArtifactStore (./artifact.store.ts) over the
+ * SDK's S3 client implements it, for the functions, scripts and the orphan sweep alike.
  */
 export interface ObjectStore {
   readonly bucket: string;

@@ -1,16 +1,11 @@
 /**
  * The HMAC secret of BuildState's own JWTs: BUILDSTATE_JWT_SECRET locally, a Secrets Manager secret
  * (BUILDSTATE_JWT_SECRET_ARN) in AWS, fetched on first use and re-read every 5 minutes so a rotation
- * reaches warm functions. GetSecretValue is a signed request (lib/aws/json-rpc.ts), not the
- * Secrets Manager client.
+ * reaches warm functions, through the Secrets Manager client (lib/aws/clients.ts), built once.
  */
-import { JsonRpcClient, SECRETS_MANAGER } from '../aws/json-rpc';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { clientConfig, serviceClient } from '../aws/clients';
 import { AppError } from '../errors';
-
-/** The part of GetSecretValue's answer used here. */
-interface GetSecretValueResponse {
-  SecretString?: string;
-}
 
 const REFRESH_MS = 5 * 60_000;
 
@@ -31,19 +26,18 @@ export function jwtSecretSource(opts: {
       throw new AppError('unavailable', 'JWT signing is not configured: set BUILDSTATE_JWT_SECRET', {});
     };
   }
-  const client = new JsonRpcClient({
-    ...SECRETS_MANAGER,
-    region: opts.region,
-    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-  });
+  const client = serviceClient(
+    new SecretsManagerClient({
+      ...clientConfig(opts.region),
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    }),
+  );
   let cached: { key: Uint8Array; until: number } | undefined;
   return async () => {
     if (cached && cached.until > Date.now()) return cached.key;
-    const res = await client
-      .call<GetSecretValueResponse>('GetSecretValue', { SecretId: arn })
-      .catch((error) => {
-        throw new AppError('unavailable', 'The JWT signing secret cannot be read', {}, { cause: error });
-      });
+    const res = await client.send(new GetSecretValueCommand({ SecretId: arn })).catch((error) => {
+      throw new AppError('unavailable', 'The JWT signing secret cannot be read', {}, { cause: error });
+    });
     if (!res.SecretString) throw new AppError('unavailable', 'The JWT signing secret is empty', {});
     cached = { key: new TextEncoder().encode(res.SecretString), until: Date.now() + REFRESH_MS };
     return cached.key;

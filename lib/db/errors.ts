@@ -1,5 +1,5 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { sentWithoutAnswer } from '../aws/signed-http';
+import { sentWithoutAnswer } from '../aws/clients';
 import { unavailable } from '../errors';
 
 const OUTAGE_NAMES = new Set([
@@ -26,16 +26,25 @@ const NETWORK_CODES = new Set([
   'ENETUNREACH',
 ]);
 
+/**
+ * An Error, from any realm: a socket's error is created by Node itself, which under Jest is not
+ * the test sandbox's `Error`.
+ */
+const isError = (e: unknown): e is Error =>
+  e instanceof Error || (typeof e === 'object' && e !== null && typeof (e as Error).message === 'string');
+
 /** True for errors that mean "the store is unreachable or overloaded", which callers may retry. */
 export function isOutage(error: unknown): boolean {
-  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+  for (let e = error, depth = 0; isError(e) && depth < 5; e = e.cause, depth++) {
     const x = e as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
     if (OUTAGE_NAMES.has(x.name)) return true;
     if (x.code && NETWORK_CODES.has(x.code)) return true;
+    // No credentials to sign with (or a credential source left out of the bundle:
+    // infra/bundling/lambda-bundling.ts) is a fault of the deployment, not of the store: a 500.
+    if (x.name === 'CredentialsProviderError' || x.code === 'ERR_MODULE_NOT_FOUND') return false;
     if (x.$metadata) {
       // An error without an HTTP status never got a response (a socket, TLS or parser
-      // failure): the signed caller (lib/aws/json-rpc.ts) gives every such failure `$metadata`
-      // with its attempts, as the SDK's error wrapper did.
+      // failure): the SDK's retry middleware gives every failure `$metadata` with its attempts.
       const status = x.$metadata.httpStatusCode;
       return status === undefined || status >= 500;
     }
@@ -48,7 +57,7 @@ export function isOutage(error: unknown): boolean {
  * and no answer came (a timeout, a connection reset). A refused connection sent nothing.
  */
 export function isOutcomeUnknown(error: unknown): boolean {
-  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+  for (let e = error, depth = 0; isError(e) && depth < 5; e = e.cause, depth++) {
     if (sentWithoutAnswer(e)) return true;
     // The retry of a transaction whose first attempt DynamoDB is still applying.
     if (e.name === 'TransactionInProgressException') return true;
@@ -84,7 +93,7 @@ export function cancellation(error: unknown): CancellationSummary | null {
     conflict: reasons.some((r) => r.Code === 'TransactionConflict'),
     oldItem: (position) => {
       const item = reasons[position]?.Item;
-      // Items inside errors are DynamoDB's form (lib/db/commands.ts does not unmarshall errors).
+      // Items inside errors are DynamoDB's form (lib-dynamodb does not unmarshall errors).
       return item ? unmarshall(item as Parameters<typeof unmarshall>[0]) : undefined;
     },
   };

@@ -1,19 +1,17 @@
-/**
- * Publishing to an EventBridge bus: PutEvents in batches of 10, reporting which events failed.
- * PutEvents is a signed request (lib/aws/json-rpc.ts), not the EventBridge client.
- */
-import type { PutEventsRequestEntry, PutEventsResponse } from '@aws-sdk/client-eventbridge';
-import type { JsonRpcClient } from '../aws/json-rpc';
+/** Publishing to an EventBridge bus: PutEvents in batches of 10, reporting which events failed. */
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { clientConfig, serviceClient } from '../aws/clients';
 import type { BusEvent } from './events';
-
-/** One PutEvents entry as the protocol carries it: the time in epoch seconds. */
-type WireEntry = Omit<PutEventsRequestEntry, 'Time'> & { Time: number };
 
 const BATCH = 10;
 
+/** The EventBridge client with the service's timeouts, attempts, user agent and tracing (lib/aws/clients.ts). */
+export const createEventBridgeClient = (region: string) =>
+  serviceClient(new EventBridgeClient(clientConfig(region)));
+
 /** Publishes `events`; returns the positions of those EventBridge did not accept. */
 export async function putEvents(
-  client: Pick<JsonRpcClient, 'call'>,
+  client: Pick<EventBridgeClient, 'send'>,
   busName: string,
   events: BusEvent[],
 ): Promise<number[]> {
@@ -21,17 +19,17 @@ export async function putEvents(
   for (let start = 0; start < events.length; start += BATCH) {
     const batch = events.slice(start, start + BATCH);
     try {
-      // In the members' order of the service model, as the SDK sends them.
-      const entries = batch.map(
-        (e): WireEntry => ({
-          Time: new Date(e.time).getTime() / 1000,
-          Source: e.source,
-          DetailType: e.detailType,
-          Detail: JSON.stringify(e.detail),
-          EventBusName: busName,
+      const res = await client.send(
+        new PutEventsCommand({
+          Entries: batch.map((e) => ({
+            EventBusName: busName,
+            Source: e.source,
+            DetailType: e.detailType,
+            Detail: JSON.stringify(e.detail),
+            Time: new Date(e.time),
+          })),
         }),
       );
-      const res = await client.call<PutEventsResponse>('PutEvents', { Entries: entries });
       (res.Entries ?? []).forEach((entry, i) => {
         if (entry.ErrorCode) failed.push(start + i);
       });

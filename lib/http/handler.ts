@@ -1,9 +1,11 @@
 /**
  * The one HTTP wrapper. Every handler gets the same middleware, in the same order:
- *   before:  Lambda context on every log line (Powertools) → body (size, base64, JSON) → authentication
+ *   before:  X-Ray subsegment (Powertools' tracer, in Lambda only) → Lambda context on every log
+ *            line (Powertools) → body (size, base64, JSON) → authentication
  *   onError: errorResponse, attached last so it runs first and answers every failure as JSON.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { artifactNameSchema, stateCodeParamSchema } from '../artifacts/artifact.schema';
@@ -14,6 +16,7 @@ import { AppError } from '../errors';
 import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type IdempotencyRequest } from '../idempotency/idempotency';
 import { leaseIdSchema } from '../leases/lease.schema';
 import { logger } from '../observability/logger';
+import { tracer } from '../observability/tracer';
 import type { MutationOptions, Outcome } from '../use-case';
 import type * as z from '../zod';
 import {
@@ -169,6 +172,7 @@ export function httpHandler(fn: (req: HttpRequest) => Promise<HttpResponse>) {
     timeoutEarlyInMillis: FUNCTION_DEADLINE_MS,
     timeoutEarlyResponse: functionTimeout,
   })
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(jsonBody())
     .use(authenticate())

@@ -14,13 +14,16 @@ const out = mkdtempSync(join(tmpdir(), 'bs-cdk-out-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 /**
- * Minified bundle sizes (deterministic for a given lock file): every function is within the goal
- * of 350 KB (77–189 KB once their AWS calls became signed requests and their schemas zod/mini).
- * What they share is ~80 KB (zod/mini 25–41 KB, the Powertools logger and metrics ~31 KB, the
- * signed caller with the SDK's SigV4 signer and the document marshalling ~23 KB); above that, the
- * build rules (~25 KB) and, for identity and the authorizer, jose.
+ * Minified bundle sizes (deterministic for a given lock file). Every function bundles the AWS SDK v3
+ * clients it calls, middy and Powertools (logger, metrics, tracer with the X-Ray SDK): the goal is
+ * 600 KB. Those without the S3 client are 370–490 KB and within it. Those with it (states,
+ * artifacts, dashboard: 660–700 KB) miss it: the S3 client with its presigner, checksums and XML
+ * protocol is ~230 KB by itself, on top of ~460 KB that a DynamoDB function's floor already holds
+ * (npm run bench:bundles prints them as "missed"). Their bound here is a ceiling against growth,
+ * not the goal.
  */
-const GOAL_KB = 350;
+const GOAL_KB = 600;
+const S3_CEILING_KB = 720;
 
 /** Without a network at all where the machine allows it (a private network namespace). */
 const offline = spawnSync('unshare', ['-n', 'true']).status === 0 ? ['unshare', '-n'] : [];
@@ -103,34 +106,40 @@ it('synthesizes with the pinned CLI, offline, and every bundle loads and exports
       statSync(join(out, r.Metadata!['aws:asset:path']!, 'index.mjs')).size / 1024,
     ]),
   );
-  for (const [name, size] of Object.entries(sizes)) {
-    // The size is in both sides so that a failure shows it next to the bound.
-    const kb = Math.round(size * 10) / 10;
-    expect({ name, kb, withinGoal: size <= GOAL_KB }).toEqual({ name, kb, withinGoal: true });
-  }
   const text = (name: string) => {
     const [, r] = functions.find(([id]) => id.startsWith(`${name}Function`))!;
     return readFileSync(join(out, r.Metadata!['aws:asset:path']!, 'index.mjs'), 'utf8');
   };
-  // No function bundles an SDK client: their S3 calls and their DynamoDB, Secrets Manager and
-  // EventBridge calls are signed requests (lib/artifacts/signed-s3.ts, lib/aws/json-rpc.ts). Strings
-  // that survive minification mark the S3 client (its service id), any client's stack (the user
-  // agent of @aws-sdk/core, the error wrapper of @smithy/core's retry middleware) and lib-dynamodb.
-  // Only the authorizer and identity functions have the JWT code (jose's error codes survive too).
+  for (const [name, size] of Object.entries(sizes)) {
+    const bound = text(name).includes('AmazonS3') ? S3_CEILING_KB : GOAL_KB;
+    // The size is in both sides so that a failure shows it next to the bound.
+    const kb = Math.round(size * 10) / 10;
+    expect({ name, kb, withinBound: size <= bound }).toEqual({ name, kb, withinBound: true });
+  }
+  // Every function calls AWS through the SDK v3 clients, bundled; lib-dynamodb's document client
+  // wherever DynamoDB is called, the S3 client only where artifacts are (states, artifacts, and the
+  // dashboard's bucket check). Strings that survive minification mark the S3 client (its service
+  // id), any client's stack (the user agent of @aws-sdk/core), lib-dynamodb, the X-Ray SDK under
+  // Powertools' tracer and the JWT code (jose's error codes), which only the authorizer and the
+  // identity function have.
+  const S3_FUNCTIONS = ['States', 'Artifacts', 'Dashboard'];
   for (const [id] of functions) {
     const name = id.replace(/Function[0-9A-F]{8}$/, '');
     const code = text(name);
     expect({
       name,
       s3: code.includes('AmazonS3'),
-      sdkClient: code.includes('aws-sdk-js') || code.includes('AWS SDK error wrapper'),
+      sdkClient: code.includes('aws-sdk-js'),
       documentClient: code.includes('DynamoDBDocumentClient'),
+      xray: code.includes('AWS_XRAY_CONTEXT_MISSING'),
       jose: code.includes('ERR_JWS_SIGNATURE_VERIFICATION_FAILED'),
     }).toEqual({
       name,
-      s3: false,
-      sdkClient: false,
-      documentClient: false,
+      s3: S3_FUNCTIONS.includes(name),
+      sdkClient: true,
+      // The event publisher only puts events (EventBridge).
+      documentClient: name !== 'Publisher',
+      xray: true,
       jose: name === 'Identity' || name === 'Authorizer',
     });
   }

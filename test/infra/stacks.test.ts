@@ -170,27 +170,37 @@ describe('stateless stack', () => {
     StuckDetector: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
   };
 
-  it('deploys one arm64 function per handler group on a current Node runtime', () => {
+  it('deploys one arm64 function per handler group on a current Node runtime, traced by X-Ray', () => {
     const functions = dev.stateless.findResources('AWS::Lambda::Function');
     expect(Object.keys(functions)).toHaveLength(Object.keys(expected).length);
     for (const fn of Object.values(functions)) {
       expect(fn).toMatchObject({
-        Properties: { Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' },
+        Properties: {
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          Handler: 'index.handler',
+          TracingConfig: { Mode: 'Active' },
+        },
       });
     }
   });
 
   it('grants each function exactly the actions it uses, and no wildcard action anywhere', () => {
     const policies = policiesOf(dev.stateless);
+    const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
     for (const [name, actions] of Object.entries(expected)) {
       const policy = policies.find((p) => p.id.startsWith(`${name}Role`));
       expect(policy).toBeDefined();
-      const granted = actionsOf(policy!.statements).filter((a) => !a.startsWith('logs:'));
+      const all = actionsOf(policy!.statements);
+      const granted = all.filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'));
       expect(granted.sort()).toEqual([...actions].sort());
+      // Active tracing: each function may send its own segments, nothing more of X-Ray.
+      expect(all.filter((a) => a.startsWith('xray:')).sort()).toEqual(XRAY);
     }
     for (const { statements } of policies) {
       for (const action of actionsOf(statements)) expect(action).not.toMatch(/\*/);
-      for (const s of statements) expect(s.Resource).not.toBe('*');
+      // Only X-Ray's two actions, which take no resource-level permissions, have the resource *.
+      for (const s of statements) if (s.Resource === '*') expect(actionsOf([s]).sort()).toEqual(XRAY);
     }
   });
 

@@ -3,7 +3,6 @@ import { ArtifactRepository } from '../../lib/artifacts/artifact.repository';
 import { ArtifactService } from '../../lib/artifacts/artifact.service';
 import { ArtifactStore, type ObjectStore } from '../../lib/artifacts/artifact.store';
 import { createS3Client } from '../../lib/artifacts/s3-client';
-import { SignedObjectStore } from '../../lib/artifacts/signed-s3';
 import { sweepOrphans } from '../../lib/artifacts/sweep';
 import { BuildRepository } from '../../lib/builds/build.repository';
 import { defaultCatalog } from '../../lib/catalog/state-catalog';
@@ -59,24 +58,6 @@ it.each([
         'buildstate-artifacts',
         3600,
       ),
-  ],
-  [
-    'a missing bucket (signed requests, as in Lambda)',
-    async () =>
-      new SignedObjectStore({
-        region: 'us-east-1',
-        s3Endpoint: stack.s3.endpoint,
-        artifactsBucket: 'no-such-bucket',
-      }),
-  ],
-  [
-    'an unreachable S3 endpoint (signed requests, as in Lambda)',
-    async () =>
-      new SignedObjectStore({
-        region: 'us-east-1',
-        s3Endpoint: `http://127.0.0.1:${await freePort()}`,
-        artifactsBucket: 'buildstate-artifacts',
-      }),
   ],
 ])('answers 503 for %s and records nothing', async (_name, makeStore) => {
   const id = await buildAt10();

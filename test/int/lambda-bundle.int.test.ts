@@ -1,9 +1,10 @@
 /**
- * A Lambda bundle, built with the stack's bundling choices (infra/bundling/lambda-bundling.ts:
- * credentials read from the environment instead of the SDK's provider chain, lazily imported SDK
- * modules left out), runs: in a fresh Node process with only Lambda's environment, the system
- * function answers GET /ready by signing a real request to DynamoDB Local with the environment's
- * credentials, and logs with the Lambda context (Powertools' injectLambdaContext).
+ * A Lambda bundle, built with the stack's bundling choices (infra/bundling/lambda-bundling.ts: the
+ * SDK clients bundled, the credential sources a Lambda never reaches left out), runs: in a fresh
+ * Node process with only Lambda's environment, the system function answers GET /ready through the
+ * SDK's DynamoDB client with the environment's credentials (the default chain's first source), and
+ * logs with the Lambda context (Powertools' injectLambdaContext), tracing off and silent outside
+ * Lambda's own runtime.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -46,7 +47,7 @@ it('runs the system function bundle with environment credentials against the rea
   await build(lambdaEsbuildOptions(join(root, 'functions/system/index.ts'), bundle));
   const lambdaEnv = {
     AWS_REGION: 'us-east-1',
-    // The SDK's own endpoint override, so the client keeps its default credentials (the alias).
+    // The SDK's own endpoint override, so the client keeps its default credential chain.
     AWS_ENDPOINT_URL_DYNAMODB: process.env.BUILDSTATE_TEST_DYNAMODB_ENDPOINT!,
     BUILDSTATE_TABLE_NAME: stack.tableName,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -61,7 +62,11 @@ it('runs the system function bundle with environment credentials against the rea
     status: 200,
     body: { status: 'ready', checks: { table: 'ok' } },
   });
-  // Without credentials in the environment it cannot sign (and says why in the log, with the context).
+  // Tracing is off outside Lambda, and says nothing about it.
+  expect(ok.stderr).toBe('');
+  // Without credentials in the environment (never so in Lambda) the chain goes on to the shared
+  // config files' source, which the bundle leaves out: it cannot sign, a 500 that says why in the
+  // log, with the context, not a 503 that tells callers to retry.
   const none = invoke(bundle, lambdaEnv);
   expect(JSON.parse(none.stdout.trim().split('\n').at(-1)!).status).toBe(500);
   const logged = `${none.stdout}\n${none.stderr}`
@@ -72,6 +77,6 @@ it('runs the system function bundle with environment credentials against the rea
     function_request_id: 'req-7',
     function_name: 'system',
     cold_start: expect.any(Boolean),
-    error: { message: expect.stringContaining('No AWS credentials in the environment') },
+    error: { message: expect.stringContaining('@aws-sdk/credential-provider-ini') },
   });
 }, 60_000);

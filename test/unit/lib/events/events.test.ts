@@ -103,14 +103,17 @@ describe('the stream publisher', () => {
   it('puts one event per inserted history item on the bus', async () => {
     const sent: { operation: string; input: { Entries: PutEventsRequestEntry[] } }[] = [];
     const client = {
-      call: async (operation: string, input: { Entries: PutEventsRequestEntry[] }) => {
-        sent.push({ operation, input });
+      send: async (command: {
+        constructor: { name: string };
+        input: { Entries: PutEventsRequestEntry[] };
+      }) => {
+        sent.push({ operation: command.constructor.name, input: command.input });
         return { Entries: [{ EventId: 'e' }] };
       },
     };
     const result = await publisher(client as never, 'bus', options)(event);
     expect(result).toEqual({ batchItemFailures: [] });
-    expect(sent.map((c) => c.operation)).toEqual(['PutEvents', 'PutEvents']);
+    expect(sent.map((c) => c.operation)).toEqual(['PutEventsCommand', 'PutEventsCommand']);
     expect(sent.map((c) => c.input.Entries!.map((e) => [e.EventBusName, e.Source, e.DetailType]))).toEqual([
       [['bus', 'buildstate', 'Build State Changed']],
       [['bus', 'buildstate', 'Build State Changed']],
@@ -121,13 +124,13 @@ describe('the stream publisher', () => {
   it('reports the first record whose events were refused, so Lambda retries from it', async () => {
     let calls = 0;
     const client = {
-      call: async () =>
+      send: async () =>
         ++calls === 2 ? { Entries: [{ ErrorCode: 'ThrottlingException' }] } : { Entries: [{}] },
     };
     expect(await publisher(client as never, 'bus', options)(event)).toEqual({
       batchItemFailures: [{ itemIdentifier: '3' }],
     });
-    const down = { call: async () => Promise.reject(new Error('network')) };
+    const down = { send: async () => Promise.reject(new Error('network')) };
     expect(await publisher(down as never, 'bus', options)(event)).toEqual({
       batchItemFailures: [{ itemIdentifier: '1' }],
     });
