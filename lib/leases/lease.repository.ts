@@ -205,9 +205,14 @@ export class LeaseRepository {
   ): Promise<WriteResult> {
     const holderFree = `(attribute_not_exists(#lid) OR #lexp <= :now OR #lw = :w) AND ${NOT_OLDER}`;
     return this.update(buildId, {
-      UpdateExpression: 'SET #hb = :at, #hbms = :now, #hw = :w, #bid = :bid',
+      UpdateExpression: 'SET #hb = :at, #hbms = :now, #hw = :w, #bid = :bid, #uhb = :now',
       ConditionExpression: mustExist ? `attribute_exists(pk) AND ${holderFree}` : holderFree,
-      ExpressionAttributeNames: { ...LEASE_NAMES, '#hw': 'heartbeat_worker_id', '#bid': 'build_id' },
+      ExpressionAttributeNames: {
+        ...LEASE_NAMES,
+        '#hw': 'heartbeat_worker_id',
+        '#bid': 'build_id',
+        '#uhb': 'unleased_heartbeat_ms',
+      },
       ExpressionAttributeValues: {
         ':at': new Date(nowMs).toISOString(),
         ':now': nowMs,
