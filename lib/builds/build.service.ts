@@ -18,7 +18,14 @@ import {
 } from '../idempotency/idempotency';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { leaseHolder } from '../leases/lease.view';
-import { type LeaseClaim, LIVE_PART, type LiveItem, leaseCheck, liveUpdate } from '../leases/live.item';
+import {
+  endExpiredLease,
+  type LeaseClaim,
+  LIVE_PART,
+  type LiveItem,
+  leaseCheck,
+  liveUpdate,
+} from '../leases/live.item';
 import type { ReferenceChecks } from '../reference/reference.service';
 import type { MutationOptions, Outcome } from '../use-case';
 import type { Build, Change } from './build.model';
@@ -39,7 +46,7 @@ import type {
   UnblockInput,
 } from './build.schema';
 import { buildView, historyView, rollupView } from './build.view';
-import { type LiveSigns, lostAttempt } from './lost-attempt';
+import { type LiveSigns, type LostAttempt, lostAttempt } from './lost-attempt';
 import { type ResumeAdvice, resumeAdvice } from './resume';
 import {
   type ArtifactUnverifiedInput,
@@ -153,15 +160,17 @@ export class BuildService {
       .add(IDEMPOTENCY_PART, this.remember(opts.idempotency, response))
       .add(
         LIVE_PART,
-        claim && before
-          ? leaseCheck(
-              this.tableName,
-              before,
-              claim,
-              this.clock().getTime(),
-              this.quietCutoff(change, before),
-            )
-          : liveUpdate(this.tableName, change.build),
+        !claim || !before
+          ? liveUpdate(this.tableName, change.build)
+          : before.lease_id && change.build.lease_id === null
+            ? endExpiredLease(this.tableName, before.id, before.lease_id, this.clock().getTime())
+            : leaseCheck(
+                this.tableName,
+                before,
+                claim,
+                this.clock().getTime(),
+                this.quietCutoff(change, before),
+              ),
       );
     for (const [name, item] of Object.entries(extraParts)) tx.add(name, item);
     return tx;
@@ -467,7 +476,15 @@ export class BuildService {
       }
       // Every build mutation answers with the build as it now is; its version is the new history item's seq.
       const prepared = extra ? await extra.prepare(change, build, catalog) : undefined;
-      const response = { status, body: { ...buildView(change.build, catalog), ...prepared?.body } };
+      const tookOver = change.refusal ? undefined : change.earlier?.[0]?.metadata?.lost_attempt;
+      const response = {
+        status,
+        body: {
+          ...buildView(change.build, catalog),
+          ...prepared?.body,
+          ...(tookOver ? { took_over: lostAttemptView(tookOver as LostAttempt) } : {}),
+        },
+      };
       // A refused request whose change still commits (a takeover at the lost-attempt limit) keeps
       // no idempotency record: a retry with the key meets the change's result (a blocked build).
       const txOpts = change.refusal ? { ...opts, idempotency: undefined } : opts;
@@ -594,6 +611,16 @@ function preconditionFailed(build: Build, expected: number, why = 'does not matc
     },
   );
 }
+
+/** The lost attempt as the API shows it (the history entry's metadata also carries the counts). */
+const lostAttemptView = (lost: LostAttempt): LostAttempt => ({
+  state_code: lost.state_code,
+  attempt: lost.attempt,
+  worker_id: lost.worker_id,
+  silent_since: lost.silent_since,
+  lease_expired_at: lost.lease_expired_at,
+  by: lost.by,
+});
 
 const contention = (id: string) =>
   new AppError('conflict', `Build '${id}' is changing too fast to apply this report; retry`, {

@@ -197,6 +197,16 @@ export function historyView(entry: HistoryEntry, catalog: StateCatalog): History
 
 export const historyPageSchema = z.extend(pageSchema(historyViewSchema), { build_id: z.string() });
 
+/** A running attempt whose worker died (lib/builds/lost-attempt.ts). */
+export const lostAttemptViewSchema = z.strictObject({
+  state_code: z.int(),
+  attempt: z.int(),
+  worker_id: z.nullable(z.string()),
+  silent_since: timestampSchema,
+  lease_expired_at: z.nullable(timestampSchema),
+  by: z.enum(['lease', 'silence']),
+});
+
 const RESUME_ACTIONS = [
   'start',
   'continue',
@@ -219,21 +229,12 @@ export const resumeViewSchema = <A extends z.ZodMiniType>(artifact: A) =>
     max_attempts: z.int(),
     reason: z.string(),
     lost_attempt: z.optional(
-      z
-        .strictObject({
-          state_code: z.int(),
-          attempt: z.int(),
-          worker_id: z.nullable(z.string()),
-          silent_since: timestampSchema,
-          lease_expired_at: z.nullable(timestampSchema),
-          by: z.enum(['lease', 'silence']),
-        })
-        .check(
-          z.meta({
-            description:
-              'With action retry: the running attempt whose worker died (its lease ended, or it was silent for BUILDSTATE_HEARTBEAT_TIMEOUT_S); the next in_progress report records it failed with error_code worker_lost',
-          }),
-        ),
+      lostAttemptViewSchema.check(
+        z.meta({
+          description:
+            'With action retry: the running attempt whose worker died (its lease ended, or it was silent for BUILDSTATE_HEARTBEAT_TIMEOUT_S); the next in_progress report records it failed with error_code worker_lost',
+        }),
+      ),
     ),
     input_artifacts: z.array(artifact),
   });

@@ -319,8 +319,13 @@ function takeOver(build: Build, report: StateReportInput, ctx: RuleContext, lost
   const error = `worker lost: ${describeLoss(lost)}`;
   const streak =
     (build.error_streak ?? 0) > 0 && build.streak_error === WORKER_LOST ? (build.error_streak ?? 0) + 1 : 1;
+  // A takeover without a new lease ends the dead worker's expired one (the live item's part does
+  // the same, lib/builds/build.service.ts), so nothing it sends later is accepted under it.
+  const endsLease =
+    !!build.lease_id && build.lease_id === build.attempt_lease_id && ctx.leaseId !== build.lease_id;
   const failed: Build = {
     ...build,
+    ...(endsLease ? { lease_id: null } : {}),
     state_status: 'failed',
     status: blocked ? 'blocked' : 'failed',
     last_error: error,

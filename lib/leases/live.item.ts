@@ -227,3 +227,35 @@ export function leaseCheck(
     },
   };
 }
+
+/**
+ * The live item's part of a takeover made without a lease, while the dead worker's lease is still
+ * the build's (expired, never re-taken): that lease ends with the takeover (as a release would),
+ * so a renewal or report under it is refused from then on. Conditioned on the lease still being
+ * that one and expired, which is what allowed the takeover.
+ */
+export function endExpiredLease(
+  tableName: string,
+  buildId: string,
+  leaseId: string,
+  nowMs: number,
+): TransactItem {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: liveKey(buildId),
+      UpdateExpression: 'REMOVE #lid, #lw, #lexp, #lat, #lttl, #lttlms',
+      ConditionExpression: '#lid = :lid AND #lexp <= :now',
+      ExpressionAttributeNames: {
+        '#lid': 'lease_id',
+        '#lw': 'lease_worker_id',
+        '#lexp': 'lease_expires_ms',
+        '#lat': 'lease_acquired_at',
+        '#lttl': 'lease_ttl_s',
+        '#lttlms': 'lease_ttl_ms',
+      },
+      ExpressionAttributeValues: { ':lid': leaseId, ':now': nowMs },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
