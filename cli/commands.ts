@@ -38,19 +38,32 @@ import {
   printTable,
   progressBar,
   type Style,
+  sanitize,
   statusPaint,
+  wrap,
 } from './output';
 import { requireState } from './runner';
+import { anyLabel, type Platform, platformsFor, targetColumn, targetLabel } from './target';
 
 export type { Command, Ctx, OptionSpec } from './command';
 
 const showBuild = (ctx: Ctx, build: BuildView) => show(ctx, build, build.id);
 
-/** `build list` on a terminal: what an operator scans for, in the space there is. */
-const BUILD_COLUMNS: Column<BuildView>[] = [
+async function labelledColumns(ctx: Ctx, items: BuildView[]): Promise<Column<BuildView>[]> {
+  const platforms = await platformsFor(ctx.client(), items);
+  return buildColumns(platforms, anyLabel(items, platforms));
+}
+
+/**
+ * `build list` on a terminal: what an operator scans for, in the space there is. The id, platform,
+ * target, state and status identify a row and keep their width; progress, age, attempt, image type,
+ * project and worker give way first (in that order of `drop`).
+ */
+const buildColumns = (platforms: Map<string, Platform>, labels: boolean): Column<BuildView>[] => [
   col('id', 'ID', { min: 10 }),
   col('project_id', 'PROJECT', { drop: 3 }),
-  col('platform_id', 'PLATFORM'),
+  col('platform_id', 'PLATFORM', { distinct: true }),
+  ...(labels ? [targetColumn<BuildView>(platforms)] : []),
   col('image_type_id', 'IMAGE TYPE', { drop: 2 }),
   { header: 'STATE', value: (b) => `${b.current_state} ${b.state_name ?? ''}`.trim(), min: 8 },
   { header: 'STATUS', value: (b) => b.status, paint: (b) => statusPaint(b.status), min: 11 },
@@ -60,9 +73,9 @@ const BUILD_COLUMNS: Column<BuildView>[] = [
     right: true,
     drop: 1,
   },
-  { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 16 },
-  { header: 'AGE', value: (b) => age(b.created_at), right: true, min: 4 },
-  { header: 'LAST WORKER', value: (b) => b.last_worker_id, drop: 0.5 },
+  { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 16, drop: 4 },
+  { header: 'AGE', value: (b) => age(b.created_at), right: true, min: 4, drop: 2.5 },
+  { header: 'LAST WORKER', value: (b) => b.last_worker_id, drop: 0.5, distinct: true },
 ];
 
 const stateOpt = { type: 'string', description: 'state code 0-100' } as const;
@@ -81,46 +94,66 @@ const ARTIFACT_COLUMNS: Column<Record<string, unknown>>[] = [
   col('uri', 'URI', { min: 10 }),
 ];
 
-/** One build: progress, attempt, worker, time in the state, the last error; when blocked, what to run. */
-function watchOne(style: Style, b: BuildView): string {
+/**
+ * One build: progress, attempt, worker, time in the state, the last error; when blocked, what to
+ * run. Every field another party wrote is sanitized; lines wrap at word boundaries.
+ */
+function watchOne(style: Style, b: BuildView, platforms: Map<string, Platform>): string {
+  const label = targetLabel(b, platforms);
   const lines = [
     [
-      paint(style, 'bold', b.id),
+      paint(style, 'bold', sanitize(b.id)),
+      label ? sanitize(label) : '',
       progressBar(b.progress_percent),
-      `state ${b.current_state}${b.state_name ? ` ${b.state_name}` : ''}`,
+      `state ${b.current_state}${b.state_name ? ` ${sanitize(b.state_name)}` : ''}`,
       paintStatus(style, b.status),
       b.attempt ? `attempt ${b.attempt} of ${b.max_attempts}` : '',
-      b.last_worker_id ? `on ${b.last_worker_id}` : '',
+      b.last_worker_id ? `on ${sanitize(b.last_worker_id)}` : '',
       ['in_progress', 'failed', 'blocked'].includes(b.status) ? `for ${age(b.updated_at)}` : '',
     ]
       .filter(Boolean)
       .join('  '),
   ];
-  if (b.last_error && b.status !== 'completed') lines.push(`  last error: ${b.last_error.split('\n')[0]}`);
+  if (b.last_error && b.status !== 'completed')
+    lines.push(`  last error: ${sanitize(b.last_error.split('\n')[0]!)}`);
   if (b.status === 'blocked') {
     lines.push(
       `  ${paintStatus(style, 'blocked', 'blocked')}: state ${b.current_state} used all ${b.max_attempts} attempts`,
-      `  after fixing the cause: bldst build unblock ${b.id} --reason "what was fixed"`,
+      `  after fixing the cause: bldst build unblock ${sanitize(b.id)} --reason "what was fixed"`,
     );
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.map((l) => wrap(l, style.width, '    ')).join('\n')}\n`;
 }
 
-const WATCH_COLUMNS: Column<BuildView>[] = [
+const watchColumns = (platforms: Map<string, Platform>, labels: boolean): Column<BuildView>[] => [
   col('id', 'ID', { min: 10 }),
-  col('platform_id', 'PLATFORM'),
+  col('platform_id', 'PLATFORM', { distinct: true }),
+  ...(labels ? [targetColumn<BuildView>(platforms)] : []),
   { header: 'STATE', value: (b) => `${b.current_state} ${b.state_name ?? ''}`.trim(), min: 8 },
   { header: 'STATUS', value: (b) => b.status, paint: (b) => statusPaint(b.status), min: 11 },
-  { header: 'ATTEMPT', value: (b) => (b.attempt ? `${b.attempt}/${b.max_attempts}` : '-'), right: true },
-  { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 16, drop: 1 },
-  { header: 'IN STATE', value: (b) => age(b.updated_at), right: true },
-  col('last_worker_id', 'WORKER'),
-  { header: 'LAST ERROR', value: (b) => (b.status === 'in_progress' ? null : b.last_error?.split('\n')[0]) },
+  {
+    header: 'ATTEMPT',
+    value: (b) => (b.attempt ? `${b.attempt}/${b.max_attempts}` : '-'),
+    right: true,
+    drop: 1,
+  },
+  { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 16, drop: 3 },
+  { header: 'IN STATE', value: (b) => age(b.updated_at), right: true, drop: 0.5 },
+  { header: 'WORKER', value: (b) => b.last_worker_id, distinct: true, drop: 2 },
+  {
+    header: 'LAST ERROR',
+    value: (b) => (b.status === 'in_progress' ? null : b.last_error?.split('\n')[0]),
+    min: 10,
+    drop: 0.25,
+  },
 ];
 
 /** All active builds: a header with the count, then one row each. */
-function watchAll(ctx: Ctx, builds: BuildView[]): string {
-  const table = formatTable(builds, WATCH_COLUMNS, ctx.style, { wide: ctx.wide, empty: 'no active builds' });
+function watchAll(ctx: Ctx, builds: BuildView[], platforms: Map<string, Platform>): string {
+  const table = formatTable(builds, watchColumns(platforms, anyLabel(builds, platforms)), ctx.style, {
+    wide: ctx.wide,
+    empty: 'no active builds',
+  });
   const counts = ['in_progress', 'failed', 'blocked', 'pending']
     .map((s) => [s, builds.filter((b) => b.status === s).length] as const)
     .filter(([, n]) => n > 0)
@@ -142,13 +175,15 @@ async function watchOnce(client: Client, id: string | undefined): Promise<BuildV
 async function watchFamily(ctx: Ctx, id: string, interval: number, tty: boolean): Promise<number> {
   const { changedLines, familyLines, familyOutcome, renderFamily } = await import('./watch-family');
   const seen = new Map<string, string>();
+  let platforms: Map<string, Platform> | undefined;
   for (;;) {
     const parent = await ctx.client().get<BuildView>(`/builds/${seg(id)}`);
     const children = await allPages<BuildView>(ctx.client(), `/builds/${seg(id)}/children`);
     // Oldest first: the order the fork named them (the API lists newest first).
     children.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
-    if (tty) process.stdout.write(`\x1b[2J\x1b[H${renderFamily(ctx.style, parent, children)}`);
-    else process.stdout.write(changedLines(seen, familyLines(ctx.style, parent, children)));
+    platforms ??= await platformsFor(ctx.client(), children);
+    if (tty) process.stdout.write(`\x1b[2J\x1b[H${renderFamily(ctx.style, parent, children, platforms)}`);
+    else process.stdout.write(changedLines(seen, familyLines(ctx.style, parent, children, platforms)));
     const outcome = familyOutcome(children);
     if (outcome.done) return outcome.code;
     await new Promise((r) => setTimeout(r, interval));
@@ -319,7 +354,7 @@ const CORE: Command[] = [
       if (ctx.quiet) for (const b of items) process.stdout.write(`${b.id}\n`);
       else if (ctx.output === 'json') printJson(items);
       else
-        printTable(items, BUILD_COLUMNS, ctx.style, {
+        printTable(items, await labelledColumns(ctx, items), ctx.style, {
           wide: ctx.wide,
           empty:
             v.status || v['project-id'] || v['platform-id'] || v['parent-id']
@@ -370,9 +405,9 @@ const CORE: Command[] = [
             col('status', 'STATUS', { paint: (h) => statusPaint(h.status as string), min: 11 }),
             col('attempt', 'ATTEMPT', { right: true }),
             col('build_status', 'BUILD', { paint: (h) => statusPaint(h.build_status as string), min: 11 }),
-            col('worker_id', 'WORKER'),
-            { header: 'DETAIL', value: (h) => h.error ?? h.reason ?? h.message },
-            col('recorded_at', 'RECORDED AT', { min: 20 }),
+            col('worker_id', 'WORKER', { distinct: true }),
+            { header: 'DETAIL', value: (h) => h.error ?? h.reason ?? h.message, min: 10, drop: 1 },
+            col('recorded_at', 'RECORDED AT', { min: 20, drop: 2 }),
           ],
           ctx.style,
           { wide: ctx.wide, empty: 'no history' },
@@ -786,9 +821,11 @@ const CORE: Command[] = [
       if (id && (await allPages(ctx.client(), `/builds/${seg(id)}/children`, 1)).length > 0)
         return watchFamily(ctx, id, interval, tty);
       let last = '';
+      let platforms: Map<string, Platform> | undefined;
       for (;;) {
         const builds = await watchOnce(ctx.client(), id);
-        const text = id ? watchOne(ctx.style, builds[0]!) : watchAll(ctx, builds);
+        platforms ??= await platformsFor(ctx.client(), builds);
+        const text = id ? watchOne(ctx.style, builds[0]!, platforms) : watchAll(ctx, builds, platforms);
         // On a terminal the screen is redrawn; in a pipe (a CI log) a line is written only when it changes.
         if (tty) process.stdout.write(`\x1b[2J\x1b[H${text}`);
         else if (text !== last) process.stdout.write(text);

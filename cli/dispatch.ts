@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { Client } from './client';
-import { COMMANDS, type Command, type Ctx } from './commands';
+import { COMMANDS, type Command, type Ctx, type OptionSpec } from './commands';
 import { resolveConfig } from './config';
 import { CliError, EXIT, usage } from './errors';
-import { defaultOutput, detectStyle, type OutputMode } from './output';
+import { defaultOutput, detectStyle, type OutputMode, wrap } from './output';
 
 declare const __BLDST_VERSION__: string;
 
@@ -69,7 +69,10 @@ function findCommand(argv: string[]): { command?: Command; consumed: number } {
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => names(c)[0]!.length)) + 1;
-  const rows = COMMANDS.map((c) => `  ${names(c)[0]!.padEnd(width)} ${c.summary}`);
+  const columns = detectStyle().width;
+  const rows = COMMANDS.map((c) =>
+    wrap(`  ${names(c)[0]!.padEnd(width)} ${c.summary}`, columns, ' '.repeat(width + 3)),
+  );
   return [
     'bldst — report and query BuildState build states from pipelines',
     '',
@@ -79,10 +82,12 @@ function topHelp(): string {
     ...rows,
     `  ${'completion'.padEnd(width)} Print a shell completion script: bldst completion bash|zsh`,
     '',
-    'Global options (before or after the command words): -o/--output table|json, -q/--quiet, --wide, -v/--verbose, --sigv4, -h/--help; bldst --version',
-    'Colour: on a terminal unless NO_COLOR is set; FORCE_COLOR=1 forces it, FORCE_COLOR=0 turns it off.',
-    'Server and key: BUILDSTATE_API_URL and BUILDSTATE_API_TOKEN, else `bldst config set-url` / `bldst auth set-key`.',
-    EXIT_CODES,
+    ...[
+      'Global options (before or after the command words): -o/--output table|json, -q/--quiet, --wide, -v/--verbose, --sigv4, -h/--help; bldst --version',
+      'Colour: on a terminal unless NO_COLOR is set; FORCE_COLOR=1 forces it, FORCE_COLOR=0 turns it off.',
+      'Server and key: BUILDSTATE_API_URL and BUILDSTATE_API_TOKEN, else `bldst config set-url` / `bldst auth set-key`.',
+      EXIT_CODES,
+    ].map((l) => wrap(l, columns)),
     '',
     "Run `bldst <command> --help` for a command's options and examples.",
   ].join('\n');
@@ -94,36 +99,48 @@ function groupHelp(group: string): string | undefined {
   // A command of one word (run, watch) has its own help.
   if (members.length === 0 || members.some((c) => c.path.length === 1)) return undefined;
   const width = Math.max(...members.map((c) => names(c)[0]!.length)) + 1;
+  const columns = detectStyle().width;
   return [
     `Usage: bldst ${group} <command> [options]`,
     '',
     'Commands:',
-    ...members.map((c) => `  ${names(c)[0]!.padEnd(width)} ${c.summary}`),
+    ...members.map((c) =>
+      wrap(`  ${names(c)[0]!.padEnd(width)} ${c.summary}`, columns, ' '.repeat(width + 3)),
+    ),
     '',
     `Run \`bldst ${group} <command> --help\` for a command's options and examples; \`bldst --help\` lists every group.`,
   ].join('\n');
 }
 
-function commandHelp(c: Command): string {
-  const opts = Object.entries({ ...GLOBAL, ...c.options }).map(
-    ([name, o]) =>
-      `  ${`${'short' in o && o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ' <value>' : ''}`.padEnd(30)} ${o.description}${'multiple' in o && o.multiple ? ' (repeatable)' : ''}`,
-  );
+/** An option's help line, its description wrapped under itself at the terminal's width. */
+function optionLines(options: Record<string, OptionSpec>, width: number): string[] {
+  return Object.entries(options).map(([name, o]) => {
+    const flag = `  ${`${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ' <value>' : ''}`.padEnd(30)} `;
+    const text = `${o.description}${o.multiple ? ' (repeatable)' : ''}`;
+    return flag.length + 20 > width
+      ? `${flag.trimEnd()}\n${wrap(`      ${text}`, width, '      ')}`
+      : wrap(`${flag}${text}`, width, ' '.repeat(flag.length));
+  });
+}
+
+/** A command's help: its own options first, then the global ones, wrapped to the terminal. */
+function commandHelp(c: Command, width = detectStyle().width): string {
   return [
     c.passthrough
       ? `Usage: bldst ${names(c)[0]} [options] ${c.args ?? ''}`.trimEnd()
       : `Usage: bldst ${names(c)[0]}${c.args ? ` ${c.args}` : ''} [options]`,
     c.alias ? `Alias: bldst ${c.alias.join(' ')}` : '',
     '',
-    c.summary,
+    wrap(c.summary, width),
     '',
-    'Options:',
-    ...opts,
+    ...(c.options && Object.keys(c.options).length ? ['Options:', ...optionLines(c.options, width), ''] : []),
+    'Global options:',
+    ...optionLines(GLOBAL as Record<string, OptionSpec>, width),
     '',
     'Examples:',
     ...c.examples.map((e) => `  ${e}`),
     '',
-    EXIT_CODES,
+    wrap(EXIT_CODES, width),
   ]
     .filter((line, i, all) => !(line === '' && all[i - 1] === ''))
     .join('\n');
