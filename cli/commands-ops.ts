@@ -375,7 +375,7 @@ async function withTargets(ctx: Ctx, items: Row[]): Promise<{ rows: Row[]; label
 const activeColumns = (labels: boolean): Column<Row>[] => [
   col('build_id', 'BUILD', { min: 10, whole: true }),
   col('platform_id', 'PLATFORM', { distinct: true }),
-  ...(labels ? [{ ...col<Row>('target', 'TARGET'), min: 9, distinct: true }] : []),
+  ...(labels ? [col<Row>('target', 'TARGET', { whole: true })] : []),
   { header: 'STATE', value: (r) => `${r.current_state} ${r.state_name ?? ''}`.trim(), min: 8 },
   col('status', 'STATUS', { paint: (r) => statusPaint(r.status as string), min: 11 }),
   col('attempt', 'ATTEMPT', { right: true, drop: 1 }),

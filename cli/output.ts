@@ -221,15 +221,16 @@ export const cellText = (v: unknown) =>
   );
 
 /**
- * Plain text cut into lines of at most `width` columns at word boundaries (a word longer than a
- * line stays whole); `indent` starts every line after the first.
+ * Plain text cut into lines of at most `width` columns at word boundaries or after `|` (a word
+ * longer than a line stays whole); `indent` starts every line after the first.
  */
 export function wrap(text: string, width: number, indent = ''): string {
   if (!Number.isFinite(width) || displayWidth(text) <= width) return text;
   const lines: string[] = [];
   let line = '';
-  // Each word with the spaces before it, so padding inside the first line is kept.
-  for (const token of text.match(/ *\S+/g) ?? []) {
+  // Each word with the spaces before it, so padding inside the first line is kept; a list of
+  // choices (a|b|c) may break after a bar.
+  for (const token of text.match(/ *(?:[^ |]+\|?|\|)/g) ?? []) {
     if (!line.trim() || displayWidth(line + token) <= width) {
       line += token;
       continue;

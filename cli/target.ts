@@ -54,12 +54,11 @@ export async function platformsFor(client: Client, builds: Labelled[]): Promise<
   }
 }
 
-/** The TARGET column of a table of builds: cut in the middle, never so far that two labels look alike. */
+/** The TARGET column of a table of builds: like an id, never cut (it is what tells children apart). */
 export const targetColumn = <R extends Labelled>(platforms?: Map<string, Platform>): Column<R> => ({
   header: 'TARGET',
   value: (b) => targetLabel(b, platforms),
-  min: 9,
-  distinct: true,
+  whole: true,
 });
 
 /** Whether any of `builds` has a label (a table leaves the TARGET column out when none has). */
