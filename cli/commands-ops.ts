@@ -7,6 +7,7 @@ import type { BuildView } from '../lib/builds/build.view';
 import { buildArg, type Command, type Ctx, compact, defineCommand, int, one, seg, show } from './command';
 import { CliError, EXIT, usage } from './errors';
 import { handedDown } from './lease';
+import { clipFlag, LIMITS } from './limits';
 import {
   age,
   type Column,
@@ -204,12 +205,13 @@ export const OPS_COMMANDS: Command[] = [
     },
     examples: ['bldst heartbeat $BUILD_ID --worker packer-7 --message "uploading image"'],
     async run(ctx, v, p) {
-      const res = await ctx
-        .client()
-        .post<Row>(
-          `/builds/${seg(buildArg(p))}/heartbeat`,
-          compact({ worker_id: v.worker ?? defaultWorkerId(), message: v.message }),
-        );
+      const res = await ctx.client().post<Row>(
+        `/builds/${seg(buildArg(p))}/heartbeat`,
+        compact({
+          worker_id: v.worker ?? defaultWorkerId(),
+          message: clipFlag(v.message, LIMITS.message, '--message'),
+        }),
+      );
       show(ctx, res, res.last_heartbeat_at);
       return EXIT.ok;
     },

@@ -2,6 +2,7 @@
  * Every bldst command: one entry per API operation (flags named as the API's fields), plus run,
  * pipeline run, watch and completion. --help texts and shell completion are generated from here.
  */
+import { BUILD_STATUSES } from '../lib/builds/build.model';
 import type { BuildView } from '../lib/builds/build.view';
 import { ApiError, type Client } from './client';
 import {
@@ -25,6 +26,7 @@ import { REFERENCE_COMMANDS } from './commands-reference';
 import { configPath, resolveConfig, writeConfigFile } from './config';
 import { CliError, EXIT, usage } from './errors';
 import { handedDown, inheritedLeaseHeaders } from './lease';
+import { clipFlag, LIMITS } from './limits';
 import {
   age,
   type Column,
@@ -43,11 +45,35 @@ import {
   wrap,
 } from './output';
 import { requireState } from './runner';
+import { choice } from './suggest';
 import { anyLabel, type Platform, platformsFor, targetColumn, targetLabel } from './target';
 
 export type { Command, Ctx, OptionSpec } from './command';
 
 const showBuild = (ctx: Ctx, build: BuildView) => show(ctx, build, build.id);
+
+/**
+ * On stderr: the state just reported is not in the project's catalog, with the nearest codes it
+ * has (a typo of 45 as 43 shows `40 …, 45 …`). Silent if the catalog cannot be read.
+ */
+async function warnUnknownState(ctx: Ctx, project: string, state: number): Promise<void> {
+  let codes: { code: number; name: string }[];
+  try {
+    codes = (
+      await ctx
+        .client()
+        .get<{ state_codes: { code: number; name: string }[] }>(`/projects/${seg(project)}/state-codes`)
+    ).state_codes;
+  } catch {
+    return;
+  }
+  const below = codes.filter((c) => c.code < state).at(-1);
+  const above = codes.find((c) => c.code > state);
+  const near = [below, above].filter(Boolean).map((c) => `${c!.code} ${sanitize(c!.name)}`);
+  process.stderr.write(
+    `bldst: warning: state ${state} is not in project ${sanitize(project)}'s catalog${near.length ? ` (nearest: ${near.join(', ')})` : ''}; recorded as an inserted state. See bldst state-codes get ${sanitize(project)}\n`,
+  );
+}
 
 async function labelledColumns(ctx: Ctx, items: BuildView[]): Promise<Column<BuildView>[]> {
   const platforms = await platformsFor(ctx.client(), items);
@@ -333,7 +359,7 @@ const CORE: Command[] = [
       const limit = int(str(v.limit), '--limit') ?? 25;
       const query = new URLSearchParams(
         compact({
-          status: str(v.status),
+          status: choice(str(v.status), BUILD_STATUSES, '--status'),
           project_id: str(v['project-id']),
           platform_id: str(v['platform-id']),
           parent_id: str(v['parent-id']),
@@ -477,7 +503,7 @@ const CORE: Command[] = [
     async run(ctx, v, p) {
       const id = buildArg(p);
       const state = requireState(str(v.state));
-      const status = str(v.status);
+      const status = choice(str(v.status), ['in_progress', 'completed', 'failed'], '--status');
       if (!status) throw usage('--status is required (in_progress, completed or failed)');
       // The artifact the seeds keep on the state row goes in the report itself: the server
       // validates both and commits them together, or neither (POST /builds/{id}/states `artifacts`).
@@ -502,8 +528,8 @@ const CORE: Command[] = [
         compact({
           state_code: state,
           status,
-          message: str(v.message),
-          error: str(v.error),
+          message: clipFlag(str(v.message), LIMITS.message, '--message'),
+          error: clipFlag(str(v.error), LIMITS.error, '--error'),
           worker_id: str(v.worker) ?? handedDown().workerId,
           metadata: json(str(v.metadata), '--metadata'),
           artifacts,
@@ -514,6 +540,8 @@ const CORE: Command[] = [
         },
       );
       showBuild(ctx, build);
+      // A code the project's catalog lacks is allowed (inserts like 42), but is often a typo.
+      if (build.state_name === null) await warnUnknownState(ctx, build.project_id, state);
       return EXIT.ok;
     },
   },

@@ -4,6 +4,7 @@ import { COMMANDS, type Command, type Ctx, type OptionSpec } from './commands';
 import { resolveConfig } from './config';
 import { CliError, EXIT, usage } from './errors';
 import { defaultOutput, detectStyle, type OutputMode, wrap } from './output';
+import { choice, didYouMean } from './suggest';
 
 declare const __BLDST_VERSION__: string;
 
@@ -65,6 +66,19 @@ function findCommand(argv: string[]): { command?: Command; consumed: number } {
     }
   }
   return best;
+}
+
+/** "unknown command 'biuld'; did you mean 'build'?", from every command's words. */
+function unknownCommand(words: string[]): string {
+  const phrases = [...COMMANDS.flatMap(names), 'completion'];
+  const firsts = phrases.map((p) => p.split(' ')[0]!);
+  const group = firsts.includes(words[0]!) && words[1] !== undefined;
+  const asked = group ? `${words[0]} ${words[1]}` : words[0]!;
+  const subs = phrases.filter((p) => p.startsWith(`${words[0]} `)).map((p) => p.slice(words[0]!.length + 1));
+  const near = group
+    ? didYouMean(words[1]!, subs, (s) => `'${words[0]} ${s}'`)
+    : didYouMean(words[0]!, firsts);
+  return `unknown command '${asked}'${near}${near ? ' See' : '; see'} bldst ${group ? `${words[0]} ` : ''}--help`;
 }
 
 function topHelp(): string {
@@ -228,12 +242,7 @@ export async function dispatch(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const { command, consumed } = findCommand(words);
-  if (!command)
-    throw new CliError(
-      `unknown command '${words.slice(0, 2).join(' ')}'; see bldst --help`,
-      EXIT.usage,
-      'usage',
-    );
+  if (!command) throw new CliError(unknownCommand(words), EXIT.usage, 'usage');
 
   let args = [...globals, ...words.slice(consumed)];
   let rest: string[] = [];
@@ -260,7 +269,15 @@ export async function dispatch(argv: string[]): Promise<number> {
       strict: true,
     });
   } catch (error) {
-    throw usage(`${(error as Error).message.split('\n')[0]}; see bldst ${names(command)[0]} --help`);
+    const message = (error as Error).message.split('\n')[0]!;
+    // Node's message for an unknown flag goes on about positionals: say the flag and its nearest.
+    const unknown = message.match(/^Unknown option '(-{1,2}[^']+)'/)?.[1];
+    const flags = Object.entries({ ...GLOBAL, ...command.options }).map(([k]) => `--${k}`);
+    const hint = unknown ? didYouMean(unknown.split('=')[0]!, flags) : '';
+    const see = `${hint ? ' See' : '; see'} bldst ${names(command)[0]} --help`;
+    throw usage(
+      unknown ? `unknown option ${unknown} for bldst ${names(command)[0]}${hint}${see}` : `${message}${see}`,
+    );
   }
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (values.help) {
@@ -270,7 +287,7 @@ export async function dispatch(argv: string[]): Promise<number> {
   if (rest.length && !command.passthrough)
     throw usage(`bldst ${names(command)[0]} takes no arguments after --`);
   const output = values.output ?? defaultOutput();
-  if (output !== 'table' && output !== 'json') throw usage('--output must be table or json');
+  choice(String(output), ['table', 'json'], '--output');
 
   const cfg = resolveConfig();
   let signer: import('./sigv4').Signer | undefined;
