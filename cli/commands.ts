@@ -2,6 +2,7 @@
  * Every bldst command: one entry per API operation (flags named as the API's fields), plus run,
  * pipeline run, watch and completion. --help texts and shell completion are generated from here.
  */
+import { STORAGE_TYPES } from '../lib/artifacts/artifact.model';
 import { BUILD_STATUSES } from '../lib/builds/build.model';
 import type { BuildView } from '../lib/builds/build.view';
 import { ApiError, type Client } from './client';
@@ -507,7 +508,7 @@ const CORE: Command[] = [
       if (!status) throw usage('--status is required (in_progress, completed or failed)');
       // The artifact the seeds keep on the state row goes in the report itself: the server
       // validates both and commits them together, or neither (POST /builds/{id}/states `artifacts`).
-      const storageType = str(v['storage-type']);
+      const storageType = choice(str(v['storage-type']), STORAGE_TYPES, '--storage-type');
       const uri = str(v['storage-path']);
       if (storageType && !uri) throw usage('--storage-path is required with --storage-type');
       if (uri && !storageType) throw usage('--storage-type is required with --storage-path');
@@ -636,7 +637,7 @@ const CORE: Command[] = [
         `/builds/${seg(id)}/states/${state}/artifacts`,
         compact({
           name: str(v.name),
-          storage_type: str(v['storage-type']),
+          storage_type: choice(str(v['storage-type']), STORAGE_TYPES, '--storage-type'),
           uri: str(v.uri),
           checksum: str(v.checksum),
           size_bytes: int(str(v['size-bytes']), '--size-bytes'),

@@ -61,6 +61,12 @@ describe('did you mean', () => {
       2,
       expect.stringContaining("did you mean 'in_progress'?"),
     ]);
+    expect(
+      said(await bldst(['artifact', 'add', id, '--state', '10', '--name', 'x', '--storage-type', 's4'])),
+    ).toEqual([
+      2,
+      "bldst: --storage-type must be one of s3, nfs, ebs, ceph, azure_blob, gcs, http, other, not 's4'; did you mean 's3'?\n",
+    ]);
     // Nothing was recorded by any of them.
     expect((await stack.call('GET', `/builds/${id}`)).body.version).toBe(1);
   });
