@@ -373,12 +373,13 @@ export function formatTable<R>(
     widths.set(widest, widths.get(widest)! - 1);
     excess--;
   }
-  const line = (cells: string[], painter?: (i: number, s: string) => string) =>
+  const line = (cells: string[], painter?: (i: number, s: string) => string, header = false) =>
     cells
       .map((cell, i) => {
         const c = kept[i]!;
         const w = widths.get(c)!;
-        const shown = c.distinct ? cutMiddle(cell, w) : cut(cell, w);
+        // Values cut in the middle keep what tells them apart; a header reads best from its start.
+        const shown = c.distinct && !header ? cutMiddle(cell, w) : cut(cell, w);
         const fill = ' '.repeat(Math.max(0, w - displayWidth(shown)));
         const text = painter ? painter(i, shown) : shown;
         return c.right ? fill + text : text + fill;
@@ -388,6 +389,7 @@ export function formatTable<R>(
   const header = line(
     kept.map((c) => c.header),
     (_i, s) => paint(style, 'bold', s),
+    true,
   );
   const body = rows.map((r, n) =>
     line(
