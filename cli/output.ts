@@ -188,8 +188,6 @@ function graphemeWidth(g: string): number {
 /** Terminal columns `s` takes (our colour codes take none). */
 export const displayWidth = (s: string) =>
   graphemes(s.replace(SGR_CODES, '')).reduce((n, g) => n + graphemeWidth(g), 0);
-/** @deprecated name kept for callers: the display width. */
-export const visibleLength = displayWidth;
 
 /** `text` cut to `width` terminal columns, ending in … when cut; never splits a character. */
 export function cut(text: string, width: number): string {
