@@ -138,7 +138,7 @@ export class Client {
             `bldst: ${method} ${path} → ${(error as Error).message} (${Math.round(performance.now() - started)} ms)`,
           );
         lastError = new CliError(
-          `cannot reach ${this.url}: ${(error as Error).message}`,
+          `cannot reach ${this.url}: ${(error as Error).message}${refusedHint(error)}`,
           EXIT.server,
           'network',
         );
@@ -173,4 +173,17 @@ function safeJson(text: string): unknown {
   } catch {
     return { error: { message: text.slice(0, 200) } };
   }
+}
+
+/**
+ * Nothing listens there: most often a local `npm start` that is stopped, or restarted on another
+ * port (PORT=0). Say where its address and key are.
+ */
+function refusedHint(error: unknown): string {
+  const e = error as { code?: string; message?: string; cause?: { code?: string } };
+  const refused =
+    e.code === 'ECONNREFUSED' || e.cause?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(e.message ?? '');
+  return refused
+    ? '. Is the service running? A local `npm start` prints the line to paste (export BUILDSTATE_API_URL=… BUILDSTATE_API_TOKEN=…) and keeps its address in <data folder>/service.json (.data/service.json by default); with PORT=0 the port changes on every start'
+    : '';
 }

@@ -4,19 +4,22 @@ import { EXIT, usage } from './errors';
 import { type ChildView, type ForkChild, fork, forkKey, loadChildrenFile, parseChildSpec } from './fan-out';
 import { type Column, col, printJson, printTable, progressBar, statusPaint } from './output';
 import { requireState } from './runner';
+import { type Platform, platformsFor, targetColumn } from './target';
 
-export const CHILD_COLUMNS: Column<ChildView>[] = [
+/** A fork's children: id and target (what tells them apart) first and whole; metadata gives way first. */
+export const childColumns = (platforms: Map<string, Platform> = new Map()): Column<ChildView>[] => [
   col('id', 'ID', { min: 10 }),
-  col('platform_id', 'PLATFORM'),
+  col('platform_id', 'PLATFORM', { distinct: true }),
+  targetColumn<ChildView>(platforms),
   col('image_type_id', 'IMAGE TYPE', { drop: 2 }),
   {
     header: 'METADATA',
     value: (b) => (b.metadata && Object.keys(b.metadata).length ? b.metadata : null),
-    drop: 1,
+    drop: 3,
   },
   { header: 'STATE', value: (b) => `${b.current_state} ${b.state_name ?? ''}`.trim(), min: 8 },
   { header: 'STATUS', value: (b) => b.status, paint: (b) => statusPaint(b.status), min: 11 },
-  { header: 'PROGRESS', value: (b) => progressBar(Number(b.progress_percent), 10), min: 16, drop: 0.5 },
+  { header: 'PROGRESS', value: (b) => progressBar(Number(b.progress_percent), 10), min: 16, drop: 1 },
 ];
 
 export const FAN_OUT_COMMANDS: Command[] = [
@@ -70,7 +73,13 @@ export const FAN_OUT_COMMANDS: Command[] = [
         );
       if (ctx.quiet) for (const c of answer.children) process.stdout.write(`${c.id}\n`);
       else if (ctx.output === 'json') printJson(answer);
-      else printTable(answer.children, CHILD_COLUMNS, ctx.style, { wide: ctx.wide });
+      else
+        printTable(
+          answer.children,
+          childColumns(await platformsFor(ctx.client(), answer.children)),
+          ctx.style,
+          { wide: ctx.wide },
+        );
       return EXIT.ok;
     },
   }),

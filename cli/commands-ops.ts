@@ -3,9 +3,11 @@
  * `lease` and `heartbeat` take the build (and lease) an outer `bldst run` handed down.
  */
 import { readFileSync } from 'node:fs';
-import { buildArg, type Command, compact, defineCommand, int, one, seg, show } from './command';
+import type { BuildView } from '../lib/builds/build.view';
+import { buildArg, type Command, type Ctx, compact, defineCommand, int, one, seg, show } from './command';
 import { CliError, EXIT, usage } from './errors';
 import { handedDown } from './lease';
+import { clipFlag, LIMITS } from './limits';
 import {
   age,
   type Column,
@@ -17,9 +19,11 @@ import {
   printRecord,
   printTable,
   progressBar,
+  type Style,
   statusPaint,
 } from './output';
 import { defaultWorkerId } from './runner';
+import { platformsFor, targetLabel } from './target';
 
 type Row = Record<string, unknown>;
 
@@ -201,12 +205,13 @@ export const OPS_COMMANDS: Command[] = [
     },
     examples: ['bldst heartbeat $BUILD_ID --worker packer-7 --message "uploading image"'],
     async run(ctx, v, p) {
-      const res = await ctx
-        .client()
-        .post<Row>(
-          `/builds/${seg(buildArg(p))}/heartbeat`,
-          compact({ worker_id: v.worker ?? defaultWorkerId(), message: v.message }),
-        );
+      const res = await ctx.client().post<Row>(
+        `/builds/${seg(buildArg(p))}/heartbeat`,
+        compact({
+          worker_id: v.worker ?? defaultWorkerId(),
+          message: clipFlag(v.message, LIMITS.message, '--message'),
+        }),
+      );
       show(ctx, res, res.last_heartbeat_at);
       return EXIT.ok;
     },
@@ -224,20 +229,12 @@ export const OPS_COMMANDS: Command[] = [
         printJson(s);
         return EXIT.ok;
       }
-      const by = Object.entries(s.builds.by_status)
-        .filter(([, n]) => n > 0)
-        .map(([status, n]) => paintStatus(ctx.style, status, `${n} ${status.replace('_', ' ')}`));
-      const rate = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
-      process.stdout.write(
-        [
-          `${paint(ctx.style, 'bold', `${s.builds.total} builds`)}${by.length ? `: ${by.join(', ')}` : ''}`,
-          `last 7 days: build success ${rate(s.success_rate_7d.build_success_rate)}, attempt success ${rate(s.success_rate_7d.attempt_success_rate)}`,
-          '',
-          paint(ctx.style, 'bold', `${s.active.count} active`),
-          '',
-        ].join('\n'),
-      );
-      printTable(s.active.items, ACTIVE_COLUMNS, ctx.style, { wide: ctx.wide, empty: 'no active builds' });
+      process.stdout.write(`${summaryLines(ctx.style, s).join('\n')}\n`);
+      const labelled = await withTargets(ctx, s.active.items);
+      printTable(labelled.rows, activeColumns(labelled.labels), ctx.style, {
+        wide: ctx.wide,
+        empty: 'no active builds',
+      });
       if (s.failures_by_state.length) {
         process.stdout.write(`\n${paint(ctx.style, 'bold', 'failed attempts by state')}\n`);
         printTable(
@@ -297,14 +294,14 @@ export const OPS_COMMANDS: Command[] = [
         printTable(
           res.items,
           [
-            col('build_id', 'BUILD', { min: 10 }),
-            col('platform_id', 'PLATFORM'),
+            col('build_id', 'BUILD', { whole: true }),
+            col('platform_id', 'PLATFORM', { distinct: true }),
             col('state_code', 'STATE', { right: true }),
             col('attempt', 'ATTEMPT', { right: true }),
             { header: 'WHY', value: (r) => (r.kinds as string[]).join(','), paint: () => 'red' },
             { header: 'RUNNING', value: (r) => duration(r.running_s as number), right: true },
             { header: 'SILENT', value: (r) => duration(r.silent_s as number), right: true },
-            { header: 'WORKER', value: (r) => r.lease_worker_id ?? r.last_worker_id },
+            { header: 'WORKER', value: (r) => r.lease_worker_id ?? r.last_worker_id, distinct: true },
           ],
           ctx.style,
           {
@@ -317,21 +314,84 @@ export const OPS_COMMANDS: Command[] = [
   }),
 ];
 
-interface Summary {
-  builds: { total: number; by_status: Record<string, number> };
+export interface Summary {
+  builds: { total: number; by_status: Record<string, number>; fanned_out?: number };
   active: { count: number; items: Row[] };
   failures_by_state: Row[];
   success_rate_7d: { build_success_rate: number | null; attempt_success_rate: number | null };
+  work_avoided?: { window_days: number; total_s: number; by_platform?: Record<string, number> }[];
 }
 
-const ACTIVE_COLUMNS: Column<Row>[] = [
-  col('build_id', 'BUILD', { min: 10 }),
-  col('platform_id', 'PLATFORM'),
+/**
+ * The summary's head: counts that add up to the total shown (fork parents waiting on their
+ * children are their own line item, and anything the server counted but did not break down is
+ * said as such), the 7-day success rates, and the work resuming saved.
+ */
+export function summaryLines(style: Style, s: Summary): string[] {
+  const parts = Object.entries(s.builds.by_status)
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => ({ n, text: paintStatus(style, status, `${n} ${status.replace('_', ' ')}`) }));
+  if (s.builds.fanned_out) parts.push({ n: s.builds.fanned_out, text: `${s.builds.fanned_out} fanned out` });
+  const counted = parts.reduce((n, p) => n + p.n, 0);
+  const total = Math.max(s.builds.total, counted);
+  if (total > counted) parts.push({ n: total - counted, text: `${total - counted} not broken down` });
+  const rate = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
+  const avoided = (s.work_avoided ?? [])
+    .slice()
+    .sort((a, b) => a.window_days - b.window_days)
+    .map((w) => `${duration(w.total_s)} in ${w.window_days} days`);
+  return [
+    `${paint(style, 'bold', `${total} builds`)}${parts.length ? `: ${parts.map((p) => p.text).join(', ')}` : ''}`,
+    `last 7 days: build success ${rate(s.success_rate_7d.build_success_rate)}, attempt success ${rate(s.success_rate_7d.attempt_success_rate)}`,
+    ...(avoided.length ? [`work avoided (completed work not re-run on resume): ${avoided.join(', ')}`] : []),
+    '',
+    paint(style, 'bold', `${s.active.count} active`),
+    '',
+  ];
+}
+
+/**
+ * The active builds with each one's target: the summary's items carry no metadata, so each build
+ * is read (8 at a time) for the label its fork gave it; one that cannot be read keeps its row.
+ */
+async function withTargets(ctx: Ctx, items: Row[]): Promise<{ rows: Row[]; labels: boolean }> {
+  const views: (BuildView | undefined)[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const n = next++;
+      try {
+        views[n] = await ctx.client().get<BuildView>(`/builds/${seg(String(items[n]!.build_id))}`);
+      } catch {
+        views[n] = undefined;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, items.length) }, worker));
+  const known = views.filter((v): v is BuildView => v !== undefined);
+  const platforms = await platformsFor(ctx.client(), known);
+  const rows = items.map((r, n) => ({ ...r, target: views[n] ? targetLabel(views[n]!, platforms) : null }));
+  return { rows, labels: rows.some((r) => r.target !== null) };
+}
+
+const activeColumns = (labels: boolean): Column<Row>[] => [
+  col('build_id', 'BUILD', { min: 10, whole: true }),
+  col('platform_id', 'PLATFORM', { distinct: true }),
+  ...(labels ? [col<Row>('target', 'TARGET', { whole: true })] : []),
   { header: 'STATE', value: (r) => `${r.current_state} ${r.state_name ?? ''}`.trim(), min: 8 },
   col('status', 'STATUS', { paint: (r) => statusPaint(r.status as string), min: 11 }),
-  col('attempt', 'ATTEMPT', { right: true }),
-  { header: 'PROGRESS', value: (r) => progressBar(r.progress_percent as number, 10), min: 16, drop: 1 },
-  { header: 'IN STATE', value: (r) => age(r.attempt_started_at as string), right: true },
-  { header: 'ETA', value: (r) => (typeof r.eta_s === 'number' ? duration(r.eta_s) : '-'), right: true },
-  col('lease_worker_id', 'WORKER'),
+  col('attempt', 'ATTEMPT', { right: true, drop: 1 }),
+  { header: 'PROGRESS', value: (r) => progressBar(r.progress_percent as number, 10), min: 16, drop: 3 },
+  { header: 'IN STATE', value: (r) => age(r.attempt_started_at as string), right: true, drop: 0.5 },
+  {
+    header: 'ETA',
+    // A failed or blocked build has no estimate: it will not finish without someone acting.
+    value: (r) =>
+      typeof r.eta_s === 'number' && !['failed', 'blocked'].includes(r.status as string)
+        ? duration(r.eta_s)
+        : '-',
+    right: true,
+    drop: 2,
+  },
+  col('lease_worker_id', 'WORKER', { distinct: true, drop: 2.5 }),
 ];

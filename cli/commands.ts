@@ -2,6 +2,8 @@
  * Every bldst command: one entry per API operation (flags named as the API's fields), plus run,
  * pipeline run, watch and completion. --help texts and shell completion are generated from here.
  */
+import { STORAGE_TYPES } from '../lib/artifacts/artifact.model';
+import { BUILD_STATUSES } from '../lib/builds/build.model';
 import type { BuildView } from '../lib/builds/build.view';
 import { ApiError, type Client } from './client';
 import {
@@ -25,6 +27,7 @@ import { REFERENCE_COMMANDS } from './commands-reference';
 import { configPath, resolveConfig, writeConfigFile } from './config';
 import { CliError, EXIT, usage } from './errors';
 import { handedDown, inheritedLeaseHeaders } from './lease';
+import { clipFlag, LIMITS } from './limits';
 import {
   age,
   type Column,
@@ -38,19 +41,56 @@ import {
   printTable,
   progressBar,
   type Style,
+  sanitize,
   statusPaint,
+  wrap,
 } from './output';
 import { requireState } from './runner';
+import { choice } from './suggest';
+import { anyLabel, type Platform, platformsFor, targetColumn, targetLabel } from './target';
 
 export type { Command, Ctx, OptionSpec } from './command';
 
 const showBuild = (ctx: Ctx, build: BuildView) => show(ctx, build, build.id);
 
-/** `build list` on a terminal: what an operator scans for, in the space there is. */
-const BUILD_COLUMNS: Column<BuildView>[] = [
+/**
+ * On stderr: the state just reported is not in the project's catalog, with the nearest codes it
+ * has (a typo of 45 as 43 shows `40 …, 45 …`). Silent if the catalog cannot be read.
+ */
+async function warnUnknownState(ctx: Ctx, project: string, state: number): Promise<void> {
+  let codes: { code: number; name: string }[];
+  try {
+    codes = (
+      await ctx
+        .client()
+        .get<{ state_codes: { code: number; name: string }[] }>(`/projects/${seg(project)}/state-codes`)
+    ).state_codes;
+  } catch {
+    return;
+  }
+  const below = codes.filter((c) => c.code < state).at(-1);
+  const above = codes.find((c) => c.code > state);
+  const near = [below, above].filter(Boolean).map((c) => `${c!.code} ${sanitize(c!.name)}`);
+  process.stderr.write(
+    `bldst: warning: state ${state} is not in project ${sanitize(project)}'s catalog${near.length ? ` (nearest: ${near.join(', ')})` : ''}; recorded as an inserted state. See bldst state-codes get ${sanitize(project)}\n`,
+  );
+}
+
+async function labelledColumns(ctx: Ctx, items: BuildView[]): Promise<Column<BuildView>[]> {
+  const platforms = await platformsFor(ctx.client(), items);
+  return buildColumns(platforms, anyLabel(items, platforms));
+}
+
+/**
+ * `build list` on a terminal: what an operator scans for, in the space there is. The id, platform,
+ * target, state and status identify a row and keep their width; progress, age, attempt, image type,
+ * project and worker give way first (in that order of `drop`).
+ */
+const buildColumns = (platforms: Map<string, Platform>, labels: boolean): Column<BuildView>[] => [
   col('id', 'ID', { min: 10 }),
   col('project_id', 'PROJECT', { drop: 3 }),
-  col('platform_id', 'PLATFORM'),
+  col('platform_id', 'PLATFORM', { distinct: true }),
+  ...(labels ? [targetColumn<BuildView>(platforms)] : []),
   col('image_type_id', 'IMAGE TYPE', { drop: 2 }),
   { header: 'STATE', value: (b) => `${b.current_state} ${b.state_name ?? ''}`.trim(), min: 8 },
   { header: 'STATUS', value: (b) => b.status, paint: (b) => statusPaint(b.status), min: 11 },
@@ -60,9 +100,9 @@ const BUILD_COLUMNS: Column<BuildView>[] = [
     right: true,
     drop: 1,
   },
-  { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 16 },
-  { header: 'AGE', value: (b) => age(b.created_at), right: true, min: 4 },
-  { header: 'LAST WORKER', value: (b) => b.last_worker_id, drop: 0.5 },
+  { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 16, drop: 4 },
+  { header: 'AGE', value: (b) => age(b.created_at), right: true, min: 4, drop: 2.5 },
+  { header: 'LAST WORKER', value: (b) => b.last_worker_id, drop: 0.5, distinct: true },
 ];
 
 const stateOpt = { type: 'string', description: 'state code 0-100' } as const;
@@ -81,46 +121,66 @@ const ARTIFACT_COLUMNS: Column<Record<string, unknown>>[] = [
   col('uri', 'URI', { min: 10 }),
 ];
 
-/** One build: progress, attempt, worker, time in the state, the last error; when blocked, what to run. */
-function watchOne(style: Style, b: BuildView): string {
+/**
+ * One build: progress, attempt, worker, time in the state, the last error; when blocked, what to
+ * run. Every field another party wrote is sanitized; lines wrap at word boundaries.
+ */
+function watchOne(style: Style, b: BuildView, platforms: Map<string, Platform>): string {
+  const label = targetLabel(b, platforms);
   const lines = [
     [
-      paint(style, 'bold', b.id),
+      paint(style, 'bold', sanitize(b.id)),
+      label ? sanitize(label) : '',
       progressBar(b.progress_percent),
-      `state ${b.current_state}${b.state_name ? ` ${b.state_name}` : ''}`,
+      `state ${b.current_state}${b.state_name ? ` ${sanitize(b.state_name)}` : ''}`,
       paintStatus(style, b.status),
       b.attempt ? `attempt ${b.attempt} of ${b.max_attempts}` : '',
-      b.last_worker_id ? `on ${b.last_worker_id}` : '',
+      b.last_worker_id ? `on ${sanitize(b.last_worker_id)}` : '',
       ['in_progress', 'failed', 'blocked'].includes(b.status) ? `for ${age(b.updated_at)}` : '',
     ]
       .filter(Boolean)
       .join('  '),
   ];
-  if (b.last_error && b.status !== 'completed') lines.push(`  last error: ${b.last_error.split('\n')[0]}`);
+  if (b.last_error && b.status !== 'completed')
+    lines.push(`  last error: ${sanitize(b.last_error.split('\n')[0]!)}`);
   if (b.status === 'blocked') {
     lines.push(
       `  ${paintStatus(style, 'blocked', 'blocked')}: state ${b.current_state} used all ${b.max_attempts} attempts`,
-      `  after fixing the cause: bldst build unblock ${b.id} --reason "what was fixed"`,
+      `  after fixing the cause: bldst build unblock ${sanitize(b.id)} --reason "what was fixed"`,
     );
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.map((l) => wrap(l, style.width, '    ')).join('\n')}\n`;
 }
 
-const WATCH_COLUMNS: Column<BuildView>[] = [
+const watchColumns = (platforms: Map<string, Platform>, labels: boolean): Column<BuildView>[] => [
   col('id', 'ID', { min: 10 }),
-  col('platform_id', 'PLATFORM'),
+  col('platform_id', 'PLATFORM', { distinct: true }),
+  ...(labels ? [targetColumn<BuildView>(platforms)] : []),
   { header: 'STATE', value: (b) => `${b.current_state} ${b.state_name ?? ''}`.trim(), min: 8 },
   { header: 'STATUS', value: (b) => b.status, paint: (b) => statusPaint(b.status), min: 11 },
-  { header: 'ATTEMPT', value: (b) => (b.attempt ? `${b.attempt}/${b.max_attempts}` : '-'), right: true },
-  { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 16, drop: 1 },
-  { header: 'IN STATE', value: (b) => age(b.updated_at), right: true },
-  col('last_worker_id', 'WORKER'),
-  { header: 'LAST ERROR', value: (b) => (b.status === 'in_progress' ? null : b.last_error?.split('\n')[0]) },
+  {
+    header: 'ATTEMPT',
+    value: (b) => (b.attempt ? `${b.attempt}/${b.max_attempts}` : '-'),
+    right: true,
+    drop: 1,
+  },
+  { header: 'PROGRESS', value: (b) => progressBar(b.progress_percent, 10), min: 16, drop: 3 },
+  { header: 'IN STATE', value: (b) => age(b.updated_at), right: true, drop: 0.5 },
+  { header: 'WORKER', value: (b) => b.last_worker_id, distinct: true, drop: 2 },
+  {
+    header: 'LAST ERROR',
+    value: (b) => (b.status === 'in_progress' ? null : b.last_error?.split('\n')[0]),
+    min: 10,
+    drop: 0.25,
+  },
 ];
 
 /** All active builds: a header with the count, then one row each. */
-function watchAll(ctx: Ctx, builds: BuildView[]): string {
-  const table = formatTable(builds, WATCH_COLUMNS, ctx.style, { wide: ctx.wide, empty: 'no active builds' });
+function watchAll(ctx: Ctx, builds: BuildView[], platforms: Map<string, Platform>): string {
+  const table = formatTable(builds, watchColumns(platforms, anyLabel(builds, platforms)), ctx.style, {
+    wide: ctx.wide,
+    empty: 'no active builds',
+  });
   const counts = ['in_progress', 'failed', 'blocked', 'pending']
     .map((s) => [s, builds.filter((b) => b.status === s).length] as const)
     .filter(([, n]) => n > 0)
@@ -142,13 +202,15 @@ async function watchOnce(client: Client, id: string | undefined): Promise<BuildV
 async function watchFamily(ctx: Ctx, id: string, interval: number, tty: boolean): Promise<number> {
   const { changedLines, familyLines, familyOutcome, renderFamily } = await import('./watch-family');
   const seen = new Map<string, string>();
+  let platforms: Map<string, Platform> | undefined;
   for (;;) {
     const parent = await ctx.client().get<BuildView>(`/builds/${seg(id)}`);
     const children = await allPages<BuildView>(ctx.client(), `/builds/${seg(id)}/children`);
     // Oldest first: the order the fork named them (the API lists newest first).
     children.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
-    if (tty) process.stdout.write(`\x1b[2J\x1b[H${renderFamily(ctx.style, parent, children)}`);
-    else process.stdout.write(changedLines(seen, familyLines(ctx.style, parent, children)));
+    platforms ??= await platformsFor(ctx.client(), children);
+    if (tty) process.stdout.write(`\x1b[2J\x1b[H${renderFamily(ctx.style, parent, children, platforms)}`);
+    else process.stdout.write(changedLines(seen, familyLines(ctx.style, parent, children, platforms)));
     const outcome = familyOutcome(children);
     if (outcome.done) return outcome.code;
     await new Promise((r) => setTimeout(r, interval));
@@ -298,7 +360,7 @@ const CORE: Command[] = [
       const limit = int(str(v.limit), '--limit') ?? 25;
       const query = new URLSearchParams(
         compact({
-          status: str(v.status),
+          status: choice(str(v.status), BUILD_STATUSES, '--status'),
           project_id: str(v['project-id']),
           platform_id: str(v['platform-id']),
           parent_id: str(v['parent-id']),
@@ -319,7 +381,7 @@ const CORE: Command[] = [
       if (ctx.quiet) for (const b of items) process.stdout.write(`${b.id}\n`);
       else if (ctx.output === 'json') printJson(items);
       else
-        printTable(items, BUILD_COLUMNS, ctx.style, {
+        printTable(items, await labelledColumns(ctx, items), ctx.style, {
           wide: ctx.wide,
           empty:
             v.status || v['project-id'] || v['platform-id'] || v['parent-id']
@@ -370,9 +432,9 @@ const CORE: Command[] = [
             col('status', 'STATUS', { paint: (h) => statusPaint(h.status as string), min: 11 }),
             col('attempt', 'ATTEMPT', { right: true }),
             col('build_status', 'BUILD', { paint: (h) => statusPaint(h.build_status as string), min: 11 }),
-            col('worker_id', 'WORKER'),
-            { header: 'DETAIL', value: (h) => h.error ?? h.reason ?? h.message },
-            col('recorded_at', 'RECORDED AT', { min: 20 }),
+            col('worker_id', 'WORKER', { distinct: true }),
+            { header: 'DETAIL', value: (h) => h.error ?? h.reason ?? h.message, min: 10, drop: 1 },
+            col('recorded_at', 'RECORDED AT', { min: 20, drop: 2 }),
           ],
           ctx.style,
           { wide: ctx.wide, empty: 'no history' },
@@ -442,11 +504,11 @@ const CORE: Command[] = [
     async run(ctx, v, p) {
       const id = buildArg(p);
       const state = requireState(str(v.state));
-      const status = str(v.status);
+      const status = choice(str(v.status), ['in_progress', 'completed', 'failed'], '--status');
       if (!status) throw usage('--status is required (in_progress, completed or failed)');
       // The artifact the seeds keep on the state row goes in the report itself: the server
       // validates both and commits them together, or neither (POST /builds/{id}/states `artifacts`).
-      const storageType = str(v['storage-type']);
+      const storageType = choice(str(v['storage-type']), STORAGE_TYPES, '--storage-type');
       const uri = str(v['storage-path']);
       if (storageType && !uri) throw usage('--storage-path is required with --storage-type');
       if (uri && !storageType) throw usage('--storage-type is required with --storage-path');
@@ -467,8 +529,8 @@ const CORE: Command[] = [
         compact({
           state_code: state,
           status,
-          message: str(v.message),
-          error: str(v.error),
+          message: clipFlag(str(v.message), LIMITS.message, '--message'),
+          error: clipFlag(str(v.error), LIMITS.error, '--error'),
           worker_id: str(v.worker) ?? handedDown().workerId,
           metadata: json(str(v.metadata), '--metadata'),
           artifacts,
@@ -479,6 +541,8 @@ const CORE: Command[] = [
         },
       );
       showBuild(ctx, build);
+      // A code the project's catalog lacks is allowed (inserts like 42), but is often a typo.
+      if (build.state_name === null) await warnUnknownState(ctx, build.project_id, state);
       return EXIT.ok;
     },
   },
@@ -573,7 +637,7 @@ const CORE: Command[] = [
         `/builds/${seg(id)}/states/${state}/artifacts`,
         compact({
           name: str(v.name),
-          storage_type: str(v['storage-type']),
+          storage_type: choice(str(v['storage-type']), STORAGE_TYPES, '--storage-type'),
           uri: str(v.uri),
           checksum: str(v.checksum),
           size_bytes: int(str(v['size-bytes']), '--size-bytes'),
@@ -786,9 +850,11 @@ const CORE: Command[] = [
       if (id && (await allPages(ctx.client(), `/builds/${seg(id)}/children`, 1)).length > 0)
         return watchFamily(ctx, id, interval, tty);
       let last = '';
+      let platforms: Map<string, Platform> | undefined;
       for (;;) {
         const builds = await watchOnce(ctx.client(), id);
-        const text = id ? watchOne(ctx.style, builds[0]!) : watchAll(ctx, builds);
+        platforms ??= await platformsFor(ctx.client(), builds);
+        const text = id ? watchOne(ctx.style, builds[0]!, platforms) : watchAll(ctx, builds, platforms);
         // On a terminal the screen is redrawn; in a pipe (a CI log) a line is written only when it changes.
         if (tty) process.stdout.write(`\x1b[2J\x1b[H${text}`);
         else if (text !== last) process.stdout.write(text);

@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { Client } from './client';
-import { COMMANDS, type Command, type Ctx } from './commands';
+import { COMMANDS, type Command, type Ctx, type OptionSpec } from './commands';
 import { resolveConfig } from './config';
 import { CliError, EXIT, usage } from './errors';
-import { defaultOutput, detectStyle, type OutputMode } from './output';
+import { defaultOutput, detectStyle, type OutputMode, wrap } from './output';
+import { choice, didYouMean } from './suggest';
 
 declare const __BLDST_VERSION__: string;
 
@@ -67,9 +68,25 @@ function findCommand(argv: string[]): { command?: Command; consumed: number } {
   return best;
 }
 
+/** "unknown command 'biuld'; did you mean 'build'?", from every command's words. */
+function unknownCommand(words: string[]): string {
+  const phrases = [...COMMANDS.flatMap(names), 'completion'];
+  const firsts = phrases.map((p) => p.split(' ')[0]!);
+  const group = firsts.includes(words[0]!) && words[1] !== undefined;
+  const asked = group ? `${words[0]} ${words[1]}` : words[0]!;
+  const subs = phrases.filter((p) => p.startsWith(`${words[0]} `)).map((p) => p.slice(words[0]!.length + 1));
+  const near = group
+    ? didYouMean(words[1]!, subs, (s) => `'${words[0]} ${s}'`)
+    : didYouMean(words[0]!, firsts);
+  return `unknown command '${asked}'${near}${near ? ' See' : '; see'} bldst ${group ? `${words[0]} ` : ''}--help`;
+}
+
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => names(c)[0]!.length)) + 1;
-  const rows = COMMANDS.map((c) => `  ${names(c)[0]!.padEnd(width)} ${c.summary}`);
+  const columns = detectStyle().width;
+  const rows = COMMANDS.map((c) =>
+    wrap(`  ${names(c)[0]!.padEnd(width)} ${c.summary}`, columns, ' '.repeat(width + 3)),
+  );
   return [
     'bldst — report and query BuildState build states from pipelines',
     '',
@@ -79,10 +96,12 @@ function topHelp(): string {
     ...rows,
     `  ${'completion'.padEnd(width)} Print a shell completion script: bldst completion bash|zsh`,
     '',
-    'Global options (before or after the command words): -o/--output table|json, -q/--quiet, --wide, -v/--verbose, --sigv4, -h/--help; bldst --version',
-    'Colour: on a terminal unless NO_COLOR is set; FORCE_COLOR=1 forces it, FORCE_COLOR=0 turns it off.',
-    'Server and key: BUILDSTATE_API_URL and BUILDSTATE_API_TOKEN, else `bldst config set-url` / `bldst auth set-key`.',
-    EXIT_CODES,
+    ...[
+      'Global options (before or after the command words): -o/--output table|json, -q/--quiet, --wide, -v/--verbose, --sigv4, -h/--help; bldst --version',
+      'Colour: on a terminal unless NO_COLOR is set; FORCE_COLOR=1 forces it, FORCE_COLOR=0 turns it off.',
+      'Server and key: BUILDSTATE_API_URL and BUILDSTATE_API_TOKEN, else `bldst config set-url` / `bldst auth set-key`.',
+      EXIT_CODES,
+    ].map((l) => wrap(l, columns)),
     '',
     "Run `bldst <command> --help` for a command's options and examples.",
   ].join('\n');
@@ -94,36 +113,48 @@ function groupHelp(group: string): string | undefined {
   // A command of one word (run, watch) has its own help.
   if (members.length === 0 || members.some((c) => c.path.length === 1)) return undefined;
   const width = Math.max(...members.map((c) => names(c)[0]!.length)) + 1;
+  const columns = detectStyle().width;
   return [
     `Usage: bldst ${group} <command> [options]`,
     '',
     'Commands:',
-    ...members.map((c) => `  ${names(c)[0]!.padEnd(width)} ${c.summary}`),
+    ...members.map((c) =>
+      wrap(`  ${names(c)[0]!.padEnd(width)} ${c.summary}`, columns, ' '.repeat(width + 3)),
+    ),
     '',
     `Run \`bldst ${group} <command> --help\` for a command's options and examples; \`bldst --help\` lists every group.`,
   ].join('\n');
 }
 
-function commandHelp(c: Command): string {
-  const opts = Object.entries({ ...GLOBAL, ...c.options }).map(
-    ([name, o]) =>
-      `  ${`${'short' in o && o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ' <value>' : ''}`.padEnd(30)} ${o.description}${'multiple' in o && o.multiple ? ' (repeatable)' : ''}`,
-  );
+/** An option's help line, its description wrapped under itself at the terminal's width. */
+function optionLines(options: Record<string, OptionSpec>, width: number): string[] {
+  return Object.entries(options).map(([name, o]) => {
+    const flag = `  ${`${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ' <value>' : ''}`.padEnd(30)} `;
+    const text = `${o.description}${o.multiple ? ' (repeatable)' : ''}`;
+    return flag.length + 20 > width
+      ? `${flag.trimEnd()}\n${wrap(`      ${text}`, width, '      ')}`
+      : wrap(`${flag}${text}`, width, ' '.repeat(flag.length));
+  });
+}
+
+/** A command's help: its own options first, then the global ones, wrapped to the terminal. */
+function commandHelp(c: Command, width = detectStyle().width): string {
   return [
     c.passthrough
       ? `Usage: bldst ${names(c)[0]} [options] ${c.args ?? ''}`.trimEnd()
       : `Usage: bldst ${names(c)[0]}${c.args ? ` ${c.args}` : ''} [options]`,
     c.alias ? `Alias: bldst ${c.alias.join(' ')}` : '',
     '',
-    c.summary,
+    wrap(c.summary, width),
     '',
-    'Options:',
-    ...opts,
+    ...(c.options && Object.keys(c.options).length ? ['Options:', ...optionLines(c.options, width), ''] : []),
+    'Global options:',
+    ...optionLines(GLOBAL as Record<string, OptionSpec>, width),
     '',
     'Examples:',
     ...c.examples.map((e) => `  ${e}`),
     '',
-    EXIT_CODES,
+    wrap(EXIT_CODES, width),
   ]
     .filter((line, i, all) => !(line === '' && all[i - 1] === ''))
     .join('\n');
@@ -211,12 +242,7 @@ export async function dispatch(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const { command, consumed } = findCommand(words);
-  if (!command)
-    throw new CliError(
-      `unknown command '${words.slice(0, 2).join(' ')}'; see bldst --help`,
-      EXIT.usage,
-      'usage',
-    );
+  if (!command) throw new CliError(unknownCommand(words), EXIT.usage, 'usage');
 
   let args = [...globals, ...words.slice(consumed)];
   let rest: string[] = [];
@@ -243,7 +269,15 @@ export async function dispatch(argv: string[]): Promise<number> {
       strict: true,
     });
   } catch (error) {
-    throw usage(`${(error as Error).message.split('\n')[0]}; see bldst ${names(command)[0]} --help`);
+    const message = (error as Error).message.split('\n')[0]!;
+    // Node's message for an unknown flag goes on about positionals: say the flag and its nearest.
+    const unknown = message.match(/^Unknown option '(-{1,2}[^']+)'/)?.[1];
+    const flags = Object.entries({ ...GLOBAL, ...command.options }).map(([k]) => `--${k}`);
+    const hint = unknown ? didYouMean(unknown.split('=')[0]!, flags) : '';
+    const see = `${hint ? ' See' : '; see'} bldst ${names(command)[0]} --help`;
+    throw usage(
+      unknown ? `unknown option ${unknown} for bldst ${names(command)[0]}${hint}${see}` : `${message}${see}`,
+    );
   }
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (values.help) {
@@ -253,7 +287,7 @@ export async function dispatch(argv: string[]): Promise<number> {
   if (rest.length && !command.passthrough)
     throw usage(`bldst ${names(command)[0]} takes no arguments after --`);
   const output = values.output ?? defaultOutput();
-  if (output !== 'table' && output !== 'json') throw usage('--output must be table or json');
+  choice(String(output), ['table', 'json'], '--output');
 
   const cfg = resolveConfig();
   let signer: import('./sigv4').Signer | undefined;

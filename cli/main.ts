@@ -28,8 +28,10 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-main(process.argv.slice(2)).then(exit, (error: unknown) => {
+main(process.argv.slice(2)).then(exit, async (error: unknown) => {
   const e = error as { message?: string; exitCode?: number };
-  process.stderr.write(`bldst: ${e.message ?? String(error)}\n`);
+  // Messages carry what the server or a file said (ids, descriptions): shown, never obeyed.
+  const { sanitize } = await import('./output');
+  process.stderr.write(`bldst: ${sanitize(e.message ?? String(error), { keepNewlines: true })}\n`);
   exit(typeof e.exitCode === 'number' ? e.exitCode : 6);
 });

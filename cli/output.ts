@@ -59,24 +59,186 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
-const ANSI = /\x1b\[[0-9;]*m/g;
-export const visibleLength = (s: string) => [...s.replace(ANSI, '')].length;
+/**
+ * What others typed (descriptions, errors, metadata, ids, worker names) reaches a terminal only
+ * through here: every control character is shown as an escape (`\e`, `\a`, `\x9b`, `\u202e`),
+ * never emitted. That covers C0 (ESC starts every terminal sequence, so `ESC ] 0 ; title BEL`
+ * arrives as the harmless text `\e]0;title\a`), DEL, C1 (0x9b is a one-byte CSI on some
+ * terminals), bidi embeddings, overrides and isolates (which reorder what is shown) and the
+ * Unicode line and paragraph separators. `keepNewlines` keeps \n and \t (for our own messages).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = {
+  '\x1b': '\\e',
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\n': '\\n',
+};
 
-/** `text` cut to `width` visible characters, ending in … when cut. */
-export function cut(text: string, width: number): string {
-  const chars = [...text];
-  if (chars.length <= width) return text;
-  return width <= 1 ? '…'.slice(0, width) : `${chars.slice(0, width - 1).join('')}…`;
+export function sanitize(text: string, opts: { keepNewlines?: boolean } = {}): string {
+  return text.replace(UNSAFE, (c) => {
+    if (opts.keepNewlines && (c === '\n' || c === '\t')) return c;
+    const named = NAMED[c];
+    if (named) return named;
+    const code = c.codePointAt(0)!;
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: our own colour codes are not shown text
+const SGR_CODES = /\x1b\[[0-9;]*m/g;
+
+/**
+ * Terminal cells taken by one grapheme: 2 for East Asian Wide/Fullwidth characters and emoji shown
+ * as pictures, 0 for marks that join the one before, else 1. The ranges are Unicode 15's
+ * EastAsianWidth W and F blocks, merged where adjacent (what wcwidth-style tables hold).
+ */
+const WIDE: [number, number][] = [
+  [0x1100, 0x115f],
+  [0x231a, 0x231b],
+  [0x2329, 0x232a],
+  [0x23e9, 0x23ec],
+  [0x23f0, 0x23f0],
+  [0x23f3, 0x23f3],
+  [0x25fd, 0x25fe],
+  [0x2614, 0x2615],
+  [0x2648, 0x2653],
+  [0x267f, 0x267f],
+  [0x2693, 0x2693],
+  [0x26a1, 0x26a1],
+  [0x26aa, 0x26ab],
+  [0x26bd, 0x26be],
+  [0x26c4, 0x26c5],
+  [0x26ce, 0x26ce],
+  [0x26d4, 0x26d4],
+  [0x26ea, 0x26ea],
+  [0x26f2, 0x26f3],
+  [0x26f5, 0x26f5],
+  [0x26fa, 0x26fa],
+  [0x26fd, 0x26fd],
+  [0x2705, 0x2705],
+  [0x270a, 0x270b],
+  [0x2728, 0x2728],
+  [0x274c, 0x274c],
+  [0x274e, 0x274e],
+  [0x2753, 0x2755],
+  [0x2757, 0x2757],
+  [0x2795, 0x2797],
+  [0x27b0, 0x27b0],
+  [0x27bf, 0x27bf],
+  [0x2b1b, 0x2b1c],
+  [0x2b50, 0x2b50],
+  [0x2b55, 0x2b55],
+  [0x2e80, 0x303e],
+  [0x3041, 0x33ff],
+  [0x3400, 0x4dbf],
+  [0x4e00, 0x9fff],
+  [0xa000, 0xa4cf],
+  [0xa960, 0xa97f],
+  [0xac00, 0xd7a3],
+  [0xf900, 0xfaff],
+  [0xfe10, 0xfe19],
+  [0xfe30, 0xfe6f],
+  [0xff00, 0xff60],
+  [0xffe0, 0xffe6],
+  [0x16fe0, 0x16fe4],
+  [0x17000, 0x18cff],
+  [0x1b000, 0x1b2ff],
+  [0x1f004, 0x1f004],
+  [0x1f0cf, 0x1f0cf],
+  [0x1f18e, 0x1f18e],
+  [0x1f191, 0x1f19a],
+  [0x1f200, 0x1f251],
+  [0x1f300, 0x1f64f],
+  [0x1f680, 0x1f6ff],
+  [0x1f7e0, 0x1f7eb],
+  [0x1f90c, 0x1f9ff],
+  [0x1fa70, 0x1faff],
+  [0x20000, 0x2fffd],
+  [0x30000, 0x3fffd],
+];
+const isWide = (cp: number) => {
+  let lo = 0;
+  let hi = WIDE.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const [a, b] = WIDE[mid]!;
+    if (cp < a) hi = mid - 1;
+    else if (cp > b) lo = mid + 1;
+    else return true;
+  }
+  return false;
+};
+const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]+$/u;
+const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
+const graphemes = (s: string) => Array.from(segmenter.segment(s), (g) => g.segment);
+
+function graphemeWidth(g: string): number {
+  if (ZERO_WIDTH.test(g)) return 0;
+  const cp = g.codePointAt(0)!;
+  // An emoji with the picture selector (U+FE0F) is shown two cells wide, like one that is a picture by default.
+  return isWide(cp) || g.includes('\ufe0f') ? 2 : 1;
+}
+
+/** Terminal columns `s` takes (our colour codes take none). */
+export const displayWidth = (s: string) =>
+  graphemes(s.replace(SGR_CODES, '')).reduce((n, g) => n + graphemeWidth(g), 0);
+
+/** `text` cut to `width` terminal columns, ending in … when cut; never splits a character. */
+export function cut(text: string, width: number): string {
+  if (displayWidth(text) <= width) return text;
+  if (width <= 0) return '';
+  let shown = '';
+  let used = 0;
+  for (const g of graphemes(text)) {
+    const w = graphemeWidth(g);
+    if (used + w > width - 1) break;
+    shown += g;
+    used += w;
+  }
+  return `${shown}…`;
+}
+
+/** `text` padded with spaces to `width` terminal columns (left-aligned, or right with `right`). */
+export function pad(text: string, width: number, right = false): string {
+  const fill = ' '.repeat(Math.max(0, width - displayWidth(text)));
+  return right ? fill + text : text + fill;
+}
+
+/** A table cell: one line of sanitized text; objects as JSON; nothing as `-`. */
 export const cellText = (v: unknown) =>
-  (v === null || v === undefined || v === ''
-    ? '-'
-    : typeof v === 'object'
-      ? JSON.stringify(v)
-      : String(v)
-  ).replace(/\r?\n/g, ' ⏎ ');
+  sanitize(
+    (v === null || v === undefined || v === '' ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v))
+      .replace(/\r?\n/g, ' ⏎ ')
+      .replace(/\t/g, ' '),
+  );
+
+/**
+ * Plain text cut into lines of at most `width` columns at word boundaries or after `|` (a word
+ * longer than a line stays whole); `indent` starts every line after the first.
+ */
+export function wrap(text: string, width: number, indent = ''): string {
+  if (!Number.isFinite(width) || displayWidth(text) <= width) return text;
+  const lines: string[] = [];
+  let line = '';
+  // Each word with the spaces before it, so padding inside the first line is kept; a list of
+  // choices (a|b|c) may break after a bar.
+  for (const token of text.match(/ *(?:[^ |]+\|?|\|)/g) ?? []) {
+    if (!line.trim() || displayWidth(line + token) <= width) {
+      line += token;
+      continue;
+    }
+    lines.push(line);
+    line = `${indent}${token.trimStart()}`;
+  }
+  lines.push(line);
+  return lines.join('\n');
+}
 
 export interface Column<R> {
   header: string;
@@ -85,12 +247,20 @@ export interface Column<R> {
   paint?(row: R): Paint | undefined;
   /** Cells (and the header) are never cut below this width (default 5). */
   min?: number;
-  /** When even the minimum widths do not fit, columns with a `drop` go, highest first. */
+  /**
+   * A low-value column: it gives way first (shrunk to its minimum, then left out), highest `drop`
+   * first. Columns without one identify the row and keep their width while any of these can give.
+   */
   drop?: number;
   /** Right-aligned (numbers). */
   right?: boolean;
   /** Never cut (ids: what the next command needs, copied from the table). */
   whole?: boolean;
+  /**
+   * Cut in the middle, never below the width at which the column's values still all differ
+   * (worker ids: `build-server-a` and `build-server-b` become `bu…r-a` and `bu…r-b`, never `buil…`).
+   */
+  distinct?: boolean;
 }
 
 /** A column from a field of the row, with a human header. */
@@ -100,9 +270,43 @@ export const col = <R extends Record<string, unknown>>(
   extra: Partial<Column<R>> = {},
 ): Column<R> => ({ header, value: (r) => r[key], ...(key === 'id' ? { whole: true } : {}), ...extra });
 
+/** `text` cut to `width` columns by taking out its middle (keeping how it ends): `build-…ver-a`. */
+export function cutMiddle(text: string, width: number): string {
+  if (displayWidth(text) <= width) return text;
+  const gs = graphemes(text);
+  if (width <= 2) return cut(text, width);
+  const tail = Math.floor((width - 1) / 2);
+  const head = width - 1 - tail;
+  let h = '';
+  let used = 0;
+  for (const g of gs) {
+    if (used + graphemeWidth(g) > head) break;
+    h += g;
+    used += graphemeWidth(g);
+  }
+  let t = '';
+  used = 0;
+  for (const g of [...gs].reverse()) {
+    if (used + graphemeWidth(g) > tail) break;
+    t = g + t;
+    used += graphemeWidth(g);
+  }
+  return `${h}…${t}`;
+}
+
+/** The narrowest width at which `values` cut in the middle still all differ (their full width at most). */
+export function distinctWidth(values: string[], floor = 5): number {
+  const unique = [...new Set(values)];
+  const full = Math.max(0, ...unique.map(displayWidth));
+  for (let w = Math.min(floor, full); w < full; w++)
+    if (new Set(unique.map((v) => cutMiddle(v, w))).size === unique.length) return w;
+  return full;
+}
+
 /**
- * Rows under human headers. Wider than the terminal: the widest columns give way first, their
- * cells cut with …, down to each column's minimum (then the line wraps); `wide` shows everything.
+ * Rows under human headers, fitted to the terminal: low-value columns (`drop`) shrink to their
+ * minimum and then go, highest `drop` first, while identity columns keep their width; only then do
+ * the others shrink (cut with …). `whole` cells are never cut. `wide` shows everything.
  */
 export function printTable<R>(
   rows: R[],
@@ -122,47 +326,75 @@ export function formatTable<R>(
   if (rows.length === 0) return `${paint(style, 'dim', opts.empty ?? 'nothing to show')}\n`;
   const limit = opts.wide ? Number.POSITIVE_INFINITY : style.width;
   const gap = 2;
-  // A whole column's minimum is its widest cell.
-  const fullWidth = (c: Column<R>) =>
-    Math.max(c.header.length, ...rows.map((r) => [...cellText(c.value(r))].length));
-  const minOf = (c: Column<R>) => (c.whole ? fullWidth(c) : (c.min ?? 5));
-  // Too narrow for every column even cut to its minimum: leave out the least needed ones.
-  const kept = [...columns];
-  const fits = () => kept.reduce((n, c) => n + minOf(c), 0) + gap * (kept.length - 1) <= limit;
-  while (!fits()) {
-    const droppable = kept.filter((c) => c.drop !== undefined).sort((a, b) => b.drop! - a.drop!);
-    if (!droppable.length) break;
-    kept.splice(kept.indexOf(droppable[0]!), 1);
+  const allTexts = new Map(columns.map((c) => [c, rows.map((r) => cellText(c.value(r)))]));
+  const full = new Map(
+    columns.map((c) => [c, Math.max(displayWidth(c.header), ...allTexts.get(c)!.map(displayWidth))]),
+  );
+  const floor = new Map(
+    columns.map((c) => {
+      const f = full.get(c)!;
+      if (c.whole) return [c, f];
+      const min = Math.max(c.min ?? 5, c.distinct ? distinctWidth(allTexts.get(c)!, c.min ?? 5) : 0);
+      return [c, Math.min(f, min)];
+    }),
+  );
+  const byDrop = (list: Column<R>[]) =>
+    list.filter((c) => c.drop !== undefined).sort((a, b) => b.drop! - a.drop!);
+  const sum = (list: Column<R>[], w: (c: Column<R>) => number) =>
+    list.reduce((n, c) => n + w(c), 0) + gap * Math.max(0, list.length - 1);
+  // Leave out low-value columns while the identity ones (at full width) and the rest (at their
+  // minimum) do not fit.
+  let kept = [...columns];
+  while (sum(kept, (c) => (c.drop === undefined ? full.get(c)! : floor.get(c)!)) > limit) {
+    const next = byDrop(kept)[0];
+    if (!next) break;
+    kept = kept.filter((c) => c !== next);
   }
-  columns = kept;
-  const texts = rows.map((r) => columns.map((c) => cellText(c.value(r))));
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...texts.map((t) => [...t[i]!].length)));
-  const total = () => widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1);
-  const mins = columns.map((c, i) => (c.whole ? widths[i]! : Math.min(widths[i]!, minOf(c))));
-  while (total() > limit) {
-    // Shrink the column with the most room above its minimum, one character at a time.
-    let widest = -1;
-    for (let i = 0; i < widths.length; i++)
-      if (widths[i]! > mins[i]! && (widest < 0 || widths[i]! - mins[i]! > widths[widest]! - mins[widest]!))
-        widest = i;
-    if (widest < 0) break;
-    widths[widest]!--;
+  const widths = new Map(kept.map((c) => [c, full.get(c)!]));
+  let excess = sum(kept, (c) => widths.get(c)!) - limit;
+  // The low-value columns give way first, then the widest of the others, one column at a time.
+  for (const c of byDrop(kept)) {
+    if (excess <= 0) break;
+    const give = Math.min(excess, widths.get(c)! - floor.get(c)!);
+    widths.set(c, widths.get(c)! - give);
+    excess -= give;
   }
-  const line = (cells: string[], painter?: (i: number, s: string) => string) =>
+  while (excess > 0) {
+    let widest: Column<R> | undefined;
+    for (const c of kept)
+      if (
+        widths.get(c)! > floor.get(c)! &&
+        (!widest || widths.get(c)! - floor.get(c)! > widths.get(widest)! - floor.get(widest)!)
+      )
+        widest = c;
+    if (!widest) break;
+    widths.set(widest, widths.get(widest)! - 1);
+    excess--;
+  }
+  const line = (cells: string[], painter?: (i: number, s: string) => string, header = false) =>
     cells
       .map((cell, i) => {
-        const shown = cut(cell, widths[i]!);
-        const pad = ' '.repeat(Math.max(0, widths[i]! - [...shown].length));
+        const c = kept[i]!;
+        const w = widths.get(c)!;
+        // Values cut in the middle keep what tells them apart; a header reads best from its start.
+        const shown = c.distinct && !header ? cutMiddle(cell, w) : cut(cell, w);
+        const fill = ' '.repeat(Math.max(0, w - displayWidth(shown)));
         const text = painter ? painter(i, shown) : shown;
-        return columns[i]!.right ? pad + text : text + pad;
+        return c.right ? fill + text : text + fill;
       })
       .join(' '.repeat(gap))
       .trimEnd();
   const header = line(
-    columns.map((c) => c.header),
+    kept.map((c) => c.header),
     (_i, s) => paint(style, 'bold', s),
+    true,
   );
-  const body = rows.map((r, n) => line(texts[n]!, (i, s) => paint(style, columns[i]!.paint?.(r), s)));
+  const body = rows.map((r, n) =>
+    line(
+      kept.map((c) => allTexts.get(c)![n]!),
+      (i, s) => paint(style, kept[i]!.paint?.(r), s),
+    ),
+  );
   return `${[header, ...body].join('\n')}\n`;
 }
 
@@ -171,14 +403,16 @@ export function fieldColumns<R extends Record<string, unknown>>(keys: (keyof R &
   return keys.map((k) => col<R>(k));
 }
 
-/** One object as "key  value" lines; a `status` is shown in its colour. */
+/** One object as "key  value" lines, values sanitized; a `status` is shown in its colour. */
 export function printRecord(record: Record<string, unknown>, style?: Style): void {
-  const width = Math.max(...Object.keys(record).map((k) => k.length));
+  const width = Math.max(...Object.keys(record).map((k) => displayWidth(sanitize(k))));
   for (const [k, v] of Object.entries(record)) {
-    const value = v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    const value = sanitize(
+      v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v),
+    );
     const shown =
       style && (k === 'status' || k === 'state_status') ? paintStatus(style, String(v), value) : value;
-    process.stdout.write(`${k.padEnd(width)}  ${shown}\n`);
+    process.stdout.write(`${pad(sanitize(k), width)}  ${shown}\n`);
   }
 }
 

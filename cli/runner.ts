@@ -12,6 +12,7 @@ import { uploadArtifact } from './artifacts';
 import type { Client } from './client';
 import { CliError, EXIT } from './errors';
 import { type HeldLease, leaseFor } from './lease';
+import { clip, LIMITS } from './limits';
 
 export interface RunStateOptions {
   buildId: string;
@@ -150,7 +151,10 @@ async function runUnderLease(
     log(`state ${o.state}: completed`);
     return 0;
   }
-  const error = [`exit code ${code}`, ...tail].join('\n').slice(-8000);
+  // Trimmed to what the server keeps, the `exit code N` header always first.
+  const error = clip([`exit code ${code}`, ...tail].join('\n'), LIMITS.error, {
+    head: `exit code ${code}`,
+  }).text;
   await report({ status: 'failed', error });
   log(`state ${o.state}: failed (exit code ${code})`);
   return code;

@@ -6,10 +6,26 @@ import { pipeline } from 'node:stream/promises';
 import { CliError, EXIT } from './errors';
 import { httpGetStream, openRequest } from './http';
 
+/**
+ * The sha256 and size of a local file. A file that is missing, a folder or unreadable is the
+ * caller's mistake, said with its path as exit 2 (not 6, which means the server or network).
+ */
 export async function fileDigest(path: string): Promise<{ checksum: string; size: number }> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return { checksum: `sha256:${hash.digest('hex')}`, size: statSync(path).size };
+  try {
+    if (statSync(path).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    await pipeline(createReadStream(path), hash);
+    return { checksum: `sha256:${hash.digest('hex')}`, size: statSync(path).size };
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const why: Record<string, string> = {
+      ENOENT: 'no such file',
+      EISDIR: 'is a directory, not a file',
+      EACCES: 'permission denied',
+    };
+    if (e.code && why[e.code]) throw new CliError(`cannot read ${path}: ${why[e.code]}`, EXIT.usage, 'usage');
+    throw error;
+  }
 }
 
 /** PUT a file to a presigned URL with exactly the signed headers. */

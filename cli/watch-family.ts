@@ -5,7 +5,8 @@
  */
 import type { BuildView } from '../lib/builds/build.view';
 import { EXIT } from './errors';
-import { paint, paintStatus, progressBar, type Style } from './output';
+import { displayWidth, paint, paintStatus, progressBar, type Style, sanitize, wrap } from './output';
+import { type Platform, targetLabel } from './target';
 
 /** A child that needs nobody's re-run to change: completed, cancelled, or blocked until unblocked. */
 const TERMINAL = ['completed', 'cancelled', 'blocked'];
@@ -17,17 +18,28 @@ export interface FamilyLine {
   text: string;
 }
 
-function memberLine(style: Style, b: BuildView, idWidth: number, indent: string): string {
+function memberLine(
+  style: Style,
+  b: BuildView,
+  idWidth: number,
+  indent: string,
+  label: { text: string; width: number },
+): string {
+  const id = sanitize(b.id);
   const parts = [
-    `${indent}${paint(style, 'bold', b.id)}${' '.repeat(Math.max(0, idWidth - b.id.length))}`,
+    `${indent}${paint(style, 'bold', id)}${' '.repeat(Math.max(0, idWidth - displayWidth(id)))}`,
+    label.width ? `${label.text}${' '.repeat(Math.max(0, label.width - displayWidth(label.text)))}` : '',
     progressBar(b.progress_percent),
-    `state ${b.current_state}${b.state_name ? ` ${b.state_name}` : ''}`,
+    `state ${b.current_state}${b.state_name ? ` ${sanitize(b.state_name)}` : ''}`,
     paintStatus(style, b.status),
     b.attempt ? `attempt ${b.attempt} of ${b.max_attempts}` : '',
-    b.last_worker_id && b.status === 'in_progress' ? `on ${b.last_worker_id}` : '',
-    b.last_error && ['failed', 'blocked'].includes(b.status) ? `— ${b.last_error.split('\n')[0]}` : '',
+    b.last_worker_id && b.status === 'in_progress' ? `on ${sanitize(b.last_worker_id)}` : '',
+    b.last_error && ['failed', 'blocked'].includes(b.status)
+      ? `— ${sanitize(b.last_error.split('\n')[0]!)}`
+      : '',
   ];
-  return parts.filter(Boolean).join('  ');
+  // Wrapped at word boundaries, continuation lines indented under the id.
+  return wrap(parts.filter(Boolean).join('  '), style.width, `${indent}    `);
 }
 
 /** "6 children: 5 completed, 1 failed; lowest 60%, highest 100%" */
@@ -39,18 +51,35 @@ export function rollupLine(style: Style, children: BuildView[]): string {
   return `${children.length} child${children.length === 1 ? '' : 'ren'}: ${counts.join(', ')}; lowest ${Math.min(...progress)}%, highest ${Math.max(...progress)}%`;
 }
 
-export function familyLines(style: Style, parent: BuildView, children: BuildView[]): FamilyLine[] {
-  const width = Math.max(...children.map((c) => c.id.length));
+/** The lines of a family; each child shows its target (the region or cloud its fork gave it). */
+export function familyLines(
+  style: Style,
+  parent: BuildView,
+  children: BuildView[],
+  platforms: Map<string, Platform> = new Map(),
+): FamilyLine[] {
+  const width = Math.max(...children.map((c) => displayWidth(sanitize(c.id))));
+  const labels = children.map((c) => sanitize(targetLabel(c, platforms) ?? ''));
+  const labelWidth = Math.max(0, ...labels.map(displayWidth));
+  const noLabel = { text: '', width: 0 };
   return [
-    { key: parent.id, text: memberLine(style, parent, 0, '') },
-    ...children.map((c) => ({ key: c.id, text: memberLine(style, c, width, '  ') })),
+    { key: parent.id, text: memberLine(style, parent, 0, '', noLabel) },
+    ...children.map((c, n) => ({
+      key: c.id,
+      text: memberLine(style, c, width, '  ', { text: labels[n] || '-', width: labelWidth }),
+    })),
     { key: 'children', text: rollupLine(style, children) },
   ];
 }
 
 /** The screen on a terminal: every line. */
-export const renderFamily = (style: Style, parent: BuildView, children: BuildView[]) =>
-  `${familyLines(style, parent, children)
+export const renderFamily = (
+  style: Style,
+  parent: BuildView,
+  children: BuildView[],
+  platforms?: Map<string, Platform>,
+) =>
+  `${familyLines(style, parent, children, platforms)
     .map((l) => l.text)
     .join('\n')}\n`;
 

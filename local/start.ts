@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { assertPortFree, lockDataDir, MissingJavaError } from './processes';
-import { writeServiceFile } from './service-file';
+import { SERVICE_FILE, writeServiceFile } from './service-file';
 import { type LocalStack, startLocalStack } from './stack';
 
 async function main(): Promise<void> {
@@ -106,6 +106,16 @@ async function main(): Promise<void> {
       `  events:         ${resolve(dataDir, 'events.jsonl')} (stuck detector every ${stuckInterval} s)`,
       `  dashboard:      ${stack.url}/ (paste an API key)`,
       `  API reference:  ${stack.url}/docs (OpenAPI document at ${stack.url}/openapi.json)`,
+      `  service file:   ${resolve(dataDir, SERVICE_FILE)} (this address and the engines', while it runs)`,
+      '',
+      'Point bldst at it (in the shell you run bldst from):',
+      `  export BUILDSTATE_API_URL=${stack.url} BUILDSTATE_API_TOKEN=${
+        key?.generated
+          ? key.secret
+          : key
+            ? '"$BUILDSTATE_BOOTSTRAP_ADMIN_KEY"'
+            : '<the admin key printed on the first start>'
+      }`,
       `Try: curl ${stack.url}/health`,
       'Stop with Ctrl-C.',
     ].join('\n'),

@@ -1,7 +1,8 @@
 /**
  * npm run lint:deps: the import rules of .dependency-cruiser.cjs (no cycles, type imports
- * included; functions compose their own services). Runs dependency-cruiser through its API:
- * its CLI refuses Node 20, which this project supports, while the API works on it.
+ * included; functions compose their own services). Runs dependency-cruiser through its API, so
+ * the violations are printed in one line each. dependency-cruiser stays at 17.x, the last major
+ * that supports Node 20 (18 needs Node 22), which this project supports.
  */
 import { createRequire } from 'node:module';
 import { cruise } from 'dependency-cruiser';

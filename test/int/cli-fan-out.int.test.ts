@@ -106,10 +106,10 @@ describe('bldst build fork', () => {
     // A table on request, one row per child with its whole id.
     const table = await bldst([...args, '-o', 'table', '--wide'], { env: { NO_COLOR: '1' } });
     expect(table.stdout.split('\n')[0]).toMatch(
-      /^ID\s+PLATFORM\s+IMAGE TYPE\s+METADATA\s+STATE\s+STATUS\s+PROGRESS$/,
+      /^ID\s+PLATFORM\s+TARGET\s+IMAGE TYPE\s+METADATA\s+STATE\s+STATUS\s+PROGRESS$/,
     );
     expect(table.stdout).toMatch(
-      /bf-use1\s+aws-commercial\s+rhel9\s+\{"region":"us-east-1"\}\s+50 state 50\s+in_progress/,
+      /bf-use1\s+aws-commercial\s+us-east-1\s+rhel9\s+\{"region":"us-east-1"\}\s+50 state 50\s+in_progress/,
     );
     expect(table.stderr).toMatch(/^the same fork again/);
 
@@ -347,8 +347,11 @@ ${[
     expect(watched.code).toBe(0);
     const lines = watched.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^mr-base {2}\[#{10}\.{10}\] {2}50% {2}state 50 state 50 {2}in_progress/);
-    for (const id of children)
-      expect(watched.stdout).toMatch(new RegExp(`\\n  ${id}\\s+\\[#{20}\\] 100%  state 100`));
+    // Each child with the region its fork gave it, so the six read apart.
+    for (const [n, id] of children.entries())
+      expect(watched.stdout).toMatch(
+        new RegExp(`\\n  ${id}\\s+${REGIONS[n]}\\s+\\[#{20}\\] 100%  state 100`),
+      );
     expect(lines.at(-1)).toBe('6 children: 6 completed; lowest 100%, highest 100%');
 
     // A third run finds nothing to do anywhere.

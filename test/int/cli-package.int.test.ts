@@ -73,3 +73,22 @@ it('makes an npm package with no runtime dependencies that npm install -g turns 
   });
   expect(listed.code).toBe(0);
 });
+
+it("installs with the docs' own line, as written (./dist/…: npm reads a bare dist/… as a GitHub name)", async () => {
+  const lines = ['README.md', join('docs', 'CLI.md')].map((doc) => {
+    const line = readFileSync(join(ROOT, doc), 'utf8').match(/^npm install -g \S+\.tgz/m)?.[0];
+    expect([doc, line]).toEqual([doc, `npm install -g ./dist/bldst-${version}.tgz`]);
+    return line!;
+  });
+  expect(new Set(lines).size).toBe(1);
+  // Run from the repository as the docs say, into a prefix of its own (npm_config_prefix), offline.
+  const prefix = join(outside, 'docs-prefix');
+  execFileSync('sh', ['-c', `${lines[0]} --offline --no-audit --no-fund`], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    env: { ...process.env, npm_config_prefix: prefix, npm_config_cache: join(outside, 'npm-cache-docs') },
+  });
+  expect(
+    (await run(join(prefix, 'bin', 'bldst'), ['--version'], { PATH: process.env.PATH ?? '' })).stdout,
+  ).toBe(`bldst ${version}\n`);
+});

@@ -3,6 +3,7 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { BLDST_BIN, buildCli } from '../helpers/cli';
 
 const root = resolve(__dirname, '../..');
 // Inside the project, so the bundle resolves packages from node_modules as `npm start` does.
@@ -175,6 +176,32 @@ it('says in one line what to install when java is missing, and exits non-zero', 
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/Java 17 or newer is required.*install/);
 });
+
+it('prints the export line that points bldst at it and where service.json is; a stopped one is named when refused', async () => {
+  buildCli();
+  const folder = mkdtempSync(join(tmpdir(), 'bs-data-'));
+  const running = await start({ BUILDSTATE_DATA_DIR: folder });
+  const key = /admin API key:\s+(bst_\S+)/.exec(running.output())?.[1];
+  const line = `export BUILDSTATE_API_URL=${running.url} BUILDSTATE_API_TOKEN=${key}`;
+  expect(running.output()).toContain(`Point bldst at it (in the shell you run bldst from):\n  ${line}\n`);
+  expect(running.output()).toContain(`service file:   ${join(folder, 'service.json')}`);
+  expect(JSON.parse(readFileSync(join(folder, 'service.json'), 'utf8')).url).toBe(running.url);
+  // The line as printed, pasted into a shell, is all bldst needs.
+  const shell = (script: string) =>
+    spawnSync('sh', ['-c', script], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', XDG_CONFIG_HOME: join(folder, 'config') },
+    });
+  const listed = shell(`${line}; "${process.execPath}" "${BLDST_BIN}" project list -q`);
+  expect([listed.status, listed.stdout]).toEqual([0, 'default\nrhel-9\n']);
+  expect(await stop(running)).toBe(0);
+  const refused = shell(`${line}; "${process.execPath}" "${BLDST_BIN}" project list -q`);
+  expect(refused.status).toBe(6);
+  expect(refused.stderr).toMatch(/^bldst: cannot reach .*ECONNREFUSED.*Is the service running\?/);
+  expect(refused.stderr).toContain('export BUILDSTATE_API_URL=… BUILDSTATE_API_TOKEN=…');
+  expect(refused.stderr).toContain('service.json');
+  rmSync(folder, { recursive: true, force: true });
+}, 90_000);
 
 /** A second `npm start` on the same folder, run to completion: its exit status and output. */
 function startToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
