@@ -41,6 +41,7 @@ import {
   statusPaint,
 } from './output';
 import { requireState } from './runner';
+import { STEP_ENVIRONMENT } from './step-env';
 
 export type { Command, Ctx, OptionSpec } from './command';
 
@@ -418,6 +419,11 @@ const CORE: Command[] = [
       status: { type: 'string', description: 'in_progress | completed | failed' },
       message: { type: 'string', description: 'what happened' },
       error: { type: 'string', description: 'error text for failures' },
+      'error-code': {
+        type: 'string',
+        description:
+          'with --status failed: interrupted (the step was stopped; not counted toward max_attempts)',
+      },
       worker: { type: 'string', description: 'this build server (worker_id; default $BLDST_WORKER_ID)' },
       metadata: { type: 'string', description: 'JSON object kept in the history entry' },
       'if-match': { type: 'string', description: 'apply only if the build is at this version' },
@@ -469,6 +475,7 @@ const CORE: Command[] = [
           status,
           message: str(v.message),
           error: str(v.error),
+          error_code: str(v['error-code']),
           worker_id: str(v.worker) ?? handedDown().workerId,
           metadata: json(str(v.metadata), '--metadata'),
           artifacts,
@@ -755,6 +762,7 @@ const CORE: Command[] = [
       'bldst pipeline run pipeline.yaml --build $BUILD_ID',
       'bldst pipeline run regions.yaml --build $BASE_ID --parallel 6   # common steps, then one child per region',
     ],
+    helpSections: [{ title: 'Step environment (set in every step)', rows: STEP_ENVIRONMENT }],
     async run(ctx, v, p) {
       const id = str(v.build) ?? handedDown().buildId;
       if (!id) throw usage('--build is required');

@@ -122,6 +122,14 @@ function commandHelp(c: Command): string {
     '',
     'Examples:',
     ...c.examples.map((e) => `  ${e}`),
+    ...(c.helpSections ?? []).flatMap((section) => {
+      const width = Math.max(...section.rows.map(([name]) => name.length)) + 1;
+      return [
+        '',
+        `${section.title}:`,
+        ...section.rows.map(([name, text]) => `  ${name.padEnd(width)} ${text}`),
+      ];
+    }),
     '',
     EXIT_CODES,
   ]

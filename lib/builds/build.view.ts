@@ -154,6 +154,8 @@ export const historyViewSchema = z.strictObject({
   from_build_status: z.nullable(buildStatus),
   message: z.nullable(z.string()),
   error: z.nullable(z.string()),
+  /** Set on a failed attempt that was not the step's own failure: `interrupted` (not counted toward max_attempts). */
+  error_code: z.optional(z.string()),
   reason: z.nullable(z.string()),
   worker_id: z.nullable(z.string()),
   metadata: z.nullable(metadataViewSchema),
@@ -178,6 +180,7 @@ export function historyView(entry: HistoryEntry, catalog: StateCatalog): History
     from_build_status: entry.from_build_status,
     message: entry.message,
     error: entry.error,
+    ...(entry.error_code ? { error_code: entry.error_code } : {}),
     reason: entry.reason,
     worker_id: entry.worker_id,
     metadata: entry.metadata,

@@ -167,6 +167,14 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
     );
   }
 
+  if (report.error_code && report.status !== 'failed') {
+    throw new AppError('validation_error', `error_code '${report.error_code}' goes with status failed only`, {
+      ...where,
+      status: report.status,
+      error_code: report.error_code,
+    });
+  }
+
   let attempt: number;
   let maxAttempts: number;
   if (code > build.current_state || build.state_status === null) {
@@ -199,13 +207,21 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
     maxAttempts = build.max_attempts;
   }
 
-  const failedOut = report.status === 'failed' && attempt >= maxAttempts;
+  // An interrupted attempt is recorded (its own attempt number, history stays append-only) but
+  // does not use up the allowance: max_attempts grows with it, so it can never block the build.
+  const interrupted = report.status === 'failed' && report.error_code === 'interrupted';
+  if (interrupted) maxAttempts += 1;
+  const failedOut = report.status === 'failed' && !interrupted && attempt >= maxAttempts;
   const error = report.status === 'failed' ? (report.error ?? report.message ?? null) : null;
   const sameAttempt = attempt === build.attempt && code === build.current_state;
   // A retry's in_progress report keeps the streak; the next failure extends it if its error is the same.
   const sameState = code === build.current_state && (build.error_streak ?? 0) > 0;
-  const streak =
-    report.status === 'failed'
+  // An interruption says nothing about the step: the streak of same-error failures is kept as it was.
+  const streak = interrupted
+    ? code === build.current_state
+      ? (build.error_streak ?? 0)
+      : 0
+    : report.status === 'failed'
       ? sameState && error === (build.streak_error ?? null)
         ? (build.error_streak ?? 0) + 1
         : 1
@@ -233,10 +249,12 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
       report.status === 'completed' ? [...(build.completed_states ?? []), code] : build.completed_states,
     last_worker_id: report.worker_id ?? build.last_worker_id,
     last_error: error,
+    last_error_code: report.status === 'failed' ? (report.error_code ?? null) : null,
     attempt_started_at:
       report.status === 'in_progress' ? ctx.now : sameAttempt ? (build.attempt_started_at ?? null) : null,
     error_streak: streak,
-    streak_error: streak > 0 ? (report.status === 'failed' ? error : (build.streak_error ?? null)) : null,
+    streak_error:
+      streak > 0 ? (report.status === 'failed' && !interrupted ? error : (build.streak_error ?? null)) : null,
     version: build.version + 1,
     updated_at: ctx.now,
     started_at: build.started_at ?? ctx.now,
@@ -259,7 +277,8 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
       message: report.message ?? null,
       error: report.error ?? null,
       worker_id: report.worker_id ?? null,
-      ...(report.status === 'failed' ? { error_streak: next.error_streak } : {}),
+      ...(report.status === 'failed' && !interrupted ? { error_streak: next.error_streak } : {}),
+      ...(report.error_code ? { error_code: report.error_code } : {}),
       ...duration,
       ...(avoided > 0 ? { work_avoided_s: avoided } : {}),
       metadata: report.metadata ?? null,
