@@ -64,7 +64,7 @@ const schema = z.object({
   [ENV.jwtTtlSeconds]: z._default(z.coerce.number().check(z.int()).check(z.gte(60)).check(z.lte(3600)), 900),
   // A login's refresh token: 1 hour to 90 days, default 30 days.
   [ENV.refreshTtlSeconds]: z._default(
-    z.coerce.number().check(z.int()).check(z.gte(3600)).check(z.lte(90 * 86400)),
+    z.coerce.number().check(z.int()).check(z.gte(3600)).check(z.lte(7_776_000)),
     30 * 86400,
   ),
   [ENV.oidcIssuer]: z.optional(z.string().check(z.minLength(1))),
