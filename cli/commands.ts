@@ -3,7 +3,7 @@
  * pipeline run, watch and completion. --help texts and shell completion are generated from here.
  */
 import type { BuildView } from '../lib/builds/build.view';
-import { ApiError, type Client } from './client';
+import { ApiError, Client } from './client';
 import {
   allPages,
   buildArg,
@@ -22,7 +22,7 @@ import { FAN_OUT_COMMANDS } from './commands-fan-out';
 import { IDENTITY_COMMANDS } from './commands-identity';
 import { OPS_COMMANDS } from './commands-ops';
 import { REFERENCE_COMMANDS } from './commands-reference';
-import { configPath, resolveConfig, writeConfigFile } from './config';
+import { configPath, readConfigFile, resolveConfig, writeConfigFile } from './config';
 import { CliError, EXIT, usage } from './errors';
 import { handedDown, inheritedLeaseHeaders } from './lease';
 import {
@@ -42,6 +42,15 @@ import {
 } from './output';
 import { requireState } from './runner';
 import { STEP_ENVIRONMENT } from './step-env';
+
+/** A login's fields in the config file, cleared together. */
+const NO_LOGIN = {
+  token: undefined,
+  token_expires_at: undefined,
+  token_username: undefined,
+  refresh_token: undefined,
+  refresh_expires_at: undefined,
+};
 
 export type { Command, Ctx, OptionSpec } from './command';
 
@@ -200,9 +209,7 @@ const CORE: Command[] = [
       // The key replaces a login token: whichever was set last is used.
       writeConfigFile({
         api_key: one(positionals, 'API key'),
-        token: undefined,
-        token_expires_at: undefined,
-        token_username: undefined,
+        ...NO_LOGIN,
       });
       if (!ctx.quiet) process.stderr.write(`saved to ${configPath()}\n`);
       return EXIT.ok;
@@ -210,15 +217,25 @@ const CORE: Command[] = [
   },
   {
     path: ['auth', 'logout'],
-    summary: 'Remove the stored API key or login token from the config file',
+    summary:
+      'Remove the stored API key or login from the config file; a login is also revoked on the server (its refresh token stops working)',
     examples: ['bldst auth logout'],
-    async run() {
-      writeConfigFile({
-        api_key: undefined,
-        token: undefined,
-        token_expires_at: undefined,
-        token_username: undefined,
-      });
+    async run(ctx) {
+      const stored = readConfigFile();
+      if (stored.refresh_token) {
+        try {
+          await new Client(resolveConfig().url, undefined).post('/auth/revoke', {
+            refresh_token: stored.refresh_token,
+          });
+        } catch (error) {
+          // Logging out locally still happens; the token then lives until it expires.
+          if (!ctx.quiet)
+            process.stderr.write(
+              `bldst: the login could not be revoked on the server (${(error as Error).message}); it is removed here\n`,
+            );
+        }
+      }
+      writeConfigFile({ api_key: undefined, ...NO_LOGIN });
       return EXIT.ok;
     },
   },

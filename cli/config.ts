@@ -79,7 +79,16 @@ export function writeConfigFile(update: CliConfig): CliConfig {
 /** How requests authenticate. */
 export type Credential =
   | { kind: 'api_key'; value: string }
-  | { kind: 'bearer'; value: string; expiresAt?: string; username?: string };
+  | {
+      kind: 'bearer';
+      value: string;
+      expiresAt?: string;
+      username?: string;
+      /** With it the access token is renewed before it expires (cli/session.ts). */
+      refreshToken?: string;
+      /** Read from the config file: a renewal writes the new pair back there. */
+      fromFile?: boolean;
+    };
 
 export interface Resolved {
   url: string;
@@ -109,6 +118,8 @@ export function resolveConfig(): Resolved {
       value: file.token,
       expiresAt: file.token_expires_at,
       username: file.token_username,
+      refreshToken: file.refresh_token,
+      fromFile: true,
     };
   else if (file.api_key) credential = { kind: 'api_key', value: file.api_key };
   return {

@@ -130,7 +130,7 @@ async function runUnderLease(
 
 /** The command that records an interrupted attempt by hand. */
 export const interruptedCommand = (buildId: string, state: number, workerId: string) =>
-  `bldst build add-state ${buildId} --state ${state} --status failed --error-code interrupted --worker '${workerId}' --error 'interrupted'`;
+  `bldst build add-state ${buildId} --state ${state} --status failed --error-code interrupted --worker ${shellQuote(workerId)} --error interrupted`;
 
 async function runAttempt(
   client: Client,
@@ -181,25 +181,65 @@ async function runAttempt(
     return code;
   }
 
+  const state = o.state;
+  // The step has finished: a report that cannot be sent is never dropped silently.
+  const finalReport = async (body: Record<string, unknown>, commands: string[]) => {
+    try {
+      await report(body);
+    } catch (error) {
+      throw unsent(o.buildId, state, body.status as string, error, commands);
+    }
+  };
+  const addState = (status: string, extra = '') =>
+    `bldst build add-state ${o.buildId} --state ${state} --status ${status} --worker ${shellQuote(worker_id)}${extra}`;
   if (code === 0) {
     try {
       if (o.artifact) {
-        const a = await uploadArtifact(client, o.buildId, o.state, o.artifact);
-        log(`state ${o.state}: artifact ${a.name} uploaded and verified (${a.checksum})`);
+        const a = await uploadArtifact(client, o.buildId, state, o.artifact);
+        log(`state ${state}: artifact ${a.name} uploaded and verified (${a.checksum})`);
       }
     } catch (error) {
+      if (isUnreachable(error))
+        throw unsent(o.buildId, state, 'completed', error, [
+          `bldst artifact upload ${o.buildId} ${shellQuote(o.artifact!)} --state ${state}`,
+          addState('completed'),
+        ]);
       await report({ status: 'failed', error: `artifact upload failed: ${(error as Error).message}` });
       throw error;
     }
-    await report({ status: 'completed' });
-    log(`state ${o.state}: completed`);
+    await finalReport({ status: 'completed' }, [addState('completed')]);
+    log(`state ${state}: completed`);
     return 0;
   }
   const error = [`exit code ${code}`, ...tail].join('\n').slice(-8000);
-  await report({ status: 'failed', error });
-  log(`state ${o.state}: failed (exit code ${code})`);
+  await finalReport({ status: 'failed', error }, [
+    addState('failed', ` --error ${shellQuote(`exit code ${code}`)}`),
+  ]);
+  log(`state ${state}: failed (exit code ${code})`);
   return code;
 }
+
+/** The login could not be renewed, or the server not reached: the report may be sent by hand. */
+const isUnreachable = (error: unknown) =>
+  error instanceof CliError && (error.exitCode === EXIT.auth || error.exitCode === EXIT.server);
+
+/** A finished step's report that could not be sent: which one, why, and the commands that send it. */
+function unsent(buildId: string, state: number, status: string, error: unknown, commands: string[]): unknown {
+  if (!isUnreachable(error)) return error;
+  const e = error as CliError;
+  return new CliError(
+    [
+      `state ${state} of build ${buildId} finished (${status}) but its report could not be sent: ${e.message}`,
+      `after logging in again (bldst auth login) or once the server answers, and once the lease this run held has expired (it could not be released; until then the report is refused with lease_held), send it with:`,
+      ...commands.map((c) => `  ${c}`),
+    ].join('\n'),
+    e.exitCode,
+    e.code,
+  );
+}
+
+const shellQuote = (value: string) =>
+  /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 
 /**
  * After SIGINT/SIGTERM: the attempt is reported `failed` with `error_code: "interrupted"` (the
