@@ -664,17 +664,40 @@ const CORE: Command[] = [
     options: {
       state: stateOpt,
       name: { type: 'string', description: 'artifact name (required)' },
-      checksum: { type: 'string', description: 'what you observed (external artifacts)' },
-      'size-bytes': { type: 'string', description: 'what you observed (external artifacts)' },
+      file: {
+        type: 'string',
+        description:
+          'external artifacts: the file as this worker sees it (e.g. on the NFS mount); its SHA-256 and size are computed and sent',
+      },
+      checksum: { type: 'string', description: 'what you observed (external artifacts; --file computes it)' },
+      'size-bytes': {
+        type: 'string',
+        description: 'what you observed (external artifacts; --file computes it)',
+      },
     },
-    examples: ['bldst artifact verify $BUILD_ID --state 30 --name state-30.qcow2 --checksum sha256:…'],
+    examples: [
+      'bldst artifact verify $BUILD_ID --state 30 --name state-30.qcow2 --file /mnt/nfs/builds/state-30.qcow2',
+      'bldst artifact verify $BUILD_ID --state 25 --name image.qcow2   # a managed upload: the server reads it',
+    ],
     async run(ctx, v, p) {
       const id = one(p, 'build id');
       const name = str(v.name);
       if (!name) throw usage('--name is required');
+      const file = str(v.file);
+      if (file && (str(v.checksum) || str(v['size-bytes'])))
+        throw usage(
+          '--file computes the checksum and size: give --file or --checksum/--size-bytes, not both',
+        );
+      let observed: { checksum: string; size: number } | undefined;
+      if (file) {
+        const { fileDigest } = await import('./transfer');
+        observed = await fileDigest(file).catch((error: Error) => {
+          throw new CliError(`cannot read ${file}: ${error.message}`, EXIT.usage, 'usage');
+        });
+      }
       const body = compact({
-        checksum: str(v.checksum),
-        size_bytes: int(str(v['size-bytes']), '--size-bytes'),
+        checksum: observed?.checksum ?? str(v.checksum),
+        size_bytes: observed?.size ?? int(str(v['size-bytes']), '--size-bytes'),
       });
       const a = await ctx
         .client()

@@ -243,7 +243,9 @@ async function fetchInputs(
     mkdirSync(dir, { recursive: true });
     const got = await downloadArtifact(input, path);
     have.set(path, got.checksum);
-    log(`input artifact of state ${input.state_code}: ${input.name} → ${path} (${got.checksum}, verified)`);
+    log(
+      `input artifact of state ${input.state_code}: ${input.name} → ${path} (${got.checksum}, ${input.verified ? 'verified' : 'not verified yet, matches its registered checksum'})`,
+    );
   }
   return path;
 }
