@@ -1,7 +1,10 @@
-import { basename } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Client } from './client';
 import { CliError, EXIT } from './errors';
-import { downloadFile, fileDigest, uploadFile } from './transfer';
+import { copyFileHashed, downloadFile, fileDigest, uploadFile } from './transfer';
 
 export interface ArtifactView {
   state_code: number;
@@ -9,6 +12,7 @@ export interface ArtifactView {
   checksum: string | null;
   size_bytes: number | null;
   managed: boolean;
+  storage_type?: string;
   uri: string;
   verified: boolean;
   upload?: { url: string; headers: Record<string, string> };
@@ -38,25 +42,79 @@ export async function uploadArtifact(
   return client.post<ArtifactView>(`/builds/${seg(buildId)}/states/${state}/artifacts/${seg(name)}/verify`);
 }
 
-/** Downloads a managed artifact to `path` and checks it against the recorded checksum. */
+/** External pointers a worker may read itself when the share is mounted. */
+export const LOCAL_STORAGE_TYPES = new Set(['nfs', 'file']);
+
+/**
+ * Where an nfs/file pointer is on this machine: an absolute path or file:// URI as it is; an
+ * nfs://host/export/… URI through $BLDST_NFS_MOUNTS (`nfs://filer01/images=/mnt/images`, comma-separated).
+ */
+export function localPathOf(a: Pick<ArtifactView, 'uri' | 'storage_type'>, env = process.env): string {
+  if (a.uri.startsWith('/')) return a.uri;
+  if (a.uri.startsWith('file://')) return fileURLToPath(a.uri);
+  for (const entry of (env.BLDST_NFS_MOUNTS ?? '').split(',').filter(Boolean)) {
+    const at = entry.lastIndexOf('=');
+    const prefix = entry.slice(0, at).replace(/\/+$/, '');
+    if (at > 0 && (a.uri === prefix || a.uri.startsWith(`${prefix}/`)))
+      return join(entry.slice(at + 1), a.uri.slice(prefix.length));
+  }
+  throw new CliError(
+    `artifact on ${a.storage_type} at ${a.uri}: no local path for it; mount the share and map it, e.g. BLDST_NFS_MOUNTS='${a.uri.split('/').slice(0, 4).join('/')}=/mnt/share'`,
+    EXIT.usage,
+    'external_artifact',
+  );
+}
+
+/**
+ * Fetches an artifact to `path` and checks it against the recorded checksum on the way: a managed
+ * one from its download URL, an nfs/file pointer from its path when this worker can read it (a
+ * mount). The bytes go to a temporary file beside `path`, renamed to it only when the checksum
+ * matches; on a mismatch nothing is left at `path`.
+ */
 export async function downloadArtifact(
   artifact: ArtifactView,
   path: string,
 ): Promise<{ checksum: string; size: number }> {
+  let source: string | undefined;
   if (!artifact.download) {
-    throw new CliError(
-      `artifact '${artifact.name}' is stored outside BuildState (${artifact.uri}); fetch it from there`,
-      EXIT.usage,
-      'external_artifact',
-    );
+    if (!LOCAL_STORAGE_TYPES.has(artifact.storage_type ?? ''))
+      throw new CliError(
+        `artifact '${artifact.name}' is stored outside BuildState (${artifact.uri}); fetch it from there`,
+        EXIT.usage,
+        'external_artifact',
+      );
+    source = localPathOf(artifact);
+    try {
+      accessSync(source, constants.R_OK);
+    } catch (error) {
+      throw new CliError(
+        `artifact '${artifact.name}' is on ${artifact.storage_type} at ${source}, which this worker cannot read (${(error as NodeJS.ErrnoException).code}); mount the share here or fetch it from there`,
+        EXIT.usage,
+        'external_artifact',
+      );
+    }
+    if (!artifact.checksum)
+      throw new CliError(
+        `artifact '${artifact.name}' (${source}) has no recorded checksum, so it cannot be checked; record one with bldst artifact verify --file`,
+        EXIT.conflict,
+        'checksum_required',
+      );
   }
-  const got = await downloadFile(artifact.download.url, path);
-  if (artifact.checksum && got.checksum !== artifact.checksum) {
-    throw new CliError(
-      `checksum mismatch for ${artifact.name}: got ${got.checksum}, expected ${artifact.checksum}`,
-      EXIT.conflict,
-      'checksum_mismatch',
-    );
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.part`);
+  try {
+    const got = source
+      ? await copyFileHashed(source, temp)
+      : await downloadFile(artifact.download!.url, temp);
+    if (artifact.checksum && got.checksum !== artifact.checksum) {
+      throw new CliError(
+        `checksum mismatch for ${artifact.name}${source ? ` (${source})` : ''}: got ${got.checksum}, expected ${artifact.checksum}`,
+        EXIT.conflict,
+        'checksum_mismatch',
+      );
+    }
+    renameSync(temp, path);
+    return got;
+  } finally {
+    rmSync(temp, { force: true });
   }
-  return got;
 }

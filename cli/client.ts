@@ -63,7 +63,7 @@ export class Client {
 
   constructor(
     readonly url: string,
-    private readonly credential: Credential | undefined,
+    private credential: Credential | undefined,
     private readonly options: ClientOptions = {},
   ) {
     this.signer = options.signer;
@@ -79,10 +79,32 @@ export class Client {
     return this.request<T>('POST', path, body, { 'idempotency-key': `bldst-${randomUUID()}`, ...headers });
   }
 
-  private authHeaders(): Record<string, string> {
-    const c = this.credential;
+  /** A login's access token is renewed before it expires; one renewal at a time per client. */
+  private renewing: Promise<void> | undefined;
+  private async renew(): Promise<void> {
+    this.renewing ??= (async () => {
+      const { renewLogin } = await import('./session');
+      this.credential = await renewLogin(
+        this.url,
+        this.credential as Extract<Credential, { kind: 'bearer' }>,
+      );
+    })().finally(() => {
+      this.renewing = undefined;
+    });
+    return this.renewing;
+  }
+
+  private async authHeaders(): Promise<Record<string, string>> {
+    let c = this.credential;
     if (!c || this.signer) return {};
     if (c.kind === 'api_key') return { 'x-api-key': c.value };
+    if (c.refreshToken) {
+      const { needsRenewal } = await import('./session');
+      if (needsRenewal(c)) {
+        await this.renew();
+        c = this.credential as typeof c;
+      }
+    }
     if (c.expiresAt && Date.parse(c.expiresAt) <= Date.now())
       throw new CliError(
         `your login${c.username ? ` as ${c.username}` : ''} expired at ${c.expiresAt}; ${LOGIN_AGAIN}`,
@@ -109,7 +131,8 @@ export class Client {
     headers: Record<string, string> = {},
   ): Promise<{ body: T; headers: HttpReply['headers'] }> {
     let lastError: unknown;
-    const auth = this.authHeaders();
+    let auth = await this.authHeaders();
+    let renewedAfter401 = false;
     for (let attempt = 0; attempt <= RETRIES; attempt++) {
       if (attempt > 0) await this.sleep(Math.min(250 * 2 ** (attempt - 1), 4000));
       let res: HttpReply;
@@ -150,6 +173,14 @@ export class Client {
       const parsed = res.body ? safeJson(res.body) : undefined;
       if (res.status >= 200 && res.status < 300) return { body: parsed as T, headers: res.headers };
       const expired = res.status === 401 && this.credential?.kind === 'bearer' && !this.signer;
+      // Refused before its time (a clock apart from the server's): renew once and send again.
+      if (expired && !renewedAfter401 && this.credential?.kind === 'bearer' && this.credential.refreshToken) {
+        renewedAfter401 = true;
+        await this.renew();
+        auth = await this.authHeaders();
+        attempt--;
+        continue;
+      }
       const error = new ApiError(
         res.status,
         (parsed ?? {}) as ApiErrorBody,

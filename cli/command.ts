@@ -44,6 +44,8 @@ export interface Command {
   summary: string;
   options?: Record<string, OptionSpec>;
   examples: string[];
+  /** More help after the examples, e.g. the environment a command's steps get: a title and its rows. */
+  helpSections?: { title: string; rows: [string, string][] }[];
   /** Everything after `--` is passed through untouched (the command to run). */
   passthrough?: boolean;
   run(ctx: Ctx, values: Values, positionals: string[], rest: string[]): Promise<number | undefined>;

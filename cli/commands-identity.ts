@@ -3,6 +3,7 @@
  * never outgrow them), keys of no one (`api-key`), and `auth login` for a user's short-lived JWT.
  */
 import { randomBytes } from 'node:crypto';
+import { Client } from './client';
 import { type Command, compact, defineCommand, one, seg, show } from './command';
 import { configPath, writeConfigFile } from './config';
 import { EXIT, usage } from './errors';
@@ -84,7 +85,8 @@ async function newPassword(
 export const IDENTITY_COMMANDS: Command[] = [
   defineCommand({
     path: ['auth', 'login'],
-    summary: 'Log in as a user: store a short-lived token in the config file (sent as Authorization: Bearer)',
+    summary:
+      'Log in as a user: store a short-lived token (sent as Authorization: Bearer) and the refresh token that renews it in the config file',
     options: {
       username: { type: 'string', description: 'the user (default: asked for)' },
       'password-stdin': { type: 'boolean', description: 'read the password from stdin' },
@@ -102,24 +104,34 @@ export const IDENTITY_COMMANDS: Command[] = [
       const password = await readSecret('Password: ');
       const ttl = v.ttl === undefined ? undefined : Number(v.ttl);
       if (ttl !== undefined && !Number.isInteger(ttl)) throw usage('--ttl must be a whole number of seconds');
-      const res = await ctx
-        .client()
-        .post<{ access_token: string; expires_in: number; scope: string }>(
-          '/auth/token',
-          compact({ username, password, ttl_s: ttl }),
-        );
+      // Sent without the stored credential: a login works whatever state the old one is in.
+      const res = await new Client(ctx.client().url, undefined).post<{
+        access_token: string;
+        expires_in: number;
+        scope: string;
+        refresh_token?: string;
+        refresh_expires_at?: string;
+      }>('/auth/token', compact({ username, password, ttl_s: ttl }));
       const expiresAt = new Date(Date.now() + res.expires_in * 1000).toISOString();
       writeConfigFile({
         token: res.access_token,
         token_expires_at: expiresAt,
         token_username: username,
+        refresh_token: res.refresh_token,
+        refresh_expires_at: res.refresh_expires_at,
         api_key: undefined,
       });
-      const result = { username, scope: res.scope, expires_at: expiresAt, config_file: configPath() };
+      const result = {
+        username,
+        scope: res.scope,
+        expires_at: expiresAt,
+        renewable_until: res.refresh_expires_at ?? null,
+        config_file: configPath(),
+      };
       if (ctx.output === 'json') printJson(result);
       else if (!ctx.quiet)
         process.stderr.write(
-          `logged in as ${username} (${res.scope}); the token expires at ${expiresAt} (in ${duration(res.expires_in)}); saved to ${configPath()}\n`,
+          `logged in as ${username} (${res.scope}); the token expires at ${expiresAt} (in ${duration(res.expires_in)})${res.refresh_expires_at ? ` and is renewed automatically until ${res.refresh_expires_at}` : ''}; saved to ${configPath()}\n`,
         );
       return EXIT.ok;
     },

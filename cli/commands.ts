@@ -5,7 +5,7 @@
 import { STORAGE_TYPES } from '../lib/artifacts/artifact.model';
 import { BUILD_STATUSES } from '../lib/builds/build.model';
 import type { BuildView } from '../lib/builds/build.view';
-import { ApiError, type Client } from './client';
+import { ApiError, Client } from './client';
 import {
   allPages,
   buildArg,
@@ -24,7 +24,7 @@ import { FAN_OUT_COMMANDS } from './commands-fan-out';
 import { IDENTITY_COMMANDS } from './commands-identity';
 import { OPS_COMMANDS } from './commands-ops';
 import { REFERENCE_COMMANDS } from './commands-reference';
-import { configPath, resolveConfig, writeConfigFile } from './config';
+import { configPath, readConfigFile, resolveConfig, writeConfigFile } from './config';
 import { CliError, EXIT, usage } from './errors';
 import { handedDown, inheritedLeaseHeaders } from './lease';
 import { clipFlag, LIMITS } from './limits';
@@ -46,8 +46,18 @@ import {
   wrap,
 } from './output';
 import { requireState } from './runner';
+import { STEP_ENVIRONMENT } from './step-env';
 import { choice } from './suggest';
 import { anyLabel, type Platform, platformsFor, targetColumn, targetLabel } from './target';
+
+/** A login's fields in the config file, cleared together. */
+const NO_LOGIN = {
+  token: undefined,
+  token_expires_at: undefined,
+  token_username: undefined,
+  refresh_token: undefined,
+  refresh_expires_at: undefined,
+};
 
 export type { Command, Ctx, OptionSpec } from './command';
 
@@ -261,9 +271,7 @@ const CORE: Command[] = [
       // The key replaces a login token: whichever was set last is used.
       writeConfigFile({
         api_key: one(positionals, 'API key'),
-        token: undefined,
-        token_expires_at: undefined,
-        token_username: undefined,
+        ...NO_LOGIN,
       });
       if (!ctx.quiet) process.stderr.write(`saved to ${configPath()}\n`);
       return EXIT.ok;
@@ -271,15 +279,25 @@ const CORE: Command[] = [
   },
   {
     path: ['auth', 'logout'],
-    summary: 'Remove the stored API key or login token from the config file',
+    summary:
+      'Remove the stored API key or login from the config file; a login is also revoked on the server (its refresh token stops working)',
     examples: ['bldst auth logout'],
-    async run() {
-      writeConfigFile({
-        api_key: undefined,
-        token: undefined,
-        token_expires_at: undefined,
-        token_username: undefined,
-      });
+    async run(ctx) {
+      const stored = readConfigFile();
+      if (stored.refresh_token) {
+        try {
+          await new Client(resolveConfig().url, undefined).post('/auth/revoke', {
+            refresh_token: stored.refresh_token,
+          });
+        } catch (error) {
+          // Logging out locally still happens; the token then lives until it expires.
+          if (!ctx.quiet)
+            process.stderr.write(
+              `bldst: the login could not be revoked on the server (${(error as Error).message}); it is removed here\n`,
+            );
+        }
+      }
+      writeConfigFile({ api_key: undefined, ...NO_LOGIN });
       return EXIT.ok;
     },
   },
@@ -480,6 +498,11 @@ const CORE: Command[] = [
       status: { type: 'string', description: 'in_progress | completed | failed' },
       message: { type: 'string', description: 'what happened' },
       error: { type: 'string', description: 'error text for failures' },
+      'error-code': {
+        type: 'string',
+        description:
+          'with --status failed: interrupted (the step was stopped; not counted toward max_attempts)',
+      },
       worker: { type: 'string', description: 'this build server (worker_id; default $BLDST_WORKER_ID)' },
       metadata: { type: 'string', description: 'JSON object kept in the history entry' },
       'if-match': { type: 'string', description: 'apply only if the build is at this version' },
@@ -531,6 +554,7 @@ const CORE: Command[] = [
           status,
           message: clipFlag(str(v.message), LIMITS.message, '--message'),
           error: clipFlag(str(v.error), LIMITS.error, '--error'),
+          error_code: str(v['error-code']),
           worker_id: str(v.worker) ?? handedDown().workerId,
           metadata: json(str(v.metadata), '--metadata'),
           artifacts,
@@ -704,17 +728,40 @@ const CORE: Command[] = [
     options: {
       state: stateOpt,
       name: { type: 'string', description: 'artifact name (required)' },
-      checksum: { type: 'string', description: 'what you observed (external artifacts)' },
-      'size-bytes': { type: 'string', description: 'what you observed (external artifacts)' },
+      file: {
+        type: 'string',
+        description:
+          'external artifacts: the file as this worker sees it (e.g. on the NFS mount); its SHA-256 and size are computed and sent',
+      },
+      checksum: { type: 'string', description: 'what you observed (external artifacts; --file computes it)' },
+      'size-bytes': {
+        type: 'string',
+        description: 'what you observed (external artifacts; --file computes it)',
+      },
     },
-    examples: ['bldst artifact verify $BUILD_ID --state 30 --name state-30.qcow2 --checksum sha256:…'],
+    examples: [
+      'bldst artifact verify $BUILD_ID --state 30 --name state-30.qcow2 --file /mnt/nfs/builds/state-30.qcow2',
+      'bldst artifact verify $BUILD_ID --state 25 --name image.qcow2   # a managed upload: the server reads it',
+    ],
     async run(ctx, v, p) {
       const id = one(p, 'build id');
       const name = str(v.name);
       if (!name) throw usage('--name is required');
+      const file = str(v.file);
+      if (file && (str(v.checksum) || str(v['size-bytes'])))
+        throw usage(
+          '--file computes the checksum and size: give --file or --checksum/--size-bytes, not both',
+        );
+      let observed: { checksum: string; size: number } | undefined;
+      if (file) {
+        const { fileDigest } = await import('./transfer');
+        observed = await fileDigest(file).catch((error: Error) => {
+          throw new CliError(`cannot read ${file}: ${error.message}`, EXIT.usage, 'usage');
+        });
+      }
       const body = compact({
-        checksum: str(v.checksum),
-        size_bytes: int(str(v['size-bytes']), '--size-bytes'),
+        checksum: observed?.checksum ?? str(v.checksum),
+        size_bytes: observed?.size ?? int(str(v['size-bytes']), '--size-bytes'),
       });
       const a = await ctx
         .client()
@@ -819,6 +866,7 @@ const CORE: Command[] = [
       'bldst pipeline run pipeline.yaml --build $BUILD_ID',
       'bldst pipeline run regions.yaml --build $BASE_ID --parallel 6   # common steps, then one child per region',
     ],
+    helpSections: [{ title: 'Step environment (set in every step)', rows: STEP_ENVIRONMENT }],
     async run(ctx, v, p) {
       const id = str(v.build) ?? handedDown().buildId;
       if (!id) throw usage('--build is required');

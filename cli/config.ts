@@ -3,9 +3,11 @@
  * override the config file ($XDG_CONFIG_HOME/bldst/config.json, mode 0600). The file holds either
  * an API key (`auth set-key`) or a user's login token (`auth login`), whichever was set last.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { CliError, EXIT } from './errors';
 
 export interface CliConfig {
   url?: string;
@@ -14,33 +16,79 @@ export interface CliConfig {
   token?: string;
   token_expires_at?: string;
   token_username?: string;
+  /** The refresh token of that login: trades itself for a new access token before it expires. */
+  refresh_token?: string;
+  refresh_expires_at?: string;
 }
 
 export const configPath = () =>
   join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'bldst', 'config.json');
 
+/**
+ * The config file's contents; {} when there is none. A file that is there but unreadable or not a
+ * JSON object is an error naming it: reading it as empty would lose it at the next write.
+ */
 export function readConfigFile(): CliConfig {
+  const file = configPath();
+  let text: string;
   try {
-    return JSON.parse(readFileSync(configPath(), 'utf8')) as CliConfig;
-  } catch {
-    return {};
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw corrupt(file, (error as Error).message);
   }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw corrupt(file, `not valid JSON (${(error as Error).message})`);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw corrupt(file, 'not a JSON object');
+  return data as CliConfig;
 }
 
+const corrupt = (file: string, why: string) =>
+  new CliError(
+    `cannot read the config file ${file}: ${why}; fix it or remove it (then run bldst auth login or bldst auth set-key again)`,
+    EXIT.usage,
+    'config_corrupt',
+  );
+
+/**
+ * Merges `update` into the file and writes it whole to a temporary file (mode 0600) in the same
+ * directory, then renames it over the old one: a reader sees the old file or the new one, never
+ * half of one, and a crash mid-write leaves the old file as it was.
+ */
 export function writeConfigFile(update: CliConfig): CliConfig {
   const next = { ...readConfigFile(), ...update };
   for (const key of Object.keys(next) as (keyof CliConfig)[]) if (next[key] === undefined) delete next[key];
   const file = configPath();
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(temp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw new CliError(`cannot write the config file ${file}: ${(error as Error).message}`, EXIT.usage);
+  }
   return next;
 }
 
 /** How requests authenticate. */
 export type Credential =
   | { kind: 'api_key'; value: string }
-  | { kind: 'bearer'; value: string; expiresAt?: string; username?: string };
+  | {
+      kind: 'bearer';
+      value: string;
+      expiresAt?: string;
+      username?: string;
+      /** With it the access token is renewed before it expires (cli/session.ts). */
+      refreshToken?: string;
+      /** Read from the config file: a renewal writes the new pair back there. */
+      fromFile?: boolean;
+    };
 
 export interface Resolved {
   url: string;
@@ -55,9 +103,10 @@ export interface Resolved {
 const looksLikeJwt = (value: string) => /^eyJ[\w-]*\.[\w-]+\.[\w-]+$/.test(value);
 
 export function resolveConfig(): Resolved {
-  const file = readConfigFile();
   const envUrl = process.env.BUILDSTATE_API_URL;
   const envKey = process.env.BUILDSTATE_API_TOKEN;
+  // With both set the file is not used, so a broken one is no reason to fail.
+  const file = envUrl && envKey ? {} : readConfigFile();
   let credential: Credential | undefined;
   if (envKey)
     credential = looksLikeJwt(envKey)
@@ -69,6 +118,8 @@ export function resolveConfig(): Resolved {
       value: file.token,
       expiresAt: file.token_expires_at,
       username: file.token_username,
+      refreshToken: file.refresh_token,
+      fromFile: true,
     };
   else if (file.api_key) credential = { kind: 'api_key', value: file.api_key };
   return {

@@ -153,6 +153,14 @@ function commandHelp(c: Command, width = detectStyle().width): string {
     '',
     'Examples:',
     ...c.examples.map((e) => `  ${e}`),
+    ...(c.helpSections ?? []).flatMap((section) => {
+      const width = Math.max(...section.rows.map(([name]) => name.length)) + 1;
+      return [
+        '',
+        `${section.title}:`,
+        ...section.rows.map(([name, text]) => `  ${name.padEnd(width)} ${text}`),
+      ];
+    }),
     '',
     wrap(EXIT_CODES, width),
   ]

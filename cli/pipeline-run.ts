@@ -9,10 +9,24 @@ import { join, resolve } from 'node:path';
 import type { Client } from './client';
 import { CliError, EXIT } from './errors';
 import { type ChildView, type ForkBody, forkKey, forkOrFind } from './fan-out';
+import { interrupted, interrupts } from './interrupt';
 import { detectStyle, formatTable, statusPaint } from './output';
 import { type FanOut, type FanOutTarget, loadPipeline, type PipelineOptions, runBuild } from './pipeline';
 
 export async function runPipeline(client: Client, o: PipelineOptions): Promise<number> {
+  // A signal between steps is remembered (no further step or child starts), never the default exit.
+  const release = interrupts.hold();
+  try {
+    const code = await runPipelineHeld(client, o);
+    if (interrupts.signal)
+      throw interrupted(interrupts.signal, 'pipeline run interrupted; run it again to resume');
+    return code;
+  } finally {
+    release();
+  }
+}
+
+async function runPipelineHeld(client: Client, o: PipelineOptions): Promise<number> {
   const log = o.log ?? ((line: string) => process.stderr.write(`bldst: ${line}\n`));
   const pipeline = await loadPipeline(o.file);
   if (pipeline.steps.length) {
@@ -83,8 +97,6 @@ export async function runFanOut(
   const children = await forkOrFind(client, o.buildId, body, forkKey(o.buildId, body), log);
   const parallel = o.parallel ?? 4;
   log(`running ${children.length} children, at most ${parallel} at once`);
-  // Each running step forwards SIGINT and SIGTERM to its command: two listeners per child at once.
-  process.setMaxListeners(Math.max(process.getMaxListeners(), 2 * parallel + 10));
   const outcomes = await inParallel(
     children.map((child, n) => () => runChild(client, o, child, fanOut.targets[n]!)),
     parallel,

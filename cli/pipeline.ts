@@ -11,6 +11,7 @@ import { type ArtifactView, downloadArtifact } from './artifacts';
 import type { Client } from './client';
 import { ApiError } from './client';
 import { CliError, EXIT } from './errors';
+import { interrupts } from './interrupt';
 import { type HeldLease, leaseFor } from './lease';
 import { duration } from './output';
 import { defaultWorkerId, runState } from './runner';
@@ -139,6 +140,7 @@ export async function runBuild(
   log: (line: string) => void,
   extra: StepExtras & { nothingToRunIsOk?: boolean } = {},
 ): Promise<number> {
+  interrupts.check(`build ${buildId}`);
   const id = encodeURIComponent(buildId);
   const advice = await client.get<ResumeAdvice>(`/builds/${id}/resume`);
   log(`resume: ${advice.action} — ${advice.reason}`);
@@ -241,7 +243,9 @@ async function fetchInputs(
     mkdirSync(dir, { recursive: true });
     const got = await downloadArtifact(input, path);
     have.set(path, got.checksum);
-    log(`input artifact of state ${input.state_code}: ${input.name} → ${path} (${got.checksum}, verified)`);
+    log(
+      `input artifact of state ${input.state_code}: ${input.name} → ${path} (${got.checksum}, ${input.verified ? 'verified' : 'not verified yet, matches its registered checksum'})`,
+    );
   }
   return path;
 }
@@ -278,11 +282,13 @@ async function runSteps(
           state: step.state,
           command: step.run,
           artifact: step.artifact ? resolve(o.workdir, step.artifact) : undefined,
+          // Every variable of STEP_ENVIRONMENT (step-env.ts) is set in every step (empty when it does not apply).
           env: {
+            BLDST_PIPELINE_DIR: resolve(o.workdir),
+            BLDST_PARENT_ID: '',
             ...extra.env,
-            ...(input ? { BLDST_INPUT_ARTIFACT: input } : {}),
+            BLDST_INPUT_ARTIFACT: input ?? '',
             BLDST_STEP: step.name,
-            BLDST_ATTEMPT: String(retry + 1),
           },
           cwd: resolve(o.workdir),
           log: say,

@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { uploadArtifact } from './artifacts';
 import type { Client } from './client';
 import { CliError, EXIT } from './errors';
+import { exitCodeOf, graceSeconds, interrupted, interrupts, type StopSignal } from './interrupt';
 import { type HeldLease, leaseFor } from './lease';
 import { clip, LIMITS } from './limits';
 
@@ -62,6 +63,22 @@ export function alreadyDone(build: BuildPosition, state: number): string | undef
 export async function runState(client: Client, o: RunStateOptions): Promise<number> {
   const log = o.log ?? ((line: string) => process.stderr.write(`bldst: ${line}\n`));
   const worker_id = o.workerId ?? defaultWorkerId();
+  interrupts.check(o.state === undefined ? commandText(o.command) : `state ${o.state}`);
+  // From here to the end a signal is handled (forwarded, reported), never the default exit.
+  const release = interrupts.hold();
+  try {
+    return await runStateHeld(client, o, worker_id, log);
+  } finally {
+    release();
+  }
+}
+
+async function runStateHeld(
+  client: Client,
+  o: RunStateOptions,
+  worker_id: string,
+  log: (line: string) => void,
+): Promise<number> {
   if (o.state !== undefined && !o.lease) {
     const done = alreadyDone(await client.get<BuildPosition>(`/builds/${seg(o.buildId)}`), o.state);
     if (done) {
@@ -98,7 +115,38 @@ async function runUnderLease(
   };
   const abort = new AbortController();
   lease.whenLost(() => abort.abort());
+  // A third signal exits at once: say what was not reported and how to report it.
+  const stopListening = interrupts.listen((_signal, count) => {
+    if (count >= 3 && o.state !== undefined)
+      log(
+        `state ${o.state} was not reported as interrupted; it stays in progress until the lease expires. Report it with: ${interruptedCommand(o.buildId, o.state, worker_id)}`,
+      );
+  });
+  try {
+    return await runAttempt(client, o, lease, worker_id, log, report, abort.signal);
+  } finally {
+    stopListening();
+  }
+}
 
+/** The command that records an interrupted attempt by hand. */
+export const interruptedCommand = (buildId: string, state: number, workerId: string) =>
+  `bldst build add-state ${buildId} --state ${state} --status failed --error-code interrupted --worker ${shellQuote(workerId)} --error interrupted`;
+
+async function runAttempt(
+  client: Client,
+  o: RunStateOptions,
+  lease: HeldLease,
+  worker_id: string,
+  log: (line: string) => void,
+  report: (body: Record<string, unknown>) => Promise<{
+    attempt: number;
+    max_attempts: number;
+    took_over?: { worker_id: string | null; silent_since: string };
+  }>,
+  signal: AbortSignal,
+): Promise<number> {
+  let attempt: number | undefined;
   if (o.state !== undefined) {
     // The attempt numbers are the server's: a retry on another machine is attempt 2 of 3, not 1 of 1.
     const started = await report({ status: 'in_progress' });
@@ -107,24 +155,28 @@ async function runUnderLease(
       log(
         `taking over state ${o.state} from ${started.took_over.worker_id ?? 'a silent worker'}, silent since ${started.took_over.silent_since}`,
       );
+    attempt = started.attempt;
     log(`state ${o.state}: in progress, attempt ${started.attempt} of ${started.max_attempts}`);
   } else log(`holding the lease on ${o.buildId} while ${commandText(o.command)} runs`);
-  const { code, tail } = await execute(
-    o.command,
-    {
-      ...process.env,
-      ...o.env,
-      // Handed down: every bldst (and integration) inside reports under this lease.
-      BLDST_BUILD_ID: o.buildId,
-      BLDST_LEASE_ID: lease.leaseId,
-      BLDST_WORKER_ID: worker_id,
-      ...(o.state === undefined ? {} : { BLDST_STATE: String(o.state) }),
-    },
-    o.cwd,
-    abort.signal,
-    o.beforeOutput,
-    o.prefix,
-  );
+  // Interrupted while the attempt was being started: it is closed without running anything.
+  const { code, tail } = interrupts.signal
+    ? { code: exitCodeOf(interrupts.signal), tail: [] }
+    : await execute(
+        o.command,
+        {
+          ...process.env,
+          ...o.env,
+          // Handed down: every bldst (and integration) inside reports under this lease.
+          BLDST_BUILD_ID: o.buildId,
+          BLDST_LEASE_ID: lease.leaseId,
+          BLDST_WORKER_ID: worker_id,
+          ...(o.state === undefined ? {} : { BLDST_STATE: String(o.state), BLDST_ATTEMPT: String(attempt) }),
+        },
+        o.cwd,
+        signal,
+        o.beforeOutput,
+        o.prefix,
+      );
   if (lease.lost) {
     throw new CliError(
       `build ${o.buildId} was taken over by another worker; stopped ${o.state === undefined ? commandText(o.command) : `state ${o.state}`}`,
@@ -132,35 +184,115 @@ async function runUnderLease(
       'lease_lost',
     );
   }
+  const stoppedBy = interrupts.signal;
+  if (stoppedBy) return reportInterrupted(o, stoppedBy, code, report, log, worker_id);
   if (o.state === undefined) {
     if (code !== 0) log(`${commandText(o.command)} exited with code ${code}`);
     return code;
   }
 
+  const state = o.state;
+  // The step has finished: a report that cannot be sent is never dropped silently.
+  const finalReport = async (body: Record<string, unknown>, commands: string[]) => {
+    try {
+      await report(body);
+    } catch (error) {
+      throw unsent(o.buildId, state, body.status as string, error, commands);
+    }
+  };
+  const addState = (status: string, extra = '') =>
+    `bldst build add-state ${o.buildId} --state ${state} --status ${status} --worker ${shellQuote(worker_id)}${extra}`;
   if (code === 0) {
     try {
       if (o.artifact) {
-        const a = await uploadArtifact(client, o.buildId, o.state, o.artifact);
-        log(`state ${o.state}: artifact ${a.name} uploaded and verified (${a.checksum})`);
+        const a = await uploadArtifact(client, o.buildId, state, o.artifact);
+        log(`state ${state}: artifact ${a.name} uploaded and verified (${a.checksum})`);
       }
     } catch (error) {
+      if (isUnreachable(error))
+        throw unsent(o.buildId, state, 'completed', error, [
+          `bldst artifact upload ${o.buildId} ${shellQuote(o.artifact!)} --state ${state}`,
+          addState('completed'),
+        ]);
       await report({ status: 'failed', error: `artifact upload failed: ${(error as Error).message}` });
       throw error;
     }
-    await report({ status: 'completed' });
-    log(`state ${o.state}: completed`);
+    await finalReport({ status: 'completed' }, [addState('completed')]);
+    log(`state ${state}: completed`);
     return 0;
   }
   // Trimmed to what the server keeps, the `exit code N` header always first.
   const error = clip([`exit code ${code}`, ...tail].join('\n'), LIMITS.error, {
     head: `exit code ${code}`,
   }).text;
-  await report({ status: 'failed', error });
-  log(`state ${o.state}: failed (exit code ${code})`);
+  await finalReport({ status: 'failed', error }, [
+    addState('failed', ` --error ${shellQuote(`exit code ${code}`)}`),
+  ]);
+  log(`state ${state}: failed (exit code ${code})`);
   return code;
 }
 
-/** Runs the command with stdout inherited and stderr both streamed and kept (last lines). */
+/** The login could not be renewed, or the server not reached: the report may be sent by hand. */
+const isUnreachable = (error: unknown) =>
+  error instanceof CliError && (error.exitCode === EXIT.auth || error.exitCode === EXIT.server);
+
+/** A finished step's report that could not be sent: which one, why, and the commands that send it. */
+function unsent(buildId: string, state: number, status: string, error: unknown, commands: string[]): unknown {
+  if (!isUnreachable(error)) return error;
+  const e = error as CliError;
+  return new CliError(
+    [
+      `state ${state} of build ${buildId} finished (${status}) but its report could not be sent: ${e.message}`,
+      `after logging in again (bldst auth login) or once the server answers, and once the lease this run held has expired (it could not be released; until then the report is refused with lease_held), send it with:`,
+      ...commands.map((c) => `  ${c}`),
+    ].join('\n'),
+    e.exitCode,
+    e.code,
+  );
+}
+
+const shellQuote = (value: string) =>
+  /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * After SIGINT/SIGTERM: the attempt is reported `failed` with `error_code: "interrupted"` (the
+ * server does not count it toward max_attempts) and the run ends with 130/143. A report that
+ * cannot be sent is named with the command that sends it.
+ */
+async function reportInterrupted(
+  o: RunStateOptions,
+  signal: StopSignal,
+  code: number,
+  report: (body: Record<string, unknown>) => Promise<unknown>,
+  log: (line: string) => void,
+  worker_id: string,
+): Promise<never> {
+  const what = o.state === undefined ? commandText(o.command) : `state ${o.state}`;
+  if (o.state === undefined) throw interrupted(signal, `${what} interrupted; the lease is released`);
+  try {
+    await report({
+      status: 'failed',
+      error_code: 'interrupted',
+      error: `interrupted by ${signal} (the step exited with code ${code})`,
+    });
+  } catch (error) {
+    throw new CliError(
+      `${what} was interrupted (${signal}) but the report could not be sent: ${(error as Error).message}; send it with: ${interruptedCommand(o.buildId, o.state, worker_id)}`,
+      exitCodeOf(signal),
+      'interrupted',
+    );
+  }
+  log(`state ${o.state}: interrupted (${signal}); recorded, not counted toward its attempts`);
+  throw interrupted(signal, `${what} interrupted; run it again to resume (resume says retry)`);
+}
+
+/**
+ * Runs the command with stdout inherited and stderr both streamed and kept (last lines). The
+ * command leads its own process group, so a stop signal reaches everything it started (sh -c's
+ * children too): the first SIGINT/SIGTERM is forwarded to the group, a second one or the grace
+ * period (graceSeconds) running out sends SIGKILL, and once the step has exited, what it left
+ * running in its group is killed.
+ */
 function execute(
   command: string[] | string,
   env: NodeJS.ProcessEnv,
@@ -177,7 +309,15 @@ function execute(
       env,
       cwd,
       stdio: ['inherit', beforeOutput || prefix ? 'pipe' : 'inherit', 'pipe'],
+      detached: true,
     });
+    const toGroup = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        // The group is gone already.
+      }
+    };
     let tail: string[] = [];
     let partial = '';
     const out = prefix ? linePrefixer(prefix, (t) => process.stdout.write(t)) : undefined;
@@ -193,23 +333,32 @@ function execute(
       partial = lines.pop() ?? '';
       tail = [...tail, ...lines].slice(-TAIL_LINES);
     });
-    const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
-    const onInt = forward('SIGINT');
-    const onTerm = forward('SIGTERM');
+    let grace: NodeJS.Timeout | undefined;
+    const stopListening = interrupts.listen((sig, count) => {
+      if (count === 1) {
+        toGroup(sig);
+        const seconds = graceSeconds();
+        process.stderr.write(
+          `bldst: ${sig}: stopping the step (SIGKILL in ${seconds} s or at the next Ctrl-C)\n`,
+        );
+        grace = setTimeout(() => toGroup('SIGKILL'), seconds * 1000);
+      } else toGroup('SIGKILL');
+    });
     // Lease lost: stop the command, and stop waiting for output from anything it left behind.
     const onAbort = () => {
-      child.kill('SIGTERM');
+      toGroup('SIGTERM');
       child.stderr?.destroy();
     };
     signal?.addEventListener('abort', onAbort);
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
     const done = (code: number, extra: string[] = []) => {
       out?.end();
       err?.end();
+      // Stopped: whatever the step left running in its group (background jobs of sh, which
+      // ignore SIGINT) goes too, so an interrupted step leaves nothing behind.
+      if (grace) toGroup('SIGKILL');
+      clearTimeout(grace);
+      stopListening();
       signal?.removeEventListener('abort', onAbort);
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
       resolve({ code, tail: [...tail, ...(partial ? [partial] : []), ...extra].slice(-TAIL_LINES) });
     };
     child.on('error', (e) => done(127, [`cannot run ${file}: ${e.message}`]));

@@ -28,6 +28,28 @@ export async function fileDigest(path: string): Promise<{ checksum: string; size
   }
 }
 
+/** Copies a file (e.g. from an NFS mount) to `path`, hashing on the way; never all in memory. */
+export async function copyFileHashed(
+  source: string,
+  path: string,
+): Promise<{ checksum: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(createReadStream(source), tap, createWriteStream(path));
+  } catch (error) {
+    throw new CliError(`cannot read ${source}: ${(error as Error).message}`, EXIT.usage, 'external_artifact');
+  }
+  return { checksum: `sha256:${hash.digest('hex')}`, size };
+}
+
 /** PUT a file to a presigned URL with exactly the signed headers. */
 export function uploadFile(url: string, headers: Record<string, string>, path: string): Promise<void> {
   const size = statSync(path).size;

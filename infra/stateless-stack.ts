@@ -108,7 +108,7 @@ export class StatelessStack extends Stack {
           ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
           config.presignExpirySeconds,
         ),
-      identity: fn('identity', 'API keys, users, JWTs')
+      identity: fn('identity', 'API keys, users, JWTs, refresh tokens')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
         .bindJwtSecret(jwtSecret),
       reference: fn('reference', 'projects, platforms, OS versions, image types, state catalogs').bindTable(

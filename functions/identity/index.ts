@@ -5,6 +5,8 @@ import {
   createUserSchema,
   includeQuerySchema,
   listApiKeysQuerySchema,
+  refreshRequestSchema,
+  revokeRequestSchema,
   tokenRequestSchema,
   usernameSchema,
 } from '../../lib/auth/identity.schema';
@@ -19,6 +21,22 @@ export const handler = dispatch('identity', IDENTITY_ROUTES, {
     return {
       status: 200,
       body: await tokens().issue(username, password, ttl_s),
+      headers: { 'cache-control': 'no-store' },
+    };
+  }),
+  refreshToken: httpHandler(async (req) => {
+    const { refresh_token, ttl_s } = parseBody(req, refreshRequestSchema);
+    return {
+      status: 200,
+      body: await tokens().refresh(refresh_token, ttl_s),
+      headers: { 'cache-control': 'no-store' },
+    };
+  }),
+  revokeRefreshToken: httpHandler(async (req) => {
+    const { refresh_token } = parseBody(req, revokeRequestSchema);
+    return {
+      status: 200,
+      body: { revoked: await tokens().revoke(refresh_token) },
       headers: { 'cache-control': 'no-store' },
     };
   }),

@@ -223,15 +223,17 @@ export class ArtifactService<Store extends PointerStore = ObjectStore> {
       // worker that fetched the artifact may send what it observed.
       const pointer = facts.metadata.sha256 ? `sha256:${facts.metadata.sha256}` : null;
       mismatch('pointer checksum', artifact.checksum, pointer, artifact);
-      if (!artifact.checksum && !observed.checksum) {
+      // BuildState cannot read these bytes: verified means a worker read them and sent what it
+      // computed (bldst artifact verify --file). A registered checksum alone checks nothing.
+      if (!observed.checksum || observed.size_bytes === undefined) {
         throw new AppError(
           'checksum_required',
-          `Artifact '${name}' is stored outside BuildState and was registered without a checksum; send the checksum you observed: {"checksum": "sha256:…"}`,
+          `Artifact '${name}' is stored outside BuildState (${artifact.uri}), which the service cannot read; send the checksum and size you computed from the file: {"checksum": "sha256:…", "size_bytes": N} (bldst artifact verify --file PATH)`,
           key(artifact),
         );
       }
-      actualChecksum = observed.checksum ?? artifact.checksum;
-      actualSize = observed.size_bytes ?? artifact.size_bytes;
+      actualChecksum = observed.checksum;
+      actualSize = observed.size_bytes;
     }
     mismatch('checksum', artifact.checksum, actualChecksum, artifact);
     mismatch('checksum', observed.checksum ?? null, actualChecksum, artifact);
@@ -331,7 +333,12 @@ export class ArtifactService<Store extends PointerStore = ObjectStore> {
     };
   }
 
-  /** What a worker needs to continue: the verified artifacts of the latest completed state that has any. */
+  /**
+   * What a worker needs to continue: the artifacts of the latest completed state that has any —
+   * verified ones, and external pointers not verified yet (their view says `verified: false`; the
+   * worker that reads them checks the registered checksum). A managed upload that was never
+   * verified is not offered: its bytes may not be there.
+   */
   async inputArtifacts(
     this: ArtifactService,
     build: Build,
@@ -340,10 +347,12 @@ export class ArtifactService<Store extends PointerStore = ObjectStore> {
     const completed = new Set(build.completed_states ?? []);
     const usableOf = async (buildId: string, upTo = Number.POSITIVE_INFINITY) => {
       const candidates = (await this.deps.artifacts.listForBuild(buildId)).filter(
-        (a) => a.verified && completed.has(a.state_code) && a.state_code <= upTo,
+        (a) => (a.verified || !a.managed) && completed.has(a.state_code) && a.state_code <= upTo,
       );
       // Only what is still exactly what was verified is handed out (ETag checked, one HEAD each).
-      const still = await Promise.all(candidates.map((a) => this.stillVerified(a, actor)));
+      const still = await Promise.all(
+        candidates.map((a) => (a.verified ? this.stillVerified(a, actor) : Promise.resolve(true))),
+      );
       return candidates.filter((_, n) => still[n]);
     };
     let usable = await usableOf(build.id);

@@ -51,6 +51,17 @@ export const tokenRequestSchema = z.strictObject({
   ttl_s: z.optional(z.number().check(z.int()).check(z.gte(60)).check(z.lte(3600))),
 });
 
+/** POST /auth/refresh: a refresh token from POST /auth/token (or an earlier refresh). */
+export const refreshRequestSchema = z.strictObject({
+  refresh_token: z.string().check(z.minLength(1)).check(z.maxLength(256)),
+  ttl_s: tokenRequestSchema.shape.ttl_s,
+});
+
+/** POST /auth/revoke: ends the login the refresh token belongs to. */
+export const revokeRequestSchema = z.strictObject({
+  refresh_token: z.string().check(z.minLength(1)).check(z.maxLength(256)),
+});
+
 const include = (name: 'include_deactivated' | 'include_revoked') =>
   z.strictObject({ [name]: z._default(z.enum(['true', 'false']), 'false') });
 const INCLUDE = {

@@ -58,7 +58,19 @@ export const tokenViewSchema = z.strictObject({
   expires_in: z.int(),
   expires_at: timestampSchema,
   scope: z.string().check(z.meta({ description: 'Space-separated scopes' })),
+  refresh_token: z.optional(
+    z.string().check(
+      z.meta({
+        description:
+          'Trade it at POST /auth/refresh for a new access token before this one expires; it works once (rotation)',
+      }),
+    ),
+  ),
+  refresh_expires_at: z.optional(timestampSchema),
 });
+
+/** POST /auth/revoke: an unknown token is not an error (RFC 7009); `revoked` says whether one was found. */
+export const revokeViewSchema = z.strictObject({ revoked: z.boolean() });
 
 export const whoamiViewSchema = z.strictObject({
   id: z.string(),

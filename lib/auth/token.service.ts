@@ -9,6 +9,8 @@ import { AppError } from '../errors';
 import { normaliseScopes } from './api-key.service';
 import type { LoginThrottle } from './login-throttle';
 import { type Principal, SCOPES, type Scope } from './principal';
+import type { RefreshTokenService } from './refresh-token.service';
+import type { UserRecord } from './user.repository';
 import type { UserService } from './user.service';
 
 export const TOKEN_ISSUER = 'buildstate';
@@ -32,6 +34,8 @@ export interface TokenServiceDeps {
   now?: () => Date;
   /** Locks a username out after repeated wrong passwords (lib/auth/login-throttle.ts). */
   throttle?: LoginThrottle;
+  /** With it, a login also gets a refresh token (lib/auth/refresh-token.service.ts). */
+  refresh?: RefreshTokenService;
 }
 
 const unauthorized = (message: string) => new AppError('unauthorized', message);
@@ -54,6 +58,35 @@ export class TokenService {
       throw unauthorized('Invalid username or password');
     }
     await this.deps.throttle?.succeeded(username, counted);
+    const access = await this.accessFor(user, ttlSeconds);
+    return this.deps.refresh ? { ...access, ...(await this.deps.refresh.start(user.username)) } : access;
+  }
+
+  /**
+   * A refresh token → a new access token (for the user's scopes as they are now) and the refresh
+   * token that replaces it; the presented one dies (RefreshTokenService.rotate).
+   */
+  async refresh(refreshToken: string, ttlSeconds?: number) {
+    if (!this.deps.refresh) throw unauthorized('Refresh tokens are not enabled on this service');
+    const next = await this.deps.refresh.rotate(
+      refreshToken,
+      async (username) => (await this.deps.users.active(username)) !== null,
+    );
+    const user = await this.deps.users.active(next.username);
+    if (!user) throw unauthorized('The user of this login is deactivated or gone');
+    return {
+      ...(await this.accessFor(user, ttlSeconds)),
+      refresh_token: next.refresh_token,
+      refresh_expires_at: next.refresh_expires_at,
+    };
+  }
+
+  /** Ends the login a refresh token belongs to (every token rotated from it). */
+  async revoke(refreshToken: string): Promise<boolean> {
+    return (await this.deps.refresh?.revoke(refreshToken)) ?? false;
+  }
+
+  private async accessFor(user: UserRecord, ttlSeconds?: number) {
     const ttl = Math.min(ttlSeconds ?? this.deps.ttlSeconds, MAX_TOKEN_TTL_S);
     const iat = Math.floor(this.now().getTime() / 1000);
     const token = await new SignJWT({ scope: user.scopes.join(' ') })

@@ -14,6 +14,14 @@ export type BuildStatus = (typeof BUILD_STATUSES)[number];
 export const ATTEMPT_STATUSES = ['in_progress', 'completed', 'failed'] as const;
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 
+/**
+ * Why a failed attempt ended, when it was not the step's own failure. `interrupted`: the worker
+ * stopped the step on SIGINT/SIGTERM (Ctrl-C, a stopping CI job); it is recorded, and it does not
+ * count toward max_attempts.
+ */
+export const REPORTED_ERROR_CODES = ['interrupted'] as const;
+export type ReportedErrorCode = (typeof REPORTED_ERROR_CODES)[number];
+
 export const TERMINAL_STATUSES: ReadonlySet<BuildStatus> = new Set(['completed', 'cancelled']);
 
 export interface Build {
@@ -40,6 +48,8 @@ export interface Build {
   completed_states: number[];
   last_worker_id: string | null;
   last_error: string | null;
+  /** The error_code of the latest attempt when it failed with one (`interrupted`); absent or null otherwise. */
+  last_error_code?: ReportedErrorCode | null;
   /** When the running (or last) attempt of current_state reported in_progress; null if it never did. */
   attempt_started_at?: string | null;
   /** Consecutive failed attempts of current_state with the same error (0 unless the last attempt failed). */
@@ -142,10 +152,13 @@ export interface HistoryEntry {
   error: string | null;
   reason: string | null;
   worker_id: string | null;
-  /** Why a failed attempt failed, when the service knows (`worker_lost`); absent otherwise. */
-  error_code?: string;
   /** For failed attempts: how many attempts in a row failed with this error. */
   error_streak?: number;
+  /**
+   * For failed attempts that were not the step's own failure: `interrupted` (reported by the
+   * worker, REPORTED_ERROR_CODES) or `worker_lost` (recorded by the takeover); absent otherwise.
+   */
+  error_code?: ReportedErrorCode | typeof WORKER_LOST;
   /** For completed attempts that reported in_progress first: how long the attempt ran, in seconds. */
   duration_s?: number;
   /** Seconds of measured completed work this change did not redo (a retry's first report, a fork). */

@@ -1,6 +1,6 @@
 import { MAX_STATE_CODE, MIN_STATE_CODE } from '../catalog/state-catalog';
 import * as z from '../zod';
-import { ATTEMPT_STATUSES, BUILD_STATUSES } from './build.model';
+import { ATTEMPT_STATUSES, BUILD_STATUSES, REPORTED_ERROR_CODES } from './build.model';
 
 export const MAX_METADATA_BYTES = 16 * 1024;
 export const MAX_ERROR_CHARS = 8 * 1024;
@@ -148,6 +148,8 @@ export const stateReportSchema = z.strictObject({
   status: z.enum(ATTEMPT_STATUSES),
   message: z.nullish(text(2000)),
   error: z.nullish(text(MAX_ERROR_CHARS)),
+  /** With `failed` only: `interrupted` (the worker stopped the step; not counted toward max_attempts). */
+  error_code: z.nullish(z.enum(REPORTED_ERROR_CODES)),
   worker_id: z.nullish(text(256).check(z.minLength(1))),
   metadata: z.nullish(metadataSchema),
 });

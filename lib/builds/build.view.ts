@@ -160,7 +160,7 @@ export const historyViewSchema = z.strictObject({
     z.string().check(
       z.meta({
         description:
-          'Why a failed attempt failed, when the service recorded it: worker_lost (its worker died and another took over)',
+          "Set on a failed attempt that was not the step's own failure: interrupted (the worker was stopped by a signal; not counted toward max_attempts) or worker_lost (its worker died and another took over; counted toward the lost-attempt limit only)",
       }),
     ),
   ),

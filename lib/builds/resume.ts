@@ -99,7 +99,9 @@ export function resumeAdvice(
         cur,
         build.attempt + 1,
         build.max_attempts,
-        `State ${cur} failed on attempt ${build.attempt}; ${build.max_attempts - countedAttempts(build)} attempt(s) left`,
+        build.last_error_code === 'interrupted'
+          ? `Attempt ${build.attempt} of state ${cur} was interrupted (not counted); ${build.max_attempts - countedAttempts(build)} attempt(s) left`
+          : `State ${cur} failed on attempt ${build.attempt}; ${build.max_attempts - countedAttempts(build)} attempt(s) left`,
       );
     case 'completed': {
       const next = catalog.nextAfter(cur);

@@ -187,6 +187,14 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
     );
   }
 
+  if (report.error_code && report.status !== 'failed') {
+    throw new AppError('validation_error', `error_code '${report.error_code}' goes with status failed only`, {
+      ...where,
+      status: report.status,
+      error_code: report.error_code,
+    });
+  }
+
   let attempt: number;
   let maxAttempts: number;
   if (code > build.current_state || build.state_status === null) {
@@ -228,14 +236,22 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
 
   const newState = code !== build.current_state || build.state_status === null;
   const lostAttempts = newState ? 0 : (build.lost_attempts ?? 0);
-  // Lost attempts (worker_lost) are not failures of the step: they do not use up max_attempts.
-  const failedOut = report.status === 'failed' && attempt - lostAttempts >= maxAttempts;
+  // An interrupted attempt is recorded (its own attempt number, history stays append-only) but
+  // does not use up the allowance: max_attempts grows with it, so it can never block the build.
+  const interrupted = report.status === 'failed' && report.error_code === 'interrupted';
+  if (interrupted) maxAttempts += 1;
+  // Lost attempts (worker_lost) are not failures of the step either: they have their own limit.
+  const failedOut = report.status === 'failed' && !interrupted && attempt - lostAttempts >= maxAttempts;
   const error = report.status === 'failed' ? (report.error ?? report.message ?? null) : null;
   const sameAttempt = attempt === build.attempt && code === build.current_state;
   // A retry's in_progress report keeps the streak; the next failure extends it if its error is the same.
   const sameState = code === build.current_state && (build.error_streak ?? 0) > 0;
-  const streak =
-    report.status === 'failed'
+  // An interruption says nothing about the step: the streak of same-error failures is kept as it was.
+  const streak = interrupted
+    ? code === build.current_state
+      ? (build.error_streak ?? 0)
+      : 0
+    : report.status === 'failed'
       ? sameState && error === (build.streak_error ?? null)
         ? (build.error_streak ?? 0) + 1
         : 1
@@ -263,10 +279,12 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
       report.status === 'completed' ? [...(build.completed_states ?? []), code] : build.completed_states,
     last_worker_id: report.worker_id ?? build.last_worker_id,
     last_error: error,
+    last_error_code: report.status === 'failed' ? (report.error_code ?? null) : null,
     attempt_started_at:
       report.status === 'in_progress' ? ctx.now : sameAttempt ? (build.attempt_started_at ?? null) : null,
     error_streak: streak,
-    streak_error: streak > 0 ? (report.status === 'failed' ? error : (build.streak_error ?? null)) : null,
+    streak_error:
+      streak > 0 ? (report.status === 'failed' && !interrupted ? error : (build.streak_error ?? null)) : null,
     attempt_lease_id:
       report.status === 'in_progress'
         ? (ctx.leaseId ?? null)
@@ -296,7 +314,8 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
       message: report.message ?? null,
       error: report.error ?? null,
       worker_id: report.worker_id ?? null,
-      ...(report.status === 'failed' ? { error_streak: next.error_streak } : {}),
+      ...(report.status === 'failed' && !interrupted ? { error_streak: next.error_streak } : {}),
+      ...(report.error_code ? { error_code: report.error_code } : {}),
       ...duration,
       ...(avoided > 0 ? { work_avoided_s: avoided } : {}),
       metadata: report.metadata ?? null,

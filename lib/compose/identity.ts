@@ -4,6 +4,8 @@ import { ApiKeyService } from '../auth/api-key.service';
 import { Authenticator } from '../auth/authenticator';
 import { jwtSecretSource } from '../auth/jwt-secret';
 import { LoginThrottle } from '../auth/login-throttle';
+import { RefreshTokenRepository } from '../auth/refresh-token.repository';
+import { RefreshTokenService } from '../auth/refresh-token.service';
 import { TokenService } from '../auth/token.service';
 import { UserRepository } from '../auth/user.repository';
 import { UserService } from '../auth/user.service';
@@ -28,6 +30,7 @@ export const tokens = once(() => {
     ttlSeconds: cfg.jwtTtlSeconds,
     oidc: cfg.oidc,
     throttle: new LoginThrottle(db(), cfg.tableName),
+    refresh: new RefreshTokenService(new RefreshTokenRepository(db(), cfg.tableName), cfg.refreshTtlSeconds),
   });
 });
 

@@ -18,6 +18,7 @@ export const ENV = {
   jwtSecret: 'BUILDSTATE_JWT_SECRET',
   jwtSecretArn: 'BUILDSTATE_JWT_SECRET_ARN',
   jwtTtlSeconds: 'BUILDSTATE_JWT_TTL_S',
+  refreshTtlSeconds: 'BUILDSTATE_REFRESH_TTL_S',
   oidcIssuer: 'BUILDSTATE_OIDC_ISSUER',
   oidcAudience: 'BUILDSTATE_OIDC_AUDIENCE',
   oidcJwksUrl: 'BUILDSTATE_OIDC_JWKS_URL',
@@ -61,6 +62,11 @@ const schema = z.object({
   [ENV.jwtSecret]: z.optional(z.string().check(z.minLength(32, 'must be at least 32 characters'))),
   [ENV.jwtSecretArn]: z.optional(z.string().check(z.startsWith('arn:'))),
   [ENV.jwtTtlSeconds]: z._default(z.coerce.number().check(z.int()).check(z.gte(60)).check(z.lte(3600)), 900),
+  // A login's refresh token: 1 hour to 90 days, default 30 days.
+  [ENV.refreshTtlSeconds]: z._default(
+    z.coerce.number().check(z.int()).check(z.gte(3600)).check(z.lte(7_776_000)),
+    30 * 86400,
+  ),
   [ENV.oidcIssuer]: z.optional(z.string().check(z.minLength(1))),
   [ENV.oidcAudience]: z.optional(z.string().check(z.minLength(1))),
   [ENV.oidcJwksUrl]: z.optional(z.url()),
@@ -104,6 +110,8 @@ export interface Config {
   jwtSecret?: string;
   jwtSecretArn?: string;
   jwtTtlSeconds: number;
+  /** Seconds a refresh token lives after it is issued (each rotation issues a new one). */
+  refreshTtlSeconds: number;
   /** An external identity provider whose JWTs are accepted too (all three set, or none). */
   oidc?: { issuer: string; audience: string; jwksUrl: string; scopesClaim: string };
   /** Seconds a project's state catalog is reused before it is read again (0 disables). */
@@ -147,6 +155,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     jwtSecret: v[ENV.jwtSecret],
     jwtSecretArn: v[ENV.jwtSecretArn],
     jwtTtlSeconds: v[ENV.jwtTtlSeconds],
+    refreshTtlSeconds: v[ENV.refreshTtlSeconds],
     oidc: v[ENV.oidcIssuer]
       ? {
           issuer: v[ENV.oidcIssuer]!,

@@ -7,6 +7,8 @@ import {
   createUserSchema,
   includeQuerySchema,
   listApiKeysQuerySchema,
+  refreshRequestSchema,
+  revokeRequestSchema,
   tokenRequestSchema,
   usernameSchema,
 } from '../auth/identity.schema';
@@ -14,6 +16,7 @@ import {
   apiKeyListSchema,
   apiKeyViewSchema,
   createdApiKeySchema,
+  revokeViewSchema,
   tokenViewSchema,
   userListSchema,
   userViewSchema,
@@ -31,6 +34,30 @@ export const IDENTITY_ROUTES: readonly Route[] = [
     request: { body: tokenRequestSchema },
     responses: { 200: ok('A Bearer token', tokenViewSchema, ['Cache-Control']) },
     errors: ['unauthorized', 'too_many_requests'],
+  },
+  {
+    method: 'POST',
+    path: '/auth/refresh',
+    group: 'identity',
+    handler: 'refreshToken',
+    scope: 'none',
+    summary:
+      'Trade a refresh token for a new access token and a new refresh token (the old one dies; reusing it revokes the login)',
+    request: { body: refreshRequestSchema },
+    responses: { 200: ok('A Bearer token and the next refresh token', tokenViewSchema, ['Cache-Control']) },
+    errors: ['unauthorized'],
+  },
+  {
+    method: 'POST',
+    path: '/auth/revoke',
+    group: 'identity',
+    handler: 'revokeRefreshToken',
+    scope: 'none',
+    summary: 'End the login a refresh token belongs to (every refresh token rotated from it)',
+    request: { body: revokeRequestSchema },
+    responses: {
+      200: ok('Whether a login was found (and is now revoked)', revokeViewSchema, ['Cache-Control']),
+    },
   },
   {
     method: 'POST',

@@ -188,14 +188,19 @@ describe('external pointers', () => {
       format: 'qcow2',
     });
 
+    // The service cannot read nfs: without what a worker observed, nothing is claimed.
+    const blind = await stack.call('POST', `/builds/${id}/states/30/artifacts/state-30.qcow2/verify`);
+    expect([blind.status, blind.body.error.code]).toEqual([409, 'checksum_required']);
     const wrong = await stack.call('POST', `/builds/${id}/states/30/artifacts/state-30.qcow2/verify`, {
       checksum: sha256(Buffer.from('corrupted')),
+      size_bytes: 9,
     });
     expect([wrong.status, wrong.body.error.code]).toEqual([409, 'checksum_mismatch']);
     const right = await stack.call('POST', `/builds/${id}/states/30/artifacts/state-30.qcow2/verify`, {
       checksum,
+      size_bytes: 6,
     });
-    expect(right.body).toMatchObject({ verified: true, checksum });
+    expect(right.body).toMatchObject({ verified: true, checksum, size_bytes: 6 });
     expect(right.body.download).toBeUndefined();
   });
 

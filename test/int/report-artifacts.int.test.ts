@@ -86,8 +86,11 @@ it('records the state and its artifacts in one change, pointers included', async
     new HeadObjectCommand({ Bucket: stack.s3.bucket, Key: `builds/${id}/states/10/base.vmdk` }),
   );
   expect(pointer.Metadata).toMatchObject({ storage_type: 'nfs', sha256: sum('base.vmdk').slice(7) });
-  // Verify works on them like on any registration.
-  const verified = await stack.call('POST', `/builds/${id}/states/10/artifacts/base.qcow2/verify`);
+  // Verify works on them like on any external pointer: with what a worker observed.
+  const verified = await stack.call('POST', `/builds/${id}/states/10/artifacts/base.qcow2/verify`, {
+    checksum: sum('base.qcow2'),
+    size_bytes: 1024,
+  });
   expect(verified.body.verified).toBe(true);
 });
 

@@ -1,12 +1,14 @@
 /**
  * in <dest>: the version's build as build.json, what a worker should do next as resume.json, the
  * state's artifact records as artifacts.json, and its verified artifacts downloaded into
- * artifacts/ with every checksum checked (a mismatch fails the step).
+ * artifacts/ with every checksum checked (a mismatch fails the step). nfs/file pointers are read
+ * from their path on this worker (a mount), checked against their registered checksum; a path the
+ * worker cannot read fails the step with what to mount.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { type ArtifactView, downloadArtifact } from '../../../cli/artifacts';
+import { type ArtifactView, downloadArtifact, LOCAL_STORAGE_TYPES } from '../../../cli/artifacts';
 import {
   type BuildView,
   clientFor,
@@ -67,20 +69,25 @@ main(async () => {
         throw new Error(
           `${listed.name} of state ${code} is not verified: never verified, or its stored bytes changed after verification (see the build's history); not downloaded`,
         );
-      if (!listed.verified) {
+      // nfs/file pointers are read from their path when this worker has it (a mount), checked
+      // against the registered checksum, verified or not; other external stores are listed only.
+      const readable = !listed.managed && LOCAL_STORAGE_TYPES.has((listed as StoredArtifact).storage_type);
+      if (!listed.verified && !readable) {
         log(`${listed.name}: not verified, not downloaded`);
         continue;
       }
-      if (!listed.managed) {
+      if (!listed.managed && !readable) {
         log(`${listed.name}: stored outside BuildState (${listed.uri}), not downloaded; see artifacts.json`);
         continue;
       }
-      const artifact = await client.get<StoredArtifact>(
-        `/builds/${seg(buildId)}/states/${code}/artifacts/${seg(listed.name)}`,
-      );
+      const artifact = readable
+        ? (listed as StoredArtifact)
+        : await client.get<StoredArtifact>(
+            `/builds/${seg(buildId)}/states/${code}/artifacts/${seg(listed.name)}`,
+          );
       // BuildState checks the stored object against what was verified before handing it out; one
       // overwritten since is unverified again (recorded in the build's history) and has no URL.
-      if (!artifact.verified)
+      if (!artifact.verified && !readable)
         throw new Error(
           `${listed.name} of state ${code} is not verified: its stored bytes changed after verification (see the build's history); not downloaded`,
         );

@@ -104,4 +104,21 @@ describe('resumeAdvice', () => {
       reason: 'State 50 failed on attempt 2; 1 attempt(s) left',
     });
   });
+
+  it('says an interrupted attempt was not counted', () => {
+    const advice = resumeAdvice(
+      buildAt({
+        current_state: 25,
+        state_status: 'failed',
+        status: 'failed',
+        attempt: 3,
+        max_attempts: 4,
+        last_error_code: 'interrupted',
+      }),
+      defaultCatalog,
+      3,
+    );
+    expect(advice).toMatchObject({ action: 'retry', state_code: 25, attempt: 4, max_attempts: 4 });
+    expect(advice.reason).toBe('Attempt 3 of state 25 was interrupted (not counted); 1 attempt(s) left');
+  });
 });

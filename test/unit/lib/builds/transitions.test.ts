@@ -263,6 +263,98 @@ describe('applyReport', () => {
   });
 });
 
+describe('applyReport: an interrupted attempt (error_code interrupted)', () => {
+  const interrupt = (build: Build, code = build.current_state) =>
+    applyReport(
+      build,
+      { state_code: code, status: 'failed', error_code: 'interrupted', error: 'interrupted by SIGINT' },
+      ctx(),
+    );
+  type Row = [string, Build, number, Partial<Build>];
+  const rows: Row[] = [
+    [
+      'closes attempt 1 of 3 as failed, leaving three to run',
+      running(25, 1),
+      25,
+      {
+        status: 'failed',
+        state_status: 'failed',
+        attempt: 1,
+        max_attempts: 4,
+        last_error_code: 'interrupted',
+      },
+    ],
+    [
+      'never blocks, even on the last allowed attempt',
+      running(25, 3),
+      25,
+      { status: 'failed', attempt: 3, max_attempts: 4 },
+    ],
+    [
+      'after a failure, is the next attempt and still not counted',
+      failedAt(25, 2),
+      25,
+      { status: 'failed', attempt: 3, max_attempts: 4 },
+    ],
+    [
+      'on a new state, is its attempt 1, not counted',
+      completedAt(10),
+      25,
+      { status: 'failed', current_state: 25, attempt: 1, max_attempts: 4 },
+    ],
+    [
+      'keeps the streak of same-error failures as it was',
+      running(25, 3, { error_streak: 2, streak_error: 'disk full' }),
+      25,
+      { error_streak: 2, streak_error: 'disk full' },
+    ],
+  ];
+  it.each(rows)('%s', (_name, before, code, expected) => {
+    expect(interrupt(before, code).build).toMatchObject(expected);
+  });
+
+  it('lets a state be interrupted any number of times and still be retried', () => {
+    let build = running(25, 1);
+    for (let n = 0; n < 10; n++) {
+      build = interrupt(build).build;
+      expect(build.status).toBe('failed');
+      build = applyReport(build, { state_code: 25, status: 'in_progress' }, ctx()).build;
+    }
+    // Ten interruptions later, the state still has all three of its counted attempts.
+    build = applyReport(build, { state_code: 25, status: 'failed', error: 'boom' }, ctx()).build;
+    build = applyReport(build, { state_code: 25, status: 'failed', error: 'boom' }, ctx()).build;
+    expect(build.status).toBe('failed');
+    build = applyReport(build, { state_code: 25, status: 'failed', error: 'boom' }, ctx()).build;
+    expect(build).toMatchObject({ status: 'blocked', attempt: 13, max_attempts: 13 });
+  });
+
+  it('records the code on the history entry, without a retry-loop streak', () => {
+    const { history } = interrupt(running(25, 1));
+    expect(history).toMatchObject({
+      status: 'failed',
+      error_code: 'interrupted',
+      error: 'interrupted by SIGINT',
+    });
+    expect(history.error_streak).toBeUndefined();
+  });
+
+  it('a plain failure after an interruption counts and clears the code', () => {
+    const after = applyReport(interrupt(running(25, 3)).build, { state_code: 25, status: 'failed' }, ctx());
+    expect(after.build).toMatchObject({
+      status: 'blocked',
+      attempt: 4,
+      max_attempts: 4,
+      last_error_code: null,
+    });
+  });
+
+  it.each(['in_progress', 'completed'] as const)('refuses error_code with status %s', (status) => {
+    expect(
+      errorCode(() => applyReport(running(25), { state_code: 25, status, error_code: 'interrupted' }, ctx())),
+    ).toBe('validation_error');
+  });
+});
+
 describe('applyUnblock', () => {
   const blocked = failedAt(5, 3, { status: 'blocked', max_attempts: 3 });
 

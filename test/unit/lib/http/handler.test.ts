@@ -121,7 +121,7 @@ describe('route table', () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
-  it('leaves only the pages, the API description, /health and the token exchange open', () => {
+  it('leaves only the pages, the API description, /health and the token exchanges open', () => {
     expect(ROUTES.filter((r) => r.scope === 'none').map(routeKey)).toEqual([
       'GET /',
       'GET /openapi.json',
@@ -129,6 +129,9 @@ describe('route table', () => {
       'GET /docs/{asset}',
       'GET /health',
       'POST /auth/token',
+      // Holding the refresh token is the credential of these two.
+      'POST /auth/refresh',
+      'POST /auth/revoke',
     ]);
   });
 });
