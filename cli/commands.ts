@@ -20,6 +20,7 @@ import {
 } from './command';
 import { FAN_OUT_COMMANDS } from './commands-fan-out';
 import { IDENTITY_COMMANDS } from './commands-identity';
+import { LINEAGE_COMMANDS } from './commands-lineage';
 import { OPS_COMMANDS } from './commands-ops';
 import { REFERENCE_COMMANDS } from './commands-reference';
 import { configPath, resolveConfig, writeConfigFile } from './config';
@@ -251,6 +252,10 @@ const CORE: Command[] = [
       'build-number': { type: 'string', description: 'CI build number' },
       description: { type: 'string', description: 'free text' },
       metadata: { type: 'string', description: 'JSON object, e.g. \'{"packer":"1.9.1"}\'' },
+      'base-build-id': {
+        type: 'string',
+        description: 'the build whose image this one starts from (its lineage; refused if revoked)',
+      },
     },
     examples: [
       'BUILD_ID=$(bldst build create --platform-id aws --image-type-id base -q)',
@@ -276,6 +281,7 @@ const CORE: Command[] = [
           build_number: str(v['build-number']),
           description: str(v.description),
           metadata: json(str(v.metadata), '--metadata'),
+          base_build_id: str(v['base-build-id']),
         }),
       );
       showBuild(ctx, build);
@@ -816,6 +822,8 @@ const GROUPS = [
   'state-codes',
   'build',
   'artifact',
+  'image',
+  'channel',
   'run',
   'pipeline',
   'watch',
@@ -827,6 +835,7 @@ const GROUPS = [
 export const COMMANDS: Command[] = [
   ...CORE,
   ...FAN_OUT_COMMANDS,
+  ...LINEAGE_COMMANDS,
   ...REFERENCE_COMMANDS,
   ...IDENTITY_COMMANDS,
   ...OPS_COMMANDS,

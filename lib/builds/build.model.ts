@@ -74,6 +74,15 @@ export interface Build {
   lease_id?: string | null;
   /** When the latest state report was accepted: the worker's sign of life, copied to the live item. */
   last_reported_at?: string;
+  /** The build whose image or artifact this one starts from (POST /builds `base_build_id`); lib/lineage. */
+  base_build_id?: string | null;
+  /** Set while the build is revoked (itself or through an ancestor's cascade); lib/lineage/revocation.service.ts. */
+  revoked_at?: string | null;
+  revoked_reason?: string | null;
+  revoked_by?: string | null;
+  /** The revocation that marked it, and the build that revocation started from. */
+  revocation_id?: string | null;
+  revoked_root_id?: string | null;
 }
 
 export type HistoryEvent =
@@ -84,7 +93,11 @@ export type HistoryEvent =
   /** A verified artifact no longer matched what was verified: it is unverified again. */
   | 'artifact_unverified'
   /** The first entry of a fork's child: it names the parent and the parent's version. */
-  | 'forked';
+  | 'forked'
+  /** Marked revoked, itself or through an ancestor's cascade (lib/lineage): position and status unchanged. */
+  | 'build_revoked'
+  /** A revocation undone (POST /builds/{id}/restore). */
+  | 'build_restored';
 
 /**
  * On every history entry and live item a change writes (`counted_by: 'stream'`): the change's

@@ -71,8 +71,23 @@ export interface ExtraParts {
   refused?(name: string, old: Record<string, unknown> | undefined): Promise<AppError | undefined>;
 }
 
+/**
+ * The ancestry of new builds (lib/lineage implements it). `prepare` runs before the first write
+ * and refuses a build under a missing or revoked base or parent; the parts it returns go into each
+ * new build's own transaction, so the check that no ancestor is revoked commits with the build.
+ */
+export interface AncestryParts {
+  prepare(from: {
+    parent_id?: string | null;
+    base_build_id?: string | null;
+  }): Promise<((build: Build) => Record<string, TransactItem>) | undefined>;
+  /** The error for refused parts that are the ancestry's (an ancestor revoked meanwhile), else undefined. */
+  refused(failed: ReadonlySet<string>): Promise<AppError | undefined>;
+}
+
 export interface BuildServiceDeps {
   builds: BuildRepository;
+  ancestry?: AncestryParts;
   idempotency: IdempotencyRepository;
   catalogs: CatalogSource;
   references?: ReferenceChecks;
@@ -109,7 +124,8 @@ export class BuildService {
     const change = newBuild(id, input, this.context(actor, catalog));
     const response = { status: 201, body: buildView(change.build, catalog) };
     await this.deps.references?.assertActive(change.build);
-    const tx = this.changeTransaction(change, null, opts, response);
+    const ancestry = await this.deps.ancestry?.prepare({ base_build_id: change.build.base_build_id });
+    const tx = this.changeTransaction(change, null, opts, response, undefined, ancestry?.(change.build));
     const result = await this.deps.builds.commit(tx);
     if (!result.committed) {
       if (result.failed.has(IDEMPOTENCY_PART)) return this.replayAfterRace(opts.idempotency!);
@@ -118,6 +134,8 @@ export class BuildService {
         if (committed) return committed;
         throw new AppError('build_exists', `A build with id '${id}' already exists`, { build_id: id });
       }
+      const refusal = await this.deps.ancestry?.refused(result.failed);
+      if (refusal) throw refusal;
       if (result.conflict) throw contention(id);
       throw new Error(`create of build '${id}' refused by [${[...result.failed]}]`);
     }
@@ -242,6 +260,7 @@ export class BuildService {
       return b;
     };
     for (const b of existing.values()) sameFork(b);
+    const ancestry = await this.deps.ancestry?.prepare({ parent_id: parentId });
     const children: Build[] = new Array(changes.length);
     let next = 0;
     const worker = async () => {
@@ -254,7 +273,14 @@ export class BuildService {
           continue;
         }
         const result = await this.deps.builds.commit(
-          this.changeTransaction(change, null, {}, { status: 201, body: {} }),
+          this.changeTransaction(
+            change,
+            null,
+            {},
+            { status: 201, body: {} },
+            undefined,
+            ancestry?.(change.build),
+          ),
         );
         if (result.committed) {
           children[n] = change.build;
@@ -264,8 +290,12 @@ export class BuildService {
           const now = await this.deps.builds.get(change.build.id);
           if (!now) throw contention(change.build.id);
           children[n] = sameFork(now);
-        } else if (result.conflict) throw contention(change.build.id);
-        else throw new Error(`fork child '${change.build.id}' refused by [${[...result.failed]}]`);
+        } else {
+          const refusal = await this.deps.ancestry?.refused(result.failed);
+          if (refusal) throw refusal;
+          if (result.conflict) throw contention(change.build.id);
+          throw new Error(`fork child '${change.build.id}' refused by [${[...result.failed]}]`);
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(FORK_CONCURRENCY, changes.length) }, worker));

@@ -1,6 +1,8 @@
 /** Builds, their history and state reports. */
 import { BuildRepository } from '../builds/build.repository';
 import { BuildService } from '../builds/build.service';
+import { Ancestry } from '../lineage/ancestry';
+import { LineageRepository } from '../lineage/lineage.repository';
 import { idempotency, references } from './references';
 import { db, once, runtimeConfig } from './store';
 
@@ -10,6 +12,8 @@ export const builds = once(
   () =>
     new BuildService({
       builds: buildRepository(),
+      // A new build records its ancestry and cannot commit under a revoked ancestor (lib/lineage).
+      ancestry: new Ancestry(new LineageRepository(db(), runtimeConfig().tableName), buildRepository()),
       idempotency: idempotency(),
       catalogs: references(),
       references: references(),
