@@ -546,6 +546,11 @@ const CORE: Command[] = [
         description:
           "register what Packer's manifest post-processor recorded for its last run: one artifact per region:image id, files with their SHA-256",
       },
+      'packer-manifest': {
+        type: 'string',
+        description:
+          "same as --from-packer-manifest; the images of its cloud builders are also recorded as the build's images (bldst image list)",
+      },
       upload: {
         type: 'boolean',
         description:
@@ -559,11 +564,19 @@ const CORE: Command[] = [
     async run(ctx, v, p) {
       const id = buildArg(p);
       const state = requireState(str(v.state));
-      const manifest = str(v['from-packer-manifest']);
+      const manifest = str(v['from-packer-manifest']) ?? str(v['packer-manifest']);
       if (manifest) {
         const { planFromManifest, registerPlanned } = await import('./packer-manifest');
+        const { imagesOf, recordImages } = await import('./packer-images');
         const planned = await planFromManifest(manifest);
         const done = await registerPlanned(ctx.client(), id, state, planned, { upload: Boolean(v.upload) });
+        // The published images (an AMI per region …) are the build's output: channels hand them out.
+        const images = imagesOf(planned);
+        await recordImages(ctx.client(), id, images);
+        if (images.length && !ctx.quiet)
+          process.stderr.write(
+            `recorded ${images.length} image(s) of ${id}: ${images.map((i) => `${i.region}:${i.image_id}`).join(', ')}\n`,
+          );
         if (ctx.quiet) for (const a of done) process.stdout.write(`${a.name}\n`);
         else if (ctx.output === 'json')
           printJson(done.map((a) => withoutUrls(ctx, a as unknown as Record<string, unknown>)));
