@@ -17,8 +17,8 @@ export const regionSchema = pattern(
 );
 /** An image id: an AMI id, an Azure image version's resource id, a GCE image name, a Glance id. */
 export const imageIdSchema = pattern(
-  /^[A-Za-z0-9][A-Za-z0-9._:/@+=-]{0,511}$/,
-  'must be 1-512 characters of A-Z a-z 0-9 . _ : / @ + = - (an image id such as ami-0abc…)',
+  /^[A-Za-z0-9/][A-Za-z0-9._:/@+=-]{0,511}$/,
+  'must be 1-512 characters of A-Z a-z 0-9 . _ : / @ + = - starting with a letter, digit or / (an image id such as ami-0abc…)',
 );
 
 export const imageInputSchema = z.strictObject({
