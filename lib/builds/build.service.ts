@@ -126,7 +126,7 @@ export class BuildService {
     await this.deps.references?.assertActive(change.build);
     const ancestry = await this.deps.ancestry?.prepare({ base_build_id: change.build.base_build_id });
     const tx = this.changeTransaction(change, null, opts, response, undefined, ancestry?.(change.build));
-    const result = await this.deps.builds.commit(tx);
+    const result = await this.commitRetryingConflicts(tx);
     if (!result.committed) {
       if (result.failed.has(IDEMPOTENCY_PART)) return this.replayAfterRace(opts.idempotency!);
       if (result.failed.has(BUILD_PART)) {
@@ -502,6 +502,21 @@ export class BuildService {
     if (!build) throw notFound('build', id);
     this.recent.set(id, build);
     return build;
+  }
+
+  /**
+   * A new build's transaction, sent again after a TransactionConflict that refused no condition:
+   * creates on one base or fork parent check the same ancestor markers at once, which real
+   * DynamoDB may cancel as conflicting (DynamoDB Local never does).
+   */
+  private async commitRetryingConflicts(tx: Transaction) {
+    let result = await this.deps.builds.commit(tx);
+    for (let n = 1; !result.committed && result.conflict && result.failed.size === 0; n++) {
+      if (n >= MAX_ATTEMPTS_ON_RACE) break;
+      await jitter(n);
+      result = await this.deps.builds.commit(tx);
+    }
+    return result;
   }
 
   private context(actor: Principal, catalog: StateCatalog): RuleContext {

@@ -34,6 +34,16 @@ const ID = '[A-Za-z0-9][A-Za-z0-9._-]{0,127}';
 export const DESCENDANT_SK_PATTERN = new RegExp(`^${DESCENDANT_PREFIX}${ID}$`);
 
 /**
+ * A fork child, in its parent's partition (besides its descendant edge): a fan-out parent's family
+ * is one Query of these, however many builds descend from the parent as a base.
+ */
+export const FORK_CHILD_PREFIX = 'FORKCHILD#';
+export const forkChildKey = (parentId: string, childId: string) => ({
+  pk: buildPk(parentId),
+  sk: `${FORK_CHILD_PREFIX}${childId}`,
+});
+
+/**
  * A build's revocation marker: `revoked_at` is present while it is revoked. Only revoke and
  * restore write it, so a new build's ConditionCheck on its ancestors' markers never conflicts
  * with their state reports (which write the build item).

@@ -21,6 +21,8 @@ import {
   DESCENDANT_PREFIX,
   descendantIdOf,
   descendantKey,
+  FORK_CHILD_PREFIX,
+  forkChildKey,
   IMAGE_PREFIX,
   imageEventKey,
   imageKey,
@@ -142,7 +144,35 @@ export class LineageRepository {
       };
       parts[`${UNREVOKED}${ancestor}`] = this.unrevokedCheck(ancestor);
     }
+    if (ancestry.parent_id)
+      parts.fork_child = {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...forkChildKey(ancestry.parent_id, ancestry.build_id),
+            type: 'fork_child',
+            build_id: ancestry.build_id,
+            parent_id: ancestry.parent_id,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      };
     return parts;
+  }
+
+  /** The ids of a build's fork children (every fork), by id, up to `limit`: consistent Queries of its partition. */
+  async forkChildren(buildId: string, limit: number): Promise<string[]> {
+    const items = await queryAll(
+      this.db,
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': forkChildKey(buildId, '').pk, ':prefix': FORK_CHILD_PREFIX },
+        ConsistentRead: true,
+      },
+      { limit },
+    );
+    return items.map((i) => i.build_id as string);
   }
 
   /** Holds only while `buildId` is not revoked: the same transaction then cannot commit under a revocation. */

@@ -18,7 +18,6 @@ import { CHANNEL_HISTORY_SK_PATTERN, channelKey, DESCENDANT_SK_PATTERN, descenda
 import type {
   ChannelHistoryRecord,
   ChannelRecord,
-  Descendant,
   ImageRecord,
   LineageRepository,
   Marker,
@@ -301,14 +300,8 @@ export class LineageService {
   private async family(buildId: string): Promise<Family> {
     const build = await this.load(buildId);
     const ancestors = (await this.deps.lineage.ancestry(buildId))?.ancestors ?? [];
-    const childIds: string[] = [];
-    let start: Record<string, string | number> | undefined;
-    do {
-      const page = await this.deps.lineage.descendants(buildId, 500, start);
-      childIds.push(...page.items.filter((d: Descendant) => d.parent_id === buildId).map((d) => d.build_id));
-      start = page.next;
-    } while (start && childIds.length < MAX_FAMILY);
-    const children = await this.deps.builds.getMany(childIds.slice(0, MAX_FAMILY));
+    const childIds = await this.deps.lineage.forkChildren(buildId, MAX_FAMILY);
+    const children = await this.deps.builds.getMany(childIds);
     return { build, ancestors, children: children.sort((a, b) => a.id.localeCompare(b.id)) };
   }
 
