@@ -272,7 +272,7 @@ export class BuildService {
           children[n] = had;
           continue;
         }
-        const result = await this.deps.builds.commit(
+        const result = await this.commitRetryingConflicts(
           this.changeTransaction(
             change,
             null,

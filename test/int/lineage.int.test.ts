@@ -7,9 +7,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BuildService } from '../../lib/builds/build.service';
 import { buildRepository } from '../../lib/compose/builds';
-import { lineageRepository } from '../../lib/compose/lineage';
-import { idempotency } from '../../lib/compose/references';
+import { ancestry, lineageRepository } from '../../lib/compose/lineage';
+import { idempotency, references } from '../../lib/compose/references';
+import type { TransactionResult } from '../../lib/db/transaction';
 import { EVENT_CONTRACTS } from '../../lib/events/event.schema';
 import { fingerprint } from '../../lib/idempotency/idempotency';
 import { RevocationService } from '../../lib/lineage/revocation.service';
@@ -416,6 +418,69 @@ describe('revocation races', () => {
       else expect(channel.status).toBe(404);
     }
   }, 240_000);
+});
+
+describe('conflicts', () => {
+  it('a create or fork cancelled by TransactionConflict on the ancestor markers is sent again, once applied', async () => {
+    // DynamoDB Local never cancels for a conflict; real DynamoDB may, when creates on one base
+    // check its marker at once. The first two sends of each transaction are answered as such.
+    await completed('cf-base');
+    const repo = buildRepository();
+    const sends = new Map<unknown, number>();
+    const conflicting = new Proxy(repo, {
+      get(target, prop, receiver) {
+        if (prop === 'commit')
+          return async (tx: Parameters<typeof repo.commit>[0]) => {
+            const n = (sends.get(tx) ?? 0) + 1;
+            sends.set(tx, n);
+            if (n <= 2)
+              return {
+                committed: false,
+                failed: new Set(),
+                conflict: true,
+                old: () => undefined,
+              } as TransactionResult;
+            return target.commit(tx);
+          };
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const service = new BuildService({
+      builds: conflicting,
+      ancestry: ancestry(),
+      idempotency: idempotency(),
+      catalogs: references(),
+      references: references(),
+      defaultMaxAttempts: 3,
+    });
+    const actor = { id: ADMIN_ACTOR } as never;
+    const created = await service.create(
+      {
+        id: 'cf-app',
+        project_id: 'default',
+        platform_id: 'aws',
+        image_type_id: 'rhel9',
+        metadata: {},
+        base_build_id: 'cf-base',
+      },
+      actor,
+    );
+    expect(created.status).toBe(201);
+    await stack.call('POST', '/builds/cf-app/states', { state_code: 50, status: 'completed' });
+    const forked = await service.fork(
+      'cf-app',
+      { at_state: 50, children: [{ id: 'cf-c1', platform_id: 'aws', metadata: {} }] },
+      actor,
+    );
+    expect(forked.status).toBe(201);
+    expect([...sends.values()]).toEqual([3, 3]);
+    const lineage = await stack.call('GET', '/builds/cf-base/lineage');
+    expect(lineage.body.descendants.map((d: { build_id: string }) => d.build_id)).toEqual([
+      'cf-app',
+      'cf-c1',
+    ]);
+  });
 });
 
 describe('events', () => {
