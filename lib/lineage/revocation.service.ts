@@ -93,9 +93,9 @@ export class RevocationService {
     } else already++;
     const revocation = asRevocation(marker);
     let descendants = 0;
-    await this.eachDescendant(id, async (descendantId) => {
+    await this.eachDescendant(id, async (descendantId, marked) => {
       descendants++;
-      if ((await this.mark(descendantId, revocation, actor)) === 'done') newly++;
+      if (!marked?.revoked_at && (await this.mark(descendantId, revocation, actor)) === 'done') newly++;
       else already++;
     });
     const response = {
@@ -137,10 +137,14 @@ export class RevocationService {
     let still = 0;
     if (marker?.revoked_at && marker.revocation_id) {
       const revocationId = marker.revocation_id;
-      await this.eachDescendant(id, async (descendantId) => {
-        const outcome = await this.unmark(descendantId, revocationId, input.reason ?? null, actor, id);
+      await this.eachDescendant(id, async (descendantId, marked) => {
+        const ours = marked?.revoked_at && marked.revocation_id === revocationId;
+        const outcome = ours
+          ? await this.unmark(descendantId, revocationId, input.reason ?? null, actor, id)
+          : 'skipped';
         if (outcome === 'done') restored++;
-        else if ((await this.deps.lineage.marker(descendantId))?.revoked_at) still++;
+        else if (!ours ? marked?.revoked_at : (await this.deps.lineage.marker(descendantId))?.revoked_at)
+          still++;
       });
       if ((await this.unmark(id, revocationId, input.reason ?? null, actor, id)) === 'done') restored++;
     }
@@ -158,14 +162,25 @@ export class RevocationService {
     );
   }
 
-  /** Every descendant of `id`, page by page of one consistent Query, `CONCURRENCY` at a time. */
-  private async eachDescendant(id: string, visit: (descendantId: string) => Promise<void>): Promise<void> {
+  /**
+   * Every descendant of `id`, page by page of one consistent Query, `CONCURRENCY` at a time, with
+   * its marker as the page's BatchGetItem read it (a hint: each step reads it again before writing),
+   * so a repeated request passes over what is done at one read per 100 builds.
+   */
+  private async eachDescendant(
+    id: string,
+    visit: (descendantId: string, marker: Marker | undefined) => Promise<void>,
+  ): Promise<void> {
     let start: Record<string, string | number> | undefined;
     do {
       const page = await this.deps.lineage.descendants(id, PAGE, start);
+      const markers = await this.deps.lineage.markers(page.items.map((d) => d.build_id));
       let next = 0;
       const worker = async () => {
-        while (next < page.items.length) await visit(page.items[next++]!.build_id);
+        while (next < page.items.length) {
+          const descendantId = page.items[next++]!.build_id;
+          await visit(descendantId, markers.get(descendantId));
+        }
       };
       await Promise.all(Array.from({ length: Math.min(CONCURRENCY, page.items.length) }, worker));
       start = page.next;

@@ -363,13 +363,24 @@ describe('revocation', () => {
     expect(
       (await stack.call('PUT', '/channels/big-leaf', { build_id: unmarked.build_id })).body.error.code,
     ).toBe('revoked');
-    // The retry with the same key finishes it; a replay answers the same.
+    // The retry with the same key finishes it. A slow machine may make a retry outlast the
+    // gateway's 29 s (a 503, as in AWS): each one keeps what it marked, so retrying again finishes.
     const started = Date.now();
-    const retry = await stack.call('POST', '/builds/big/revoke', body, { 'Idempotency-Key': key });
-    // A figure for the report, not an assertion: how long marking 184 builds took here.
-    process.stderr.write(`revoke: ${retry.body.newly_revoked} builds marked in ${Date.now() - started} ms\n`);
+    let retry = await stack.call('POST', '/builds/big/revoke', body, { 'Idempotency-Key': key });
+    const timedOut: number[] = [];
+    while (retry.status === 503 && timedOut.length < 5) {
+      timedOut.push(retry.status);
+      retry = await stack.call('POST', '/builds/big/revoke', body, { 'Idempotency-Key': key });
+    }
+    // A figure for the report, not an assertion: how long marking the rest took here.
+    process.stderr.write(
+      `revoke: 184 builds marked in ${Date.now() - started} ms, ${timedOut.length} timed-out tries\n`,
+    );
     expect(retry.status).toBe(200);
-    expect(retry.body).toMatchObject({ descendants: 240, newly_revoked: 240 - 56, already_revoked: 57 });
+    expect(retry.body.descendants).toBe(240);
+    expect(retry.body.newly_revoked + retry.body.already_revoked).toBe(241);
+    if (timedOut.length === 0)
+      expect(retry.body).toMatchObject({ newly_revoked: 240 - 56, already_revoked: 57 });
     const replay = await stack.call('POST', '/builds/big/revoke', body, { 'Idempotency-Key': key });
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.body).toEqual(retry.body);
@@ -380,7 +391,7 @@ describe('revocation', () => {
       const h = await stack.call('GET', `/builds/${d.build_id}/history`);
       expect(h.body.items.filter((e: { event: string }) => e.event === 'build_revoked')).toHaveLength(1);
     }
-  }, 240_000);
+  }, 480_000);
 });
 
 describe('revocation races', () => {
