@@ -571,8 +571,7 @@ const CORE: Command[] = [
         const planned = await planFromManifest(manifest);
         const done = await registerPlanned(ctx.client(), id, state, planned, { upload: Boolean(v.upload) });
         // The published images (an AMI per region …) are the build's output: channels hand them out.
-        const images = imagesOf(planned);
-        await recordImages(ctx.client(), id, images);
+        const images = await recordImages(ctx.client(), id, imagesOf(planned));
         if (images.length && !ctx.quiet)
           process.stderr.write(
             `recorded ${images.length} image(s) of ${id}: ${images.map((i) => `${i.region}:${i.image_id}`).join(', ')}\n`,

@@ -44,6 +44,19 @@ export function imagesOf(planned: PlannedArtifact[]): PlannedImage[] {
   });
 }
 
-export async function recordImages(client: Client, buildId: string, images: PlannedImage[]): Promise<void> {
-  for (const image of images) await client.post(`/builds/${encodeURIComponent(buildId)}/images`, image);
+/** Records the images the build does not have yet; returns those it recorded now. */
+export async function recordImages(
+  client: Client,
+  buildId: string,
+  images: PlannedImage[],
+): Promise<PlannedImage[]> {
+  if (images.length === 0) return [];
+  const path = `/builds/${encodeURIComponent(buildId)}/images`;
+  const key = (i: { cloud: string; region: string; image_id: string }) =>
+    `${i.cloud}|${i.region}|${i.image_id}`;
+  const have = new Set((await client.get<{ items: PlannedImage[] }>(path)).items.map(key));
+  const missing = images.filter((i) => !have.has(key(i)));
+  // The server records an image once anyway (a concurrent run gets the same record back).
+  for (const image of missing) await client.post(path, image);
+  return missing;
 }

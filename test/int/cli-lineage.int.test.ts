@@ -65,8 +65,19 @@ describe('bldst image, channel and build revoke', () => {
     ]);
     expect(json(added)).toHaveLength(2);
     expect(added.stderr).toContain('recorded 2 image(s)');
-    // Again: nothing new, no error.
-    await ok(['artifact', 'add', base, '--state', '100', '--packer-manifest', manifest, '-q']);
+    // Again: nothing new, no error, nothing said.
+    const again = await ok([
+      'artifact',
+      'add',
+      base,
+      '--state',
+      '100',
+      '--packer-manifest',
+      manifest,
+      '-o',
+      'json',
+    ]);
+    expect(again.stderr).toBe('');
     const images = json(await ok(['image', 'list', base, '-o', 'json']));
     expect(
       images.map((i: { region: string; image_id: string }) => `${i.region}:${i.image_id}`).sort(),
