@@ -22,6 +22,7 @@ import {
 } from './command';
 import { FAN_OUT_COMMANDS } from './commands-fan-out';
 import { IDENTITY_COMMANDS } from './commands-identity';
+import { LINEAGE_COMMANDS } from './commands-lineage';
 import { OPS_COMMANDS } from './commands-ops';
 import { REFERENCE_COMMANDS } from './commands-reference';
 import { configPath, readConfigFile, resolveConfig, writeConfigFile } from './config';
@@ -331,6 +332,10 @@ const CORE: Command[] = [
       'build-number': { type: 'string', description: 'CI build number' },
       description: { type: 'string', description: 'free text' },
       metadata: { type: 'string', description: 'JSON object, e.g. \'{"packer":"1.9.1"}\'' },
+      'base-build-id': {
+        type: 'string',
+        description: 'the build whose image this one starts from (its lineage; refused if revoked)',
+      },
     },
     examples: [
       'BUILD_ID=$(bldst build create --platform-id aws --image-type-id base -q)',
@@ -356,6 +361,7 @@ const CORE: Command[] = [
           build_number: str(v['build-number']),
           description: str(v.description),
           metadata: json(str(v.metadata), '--metadata'),
+          base_build_id: str(v['base-build-id']),
         }),
       );
       showBuild(ctx, build);
@@ -628,6 +634,11 @@ const CORE: Command[] = [
         description:
           "register what Packer's manifest post-processor recorded for its last run: one artifact per region:image id, files with their SHA-256",
       },
+      'packer-manifest': {
+        type: 'string',
+        description:
+          "same as --from-packer-manifest; the images of its cloud builders are also recorded as the build's images (bldst image list)",
+      },
       upload: {
         type: 'boolean',
         description:
@@ -641,11 +652,18 @@ const CORE: Command[] = [
     async run(ctx, v, p) {
       const id = buildArg(p);
       const state = requireState(str(v.state));
-      const manifest = str(v['from-packer-manifest']);
+      const manifest = str(v['from-packer-manifest']) ?? str(v['packer-manifest']);
       if (manifest) {
         const { planFromManifest, registerPlanned } = await import('./packer-manifest');
+        const { imagesOf, recordImages } = await import('./packer-images');
         const planned = await planFromManifest(manifest);
         const done = await registerPlanned(ctx.client(), id, state, planned, { upload: Boolean(v.upload) });
+        // The published images (an AMI per region …) are the build's output: channels hand them out.
+        const images = await recordImages(ctx.client(), id, imagesOf(planned));
+        if (images.length && !ctx.quiet)
+          process.stderr.write(
+            `recorded ${images.length} image(s) of ${id}: ${images.map((i) => `${i.region}:${i.image_id}`).join(', ')}\n`,
+          );
         if (ctx.quiet) for (const a of done) process.stdout.write(`${a.name}\n`);
         else if (ctx.output === 'json')
           printJson(done.map((a) => withoutUrls(ctx, a as unknown as Record<string, unknown>)));
@@ -930,6 +948,8 @@ const GROUPS = [
   'state-codes',
   'build',
   'artifact',
+  'image',
+  'channel',
   'run',
   'pipeline',
   'watch',
@@ -941,6 +961,7 @@ const GROUPS = [
 export const COMMANDS: Command[] = [
   ...CORE,
   ...FAN_OUT_COMMANDS,
+  ...LINEAGE_COMMANDS,
   ...REFERENCE_COMMANDS,
   ...IDENTITY_COMMANDS,
   ...OPS_COMMANDS,

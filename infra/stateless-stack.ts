@@ -85,12 +85,14 @@ export class StatelessStack extends Stack {
     // Each function gets exactly the actions its code performs (docs/DEPLOY.md lists them).
     this.functions = {
       system: fn('system', 'health and readiness').bindTable(table, ['GetItem']),
+      // ConditionCheckItem: a new build's check that no ancestor is revoked (lib/lineage/ancestry.ts).
       builds: fn('builds', 'create, list, get, history, cancel, unblock builds').bindTable(table, [
         'GetItem',
         'PutItem',
         'UpdateItem',
         'Query',
         'BatchGetItem',
+        'ConditionCheckItem',
       ]),
       states: fn('states', 'state reports (with the artifacts they name), leases and heartbeats')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'])
@@ -129,6 +131,14 @@ export class StatelessStack extends Stack {
       )
         .bindTable(table, ['GetItem', 'Query', 'BatchGetItem'])
         .bindBucketCheck(bucket),
+      // Images, lineage, channels, revocation: items written by PutItem inside transactions only.
+      lineage: fn('lineage', 'images, lineage, channels, revocation and restore').bindTable(table, [
+        'GetItem',
+        'PutItem',
+        'Query',
+        'BatchGetItem',
+        'ConditionCheckItem',
+      ]),
       publisher: fn(
         'publisher',
         'table stream → EventBridge events',
@@ -225,6 +235,7 @@ export class StatelessStack extends Stack {
         identity: this.functions.identity.fn,
         reference: this.functions.reference.fn,
         dashboard: this.functions.dashboard.fn,
+        lineage: this.functions.lineage.fn,
       },
       authorizer: this.functions.authorizer.fn,
     });

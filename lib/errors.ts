@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'unknown_reference'
   | 'lease_held'
   | 'lease_lost'
+  | 'revoked'
+  | 'not_completed'
   | 'too_many_requests'
   | 'unavailable'
   | 'internal_error';
@@ -63,6 +65,8 @@ const STATUS: Record<ErrorCode, number> = {
   unknown_reference: 422,
   lease_held: 409,
   lease_lost: 409,
+  revoked: 409,
+  not_completed: 409,
   too_many_requests: 429,
   unavailable: 503,
   internal_error: 500,

@@ -94,6 +94,15 @@ export interface Build {
   attempt_lease_id?: string | null;
   /** Attempts of current_state lost with their worker (recorded `worker_lost`); 0 on a new state. */
   lost_attempts?: number;
+  /** The build whose image or artifact this one starts from (POST /builds `base_build_id`); lib/lineage. */
+  base_build_id?: string | null;
+  /** Set while the build is revoked (itself or through an ancestor's cascade); lib/lineage/revocation.service.ts. */
+  revoked_at?: string | null;
+  revoked_reason?: string | null;
+  revoked_by?: string | null;
+  /** The revocation that marked it, and the build that revocation started from. */
+  revocation_id?: string | null;
+  revoked_root_id?: string | null;
 }
 
 /** The error code of an attempt recorded failed because its worker went silent and another took over. */
@@ -113,7 +122,11 @@ export type HistoryEvent =
   /** A verified artifact no longer matched what was verified: it is unverified again. */
   | 'artifact_unverified'
   /** The first entry of a fork's child: it names the parent and the parent's version. */
-  | 'forked';
+  | 'forked'
+  /** Marked revoked, itself or through an ancestor's cascade (lib/lineage): position and status unchanged. */
+  | 'build_revoked'
+  /** A revocation undone (POST /builds/{id}/restore). */
+  | 'build_restored';
 
 /**
  * On every history entry and live item a change writes (`counted_by: 'stream'`): the change's

@@ -120,6 +120,8 @@ export const createBuildSchema = z.strictObject({
   ),
   description: z.nullish(text(2000)),
   metadata: z._default(metadataSchema, {}),
+  /** The build whose image or artifact this one starts from: it must exist and not be revoked. */
+  base_build_id: z.nullish(buildIdSchema),
 });
 export type CreateBuildInput = z.infer<typeof createBuildSchema>;
 

@@ -80,8 +80,23 @@ export interface ExtraParts {
   refused?(name: string, old: Record<string, unknown> | undefined): Promise<AppError | undefined>;
 }
 
+/**
+ * The ancestry of new builds (lib/lineage implements it). `prepare` runs before the first write
+ * and refuses a build under a missing or revoked base or parent; the parts it returns go into each
+ * new build's own transaction, so the check that no ancestor is revoked commits with the build.
+ */
+export interface AncestryParts {
+  prepare(from: {
+    parent_id?: string | null;
+    base_build_id?: string | null;
+  }): Promise<((build: Build) => Record<string, TransactItem>) | undefined>;
+  /** The error for refused parts that are the ancestry's (an ancestor revoked meanwhile), else undefined. */
+  refused(failed: ReadonlySet<string>): Promise<AppError | undefined>;
+}
+
 export interface BuildServiceDeps {
   builds: BuildRepository;
+  ancestry?: AncestryParts;
   idempotency: IdempotencyRepository;
   catalogs: CatalogSource;
   references?: ReferenceChecks;
@@ -122,8 +137,9 @@ export class BuildService {
     const change = newBuild(id, input, this.context(actor, catalog));
     const response = { status: 201, body: buildView(change.build, catalog) };
     await this.deps.references?.assertActive(change.build);
-    const tx = this.changeTransaction(change, null, opts, response);
-    const result = await this.deps.builds.commit(tx);
+    const ancestry = await this.deps.ancestry?.prepare({ base_build_id: change.build.base_build_id });
+    const tx = this.changeTransaction(change, null, opts, response, undefined, ancestry?.(change.build));
+    const result = await this.commitRetryingConflicts(tx);
     if (!result.committed) {
       if (result.failed.has(IDEMPOTENCY_PART)) return this.replayAfterRace(opts.idempotency!);
       if (result.failed.has(BUILD_PART)) {
@@ -131,6 +147,8 @@ export class BuildService {
         if (committed) return committed;
         throw new AppError('build_exists', `A build with id '${id}' already exists`, { build_id: id });
       }
+      const refusal = await this.deps.ancestry?.refused(result.failed);
+      if (refusal) throw refusal;
       if (result.conflict) throw contention(id);
       throw new Error(`create of build '${id}' refused by [${[...result.failed]}]`);
     }
@@ -276,6 +294,7 @@ export class BuildService {
       return b;
     };
     for (const b of existing.values()) sameFork(b);
+    const ancestry = await this.deps.ancestry?.prepare({ parent_id: parentId });
     const children: Build[] = new Array(changes.length);
     let next = 0;
     const worker = async () => {
@@ -287,8 +306,15 @@ export class BuildService {
           children[n] = had;
           continue;
         }
-        const result = await this.deps.builds.commit(
-          this.changeTransaction(change, null, {}, { status: 201, body: {} }),
+        const result = await this.commitRetryingConflicts(
+          this.changeTransaction(
+            change,
+            null,
+            {},
+            { status: 201, body: {} },
+            undefined,
+            ancestry?.(change.build),
+          ),
         );
         if (result.committed) {
           children[n] = change.build;
@@ -298,8 +324,12 @@ export class BuildService {
           const now = await this.deps.builds.get(change.build.id);
           if (!now) throw contention(change.build.id);
           children[n] = sameFork(now);
-        } else if (result.conflict) throw contention(change.build.id);
-        else throw new Error(`fork child '${change.build.id}' refused by [${[...result.failed]}]`);
+        } else {
+          const refusal = await this.deps.ancestry?.refused(result.failed);
+          if (refusal) throw refusal;
+          if (result.conflict) throw contention(change.build.id);
+          throw new Error(`fork child '${change.build.id}' refused by [${[...result.failed]}]`);
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(FORK_CONCURRENCY, changes.length) }, worker));
@@ -540,6 +570,21 @@ export class BuildService {
     if (!build) throw notFound('build', id);
     this.recent.set(id, build);
     return build;
+  }
+
+  /**
+   * A new build's transaction, sent again after a TransactionConflict that refused no condition:
+   * creates on one base or fork parent check the same ancestor markers at once, which real
+   * DynamoDB may cancel as conflicting (DynamoDB Local never does).
+   */
+  private async commitRetryingConflicts(tx: Transaction) {
+    let result = await this.deps.builds.commit(tx);
+    for (let n = 1; !result.committed && result.conflict && result.failed.size === 0; n++) {
+      if (n >= MAX_ATTEMPTS_ON_RACE) break;
+      await jitter(n);
+      result = await this.deps.builds.commit(tx);
+    }
+    return result;
   }
 
   private context(actor: Principal, catalog: StateCatalog): RuleContext {

@@ -48,6 +48,18 @@ export const buildViewSchema = z.strictObject({
         "Seconds of measured completed work not redone because the build resumed: retries, and for a child the parent's work up to the fork",
     }),
   ),
+  base_build_id: z
+    .optional(z.string())
+    .check(
+      z.meta({ description: 'The build whose image or artifact this one starts from (absent if none)' }),
+    ),
+  revoked_at: z.optional(timestampSchema).check(
+    z.meta({
+      description: 'Present while the build is revoked (POST /builds/{id}/revoke, itself or an ancestor)',
+    }),
+  ),
+  revoked_reason: z.optional(z.string()),
+  revoked_by: z.optional(z.string()),
 });
 export type BuildView = z.infer<typeof buildViewSchema>;
 
@@ -82,6 +94,14 @@ export function buildView(build: Build, catalog: StateCatalog): BuildView {
     parent_id: build.parent_id ?? null,
     forked_at_state: build.forked_at_state ?? null,
     work_avoided_s: Math.round(build.work_avoided_s ?? 0),
+    ...(build.base_build_id ? { base_build_id: build.base_build_id } : {}),
+    ...(build.revoked_at
+      ? {
+          revoked_at: build.revoked_at,
+          revoked_reason: build.revoked_reason ?? '',
+          revoked_by: build.revoked_by ?? '',
+        }
+      : {}),
   };
 }
 
@@ -143,6 +163,8 @@ export const historyViewSchema = z.strictObject({
     'build_cancelled',
     'artifact_unverified',
     'forked',
+    'build_revoked',
+    'build_restored',
   ]),
   state_code: z.int(),
   state_name: z.nullable(z.string()),

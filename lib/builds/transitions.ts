@@ -80,6 +80,7 @@ export function newBuild(id: string, input: CreateBuildInput, ctx: RuleContext):
     completed_at: null,
     cancelled_at: null,
     lease_id: null,
+    ...(input.base_build_id ? { base_build_id: input.base_build_id } : {}),
   };
   return { build, history: entry(null, build, ctx, { event: 'build_created' }) };
 }

@@ -2,6 +2,8 @@
 import { BuildRepository } from '../builds/build.repository';
 import { BuildService } from '../builds/build.service';
 import { LeaseRepository } from '../leases/lease.repository';
+import { Ancestry } from '../lineage/ancestry';
+import { LineageRepository } from '../lineage/lineage.repository';
 import { idempotency, references } from './references';
 import { db, once, runtimeConfig } from './store';
 
@@ -13,6 +15,8 @@ export const builds = once(
   () =>
     new BuildService({
       builds: buildRepository(),
+      // A new build records its ancestry and cannot commit under a revoked ancestor (lib/lineage).
+      ancestry: new Ancestry(new LineageRepository(db(), runtimeConfig().tableName), buildRepository()),
       idempotency: idempotency(),
       catalogs: references(),
       references: references(),

@@ -36,7 +36,15 @@ export const stateChangedDetailSchema = z.strictObject({
   version: z
     .int()
     .check(z.meta({ description: "The build version the change produced (the history entry's seq)" })),
-  change: z.enum(['build_created', 'state_reported', 'build_unblocked', 'build_cancelled', 'forked']),
+  change: z.enum([
+    'build_created',
+    'state_reported',
+    'build_unblocked',
+    'build_cancelled',
+    'forked',
+    'build_revoked',
+    'build_restored',
+  ]),
   from: position('Where the build was'),
   to: position('Where the build is now'),
   attempt: z.int().check(z.meta({ description: 'Attempt number of to.state' })),
@@ -103,6 +111,45 @@ export const forkedDetailSchema = z.strictObject({
   occurred_at: timestamp,
 });
 
+export const imagePublishedDetailSchema = z.strictObject({
+  dedup_key: z.string().check(z.meta({ description: '<build_id>:image:<cloud>:<region>:<image_id>' })),
+  build_id: z.string(),
+  cloud: z.string(),
+  region: z.string(),
+  image_id: z.string(),
+  name: z.nullable(z.string()),
+  account: z.nullable(z.string()),
+  published_by: z.string(),
+  occurred_at: timestamp,
+});
+
+export const channelUpdatedDetailSchema = z.strictObject({
+  dedup_key: z.string().check(z.meta({ description: 'channel:<name>:<version>' })),
+  channel: z.string(),
+  version: z.int().check(z.meta({ description: "The assignment's number in the channel's history" })),
+  build_id: z.string().check(z.meta({ description: 'The build the channel now points at' })),
+  previous_build_id: z.nullable(z.string()),
+  reason: z.nullable(z.string()),
+  assigned_by: z.string(),
+  occurred_at: timestamp,
+});
+
+const lineageChange = (what: string) =>
+  z.strictObject({
+    dedup_key: z.string().check(z.meta({ description: `<build_id>:<version>:${what}` })),
+    build_id: z.string(),
+    version: z.int().check(z.meta({ description: 'The build version this change produced' })),
+    revocation_id: z.string(),
+    root_id: z
+      .string()
+      .check(z.meta({ description: 'The build the revocation was asked for (this one, or an ancestor)' })),
+    reason: z.nullable(z.string()),
+    actor: z.string(),
+    occurred_at: timestamp,
+  });
+export const revokedDetailSchema = lineageChange('revoked');
+export const restoredDetailSchema = lineageChange('restored');
+
 export interface EventContract {
   detailType: DetailType;
   /** The registry schema's name: the detail type without spaces, e.g. BuildStateChanged. */
@@ -135,6 +182,31 @@ export const EVENT_CONTRACTS: readonly EventContract[] = [
     name: 'BuildForked',
     description: "A child was forked from a parent build (one per child; the child's first change)",
     detail: forkedDetailSchema,
+  },
+  {
+    detailType: DETAIL_TYPES.imagePublished,
+    name: 'ImagePublished',
+    description: 'A build recorded a published image (POST /builds/{id}/images); once per image',
+    detail: imagePublishedDetailSchema,
+  },
+  {
+    detailType: DETAIL_TYPES.channelUpdated,
+    name: 'ChannelUpdated',
+    description: 'A channel was assigned a build (PUT /channels/{name}); one per assignment',
+    detail: channelUpdatedDetailSchema,
+  },
+  {
+    detailType: DETAIL_TYPES.revoked,
+    name: 'BuildRevoked',
+    description:
+      'A build was marked revoked, itself or by the cascade from an ancestor; one per build marked',
+    detail: revokedDetailSchema,
+  },
+  {
+    detailType: DETAIL_TYPES.restored,
+    name: 'BuildRestored',
+    description: "A build's revocation was undone (POST /builds/{id}/restore); one per build restored",
+    detail: restoredDetailSchema,
   },
 ];
 

@@ -14,6 +14,10 @@ export const DETAIL_TYPES = {
   stuck: 'Build State Stuck',
   retryLoop: 'Build Retry Loop',
   forked: 'Build Forked',
+  imagePublished: 'Image Published',
+  channelUpdated: 'Channel Updated',
+  revoked: 'Build Revoked',
+  restored: 'Build Restored',
 } as const;
 export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
 

@@ -84,6 +84,7 @@ const TAGS: Record<Route['group'], string> = {
   identity: 'API keys, users and tokens',
   reference: 'Projects, platforms, OS versions, image types and state catalogs',
   dashboard: 'The dashboard API, the web page and this API reference',
+  lineage: 'Published images, lineage, channels and revocation',
 };
 
 const REQUEST_HEADERS: Record<RequestHeader, { name: string; json: Json }> = {

@@ -15,7 +15,8 @@ export type FunctionGroup =
   | 'artifacts'
   | 'identity'
   | 'reference'
-  | 'dashboard';
+  | 'dashboard'
+  | 'lineage';
 /**
  * The scope a caller needs: `admin` ⊃ `write` ⊃ `read`. `none` routes run without credentials.
  * docs/API.md lists every route with its scope (a unit test keeps the two equal).

@@ -13,6 +13,7 @@ import { ARTIFACTS_ROUTES } from './artifacts.routes';
 import { BUILDS_ROUTES } from './builds.routes';
 import { DASHBOARD_ROUTES } from './dashboard.routes';
 import { IDENTITY_ROUTES } from './identity.routes';
+import { LINEAGE_ROUTES } from './lineage.routes';
 import { REFERENCE_ROUTES } from './reference.routes';
 import { type Route, serveRoutes } from './route';
 import { STATES_ROUTES } from './states.routes';
@@ -39,6 +40,7 @@ export const ROUTES: readonly Route[] = [
   ...ARTIFACTS_ROUTES,
   ...IDENTITY_ROUTES,
   ...REFERENCE_ROUTES,
+  ...LINEAGE_ROUTES,
 ];
 
 // Whatever imports the whole table can find any route in it (the local gateway, tests).

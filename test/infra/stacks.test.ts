@@ -106,6 +106,14 @@ describe('stateless stack', () => {
       'dynamodb:UpdateItem',
       'dynamodb:Query',
       'dynamodb:BatchGetItem',
+      'dynamodb:ConditionCheckItem',
+    ],
+    Lineage: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:BatchGetItem',
+      'dynamodb:ConditionCheckItem',
     ],
     States: [
       'dynamodb:GetItem',

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { Client } from '../../../cli/client';
+import { channelCheck, channelVersionSchema } from './channel';
 import {
   type BuildView,
   clientFor,
@@ -18,7 +19,10 @@ import {
   versionSchema,
 } from './resource';
 
-const requestSchema = z.object({ source: sourceSchema, version: versionSchema.nullish() });
+const requestSchema = z.object({
+  source: sourceSchema,
+  version: z.union([channelVersionSchema, versionSchema]).nullish(),
+});
 
 interface Dated {
   version: Version;
@@ -66,6 +70,9 @@ const same = (a: Version, b: Version) =>
 main(async () => {
   const { source, version } = readRequest(requestSchema);
   const client = clientFor(source);
+  if (source.channel !== undefined)
+    return channelCheck(client, source.channel, version && 'channel' in version ? version : null);
+  if (version && 'channel' in version) throw new Error('a channel version, but source has no channel');
   const all =
     source.build_id !== undefined
       ? await buildVersions(client, { ...source, build_id: source.build_id })

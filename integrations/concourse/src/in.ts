@@ -9,6 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { type ArtifactView, downloadArtifact, LOCAL_STORAGE_TYPES } from '../../../cli/artifacts';
+import { channelIn, channelVersionSchema } from './channel';
 import {
   type BuildView,
   clientFor,
@@ -22,11 +23,18 @@ import {
   versionSchema,
 } from './resource';
 
-const requestSchema = z.object({
+const buildRequestSchema = z.object({
   source: sourceSchema,
   version: versionSchema,
   params: z.strictObject({ skip_download: z.boolean().default(false) }).nullish(),
 });
+/** source.channel: the version is an assignment; `cloud`/`region` pick the image written to `image_id`. */
+const channelRequestSchema = z.object({
+  source: sourceSchema,
+  version: channelVersionSchema,
+  params: z.strictObject({ cloud: z.string().optional(), region: z.string().optional() }).nullish(),
+});
+const requestSchema = z.union([channelRequestSchema, buildRequestSchema]);
 
 interface StoredArtifact extends ArtifactView {
   storage_type: string;
@@ -35,7 +43,13 @@ interface StoredArtifact extends ArtifactView {
 main(async () => {
   const dest = process.argv[2];
   if (!dest) throw new Error('usage: in <destination directory>');
-  const { source, version, params } = readRequest(requestSchema);
+  const request = readRequest(requestSchema);
+  if ('channel' in request.version) {
+    const { source, version, params } = request as z.infer<typeof channelRequestSchema>;
+    mkdirSync(dest, { recursive: true });
+    return channelIn(clientFor(source), dest, version, params ?? {});
+  }
+  const { source, version, params } = request as z.infer<typeof buildRequestSchema>;
   const client = clientFor(source);
   const buildId = version.build_id;
   const code = Number(version.state_code);

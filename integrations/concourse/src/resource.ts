@@ -23,9 +23,15 @@ export const sourceSchema = z
     state_code: stateCode.optional(),
     /** How many of the newest matching builds `check` looks at (filter mode). */
     max_builds: z.number().int().min(1).max(1000).default(100),
+    /** Channel mode: versions are this channel's assignments (src/channel.ts). */
+    channel: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'not a channel name (a lowercase slug)')
+      .optional(),
   })
-  .refine((s) => s.build_id !== undefined || s.state_code !== undefined, {
-    message: 'source needs build_id, or state_code (with optional project_id, platform_id, image_type_id)',
+  .refine((s) => s.build_id !== undefined || s.state_code !== undefined || s.channel !== undefined, {
+    message:
+      'source needs build_id, or state_code (with optional project_id, platform_id, image_type_id), or channel',
   });
 export type Source = z.infer<typeof sourceSchema>;
 

@@ -1,0 +1,7 @@
+import { lineage } from '../../lib/compose/lineage';
+import { buildIdParam, fromOutcome, httpHandler, parseBody } from '../../lib/http/handler';
+import { imageInputSchema } from '../../lib/lineage/lineage.schema';
+
+export const handler = httpHandler(async (req) =>
+  fromOutcome(await lineage().addImage(buildIdParam(req), parseBody(req, imageInputSchema), req.principal)),
+);

@@ -1,0 +1,4 @@
+import { lineage } from '../../lib/compose/lineage';
+import { buildIdParam, fromOutcome, httpHandler } from '../../lib/http/handler';
+
+export const handler = httpHandler(async (req) => fromOutcome(await lineage().images(buildIdParam(req))));

@@ -1,0 +1,30 @@
+/** Images, ancestry, channels and revocation (lib/lineage), over the builds' repository. */
+import { Ancestry } from '../lineage/ancestry';
+import { LineageRepository } from '../lineage/lineage.repository';
+import { LineageService } from '../lineage/lineage.service';
+import { RevocationService } from '../lineage/revocation.service';
+import { buildRepository } from './builds';
+import { idempotency } from './references';
+import { db, once, runtimeConfig } from './store';
+
+export const lineageRepository = once(() => new LineageRepository(db(), runtimeConfig().tableName));
+
+export const ancestry = once(() => new Ancestry(lineageRepository(), buildRepository()));
+
+export const lineage = once(
+  () =>
+    new LineageService({
+      builds: buildRepository(),
+      lineage: lineageRepository(),
+      idempotency: idempotency(),
+    }),
+);
+
+export const revocations = once(
+  () =>
+    new RevocationService({
+      builds: buildRepository(),
+      lineage: lineageRepository(),
+      idempotency: idempotency(),
+    }),
+);
