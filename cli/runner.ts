@@ -87,11 +87,11 @@ async function runUnderLease(
   log: (line: string) => void,
 ): Promise<number> {
   const report = async (body: Record<string, unknown>) => {
-    const answer = await client.post<{ attempt: number; max_attempts: number }>(
-      `/builds/${seg(o.buildId)}/states`,
-      { state_code: o.state, worker_id, ...body },
-      lease.headers,
-    );
+    const answer = await client.post<{
+      attempt: number;
+      max_attempts: number;
+      took_over?: { worker_id: string | null; silent_since: string };
+    }>(`/builds/${seg(o.buildId)}/states`, { state_code: o.state, worker_id, ...body }, lease.headers);
     o.onReport?.();
     return answer;
   };
@@ -101,6 +101,11 @@ async function runUnderLease(
   if (o.state !== undefined) {
     // The attempt numbers are the server's: a retry on another machine is attempt 2 of 3, not 1 of 1.
     const started = await report({ status: 'in_progress' });
+    // Its worker died: the server recorded that attempt failed (worker_lost) and started this one.
+    if (started.took_over)
+      log(
+        `taking over state ${o.state} from ${started.took_over.worker_id ?? 'a silent worker'}, silent since ${started.took_over.silent_since}`,
+      );
     log(`state ${o.state}: in progress, attempt ${started.attempt} of ${started.max_attempts}`);
   } else log(`holding the lease on ${o.buildId} while ${commandText(o.command)} runs`);
   const { code, tail } = await execute(

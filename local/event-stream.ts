@@ -29,16 +29,50 @@ const PUBLISHED_TYPES = new Set<string>(PUBLISHED_ITEM_TYPES);
 
 /**
  * The streams client deserialises an empty map attribute (`{"M":{}}`) as `{}`, which unmarshall
- * rejects ("No value defined"); put the M back, at any depth.
+ * rejects ("No value defined"); put the M back, at any depth. It walks the image by its structure
+ * (a map of names to attribute values, each of which has one type key), so a name is never taken
+ * for a type key: metadata `{"AMI":{}}` or `{"M":{}}` is repaired like any other.
  */
-export function repairEmptyMaps(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(repairEmptyMaps);
-  if (!value || typeof value !== 'object') return value;
-  const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length === 0) return { M: {} };
+export function repairEmptyMaps(image: unknown): unknown {
+  if (!image || typeof image !== 'object' || Array.isArray(image)) return image;
   return Object.fromEntries(
-    entries.map(([k, v]) => [k, k === 'M' || k === 'L' || !/^[A-Z]{1,4}$/.test(k) ? repairEmptyMaps(v) : v]),
+    Object.entries(image as Record<string, unknown>).map(([name, value]) => [name, repairValue(value)]),
   );
+}
+
+/** One attribute value: `{}` is an empty map; M and L hold more values; every other type is a leaf. */
+function repairValue(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const typed = value as Record<string, unknown>;
+  const keys = Object.keys(typed);
+  if (keys.length === 0) return { M: {} };
+  if (keys.length !== 1) return value;
+  if (keys[0] === 'M') return { M: repairEmptyMaps(typed.M) };
+  if (keys[0] === 'L' && Array.isArray(typed.L)) return { L: typed.L.map(repairValue) };
+  return value;
+}
+
+/** A stream image as a plain item (undoing the streams client's empty-map quirk first). */
+export const decodeImage = (image: unknown): Record<string, unknown> =>
+  unmarshall(repairEmptyMaps(image) as Parameters<typeof unmarshall>[0]);
+
+/**
+ * Decodes each record, leaving out (and logging, with its sequence number) any that cannot be:
+ * one undecodable record must never stop the reader, which would end events, counts and stuck
+ * detection for every build after it.
+ */
+export function decodable<T>(records: _Record[], decode: (record: _Record) => T): T[] {
+  const out: T[] = [];
+  for (const record of records) {
+    try {
+      out.push(decode(record));
+    } catch (error) {
+      console.error(
+        `event stream: skipped record ${record.dynamodb?.SequenceNumber ?? '?'} (${record.eventName ?? '?'} of ${JSON.stringify(record.dynamodb?.Keys ?? {})}): it cannot be decoded: ${(error as Error).message}`,
+      );
+    }
+  }
+  return out;
 }
 
 export interface FeedEntry extends BusEvent {
@@ -184,23 +218,22 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
 
   const aggregate = async (records: _Record[]) => {
     if (!aggregator) return;
-    const result = await aggregator.apply(
-      records.map((r) => changeRecord(r, (image) => unmarshall(repairEmptyMaps(image) as never))),
-    );
+    const result = await aggregator.apply(decodable(records, (r) => changeRecord(r, decodeImage)));
     for (const k of Object.keys(aggregation) as (keyof AggregationResult)[]) aggregation[k] += result[k];
   };
 
   const publish = async (records: _Record[]) => {
     if (options.publish === false) return;
     const events: BusEvent[] = [];
-    for (const record of records) {
+    // The same filter as the Lambda's event source mapping: inserts of history and outbox items.
+    const inserted = records.filter((record) => {
       const image = record.dynamodb?.NewImage;
-      // The same filter as the Lambda's event source mapping: inserts of history and outbox items.
-      if (record.eventName !== 'INSERT' || !image || !PUBLISHED_TYPES.has(image.type?.S ?? '')) continue;
-      const item = unmarshall(repairEmptyMaps(image) as Parameters<typeof unmarshall>[0]);
-      for (const event of eventsFromItem(item, { retryLoopAfter: options.retryLoopAfter }))
-        if (!written?.has(event.detail.dedup_key)) events.push(event);
-    }
+      return record.eventName === 'INSERT' && image && PUBLISHED_TYPES.has(image.type?.S ?? '');
+    });
+    const mapped = decodable(inserted, (record) =>
+      eventsFromItem(decodeImage(record.dynamodb!.NewImage), { retryLoopAfter: options.retryLoopAfter }),
+    );
+    for (const event of mapped.flat()) if (!written?.has(event.detail.dedup_key)) events.push(event);
     if (events.length === 0) return;
     if (options.logFile) {
       const lines = events.map((e) =>

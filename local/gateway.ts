@@ -68,13 +68,19 @@ export interface GatewayOptions {
   sigv4?: LocalAwsCredentials;
   /** Published events, served at GET /local/events (local only: the web dashboard's live feed). */
   events?: EventFeed;
+  /**
+   * Awaited after a handler answered a request that may have written, before the answer is sent:
+   * the local store's commit barrier (local/stack.ts), so nothing is acknowledged that a crash of
+   * the store could still lose.
+   */
+  settle?: () => Promise<void>;
 }
 
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const host = options.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     const started = process.hrtime.bigint();
-    handle(req, res, options.sigv4, options.events)
+    handle(req, res, options.sigv4, options.events, options.settle)
       .catch((error) => {
         console.error('gateway error', error);
         if (!res.headersSent)
@@ -130,6 +136,7 @@ async function handle(
   res: ServerResponse,
   sigv4: LocalAwsCredentials | undefined,
   events: EventFeed | undefined,
+  settle: (() => Promise<void>) | undefined,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = (req.method ?? 'GET').toUpperCase();
@@ -220,6 +227,7 @@ async function handle(
   }
   const requestId = event.requestContext.requestId;
   const result = await GROUPS[match.route.group](event, lambdaContext(match.route.group, requestId));
+  if (method !== 'GET' && method !== 'HEAD' && settle) await settle();
   const headers: Record<string, string> = { 'apigw-requestid': requestId };
   for (const [name, value] of Object.entries(result.headers ?? {}))
     headers[name.toLowerCase()] = String(value);

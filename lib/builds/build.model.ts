@@ -1,3 +1,5 @@
+import type { AppError } from '../errors';
+
 /** The build aggregate as the domain sees it: no table keys, no HTTP. */
 export const BUILD_STATUSES = [
   'pending',
@@ -74,7 +76,24 @@ export interface Build {
   lease_id?: string | null;
   /** When the latest state report was accepted: the worker's sign of life, copied to the live item. */
   last_reported_at?: string;
+  /**
+   * The lease (X-Lease-Id) the running attempt of current_state reported in_progress under; null
+   * when it reported without one. A report under another lease, or none, while that lease is not
+   * live is a takeover of a lost attempt (transitions.ts, `lostAttempt`).
+   */
+  attempt_lease_id?: string | null;
+  /** Attempts of current_state lost with their worker (recorded `worker_lost`); 0 on a new state. */
+  lost_attempts?: number;
 }
+
+/** The error code of an attempt recorded failed because its worker went silent and another took over. */
+export const WORKER_LOST = 'worker_lost';
+/**
+ * Lost attempts do not count toward max_attempts; they have their own limit, this many times the
+ * state's max_attempts: a preempted VM now and then never blocks a build, a state that kills its
+ * worker every time blocks it after LOST_LIMIT_FACTOR × max_attempts takeovers.
+ */
+export const LOST_LIMIT_FACTOR = 2;
 
 export type HistoryEvent =
   | 'build_created'
@@ -123,6 +142,8 @@ export interface HistoryEntry {
   error: string | null;
   reason: string | null;
   worker_id: string | null;
+  /** Why a failed attempt failed, when the service knows (`worker_lost`); absent otherwise. */
+  error_code?: string;
   /** For failed attempts: how many attempts in a row failed with this error. */
   error_streak?: number;
   /** For completed attempts that reported in_progress first: how long the attempt ran, in seconds. */
@@ -137,4 +158,15 @@ export interface HistoryEntry {
 export interface Change {
   build: Build;
   history: HistoryEntry;
+  /**
+   * History entries this change records before `history`, in seq order (a lost attempt recorded
+   * failed by the report that takes over): the build's version moves past all of them at once.
+   */
+  earlier?: HistoryEntry[];
+  /**
+   * The change is committed, but the request that caused it is refused with this error: only a
+   * takeover that reaches the lost-attempt limit (it records the loss and blocks the build; the
+   * in_progress report itself is not applied). Committed without the request's idempotency record.
+   */
+  refusal?: AppError;
 }

@@ -86,9 +86,11 @@ export class BuildRepository {
    * item, artifacts …) and hand it to `commit`.
    */
   changeTransaction(change: Change, before: Build | null): Transaction {
-    return new Transaction()
-      .add(BUILD_PART, this.buildPut(change.build, before))
-      .add(HISTORY_PART, this.historyPut(change.history));
+    const tx = new Transaction().add(BUILD_PART, this.buildPut(change.build, before));
+    // Entries the change records before its own (a lost attempt's), each written once like it.
+    for (const [n, earlier] of (change.earlier ?? []).entries())
+      tx.add(`${HISTORY_PART}-earlier-${n}`, this.historyPut(earlier));
+    return tx.add(HISTORY_PART, this.historyPut(change.history));
   }
 
   /** Sends a change's transaction (one TransactWriteItems); refusals come back by part name. */

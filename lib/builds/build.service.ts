@@ -18,7 +18,14 @@ import {
 } from '../idempotency/idempotency';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { leaseHolder } from '../leases/lease.view';
-import { type LeaseClaim, LIVE_PART, type LiveItem, leaseCheck, liveUpdate } from '../leases/live.item';
+import {
+  endExpiredLease,
+  type LeaseClaim,
+  LIVE_PART,
+  type LiveItem,
+  leaseCheck,
+  liveUpdate,
+} from '../leases/live.item';
 import type { ReferenceChecks } from '../reference/reference.service';
 import type { MutationOptions, Outcome } from '../use-case';
 import type { Build, Change } from './build.model';
@@ -39,6 +46,7 @@ import type {
   UnblockInput,
 } from './build.schema';
 import { buildView, historyView, rollupView } from './build.view';
+import { type LiveSigns, type LostAttempt, lostAttempt } from './lost-attempt';
 import { type ResumeAdvice, resumeAdvice } from './resume';
 import {
   type ArtifactUnverifiedInput,
@@ -46,6 +54,7 @@ import {
   applyCancel,
   applyReport,
   applyUnblock,
+  DEFAULT_HEARTBEAT_TIMEOUT_S,
   forkChild,
   newBuild,
   type RuleContext,
@@ -77,6 +86,10 @@ export interface BuildServiceDeps {
   catalogs: CatalogSource;
   references?: ReferenceChecks;
   defaultMaxAttempts: number;
+  /** BUILDSTATE_HEARTBEAT_TIMEOUT_S: when a lease-less running attempt is lost (lost-attempt.ts). */
+  heartbeatTimeoutSeconds?: number;
+  /** The build's live item (lease and heartbeats), read for resume and for a possible takeover. */
+  liveSigns?(id: string): Promise<LiveSigns | undefined>;
   clock?: () => Date;
   newId?: () => string;
 }
@@ -147,12 +160,33 @@ export class BuildService {
       .add(IDEMPOTENCY_PART, this.remember(opts.idempotency, response))
       .add(
         LIVE_PART,
-        claim && before
-          ? leaseCheck(this.tableName, before, claim, this.clock().getTime())
-          : liveUpdate(this.tableName, change.build),
+        !claim || !before
+          ? liveUpdate(this.tableName, change.build)
+          : before.lease_id && change.build.lease_id === null
+            ? endExpiredLease(this.tableName, before.id, before.lease_id, this.clock().getTime())
+            : leaseCheck(
+                this.tableName,
+                before,
+                claim,
+                this.clock().getTime(),
+                this.quietCutoff(change, before),
+              ),
       );
     for (const [name, item] of Object.entries(extraParts)) tx.add(name, item);
     return tx;
+  }
+
+  /**
+   * A takeover of a lease-less attempt (lost by silence): the live item must show no lease-less
+   * heartbeat after this cutoff, so a heartbeat that lands after the rule's read refuses it.
+   */
+  private quietCutoff(change: Change, before: Build): number | undefined {
+    if (!change.earlier?.length || before.attempt_lease_id) return undefined;
+    return Date.parse(change.build.updated_at) - this.heartbeatTimeoutSeconds * 1000;
+  }
+
+  private get heartbeatTimeoutSeconds(): number {
+    return this.deps.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUT_S;
   }
 
   /**
@@ -340,7 +374,13 @@ export class BuildService {
   ): Promise<ResumeAdvice & { input_artifacts: unknown[] }> {
     const build = await this.load(id);
     const catalog = await this.deps.catalogs.forProject(build.project_id);
-    const advice = resumeAdvice(build, catalog, this.deps.defaultMaxAttempts);
+    const live = build.state_status === 'in_progress' ? await this.deps.liveSigns?.(id) : undefined;
+    const lost = lostAttempt(build, {
+      nowMs: this.clock().getTime(),
+      heartbeatTimeoutSeconds: this.heartbeatTimeoutSeconds,
+      live,
+    });
+    const advice = resumeAdvice(build, catalog, this.deps.defaultMaxAttempts, lost);
     return { ...advice, input_artifacts: await inputArtifacts(build) };
   }
 
@@ -357,7 +397,15 @@ export class BuildService {
       actor,
       opts,
       201,
-      (build, ctx) => applyReport(build, input, ctx),
+      async (build, ctx) => {
+        // A second in_progress of the running attempt may be a takeover: read its worker's signs of life.
+        const takeover =
+          input.status === 'in_progress' &&
+          build.state_status === 'in_progress' &&
+          input.state_code === build.current_state;
+        const live = takeover ? await this.deps.liveSigns?.(id) : undefined;
+        return applyReport(build, input, { ...ctx, leaseId: opts.leaseId ?? null, live });
+      },
       { leaseId: opts.leaseId ?? null },
       extra,
     );
@@ -395,7 +443,7 @@ export class BuildService {
     actor: Principal,
     opts: MutationOptions,
     status: number,
-    rule: (build: Build, ctx: RuleContext) => Change,
+    rule: (build: Build, ctx: RuleContext) => Change | Promise<Change>,
     claim?: LeaseClaim,
     extra?: ExtraParts,
   ): Promise<Outcome> {
@@ -413,7 +461,7 @@ export class BuildService {
       try {
         if (opts.ifMatch !== undefined && opts.ifMatch !== build.version)
           throw preconditionFailed(build, opts.ifMatch);
-        change = rule(build, this.context(actor, catalog));
+        change = await rule(build, this.context(actor, catalog));
       } catch (error) {
         if (cached) {
           // Never refuse on the word of the cache: confirm against a fresh read.
@@ -428,12 +476,24 @@ export class BuildService {
       }
       // Every build mutation answers with the build as it now is; its version is the new history item's seq.
       const prepared = extra ? await extra.prepare(change, build, catalog) : undefined;
-      const response = { status, body: { ...buildView(change.build, catalog), ...prepared?.body } };
+      const tookOver = change.refusal ? undefined : change.earlier?.[0]?.metadata?.lost_attempt;
+      const response = {
+        status,
+        body: {
+          ...buildView(change.build, catalog),
+          ...prepared?.body,
+          ...(tookOver ? { took_over: lostAttemptView(tookOver as LostAttempt) } : {}),
+        },
+      };
+      // A refused request whose change still commits (a takeover at the lost-attempt limit) keeps
+      // no idempotency record: a retry with the key meets the change's result (a blocked build).
+      const txOpts = change.refusal ? { ...opts, idempotency: undefined } : opts;
       const result = await this.deps.builds.commit(
-        this.changeTransaction(change, build, opts, response, claim, prepared?.parts),
+        this.changeTransaction(change, build, txOpts, response, claim, prepared?.parts),
       );
       if (result.committed) {
         this.recent.set(id, change.build);
+        if (change.refusal) throw change.refusal;
         return { ...response, replayed: false, version: change.build.version };
       }
       if (result.failed.has(IDEMPOTENCY_PART)) return this.replayAfterRace(opts.idempotency!);
@@ -453,6 +513,14 @@ export class BuildService {
             throw preconditionFailed(now, opts.ifMatch, 'changed while this request ran');
         }
       } else if (result.failed.has(LIVE_PART)) {
+        const cutoff = this.quietCutoff(change, build);
+        const heard = (result.old(LIVE_PART) as LiveSigns | undefined)?.unleased_heartbeat_ms;
+        if (cutoff !== undefined && heard !== undefined && heard > cutoff)
+          throw new AppError(
+            'already_in_progress',
+            `State ${build.current_state} already has attempt ${build.attempt} in progress; its worker sent a heartbeat at ${new Date(heard).toISOString()}`,
+            { build_id: id, state_code: build.current_state, attempt: build.attempt },
+          );
         throw leaseRefused(id, claim, result.old(LIVE_PART), this.clock());
       } else if (result.failed.size > 0) {
         for (const name of result.failed) {
@@ -480,6 +548,7 @@ export class BuildService {
       defaultMaxAttempts: this.deps.defaultMaxAttempts,
       now: this.clock().toISOString(),
       actor: actor.id,
+      heartbeatTimeoutSeconds: this.heartbeatTimeoutSeconds,
     };
   }
 
@@ -542,6 +611,16 @@ function preconditionFailed(build: Build, expected: number, why = 'does not matc
     },
   );
 }
+
+/** The lost attempt as the API shows it (the history entry's metadata also carries the counts). */
+const lostAttemptView = (lost: LostAttempt): LostAttempt => ({
+  state_code: lost.state_code,
+  attempt: lost.attempt,
+  worker_id: lost.worker_id,
+  silent_since: lost.silent_since,
+  lease_expired_at: lost.lease_expired_at,
+  by: lost.by,
+});
 
 const contention = (id: string) =>
   new AppError('conflict', `Build '${id}' is changing too fast to apply this report; retry`, {

@@ -156,6 +156,14 @@ export const historyViewSchema = z.strictObject({
   error: z.nullable(z.string()),
   reason: z.nullable(z.string()),
   worker_id: z.nullable(z.string()),
+  error_code: z.optional(
+    z.string().check(
+      z.meta({
+        description:
+          'Why a failed attempt failed, when the service recorded it: worker_lost (its worker died and another took over)',
+      }),
+    ),
+  ),
   metadata: z.nullable(metadataViewSchema),
   actor: z.string(),
   recorded_at: timestampSchema,
@@ -180,6 +188,7 @@ export function historyView(entry: HistoryEntry, catalog: StateCatalog): History
     error: entry.error,
     reason: entry.reason,
     worker_id: entry.worker_id,
+    ...(entry.error_code ? { error_code: entry.error_code } : {}),
     metadata: entry.metadata,
     actor: entry.actor,
     recorded_at: entry.recorded_at,
@@ -187,6 +196,16 @@ export function historyView(entry: HistoryEntry, catalog: StateCatalog): History
 }
 
 export const historyPageSchema = z.extend(pageSchema(historyViewSchema), { build_id: z.string() });
+
+/** A running attempt whose worker died (lib/builds/lost-attempt.ts). */
+export const lostAttemptViewSchema = z.strictObject({
+  state_code: z.int(),
+  attempt: z.int(),
+  worker_id: z.nullable(z.string()),
+  silent_since: timestampSchema,
+  lease_expired_at: z.nullable(timestampSchema),
+  by: z.enum(['lease', 'silence']),
+});
 
 const RESUME_ACTIONS = [
   'start',
@@ -209,5 +228,13 @@ export const resumeViewSchema = <A extends z.ZodMiniType>(artifact: A) =>
     attempt: z.int(),
     max_attempts: z.int(),
     reason: z.string(),
+    lost_attempt: z.optional(
+      lostAttemptViewSchema.check(
+        z.meta({
+          description:
+            'With action retry: the running attempt whose worker died (its lease ended, or it was silent for BUILDSTATE_HEARTBEAT_TIMEOUT_S); the next in_progress report records it failed with error_code worker_lost',
+        }),
+      ),
+    ),
     input_artifacts: z.array(artifact),
   });

@@ -1,5 +1,7 @@
 import type { StateCatalog } from '../catalog/state-catalog';
 import type { Build } from './build.model';
+import { describeLoss, type LostAttempt } from './lost-attempt';
+import { countedAttempts, lostLimit } from './transitions';
 
 export type ResumeAction = 'start' | 'continue' | 'retry' | 'wait' | 'blocked' | 'done' | 'cancelled';
 
@@ -14,10 +16,20 @@ export interface ResumeAdvice {
   attempt: number;
   max_attempts: number;
   reason: string;
+  /** With `retry` of an attempt whose worker died: that attempt, which the next in_progress report records failed (worker_lost). */
+  lost_attempt?: LostAttempt;
 }
 
-/** What any worker in the pool should do next with this build. Pure: it reads only the build. */
-export function resumeAdvice(build: Build, catalog: StateCatalog, defaultMaxAttempts: number): ResumeAdvice {
+/**
+ * What any worker in the pool should do next with this build. Pure: it reads the build and, for a
+ * running attempt, whether it is lost (`lostAttempt`, from the build and its live item).
+ */
+export function resumeAdvice(
+  build: Build,
+  catalog: StateCatalog,
+  defaultMaxAttempts: number,
+  lost: LostAttempt | null = null,
+): ResumeAdvice {
   const base = { build_id: build.id, last_completed_state: build.last_completed_state };
   const at = (
     action: ResumeAction,
@@ -53,7 +65,9 @@ export function resumeAdvice(build: Build, catalog: StateCatalog, defaultMaxAtte
         cur,
         build.attempt,
         build.max_attempts,
-        `State ${cur} failed ${build.attempt} of ${build.max_attempts} allowed attempts; unblock the build to retry`,
+        (build.lost_attempts ?? 0) >= lostLimit(build)
+          ? `State ${cur} lost its worker ${build.lost_attempts} times (limit ${lostLimit(build)}); unblock the build to retry`
+          : `State ${cur} failed ${countedAttempts(build)} of ${build.max_attempts} allowed attempts; unblock the build to retry`,
       );
   }
 
@@ -61,6 +75,17 @@ export function resumeAdvice(build: Build, catalog: StateCatalog, defaultMaxAtte
     case null:
       return at('start', cur, 1, build.max_attempts, 'Nothing has run yet; start from the beginning');
     case 'in_progress':
+      if (lost)
+        return {
+          ...at(
+            'retry',
+            cur,
+            build.attempt + 1,
+            build.max_attempts,
+            `Attempt ${build.attempt} of state ${cur} was lost: ${describeLoss(lost)}; take it over (the next in_progress report records it failed, worker_lost)`,
+          ),
+          lost_attempt: lost,
+        };
       return at(
         'wait',
         cur,
@@ -74,7 +99,7 @@ export function resumeAdvice(build: Build, catalog: StateCatalog, defaultMaxAtte
         cur,
         build.attempt + 1,
         build.max_attempts,
-        `State ${cur} failed on attempt ${build.attempt}; ${build.max_attempts - build.attempt} attempt(s) left`,
+        `State ${cur} failed on attempt ${build.attempt}; ${build.max_attempts - countedAttempts(build)} attempt(s) left`,
       );
     case 'completed': {
       const next = catalog.nextAfter(cur);

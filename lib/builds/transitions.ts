@@ -13,6 +13,8 @@ import {
   type Change,
   COUNTED_BY_STREAM,
   type HistoryEntry,
+  LOST_LIMIT_FACTOR,
+  WORKER_LOST,
 } from './build.model';
 import type {
   CancelInput,
@@ -21,6 +23,7 @@ import type {
   StateReportInput,
   UnblockInput,
 } from './build.schema';
+import { describeLoss, type LiveSigns, type LostAttempt, lostAttempt } from './lost-attempt';
 
 export interface RuleContext {
   catalog: StateCatalog;
@@ -28,7 +31,24 @@ export interface RuleContext {
   defaultMaxAttempts: number;
   now: string;
   actor: string;
+  /** For a state report: the X-Lease-Id it carries (null: none); the report's transaction checks it. */
+  leaseId?: string | null;
+  /** The stuck detector's silence rule, which decides when a lease-less attempt is lost. */
+  heartbeatTimeoutSeconds?: number;
+  /** The live item's signs of life, when the caller read them (a possible takeover). */
+  live?: LiveSigns;
 }
+
+/** BUILDSTATE_HEARTBEAT_TIMEOUT_S's default, for callers that set none. */
+export const DEFAULT_HEARTBEAT_TIMEOUT_S = 300;
+
+/** Failed attempts that count toward max_attempts: lost ones have their own limit (LOST_LIMIT_FACTOR). */
+export const countedAttempts = (build: Pick<Build, 'attempt' | 'lost_attempts'>): number =>
+  build.attempt - (build.lost_attempts ?? 0);
+
+/** How many lost attempts block the build at its current state. */
+export const lostLimit = (build: Pick<Build, 'max_attempts'>): number =>
+  LOST_LIMIT_FACTOR * build.max_attempts;
 
 export function newBuild(id: string, input: CreateBuildInput, ctx: RuleContext): Change {
   const build: Build = {
@@ -180,6 +200,13 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
     });
   } else if (build.state_status === 'in_progress') {
     if (report.status === 'in_progress') {
+      const lost = lostAttempt(build, {
+        nowMs: Date.parse(ctx.now),
+        heartbeatTimeoutSeconds: ctx.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUT_S,
+        claim: ctx.leaseId ?? null,
+        live: ctx.live,
+      });
+      if (lost) return takeOver(build, report, ctx, lost);
       throw new AppError(
         'already_in_progress',
         `State ${code} already has attempt ${build.attempt} in progress`,
@@ -199,7 +226,10 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
     maxAttempts = build.max_attempts;
   }
 
-  const failedOut = report.status === 'failed' && attempt >= maxAttempts;
+  const newState = code !== build.current_state || build.state_status === null;
+  const lostAttempts = newState ? 0 : (build.lost_attempts ?? 0);
+  // Lost attempts (worker_lost) are not failures of the step: they do not use up max_attempts.
+  const failedOut = report.status === 'failed' && attempt - lostAttempts >= maxAttempts;
   const error = report.status === 'failed' ? (report.error ?? report.message ?? null) : null;
   const sameAttempt = attempt === build.attempt && code === build.current_state;
   // A retry's in_progress report keeps the streak; the next failure extends it if its error is the same.
@@ -237,6 +267,13 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
       report.status === 'in_progress' ? ctx.now : sameAttempt ? (build.attempt_started_at ?? null) : null,
     error_streak: streak,
     streak_error: streak > 0 ? (report.status === 'failed' ? error : (build.streak_error ?? null)) : null,
+    attempt_lease_id:
+      report.status === 'in_progress'
+        ? (ctx.leaseId ?? null)
+        : sameAttempt
+          ? (build.attempt_lease_id ?? null)
+          : null,
+    lost_attempts: lostAttempts,
     version: build.version + 1,
     updated_at: ctx.now,
     started_at: build.started_at ?? ctx.now,
@@ -265,6 +302,73 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
       metadata: report.metadata ?? null,
     }),
   };
+}
+
+/**
+ * The next in_progress report of a state whose running attempt is lost: the lost attempt is
+ * recorded `failed` with error_code `worker_lost` (its own history entry), then the report starts
+ * the next attempt; both in one change, so one transaction. Two workers taking over at once race
+ * on the build's version: one commits, the other then finds the new attempt running. The takeover
+ * that reaches the lost-attempt limit records the loss, blocks the build, and is itself refused.
+ */
+function takeOver(build: Build, report: StateReportInput, ctx: RuleContext, lost: LostAttempt): Change {
+  const lostCount = (build.lost_attempts ?? 0) + 1;
+  const limit = lostLimit(build);
+  const blocked = lostCount >= limit;
+  const by = report.worker_id ?? ctx.actor;
+  const error = `worker lost: ${describeLoss(lost)}`;
+  const streak =
+    (build.error_streak ?? 0) > 0 && build.streak_error === WORKER_LOST ? (build.error_streak ?? 0) + 1 : 1;
+  // A takeover without a new lease ends the dead worker's expired one (the live item's part does
+  // the same, lib/builds/build.service.ts), so nothing it sends later is accepted under it.
+  const endsLease =
+    !!build.lease_id && build.lease_id === build.attempt_lease_id && ctx.leaseId !== build.lease_id;
+  const failed: Build = {
+    ...build,
+    ...(endsLease ? { lease_id: null } : {}),
+    state_status: 'failed',
+    status: blocked ? 'blocked' : 'failed',
+    last_error: error,
+    attempt_started_at: null,
+    attempt_lease_id: null,
+    lost_attempts: lostCount,
+    error_streak: streak,
+    streak_error: WORKER_LOST,
+    version: build.version + 1,
+    updated_at: ctx.now,
+  };
+  const lostEntry = entry(build, failed, ctx, {
+    event: 'state_reported',
+    status: 'failed',
+    error,
+    error_code: WORKER_LOST,
+    error_streak: streak,
+    worker_id: lost.worker_id,
+    message: `Attempt ${lost.attempt} of state ${lost.state_code} lost with its worker ${describeLoss(lost)}; ${
+      blocked
+        ? `that is ${lostCount} lost attempts (limit ${limit}): the build is blocked`
+        : `taken over by ${by}`
+    }`,
+    metadata: { lost_attempt: { ...lost, lost_attempts: lostCount, lost_limit: limit, taken_over_by: by } },
+  });
+  if (blocked)
+    return {
+      build: failed,
+      history: lostEntry,
+      refusal: new AppError(
+        'blocked',
+        `State ${lost.state_code} lost its worker ${lostCount} times (limit ${limit}); the build is blocked: POST /builds/${build.id}/unblock to allow another attempt`,
+        {
+          build_id: build.id,
+          state_code: lost.state_code,
+          lost_attempts: lostCount,
+          lost_limit: limit,
+          lost_attempt: lost,
+        },
+      ),
+    };
+  const next = applyReport(failed, report, { ...ctx, live: undefined });
+  return { ...next, earlier: [lostEntry, ...(next.earlier ?? [])] };
 }
 
 export function applyUnblock(build: Build, input: UnblockInput, ctx: RuleContext): Change {

@@ -1,10 +1,13 @@
 /** Builds, their history and state reports. */
 import { BuildRepository } from '../builds/build.repository';
 import { BuildService } from '../builds/build.service';
+import { LeaseRepository } from '../leases/lease.repository';
 import { idempotency, references } from './references';
 import { db, once, runtimeConfig } from './store';
 
 export const buildRepository = once(() => new BuildRepository(db(), runtimeConfig().tableName));
+
+const leaseRepository = once(() => new LeaseRepository(db(), runtimeConfig().tableName));
 
 export const builds = once(
   () =>
@@ -14,5 +17,7 @@ export const builds = once(
       catalogs: references(),
       references: references(),
       defaultMaxAttempts: runtimeConfig().defaultMaxAttempts,
+      heartbeatTimeoutSeconds: runtimeConfig().heartbeatTimeoutSeconds,
+      liveSigns: (id) => leaseRepository().get(id),
     }),
 );

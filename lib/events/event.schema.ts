@@ -43,6 +43,14 @@ export const stateChangedDetailSchema = z.strictObject({
   actor: z.string().check(z.meta({ description: 'Who made the change (key:…, user:…, oidc:…, iam:…)' })),
   worker_id: z.nullable(z.string()),
   error: z.nullable(z.string()),
+  error_code: z.optional(
+    z.string().check(
+      z.meta({
+        description:
+          'Why a failed attempt failed, when the service recorded it: worker_lost (its worker died and another worker took over; worker_id is the dead one)',
+      }),
+    ),
+  ),
   reason: z.nullable(z.string()).check(z.meta({ description: 'Given with unblock and cancel' })),
   occurred_at: timestamp,
 });

@@ -82,6 +82,7 @@ function historyEvents(h: HistoryEntry, options: EventOptions): BusEvent[] {
         actor: h.actor,
         worker_id: h.worker_id,
         error: h.error,
+        ...(h.error_code ? { error_code: h.error_code } : {}),
         reason: h.reason,
         occurred_at: h.recorded_at,
       },

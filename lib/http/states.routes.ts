@@ -6,7 +6,7 @@
 import { stateReportWithArtifactsSchema } from '../artifacts/artifact.schema';
 import { artifactViewSchema } from '../artifacts/artifact.view';
 import { buildIdSchema } from '../builds/build.schema';
-import { buildViewSchema } from '../builds/build.view';
+import { buildViewSchema, lostAttemptViewSchema } from '../builds/build.view';
 import {
   acquireLeaseSchema,
   heartbeatSchema,
@@ -40,7 +40,17 @@ const REPORT_STATE_ROUTE: Route = {
   responses: {
     201: ok(
       'The build after the report; with `artifacts` in the request, also the artifacts it registered',
-      z.extend(buildViewSchema, { artifacts: z.optional(z.array(artifactViewSchema)) }),
+      z.extend(buildViewSchema, {
+        artifacts: z.optional(z.array(artifactViewSchema)),
+        took_over: z.optional(
+          lostAttemptViewSchema.check(
+            z.meta({
+              description:
+                'This in_progress report took over a lost attempt (its worker died): that attempt, now recorded failed with error_code worker_lost',
+            }),
+          ),
+        ),
+      }),
       ['ETag', 'Idempotent-Replayed'],
     ),
   },

@@ -20,6 +20,8 @@ const LIVE = 'live';
 const BUILD_LEASE = 'build';
 /** Retries of a take or release that met a concurrent transaction on the same build (TransactionConflict). */
 const MAX_CONFLICT_RETRIES = 8;
+/** Re-reads of a take that found the fence moved by a concurrent take (each round, one take wins). */
+const MAX_FENCE_RACES = 64;
 
 export type WriteResult = { ok: true; live: LiveItem } | { ok: false; live: LiveItem | undefined };
 
@@ -43,21 +45,18 @@ export class LeaseRepository {
     return res.Item ? toLive(res.Item) : undefined;
   }
 
-  /** Granted when no lease is live, or when the live one belongs to the same worker (a restart). */
-  acquire(buildId: string, lease: NewLease): Promise<WriteResult> {
-    return this.withBuildLease(buildId, lease.leaseId, {
-      UpdateExpression:
-        'SET #lid = :lid, #lw = :w, #lexp = :exp, #lat = :at, #lttl = :ttl, #lttlms = :ttlms, #hb = :at, #hbms = :now, #bid = :bid ADD #fence :one',
-      ConditionExpression: 'attribute_not_exists(#lid) OR #lexp <= :now OR #lw = :w',
-      ExpressionAttributeNames: {
-        ...LEASE_NAMES,
-        '#lat': 'lease_acquired_at',
-        '#lttl': 'lease_ttl_s',
-        '#lttlms': 'lease_ttl_ms',
-        '#fence': 'lease_fence',
-        '#bid': 'build_id',
-      },
-      ExpressionAttributeValues: {
+  /**
+   * Granted when no lease is live, or when the live one belongs to the same worker (a restart).
+   * Every grant is a new lease with the next fence, even for concurrent takes by one worker: the
+   * fence is set to one more than the fence read, conditioned on that read, so two takes can never
+   * both be granted the same fence, and the answer is built from what this take wrote (a read
+   * after it could show another take's lease). A take that lost only the fence race reads again.
+   */
+  async acquire(buildId: string, lease: NewLease): Promise<WriteResult> {
+    let seen = await this.get(buildId);
+    for (let races = 0; ; races++) {
+      const fence = (seen?.lease_fence ?? 0) + 1;
+      const values = {
         ':lid': lease.leaseId,
         ':w': lease.workerId,
         ':exp': lease.nowMs + lease.ttlSeconds * 1000,
@@ -65,10 +64,57 @@ export class LeaseRepository {
         ':ttl': lease.ttlSeconds,
         ':ttlms': lease.ttlSeconds * 1000,
         ':now': lease.nowMs,
-        ':one': 1,
+        ':fence': fence,
         ':bid': buildId,
-      },
-    });
+        ...(seen?.lease_fence === undefined ? {} : { ':seen': seen.lease_fence }),
+      };
+      const result = await this.withBuildLease(
+        buildId,
+        lease.leaseId,
+        {
+          UpdateExpression:
+            'SET #lid = :lid, #lw = :w, #lexp = :exp, #lat = :at, #lttl = :ttl, #lttlms = :ttlms, #hb = :at, #hbms = :now, #bid = :bid, #fence = :fence',
+          ConditionExpression: `(attribute_not_exists(#lid) OR #lexp <= :now OR #lw = :w) AND ${
+            seen?.lease_fence === undefined ? 'attribute_not_exists(#fence)' : '#fence = :seen'
+          }`,
+          ExpressionAttributeNames: {
+            ...LEASE_NAMES,
+            '#lat': 'lease_acquired_at',
+            '#lttl': 'lease_ttl_s',
+            '#lttlms': 'lease_ttl_ms',
+            '#fence': 'lease_fence',
+            '#bid': 'build_id',
+          },
+          ExpressionAttributeValues: values,
+        },
+        false,
+      );
+      if (result.ok) {
+        const granted: LiveItem = {
+          ...(seen ?? ({} as LiveItem)),
+          build_id: buildId,
+          lease_id: lease.leaseId,
+          lease_worker_id: lease.workerId,
+          lease_expires_ms: values[':exp'],
+          lease_acquired_at: values[':at'],
+          lease_ttl_s: lease.ttlSeconds,
+          lease_ttl_ms: values[':ttlms'],
+          last_heartbeat_at: values[':at'],
+          last_heartbeat_ms: lease.nowMs,
+          lease_fence: fence,
+        };
+        return { ok: true, live: granted };
+      }
+      const now = result.live;
+      const free =
+        !now?.lease_id ||
+        (now.lease_expires_ms ?? 0) <= lease.nowMs ||
+        now.lease_worker_id === lease.workerId;
+      // Refused by the holder, or no build: the caller's answer. Refused by the fence alone: again.
+      if (!free || !now || races >= MAX_FENCE_RACES) return result;
+      seen = now;
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 * 2 ** races, 50)));
+    }
   }
 
   /**
@@ -159,9 +205,14 @@ export class LeaseRepository {
   ): Promise<WriteResult> {
     const holderFree = `(attribute_not_exists(#lid) OR #lexp <= :now OR #lw = :w) AND ${NOT_OLDER}`;
     return this.update(buildId, {
-      UpdateExpression: 'SET #hb = :at, #hbms = :now, #hw = :w, #bid = :bid',
+      UpdateExpression: 'SET #hb = :at, #hbms = :now, #hw = :w, #bid = :bid, #uhb = :now',
       ConditionExpression: mustExist ? `attribute_exists(pk) AND ${holderFree}` : holderFree,
-      ExpressionAttributeNames: { ...LEASE_NAMES, '#hw': 'heartbeat_worker_id', '#bid': 'build_id' },
+      ExpressionAttributeNames: {
+        ...LEASE_NAMES,
+        '#hw': 'heartbeat_worker_id',
+        '#bid': 'build_id',
+        '#uhb': 'unleased_heartbeat_ms',
+      },
       ExpressionAttributeValues: {
         ':at': new Date(nowMs).toISOString(),
         ':now': nowMs,
@@ -172,8 +223,8 @@ export class LeaseRepository {
   }
 
   /**
-   * A live item update and the build item's `lease_id` := `leaseId`, as one transaction; then the
-   * live item as it now is (a transaction returns no values). The build part only asks that the
+   * A live item update and the build item's `lease_id` := `leaseId`, as one transaction; then
+   * (`readBack`) the live item as it now is (a transaction returns no values). The build part only asks that the
    * build exists: lease_id follows the live item's lease, which the live part's condition decides.
    */
   private async withBuildLease(
@@ -183,6 +234,7 @@ export class LeaseRepository {
       ConstructorParameters<typeof UpdateCommand>[0],
       'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
     >,
+    readBack = true,
   ): Promise<WriteResult> {
     const live: TransactItem = {
       Update: {
@@ -207,6 +259,8 @@ export class LeaseRepository {
     for (let conflicts = 0; ; conflicts++) {
       const result = await new Transaction().add(LIVE, live).add(BUILD_LEASE, build).send(this.db);
       if (result.committed) {
+        // Without readBack the caller builds the item as written itself (acquire).
+        if (!readBack) return { ok: true, live: {} as LiveItem };
         const now = await this.get(buildId);
         return now ? { ok: true, live: now } : { ok: false, live: undefined };
       }

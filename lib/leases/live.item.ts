@@ -53,6 +53,8 @@ export interface LiveItem {
   last_worker_id?: string | null;
   /** The worker of the last heartbeat sent without a lease. */
   heartbeat_worker_id?: string;
+  /** When the last heartbeat without a lease was sent: the only sign of life of a lease-less attempt besides reports. */
+  unleased_heartbeat_ms?: number;
   lease_id?: string;
   lease_worker_id?: string;
   lease_expires_ms?: number;
@@ -181,33 +183,78 @@ export function liveProjection(tableName: string, build: Build): TransactItem {
  *     it so); otherwise the live item must hold that lease (a build from before lease_id, or a
  *     lease that was replaced: refused with the holder);
  *   - it names none and lease_id is null: accepted; otherwise the live item's lease must be absent
- *     or expired at `nowMs` (expiry lives on the live item, where renewals move it).
+ *     or expired at `nowMs` (expiry lives on the live item, where renewals move it);
+ *   - a takeover of a lease-less attempt (`quietCutoffMs`) also needs the live item to show no
+ *     lease-less heartbeat after the cutoff (the worker is still silent when the takeover commits).
  */
 export function leaseCheck(
   tableName: string,
   before: Pick<Build, 'id' | 'lease_id'>,
   claim: LeaseClaim,
   nowMs: number,
+  quietCutoffMs?: number,
 ): TransactItem | undefined {
-  if (claim.leaseId ? before.lease_id === claim.leaseId : before.lease_id === null) return undefined;
-  const names: Record<string, string> = { '#lid': 'lease_id' };
+  const leaseDecided = claim.leaseId ? before.lease_id === claim.leaseId : before.lease_id === null;
+  if (leaseDecided && quietCutoffMs === undefined) return undefined;
+  const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
-  let condition: string;
-  if (claim.leaseId) {
-    condition = '#lid = :lid';
-    values[':lid'] = claim.leaseId;
-  } else {
-    names['#lexp'] = 'lease_expires_ms';
-    condition = '(attribute_not_exists(#lid) OR #lexp <= :now)';
-    values[':now'] = nowMs;
+  const conditions: string[] = [];
+  if (!leaseDecided) {
+    names['#lid'] = 'lease_id';
+    if (claim.leaseId) {
+      conditions.push('#lid = :lid');
+      values[':lid'] = claim.leaseId;
+    } else {
+      names['#lexp'] = 'lease_expires_ms';
+      conditions.push('(attribute_not_exists(#lid) OR #lexp <= :now)');
+      values[':now'] = nowMs;
+    }
+  }
+  if (quietCutoffMs !== undefined) {
+    // A takeover of a lease-less attempt: no lease-less heartbeat since the silence cutoff.
+    names['#uhb'] = 'unleased_heartbeat_ms';
+    conditions.push('(attribute_not_exists(#uhb) OR #uhb <= :quiet)');
+    values[':quiet'] = quietCutoffMs;
   }
   return {
     ConditionCheck: {
       TableName: tableName,
       Key: liveKey(before.id),
-      ConditionExpression: condition,
+      ConditionExpression: conditions.join(' AND '),
       ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
+      ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
+/**
+ * The live item's part of a takeover made without a lease, while the dead worker's lease is still
+ * the build's (expired, never re-taken): that lease ends with the takeover (as a release would),
+ * so a renewal or report under it is refused from then on. Conditioned on the lease still being
+ * that one and expired, which is what allowed the takeover.
+ */
+export function endExpiredLease(
+  tableName: string,
+  buildId: string,
+  leaseId: string,
+  nowMs: number,
+): TransactItem {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: liveKey(buildId),
+      UpdateExpression: 'REMOVE #lid, #lw, #lexp, #lat, #lttl, #lttlms',
+      ConditionExpression: '#lid = :lid AND #lexp <= :now',
+      ExpressionAttributeNames: {
+        '#lid': 'lease_id',
+        '#lw': 'lease_worker_id',
+        '#lexp': 'lease_expires_ms',
+        '#lat': 'lease_acquired_at',
+        '#lttl': 'lease_ttl_s',
+        '#lttlms': 'lease_ttl_ms',
+      },
+      ExpressionAttributeValues: { ':lid': leaseId, ':now': nowMs },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     },
   };

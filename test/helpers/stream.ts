@@ -7,12 +7,11 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type ChangeRecord, summaryKey } from '../../lib/dashboard/aggregates';
 import { changeRecord } from '../../lib/dashboard/aggregator';
 import { batchGetAll } from '../../lib/db/items';
 import { services } from '../../lib/runtime';
-import { repairEmptyMaps } from '../../local/event-stream';
+import { decodeImage } from '../../local/event-stream';
 
 const credentials = { accessKeyId: 'buildstate', secretAccessKey: 'local' };
 
@@ -52,9 +51,7 @@ export async function rawStreamRecords(tableName: string): Promise<_Record[]> {
 
 /** The same, as the aggregator takes them. */
 export async function streamRecords(tableName: string): Promise<ChangeRecord[]> {
-  return (await rawStreamRecords(tableName)).map((r) =>
-    changeRecord(r, (i) => unmarshall(repairEmptyMaps(i) as never)),
-  );
+  return (await rawStreamRecords(tableName)).map((r) => changeRecord(r, decodeImage));
 }
 
 /** The dashboard's summary counters (what the aggregator made of the stream), summed over shards. */

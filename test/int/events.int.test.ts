@@ -139,6 +139,21 @@ describe('events from the change stream', () => {
     });
   });
 
+  it('decodes any metadata: empty maps under names that look like type keys do not stop the reader', async () => {
+    const metadata = { AMI: {}, M: {}, L: { S: {} }, NULL: [{}, { BOOL: {} }] };
+    const odd = (
+      await stack.call('POST', '/builds', { platform_id: 'aws', image_type_id: 'rhel9', metadata })
+    ).body.id;
+    await stack.call('POST', `/builds/${odd}/states`, { state_code: 5, status: 'in_progress', metadata });
+    const next = (await stack.call('POST', '/builds', { platform_id: 'aws', image_type_id: 'rhel9' })).body
+      .id;
+    await stack.events!.drain();
+    const keys = logged()
+      .filter((e) => e.detail.build_id === odd || e.detail.build_id === next)
+      .map((e) => e.detail.dedup_key);
+    expect(keys).toEqual([`${odd}:1`, `${odd}:2`, `${next}:1`]);
+  });
+
   it('resumes after a restart from its checkpoint: nothing lost, nothing repeated', async () => {
     await stack.events!.drain();
     const before = logged().length;

@@ -318,6 +318,50 @@ describe('leases over HTTP', () => {
     expect(lease.lease).toMatchObject({ worker_id: won[0]!.body.worker_id, fence: 1 });
   });
 
+  it('gives 20 concurrent re-takes by one worker 20 distinct leases and fences; only the last one works', async () => {
+    const id = await create();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        stack.call('POST', `/builds/${id}/lease`, { worker_id: 'vm-1', ttl_s: 60 }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(201));
+    const leases = results.map((r) => r.body as { lease_id: string; fence: number });
+    expect(new Set(leases.map((l) => l.lease_id)).size).toBe(20);
+    expect(leases.map((l) => l.fence).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    const last = leases.find((l) => l.fence === 20)!;
+    expect((await stack.call('GET', `/builds/${id}/lease`)).body.lease).toMatchObject({
+      worker_id: 'vm-1',
+      fence: 20,
+    });
+    // Every lease but the last was re-taken: renewing it, or reporting under it, is refused.
+    for (const old of leases.filter((l) => l !== last)) {
+      const renew = await stack.call('PUT', `/builds/${id}/lease`, {}, { 'x-lease-id': old.lease_id });
+      expect([renew.status, renew.body.error?.code]).toEqual([409, 'lease_lost']);
+    }
+    const stale = leases.find((l) => l.fence === 19)!;
+    const refused = await stack.call(
+      'POST',
+      `/builds/${id}/states`,
+      { state_code: 5, status: 'in_progress' },
+      {
+        'x-lease-id': stale.lease_id,
+      },
+    );
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'lease_lost']);
+    const ok = await stack.call(
+      'POST',
+      `/builds/${id}/states`,
+      { state_code: 5, status: 'in_progress' },
+      {
+        'x-lease-id': last.lease_id,
+      },
+    );
+    expect(ok.status).toBe(201);
+  });
+
   it('takes X-Lease-Id on reports, renewals and releases', async () => {
     const id = await create();
     const lease = (await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'packer-1' })).body;

@@ -173,8 +173,8 @@ describe('applyReport', () => {
   const rejected: [string, Build, number, AttemptStatus, string][] = [
     ['rejects a rollback to an earlier state', completedAt(25), 20, 'in_progress', 'state_regression'],
     [
-      'rejects a second in_progress on a running attempt',
-      running(5),
+      'rejects a second in_progress on a running attempt whose worker is alive (it reported just now)',
+      running(5, 1, { last_reported_at: T1 }),
       5,
       'in_progress',
       'already_in_progress',

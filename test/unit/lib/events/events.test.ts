@@ -11,6 +11,33 @@ const history = (entry: object) => ({ pk: 'BUILD#b-1', sk: 'HIST#x', type: 'hist
 const options = { retryLoopAfter: 2 };
 
 describe('eventsFromItem', () => {
+  it('publishes a takeover as two changes: the lost attempt (failed, worker_lost) and the new attempt', () => {
+    const before = buildAt({
+      current_state: 25,
+      state_status: 'in_progress',
+      status: 'in_progress',
+      attempt: 1,
+      attempt_lease_id: 'L1',
+      lease_id: 'L2',
+      last_worker_id: 'vm-dead',
+      version: 4,
+    });
+    const change = applyReport(
+      before,
+      { state_code: 25, status: 'in_progress', worker_id: 'vm-2' },
+      ctx({ leaseId: 'L2' }),
+    );
+    const events = [...change.earlier!, change.history].flatMap((h) => eventsFromItem(history(h), options));
+    expect(events.map((e) => [e.detail.dedup_key, e.detail.worker_id, e.detail.error_code])).toEqual([
+      ['b-1:5', 'vm-dead', 'worker_lost'],
+      ['b-1:6', 'vm-2', undefined],
+    ]);
+    expect(events[0]!.detail).toMatchObject({
+      to: { state: 25, state_status: 'failed', build_status: 'failed' },
+      attempt: 1,
+    });
+  });
+
   it('turns a history item into one Build State Changed with from/to and a dedup key', () => {
     const before = buildAt({
       current_state: 25,
