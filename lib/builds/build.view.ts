@@ -143,6 +143,7 @@ export const historyViewSchema = z.strictObject({
     'build_cancelled',
     'artifact_unverified',
     'forked',
+    'family_status',
   ]),
   state_code: z.int(),
   state_name: z.nullable(z.string()),

@@ -36,7 +36,16 @@ export const stateChangedDetailSchema = z.strictObject({
   version: z
     .int()
     .check(z.meta({ description: "The build version the change produced (the history entry's seq)" })),
-  change: z.enum(['build_created', 'state_reported', 'build_unblocked', 'build_cancelled', 'forked']),
+  change: z
+    .enum([
+      'build_created',
+      'state_reported',
+      'build_unblocked',
+      'build_cancelled',
+      'forked',
+      'family_status',
+    ])
+    .check(z.meta({ description: "family_status: a fork parent's status follows its children (API.md)" })),
   from: position('Where the build was'),
   to: position('Where the build is now'),
   attempt: z.int().check(z.meta({ description: 'Attempt number of to.state' })),
@@ -103,6 +112,18 @@ export const forkedDetailSchema = z.strictObject({
   occurred_at: timestamp,
 });
 
+export const familyCompletedDetailSchema = z.strictObject({
+  dedup_key: z.string().check(z.meta({ description: '<parent build_id>:<version>:family-completed' })),
+  ...buildRefs,
+  version: z.int().check(z.meta({ description: "The parent's version the completion produced" })),
+  children: z.strictObject({ total: z.int(), by_status: z.record(z.string(), z.int()) }).check(
+    z.meta({
+      description: 'The children when the family completed (completed, and cancelled ones if any)',
+    }),
+  ),
+  occurred_at: timestamp,
+});
+
 export interface EventContract {
   detailType: DetailType;
   /** The registry schema's name: the detail type without spaces, e.g. BuildStateChanged. */
@@ -135,6 +156,13 @@ export const EVENT_CONTRACTS: readonly EventContract[] = [
     name: 'BuildForked',
     description: "A child was forked from a parent build (one per child; the child's first change)",
     detail: forkedDetailSchema,
+  },
+  {
+    detailType: DETAIL_TYPES.familyCompleted,
+    name: 'BuildFamilyCompleted',
+    description:
+      "A fork parent's children all finished (completed, or cancelled): the parent is completed (once per family completion)",
+    detail: familyCompletedDetailSchema,
   },
 ];
 
