@@ -30,7 +30,7 @@ async function settled() {
   await stack.events!.drain();
 }
 
-type Logged = { 'detail-type': string; detail: Record<string, any> };
+type Logged = { 'detail-type': string; detail: Record<string, unknown> };
 const logged = (): Logged[] =>
   readFileSync(logFile, 'utf8')
     .split('\n')
