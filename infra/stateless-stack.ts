@@ -144,12 +144,13 @@ export class StatelessStack extends Stack {
         'table stream → EventBridge events',
         'functions/events/publish.ts',
       ).bindEventBus(alerts.bus),
-      // Markers (PutItem) and counters (UpdateItem), committed together by TransactWriteItems.
+      // Markers (PutItem) and counters (UpdateItem), committed together by TransactWriteItems;
+      // a fork parent's family status (GetItem of parent, roll-up and live item; lib/builds/family.ts).
       aggregator: fn(
         'aggregator',
         'table stream → dashboard aggregates, exactly once',
         'functions/events/aggregate.ts',
-      ).bindTable(table, ['PutItem', 'UpdateItem']),
+      ).bindTable(table, ['GetItem', 'PutItem', 'UpdateItem']),
       stuckDetector: fn(
         'stuckDetector',
         'finds silent and overdue attempts',

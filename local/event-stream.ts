@@ -203,6 +203,7 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
     ignored: 0,
     transactions: 0,
     fanned_out: 0,
+    families: 0,
   };
   const streamArn = table.Table?.LatestStreamArn;
   if (!streamArn) throw new Error(`Table ${options.tableName} has no stream`);

@@ -72,6 +72,11 @@ export interface Build {
   parent_id?: string | null;
   /** The parent's state the child was forked at: its completed states up to here are the parent's. */
   forked_at_state?: number | null;
+  /**
+   * On a fork parent: the version its last family status change wrote (lib/builds/family.ts). While
+   * the parent is still at it, its own states have not moved and its status keeps following its children.
+   */
+  family_version?: number;
   /** The fork request that made this child (derived from its Idempotency-Key when given). */
   fork_id?: string | null;
   /** The fork request's fingerprint: a retry with the same key but another body is refused. */
@@ -126,7 +131,9 @@ export type HistoryEvent =
   /** Marked revoked, itself or through an ancestor's cascade (lib/lineage): position and status unchanged. */
   | 'build_revoked'
   /** A revocation undone (POST /builds/{id}/restore). */
-  | 'build_restored';
+  | 'build_restored'
+  /** A fork parent's status follows its children (lib/builds/family.ts): written by the stream aggregator. */
+  | 'family_status';
 
 /**
  * On every history entry and live item a change writes (`counted_by: 'stream'`): the change's

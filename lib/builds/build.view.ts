@@ -165,6 +165,7 @@ export const historyViewSchema = z.strictObject({
     'forked',
     'build_revoked',
     'build_restored',
+    'family_status',
   ]),
   state_code: z.int(),
   state_name: z.nullable(z.string()),

@@ -144,10 +144,11 @@ export const FANNED_OUT_BUCKET = 'fanned_out';
 
 /** What a counted live image counts as in the summary: its status, or `fanned_out` (above). */
 export function summaryBucket(item: Item): string {
-  const waiting =
-    item.status === 'in_progress' &&
-    item[FANNED_OUT] !== undefined &&
-    Number(item[FANNED_OUT]) === Number(item.version);
+  // Still at the version it fanned out at, or at its last family status change (lib/builds/family.ts).
+  const following =
+    (item[FANNED_OUT] !== undefined && Number(item[FANNED_OUT]) === Number(item.version)) ||
+    (item.family_version !== undefined && Number(item.family_version) === Number(item.version));
+  const waiting = item.status === 'in_progress' && following;
   return waiting ? FANNED_OUT_BUCKET : String(item.status);
 }
 

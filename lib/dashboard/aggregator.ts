@@ -18,6 +18,7 @@
  */
 
 import { COUNTED_BY, COUNTED_BY_STREAM } from '../builds/build.model';
+import { FamilySettler } from '../builds/family';
 import { type DocumentClient, UpdateCommand } from '../db/commands';
 import { isConditionFailure } from '../db/errors';
 import { TTL_ATTRIBUTE } from '../db/table-definition';
@@ -48,6 +49,8 @@ export interface AggregationResult {
   transactions: number;
   /** Fork parents whose live item this call marked as fanned out (counted when that write's record arrives). */
   fanned_out: number;
+  /** Fork parents whose status this call moved to follow their children (lib/builds/family.ts). */
+  families: number;
 }
 
 export class Aggregator {
@@ -67,11 +70,16 @@ export class Aggregator {
       ignored: records.length - counted.length,
       transactions: 0,
       fanned_out: await this.markFannedOut(records),
+      families: 0,
     };
     // The same record twice in one batch (a consumer that re-reads) is one record.
     const unique = [...new Map(counted.map((c) => [`${c.marker.pk}|${c.marker.sk}`, c])).values()];
     result.duplicates += counted.length - unique.length;
     for (const group of groups(unique)) await this.applyGroup(group, result);
+    // After the roll-ups moved, and for duplicates too (a crash between the two is redelivered):
+    // each parent whose child's status these records carry follows its family, once per change.
+    const settler = new FamilySettler(this.db, this.tableName, this.now);
+    for (const parentId of familiesOf(records)) if (await settler.settle(parentId)) result.families++;
     return result;
   }
 
@@ -178,6 +186,18 @@ export class Aggregator {
 }
 
 const markerPart = (i: number) => `applied:${i}`;
+
+/** Parents of the children whose live image in these records was first counted or changed status. */
+function familiesOf(records: ChangeRecord[]): Set<string> {
+  const parents = new Set<string>();
+  for (const { newImage: now, oldImage: old, eventName } of records) {
+    if (eventName === 'REMOVE' || now?.type !== 'live' || typeof now.parent_id !== 'string') continue;
+    if (now.project_id === undefined || (old?.project_id !== undefined && old.status === now.status))
+      continue;
+    parents.add(now.parent_id);
+  }
+  return parents;
+}
 
 /** Records in groups whose markers and distinct aggregate items fit one transaction. */
 function groups(all: Counts[]): Counts[][] {

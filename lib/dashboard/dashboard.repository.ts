@@ -62,8 +62,13 @@ export class DashboardRepository {
       ExpressionAttributeValues: Record<string, unknown>;
     } = options.withoutFannedOut
       ? {
-          FilterExpression: 'NOT (#mark = #version AND #status = :waiting)',
-          ExpressionAttributeNames: { '#mark': FANNED_OUT, '#version': 'version', '#status': 'status' },
+          FilterExpression: 'NOT ((#mark = #version OR #family = #version) AND #status = :waiting)',
+          ExpressionAttributeNames: {
+            '#mark': FANNED_OUT,
+            '#family': 'family_version',
+            '#version': 'version',
+            '#status': 'status',
+          },
           ExpressionAttributeValues: { ':waiting': 'in_progress' },
         }
       : { ExpressionAttributeNames: {}, ExpressionAttributeValues: {} };

@@ -101,10 +101,14 @@ export class DashboardService {
         const value = items.get(key.pk)?.[name];
         return n + (typeof value === 'number' ? value : 0);
       }, 0);
+    const fannedOut = sum(`status:${FANNED_OUT_BUCKET}`);
     return {
       total: sum('builds_total'),
-      by_status: Object.fromEntries(BUILD_STATUSES.map((s) => [s, sum(`status:${s}`)])),
-      fanned_out: sum(`status:${FANNED_OUT_BUCKET}`),
+      by_status: withFannedOut(
+        Object.fromEntries(BUILD_STATUSES.map((s) => [s, sum(`status:${s}`)])),
+        fannedOut,
+      ),
+      fanned_out: fannedOut,
       read_capacity_units: cost.units,
     };
   }
@@ -158,6 +162,11 @@ export class DashboardService {
       const failed = /^failed_attempts:(\d+)$/.exec(name);
       if (failed && value > 0) failures.push({ state_code: Number(failed[1]), failed_attempts: value });
     }
+    // Fanned-out parents are in_progress builds: by_status counts them (it sums to total), and
+    // fanned_out says how many of those are parents waiting on their children.
+    const fannedOut = counters.get(`status:${FANNED_OUT_BUCKET}`) ?? 0;
+    withFannedOut(byStatus, fannedOut);
+    for (const entry of Object.values(byPlatform)) withFannedOut(entry.by_status, entry.fanned_out);
     failures.sort((a, b) => b.failed_attempts - a.failed_attempts || a.state_code - b.state_code);
 
     const window = Object.fromEntries(DAY_COUNTERS.map((c) => [c, 0])) as Record<DayCounter, number>;
@@ -199,10 +208,10 @@ export class DashboardService {
       builds: {
         total: counters.get('builds_total') ?? 0,
         by_status: byStatus,
-        fanned_out: counters.get(`status:${FANNED_OUT_BUCKET}`) ?? 0,
+        fanned_out: fannedOut,
         by_platform: byPlatform,
       },
-      active: { count: (byStatus.in_progress ?? 0) + (byStatus.failed ?? 0), items: activeItems },
+      active: { count: (byStatus.in_progress ?? 0) + (byStatus.failed ?? 0) - fannedOut, items: activeItems },
       failures_by_state: failures.map((f) => ({ ...f, state_name: defaultCatalog.nameOf(f.state_code) })),
       success_rate_7d: {
         window_days: SUCCESS_WINDOW_DAYS,
@@ -292,4 +301,14 @@ export class DashboardService {
       }),
     );
   }
+}
+
+/**
+ * The summary counters keep a waiting fork parent under `fanned_out` instead of its status
+ * (aggregates.ts, summaryBucket), and such a parent is always in_progress: `by_status` adds it
+ * back there, so it sums to `total` like every other count of builds by status.
+ */
+function withFannedOut(byStatus: Record<string, number>, fannedOut: number): Record<string, number> {
+  byStatus.in_progress = (byStatus.in_progress ?? 0) + fannedOut;
+  return byStatus;
 }

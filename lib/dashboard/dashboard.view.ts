@@ -75,12 +75,12 @@ export const activeBuildSchema = z.strictObject({
 export const summaryViewSchema = z.strictObject({
   generated_at: timestampSchema,
   builds: z.strictObject({
-    total: z.int().check(z.meta({ description: 'Every build: the sum of by_status and fanned_out' })),
+    total: z.int().check(z.meta({ description: 'Every build: the sum of by_status' })),
     by_status: byStatus,
     fanned_out: z.int().check(
       z.meta({
         description:
-          'Fork parents waiting on their children: in_progress by their own states, with nothing reported since their latest fork; counted here, not in by_status, so no build counts twice as active work',
+          "Fork parents waiting on their children (their status follows the children's and is in_progress; nothing reported since the fork): counted in by_status.in_progress, and left out of active",
       }),
     ),
     by_platform: z.record(

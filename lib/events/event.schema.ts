@@ -36,15 +36,18 @@ export const stateChangedDetailSchema = z.strictObject({
   version: z
     .int()
     .check(z.meta({ description: "The build version the change produced (the history entry's seq)" })),
-  change: z.enum([
-    'build_created',
-    'state_reported',
-    'build_unblocked',
-    'build_cancelled',
-    'forked',
-    'build_revoked',
-    'build_restored',
-  ]),
+  change: z
+    .enum([
+      'build_created',
+      'state_reported',
+      'build_unblocked',
+      'build_cancelled',
+      'forked',
+      'build_revoked',
+      'build_restored',
+      'family_status',
+    ])
+    .check(z.meta({ description: "family_status: a fork parent's status follows its children (API.md)" })),
   from: position('Where the build was'),
   to: position('Where the build is now'),
   attempt: z.int().check(z.meta({ description: 'Attempt number of to.state' })),
@@ -150,6 +153,18 @@ const lineageChange = (what: string) =>
 export const revokedDetailSchema = lineageChange('revoked');
 export const restoredDetailSchema = lineageChange('restored');
 
+export const familyCompletedDetailSchema = z.strictObject({
+  dedup_key: z.string().check(z.meta({ description: '<parent build_id>:<version>:family-completed' })),
+  ...buildRefs,
+  version: z.int().check(z.meta({ description: "The parent's version the completion produced" })),
+  children: z.strictObject({ total: z.int(), by_status: z.record(z.string(), z.int()) }).check(
+    z.meta({
+      description: 'The children when the family completed (completed, and cancelled ones if any)',
+    }),
+  ),
+  occurred_at: timestamp,
+});
+
 export interface EventContract {
   detailType: DetailType;
   /** The registry schema's name: the detail type without spaces, e.g. BuildStateChanged. */
@@ -207,6 +222,13 @@ export const EVENT_CONTRACTS: readonly EventContract[] = [
     name: 'BuildRestored',
     description: "A build's revocation was undone (POST /builds/{id}/restore); one per build restored",
     detail: restoredDetailSchema,
+  },
+  {
+    detailType: DETAIL_TYPES.familyCompleted,
+    name: 'BuildFamilyCompleted',
+    description:
+      "A fork parent's children all finished (completed, or cancelled): the parent is completed (once per family completion)",
+    detail: familyCompletedDetailSchema,
   },
 ];
 

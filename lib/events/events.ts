@@ -18,6 +18,7 @@ export const DETAIL_TYPES = {
   channelUpdated: 'Channel Updated',
   revoked: 'Build Revoked',
   restored: 'Build Restored',
+  familyCompleted: 'Build Family Completed',
 } as const;
 export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
 
@@ -104,6 +105,21 @@ function historyEvents(h: HistoryEntry, options: EventOptions): BusEvent[] {
         parent_version: h.parent_version ?? null,
         at_state: h.state_code,
         actor: h.actor,
+        occurred_at: h.recorded_at,
+      },
+    });
+  }
+  if (h.event === 'family_status' && h.build_status === 'completed') {
+    const children = (h.metadata?.children ?? {}) as { total?: number; by_status?: Record<string, number> };
+    events.push({
+      source: EVENT_SOURCE,
+      detailType: DETAIL_TYPES.familyCompleted,
+      time: h.recorded_at,
+      detail: {
+        dedup_key: `${h.build_id}:${h.seq}:family-completed`,
+        ...base,
+        version: h.seq,
+        children: { total: children.total ?? 0, by_status: children.by_status ?? {} },
         occurred_at: h.recorded_at,
       },
     });

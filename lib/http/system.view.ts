@@ -35,7 +35,7 @@ export const statusViewSchema = z.strictObject({
         .check(
           z.meta({
             description:
-              'In-progress parents waiting on their children (not in by_status): total = by_status + fanned_out',
+              'In-progress parents waiting on their children, counted in by_status.in_progress too: total = the sum of by_status',
           }),
         ),
     }),

@@ -104,6 +104,8 @@ function positionFields(build: Build): Record<string, unknown> {
   };
   // A child's live item names its parent: the aggregator keeps the parent's roll-up from it.
   if (build.parent_id) fields.parent_id = build.parent_id;
+  // A fork parent whose status follows its children: the summary counts it as fanned out (aggregates.ts).
+  if (build.family_version !== undefined) fields.family_version = build.family_version;
   if (build.last_reported_at) {
     fields.last_report_at = build.last_reported_at;
     fields.last_report_ms = Date.parse(build.last_reported_at);

@@ -163,8 +163,10 @@ describe('stateless stack', () => {
       'sqs:GetQueueAttributes',
       'sqs:GetQueueUrl',
     ],
-    // The second stream consumer: markers and counters on the table, nothing else.
+    // The second stream consumer: markers and counters on the table, and a fork parent's family
+    // status (reads of the parent, its roll-up and live item; the change put in a transaction).
     Aggregator: [
+      'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:ListStreams',

@@ -14,7 +14,8 @@ const { run: bldst, home } = cliRunner(() => stack.url);
 
 beforeAll(async () => {
   buildCli();
-  stack = await startTestStack();
+  // With the stream read (aggregates, a family's status): watch shows the parent as its family ends.
+  stack = await startTestStack({ events: { pollMs: 50 } });
   // The seeds' story: milestones every 10 (0, 10, …, 100).
   expect((await stack.call('POST', '/projects', { id: 'fanout-cli', name: 'Fan-out CLI' })).status).toBe(201);
   const codes = Array.from({ length: 11 }, (_, n) => ({ code: n * 10, name: `state ${n * 10}` }));
@@ -343,10 +344,18 @@ ${[
     expect(existsSync(join(work, 'fan-out', 'mr-r4', '.bldst', 'inputs', '50', 'base.ami.json'))).toBe(true);
 
     // watch PARENT: the parent's line, one bar per child, the roll-up; every child completed → exit 0.
+    // The parent's status is its family's once the stream is read (the change it writes is read too).
+    await stack.events!.drain();
+    await stack.events!.drain();
     const watched = await bldst(['watch', 'mr-base', '--interval', '1']);
     expect(watched.code).toBe(0);
     const lines = watched.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^mr-base {2}\[#{10}\.{10}\] {2}50% {2}state 50 state 50 {2}in_progress/);
+    expect(lines[0]).toMatch(/^mr-base {2}\[#{10}\.{10}\] {2}50% {2}state 50 state 50 {2}completed/);
+    // build list agrees: the parent is listed completed, not in progress.
+    const listed = await bldst(['build', 'list', '--status', 'in_progress', '-q']);
+    expect(listed.stdout.split('\n')).not.toContain('mr-base');
+    const completed = await bldst(['build', 'list', '--status', 'completed', '-q']);
+    expect(completed.stdout.split('\n')).toContain('mr-base');
     // Each child with the region its fork gave it, so the six read apart.
     for (const [n, id] of children.entries())
       expect(watched.stdout).toMatch(

@@ -1,6 +1,7 @@
 /**
  * /dashboard/summary counts a fork's family once: a parent that fanned out and waits on its
- * children is `fanned_out`, not a second in_progress build next to them, until it reports again.
+ * children is in_progress in by_status (which sums to total) and `fanned_out`, not active work
+ * next to them, until it reports again.
  * On the real engine and its stream, with every record delivered again afterwards (the parent's
  * mark and its move are applied once).
  */
@@ -61,18 +62,18 @@ it('counts a parent waiting on its children as fanned_out, and as running again 
   });
   expect(fork.status).toBe(201);
   const family = await summary();
-  // Four builds, three of them running: the parent is counted once, apart.
+  // Four builds, all in_progress (by_status sums to total); one of them a parent waiting, not active work.
   expect(family.builds.total).toBe(4);
   expect(family.builds.fanned_out).toBe(1);
-  expect(family.builds.by_status).toMatchObject({ in_progress: 3, pending: 0 });
+  expect(family.builds.by_status).toMatchObject({ in_progress: 4, pending: 0 });
   expect(family.builds.by_platform.aws).toMatchObject({ total: 2, fanned_out: 1 });
-  expect(family.builds.by_platform.aws.by_status.in_progress).toBe(1);
+  expect(family.builds.by_platform.aws.by_status.in_progress).toBe(2);
   expect(family.builds.by_platform.azure).toMatchObject({ total: 2, fanned_out: 0 });
   expect(family.active.count).toBe(3);
-  // GET /status reads the same counters: the waiting parent is fanned_out there too, not in_progress.
+  // GET /status reads the same counters: the waiting parent is fanned_out there too, and in_progress.
   const status = (await stack.call('GET', '/status')).body.builds;
   expect(status).toMatchObject({ total: 4, fanned_out: 1 });
-  expect(status.by_status.in_progress).toBe(3);
+  expect(status.by_status.in_progress).toBe(4);
   expect(family.active.items.map((a: { build_id: string }) => a.build_id).sort()).toEqual([
     'fam-aws',
     'fam-azure-1',
@@ -86,7 +87,7 @@ it('counts a parent waiting on its children as fanned_out, and as running again 
   await report('fam-azure-1', 40, 'failed');
   const failed = await summary();
   expect(failed.builds).toMatchObject({ total: 4, fanned_out: 1 });
-  expect(failed.builds.by_status).toMatchObject({ in_progress: 2, failed: 1 });
+  expect(failed.builds.by_status).toMatchObject({ in_progress: 3, failed: 1 });
 
   // The parent reports again: it is doing its own work, so it is running again, not waiting.
   await report('fam-base', 40, 'in_progress');
@@ -109,7 +110,7 @@ it('counts a parent waiting on its children as fanned_out, and as running again 
   ).toBe(201);
   const again = await summary();
   expect(again.builds).toMatchObject({ total: 5, fanned_out: 1 });
-  expect(again.builds.by_status).toMatchObject({ in_progress: 3, failed: 1 });
+  expect(again.builds.by_status).toMatchObject({ in_progress: 4, failed: 1 });
   await report('fam-base', 100, 'completed');
   const done = await summary();
   expect(done.builds).toMatchObject({ total: 5, fanned_out: 0 });

@@ -123,14 +123,16 @@ describe('the multi-region story', () => {
     expect(firstRun).toEqual([5, 5, 5, 2, 5, 5]);
     await settled();
     const parent = await stack.call('GET', '/builds/mr-base');
-    expect(parent.body).toMatchObject({ status: 'in_progress', current_state: 50, version: 6 });
+    // Nothing runs and region 4 waits for its retry: the family, and so the parent, is failed
+    // (API.md, A family's status); the parent's own states are where the fork left them.
+    expect(parent.body).toMatchObject({ status: 'failed', current_state: 50, version: 7 });
     expect(parent.body.children).toEqual({
       total: 6,
       by_status: { pending: 0, in_progress: 0, failed: 1, blocked: 0, completed: 5, cancelled: 0 },
       lowest_progress_percent: 60,
       highest_progress_percent: 100,
     });
-    // Region 4's failure changed no other child and not the parent.
+    // Region 4's failure changed no other child and not the parent's states.
     expect((await stack.call('GET', '/builds/mr-r3')).body.status).toBe('completed');
 
     // The re-run: ask each build what to do, report only what it says.
@@ -150,6 +152,11 @@ describe('the multi-region story', () => {
       total: 6,
       by_status: { completed: 6, failed: 0 },
       lowest_progress_percent: 100,
+    });
+    // Every child completed: the family has ended, the parent with it.
+    expect((await stack.call('GET', '/builds/mr-base')).body).toMatchObject({
+      status: 'completed',
+      current_state: 50,
     });
 
     const children = await stack.call('GET', '/builds/mr-base/children?limit=4');
