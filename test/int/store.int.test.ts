@@ -27,6 +27,9 @@ function service(clock: () => Date) {
     idempotency: new IdempotencyRepository(db, stack.tableName, 3600),
     catalogs: { forProject: async () => defaultCatalog },
     defaultMaxAttempts: 3,
+    // Longer than the 2 h these tests move the clock: a silent attempt would be taken over
+    // (worker_lost), which is not what the idempotency tests are about.
+    heartbeatTimeoutSeconds: 4 * 3600,
     clock,
   });
 }
