@@ -92,7 +92,7 @@ maybe('web dashboard (headless Chromium)', () => {
     await page.waitForSelector(`tr[data-build-id="${id}"][data-status="failed"]`);
     await page.waitForSelector('#timeline .seg[data-attempt="30#1"][data-status="failed"]');
     await page.waitForSelector('#events li[data-detail-type="Build State Changed"]');
-    expect(await page.locator('#timeline .row').count()).toBe(3); // states 5, 25 and 30
+    expect(await page.locator('#timeline .row[data-state]').count()).toBe(3); // states 5, 25 and 30
 
     // Blocked after the last attempt: highlighted and listed under "Needs attention".
     for (let attempt = 2; attempt <= 3; attempt++)
@@ -244,6 +244,12 @@ maybe('web dashboard (headless Chromium)', () => {
     await page.waitForSelector('#tl-title:has-text("web-fam-gcp")');
     await page.waitForSelector('#timeline .seg[data-status="failed"]');
     expect(await page.locator('tr.build.selected').count()).toBe(1);
+    // The timeline is right below the selected row, with a time axis in UTC.
+    expect(
+      await page.$eval('tr.build.selected', (r) => r.nextElementSibling?.querySelector('#timeline') !== null),
+    ).toBe(true);
+    expect(await page.locator('#timeline .tick').count()).toBe(3);
+    expect(await page.locator('#timeline .tick').first().textContent()).toMatch(/^\d\d:\d\d:\d\d$/);
     // Clicking another row moves the highlight and the address.
     await page.locator('tr[data-build-id="web-rhel9-aws-1"]').click();
     await page.waitForSelector('#tl-title:has-text("web-rhel9-aws-1")');

@@ -148,6 +148,23 @@ function $<T extends HTMLElement = HTMLElement>(id: string): T {
   return node as T;
 }
 
+/** The timeline panel: right below the selected row, or in its own place at the foot of the page. */
+const panel = $('timeline-panel');
+const panelHome = { parent: panel.parentNode as Node, next: panel.nextSibling };
+
+function placeTimeline(): void {
+  const row = state.selected
+    ? document.querySelector(`tr.build[data-build-id="${CSS.escape(state.selected)}"]`)
+    : null;
+  document.querySelector('tr.timeline-row')?.remove();
+  if (!row) {
+    if (panel.parentNode !== panelHome.parent) panelHome.parent.insertBefore(panel, panelHome.next);
+    return;
+  }
+  const holder = el('tr', { class: 'timeline-row' }, [el('td', { colspan: '8' }, [panel])]);
+  row.after(holder);
+}
+
 type Attrs = Record<string, string>;
 function el(tag: string, attrs: Attrs = {}, children: (Node | null)[] = []): HTMLElement {
   const node = document.createElement(tag);
@@ -315,6 +332,7 @@ function renderBuilds(
       body.appendChild(el('tr', { class: 'child' }, [el('td', { colspan: '8' }, [link])]));
     }
   }
+  placeTimeline();
 }
 
 function addRow(body: HTMLElement, b: Build, parent: Build | undefined): void {
@@ -377,6 +395,7 @@ function select(id: string): void {
     history.replaceState(null, '', `#build=${encodeURIComponent(id)}`);
   for (const row of Array.from(document.querySelectorAll('tr.build')))
     row.classList.toggle('selected', row.getAttribute('data-build-id') === id);
+  placeTimeline();
   void loadTimeline();
 }
 
@@ -463,6 +482,20 @@ function renderTimeline(build: Build, history: HistoryItem[]): void {
     lane.push(s);
     lanes.set(s.code, lane);
   }
+  // The time axis: start, middle and end of the span, in UTC.
+  const axis = el('div', { class: 'lane axis' });
+  for (const f of [0, 0.5, 1])
+    axis.appendChild(
+      el('span', {
+        class: 'tick',
+        'data-tick': String(f),
+        style: `left:${f * 100}%`,
+        text: utcTime(t0 + f * span),
+      }),
+    );
+  box.appendChild(
+    el('div', { class: 'row axis-row' }, [el('div', { class: 'label muted', text: 'UTC' }), axis]),
+  );
   for (const code of [...lanes.keys()].sort((a, b) => a - b)) {
     const mine = lanes.get(code) ?? [];
     const lane = el('div', { class: 'lane' });
