@@ -12,6 +12,7 @@ import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { ENV } from '../lib/config/env';
 import { PUBLISHED_ITEM_TYPES } from '../lib/events/events';
+import { DASHBOARD_ASSETS } from '../lib/http/dashboard.routes';
 import type { FunctionGroup } from '../lib/http/routes';
 import { SWAGGER_UI_FILES } from '../web/api-docs';
 import { resourceNames, type StageConfig } from './config';
@@ -23,13 +24,19 @@ import { PROJECT_ROOT, ServiceFunction } from './constructs/service-function';
 
 /**
  * The files the dashboard function reads beside its bundle: Swagger UI's, from the installed
- * swagger-ui-dist package, and the OpenAPI document `npm run openapi` generated (not bundled: ~150 KB).
+ * swagger-ui-dist package, and the OpenAPI document `npm run openapi` generated (not bundled: ~150 KB), and the web dashboard scripts/build-web.mjs built.
  */
 function dashboardFiles(): Record<string, string> {
   const dir = dirname(require.resolve('swagger-ui-dist/package.json'));
   return {
     ...Object.fromEntries(SWAGGER_UI_FILES.map((name) => [`swagger-ui/${name}`, join(dir, name)])),
     'openapi.json': join(PROJECT_ROOT, '.build', 'openapi.json'),
+    ...Object.fromEntries(
+      ['index.html', ...DASHBOARD_ASSETS].map((name) => [
+        `web/${name}`,
+        join(PROJECT_ROOT, '.build', 'web', name),
+      ]),
+    ),
   };
 }
 
@@ -122,7 +129,8 @@ export class StatelessStack extends Stack {
         .bindJwtSecret(jwtSecret)
         .withEnvironment({ [ENV.authCacheTtlSeconds]: String(config.authCacheTtlSeconds) }),
       // GET /docs serves Swagger UI's files from swagger-ui/ beside the bundle (web/api-docs.ts),
-      // GET /openapi.json the document beside it (lib/http/openapi-file.ts).
+      // GET /openapi.json the document beside it (lib/http/openapi-file.ts), GET / and /web/{asset}
+      // the dashboard from web/ (web/dashboard-files.ts).
       dashboard: fn(
         'dashboard',
         'dashboard API, status overview, web page, OpenAPI document and API reference',

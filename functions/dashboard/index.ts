@@ -4,13 +4,13 @@ import { objectStore } from '../../lib/compose/object-store';
 import { once, ready, runtimeConfig } from '../../lib/compose/store';
 import { durationsQuerySchema, summaryQuerySchema } from '../../lib/dashboard/dashboard.schema';
 import { AppError } from '../../lib/errors';
-import { apiDocsAssetSchema, DASHBOARD_ROUTES } from '../../lib/http/dashboard.routes';
+import { apiDocsAssetSchema, DASHBOARD_ROUTES, dashboardAssetSchema } from '../../lib/http/dashboard.routes';
 import { dispatch } from '../../lib/http/dispatch';
 import { httpHandler, parseQuery } from '../../lib/http/handler';
 import { openApiText } from '../../lib/http/openapi-file';
 import { serviceStatus } from '../../lib/status/status';
 import { API_DOCS_CSP, API_DOCS_PAGE, apiDocsAsset } from '../../web/api-docs';
-import { DASHBOARD_PAGE } from '../../web/dashboard-page';
+import { DASHBOARD_CSP, dashboardFile } from '../../web/dashboard-files';
 
 const summary = httpHandler(async (req) => {
   const query = parseQuery(req, summaryQuerySchema);
@@ -44,19 +44,26 @@ const status = httpHandler(async () => {
 
 const stuck = httpHandler(async () => ({ status: 200, body: await dashboard().stuck() }));
 
+const pageHeaders = (contentType: string) => ({
+  'content-type': contentType,
+  'cache-control': 'no-cache',
+  'content-security-policy': DASHBOARD_CSP,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+});
+
 /** The page itself is public; everything it shows comes from the API with the user's key. */
-const webDashboard = httpHandler(async () => ({
-  status: 200,
-  text: DASHBOARD_PAGE,
-  headers: {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-cache',
-    'content-security-policy':
-      "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-  },
-}));
+const webDashboard = httpHandler(async () => {
+  const page = dashboardFile('index.html');
+  return { status: 200, text: page.text, headers: pageHeaders(page.contentType) };
+});
+
+const webDashboardAsset = httpHandler(async (req) => {
+  const name = dashboardAssetSchema.safeParse(req.params.asset);
+  if (!name.success) throw new AppError('not_found', `No file '${req.params.asset}' under /web`);
+  const asset = dashboardFile(name.data);
+  return { status: 200, text: asset.text, headers: pageHeaders(asset.contentType) };
+});
 
 /** Generated from the route table at build time (npm run openapi), shipped beside the bundle. */
 const openApi = httpHandler(async () => {
@@ -99,6 +106,7 @@ export const handler = dispatch('dashboard', DASHBOARD_ROUTES, {
   stuck,
   status,
   webDashboard,
+  webDashboardAsset,
   openApiDocument: openApi,
   apiDocsPage,
   apiDocsAsset: apiDocsAssetHandler,

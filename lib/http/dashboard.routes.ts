@@ -12,6 +12,9 @@ import { statusViewSchema } from './system.view';
 /** The files GET /docs/{asset} serves: Swagger UI's own two from swagger-ui-dist, and the page's script. */
 export const API_DOCS_ASSETS = ['swagger-ui-bundle.js', 'swagger-ui.css', 'api-docs.js'] as const;
 export const apiDocsAssetSchema = z.enum(API_DOCS_ASSETS);
+/** The files GET /web/{asset} serves: the dashboard's bundled script and its style sheet (web/dashboard/). */
+export const DASHBOARD_ASSETS = ['dashboard.js', 'dashboard.css'] as const;
+export const dashboardAssetSchema = z.enum(DASHBOARD_ASSETS);
 const openApiDocumentSchema = z.looseObject({
   openapi: z.string(),
   info: z.looseObject({ title: z.string(), version: z.string() }),
@@ -33,6 +36,23 @@ export const DASHBOARD_ROUTES: readonly Route[] = [
     scope: 'none',
     summary: 'The web dashboard (an HTML page; it calls the API with your key)',
     responses: { 200: page('text/html', 'The page') },
+  },
+  {
+    method: 'GET',
+    path: '/web/{asset}',
+    group: 'dashboard',
+    handler: 'webDashboardAsset',
+    scope: 'none',
+    summary: "The web dashboard's script or style sheet (built from web/dashboard/ by esbuild)",
+    request: { path: { asset: dashboardAssetSchema } },
+    responses: {
+      200: {
+        description: 'The file (text/javascript or text/css)',
+        contentType: 'text/javascript',
+        headers: ['Cache-Control'],
+      },
+    },
+    errors: ['not_found'],
   },
   {
     method: 'GET',

@@ -54,8 +54,15 @@ maybe('web dashboard (headless Chromium)', () => {
     ).body.id;
     const res = await page.goto(`${stack.url}/`);
     expect(res?.status()).toBe(200);
-    expect(res?.headers()['content-security-policy']).toContain("default-src 'none'");
+    const csp = res?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("default-src 'none'");
+    // The script and style sheet are files from the same origin: no inline script is allowed.
+    const scriptSrc = csp.split(';').find((d) => d.trim().startsWith('script-src'));
+    expect(scriptSrc?.trim()).toBe("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
     await page.waitForSelector('#live:has-text("paste an API key")');
+    // Without a key nothing is known: never "nothing stuck or blocked".
+    await page.waitForSelector('#attention li[data-unknown]:has-text("no API key")');
     // Its own icon, inline: the browser asks for no /favicon.ico (which would be a 404).
     const icon = await page.evaluate(() => {
       const { document } = globalThis as unknown as {
@@ -85,7 +92,7 @@ maybe('web dashboard (headless Chromium)', () => {
     await page.waitForSelector(`tr[data-build-id="${id}"][data-status="failed"]`);
     await page.waitForSelector('#timeline .seg[data-attempt="30#1"][data-status="failed"]');
     await page.waitForSelector('#events li[data-detail-type="Build State Changed"]');
-    expect(await page.locator('#timeline .row').count()).toBe(3); // states 5, 25 and 30
+    expect(await page.locator('#timeline .row[data-state]').count()).toBe(3); // states 5, 25 and 30
 
     // Blocked after the last attempt: highlighted and listed under "Needs attention".
     for (let attempt = 2; attempt <= 3; attempt++)
@@ -163,7 +170,7 @@ maybe('web dashboard (headless Chromium)', () => {
         at_state: 50,
         children: [
           { id: 'web-fam-aws', platform_id: 'aws', metadata: {} },
-          { id: 'web-fam-azure', platform_id: 'azure', metadata: {} },
+          { id: 'web-fam-azure', platform_id: 'azure', metadata: { cloud: 'azure', region: 'westeurope' } },
           { id: 'web-fam-gcp', platform_id: 'gcp', metadata: {} },
         ],
       },
@@ -187,6 +194,9 @@ maybe('web dashboard (headless Chromium)', () => {
     expect(order.slice(at, at + 4)).toEqual([base, 'web-fam-aws', 'web-fam-azure', 'web-fam-gcp']);
     await page.waitForSelector('tr[data-build-id="web-fam-azure"].child .bar[data-progress="75"]');
     await page.waitForSelector('tr[data-build-id="web-fam-aws"].child .bar[data-progress="80"]');
+
+    // A child is labelled by its target: what the fork gave it (metadata cloud/region).
+    expect(await page.locator('[data-target="web-fam-azure"]').textContent()).toBe('azure/westeurope');
 
     // The failed child stands out, in words as well as colour.
     const gcp = page.locator('tr[data-build-id="web-fam-gcp"]');
@@ -216,5 +226,60 @@ maybe('web dashboard (headless Chromium)', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.selectOption('#f-platform', '');
     await page.screenshot({ path: join(ARTIFACTS, 'web-dashboard-family.png'), fullPage: true });
+  }, 60_000);
+
+  it('fits 800, 1024 and 1440 px without sideways scroll; a deep link opens a build', async () => {
+    const scroll = () =>
+      page.evaluate(() => {
+        const g = globalThis as unknown as {
+          innerWidth: number;
+          document: { documentElement: { scrollWidth: number } };
+        };
+        return { scrollWidth: g.document.documentElement.scrollWidth, innerWidth: g.innerWidth };
+      });
+    await page.goto(`${stack.url}/#build=web-fam-gcp`);
+    await page.waitForSelector('body[data-loaded="true"]');
+    // The deep link highlights the row and shows its timeline.
+    await page.waitForSelector('tr[data-build-id="web-fam-gcp"].selected');
+    await page.waitForSelector('#tl-title:has-text("web-fam-gcp")');
+    await page.waitForSelector('#timeline .seg[data-status="failed"]');
+    expect(await page.locator('tr.build.selected').count()).toBe(1);
+    // The timeline is right below the selected row, with a time axis in UTC.
+    expect(
+      await page.$eval('tr.build.selected', (r) => r.nextElementSibling?.querySelector('#timeline') !== null),
+    ).toBe(true);
+    expect(await page.locator('#timeline .tick').count()).toBe(3);
+    expect(await page.locator('#timeline .tick').first().textContent()).toMatch(/^\d\d:\d\d:\d\d$/);
+    // Clicking another row moves the highlight and the address.
+    await page.locator('tr[data-build-id="web-rhel9-aws-1"]').click();
+    await page.waitForSelector('#tl-title:has-text("web-rhel9-aws-1")');
+    expect(new URL(page.url()).hash).toBe('#build=web-rhel9-aws-1');
+    expect(await page.locator('tr.build.selected').getAttribute('data-build-id')).toBe('web-rhel9-aws-1');
+    for (const width of [800, 1024, 1440]) {
+      await page.setViewportSize({ width, height: 900 });
+      const { scrollWidth, innerWidth } = await scroll();
+      expect({ width, scrollWidth }).toEqual({ width, scrollWidth: Math.min(scrollWidth, innerWidth) });
+      await page.screenshot({ path: join(ARTIFACTS, `web-dashboard-${width}.png`), fullPage: true });
+    }
+    await page.setViewportSize({ width: 1400, height: 900 });
+  }, 60_000);
+
+  it('says so when the key is wrong, instead of "nothing stuck or blocked"', async () => {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 800 } });
+    try {
+      await context.addInitScript(() => {
+        (
+          globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }
+        ).localStorage.setItem('buildstate.key', 'bst_not-a-real-key');
+      });
+      const wrong = await context.newPage();
+      await wrong.goto(`${stack.url}/`);
+      await wrong.waitForSelector('#attention li[data-unknown]:has-text("refused")');
+      expect(await wrong.locator('#error').textContent()).toContain('the key was refused');
+      expect(await wrong.locator('#attention').textContent()).not.toContain('nothing stuck or blocked');
+      expect(await wrong.locator('#live').textContent()).toBe('error');
+    } finally {
+      await context.close();
+    }
   }, 60_000);
 });
