@@ -124,6 +124,8 @@ describe('route table', () => {
   it('leaves only the pages, the API description, /health and the token exchanges open', () => {
     expect(ROUTES.filter((r) => r.scope === 'none').map(routeKey)).toEqual([
       'GET /',
+      // The dashboard page's own script and style sheet (no data: the page asks for a key).
+      'GET /web/{asset}',
       'GET /openapi.json',
       'GET /docs',
       'GET /docs/{asset}',
