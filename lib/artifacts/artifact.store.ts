@@ -27,6 +27,7 @@ import {
   objectHeaders,
   type PresignedDownload,
   type PresignedUpload,
+  storeForbidden,
   storeUnavailable,
   uploadCurl,
 } from './object-store';
@@ -312,6 +313,11 @@ export class ArtifactStore implements ObjectStore {
   private fail(error: unknown): never {
     const name = (error as Error).name;
     if (name === 'NoSuchBucket' || isOutage(error)) throw storeUnavailable(this.bucket, error);
+    // S3 refusing the service itself (its role, a bucket or key policy; a HEAD's 403 has no body,
+    // so no error code) is the deployment's fault, not the caller's, and never a 500.
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 403) {
+      throw storeForbidden(this.bucket, error);
+    }
     throw error;
   }
 }

@@ -21,6 +21,15 @@ export const storeUnavailable = (bucket: string, cause: unknown) =>
     { cause },
   );
 
+/** S3 refused the service's own access (403): a fault of the deployment's permissions. */
+export const storeForbidden = (bucket: string, cause: unknown) =>
+  new AppError(
+    'unavailable',
+    "The artifact store refused the service's access (S3 answered 403): the deployment's permissions on the bucket need fixing",
+    { store: 's3', bucket, reason: 'access_denied' },
+    { cause },
+  );
+
 export interface ObjectFacts {
   size: number;
   metadata: Record<string, string>;

@@ -170,3 +170,31 @@ describe('ListParts and AbortMultipartUpload (which s3rver lacks), against a ser
     for (const s of seen) expect(s.userAgent).toContain(`app/${USER_AGENT_APP_ID.replace('/', '-')}`);
   });
 });
+
+describe('S3 refusing the service (403)', () => {
+  // As S3 answers a role without s3:GetObject: a HEAD gets a bare 403, a GET an AccessDenied body.
+  const server = createServer((req, res) => {
+    req.resume();
+    if (req.method === 'HEAD') {
+      res.writeHead(403).end();
+      return;
+    }
+    res.writeHead(403, { 'content-type': 'application/xml' });
+    res.end(
+      '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>',
+    );
+  });
+  beforeAll(() => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)));
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const denied = () => local(BUCKET, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+
+  it('is a 503 that names the permissions, for a HEAD without a body and for a GET', async () => {
+    const refused = {
+      code: 'unavailable',
+      status: 503,
+      details: { store: 's3', bucket: BUCKET, reason: 'access_denied' },
+    };
+    await expect(denied().head('builds/01JX/states/1/a')).rejects.toMatchObject(refused);
+    await expect(denied().sha256('builds/01JX/states/1/a')).rejects.toMatchObject(refused);
+  });
+});
