@@ -32,7 +32,7 @@ import {
   parseIfMatch,
 } from './http';
 import { inexactNumberPaths } from './json-numbers';
-import { findRoute, type Route } from './route';
+import type { Route } from './route';
 
 /** What the middlewares learned about the request, carried on the per-invocation Lambda context. */
 type HttpContext = Context & { http?: { body?: unknown; principal?: Principal } };
@@ -87,10 +87,8 @@ const jsonBody = (): Middleware => ({
   },
 });
 
-const authenticate = (): Middleware => ({
+const authenticate = (route: Route): Middleware => ({
   before: async (request) => {
-    const route = findRoute(request.event.routeKey);
-    if (!route) throw new AppError('not_found', `No route ${request.event.routeKey}`);
     if (route.scope === 'none') return;
     // The gateway has already decided who is calling: behind API Gateway the Lambda authorizer (or
     // IAM); locally, the gateway does the same before it invokes a function (local/gateway.ts).
@@ -167,7 +165,16 @@ const errorResponse = (): Middleware => ({
   },
 });
 
-export function httpHandler(fn: (req: HttpRequest) => Promise<HttpResponse>) {
+/** A route's Lambda handler, made for the route it serves (dispatch() binds each at cold start). */
+export type RouteHandler = (route: Route) => (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+/** Wraps a route's code in the common middleware; the route comes from the table, not a registry. */
+export const httpHandler =
+  (fn: (req: HttpRequest) => Promise<HttpResponse>): RouteHandler =>
+  (route) =>
+    bind(route, fn);
+
+function bind(route: Route, fn: (req: HttpRequest) => Promise<HttpResponse>) {
   return middy<HttpEvent, HttpResult, Error, HttpContext>({
     timeoutEarlyInMillis: FUNCTION_DEADLINE_MS,
     timeoutEarlyResponse: functionTimeout,
@@ -175,14 +182,14 @@ export function httpHandler(fn: (req: HttpRequest) => Promise<HttpResponse>) {
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(jsonBody())
-    .use(authenticate())
+    .use(authenticate(route))
     .use(errorResponse())
     .handler(async (event, context) => {
       const { body, principal } = input(context);
       const headers = event.headers ?? {};
       const response = await fn({
         event,
-        route: findRoute(event.routeKey)!,
+        route,
         method: event.requestContext.http.method,
         path: event.rawPath,
         params: (event.pathParameters ?? {}) as Record<string, string>,

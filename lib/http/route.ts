@@ -1,8 +1,7 @@
 /**
  * What a route is (lib/http/routes.ts lists them all; each function group's routes are in
- * lib/http/<group>.routes.ts, so a function bundles only its own routes' schemas), and the routes
- * a runtime serves: dispatch() registers its group's, and the HTTP wrapper finds a request's route
- * among them.
+ * lib/http/<group>.routes.ts, so a function bundles only its own routes' schemas). Plain values:
+ * dispatch() binds each route of its group to its handler at cold start.
  */
 
 import type { ErrorCode } from '../errors';
@@ -84,12 +83,3 @@ export const BUILD_CHANGE_ERRORS: readonly ErrorCode[] = [
 ];
 
 export const routeKey = (route: Pick<Route, 'method' | 'path'>) => `${route.method} ${route.path}`;
-
-const served = new Map<string, Route>();
-
-/** Makes these routes findable by their route key (dispatch() calls it for its group). */
-export function serveRoutes(routes: readonly Route[]): void {
-  for (const route of routes) served.set(routeKey(route), route);
-}
-
-export const findRoute = (key: string | undefined): Route | undefined => (key ? served.get(key) : undefined);

@@ -15,7 +15,7 @@ import { DASHBOARD_ROUTES } from './dashboard.routes';
 import { IDENTITY_ROUTES } from './identity.routes';
 import { LINEAGE_ROUTES } from './lineage.routes';
 import { REFERENCE_ROUTES } from './reference.routes';
-import { type Route, serveRoutes } from './route';
+import type { Route } from './route';
 import { STATES_ROUTES } from './states.routes';
 import { SYSTEM_ROUTES } from './system.routes';
 
@@ -42,6 +42,3 @@ export const ROUTES: readonly Route[] = [
   ...REFERENCE_ROUTES,
   ...LINEAGE_ROUTES,
 ];
-
-// Whatever imports the whole table can find any route in it (the local gateway, tests).
-serveRoutes(ROUTES);

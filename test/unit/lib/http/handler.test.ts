@@ -3,12 +3,18 @@ import { handler as states } from '../../../../functions/states/index';
 import { handler as system } from '../../../../functions/system/index';
 import { stateReportSchema } from '../../../../lib/builds/build.schema';
 import { AppError } from '../../../../lib/errors';
-import { httpHandler } from '../../../../lib/http/handler';
+import { httpHandler, type RouteHandler } from '../../../../lib/http/handler';
 import { parse, parseIfMatch } from '../../../../lib/http/http';
 import { ROUTES, routeKey } from '../../../../lib/http/routes';
 import { httpEvent, lambdaContext } from '../../../helpers/events';
 
 const body = (result: { body?: string }) => JSON.parse(result.body ?? 'null');
+/** Binds a handler to the table's route for this method and path, as dispatch() does, and calls it. */
+const serve = (handler: RouteHandler, method: string, path: string, context = lambdaContext) => {
+  const route = ROUTES.find((r) => routeKey(r) === `${method} ${path}`);
+  if (!route) throw new Error(`no route ${method} ${path}`);
+  return handler(route)(httpEvent(method, path), context);
+};
 
 describe('http wrapper', () => {
   it('answers /health without credentials or a table', async () => {
@@ -45,7 +51,7 @@ describe('http wrapper', () => {
     const failing = httpHandler(async () => {
       throw new Error('password=hunter2');
     });
-    const result = await failing(httpEvent('GET', '/health'), lambdaContext);
+    const result = await serve(failing, 'GET', '/health', lambdaContext);
     expect(result.statusCode).toBe(500);
     expect(result.body).not.toContain('hunter2');
     expect(body(result).error).toMatchObject({ code: 'internal_error', details: { request_id: 'req-1' } });
@@ -54,14 +60,14 @@ describe('http wrapper', () => {
   it('answers a request that reaches the function deadline with 503, saying a change may have been applied', async () => {
     const stuck = httpHandler(() => new Promise(() => undefined));
     const deadline = { ...lambdaContext, getRemainingTimeInMillis: () => 1_050 };
-    const change = await stuck(httpEvent('POST', '/auth/token'), deadline);
+    const change = await serve(stuck, 'POST', '/auth/token', deadline);
     expect(change.statusCode).toBe(503);
     expect(change.headers).toMatchObject({ 'retry-after': '1', 'x-content-type-options': 'nosniff' });
     expect(body(change).error).toMatchObject({
       code: 'unavailable',
       details: { may_have_applied: true, retry: expect.stringContaining('Idempotency-Key') },
     });
-    const read = await stuck(httpEvent('GET', '/health'), deadline);
+    const read = await serve(stuck, 'GET', '/health', deadline);
     expect(read.statusCode).toBe(503);
     expect(body(read).error.details).toEqual({});
   });
@@ -77,11 +83,9 @@ describe('http wrapper', () => {
         },
       );
     });
-    expect(body(await timedOut(httpEvent('POST', '/auth/token'), lambdaContext)).error.details).toMatchObject(
-      {
-        may_have_applied: true,
-      },
-    );
+    expect(body(await serve(timedOut, 'POST', '/auth/token', lambdaContext)).error.details).toMatchObject({
+      may_have_applied: true,
+    });
     const refused = httpHandler(async () => {
       throw new AppError(
         'unavailable',
@@ -92,7 +96,7 @@ describe('http wrapper', () => {
         },
       );
     });
-    expect(body(await refused(httpEvent('POST', '/auth/token'), lambdaContext)).error.details).toEqual({});
+    expect(body(await serve(refused, 'POST', '/auth/token', lambdaContext)).error.details).toEqual({});
   });
 
   it('ends every JSON body with a newline', async () => {
@@ -104,7 +108,7 @@ describe('http wrapper', () => {
     const down = httpHandler(async () => {
       throw new AppError('unavailable', 'store down');
     });
-    const result = await down(httpEvent('GET', '/health'), lambdaContext);
+    const result = await serve(down, 'GET', '/health', lambdaContext);
     expect(result.statusCode).toBe(503);
     expect(result.headers).toMatchObject({ 'retry-after': '1' });
   });
