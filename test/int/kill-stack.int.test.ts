@@ -15,7 +15,7 @@ const bundle = join(root, '.build', 'test', `kill-start-${process.pid}.mjs`);
 const dataDir = mkdtempSync(join(tmpdir(), 'bs-kill-'));
 const KEY = 'bst_kill_test_admin_key_0123456789';
 /** Without the fix, round 0 already lost the last acknowledged report of one worker in the first run. */
-const ROUNDS = Number(process.env.BUILDSTATE_KILL_ROUNDS || 3);
+const ROUNDS = Number(process.env.BUILDSTATE_KILL_ROUNDS || 2);
 const WORKERS = 8;
 /** Acknowledged reports per round before the kill (the kill lands while the rest are in flight). */
 const ACKS_BEFORE_KILL = 120;
