@@ -72,6 +72,28 @@ maybe('web dashboard: channels and revoked builds (headless Chromium)', () => {
     expect((await image('ch-base', 'aws', 'eu-west-1', 'ami-0f9e8d7c6b5a40107')).status).toBe(201);
     await completed('ch-web', { base_build_id: 'ch-base' });
     expect((await image('ch-web', 'aws', 'us-east-1', 'ami-0web0000000000001')).status).toBe(201);
+    // A fan-out family on ch-base: its children are listed under their parent.
+    expect(
+      (
+        await stack.call('POST', '/builds', {
+          id: 'ch-fam',
+          platform_id: 'aws',
+          image_type_id: 'rhel9',
+          base_build_id: 'ch-base',
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await stack.call('POST', '/builds/ch-fam/states', { state_code: 50, status: 'completed' })).status,
+    ).toBe(201);
+    const fork = await stack.call('POST', '/builds/ch-fam/fork', {
+      at_state: 50,
+      children: [
+        { id: 'ch-fam-aws', platform_id: 'aws' },
+        { id: 'ch-fam-azure', platform_id: 'azure' },
+      ],
+    });
+    expect(fork.status).toBe(201);
     expect((await setChannel('rhel9-base-prod', 'ch-base-old', 'first cut')).status).toBe(200);
     expect((await setChannel('rhel9-base-prod', 'ch-base', 'passed CIS scan')).status).toBe(200);
     // A reason is shown as text, never as HTML.
@@ -130,7 +152,7 @@ maybe('web dashboard: channels and revoked builds (headless Chromium)', () => {
     expect(await history.count()).toBe(2);
 
     // The build rows: a badge in words with the reason for screen readers and on hover.
-    for (const id of ['ch-base', 'ch-web']) {
+    for (const id of ['ch-base', 'ch-web', 'ch-fam', 'ch-fam-aws', 'ch-fam-azure']) {
       const row = page.locator(`tr.build[data-build-id="${id}"]`);
       await page.waitForSelector(`tr.build[data-build-id="${id}"].revoked`);
       const badge = row.locator(`.revoked-badge[data-revoked="${id}"]`);
@@ -141,6 +163,8 @@ maybe('web dashboard: channels and revoked builds (headless Chromium)', () => {
     expect(await page.locator('tr.build[data-build-id="ch-base-old"]').getAttribute('class')).not.toContain(
       'revoked',
     );
+    // The family's children, still grouped under their parent, each marked.
+    expect(await page.locator('tr.build.child.revoked[data-parent-id="ch-fam"]').count()).toBe(2);
     // The selected build's timeline says it too.
     await page.waitForSelector('#tl-title .revoked-badge[data-revoked="ch-base"]');
     expect(await page.locator('#timeline [data-timeline-revoked="ch-base"]').textContent()).toContain(CVE);
