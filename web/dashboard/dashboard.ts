@@ -4,6 +4,8 @@
  * localStorage under `buildstate.key`), and refreshes itself. Every value from the API is
  * inserted as text, never HTML. All times are shown in UTC.
  */
+import { channelsPanel } from './channels';
+import { ApiError, type Attrs, clear, el, type Revocable, revokedMark, revokedText } from './dom';
 
 /** The build a `#build=<id>` deep link names, or null. */
 function buildFromHash(): string | null {
@@ -20,7 +22,7 @@ interface Rollup {
   lowest_progress_percent: number | null;
   highest_progress_percent: number | null;
 }
-interface Build {
+interface Build extends Revocable {
   id: string;
   parent_id?: string | null;
   project_id: string;
@@ -88,6 +90,14 @@ interface LiveEvent {
     kind?: string;
     state_code?: number;
     change?: string;
+    // Lineage and channel events (Build Revoked/Restored, Channel Updated, Image Published).
+    reason?: string | null;
+    root_id?: string;
+    channel?: string;
+    version?: number;
+    cloud?: string;
+    region?: string;
+    image_id?: string;
     from: { state: number };
     to: { state: number; state_status?: string; build_status: string };
   };
@@ -100,15 +110,6 @@ interface Segment {
   end: number | null;
   status: string;
   error?: string;
-}
-
-class ApiError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
 }
 
 const state = {
@@ -165,19 +166,6 @@ function placeTimeline(): void {
   row.after(holder);
 }
 
-type Attrs = Record<string, string>;
-function el(tag: string, attrs: Attrs = {}, children: (Node | null)[] = []): HTMLElement {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'text') node.textContent = v;
-    // Through the CSSOM: a style attribute would need 'unsafe-inline' in the page's style-src.
-    else if (k === 'style') node.style.cssText = v;
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) if (c) node.appendChild(c);
-  return node;
-}
-
 function duration(seconds: number): string {
   if (seconds < 90) return `${seconds} s`;
   if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
@@ -198,10 +186,6 @@ function utcTime(ms: number): string {
   return new Date(ms).toISOString().slice(11, 19);
 }
 
-function clear(node: Node): void {
-  while (node.firstChild) node.removeChild(node.firstChild);
-}
-
 function badge(status: string): HTMLElement {
   return el('span', { class: `badge s-${status}`, text: status.replace('_', ' ') });
 }
@@ -213,8 +197,16 @@ async function api<T>(path: string): Promise<T> {
   } catch {
     throw new ApiError('the API could not be reached', 0);
   }
-  const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
-  if (!res.ok) throw new ApiError(body.error?.message ?? `HTTP ${res.status}`, res.status);
+  const body = (await res.json().catch(() => ({}))) as {
+    error?: { code?: string; message?: string; details?: Record<string, unknown> };
+  };
+  if (!res.ok)
+    throw new ApiError(
+      body.error?.message ?? `HTTP ${res.status}`,
+      res.status,
+      body.error?.code,
+      body.error?.details,
+    );
   return body as T;
 }
 
@@ -340,7 +332,7 @@ function addRow(body: HTMLElement, b: Build, parent: Build | undefined): void {
   const attention = b.status === 'blocked' || !!stuck;
   const child = !!b.parent_id && !!state.parents[b.parent_id];
   const failedChild = child && (b.status === 'failed' || b.status === 'blocked');
-  const cls = `build${b.id === state.selected ? ' selected' : ''}${attention ? ' attention' : ''}${child ? ' child' : ''}${failedChild ? ' child-failed' : ''}`;
+  const cls = `build${b.id === state.selected ? ' selected' : ''}${attention ? ' attention' : ''}${child ? ' child' : ''}${failedChild ? ' child-failed' : ''}${b.revoked_at ? ' revoked' : ''}`;
   const rollup = parent?.children;
   // No ETA for a build that is not moving forward.
   const showEta = b.id in state.eta && b.status !== 'failed' && b.status !== 'blocked';
@@ -377,6 +369,7 @@ function addRow(body: HTMLElement, b: Build, parent: Build | undefined): void {
       el('td', { class: 'muted', 'data-eta': b.id, text: showEta ? duration(state.eta[b.id]) : '' }),
       el('td', {}, [
         badge(b.status),
+        revokedMark(b, b.id),
         stuck ? el('span', { class: 'stuck', text: ` stuck: ${stuck.join(', ')}` }) : null,
         failedChild ? el('span', { class: 'stuck', text: ` child ${b.status} at ${b.current_state}` }) : null,
       ]),
@@ -399,24 +392,38 @@ function select(id: string): void {
   void loadTimeline();
 }
 
-function renderAttention(stuckItems: Stuck[], blocked: Build[]): void {
+/** `listed`: the builds on the page, whose revoked marks a stuck item (an id only) borrows. */
+function renderAttention(stuckItems: Stuck[], blocked: Build[], listed: Build[]): void {
   const list = $('attention');
   clear(list);
+  const known = new Map([...listed, ...blocked].map((b) => [b.id, b]));
+  const mark = (id: string) => {
+    const m = revokedMark(known.get(id) ?? {}, id);
+    return m ? [document.createTextNode(' '), m] : [];
+  };
   for (const s of stuckItems)
     list.appendChild(
-      el('li', {
-        class: 'stuck',
-        'data-stuck': s.build_id,
-        text: `${s.build_id}: state ${s.state_code} attempt ${s.attempt} ${s.kinds.join(' + ')} (silent ${s.silent_s} s, running ${s.running_s} s)`,
-      }),
+      el(
+        'li',
+        {
+          class: 'stuck',
+          'data-stuck': s.build_id,
+          text: `${s.build_id}: state ${s.state_code} attempt ${s.attempt} ${s.kinds.join(' + ')} (silent ${s.silent_s} s, running ${s.running_s} s)`,
+        },
+        mark(s.build_id),
+      ),
     );
   for (const b of blocked)
     list.appendChild(
-      el('li', {
-        class: 'stuck',
-        'data-blocked': b.id,
-        text: `${b.id}: blocked at state ${b.current_state}${b.last_error ? `: ${b.last_error}` : ''}`,
-      }),
+      el(
+        'li',
+        {
+          class: 'stuck',
+          'data-blocked': b.id,
+          text: `${b.id}: blocked at state ${b.current_state}${b.last_error ? `: ${b.last_error}` : ''}`,
+        },
+        mark(b.id),
+      ),
     );
   if (!list.firstChild) list.appendChild(el('li', { class: 'muted', text: 'nothing stuck or blocked' }));
 }
@@ -432,7 +439,14 @@ function renderUnknown(message: string): void {
 function renderTimeline(build: Build, history: HistoryItem[]): void {
   const box = $('timeline');
   clear(box);
-  $('tl-title').textContent = `${build.id} (${build.status})`;
+  $('tl-title').textContent = `${build.id} (${build.status}) `;
+  const mark = revokedMark(build, build.id);
+  if (mark) {
+    $('tl-title').appendChild(mark);
+    box.appendChild(
+      el('p', { class: 'revoked-note', 'data-timeline-revoked': build.id, text: revokedText(build) }),
+    );
+  }
   const segs: Segment[] = [];
   const open: Record<string, Segment> = {};
   for (const h of history) {
@@ -541,6 +555,14 @@ function eventText(e: LiveEvent): string {
     return `${d.build_id}: ${d.from.state} → ${d.to.state} ${d.to.state_status || d.change} (${d.to.build_status})`;
   if (e.detailType === 'Build Forked')
     return `${d.build_id}: forked from ${d.parent_id} at state ${d.at_state}`;
+  if (e.detailType === 'Build Revoked' || e.detailType === 'Build Restored') {
+    const via = d.root_id && d.root_id !== d.build_id ? ` (via ${d.root_id})` : '';
+    const verb = e.detailType === 'Build Revoked' ? 'revoked' : 'restored';
+    return `${d.build_id}: ${verb}${via}${d.reason ? `: ${d.reason}` : ''}`;
+  }
+  if (e.detailType === 'Channel Updated')
+    return `channel ${d.channel} v${d.version} → ${d.build_id}${d.reason ? `: ${d.reason}` : ''}`;
+  if (e.detailType === 'Image Published') return `${d.build_id}: image ${d.cloud} ${d.region} ${d.image_id}`;
   return `${d.build_id}: ${e.detailType}${d.kind ? ` (${d.kind})` : ''} at state ${d.state_code}`;
 }
 
@@ -622,8 +644,8 @@ async function refresh(): Promise<void> {
       if (platforms) state.platforms = new Map(platforms.items.map((p) => [p.id, p]));
     }
     renderBuilds(items, parents, pages);
-    renderAttention(stuck.items, blocked.items);
-    await Promise.all([loadTimeline(), pollEvents()]);
+    renderAttention(stuck.items, blocked.items, items);
+    await Promise.all([loadTimeline(), pollEvents(), channels.refresh()]);
     $('error').textContent = '';
     $('live').textContent = `live · updated ${utcTime(Date.now())} UTC`;
     document.body.setAttribute('data-loaded', 'true');
@@ -635,6 +657,7 @@ async function refresh(): Promise<void> {
   }
 }
 
+const channels = channelsPanel($('channels'), { api, select });
 for (const s of STATUSES) $('f-status').appendChild(el('option', { value: s, text: s }));
 for (const id of ['f-project', 'f-platform', 'f-status'])
   $(id).addEventListener('change', () => {
