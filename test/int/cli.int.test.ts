@@ -185,7 +185,19 @@ describe('bldst run', () => {
   it('holds a lease while the command runs and releases it at the end', async () => {
     const id = await newBuild();
     const marker = join(home, `running-${id}`);
-    const run = bldst(['run', '--build', id, '--state', '5', '--', 'sh', '-c', `touch ${marker}; sleep 1.5`]);
+    const release = join(home, `release-${id}`);
+    // The command runs until the test has checked everything it holds (no race with a fixed sleep).
+    const run = bldst([
+      'run',
+      '--build',
+      id,
+      '--state',
+      '5',
+      '--',
+      'sh',
+      '-c',
+      `touch ${marker}; while [ ! -e ${release} ]; do sleep 0.05; done`,
+    ]);
     while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 50));
     const during = (await stack.call('GET', `/builds/${id}/lease`)).body;
     expect(during.lease).toMatchObject({ worker_id: 'test-worker', fence: 1 });
@@ -198,6 +210,7 @@ describe('bldst run', () => {
     const bare = await stack.call('POST', `/builds/${id}/states`, { state_code: 5, status: 'completed' });
     expect(bare.body.error.code).toBe('lease_held');
 
+    writeFileSync(release, '');
     expect((await run).code).toBe(0);
     const after = (await stack.call('GET', `/builds/${id}/lease`)).body;
     expect(after).toMatchObject({ lease: null, lease_fence: 1 });
