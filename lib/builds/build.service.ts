@@ -17,15 +17,6 @@ import {
   type StoredResponse,
 } from '../idempotency/idempotency';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
-import { leaseHolder } from '../leases/lease.view';
-import {
-  endExpiredLease,
-  type LeaseClaim,
-  LIVE_PART,
-  type LiveItem,
-  leaseCheck,
-  liveUpdate,
-} from '../leases/live.item';
 import type { ReferenceChecks } from '../reference/reference.service';
 import type { MutationOptions, Outcome } from '../use-case';
 import type { Build, Change } from './build.model';
@@ -46,6 +37,15 @@ import type {
   UnblockInput,
 } from './build.schema';
 import { buildView, historyView, rollupView } from './build.view';
+import { leaseHolder } from './lease-holder';
+import {
+  endExpiredLease,
+  type LeaseClaim,
+  LIVE_PART,
+  type LiveItem,
+  leaseCheck,
+  liveUpdate,
+} from './live.item';
 import { type LiveSigns, type LostAttempt, lostAttempt } from './lost-attempt';
 import { type ResumeAdvice, resumeAdvice } from './resume';
 import {

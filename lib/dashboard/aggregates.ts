@@ -23,8 +23,8 @@
  */
 import { buildKey, childrenKey } from '../builds/build.keys';
 import { COUNTED_BY, COUNTED_BY_STREAM, type HistoryEntry } from '../builds/build.model';
+import { LIVE_MARK } from '../builds/live.item';
 import { shardOf } from '../db/shard';
-import { LIVE_MARK } from '../leases/live.item';
 import { bucketAttribute, bucketOf } from './histogram';
 
 export const AGGREGATE_SHARDS = 4;

@@ -19,11 +19,11 @@
 
 import { COUNTED_BY, COUNTED_BY_STREAM } from '../builds/build.model';
 import { FamilySettler } from '../builds/family';
+import { liveKey } from '../builds/live.item';
 import { type DocumentClient, UpdateCommand } from '../db/commands';
 import { isConditionFailure } from '../db/errors';
 import { TTL_ATTRIBUTE } from '../db/table-definition';
 import { MAX_TRANSACTION_ITEMS, type TransactItem, Transaction } from '../db/transaction';
-import { liveKey } from '../leases/live.item';
 import { projectLiveItems } from '../leases/live.projection';
 import {
   type AggregateDelta,

@@ -9,11 +9,11 @@
 
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { buildKey } from '../builds/build.keys';
+import { type LiveItem, liveKey } from '../builds/live.item';
 import { type DocumentClient, GetCommand, UpdateCommand } from '../db/commands';
 import { isConditionFailure, translateStoreError } from '../db/errors';
 import { withoutKeys } from '../db/items';
 import { type TransactItem, Transaction } from '../db/transaction';
-import { type LiveItem, liveKey } from './live.item';
 
 /** Part names of a lease call's transaction. */
 const LIVE = 'live';

@@ -12,12 +12,15 @@
  *     table's stream by `liveProjection`, so it is as fresh as the stream (about a second).
  *     A report's lease is checked against the build item's `lease_id`; only when that cannot
  *     decide does the report add `leaseCheck` (a ConditionCheck of this item) to its transaction.
+ * It is the build's item (its key, its position copy, its part of every build change), so it lives
+ * in lib/builds; lib/leases and lib/dashboard read and write it from here, never the reverse.
  */
-import { buildKey } from '../builds/build.keys';
-import { type Build, type BuildStatus, COUNTED_BY, COUNTED_BY_STREAM } from '../builds/build.model';
+
 import { shardOf } from '../db/shard';
 import { INDEXES } from '../db/table-definition';
 import type { TransactItem } from '../db/transaction';
+import { buildKey } from './build.keys';
+import { type Build, type BuildStatus, COUNTED_BY, COUNTED_BY_STREAM } from './build.model';
 
 export const LIVE_SK = 'LIVE';
 export const liveKey = (buildId: string) => ({ pk: buildKey(buildId).pk, sk: LIVE_SK });
