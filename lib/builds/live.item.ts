@@ -76,6 +76,14 @@ export interface LeaseClaim {
 /** Present on every live item a build change wrote; absent on a lease/heartbeat-only stub (or none). */
 export const LIVE_MARK = 'project_id';
 
+/**
+ * On a fork parent's live item, written by the dashboard's aggregator only (`fanOutOf`,
+ * lib/dashboard/aggregates.ts): the parent's version when a child was forked from it. While the
+ * parent is still at that version and `in_progress`, it has done nothing since it fanned out: it
+ * waits on its children, whose work is counted as theirs. Its family status follows them (family.ts).
+ */
+export const FANNED_OUT = 'fanned_out_version';
+
 /** Name of the live item's part in a build change's transaction (lib/db/transaction.ts). */
 export const LIVE_PART = 'live';
 

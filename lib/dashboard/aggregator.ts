@@ -19,7 +19,7 @@
 
 import { COUNTED_BY, COUNTED_BY_STREAM } from '../builds/build.model';
 import { FamilySettler } from '../builds/family';
-import { liveKey } from '../builds/live.item';
+import { FANNED_OUT, liveKey } from '../builds/live.item';
 import { type DocumentClient, UpdateCommand } from '../db/commands';
 import { isConditionFailure } from '../db/errors';
 import { TTL_ATTRIBUTE } from '../db/table-definition';
@@ -30,7 +30,6 @@ import {
   type ChangeRecord,
   type Counts,
   countsOf,
-  FANNED_OUT,
   fanOutOf,
   mergeDeltas,
 } from './aggregates';
