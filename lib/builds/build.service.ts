@@ -17,7 +17,6 @@ import {
   type StoredResponse,
 } from '../idempotency/idempotency';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
-import type { ReferenceChecks } from '../reference/reference.service';
 import type { MutationOptions, Outcome } from '../use-case';
 import type { Build, Change } from './build.model';
 import {
@@ -92,6 +91,14 @@ export interface AncestryParts {
   }): Promise<((build: Build) => Record<string, TransactItem>) | undefined>;
   /** The error for refused parts that are the ancestry's (an ancestor revoked meanwhile), else undefined. */
   refused(failed: ReadonlySet<string>): Promise<AppError | undefined>;
+}
+
+/**
+ * The port a new build's references are checked through (422 unknown_reference when one is
+ * missing or inactive): ReferenceService implements it, lib/compose wires it.
+ */
+export interface ReferenceChecks {
+  assertActive(build: Build): Promise<void>;
 }
 
 export interface BuildServiceDeps {
