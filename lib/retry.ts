@@ -4,7 +4,9 @@
  * `attempt` is the 1-based number of the attempt that just failed), so racing callers spread out.
  *
  * An attempt is retried when it throws an error `retryError` accepts, or returns a value
- * `retryValue` accepts (an optimistic write that lost a race: read again and decide again). When
+ * `retryValue` accepts (by default AGAIN: an optimistic write that lost a race, to read again and
+ * decide again). Loops whose passes do not all count (a pass on a cached read) keep their own
+ * loop and take the same waits from `backoffMs` and `sleep`. When
  * no attempt is left the last error is thrown, or the last value returned: the caller decides
  * what running out means (a 409 `conflict`, a 503, the value as is). Any other error is thrown at
  * once. A wait the failure itself asks for (`waitMs`, e.g. a Retry-After) replaces the backoff; a
@@ -22,7 +24,7 @@ export interface RetryOptions<T> {
   jitter?: boolean;
   /** Errors worth another attempt; others are thrown at once (default: none). */
   retryError?: (error: unknown) => boolean;
-  /** Values worth another attempt (default: none). The last one is returned when attempts run out. */
+  /** Values worth another attempt (default: AGAIN). The last one is returned when attempts run out. */
   retryValue?: (value: T) => boolean;
   /** A wait the failure asks for (ms), instead of the backoff; undefined: the backoff. */
   waitMs?: (failure: Failure<T>) => number | undefined;
@@ -39,7 +41,10 @@ export interface RetryOptions<T> {
 /** What an attempt that will be retried ended with. */
 export type Failure<T> = { error: unknown } | { value: T };
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** What a call returns to be called again (e.g. its transaction lost a race); returned when attempts run out. */
+export const AGAIN: unique symbol = Symbol('retry.again');
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The wait after attempt `attempt` (1-based) of a backoff: full jitter under an exponential cap. */
 export function backoffMs(
@@ -51,13 +56,14 @@ export function backoffMs(
 }
 
 export async function retry<T>(call: (attempt: number) => Promise<T>, o: RetryOptions<T>): Promise<T> {
-  const sleep = o.sleep ?? realSleep;
+  const wait = o.sleep ?? sleep;
+  const retryValue = o.retryValue ?? ((value: T) => value === AGAIN);
   const now = o.now ?? Date.now;
   for (let attempt = 1; ; attempt++) {
     let failure: Failure<T>;
     try {
       const value = await call(attempt);
-      if (!o.retryValue?.(value)) return value;
+      if (!retryValue(value)) return value;
       failure = { value };
     } catch (error) {
       if (!o.retryError?.(error)) throw error;
@@ -70,6 +76,6 @@ export async function retry<T>(call: (attempt: number) => Promise<T>, o: RetryOp
       return failure.value;
     }
     o.onRetry?.({ attempt, delayMs, failure });
-    await sleep(delayMs);
+    await wait(delayMs);
   }
 }

@@ -1,4 +1,4 @@
-import { backoffMs, retry } from '../../../lib/retry';
+import { AGAIN, backoffMs, retry } from '../../../lib/retry';
 
 /** A recorded sleep: the waits asked for, no real time spent. */
 const recorder = () => {
@@ -128,5 +128,27 @@ describe('retry', () => {
     // Waits of 200 and 400 end at 1600; the next (800) would end at 2400, past the deadline.
     expect(calls).toBe(3);
     expect(clock).toBe(1_600);
+  });
+});
+
+describe('retry with AGAIN', () => {
+  it('calls again while the call returns AGAIN, and returns AGAIN when attempts run out', async () => {
+    const waits: number[] = [];
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+    };
+    let calls = 0;
+    const o = { attempts: 10, baseMs: 5, capMs: 200, random: () => 1, sleep };
+    expect(await retry(async () => (++calls < 4 ? AGAIN : 'committed'), o)).toBe('committed');
+    expect(calls).toBe(4);
+    calls = 0;
+    const raced = async () => {
+      calls++;
+      return AGAIN;
+    };
+    expect(await retry(raced, o)).toBe(AGAIN);
+    expect(calls).toBe(10);
+    // 3 waits, then 9 (none after the last attempt): 10, 20, 40, 80, 160, then the 200 ms cap.
+    expect(waits).toEqual([10, 20, 40, 10, 20, 40, 80, 160, 200, 200, 200, 200]);
   });
 });
