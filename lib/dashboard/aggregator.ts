@@ -25,6 +25,7 @@ import { isConditionFailure } from '../db/errors';
 import { TTL_ATTRIBUTE } from '../db/table-definition';
 import { MAX_TRANSACTION_ITEMS, type TransactItem, Transaction } from '../db/transaction';
 import { projectLiveItems } from '../leases/live.projection';
+import { backoffMs, sleep } from '../retry';
 import {
   type AggregateDelta,
   type ChangeRecord,
@@ -138,7 +139,7 @@ export class Aggregator {
       }
       if (!sent.conflict || ++conflicts > MAX_CONFLICT_RETRIES)
         throw new Error(`aggregate transaction refused by [${[...sent.failed]}]`);
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(10 * 2 ** conflicts, 500)));
+      await sleep(backoffMs(conflicts, { baseMs: 10, capMs: 500 }));
     }
   }
 
