@@ -12,6 +12,15 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'no-folder-cycle',
+      severity: 'error',
+      comment:
+        'No cycles between lib/ folders, type imports included: a folder depends on the ones below it; declare a port where a lower folder needs an upper one, and wire it in lib/compose.',
+      scope: 'folder',
+      from: { path: '^lib/[^/]+' },
+      to: { circular: true },
+    },
+    {
       name: 'functions-compose-their-own',
       severity: 'error',
       comment:

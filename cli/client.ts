@@ -5,6 +5,7 @@
  * BUILDSTATE_DEBUG=1 adds the bodies, with secrets masked.
  */
 import { randomUUID } from 'node:crypto';
+import { backoffMs } from '../lib/retry';
 import type { Credential } from './config';
 import { CliError, EXIT, exitCodeFor } from './errors';
 import { type HttpReply, httpCall } from './http';
@@ -134,7 +135,7 @@ export class Client {
     let auth = await this.authHeaders();
     let renewedAfter401 = false;
     for (let attempt = 0; attempt <= RETRIES; attempt++) {
-      if (attempt > 0) await this.sleep(Math.min(250 * 2 ** (attempt - 1), 4000));
+      if (attempt > 0) await this.sleep(backoffMs(attempt - 1, { baseMs: 250, capMs: 4000, jitter: false }));
       let res: HttpReply;
       const url = `${this.url}${path}`;
       const payload = body === undefined ? undefined : JSON.stringify(body);

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { backoffMs, sleep } from '../lib/retry';
 import { type ArtifactView, downloadArtifact } from './artifacts';
 import type { Client } from './client';
 import { ApiError } from './client';
@@ -328,9 +329,9 @@ async function runSteps(
         say(`step ${step.state} ${step.name} failed; run the pipeline again to resume here`);
         return code;
       }
-      const delay = Math.min(o.retryDelayMs * 2 ** retry, 60_000);
+      const delay = backoffMs(retry, { baseMs: o.retryDelayMs, capMs: 60_000, jitter: false });
       say(`retrying state ${step.state} in ${delay} ms`);
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay);
     }
   }
   return EXIT.ok;

@@ -1,7 +1,8 @@
 /**
  * npm run lint:deps: the import rules of .dependency-cruiser.cjs (no cycles, type imports
  * included; functions compose their own services). Runs dependency-cruiser through its API, so
- * the violations are printed in one line each. dependency-cruiser stays at 17.x, the last major
+ * the violations are printed in one line each (a folder cycle with the imports that make its
+ * first edge). dependency-cruiser stays at 17.x, the last major
  * that supports Node 20 (18 needs Node 22), which this project supports.
  */
 import { createRequire } from 'node:module';
@@ -17,10 +18,21 @@ const result = await cruise(
   undefined,
   { tsConfig: extractTSConfig('tsconfig.json') },
 );
-const { summary } = result.output;
+const { summary, modules } = result.output;
+/** The module imports that make a folder edge (a folder-scope violation names folders only). */
+const importsBetween = (from, to) =>
+  modules.flatMap((m) =>
+    m.source.startsWith(`${from}/`)
+      ? m.dependencies
+          .filter((d) => d.resolved.startsWith(`${to}/`))
+          .map((d) => `${m.source} → ${d.resolved}`)
+      : [],
+  );
 for (const v of summary.violations) {
   const via = v.cycle ? ` (cycle: ${v.cycle.map((c) => c.name ?? c).join(' → ')})` : '';
   console.error(`${v.rule.severity} ${v.rule.name}: ${v.from} → ${v.to}${via}`);
+  if (v.rule.name === 'no-folder-cycle')
+    for (const edge of importsBetween(v.from, v.to)) console.error(`    ${edge}`);
 }
 console.log(
   `dependency-cruiser: ${summary.totalCruised} modules, ${summary.totalDependenciesCruised} imports, ${summary.error} errors`,

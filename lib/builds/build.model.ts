@@ -86,7 +86,7 @@ export interface Build {
    * release; renewals keep it), without a new version; null while no lease was taken or since it
    * was released. Absent on builds made before it existed, until their next lease call. Every
    * change is conditioned on it being what was read, so it is never written back older, and a
-   * report checks its lease against it (lib/builds/build.repository.ts, lib/leases/live.item.ts).
+   * report checks its lease against it (lib/builds/build.repository.ts, lib/builds/live.item.ts).
    */
   lease_id?: string | null;
   /** When the latest state report was accepted: the worker's sign of life, copied to the live item. */

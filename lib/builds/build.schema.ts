@@ -1,4 +1,5 @@
-import { MAX_STATE_CODE, MIN_STATE_CODE } from '../catalog/state-catalog';
+import { stateCodeSchema } from '../catalog/catalog.schema';
+import { MAX_STATE_CODE } from '../catalog/state-catalog';
 import * as z from '../zod';
 import { ATTEMPT_STATUSES, BUILD_STATUSES, REPORTED_ERROR_CODES } from './build.model';
 
@@ -138,12 +139,6 @@ export const forkChildSchema = z.strictObject({
   metadata: z._default(metadataSchema, {}),
 });
 export type ForkChildInput = z.infer<typeof forkChildSchema>;
-
-export const stateCodeSchema = z
-  .number({ error: 'must be an integer' })
-  .check(z.int('must be an integer'))
-  .check(z.gte(MIN_STATE_CODE, `must be between ${MIN_STATE_CODE} and ${MAX_STATE_CODE}`))
-  .check(z.lte(MAX_STATE_CODE, `must be between ${MIN_STATE_CODE} and ${MAX_STATE_CODE}`));
 
 export const stateReportSchema = z.strictObject({
   state_code: stateCodeSchema,

@@ -17,16 +17,7 @@ import {
   type StoredResponse,
 } from '../idempotency/idempotency';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
-import { leaseHolder } from '../leases/lease.view';
-import {
-  endExpiredLease,
-  type LeaseClaim,
-  LIVE_PART,
-  type LiveItem,
-  leaseCheck,
-  liveUpdate,
-} from '../leases/live.item';
-import type { ReferenceChecks } from '../reference/reference.service';
+import { backoffMs, retry, sleep } from '../retry';
 import type { MutationOptions, Outcome } from '../use-case';
 import type { Build, Change } from './build.model';
 import {
@@ -46,6 +37,15 @@ import type {
   UnblockInput,
 } from './build.schema';
 import { buildView, historyView, rollupView } from './build.view';
+import { leaseHolder } from './lease-holder';
+import {
+  endExpiredLease,
+  type LeaseClaim,
+  LIVE_PART,
+  type LiveItem,
+  leaseCheck,
+  liveUpdate,
+} from './live.item';
 import { type LiveSigns, type LostAttempt, lostAttempt } from './lost-attempt';
 import { type ResumeAdvice, resumeAdvice } from './resume';
 import {
@@ -92,6 +92,14 @@ export interface AncestryParts {
   }): Promise<((build: Build) => Record<string, TransactItem>) | undefined>;
   /** The error for refused parts that are the ancestry's (an ancestor revoked meanwhile), else undefined. */
   refused(failed: ReadonlySet<string>): Promise<AppError | undefined>;
+}
+
+/**
+ * The port a new build's references are checked through (422 unknown_reference when one is
+ * missing or inactive): ReferenceService implements it, lib/compose wires it.
+ */
+export interface ReferenceChecks {
+  assertActive(build: Build): Promise<void>;
 }
 
 export interface BuildServiceDeps {
@@ -577,14 +585,11 @@ export class BuildService {
    * creates on one base or fork parent check the same ancestor markers at once, which real
    * DynamoDB may cancel as conflicting (DynamoDB Local never does).
    */
-  private async commitRetryingConflicts(tx: Transaction) {
-    let result = await this.deps.builds.commit(tx);
-    for (let n = 1; !result.committed && result.conflict && result.failed.size === 0; n++) {
-      if (n >= MAX_ATTEMPTS_ON_RACE) break;
-      await jitter(n);
-      result = await this.deps.builds.commit(tx);
-    }
-    return result;
+  private commitRetryingConflicts(tx: Transaction) {
+    return retry(() => this.deps.builds.commit(tx), {
+      ...RACE_BACKOFF,
+      retryValue: (result) => !result.committed && result.conflict && result.failed.size === 0,
+    });
   }
 
   private context(actor: Principal, catalog: StateCatalog): RuleContext {
@@ -677,5 +682,6 @@ const FORK_CONCURRENCY = 8;
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex');
 
-const jitter = (attempt: number) =>
-  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(5 * 2 ** attempt, 200)));
+/** Between attempts that lost a race: full jitter under min(5 ms · 2^attempt, 200 ms) (lib/retry.ts). */
+const RACE_BACKOFF = { attempts: MAX_ATTEMPTS_ON_RACE, baseMs: 5, capMs: 200 };
+const jitter = (attempt: number) => sleep(backoffMs(attempt, RACE_BACKOFF));

@@ -28,11 +28,10 @@
  * fork is on its own again.
  */
 
-import { FANNED_OUT } from '../dashboard/aggregates';
 import { type DocumentClient, GetCommand } from '../db/commands';
-import { LIVE_PART, liveKey, liveUpdate } from '../leases/live.item';
 import { type Build, type BuildStatus, type Change, COUNTED_BY_STREAM } from './build.model';
 import { BUILD_PART, BuildRepository } from './build.repository';
+import { FANNED_OUT, LIVE_PART, liveKey, liveUpdate } from './live.item';
 
 /** The actor of a family status change: the service itself. */
 export const FAMILY_ACTOR = 'service:family';

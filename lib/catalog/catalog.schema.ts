@@ -1,6 +1,12 @@
-import { stateCodeSchema } from '../builds/build.schema';
 import * as z from '../zod';
-import { FINAL_STATE_CODE, MIN_STATE_CODE } from './state-catalog';
+import { FINAL_STATE_CODE, MAX_STATE_CODE, MIN_STATE_CODE } from './state-catalog';
+
+/** A state code: an integer within the catalog's range (builds report and fork at these). */
+export const stateCodeSchema = z
+  .number({ error: 'must be an integer' })
+  .check(z.int('must be an integer'))
+  .check(z.gte(MIN_STATE_CODE, `must be between ${MIN_STATE_CODE} and ${MAX_STATE_CODE}`))
+  .check(z.lte(MAX_STATE_CODE, `must be between ${MIN_STATE_CODE} and ${MAX_STATE_CODE}`));
 
 export const milestoneSchema = z.strictObject({
   code: stateCodeSchema,

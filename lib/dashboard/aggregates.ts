@@ -23,8 +23,8 @@
  */
 import { buildKey, childrenKey } from '../builds/build.keys';
 import { COUNTED_BY, COUNTED_BY_STREAM, type HistoryEntry } from '../builds/build.model';
+import { FANNED_OUT, LIVE_MARK } from '../builds/live.item';
 import { shardOf } from '../db/shard';
-import { LIVE_MARK } from '../leases/live.item';
 import { bucketAttribute, bucketOf } from './histogram';
 
 export const AGGREGATE_SHARDS = 4;
@@ -133,13 +133,7 @@ export function countsOf(record: ChangeRecord): Counts | null {
   return null;
 }
 
-/**
- * On a fork parent's live item, written by the aggregator only (`fanOutOf`): the parent's version
- * when a child was forked from it. While the parent is still at that version and `in_progress`, it
- * has done nothing since it fanned out: it waits on its children, whose work is counted as theirs.
- */
-export const FANNED_OUT = 'fanned_out_version';
-/** The summary's count of such parents (`status:fanned_out`, `platform:<p>:fanned_out`), apart from every status. */
+/** The summary's count of fanned-out parents (FANNED_OUT) (`status:fanned_out`, `platform:<p>:fanned_out`), apart from every status. */
 export const FANNED_OUT_BUCKET = 'fanned_out';
 
 /** What a counted live image counts as in the summary: its status, or `fanned_out` (above). */

@@ -19,18 +19,18 @@
 
 import { COUNTED_BY, COUNTED_BY_STREAM } from '../builds/build.model';
 import { FamilySettler } from '../builds/family';
+import { FANNED_OUT, liveKey } from '../builds/live.item';
 import { type DocumentClient, UpdateCommand } from '../db/commands';
 import { isConditionFailure } from '../db/errors';
 import { TTL_ATTRIBUTE } from '../db/table-definition';
 import { MAX_TRANSACTION_ITEMS, type TransactItem, Transaction } from '../db/transaction';
-import { liveKey } from '../leases/live.item';
 import { projectLiveItems } from '../leases/live.projection';
+import { backoffMs, sleep } from '../retry';
 import {
   type AggregateDelta,
   type ChangeRecord,
   type Counts,
   countsOf,
-  FANNED_OUT,
   fanOutOf,
   mergeDeltas,
 } from './aggregates';
@@ -139,7 +139,7 @@ export class Aggregator {
       }
       if (!sent.conflict || ++conflicts > MAX_CONFLICT_RETRIES)
         throw new Error(`aggregate transaction refused by [${[...sent.failed]}]`);
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(10 * 2 ** conflicts, 500)));
+      await sleep(backoffMs(conflicts, { baseMs: 10, capMs: 500 }));
     }
   }
 

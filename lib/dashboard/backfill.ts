@@ -10,11 +10,11 @@
 
 import { ALL_BUILDS_PARTITION } from '../builds/build.keys';
 import type { Build } from '../builds/build.model';
+import { LIVE_MARK, LIVE_SK, liveUpdate } from '../builds/live.item';
 import { type DocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '../db/commands';
 import { isConditionFailure } from '../db/errors';
 import { batchGetAll, withoutKeys } from '../db/items';
 import { INDEXES } from '../db/table-definition';
-import { LIVE_MARK, LIVE_SK, liveUpdate } from '../leases/live.item';
 
 const MARKER = { pk: 'META#MIGRATION#dashboard-v1', sk: 'META' };
 /** Builds per page: each page reads the build and live item of each (one BatchGetItem of 100 keys). */

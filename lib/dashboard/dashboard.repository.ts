@@ -3,11 +3,12 @@
  * partition (one item per platform and state code) and the active index (running builds only).
  * Each read asks for its consumed capacity, so responses can show what they cost.
  */
+
+import { ACTIVE_SHARDS, activePartition, FANNED_OUT, type LiveItem } from '../builds/live.item';
 import type { DocumentClient } from '../db/commands';
 import { batchGetAll, queryAll, withoutKeys } from '../db/items';
 import { INDEXES } from '../db/table-definition';
-import { ACTIVE_SHARDS, activePartition, type LiveItem } from '../leases/live.item';
-import { DURATIONS_PK, FANNED_OUT } from './aggregates';
+import { DURATIONS_PK } from './aggregates';
 
 type Item = Record<string, unknown>;
 type Key = { pk: string; sk: string };

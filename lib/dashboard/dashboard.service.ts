@@ -4,8 +4,8 @@
  * number of shards, platforms × states and running builds, never on the number of builds.
  */
 import { BUILD_STATUSES } from '../builds/build.model';
+import { type LiveItem, lastSignOfLifeMs } from '../builds/live.item';
 import type { CatalogSource, StateCatalog } from '../catalog/state-catalog';
-import { type LiveItem, lastSignOfLifeMs } from '../leases/live.item';
 import {
   AGGREGATE_SHARDS,
   avoidedCounter,

@@ -5,7 +5,7 @@
  *             that platform once it has overdueMinSamples completed attempts, else the catalog's
  *             expected_duration_s (no yardstick, no overdue).
  */
-import { type LiveItem, lastSignOfLifeMs } from '../leases/live.item';
+import { type LiveItem, lastSignOfLifeMs } from '../builds/live.item';
 
 export type StuckKind = 'silent' | 'overdue';
 

@@ -1,4 +1,6 @@
 /** Item-level helpers every repository shares: stripping storage keys, reading all pages, batch reads. */
+
+import { AGAIN, retry } from '../retry';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
@@ -72,24 +74,28 @@ export async function batchGetAll(
   const found: Item[] = [];
   for (let at = 0; at < keys.length; at += BATCH_KEYS) {
     let request: Item[] | undefined = keys.slice(at, at + BATCH_KEYS);
-    for (let round = 0; request && request.length > 0; round++) {
-      if (round > MAX_ROUNDS)
-        translateStoreError(
-          Object.assign(new Error('BatchGet keys stayed unprocessed'), { name: 'ThrottlingException' }),
-        );
-      if (round > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** round, 1_000)));
-      const res: BatchGetCommandOutput = await db
-        .send(
-          new BatchGetCommand({
-            RequestItems: { [tableName]: { Keys: request, ConsistentRead: options.consistent } },
-            ...(options.onCapacity ? { ReturnConsumedCapacity: 'TOTAL' as const } : {}),
-          }),
-        )
-        .catch(translateStoreError);
-      options.onCapacity?.(units(res.ConsumedCapacity));
-      found.push(...(res.Responses?.[tableName] ?? []));
-      request = res.UnprocessedKeys?.[tableName]?.Keys;
-    }
+    // Waits of min(50 ms · 2^round, 1 s) before rounds 1 … MAX_ROUNDS (no jitter).
+    const unprocessed = await retry(
+      async () => {
+        const res: BatchGetCommandOutput = await db
+          .send(
+            new BatchGetCommand({
+              RequestItems: { [tableName]: { Keys: request, ConsistentRead: options.consistent } },
+              ...(options.onCapacity ? { ReturnConsumedCapacity: 'TOTAL' as const } : {}),
+            }),
+          )
+          .catch(translateStoreError);
+        options.onCapacity?.(units(res.ConsumedCapacity));
+        found.push(...(res.Responses?.[tableName] ?? []));
+        request = res.UnprocessedKeys?.[tableName]?.Keys;
+        return request && request.length > 0 ? AGAIN : undefined;
+      },
+      { attempts: MAX_ROUNDS + 1, baseMs: 50, capMs: 1_000, jitter: false },
+    );
+    if (unprocessed === AGAIN)
+      translateStoreError(
+        Object.assign(new Error('BatchGet keys stayed unprocessed'), { name: 'ThrottlingException' }),
+      );
   }
   return found;
 }

@@ -5,10 +5,10 @@
  */
 
 import { buildKey } from '../builds/build.keys';
+import { liveKey } from '../builds/live.item';
 import type { StuckAttempt, StuckKind } from '../dashboard/stuck';
 import { type DocumentClient, TransactWriteCommand } from '../db/commands';
 import { cancellation, translateStoreError } from '../db/errors';
-import { liveKey } from '../leases/live.item';
 import { DETAIL_TYPES, OUTBOX_PREFIX, OUTBOX_TTL_SECONDS } from './events';
 
 export const stuckEventKey = (buildId: string, kind: StuckKind, code: number, attempt: number) => ({

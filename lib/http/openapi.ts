@@ -14,10 +14,11 @@ import {
 } from '../artifacts/artifact.view';
 import { apiKeyViewSchema, userViewSchema } from '../auth/identity.view';
 import { buildViewSchema, historyViewSchema } from '../builds/build.view';
+import { leaseHolderSchema } from '../builds/lease-holder';
 import { activeBuildSchema, durationStatsSchema, stuckAttemptSchema } from '../dashboard/dashboard.view';
 import { ERROR_CODES, type ErrorCode, statusOf } from '../errors';
 import { IDEMPOTENCY_KEY_PATTERN } from '../idempotency/idempotency';
-import { leaseHolderSchema, leaseViewSchema } from '../leases/lease.view';
+import { leaseViewSchema } from '../leases/lease.view';
 import { REFERENCE_KINDS } from '../reference/reference.model';
 import { catalogViewSchema, referenceViewSchema } from '../reference/reference.view';
 import { errorBodySchema, metadataViewSchema, timestampSchema } from '../view';

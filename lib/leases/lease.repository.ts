@@ -9,17 +9,20 @@
 
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { buildKey } from '../builds/build.keys';
+import { type LiveItem, liveKey } from '../builds/live.item';
 import { type DocumentClient, GetCommand, UpdateCommand } from '../db/commands';
 import { isConditionFailure, translateStoreError } from '../db/errors';
 import { withoutKeys } from '../db/items';
 import { type TransactItem, Transaction } from '../db/transaction';
-import { type LiveItem, liveKey } from './live.item';
+import { backoffMs, retry, sleep } from '../retry';
 
 /** Part names of a lease call's transaction. */
 const LIVE = 'live';
 const BUILD_LEASE = 'build';
 /** Retries of a take or release that met a concurrent transaction on the same build (TransactionConflict). */
 const MAX_CONFLICT_RETRIES = 8;
+/** Their waits: full jitter under min(5 ms · 2^retry, 200 ms), the first retry's bound 5 ms (lib/retry.ts). */
+const CONFLICT_BACKOFF = { attempts: MAX_CONFLICT_RETRIES + 1, baseMs: 2.5, capMs: 200 };
 /** Re-reads of a take that found the fence moved by a concurrent take (each round, one take wins). */
 const MAX_FENCE_RACES = 64;
 
@@ -113,7 +116,7 @@ export class LeaseRepository {
       // Refused by the holder, or no build: the caller's answer. Refused by the fence alone: again.
       if (!free || !now || races >= MAX_FENCE_RACES) return result;
       seen = now;
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 * 2 ** races, 50)));
+      await sleep(backoffMs(races + 1, { baseMs: 1, capMs: 50 }));
     }
   }
 
@@ -256,24 +259,27 @@ export class LeaseRepository {
         ExpressionAttributeValues: { ':leaseid': leaseId },
       },
     };
-    for (let conflicts = 0; ; conflicts++) {
-      const result = await new Transaction().add(LIVE, live).add(BUILD_LEASE, build).send(this.db);
-      if (result.committed) {
-        // Without readBack the caller builds the item as written itself (acquire).
-        if (!readBack) return { ok: true, live: {} as LiveItem };
-        const now = await this.get(buildId);
-        return now ? { ok: true, live: now } : { ok: false, live: undefined };
-      }
-      if (result.failed.has(LIVE)) {
-        const old = result.old(LIVE);
-        return { ok: false, live: old ? toLive(old) : undefined };
-      }
-      // No build item: refused as if there were no live item either (the service answers 404).
-      if (result.failed.has(BUILD_LEASE)) return { ok: false, live: undefined };
-      if (!result.conflict || conflicts >= MAX_CONFLICT_RETRIES)
-        throw new Error(`lease transaction on build '${buildId}' refused by [${[...result.failed]}]`);
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(5 * 2 ** conflicts, 200)));
+    // A TransactionConflict that refused neither part (another transaction touched an item): send again.
+    const result = await retry(
+      () => new Transaction().add(LIVE, live).add(BUILD_LEASE, build).send(this.db),
+      {
+        ...CONFLICT_BACKOFF,
+        retryValue: (r) => !r.committed && !r.failed.has(LIVE) && !r.failed.has(BUILD_LEASE) && r.conflict,
+      },
+    );
+    if (result.committed) {
+      // Without readBack the caller builds the item as written itself (acquire).
+      if (!readBack) return { ok: true, live: {} as LiveItem };
+      const now = await this.get(buildId);
+      return now ? { ok: true, live: now } : { ok: false, live: undefined };
     }
+    if (result.failed.has(LIVE)) {
+      const old = result.old(LIVE);
+      return { ok: false, live: old ? toLive(old) : undefined };
+    }
+    // No build item: refused as if there were no live item either (the service answers 404).
+    if (result.failed.has(BUILD_LEASE)) return { ok: false, live: undefined };
+    throw new Error(`lease transaction on build '${buildId}' refused by [${[...result.failed]}]`);
   }
 
   private async update(

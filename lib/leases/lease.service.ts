@@ -2,17 +2,17 @@
  * Worker leases and heartbeats. A lease says "this worker is running this build"; any worker may
  * take a build whose lease expired, and the fence (one more for every lease granted) tells a
  * worker that its lease was taken over. State reports are checked against the lease inside their
- * own transaction (the live item part, lib/leases/live.item.ts, composed by BuildService); this
+ * own transaction (the live item part, lib/builds/live.item.ts, composed by BuildService); this
  * service only grants and ends leases.
  */
 import { ulid } from 'ulid';
 import type { Build } from '../builds/build.model';
 import { TERMINAL_STATUSES } from '../builds/build.model';
+import { leaseHolder } from '../builds/lease-holder';
+import type { LiveItem } from '../builds/live.item';
 import { AppError, notFound } from '../errors';
 import type { LeaseRepository, NewLease, WriteResult } from './lease.repository';
 import type { AcquireLeaseInput, HeartbeatInput } from './lease.schema';
-import { leaseHolder } from './lease.view';
-import type { LiveItem } from './live.item';
 
 export interface LeaseServiceDeps {
   leases: LeaseRepository;

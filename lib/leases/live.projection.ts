@@ -8,11 +8,11 @@
  */
 
 import type { Build } from '../builds/build.model';
+import { liveProjection } from '../builds/live.item';
 import type { DocumentClient } from '../db/commands';
 import { UpdateCommand } from '../db/commands';
 import { isConditionFailure } from '../db/errors';
 import { withoutKeys } from '../db/items';
-import { liveProjection } from './live.item';
 
 /** The part of a stream record read here (the aggregator's ChangeRecord has this shape). */
 export interface BuildImageRecord {

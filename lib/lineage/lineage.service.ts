@@ -13,6 +13,7 @@ import { AppError, notFound } from '../errors';
 import { DETAIL_TYPES } from '../events/events';
 import { type IdempotencyRequest, idempotencyMismatch } from '../idempotency/idempotency';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
+import { backoffMs, sleep } from '../retry';
 import type { MutationOptions, Outcome } from '../use-case';
 import { CHANNEL_HISTORY_SK_PATTERN, channelKey, DESCENDANT_SK_PATTERN, descendantKey } from './lineage.keys';
 import type {
@@ -214,7 +215,7 @@ export class LineageService {
         const id = revoked.slice('unrevoked:'.length);
         throw revokedError(input.build_id, id, await this.deps.lineage.marker(id));
       }
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(5 * 2 ** attempt, 200)));
+      await sleep(backoffMs(attempt, { baseMs: 5, capMs: 200 }));
     }
     throw new AppError('conflict', `Channel '${name}' is changing too fast; retry`, { channel: name });
   }

@@ -27,6 +27,7 @@ import {
   type StoredResponse,
 } from '../idempotency/idempotency';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
+import { AGAIN, retry } from '../retry';
 import type { MutationOptions, Outcome } from '../use-case';
 import type { LineageRepository, Marker, Revocation } from './lineage.repository';
 import type { RestoreInput, RevokeInput } from './lineage.schema';
@@ -282,18 +283,22 @@ export class RevocationService {
     id: string,
     plan: (build: Build) => Promise<{ change: Change; tx: Transaction; outcome?: Step } | null>,
   ): Promise<Step> {
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS_ON_RACE; attempt++) {
-      const build = await this.deps.builds.get(id);
-      if (!build) return 'skipped';
-      const planned = await plan(build);
-      if (!planned) return 'skipped';
-      const result = await this.deps.builds.commit(planned.tx);
-      if (result.committed) return planned.outcome ?? 'done';
-      // The marker changed (a concurrent revoke or restore): decide again from a fresh read.
-      if (!(result.failed.has(BUILD_PART) || result.failed.has(REVOCATION_PART) || result.conflict))
-        throw new Error(`lineage change of build '${id}' refused by [${[...result.failed]}]`);
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(5 * 2 ** attempt, 200)));
-    }
+    const step = await retry<Step | typeof AGAIN>(
+      async () => {
+        const build = await this.deps.builds.get(id);
+        if (!build) return 'skipped';
+        const planned = await plan(build);
+        if (!planned) return 'skipped';
+        const result = await this.deps.builds.commit(planned.tx);
+        if (result.committed) return planned.outcome ?? 'done';
+        // The marker changed (a concurrent revoke or restore): decide again from a fresh read.
+        if (!(result.failed.has(BUILD_PART) || result.failed.has(REVOCATION_PART) || result.conflict))
+          throw new Error(`lineage change of build '${id}' refused by [${[...result.failed]}]`);
+        return AGAIN;
+      },
+      { attempts: MAX_ATTEMPTS_ON_RACE, baseMs: 5, capMs: 200 },
+    );
+    if (step !== AGAIN) return step;
     throw new AppError('conflict', `Build '${id}' is changing too fast to revoke or restore; retry`, {
       build_id: id,
     });

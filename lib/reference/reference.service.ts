@@ -5,6 +5,7 @@
  */
 import type { Principal } from '../auth/principal';
 import type { Build } from '../builds/build.model';
+import type { ReferenceChecks } from '../builds/build.service';
 import { LruCache } from '../cache';
 import {
   type CatalogSource,
@@ -43,10 +44,6 @@ const MAX_RACES = 5;
  * just before the create, not checked inside its transaction: reference items are shared by every
  * build, and a ConditionCheck would make every create on a platform contend on one item.
  */
-export interface ReferenceChecks {
-  assertActive(build: Build): Promise<void>;
-}
-
 export class ReferenceService implements CatalogSource, ReferenceChecks {
   private readonly clock: () => Date;
   private readonly catalogs = new LruCache<string, { catalog: StateCatalog; until: number }>(200);

@@ -7,9 +7,9 @@
  * writes put on the stream.
  */
 
+import { liveKey } from '../../lib/builds/live.item';
 import { Aggregator } from '../../lib/dashboard/aggregator';
 import { GetCommand } from '../../lib/db/commands';
-import { liveKey } from '../../lib/leases/live.item';
 import { services } from '../../lib/runtime';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { streamRecords, summaryCounters } from '../helpers/stream';

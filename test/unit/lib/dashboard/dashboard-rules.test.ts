@@ -1,6 +1,7 @@
 /** Histograms, stuck verdicts and the counters a change adds: pure rules. */
 
 import type { Build, Change } from '../../../../lib/builds/build.model';
+import { type LiveItem, liveUpdate } from '../../../../lib/builds/live.item';
 import { applyReport } from '../../../../lib/builds/transitions';
 import {
   AGGREGATE_SHARDS,
@@ -15,7 +16,6 @@ import {
 import { bucketOf, bucketValue, percentile } from '../../../../lib/dashboard/histogram';
 import { stuckAttempt } from '../../../../lib/dashboard/stuck';
 import { shardOf } from '../../../../lib/db/shard';
-import { type LiveItem, liveUpdate } from '../../../../lib/leases/live.item';
 import { buildAt, ctx, T0, T1 } from '../../../helpers/builds';
 
 describe('histogram', () => {

@@ -12,12 +12,15 @@
  *     table's stream by `liveProjection`, so it is as fresh as the stream (about a second).
  *     A report's lease is checked against the build item's `lease_id`; only when that cannot
  *     decide does the report add `leaseCheck` (a ConditionCheck of this item) to its transaction.
+ * It is the build's item (its key, its position copy, its part of every build change), so it lives
+ * in lib/builds; lib/leases and lib/dashboard read and write it from here, never the reverse.
  */
-import { buildKey } from '../builds/build.keys';
-import { type Build, type BuildStatus, COUNTED_BY, COUNTED_BY_STREAM } from '../builds/build.model';
+
 import { shardOf } from '../db/shard';
 import { INDEXES } from '../db/table-definition';
 import type { TransactItem } from '../db/transaction';
+import { buildKey } from './build.keys';
+import { type Build, type BuildStatus, COUNTED_BY, COUNTED_BY_STREAM } from './build.model';
 
 export const LIVE_SK = 'LIVE';
 export const liveKey = (buildId: string) => ({ pk: buildKey(buildId).pk, sk: LIVE_SK });
@@ -72,6 +75,14 @@ export interface LeaseClaim {
 
 /** Present on every live item a build change wrote; absent on a lease/heartbeat-only stub (or none). */
 export const LIVE_MARK = 'project_id';
+
+/**
+ * On a fork parent's live item, written by the dashboard's aggregator only (`fanOutOf`,
+ * lib/dashboard/aggregates.ts): the parent's version when a child was forked from it. While the
+ * parent is still at that version and `in_progress`, it has done nothing since it fanned out: it
+ * waits on its children, whose work is counted as theirs. Its family status follows them (family.ts).
+ */
+export const FANNED_OUT = 'fanned_out_version';
 
 /** Name of the live item's part in a build change's transaction (lib/db/transaction.ts). */
 export const LIVE_PART = 'live';
