@@ -17,7 +17,8 @@ import { ADMIN_KEY, startTestStack, type TestStack } from '../helpers/stack';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
-const SIZE = 20 * MiB;
+const SIZE = 16 * MiB;
+const RANGES = SIZE / MiB;
 let stack: TestStack;
 let proxy: ForwardProxy;
 let slow: ForwardProxy;
@@ -30,7 +31,7 @@ beforeAll(async () => {
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-cli.mjs')], { cwd: ROOT });
   stack = await startTestStack();
   proxy = await startForwardProxy();
-  // 2 MiB/s per connection: with --parallel 2 a 20 MiB download takes ~5 s, time to kill it.
+  // 2 MiB/s per connection: with --parallel 2 a 16 MiB download takes ~4 s, time to kill it.
   slow = await startForwardProxy({ bytesPerSecond: 2 * MiB });
 }, 60_000);
 afterAll(async () => {
@@ -39,7 +40,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** A build with `name` (20 MiB of random bytes) uploaded to state 10 by `bldst artifact upload`. */
+/** A build with `name` (16 MiB of random bytes) uploaded to state 10 by `bldst artifact upload`. */
 async function builtImage(name: string, env: Record<string, string> = {}) {
   const id = (
     await cli.run(['build', 'create', '--platform-id', 'aws', '--image-type-id', 'rhel9', '-q'])
@@ -57,6 +58,14 @@ async function builtImage(name: string, env: Record<string, string> = {}) {
 }
 
 const rangeEnv = { BLDST_DOWNLOAD_RANGE_BYTES: String(MiB) };
+/** Two uploaded images the tests below share (each test downloads into a folder of its own). */
+let shared: { id: string; bytes: Buffer };
+let other: { id: string; bytes: Buffer };
+beforeAll(async () => {
+  shared = await builtImage('shared.raw');
+  other = await builtImage('other.raw');
+}, 60_000);
+
 const s3GetsOf = (p: ForwardProxy) =>
   p.to(hostOf(process.env.BUILDSTATE_S3_ENDPOINT ?? '')).filter((r) => r.method === 'GET');
 
@@ -81,8 +90,8 @@ it('downloads in parallel ranges through HTTP_PROXY: API, presigned upload and e
   expect(existsSync(join(cli.home, '.out.raw.bldst-partial'))).toBe(false);
   expect(existsSync(join(cli.home, '.out.raw.bldst-partial.json'))).toBe(false);
   const gets = s3GetsOf(proxy);
-  expect(gets).toHaveLength(20);
-  expect(new Set(gets.map((g) => g.range)).size).toBe(20);
+  expect(gets).toHaveLength(RANGES);
+  expect(new Set(gets.map((g) => g.range)).size).toBe(RANGES);
   expect(gets.reduce((n, g) => n + g.bytesDown, 0)).toBe(SIZE);
   expect(proxy.to(api).length).toBeGreaterThanOrEqual(1);
 
@@ -94,7 +103,7 @@ it('downloads in parallel ranges through HTTP_PROXY: API, presigned upload and e
   );
   expect(lower).toMatchObject({ code: 0 });
   expect(proxy.to(api)).toHaveLength(0);
-  expect(s3GetsOf(proxy)).toHaveLength(20);
+  expect(s3GetsOf(proxy)).toHaveLength(RANGES);
 
   proxy.reset();
   const direct = await cli.run(
@@ -107,7 +116,7 @@ it('downloads in parallel ranges through HTTP_PROXY: API, presigned upload and e
 });
 
 it('a download killed with SIGKILL leaves no final file; the re-run fetches only the ranges not recorded', async () => {
-  const { id, bytes } = await builtImage('kill.raw');
+  const { id, bytes } = shared;
   const dir = mkdtempSync(join(work, 'kill-'));
   const sidecar = join(dir, '.kill.raw.bldst-partial.json');
   const recorded = () => {
@@ -119,7 +128,20 @@ it('a download killed with SIGKILL leaves no final file; the re-run fetches only
   };
   const child = spawn(
     process.execPath,
-    [BLDST_BIN, 'artifact', 'download', id, '--state', '10', '--name', 'kill.raw', '--parallel', '2'],
+    [
+      BLDST_BIN,
+      'artifact',
+      'download',
+      id,
+      '--state',
+      '10',
+      '--name',
+      'shared.raw',
+      '-O',
+      'kill.raw',
+      '--parallel',
+      '2',
+    ],
     {
       cwd: dir,
       env: {
@@ -142,46 +164,51 @@ it('a download killed with SIGKILL leaves no final file; the re-run fetches only
   expect(existsSync(join(dir, '.kill.raw.bldst-partial'))).toBe(true);
   const kept = recorded();
   expect(kept.length).toBeGreaterThanOrEqual(6);
-  expect(kept.length).toBeLessThan(20);
+  expect(kept.length).toBeLessThan(RANGES);
 
   proxy.reset();
-  const again = await cli.run(['artifact', 'download', id, '--state', '10', '--name', 'kill.raw'], {
-    cwd: dir,
-    env: { HTTP_PROXY: proxy.url, ...rangeEnv },
-  });
+  const again = await cli.run(
+    ['artifact', 'download', id, '--state', '10', '--name', 'shared.raw', '-O', 'kill.raw'],
+    {
+      cwd: dir,
+      env: { HTTP_PROXY: proxy.url, ...rangeEnv },
+    },
+  );
   expect(again).toMatchObject({ code: 0 });
   expect(readFileSync(join(dir, 'kill.raw')).equals(bytes)).toBe(true);
   const gets = s3GetsOf(proxy);
   // Exactly the ranges the sidecar did not hold: what was missing plus what was in flight.
-  expect(gets).toHaveLength(20 - kept.length);
+  expect(gets).toHaveLength(RANGES - kept.length);
   expect(gets.reduce((n, g) => n + g.bytesDown, 0)).toBe(SIZE - kept.length * MiB);
   const fetched = new Set(gets.map((g) => Number(/bytes=(\d+)-/.exec(g.range ?? '')?.[1]) / MiB));
   for (const i of kept) expect(fetched.has(i)).toBe(false);
 });
 
 it('partial bytes of another artifact under the same name are thrown away, not trusted', async () => {
-  const first = await builtImage('swap.raw');
-  const second = await builtImage('swap.raw');
   const dir = mkdtempSync(join(work, 'swap-'));
-  // A partial download of the first build's file: sidecar and bytes as a killed run leaves them.
+  // A complete-looking partial download of another artifact (its sidecar says every range is
+  // there) under the destination's name: none of it may be kept.
   const partial = join(dir, '.swap.raw.bldst-partial');
-  writeFileSync(partial, first.bytes);
+  writeFileSync(partial, other.bytes);
   writeFileSync(
     `${partial}.json`,
     JSON.stringify({
-      checksum: sha256(first.bytes),
+      checksum: sha256(other.bytes),
       size: SIZE,
       range_bytes: MiB,
-      done: [...Array(20).keys()],
+      done: [...Array(RANGES).keys()],
     }),
   );
   proxy.reset();
-  const res = await cli.run(['artifact', 'download', second.id, '--state', '10', '--name', 'swap.raw'], {
-    cwd: dir,
-    env: { HTTP_PROXY: proxy.url, ...rangeEnv },
-  });
+  const res = await cli.run(
+    ['artifact', 'download', shared.id, '--state', '10', '--name', 'shared.raw', '-O', 'swap.raw'],
+    {
+      cwd: dir,
+      env: { HTTP_PROXY: proxy.url, ...rangeEnv },
+    },
+  );
   expect(res).toMatchObject({ code: 0 });
-  expect(readFileSync(join(dir, 'swap.raw')).equals(second.bytes)).toBe(true);
+  expect(readFileSync(join(dir, 'swap.raw')).equals(shared.bytes)).toBe(true);
   expect(s3GetsOf(proxy).reduce((n, g) => n + g.bytesDown, 0)).toBe(SIZE);
 });
 
@@ -224,18 +251,14 @@ it('a corrupted object is refused: exit 3, nothing under the final name, the byt
 });
 
 describe('progress', () => {
-  let id: string;
-  beforeAll(async () => {
-    ({ id } = await builtImage('progress.raw'));
-  });
   const args = () => [
     'artifact',
     'download',
-    id,
+    other.id,
     '--state',
     '10',
     '--name',
-    'progress.raw',
+    'other.raw',
     '-O',
     `p-${randomBytes(3).toString('hex')}.raw`,
   ];
@@ -261,7 +284,7 @@ describe('progress', () => {
     });
     const redraws = out.split('\r').filter((l) => l.includes('%'));
     expect(redraws.length).toBeGreaterThan(2);
-    expect(redraws.at(-1)).toMatch(/20\.0 MiB \/ 20\.0 MiB {2}100% {2}[\d.]+ [KM]iB\/s {2}ETA -/);
+    expect(redraws.at(-1)).toMatch(/16\.0 MiB \/ 16\.0 MiB {2}100% {2}[\d.]+ [KM]iB\/s {2}ETA -/);
     expect(redraws.some((l) => /ETA \d+s/.test(l))).toBe(true);
     // Redrawn in place: the figures never start a new line until the end.
     expect(out.split('\n').filter((l) => l.includes('%'))).toHaveLength(1);
@@ -272,7 +295,7 @@ describe('progress', () => {
     expect(quietPipe).toMatchObject({ code: 0 });
     expect(quietPipe.stderr).not.toContain('%');
     const asked = await cli.run([...args(), '--progress'], { env: rangeEnv });
-    expect(asked.stderr).toMatch(/progress\.raw|p-\w+\.raw {2}20\.0 MiB \/ 20\.0 MiB {2}100%/);
+    expect(asked.stderr).toMatch(/p-\w+\.raw {2}16\.0 MiB \/ 16\.0 MiB {2}100%/);
     expect(asked.stderr).not.toContain('\r');
     const quiet = await cli.run([...args(), '--progress', '-q'], { env: rangeEnv });
     expect(quiet).toMatchObject({ code: 0, stderr: '' });
