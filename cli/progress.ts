@@ -3,7 +3,7 @@
  * ETA), a line every few seconds on a pipe when asked with --progress, nothing with -q.
  * Uploads report through the same API: `createProgress(...).update(doneBytes)`.
  */
-import { cut, duration, sanitize } from './output';
+import { cut, displayWidth, duration, sanitize } from './output';
 
 export interface Progress {
   /** Bytes done so far (monotonic is not required: a retried range may go back). */
@@ -23,8 +23,10 @@ export interface ProgressOptions {
 }
 
 /** Whether to show progress: never with -q; on a terminal by default; on a pipe only with --progress. */
-export const wantProgress = (o: { quiet: boolean; progress?: boolean }, stream = process.stderr): boolean =>
-  !o.quiet && (o.progress === true || stream.isTTY === true);
+export const wantProgress = (
+  o: { quiet: boolean; progress?: boolean },
+  stream: NodeJS.WriteStream = process.stderr,
+): boolean => !o.quiet && (o.progress === true || stream.isTTY === true);
 
 const NONE: Progress = { update() {}, done() {} };
 
@@ -53,20 +55,26 @@ export function createProgress(o: ProgressOptions): Progress {
   let doneBytes = 0;
   let finished = false;
 
-  const line = (): string => {
+  const figures = (): string => {
     const seconds = Math.max((now() - started) / 1000, 0.001);
     const rate = doneBytes / seconds;
     const pct = o.total > 0 ? Math.floor((doneBytes / o.total) * 100) : 100;
     const eta = rate > 0 && o.total > doneBytes ? duration((o.total - doneBytes) / rate) : '-';
-    const figures = `${formatBytes(doneBytes)} / ${formatBytes(o.total)}  ${pct}%  ${formatBytes(Math.round(rate))}/s  ETA ${eta}`;
-    return `${label}  ${figures}`;
+    return `${formatBytes(doneBytes)} / ${formatBytes(o.total)}  ${pct}%  ${formatBytes(Math.round(rate))}/s  ETA ${eta}`;
   };
   const draw = () => {
-    const text = line();
-    // A pseudo-terminal without a size reports 0 columns: then $COLUMNS, else 80.
-    const width = stream.columns || Number(process.env.COLUMNS) || 80;
-    if (tty) stream.write(`\r${cut(text, Math.max(width - 1, 10))}\x1b[K`);
-    else stream.write(`${text}\n`);
+    const numbers = figures();
+    if (!tty) {
+      stream.write(`${label}  ${numbers}\n`);
+      return;
+    }
+    // One column short of the width, so the cursor never wraps. The name gives way first; the
+    // figures are cut only when nothing else is left. A pseudo-terminal without a size reports
+    // 0 columns: then $COLUMNS, else 80.
+    const width = (stream.columns || Number(process.env.COLUMNS) || 80) - 1;
+    const room = width - displayWidth(numbers) - 2;
+    const text = room >= 8 ? `${cut(label, room)}  ${numbers}` : cut(numbers, Math.max(width, 10));
+    stream.write(`\r${text}\x1b[K`);
   };
   return {
     update(bytes) {
