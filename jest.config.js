@@ -8,8 +8,10 @@ const transform = {
     { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
   ],
 };
-// @middy/* and jose ship ESM only: let swc turn them into CommonJS like our own sources.
-const transformIgnorePatterns = ['/node_modules/(?!(@middy|jose)/)'];
+// @middy/*, jose and the proxy agents ship ESM only: let swc turn them into CommonJS like our own sources.
+const transformIgnorePatterns = [
+  '/node_modules/(?!(@middy|jose|http-proxy-agent|https-proxy-agent|agent-base|proxy-agent-negotiate)/)',
+];
 const common = { transform, transformIgnorePatterns, testEnvironment: 'node', setupFiles: ['<rootDir>/test/helpers/env.ts'] };
 
 module.exports = {

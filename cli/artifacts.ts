@@ -3,8 +3,9 @@ import { accessSync, constants, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from './client';
+import { type DownloadOptions, downloadChecked } from './download';
 import { CliError, EXIT } from './errors';
-import { copyFileHashed, downloadFile, fileDigest, uploadFile } from './transfer';
+import { copyFileHashed, fileDigest, uploadFile } from './transfer';
 
 export interface ArtifactView {
   state_code: number;
@@ -67,47 +68,58 @@ export function localPathOf(a: Pick<ArtifactView, 'uri' | 'storage_type'>, env =
 
 /**
  * Fetches an artifact to `path` and checks it against the recorded checksum on the way: a managed
- * one from its download URL, an nfs/file pointer from its path when this worker can read it (a
- * mount). The bytes go to a temporary file beside `path`, renamed to it only when the checksum
- * matches; on a mismatch nothing is left at `path`.
+ * one from its download URL in parallel ranges that a re-run continues (cli/download.ts), an
+ * nfs/file pointer from its path when this worker can read it (a mount). Either way the bytes go
+ * to a temporary file beside `path`, renamed to it only when the checksum matches; on a mismatch
+ * nothing is left at `path`.
  */
 export async function downloadArtifact(
   artifact: ArtifactView,
   path: string,
+  opts: DownloadOptions = {},
 ): Promise<{ checksum: string; size: number }> {
-  let source: string | undefined;
-  if (!artifact.download) {
-    if (!LOCAL_STORAGE_TYPES.has(artifact.storage_type ?? ''))
-      throw new CliError(
-        `artifact '${artifact.name}' is stored outside BuildState (${artifact.uri}); fetch it from there`,
-        EXIT.usage,
-        'external_artifact',
-      );
-    source = localPathOf(artifact);
-    try {
-      accessSync(source, constants.R_OK);
-    } catch (error) {
-      throw new CliError(
-        `artifact '${artifact.name}' is on ${artifact.storage_type} at ${source}, which this worker cannot read (${(error as NodeJS.ErrnoException).code}); mount the share here or fetch it from there`,
-        EXIT.usage,
-        'external_artifact',
-      );
-    }
+  if (artifact.download) {
     if (!artifact.checksum)
       throw new CliError(
-        `artifact '${artifact.name}' (${source}) has no recorded checksum, so it cannot be checked; record one with bldst artifact verify --file`,
+        `artifact '${artifact.name}' has no recorded checksum, so it cannot be checked; it is not downloaded`,
         EXIT.conflict,
         'checksum_required',
       );
+    return downloadChecked(
+      artifact.download.url,
+      path,
+      { checksum: artifact.checksum, size: artifact.size_bytes },
+      opts,
+    );
   }
+  if (!LOCAL_STORAGE_TYPES.has(artifact.storage_type ?? ''))
+    throw new CliError(
+      `artifact '${artifact.name}' is stored outside BuildState (${artifact.uri}); fetch it from there`,
+      EXIT.usage,
+      'external_artifact',
+    );
+  const source = localPathOf(artifact);
+  try {
+    accessSync(source, constants.R_OK);
+  } catch (error) {
+    throw new CliError(
+      `artifact '${artifact.name}' is on ${artifact.storage_type} at ${source}, which this worker cannot read (${(error as NodeJS.ErrnoException).code}); mount the share here or fetch it from there`,
+      EXIT.usage,
+      'external_artifact',
+    );
+  }
+  if (!artifact.checksum)
+    throw new CliError(
+      `artifact '${artifact.name}' (${source}) has no recorded checksum, so it cannot be checked; record one with bldst artifact verify --file`,
+      EXIT.conflict,
+      'checksum_required',
+    );
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.part`);
   try {
-    const got = source
-      ? await copyFileHashed(source, temp)
-      : await downloadFile(artifact.download!.url, temp);
-    if (artifact.checksum && got.checksum !== artifact.checksum) {
+    const got = await copyFileHashed(source, temp);
+    if (got.checksum !== artifact.checksum) {
       throw new CliError(
-        `checksum mismatch for ${artifact.name}${source ? ` (${source})` : ''}: got ${got.checksum}, expected ${artifact.checksum}`,
+        `checksum mismatch for ${artifact.name} (${source}): got ${got.checksum}, expected ${artifact.checksum}`,
         EXIT.conflict,
         'checksum_mismatch',
       );

@@ -719,19 +719,36 @@ const CORE: Command[] = [
       state: stateOpt,
       name: { type: 'string', description: 'artifact name (required)' },
       to: { type: 'string', short: 'O', description: 'file to write (default: the artifact name)' },
+      parallel: { type: 'string', description: 'ranged GETs at once (default 8)' },
+      progress: {
+        type: 'boolean',
+        description: 'show progress on a pipe too (a terminal shows it unless -q)',
+      },
     },
-    examples: ['bldst artifact download $BUILD_ID --state 25 --name image.qcow2'],
+    examples: [
+      'bldst artifact download $BUILD_ID --state 25 --name image.qcow2',
+      'HTTPS_PROXY=http://proxy.corp:3128 bldst artifact download $BUILD_ID --state 25 --name image.qcow2 --parallel 16',
+    ],
     async run(ctx, v, p) {
       const id = one(p, 'build id');
       const name = str(v.name);
       if (!name) throw usage('--name is required');
+      const parallel = int(str(v.parallel), '--parallel');
+      if (parallel !== undefined && (parallel < 1 || parallel > 64))
+        throw usage('--parallel must be between 1 and 64');
       const { downloadArtifact } = await import('./artifacts');
+      const { createProgress, wantProgress } = await import('./progress');
       const a = await ctx
         .client()
         .get<import('./artifacts').ArtifactView>(
           `/builds/${seg(id)}/states/${requireState(str(v.state))}/artifacts/${seg(name)}`,
         );
-      const got = await downloadArtifact(a, str(v.to) ?? name);
+      const to = str(v.to) ?? name;
+      const enabled = wantProgress({ quiet: ctx.quiet, progress: v.progress === true });
+      const got = await downloadArtifact(a, to, {
+        parallel,
+        progress: ({ total }) => createProgress({ label: to, total, enabled }),
+      });
       if (!ctx.quiet)
         process.stderr.write(
           `${str(v.to) ?? name}: ${got.size} bytes, ${got.checksum}${a.checksum ? ' (matches)' : ''}\n`,

@@ -9,14 +9,23 @@ import {
   type RequestOptions,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { proxyAgentFor } from './proxy';
 
-/** A request to `url` over http or https, as its scheme says. */
+/**
+ * A request to `url` over http or https, as its scheme says, through the proxy the environment
+ * names for it (HTTPS_PROXY, HTTP_PROXY, NO_PROXY: see cli/proxy.ts).
+ */
 export function openRequest(
   url: URL,
   options: RequestOptions,
   onResponse: (res: IncomingMessage) => void,
 ): ClientRequest {
-  return (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, onResponse);
+  const agent = proxyAgentFor(url);
+  return (url.protocol === 'https:' ? httpsRequest : httpRequest)(
+    url,
+    agent ? { ...options, agent } : options,
+    onResponse,
+  );
 }
 
 export interface HttpReply {
@@ -59,14 +68,5 @@ export function httpCall(
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
     req.on('error', reject);
     req.end(body);
-  });
-}
-
-/** GET as a stream (downloads). */
-export function httpGetStream(url: string): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const req = openRequest(new URL(url), { method: 'GET' }, resolve);
-    req.on('error', reject);
-    req.end();
   });
 }

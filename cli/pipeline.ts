@@ -15,6 +15,7 @@ import { CliError, EXIT } from './errors';
 import { interrupts } from './interrupt';
 import { type HeldLease, leaseFor } from './lease';
 import { duration } from './output';
+import { createProgress } from './progress';
 import { defaultWorkerId, runState } from './runner';
 
 const stepSchema = z.strictObject({
@@ -234,6 +235,8 @@ async function fetchInputs(
   workdir: string,
   have: Map<string, string>,
   log: (line: string) => void,
+  /** A progress line per download on a terminal (not when children share it). */
+  showProgress = false,
 ): Promise<string | undefined> {
   const advice = await client.get<ResumeAdvice>(`/builds/${encodeURIComponent(buildId)}/resume`);
   let path: string | undefined;
@@ -242,7 +245,13 @@ async function fetchInputs(
     path = join(dir, input.name);
     if (have.get(path) === input.checksum) continue;
     mkdirSync(dir, { recursive: true });
-    const got = await downloadArtifact(input, path);
+    const got = await downloadArtifact(
+      input,
+      path,
+      showProgress
+        ? { progress: ({ total }) => createProgress({ label: `input ${input.name}`, total }) }
+        : {},
+    );
     have.set(path, got.checksum);
     log(
       `input artifact of state ${input.state_code}: ${input.name} → ${path} (${got.checksum}, ${input.verified ? 'verified' : 'not verified yet, matches its registered checksum'})`,
@@ -272,7 +281,14 @@ async function runSteps(
   for (const [k, step] of todo.entries()) {
     const label = `step ${k + 1} of ${todo.length}: ${step.state} ${step.name}`;
     for (let retry = 0; ; retry++) {
-      const input = await fetchInputs(client, o.buildId, o.workdir, downloaded, say);
+      const input = await fetchInputs(
+        client,
+        o.buildId,
+        o.workdir,
+        downloaded,
+        say,
+        extra.prefix === undefined,
+      );
       say(label);
       const started = Date.now();
       live.start(() => `${label} — running ${duration((Date.now() - started) / 1000)}`);

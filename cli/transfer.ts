@@ -4,7 +4,7 @@ import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CliError, EXIT } from './errors';
-import { httpGetStream, openRequest } from './http';
+import { openRequest } from './http';
 
 /**
  * The sha256 and size of a local file. A file that is missing, a folder or unreadable is the
@@ -78,26 +78,4 @@ export function uploadFile(url: string, headers: Record<string, string>, path: s
     req.on('error', (e) => reject(new CliError(`upload failed: ${e.message}`, EXIT.server, 'network')));
     createReadStream(path).on('error', reject).pipe(req);
   });
-}
-
-/** GET a URL into a file, hashing on the way; returns the checksum of what was written. */
-export async function downloadFile(url: string, path: string): Promise<{ checksum: string; size: number }> {
-  const res = await httpGetStream(url).catch((e: Error) => {
-    throw new CliError(`download failed: ${e.message}`, EXIT.server, 'network');
-  });
-  if (!res.statusCode || res.statusCode >= 300) {
-    res.resume();
-    throw new CliError(`download failed: HTTP ${res.statusCode}`, EXIT.server, 'download_failed');
-  }
-  const hash = createHash('sha256');
-  let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
-  await pipeline(res, tap, createWriteStream(path));
-  return { checksum: `sha256:${hash.digest('hex')}`, size };
 }

@@ -1,0 +1,231 @@
+/**
+ * npm run bench:artifacts — bldst beside `aws s3 cp` (Debian's awscli, installed here if missing),
+ * to and from the same local S3 server, both through a forward proxy on loopback that caps each
+ * connection at 25 MiB/s (a far region's TCP stream), with random bytes (1 GiB; BENCH_ARTIFACT_MIB).
+ * Prints bldst ÷ aws for upload and download (goal ≤ 1.0), bldst's peak RSS (goal ≤ 256 MiB, from
+ * /usr/bin/time -v) and a line with "missed" for every goal missed. Then a sparse file (6 GiB;
+ * BENCH_SPARSE_GIB, 0 skips it) up and down with bldst: more than one part, no PUT above 5 GiB
+ * (counted at the proxy), the checksum equal. Ratios from one run, not timed assertions.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  createReadStream,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { startLocalStack } from '../local/stack';
+import { type ForwardProxy, startForwardProxy } from '../test/helpers/forward-proxy';
+import { seedReferences } from './seed';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const SIZE = Number(process.env.BENCH_ARTIFACT_MIB ?? 1024) * MiB;
+const SPARSE = Number(process.env.BENCH_SPARSE_GIB ?? 6) * GiB;
+const CAP = 25 * MiB;
+const KEY = 'bst_bench_artifacts_key';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+function ensureAwsCli(): void {
+  try {
+    execFileSync('aws', ['--version'], { stdio: 'ignore' });
+  } catch {
+    console.log('aws CLI missing: apt-get install -y awscli');
+    execFileSync('apt-get', ['install', '-y', 'awscli'], { stdio: 'inherit' });
+  }
+}
+
+interface Measured {
+  seconds: number;
+  rssMiB: number;
+}
+
+/** `cmd` under /usr/bin/time -v: wall time and peak RSS. Async: the stack and proxy run in this process. */
+function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<Measured> {
+  const start = process.hrtime.bigint();
+  return new Promise((resolve, reject) =>
+    execFile(
+      '/usr/bin/time',
+      ['-v', cmd, ...args],
+      { env, cwd, maxBuffer: 64 * MiB },
+      (error, _out, stderr) => {
+        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+        if (error) return reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.slice(-2000)}`));
+        const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? Number.NaN);
+        resolve({ seconds, rssMiB: kb / 1024 });
+      },
+    ),
+  );
+}
+
+async function sha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+function randomFile(path: string, size: number): void {
+  const fd = openSync(path, 'w');
+  for (let done = 0; done < size; done += 16 * MiB)
+    writeSync(fd, randomBytes(Math.min(16 * MiB, size - done)));
+  closeSync(fd);
+}
+
+const missed: string[] = [];
+const goal = (ok: boolean, text: string) => {
+  console.log(`${ok ? 'met   ' : 'MISSED'} ${text}`);
+  if (!ok) missed.push(text);
+};
+
+ensureAwsCli();
+execFileSync(process.execPath, ['scripts/build-cli.mjs']);
+const bin = join(process.cwd(), 'bin', 'bldst.mjs');
+const work = mkdtempSync(join(tmpdir(), 'bench-artifacts-'));
+const stack = await startLocalStack({ bootstrapAdminKey: KEY, tableName: 'bench-artifacts' });
+const proxy: ForwardProxy = await startForwardProxy({ bytesPerSecond: CAP });
+const s3Host = new URL(stack.s3.endpoint).host;
+try {
+  await seedReferences(stack.url, KEY, 'artifacts');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? work,
+    BUILDSTATE_API_URL: stack.url,
+    BUILDSTATE_API_TOKEN: KEY,
+    XDG_CONFIG_HOME: join(work, 'config'),
+    HTTP_PROXY: proxy.url,
+    HTTPS_PROXY: proxy.url,
+    // s3rver: any key, path-style, no flexible checksums (aws-chunked bodies would be stored as is).
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
+    AWS_CONFIG_FILE: '/nonexistent',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+  };
+  const newBuild = async (): Promise<string> => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${stack.url}${path}`, {
+        method: 'POST',
+        headers: { 'x-api-key': KEY },
+        body: JSON.stringify(body),
+      });
+    const { id } = (await (
+      await post('/builds', { platform_id: 'bench', image_type_id: 'artifacts' })
+    ).json()) as {
+      id: string;
+    };
+    await post(`/builds/${id}/states`, { state_code: 10, status: 'in_progress' });
+    return id;
+  };
+  const bldst = (args: string[]) => measure(process.execPath, [bin, ...args, '-q'], env, work);
+  const aws = (args: string[]) =>
+    measure(
+      'aws',
+      ['s3', 'cp', '--only-show-errors', '--endpoint-url', stack.s3.endpoint, ...args],
+      env,
+      work,
+    );
+
+  const file = join(work, 'image.raw');
+  randomFile(file, SIZE);
+  const want = await sha256(file);
+  console.log(
+    `bench:artifacts: ${SIZE / MiB} MiB of random bytes, each connection capped at ${CAP / MiB} MiB/s by the proxy`,
+  );
+
+  const id = await newBuild();
+  proxy.reset();
+  const bUp = await bldst(['artifact', 'upload', id, file, '--state', '10', '--name', 'image.raw']);
+  const bUpConn = proxy.to(s3Host).length;
+  proxy.reset();
+  const bDown = await bldst([
+    'artifact',
+    'download',
+    id,
+    '--state',
+    '10',
+    '--name',
+    'image.raw',
+    '-O',
+    'bldst.raw',
+  ]);
+  const bDownReq = proxy.to(s3Host).length;
+  proxy.reset();
+  const aUp = await aws([file, `s3://${stack.s3.bucket}/bench/aws-image.raw`]);
+  const aUpReq = proxy.to(s3Host).length;
+  proxy.reset();
+  const aDown = await aws([`s3://${stack.s3.bucket}/bench/aws-image.raw`, join(work, 'aws.raw')]);
+  const aDownReq = proxy.to(s3Host).length;
+  const same =
+    (await sha256(join(work, 'bldst.raw'))) === want && (await sha256(join(work, 'aws.raw'))) === want;
+
+  const line = (what: string, b: Measured, a: Measured, bn: number, an: number) =>
+    console.log(
+      `${what.padEnd(9)} bldst ${b.seconds.toFixed(1)} s (${bn} requests at the proxy, peak RSS ${b.rssMiB.toFixed(0)} MiB)   aws ${a.seconds.toFixed(1)} s (${an} requests, peak RSS ${a.rssMiB.toFixed(0)} MiB)   bldst ÷ aws ${(b.seconds / a.seconds).toFixed(2)}`,
+    );
+  line('upload', bUp, aUp, bUpConn, aUpReq);
+  line('download', bDown, aDown, bDownReq, aDownReq);
+  goal(
+    bUp.seconds / aUp.seconds <= 1,
+    `upload bldst ÷ aws ≤ 1.0 (${(bUp.seconds / aUp.seconds).toFixed(2)})`,
+  );
+  goal(
+    bDown.seconds / aDown.seconds <= 1,
+    `download bldst ÷ aws ≤ 1.0 (${(bDown.seconds / aDown.seconds).toFixed(2)})`,
+  );
+  const rss = Math.max(bUp.rssMiB, bDown.rssMiB);
+  goal(rss <= 256, `bldst peak RSS ≤ 256 MiB (${rss.toFixed(0)} MiB)`);
+  goal(same, 'both copies have the uploaded SHA-256');
+  goal(bUpConn > 0 && aUpReq > 0, 'both tools went through the proxy');
+  rmSync(join(work, 'bldst.raw'), { force: true });
+  rmSync(join(work, 'aws.raw'), { force: true });
+  rmSync(file, { force: true });
+
+  if (SPARSE > 0) {
+    const sparse = join(work, 'sparse.raw');
+    const fd = openSync(sparse, 'w');
+    ftruncateSync(fd, SPARSE);
+    closeSync(fd);
+    const sparseSum = await sha256(sparse);
+    const sid = await newBuild();
+    proxy.reset();
+    const up = await bldst(['artifact', 'upload', sid, sparse, '--state', '10', '--name', 'sparse.raw']);
+    const puts = proxy.to(s3Host).filter((r) => r.method === 'PUT');
+    const parts = puts.filter((r) => /[?&]partNumber=/.test(r.path)).length;
+    const biggest = Math.max(0, ...puts.map((r) => r.bytesUp));
+    proxy.reset();
+    const down = await bldst([
+      'artifact',
+      'download',
+      sid,
+      '--state',
+      '10',
+      '--name',
+      'sparse.raw',
+      '-O',
+      'sparse.out',
+    ]);
+    const equal = (await sha256(join(work, 'sparse.out'))) === sparseSum;
+    console.log(
+      `sparse ${SPARSE / GiB} GiB: up ${up.seconds.toFixed(1)} s (${puts.length} PUTs, ${parts} parts, largest ${(biggest / MiB).toFixed(0)} MiB, peak RSS ${up.rssMiB.toFixed(0)} MiB), down ${down.seconds.toFixed(1)} s (peak RSS ${down.rssMiB.toFixed(0)} MiB)`,
+    );
+    goal(parts > 1, `sparse file sent in more than one part (${parts})`);
+    goal(biggest <= 5 * GiB, `no PUT above 5 GiB (largest ${(biggest / MiB).toFixed(0)} MiB)`);
+    goal(equal, 'sparse file: downloaded checksum equal');
+  }
+  console.log(missed.length ? `${missed.length} goal(s) missed` : 'all goals met');
+} finally {
+  await proxy.stop();
+  await stack.stop();
+  rmSync(work, { recursive: true, force: true });
+}

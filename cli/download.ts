@@ -1,0 +1,313 @@
+/**
+ * Resumable, parallel downloads of a presigned URL, checked against a recorded SHA-256 before the
+ * file gets its name.
+ *
+ * - Bytes go to `.<name>.bldst-partial` beside the destination, in ranges (64 MiB by default)
+ *   fetched by `parallel` ranged GETs at once, each streamed to its file position (no range is
+ *   ever held in memory).
+ * - `.<name>.bldst-partial.json` records the artifact (checksum, size, range size) and the ranges
+ *   written and flushed to disk. A re-run keeps those and fetches only the rest; a sidecar for
+ *   another checksum, size or range size means the partial bytes are thrown away.
+ * - The SHA-256 runs in one pass in file order: ranges land out of order, so each time the
+ *   contiguous prefix grows, the newly contiguous ranges are read back from the partial file
+ *   (just written: the page cache) into the hash.
+ * - Only a matching SHA-256 renames the partial file to the final name. A mismatch leaves the
+ *   bytes under the partial name, forgets its ranges (a re-run starts over) and says so.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { basename, dirname, join } from 'node:path';
+import { Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CliError, EXIT } from './errors';
+import { openRequest } from './http';
+import type { Progress } from './progress';
+
+export const DEFAULT_PARALLEL = 8;
+export const DEFAULT_RANGE_BYTES = 64 * 1024 * 1024;
+const ATTEMPTS = 4;
+
+export interface DownloadOptions {
+  parallel?: number;
+  rangeBytes?: number;
+  /** Told the bytes on disk so far (kept ranges included). */
+  progress?: (progress: { total: number }) => Progress;
+  /** For tests: the wait before retry n (1-based). */
+  backoffMs?: (attempt: number) => number;
+}
+
+/** BLDST_DOWNLOAD_RANGE_BYTES: the range size (small ones make tests of resume cheap). */
+function rangeBytesFromEnv(env = process.env): number | undefined {
+  const v = env.BLDST_DOWNLOAD_RANGE_BYTES;
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1)
+    throw new CliError(
+      'BLDST_DOWNLOAD_RANGE_BYTES must be a whole number of bytes above 0',
+      EXIT.usage,
+      'usage',
+    );
+  return Number(v);
+}
+
+interface Sidecar {
+  checksum: string;
+  size: number;
+  range_bytes: number;
+  done: number[];
+}
+
+export const partialPathOf = (path: string) => join(dirname(path), `.${basename(path)}.bldst-partial`);
+const sidecarPathOf = (path: string) => `${partialPathOf(path)}.json`;
+
+/**
+ * Downloads `url` to `path`: the bytes must have `expected.checksum` (sha256:<hex>) and
+ * `expected.size`. Returns what was checked. Throws exit 3 (checksum_mismatch) on a mismatch,
+ * exit 6 on a network or server fault that outlived its retries; the final name never holds
+ * unchecked bytes.
+ */
+export async function downloadChecked(
+  url: string,
+  path: string,
+  expected: { checksum: string; size?: number | null },
+  opts: DownloadOptions = {},
+): Promise<{ checksum: string; size: number }> {
+  const parallel = Math.max(1, opts.parallel ?? DEFAULT_PARALLEL);
+  const rangeBytes = Math.max(1, opts.rangeBytes ?? rangeBytesFromEnv() ?? DEFAULT_RANGE_BYTES);
+  const partial = partialPathOf(path);
+  const sidecarPath = sidecarPathOf(path);
+  const { checksum } = expected;
+  const size = expected.size ?? (await sizeOf(url));
+  const count = Math.max(1, Math.ceil(size / rangeBytes));
+  const bounds = (i: number) => [i * rangeBytes, Math.min(size, (i + 1) * rangeBytes) - 1] as const;
+
+  const done = new Set(await keptRanges(partial, sidecarPath, { checksum, size, range_bytes: rangeBytes }));
+  const file = await open(partial, done.size ? 'r+' : 'w');
+  try {
+    await file.truncate(size);
+    const sidecar: Sidecar = { checksum, size, range_bytes: rangeBytes, done: [...done] };
+    await saveSidecar(sidecarPath, sidecar);
+
+    const progress = opts.progress?.({ total: size });
+    const inFlight = new Map<number, number>();
+    let onDisk = [...done].reduce((n, i) => n + (bounds(i)[1] - bounds(i)[0] + 1), 0);
+    const report = () => progress?.update(onDisk + [...inFlight.values()].reduce((a, b) => a + b, 0));
+    report();
+
+    const hasher = new PrefixHasher(partial, count, bounds);
+    for (const i of done) hasher.completed(i);
+
+    let sidecarWrites = Promise.resolve();
+    const fetchRange = async (i: number) => {
+      const [start, end] = bounds(i);
+      for (let attempt = 1; ; attempt++) {
+        inFlight.set(i, 0);
+        try {
+          if (size > 0)
+            await getRange(url, partial, start, end, (n) => {
+              inFlight.set(i, n);
+              report();
+            });
+          break;
+        } catch (error) {
+          inFlight.delete(i);
+          report();
+          if (error instanceof CliError || attempt >= ATTEMPTS) throw error;
+          await sleep(opts.backoffMs?.(attempt) ?? 500 * 2 ** (attempt - 1));
+        }
+      }
+      inFlight.delete(i);
+      // On disk before it is recorded: a range in the sidecar survives a crash of the machine too.
+      await file.datasync();
+      onDisk += end - start + 1;
+      done.add(i);
+      sidecar.done = [...done].sort((a, b) => a - b);
+      sidecarWrites = sidecarWrites.then(() => saveSidecar(sidecarPath, sidecar));
+      await sidecarWrites;
+      hasher.completed(i);
+      report();
+    };
+
+    const todo = Array.from({ length: count }, (_, i) => i).filter((i) => !done.has(i));
+    let next = 0;
+    let failed: unknown;
+    const worker = async () => {
+      while (next < todo.length && failed === undefined) {
+        const i = todo[next++]!;
+        try {
+          await fetchRange(i);
+        } catch (error) {
+          failed ??= error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, todo.length) }, worker));
+    if (failed !== undefined) throw failed;
+
+    const got = `sha256:${await hasher.digest()}`;
+    progress?.done();
+    if (got !== checksum) {
+      // The bytes stay under the partial name for inspection; their ranges are forgotten so a
+      // re-run fetches everything again instead of trusting them.
+      await rm(sidecarPath, { force: true });
+      throw new CliError(
+        `checksum mismatch for ${basename(path)}: got ${got}, expected ${checksum}; ${path} was not written (the bytes received are in ${partial}; a re-run downloads again from the start)`,
+        EXIT.conflict,
+        'checksum_mismatch',
+      );
+    }
+    await file.sync();
+    await rename(partial, path);
+    await rm(sidecarPath, { force: true });
+    return { checksum: got, size };
+  } finally {
+    await file.close();
+  }
+}
+
+/** The ranges a previous run recorded for the same artifact; anything else is thrown away. */
+async function keptRanges(
+  partial: string,
+  sidecarPath: string,
+  want: Omit<Sidecar, 'done'>,
+): Promise<number[]> {
+  try {
+    const saved = JSON.parse(await readFile(sidecarPath, 'utf8')) as Sidecar;
+    const st = await stat(partial);
+    if (
+      saved.checksum === want.checksum &&
+      saved.size === want.size &&
+      saved.range_bytes === want.range_bytes &&
+      st.size === want.size &&
+      Array.isArray(saved.done)
+    )
+      return saved.done.filter((i) => Number.isInteger(i) && i >= 0 && i * want.range_bytes < want.size);
+  } catch {
+    // No sidecar, no partial file or an unreadable one: start over.
+  }
+  await rm(partial, { force: true });
+  await rm(sidecarPath, { force: true });
+  return [];
+}
+
+async function saveSidecar(path: string, sidecar: Sidecar): Promise<void> {
+  await writeFile(`${path}.tmp`, JSON.stringify(sidecar));
+  await rename(`${path}.tmp`, path);
+}
+
+/** The object's size when none was recorded: a one-byte ranged GET (a presigned GET allows no HEAD). */
+async function sizeOf(url: string): Promise<number> {
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = openRequest(new URL(url), { method: 'GET', headers: { range: 'bytes=0-0' } }, resolve);
+    req.on('error', (e) => reject(new CliError(`download failed: ${e.message}`, EXIT.server, 'network')));
+    req.end();
+  });
+  res.resume();
+  const total = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''))?.[1];
+  if (res.statusCode === 206 && total) return Number(total);
+  if (res.statusCode === 200 && res.headers['content-length']) return Number(res.headers['content-length']);
+  if (res.statusCode === 416) return 0;
+  throw new CliError(
+    `download failed: HTTP ${res.statusCode} asking for the size`,
+    EXIT.server,
+    'download_failed',
+  );
+}
+
+/** GET bytes start..end of `url` into `file` at `start`; `onBytes` hears the bytes written so far. */
+async function getRange(
+  url: string,
+  file: string,
+  start: number,
+  end: number,
+  onBytes: (n: number) => void,
+): Promise<void> {
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = openRequest(
+      new URL(url),
+      { method: 'GET', headers: { range: `bytes=${start}-${end}` } },
+      resolve,
+    );
+    req.setTimeout(60_000, () => req.destroy(new Error('no data for 60 s')));
+    req.on('error', reject);
+    req.end();
+  });
+  const whole = res.statusCode === 200 && start === 0;
+  if (res.statusCode !== 206 && !whole) {
+    let body = '';
+    res.setEncoding('utf8');
+    for await (const c of res) body += c;
+    const status = res.statusCode ?? 0;
+    const text = `download failed: HTTP ${status} for bytes ${start}-${end}${body ? `: ${body.slice(0, 200)}` : ''}`;
+    // 4xx is final (an expired or wrong URL: ask for the artifact again); 5xx is retried.
+    if (status >= 400 && status < 500) throw new CliError(text, EXIT.server, 'download_failed');
+    throw new Error(text);
+  }
+  const want = end - start + 1;
+  let got = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _enc, next) {
+      got += chunk.length;
+      // A server that ignores Range (200) sends the whole object: keep only this range.
+      if (got > want) {
+        const keep = chunk.length - (got - want);
+        if (keep > 0) next(null, chunk.subarray(0, keep));
+        else next();
+        onBytes(want);
+        return;
+      }
+      onBytes(got);
+      next(null, chunk);
+    },
+  });
+  await pipeline(res, count, createWriteStream(file, { flags: 'r+', start }));
+  if (got < want) throw new Error(`download cut short: ${got} of ${want} bytes for bytes ${start}-${end}`);
+}
+
+/** SHA-256 of the file in order, fed as the contiguous prefix of completed ranges grows. */
+class PrefixHasher {
+  private readonly hash: Hash = createHash('sha256');
+  private readonly ready = new Set<number>();
+  private nextRange = 0;
+  private chain = Promise.resolve();
+
+  constructor(
+    private readonly path: string,
+    private readonly count: number,
+    private readonly bounds: (i: number) => readonly [number, number],
+  ) {}
+
+  completed(i: number): void {
+    this.ready.add(i);
+    this.chain = this.chain.then(() => this.advance());
+  }
+
+  private async advance(): Promise<void> {
+    while (this.ready.has(this.nextRange)) {
+      const [start, end] = this.bounds(this.nextRange);
+      if (end >= start) await pipeline(createReadStream(this.path, { start, end }), this.feed());
+      this.ready.delete(this.nextRange);
+      this.nextRange++;
+    }
+  }
+
+  private feed(): Writable {
+    const hash = this.hash;
+    return new Writable({
+      write(chunk: Buffer, _enc, next) {
+        hash.update(chunk);
+        next();
+      },
+    });
+  }
+
+  async digest(): Promise<string> {
+    await this.chain;
+    if (this.nextRange < this.count)
+      throw new Error(`internal: hashed ${this.nextRange} of ${this.count} ranges`);
+    return this.hash.digest('hex');
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
