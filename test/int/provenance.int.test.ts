@@ -213,6 +213,26 @@ describe('signed provenance', () => {
     });
   });
 
+  it('leaves one valid envelope and one event when signers race (the stream and two replays at once)', async () => {
+    await create('pv-race');
+    await completeWithArtifact('pv-race', 100, 'raced.qcow2', 'raced image', 'packer-1');
+    const results = await Promise.all([
+      provenance().signCompleted('pv-race'),
+      provenance().signCompleted('pv-race'),
+    ]);
+    expect(results.every((r) => r === 'signed' || r === 'already_signed')).toBe(true);
+    const envelope = await signed('pv-race');
+    expect(independentlyVerifies(envelope, await pemFor())).toBe(true);
+    expect(statementOf(envelope).subject).toEqual([
+      { name: 'states/100/raced.qcow2', digest: { sha256: sha('raced image') } },
+    ]);
+    await stack.events!.drain();
+    const announced = stack
+      .events!.feed.after(0, 10_000)
+      .items.filter((e) => e.detailType === 'Provenance Signed' && e.detail.build_id === 'pv-race');
+    expect(announced).toHaveLength(1);
+  });
+
   it('refuses a tampered payload: the independent verifier and bldst provenance verify', async () => {
     const envelope = await signed('pv-one');
     const statement = statementOf(envelope);
