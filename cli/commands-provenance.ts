@@ -97,7 +97,7 @@ export const PROVENANCE_COMMANDS: Command[] = [
       artifact: {
         type: 'string',
         multiple: true,
-        description: "a local file whose sha256 must be one of the statement's subjects (repeatable)",
+        description: "a local file whose sha256 must be one of the statement's subjects",
       },
     },
     examples: [
