@@ -47,7 +47,7 @@ export class ProvenanceService {
    */
   async signCompleted(buildId: string): Promise<SignResult> {
     const build = await this.deps.builds.get(buildId);
-    if (!build || build.status !== 'completed') return 'not_completed';
+    if (build?.status !== 'completed') return 'not_completed';
     const key = provenanceObjectKey(buildId);
     let text = await this.deps.store.getText(key);
     let result: SignResult = 'already_signed';
