@@ -24,6 +24,7 @@ import { FAN_OUT_COMMANDS } from './commands-fan-out';
 import { IDENTITY_COMMANDS } from './commands-identity';
 import { LINEAGE_COMMANDS } from './commands-lineage';
 import { OPS_COMMANDS } from './commands-ops';
+import { PROVENANCE_COMMANDS } from './commands-provenance';
 import { REFERENCE_COMMANDS } from './commands-reference';
 import { configPath, readConfigFile, resolveConfig, writeConfigFile } from './config';
 import { CliError, EXIT, usage } from './errors';
@@ -967,6 +968,7 @@ const GROUPS = [
   'artifact',
   'image',
   'channel',
+  'provenance',
   'run',
   'pipeline',
   'watch',
@@ -979,6 +981,7 @@ export const COMMANDS: Command[] = [
   ...CORE,
   ...FAN_OUT_COMMANDS,
   ...LINEAGE_COMMANDS,
+  ...PROVENANCE_COMMANDS,
   ...REFERENCE_COMMANDS,
   ...IDENTITY_COMMANDS,
   ...OPS_COMMANDS,

@@ -76,5 +76,7 @@ export function resourceNames(stage: Stage) {
     accessLogsBucket: `buildstate-${stage}-access-logs-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
     /** SSM parameter holding the table's stream ARN (a stream ARN has a timestamp: it cannot be derived). */
     tableStreamParameter: `/buildstate/${stage}/table-stream-arn`,
+    /** SSM parameter holding the provenance signing key's ARN (docs/PROVENANCE.md). */
+    signingKeyParameter: `/buildstate/${stage}/provenance-signing-key-arn`,
   };
 }

@@ -1,6 +1,7 @@
 /** Resources that hold data: the single table and the artifacts bucket (plus its access-log bucket). */
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, ProjectionType, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
@@ -20,6 +21,7 @@ export interface StatefulStackProps extends StackProps {
 export class StatefulStack extends Stack {
   readonly table: TableV2;
   readonly artifactsBucket: Bucket;
+  readonly signingKey: Key;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -71,6 +73,20 @@ export class StatefulStack extends Stack {
         { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(30) },
       ],
       removalPolicy,
+    });
+
+    // Signs provenance (docs/PROVENANCE.md): an asymmetric key never leaves KMS. Retained like the
+    // data: a deleted key could no longer sign, and its public key stays in the bucket anyway.
+    this.signingKey = new Key(this, 'ProvenanceSigningKey', {
+      description: 'Signs the SLSA provenance of completed builds (ECDSA P-256, SHA-256)',
+      keySpec: KeySpec.ECC_NIST_P256,
+      keyUsage: KeyUsage.SIGN_VERIFY,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    new StringParameter(this, 'SigningKeyArn', {
+      parameterName: names.signingKeyParameter,
+      description: 'ARN of the provenance signing key (read by the provenance functions)',
+      stringValue: this.signingKey.keyArn,
     });
 
     // The stateless stack's stream consumer finds the stream through this parameter.

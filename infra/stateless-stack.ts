@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
@@ -46,7 +47,7 @@ export interface StatelessStackProps extends StackProps {
 
 export class StatelessStack extends Stack {
   readonly functions: Record<
-    FunctionGroup | 'authorizer' | 'publisher' | 'aggregator' | 'stuckDetector',
+    FunctionGroup | 'authorizer' | 'publisher' | 'aggregator' | 'stuckDetector' | 'provenanceSigner',
     ServiceFunction
   >;
   readonly apis: HttpApis;
@@ -76,6 +77,11 @@ export class StatelessStack extends Stack {
       tableStreamArn: StringParameter.valueForStringParameter(this, names.tableStreamParameter),
     });
     const alerts = new Alerts(this, 'Alerts', { config });
+    const signingKey = Key.fromKeyArn(
+      this,
+      'SigningKey',
+      StringParameter.valueForStringParameter(this, names.signingKeyParameter),
+    );
 
     // Signs and verifies BuildState's own JWTs. Rotating it (put a new value) ends every token
     // within 5 minutes, when the functions re-read it; tokens live at most 1 hour anyway.
@@ -147,6 +153,24 @@ export class StatelessStack extends Stack {
         'BatchGetItem',
         'ConditionCheckItem',
       ]),
+      // GET /builds/{id}/provenance and the public keys: reads only (the envelope, the keys).
+      provenance: fn('provenance', 'signed provenance and its public keys')
+        .bindTable(table, ['GetItem'])
+        .bindBucket(bucket, ['s3:GetObject'], config.presignExpirySeconds)
+        .bindSigningKey(signingKey, ['kms:GetPublicKey'], bucket, ['s3:GetObject']),
+      // The only function that may sign (kms:Sign): a completed build's provenance, from the
+      // stream; it reads the build's records and writes the envelope, its key and the event item.
+      provenanceSigner: fn(
+        'provenanceSigner',
+        'table stream → signed provenance of completed builds',
+        'functions/events/sign-provenance.ts',
+      )
+        .bindTable(table, ['GetItem', 'Query', 'PutItem'])
+        .bindBucket(bucket, ['s3:GetObject', 's3:PutObject'], config.presignExpirySeconds)
+        .bindSigningKey(signingKey, ['kms:Sign', 'kms:GetPublicKey'], bucket, [
+          's3:GetObject',
+          's3:PutObject',
+        ]),
       publisher: fn(
         'publisher',
         'table stream → EventBridge events',
@@ -232,6 +256,29 @@ export class StatelessStack extends Stack {
         ],
       }),
     );
+    // Completions only: history inserts whose build_status is completed (the signer skips a
+    // record whose build was completed already, and a replay finds the envelope stored).
+    this.functions.provenanceSigner.fn.addEventSource(
+      new DynamoEventSource(streamTable, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 10,
+        bisectBatchOnError: true,
+        retryAttempts: 10_000,
+        maxRecordAge: Duration.days(1),
+        onFailure: new SqsDlq(unpublished),
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('INSERT'),
+            dynamodb: {
+              NewImage: {
+                type: { S: FilterRule.isEqual('history') },
+                build_status: { S: FilterRule.isEqual('completed') },
+              },
+            },
+          }),
+        ],
+      }),
+    );
     alerts.stuckSchedule.addTarget(new LambdaFunction(this.functions.stuckDetector.fn));
 
     this.apis = new HttpApis(this, 'Http', {
@@ -245,6 +292,7 @@ export class StatelessStack extends Stack {
         reference: this.functions.reference.fn,
         dashboard: this.functions.dashboard.fn,
         lineage: this.functions.lineage.fn,
+        provenance: this.functions.provenance.fn,
       },
       authorizer: this.functions.authorizer.fn,
     });

@@ -6,7 +6,10 @@
  *   - "stream → publisher Lambda → EventBridge": each inserted item is mapped with the same
  *     function the Lambda uses (lib/events/events.ts), the events appended to a JSON-lines file in
  *     the data folder and the latest kept in memory for the web dashboard (GET /local/events).
- * The position in each shard is checkpointed after both, so a restart neither loses nor (beyond
+ *   - "stream → provenance signer Lambda": each build a batch completed gets its signed provenance
+ *     (lib/provenance), through the same service the Lambda uses; a build whose signing failed is
+ *     tried again on the next poll.
+ * The position in each shard is checkpointed after these, so a restart neither loses nor (beyond
  * the last batch) repeats events, and repeats no count at all.
  */
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
@@ -21,9 +24,11 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { provenance } from '../lib/compose/provenance';
 import { type AggregationResult, Aggregator, changeRecord } from '../lib/dashboard/aggregator';
 import { createDocumentClient } from '../lib/db/client';
 import { type BusEvent, eventsFromItem, PUBLISHED_ITEM_TYPES } from '../lib/events/events';
+import { completedBuildIds } from '../lib/provenance/provenance.service';
 
 const PUBLISHED_TYPES = new Set<string>(PUBLISHED_ITEM_TYPES);
 
@@ -110,6 +115,8 @@ export interface EventStreamOptions {
   publish?: boolean;
   /** Keep the dashboard's aggregate items (default true). */
   aggregate?: boolean;
+  /** Sign the provenance of completed builds (default true). */
+  sign?: boolean;
 }
 
 export interface EventStream {
@@ -245,6 +252,23 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
     for (const e of events) feed.push(e);
   };
 
+  /** Completed builds whose provenance is not signed yet (kept across polls until it is). */
+  const unsigned = new Set<string>();
+  const sign = async (records: _Record[]) => {
+    if (options.sign === false) return;
+    const inserted = records.filter((r) => r.eventName === 'INSERT' && r.dynamodb?.NewImage);
+    for (const id of completedBuildIds(decodable(inserted, (r) => decodeImage(r.dynamodb!.NewImage))))
+      unsigned.add(id);
+    for (const id of [...unsigned]) {
+      try {
+        await provenance().signCompleted(id);
+        unsigned.delete(id);
+      } catch (error) {
+        console.error(`provenance: build ${id} not signed yet: ${(error as Error).message}`);
+      }
+    }
+  };
+
   const openShards = async () => {
     const description = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     for (const shard of description.StreamDescription?.Shards ?? []) {
@@ -285,6 +309,7 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
         read = true;
         await aggregate(records);
         await publish(records);
+        await sign(records);
         checkpoints[id] = records.at(-1)!.dynamodb!.SequenceNumber!;
         if (options.checkpointFile) await writeCheckpoints(options.checkpointFile, checkpoints);
       }

@@ -12,6 +12,7 @@ import { handler as builds } from '../functions/builds/index';
 import { handler as dashboard } from '../functions/dashboard/index';
 import { handler as identity } from '../functions/identity/index';
 import { handler as lineage } from '../functions/lineage/index';
+import { handler as provenance } from '../functions/provenance/index';
 import { handler as reference } from '../functions/reference/index';
 import { handler as states } from '../functions/states/index';
 import { handler as system } from '../functions/system/index';
@@ -33,6 +34,7 @@ const GROUPS: Record<FunctionGroup, GroupHandler> = {
   reference,
   dashboard,
   lineage,
+  provenance,
 };
 
 /** API Gateway's own payload limit; the handlers enforce the much smaller API limit themselves. */

@@ -4,8 +4,9 @@
  * gateway in front of the real handlers. Used by `npm start`, the integration tests and bench/.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { SYSTEM_PRINCIPAL } from '../lib/auth/principal';
 import { ENV } from '../lib/config/env';
@@ -89,6 +90,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Local JWTs need a signing secret: the one given, else one kept in the data folder (so
     // tokens survive a restart), else a fresh one for this in-memory run.
     process.env[ENV.jwtSecret] ??= localJwtSecret(options.dataDir);
+    // The provenance signing key (docs/PROVENANCE.md): a file in the data folder, made on first
+    // use (mode 0600); in memory, one file per process in a private temporary folder.
+    process.env[ENV.signingKeyFile] ??= options.dataDir
+      ? resolve(options.dataDir, 'provenance-signing-key.pem')
+      : join(mkdtempSync(join(tmpdir(), 'buildstate-signing-')), 'provenance-signing-key.pem');
     const admin = new DynamoDBClient({
       endpoint,
       region: process.env[ENV.region] ?? 'us-east-1',

@@ -8,6 +8,7 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -136,6 +137,29 @@ export class ServiceFunction extends Construct {
   bindJwtSecret(secret: ISecret): this {
     this.fn.addEnvironment(ENV.jwtSecretArn, secret.secretArn);
     secret.grantRead(this.role);
+    return this;
+  }
+
+  /**
+   * Provenance (docs/PROVENANCE.md): the signing key's ARN in the environment and exactly these KMS
+   * actions on it (kms:Sign for the signer only), and the public keys every signer keeps under
+   * signing-keys/ in the bucket.
+   */
+  bindSigningKey(
+    key: IKey,
+    kmsActions: readonly ('kms:Sign' | 'kms:GetPublicKey')[],
+    bucket: IBucket,
+    keyObjectActions: readonly ObjectAction[],
+  ): this {
+    this.fn.addEnvironment(ENV.signingKeyArn, key.keyArn);
+    this.role.addToPolicy(new PolicyStatement({ actions: [...kmsActions], resources: [key.keyArn] }));
+    const objects = bucket.arnForObjects('signing-keys/*');
+    this.role.addToPolicy(new PolicyStatement({ actions: [...keyObjectActions], resources: [objects] }));
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagResourceName(Stack.of(this).resolve(objects))}]`,
+      reason:
+        'Public keys are keyed signing-keys/{keyid}.pem: access is limited to that prefix, with exact actions.',
+    });
     return this;
   }
 

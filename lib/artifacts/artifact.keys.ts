@@ -18,3 +18,9 @@ export function parseObjectKey(key: string): { buildId: string; stateCode: numbe
   const m = /^builds\/([^/]+)\/states\/(\d{1,3})\/([^/]+)$/.exec(key);
   return m ? { buildId: m[1]!, stateCode: Number(m[2]), name: m[3]! } : null;
 }
+
+/** A build's signed provenance (DSSE envelope, docs/PROVENANCE.md), beside its states' artifacts. */
+export const provenanceObjectKey = (buildId: string) => `builds/${buildId}/provenance.intoto.json`;
+export const isProvenanceObjectKey = (key: string) => /^builds\/[^/]+\/provenance\.intoto\.json$/.test(key);
+/** Every public key that ever signed provenance, by keyid: old envelopes stay verifiable. */
+export const signingKeyObjectKey = (keyid: string) => `signing-keys/${keyid}.pem`;

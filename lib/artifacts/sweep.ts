@@ -5,7 +5,7 @@
  * record before their bytes, so a non-empty object without a record was not written by
  * BuildState and is reported, never deleted.
  */
-import { OBJECT_PREFIX, parseObjectKey } from './artifact.keys';
+import { isProvenanceObjectKey, OBJECT_PREFIX, parseObjectKey } from './artifact.keys';
 import type { ArtifactRepository } from './artifact.repository';
 import type { ArtifactStore } from './artifact.store';
 
@@ -35,6 +35,8 @@ export async function sweepOrphans(
     report.scanned++;
     const age = object.lastModified ? (now - object.lastModified.getTime()) / 1000 : Number.POSITIVE_INFINITY;
     if (age < options.minAgeSeconds) continue;
+    // A build's provenance envelope is BuildState's own, not an orphan or a foreign object.
+    if (isProvenanceObjectKey(object.key)) continue;
     const parts = parseObjectKey(object.key);
     if (parts && (await repo.get(parts.buildId, parts.stateCode, parts.name))) continue;
     if (object.size > 0 || !parts) {

@@ -30,6 +30,8 @@ export const ENV = {
   overdueMinSamples: 'BUILDSTATE_OVERDUE_MIN_SAMPLES',
   retryLoopAfter: 'BUILDSTATE_RETRY_LOOP_AFTER',
   eventBusName: 'BUILDSTATE_EVENT_BUS_NAME',
+  signingKeyArn: 'BUILDSTATE_SIGNING_KEY_ARN',
+  signingKeyFile: 'BUILDSTATE_SIGNING_KEY_FILE',
   region: 'AWS_REGION',
 } as const;
 
@@ -86,6 +88,8 @@ const schema = z.object({
   ),
   [ENV.retryLoopAfter]: z._default(z.coerce.number().check(z.int()).check(z.gte(2)).check(z.lte(100)), 2),
   [ENV.eventBusName]: z.optional(z.string().check(z.minLength(1)).check(z.maxLength(256))),
+  [ENV.signingKeyArn]: z.optional(z.string().check(z.startsWith('arn:'))),
+  [ENV.signingKeyFile]: z.optional(z.string().check(z.minLength(1))),
   [ENV.region]: z._default(z.string().check(z.minLength(1)), 'us-east-1'),
 });
 
@@ -126,6 +130,12 @@ export interface Config {
   retryLoopAfter: number;
   /** The EventBridge bus events are published to (the stream publisher in AWS). */
   eventBusName?: string;
+  /**
+   * The provenance signing key (docs/PROVENANCE.md): a KMS key ARN (AWS), else a local PEM file
+   * made on first use (mode 0600).
+   */
+  signingKeyArn?: string;
+  signingKeyFile?: string;
   region: string;
 }
 
@@ -169,6 +179,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     overdueMinSamples: v[ENV.overdueMinSamples],
     retryLoopAfter: v[ENV.retryLoopAfter],
     eventBusName: v[ENV.eventBusName],
+    signingKeyArn: v[ENV.signingKeyArn],
+    signingKeyFile: v[ENV.signingKeyFile],
     region: v[ENV.region],
   };
 }

@@ -165,6 +165,20 @@ export const familyCompletedDetailSchema = z.strictObject({
   occurred_at: timestamp,
 });
 
+export const provenanceSignedDetailSchema = z.strictObject({
+  dedup_key: z.string().check(z.meta({ description: '<build_id>:provenance' })),
+  build_id: z.string(),
+  keyid: z.string().check(z.meta({ description: 'Hex SHA-256 of the signing public key (DER SPKI)' })),
+  object_key: z.string().check(
+    z.meta({
+      description: "The envelope's key in the artifacts bucket (builds/<id>/provenance.intoto.json)",
+    }),
+  ),
+  payload_sha256: z.string().check(z.meta({ description: "Hex SHA-256 of the envelope's decoded payload" })),
+  subjects: z.int().check(z.meta({ description: 'How many subjects the statement names' })),
+  signed_at: timestamp,
+});
+
 export interface EventContract {
   detailType: DetailType;
   /** The registry schema's name: the detail type without spaces, e.g. BuildStateChanged. */
@@ -229,6 +243,13 @@ export const EVENT_CONTRACTS: readonly EventContract[] = [
     description:
       "A fork parent's children all finished (completed, or cancelled): the parent is completed (once per family completion)",
     detail: familyCompletedDetailSchema,
+  },
+  {
+    detailType: DETAIL_TYPES.provenanceSigned,
+    name: 'ProvenanceSigned',
+    description:
+      "A completed build's SLSA provenance was signed and stored beside its artifacts (once per build; docs/PROVENANCE.md)",
+    detail: provenanceSignedDetailSchema,
   },
 ];
 

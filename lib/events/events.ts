@@ -19,6 +19,7 @@ export const DETAIL_TYPES = {
   revoked: 'Build Revoked',
   restored: 'Build Restored',
   familyCompleted: 'Build Family Completed',
+  provenanceSigned: 'Provenance Signed',
 } as const;
 export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
 

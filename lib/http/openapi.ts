@@ -86,6 +86,7 @@ const TAGS: Record<Route['group'], string> = {
   reference: 'Projects, platforms, OS versions, image types and state catalogs',
   dashboard: 'The dashboard API, the web page and this API reference',
   lineage: 'Published images, lineage, channels and revocation',
+  provenance: 'Signed SLSA provenance of completed builds and the keys that verify it',
 };
 
 const REQUEST_HEADERS: Record<RequestHeader, { name: string; json: Json }> = {

@@ -15,7 +15,8 @@ export type FunctionGroup =
   | 'identity'
   | 'reference'
   | 'dashboard'
-  | 'lineage';
+  | 'lineage'
+  | 'provenance';
 /**
  * The scope a caller needs: `admin` ⊃ `write` ⊃ `read`. `none` routes run without credentials.
  * docs/API.md lists every route with its scope (a unit test keeps the two equal).
@@ -43,7 +44,7 @@ export interface RouteResponse {
   description: string;
   /** The JSON body; absent when `contentType` names another media type. */
   schema?: z.ZodMiniType;
-  contentType?: 'text/html' | 'text/css' | 'text/javascript';
+  contentType?: 'text/html' | 'text/css' | 'text/javascript' | 'application/x-pem-file';
   headers?: readonly ResponseHeader[];
 }
 

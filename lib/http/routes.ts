@@ -14,6 +14,7 @@ import { BUILDS_ROUTES } from './builds.routes';
 import { DASHBOARD_ROUTES } from './dashboard.routes';
 import { IDENTITY_ROUTES } from './identity.routes';
 import { LINEAGE_ROUTES } from './lineage.routes';
+import { PROVENANCE_ROUTES } from './provenance.routes';
 import { REFERENCE_ROUTES } from './reference.routes';
 import type { Route } from './route';
 import { STATES_ROUTES } from './states.routes';
@@ -41,4 +42,5 @@ export const ROUTES: readonly Route[] = [
   ...IDENTITY_ROUTES,
   ...REFERENCE_ROUTES,
   ...LINEAGE_ROUTES,
+  ...PROVENANCE_ROUTES,
 ];

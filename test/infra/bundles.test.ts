@@ -77,8 +77,8 @@ it('synthesizes with the pinned CLI, offline, and every bundle loads and exports
   ).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
   const assets = functions.map(([, r]) => join(out, r.Metadata!['aws:asset:path']!));
   // One per function group of the route table, plus the authorizer, the event publisher, the
-  // aggregator and the stuck detector.
-  expect(assets).toHaveLength(new Set(ROUTES.map((r) => r.group)).size + 4);
+  // aggregator, the stuck detector and the provenance signer.
+  expect(assets).toHaveLength(new Set(ROUTES.map((r) => r.group)).size + 5);
 
   let withDocs = 0;
   for (const dir of assets) {
@@ -134,12 +134,12 @@ it('synthesizes with the pinned CLI, offline, and every bundle loads and exports
     expect({ name, kb, withinBound: size <= bound }).toEqual({ name, kb, withinBound: true });
   }
   // Every function calls AWS through the SDK v3 clients, bundled; lib-dynamodb's document client
-  // wherever DynamoDB is called, the S3 client only where artifacts are (states, artifacts, and the
-  // dashboard's bucket check). Strings that survive minification mark the S3 client (its service
+  // wherever DynamoDB is called, the S3 client only where artifacts are (states, artifacts, the
+  // dashboard's bucket check, and provenance envelopes beside the artifacts). Strings that survive minification mark the S3 client (its service
   // id), any client's stack (the user agent of @aws-sdk/core), lib-dynamodb, the X-Ray SDK under
   // Powertools' tracer and the JWT code (jose's error codes), which only the authorizer and the
   // identity function have.
-  const S3_FUNCTIONS = ['States', 'Artifacts', 'Dashboard'];
+  const S3_FUNCTIONS = ['States', 'Artifacts', 'Dashboard', 'Provenance', 'ProvenanceSigner'];
   for (const [id] of functions) {
     const name = id.replace(/Function[0-9A-F]{8}$/, '');
     const code = text(name);

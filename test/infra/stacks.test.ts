@@ -178,6 +178,28 @@ describe('stateless stack', () => {
       'sqs:GetQueueUrl',
     ],
     StuckDetector: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+    // Serves provenance: reads the stored envelope and public keys, never signs.
+    Provenance: ['dynamodb:GetItem', 's3:GetObject', 's3:ListBucket', 'kms:GetPublicKey', 's3:GetObject'],
+    // The third stream consumer and the only function that may sign (docs/PROVENANCE.md).
+    ProvenanceSigner: [
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      's3:GetObject',
+      's3:PutObject',
+      's3:ListBucket',
+      'kms:Sign',
+      'kms:GetPublicKey',
+      's3:GetObject',
+      's3:PutObject',
+      'dynamodb:ListStreams',
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'sqs:SendMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+    ],
   };
 
   it('deploys one arm64 function per handler group on a current Node runtime, traced by X-Ray', () => {
@@ -352,6 +374,41 @@ describe('stateless stack', () => {
         ],
       },
     });
+  });
+
+  it('grants kms:Sign on the provenance key to the signer alone, fed by completions from the stream', () => {
+    const signers = policiesOf(dev.stateless)
+      .filter((p) => actionsOf(p.statements).includes('kms:Sign'))
+      .map((p) => p.id);
+    expect(signers).toHaveLength(1);
+    expect(signers[0]).toMatch(/^ProvenanceSignerRole/);
+    const sign = policiesOf(dev.stateless)
+      .flatMap((p) => p.statements)
+      .find((st) => actionsOf([st]).includes('kms:Sign'))!;
+    // On the one key (its ARN from the stateful stack's parameter), not on every key.
+    expect(JSON.stringify(sign.Resource)).toMatch(/provenancesigningkeyarn/);
+    dev.stateless.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: Match.stringLikeRegexp('ProvenanceSignerFunction') },
+      FilterCriteria: {
+        Filters: [
+          {
+            Pattern: JSON.stringify({
+              eventName: ['INSERT'],
+              dynamodb: { NewImage: { type: { S: ['history'] }, build_status: { S: ['completed'] } } },
+            }),
+          },
+        ],
+      },
+    });
+    for (const { stateful } of [dev, prod]) {
+      stateful.hasResource('AWS::KMS::Key', {
+        Properties: { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' },
+        DeletionPolicy: 'Retain',
+      });
+      stateful.hasResourceProperties('AWS::SSM::Parameter', {
+        Name: Match.stringLikeRegexp('provenance-signing-key-arn'),
+      });
+    }
   });
 
   it("caches verified keys in the authorizer for the stage's TTL", () => {

@@ -125,7 +125,7 @@ describe('route table', () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
-  it('leaves only the pages, the API description, /health and the token exchanges open', () => {
+  it('leaves only the pages, the API description, /health, the token exchanges and the signing public key open', () => {
     expect(ROUTES.filter((r) => r.scope === 'none').map(routeKey)).toEqual([
       'GET /',
       // The dashboard page's own script and style sheet (no data: the page asks for a key).
@@ -138,6 +138,8 @@ describe('route table', () => {
       // Holding the refresh token is the credential of these two.
       'POST /auth/refresh',
       'POST /auth/revoke',
+      // A public key: anyone may verify provenance (docs/PROVENANCE.md).
+      'GET /.well-known/buildstate-signing-key.pem',
     ]);
   });
 });
