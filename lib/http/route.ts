@@ -14,6 +14,7 @@ export type FunctionGroup =
   | 'states'
   | 'artifacts'
   | 'identity'
+  | 'oidc'
   | 'reference'
   | 'dashboard'
   | 'lineage';

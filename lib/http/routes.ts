@@ -14,6 +14,7 @@ import { BUILDS_ROUTES } from './builds.routes';
 import { DASHBOARD_ROUTES } from './dashboard.routes';
 import { IDENTITY_ROUTES } from './identity.routes';
 import { LINEAGE_ROUTES } from './lineage.routes';
+import { OIDC_ROUTES } from './oidc.routes';
 import { REFERENCE_ROUTES } from './reference.routes';
 import { type Route, serveRoutes } from './route';
 import { STATES_ROUTES } from './states.routes';
@@ -39,6 +40,7 @@ export const ROUTES: readonly Route[] = [
   ...STATES_ROUTES,
   ...ARTIFACTS_ROUTES,
   ...IDENTITY_ROUTES,
+  ...OIDC_ROUTES,
   ...REFERENCE_ROUTES,
   ...LINEAGE_ROUTES,
 ];
