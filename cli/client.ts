@@ -87,7 +87,12 @@ export class Client {
       if (current.oidc) {
         const { oidcSignIn } = await import('./oidc');
         // A token refused before its time is not taken from the cache again.
-        this.credential = await oidcSignIn(this.url, current.oidc.audience, Boolean(current.value));
+        this.credential = await oidcSignIn(
+          this.url,
+          current.oidc.audience,
+          Boolean(current.value),
+          current.oidc.token,
+        );
         return;
       }
       const { renewLogin } = await import('./session');

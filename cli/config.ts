@@ -89,7 +89,11 @@ export type Credential =
       /** Read from the config file: a renewal writes the new pair back there. */
       fromFile?: boolean;
       /** Keyless sign-in from CI (cli/oidc.ts): renewed by a new exchange of the job's OIDC token. */
-      oidc?: { audience: string };
+      oidc?: {
+        audience: string;
+        /** A job token handed over as is (the Concourse resource's source.oidc_token); not cached. */
+        token?: string;
+      };
     };
 
 export interface Resolved {

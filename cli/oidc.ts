@@ -242,9 +242,14 @@ export function oidcNeedsRenewal(c: { value: string; expiresAt?: string }, now =
 }
 
 /** A BuildState token for this job: the cached one while it is fresh, else a new exchange. */
-export async function oidcSignIn(url: string, audience: string, force = false): Promise<OidcCredential> {
+export async function oidcSignIn(
+  url: string,
+  audience: string,
+  force = false,
+  given?: string,
+): Promise<OidcCredential> {
   const key = cacheKey(url, audience);
-  const cached = force ? undefined : readCache(key);
+  const cached = force || given ? undefined : readCache(key);
   if (cached) {
     const c: OidcCredential = {
       kind: 'bearer',
@@ -254,7 +259,7 @@ export async function oidcSignIn(url: string, audience: string, force = false): 
     };
     if (!oidcNeedsRenewal(c)) return c;
   }
-  const { token, source } = await ciToken(audience);
+  const { token, source } = given ? { token: given, source: 'the given token' } : await ciToken(audience);
   let reply: Awaited<ReturnType<typeof httpCall>>;
   try {
     reply = await httpCall(
