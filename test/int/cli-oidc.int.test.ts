@@ -3,13 +3,14 @@
  * of a local OIDC issuer, the real bldst binary, the real gateway. The exchanged token is cached
  * (mode 0600) and renewed before it expires during a run longer than its life.
  */
-import { statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { buildCli, cliRunner } from '../helpers/cli';
+import { BLDST_BIN, buildCli, cliRunner, ROOT } from '../helpers/cli';
 import { type LocalIssuer, startLocalIssuer } from '../helpers/oidc-issuer';
 import { ADMIN_ACTOR, startTestStack, type TestStack } from '../helpers/stack';
+import { runTool } from '../helpers/tools';
 
 let stack: TestStack;
 let idp: LocalIssuer;
@@ -135,4 +136,34 @@ describe('bldst keyless sign-in', () => {
     expect(new Set(history.map((h) => h.actor))).toEqual(new Set([ADMIN_ACTOR, `oidc:cli-gha:${JOB.sub}`]));
     expect((await stack.call('GET', `/builds/${build.body.id}`)).body).toMatchObject({ current_state: 10 });
   }, 120_000);
+
+  it("the GitHub Action's sign-in step: signs in, hands the URL and audience to later steps, outputs the actor", async () => {
+    const bin = join(cli.home, 'bin');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(BLDST_BIN, join(bin, 'bldst'));
+    const githubEnv = join(cli.home, 'github-env');
+    const githubOutput = join(cli.home, 'github-output');
+    writeFileSync(githubEnv, '');
+    writeFileSync(githubOutput, '');
+    const script = join(ROOT, 'integrations', 'github-action', 'sign-in.sh');
+    const env = {
+      PATH: `${bin}:${process.env.PATH}`,
+      XDG_CONFIG_HOME: join(cli.home, 'action-config'),
+      GITHUB_ENV: githubEnv,
+      GITHUB_OUTPUT: githubOutput,
+      BUILDSTATE_API_URL: stack.url,
+      ...ghaEnv({ GITHUB_RUN_ID: '4001' }),
+    };
+    const res = await runTool(script, [], { env });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(readFileSync(githubOutput, 'utf8')).toBe(`actor=oidc:cli-gha:${JOB.sub}\n`);
+    expect(readFileSync(githubEnv, 'utf8')).toBe(
+      `BUILDSTATE_API_URL=${stack.url}\nBUILDSTATE_OIDC_AUDIENCE=${AUDIENCE}\n`,
+    );
+    const { ACTIONS_ID_TOKEN_REQUEST_URL: _, ...withoutPermission } = env;
+    const denied = await runTool(script, [], { env: withoutPermission });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/permissions: id-token: write/);
+  });
 });
