@@ -122,6 +122,7 @@ describe('route table', () => {
   });
 
   it('leaves only the pages, the API description, /health and the token exchanges open', () => {
+    // POST /auth/oidc: the CI job's OIDC token is the credential (a trust policy must match it).
     expect(ROUTES.filter((r) => r.scope === 'none').map(routeKey)).toEqual([
       'GET /',
       // The dashboard page's own script and style sheet (no data: the page asks for a key).
@@ -134,6 +135,7 @@ describe('route table', () => {
       // Holding the refresh token is the credential of these two.
       'POST /auth/refresh',
       'POST /auth/revoke',
+      'POST /auth/oidc',
     ]);
   });
 });
