@@ -166,4 +166,56 @@ describe('bldst keyless sign-in', () => {
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/permissions: id-token: write/);
   });
+
+  it('GitLab, the GCP metadata server and Azure managed identity, each with the audience asked for', async () => {
+    const seen: string[] = [];
+    const cloud = createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      const gcp =
+        url.pathname === '/computeMetadata/v1/instance/service-accounts/default/identity' &&
+        req.headers['metadata-flavor'] === 'Google' &&
+        url.searchParams.get('format') === 'full';
+      const azure =
+        url.pathname === '/msi/token' &&
+        req.headers['x-identity-header'] === 'identity-secret' &&
+        url.searchParams.get('api-version') === '2019-08-01';
+      const audience = url.searchParams.get(gcp ? 'audience' : 'resource') ?? '';
+      seen.push(`${gcp ? 'gcp' : azure ? 'azure' : 'other'} ${audience}`);
+      if (!gcp && !azure) {
+        res.writeHead(404).end();
+        return;
+      }
+      void idp.sign(JOB, { audience }).then((jwt) => {
+        res.writeHead(200, { 'content-type': gcp ? 'text/html' : 'application/json' });
+        res.end(gcp ? jwt : JSON.stringify({ access_token: jwt, token_type: 'Bearer' }));
+      });
+    });
+    await new Promise<void>((resolve) => cloud.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(cloud.address() as AddressInfo).port}`;
+    try {
+      const whoami = (env: Record<string, string>) =>
+        cli.run(['--oidc', 'auth', 'whoami', '-o', 'json'], {
+          env: { BUILDSTATE_OIDC_AUDIENCE: `${AUDIENCE}-file`, ...env },
+        });
+      const gitlab = await whoami({
+        BUILDSTATE_ID_TOKEN: await idp.sign(JOB, { audience: `${AUDIENCE}-file` }),
+        CI_JOB_ID: '51',
+      });
+      expect(JSON.parse(gitlab.stdout)).toMatchObject({ id: `oidc:cli-file:${JOB.sub}` });
+      const gcp = await whoami({ GCE_METADATA_HOST: host, CI_JOB_ID: '52' });
+      expect(JSON.parse(gcp.stdout)).toMatchObject({ id: `oidc:cli-file:${JOB.sub}` });
+      // No GCP here (its metadata host refuses): the Azure identity endpoint answers.
+      const azure = await whoami({
+        GCE_METADATA_HOST: '127.0.0.1:1',
+        IDENTITY_ENDPOINT: `http://${host}/msi/token`,
+        IDENTITY_HEADER: 'identity-secret',
+        CI_JOB_ID: '53',
+      });
+      expect(azure.stderr).toBe('');
+      expect(JSON.parse(azure.stdout)).toMatchObject({ id: `oidc:cli-file:${JOB.sub}` });
+      expect(seen).toEqual([`gcp ${AUDIENCE}-file`, `azure ${AUDIENCE}-file`]);
+    } finally {
+      await new Promise((resolve) => cloud.close(resolve));
+    }
+  });
 });
