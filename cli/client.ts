@@ -84,6 +84,18 @@ export class Client {
   private renewing: Promise<void> | undefined;
   private async renew(): Promise<void> {
     this.renewing ??= (async () => {
+      const current = this.credential as Extract<Credential, { kind: 'bearer' }>;
+      if (current.oidc) {
+        const { oidcSignIn } = await import('./oidc');
+        // A token refused before its time is not taken from the cache again.
+        this.credential = await oidcSignIn(
+          this.url,
+          current.oidc.audience,
+          Boolean(current.value),
+          current.oidc.token,
+        );
+        return;
+      }
       const { renewLogin } = await import('./session');
       this.credential = await renewLogin(
         this.url,
@@ -99,7 +111,13 @@ export class Client {
     let c = this.credential;
     if (!c || this.signer) return {};
     if (c.kind === 'api_key') return { 'x-api-key': c.value };
-    if (c.refreshToken) {
+    if (c.oidc) {
+      const { oidcNeedsRenewal } = await import('./oidc');
+      if (oidcNeedsRenewal(c)) {
+        await this.renew();
+        c = this.credential as typeof c;
+      }
+    } else if (c.refreshToken) {
       const { needsRenewal } = await import('./session');
       if (needsRenewal(c)) {
         await this.renew();
@@ -175,7 +193,12 @@ export class Client {
       if (res.status >= 200 && res.status < 300) return { body: parsed as T, headers: res.headers };
       const expired = res.status === 401 && this.credential?.kind === 'bearer' && !this.signer;
       // Refused before its time (a clock apart from the server's): renew once and send again.
-      if (expired && !renewedAfter401 && this.credential?.kind === 'bearer' && this.credential.refreshToken) {
+      if (
+        expired &&
+        !renewedAfter401 &&
+        this.credential?.kind === 'bearer' &&
+        (this.credential.refreshToken || this.credential.oidc)
+      ) {
         renewedAfter401 = true;
         await this.renew();
         auth = await this.authHeaders();

@@ -88,6 +88,12 @@ export type Credential =
       refreshToken?: string;
       /** Read from the config file: a renewal writes the new pair back there. */
       fromFile?: boolean;
+      /** Keyless sign-in from CI (cli/oidc.ts): renewed by a new exchange of the job's OIDC token. */
+      oidc?: {
+        audience: string;
+        /** A job token handed over as is (the Concourse resource's source.oidc_token); not cached. */
+        token?: string;
+      };
     };
 
 export interface Resolved {
@@ -96,13 +102,17 @@ export interface Resolved {
   /** The key or token in use (whichever it is). */
   apiKey?: string;
   urlSource: 'env' | 'config' | 'default';
-  keySource: 'env' | 'config' | 'none';
+  keySource: 'env' | 'config' | 'oidc' | 'none';
 }
 
 /** A JWT (three base64url parts, a JSON header): sent as a Bearer token, not as X-API-Key. */
 const looksLikeJwt = (value: string) => /^eyJ[\w-]*\.[\w-]+\.[\w-]+$/.test(value);
 
-export function resolveConfig(): Resolved {
+/**
+ * `oidcAudience`: keyless sign-in from CI (cli/oidc.ts), used when no key or login is configured,
+ * or always with --oidc (`forceOidc`).
+ */
+export function resolveConfig(oidcAudience?: string, forceOidc = false): Resolved {
   const envUrl = process.env.BUILDSTATE_API_URL;
   const envKey = process.env.BUILDSTATE_API_TOKEN;
   // With both set the file is not used, so a broken one is no reason to fail.
@@ -122,11 +132,13 @@ export function resolveConfig(): Resolved {
       fromFile: true,
     };
   else if (file.api_key) credential = { kind: 'api_key', value: file.api_key };
+  const oidc = Boolean(oidcAudience && (forceOidc || !credential));
+  if (oidc) credential = { kind: 'bearer', value: '', oidc: { audience: oidcAudience! } };
   return {
     url: (envUrl || file.url || 'http://127.0.0.1:8080').replace(/\/+$/, ''),
     credential,
     apiKey: credential?.value,
     urlSource: envUrl ? 'env' : file.url ? 'config' : 'default',
-    keySource: envKey ? 'env' : credential ? 'config' : 'none',
+    keySource: oidc ? 'oidc' : envKey ? 'env' : credential ? 'config' : 'none',
   };
 }

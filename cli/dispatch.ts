@@ -23,6 +23,11 @@ export const GLOBAL = {
     description: "each request's method, path, status and time on stderr (BUILDSTATE_DEBUG=1 adds bodies)",
   },
   sigv4: { type: 'boolean', description: 'sign requests with SigV4 (AWS credential chain) for the IAM API' },
+  oidc: {
+    type: 'boolean',
+    description:
+      "sign in with this CI job's OIDC token (BUILDSTATE_OIDC_AUDIENCE; automatic when it is set and no key is)",
+  },
   help: { type: 'boolean', short: 'h', description: 'show help' },
 } as const;
 
@@ -97,7 +102,7 @@ function topHelp(): string {
     `  ${'completion'.padEnd(width)} Print a shell completion script: bldst completion bash|zsh`,
     '',
     ...[
-      'Global options (before or after the command words): -o/--output table|json, -q/--quiet, --wide, -v/--verbose, --sigv4, -h/--help; bldst --version',
+      'Global options (before or after the command words): -o/--output table|json, -q/--quiet, --wide, -v/--verbose, --sigv4, --oidc, -h/--help; bldst --version',
       'Colour: on a terminal unless NO_COLOR is set; FORCE_COLOR=1 forces it, FORCE_COLOR=0 turns it off.',
       'Server and key: BUILDSTATE_API_URL and BUILDSTATE_API_TOKEN, else `bldst config set-url` / `bldst auth set-key`.',
       EXIT_CODES,
@@ -297,7 +302,8 @@ export async function dispatch(argv: string[]): Promise<number> {
   const output = values.output ?? defaultOutput();
   choice(String(output), ['table', 'json'], '--output');
 
-  const cfg = resolveConfig();
+  const { oidcAudience } = await import('./oidc');
+  const cfg = resolveConfig(oidcAudience(Boolean(values.oidc)), Boolean(values.oidc));
   let signer: import('./sigv4').Signer | undefined;
   if (values.sigv4) {
     const sigv4 = await import('./sigv4');

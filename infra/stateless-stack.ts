@@ -126,6 +126,11 @@ export class StatelessStack extends Stack {
       identity: fn('identity', 'API keys, users, JWTs, refresh tokens')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
         .bindJwtSecret(jwtSecret),
+      // Trust policies and the OIDC exchange: outside any VPC (egress to the CI issuers' discovery
+      // and JWKS endpoints), keys cached in memory per runtime; it reads and writes only its items.
+      oidc: fn('oidc', 'trust policies and the OIDC token exchange')
+        .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
+        .bindJwtSecret(jwtSecret),
       reference: fn('reference', 'projects, platforms, OS versions, image types, state catalogs').bindTable(
         table,
         ['GetItem', 'PutItem', 'Query', 'ConditionCheckItem'],
@@ -289,6 +294,7 @@ export class StatelessStack extends Stack {
         states: this.functions.states.fn,
         artifacts: this.functions.artifacts.fn,
         identity: this.functions.identity.fn,
+        oidc: this.functions.oidc.fn,
         reference: this.functions.reference.fn,
         dashboard: this.functions.dashboard.fn,
         lineage: this.functions.lineage.fn,

@@ -12,6 +12,7 @@ import { handler as builds } from '../functions/builds/index';
 import { handler as dashboard } from '../functions/dashboard/index';
 import { handler as identity } from '../functions/identity/index';
 import { handler as lineage } from '../functions/lineage/index';
+import { handler as oidc } from '../functions/oidc/index';
 import { handler as provenance } from '../functions/provenance/index';
 import { handler as reference } from '../functions/reference/index';
 import { handler as states } from '../functions/states/index';
@@ -31,6 +32,7 @@ const GROUPS: Record<FunctionGroup, GroupHandler> = {
   states,
   artifacts,
   identity,
+  oidc,
   reference,
   dashboard,
   lineage,

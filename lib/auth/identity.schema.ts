@@ -62,11 +62,12 @@ export const revokeRequestSchema = z.strictObject({
   refresh_token: z.string().check(z.minLength(1)).check(z.maxLength(256)),
 });
 
-const include = (name: 'include_deactivated' | 'include_revoked') =>
+const include = (name: 'include_deactivated' | 'include_revoked' | 'include_deleted') =>
   z.strictObject({ [name]: z._default(z.enum(['true', 'false']), 'false') });
 const INCLUDE = {
   include_deactivated: include('include_deactivated'),
   include_revoked: include('include_revoked'),
+  include_deleted: include('include_deleted'),
 };
 /** One schema object per name, so the route table and the handlers hold the very same one. */
 export const includeQuerySchema = (name: keyof typeof INCLUDE) => INCLUDE[name];

@@ -74,7 +74,7 @@ export const revokeViewSchema = z.strictObject({ revoked: z.boolean() });
 
 export const whoamiViewSchema = z.strictObject({
   id: z.string(),
-  type: z.enum(['api_key', 'user', 'iam', 'system']),
+  type: z.enum(['api_key', 'user', 'oidc', 'iam', 'system']),
   name: z.string(),
   scopes,
 });

@@ -10,7 +10,7 @@ export const hasScope = (principal: Pick<Principal, 'scopes'>, required: Scope):
 /** Who made a request. `id` is recorded as the `actor` of every change it makes. */
 export interface Principal {
   id: string;
-  type: 'api_key' | 'user' | 'iam' | 'system';
+  type: 'api_key' | 'user' | 'oidc' | 'iam' | 'system';
   name: string;
   scopes: Scope[];
 }

@@ -36,6 +36,8 @@ export interface TokenServiceDeps {
   throttle?: LoginThrottle;
   /** With it, a login also gets a refresh token (lib/auth/refresh-token.service.ts). */
   refresh?: RefreshTokenService;
+  /** Whether the trust policy a token was exchanged under still stands (lib/oidc); absent: none do. */
+  trustPolicyActive?: (id: string) => Promise<boolean>;
 }
 
 const unauthorized = (message: string) => new AppError('unauthorized', message);
@@ -86,24 +88,36 @@ export class TokenService {
     return (await this.deps.refresh?.revoke(refreshToken)) ?? false;
   }
 
-  private async accessFor(user: UserRecord, ttlSeconds?: number) {
+  private accessFor(user: UserRecord, ttlSeconds?: number) {
+    return this.sign(user.username, user.scopes, ttlSeconds, {});
+  }
+
+  /**
+   * A token for a CI job whose OIDC token matched a trust policy (POST /auth/oidc): its subject is
+   * `oidc:<policy>:<sub>` and its `pol` claim names the policy, which must still stand when it is used.
+   */
+  issueForPolicy(subject: string, scopes: Scope[], ttlSeconds: number | undefined, policy: string) {
+    return this.sign(subject, scopes, ttlSeconds, { pol: policy });
+  }
+
+  private async sign(subject: string, scopes: Scope[], ttlSeconds: number | undefined, claims: object) {
     const ttl = Math.min(ttlSeconds ?? this.deps.ttlSeconds, MAX_TOKEN_TTL_S);
     const iat = Math.floor(this.now().getTime() / 1000);
-    const token = await new SignJWT({ scope: user.scopes.join(' ') })
+    const token = await new SignJWT({ ...claims, scope: scopes.join(' ') })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(TOKEN_ISSUER)
       .setAudience(TOKEN_AUDIENCE)
-      .setSubject(user.username)
+      .setSubject(subject)
       .setIssuedAt(iat)
       .setExpirationTime(iat + ttl)
       .setJti(randomUUID())
       .sign(await this.deps.secret());
     return {
       access_token: token,
-      token_type: 'Bearer',
+      token_type: 'Bearer' as const,
       expires_in: ttl,
       expires_at: new Date((iat + ttl) * 1000).toISOString(),
-      scope: user.scopes.join(' '),
+      scope: scopes.join(' '),
     };
   }
 
@@ -127,6 +141,7 @@ export class TokenService {
         }),
       ),
     );
+    if (typeof payload.pol === 'string') return this.policyPrincipal(payload, payload.pol);
     // A deactivated user's tokens stop at once; a narrowed user's tokens narrow with them.
     const user = await this.deps.users.active(payload.sub!);
     if (!user) throw unauthorized('The user of this token is deactivated or gone');
@@ -136,6 +151,17 @@ export class TokenService {
       type: 'user',
       name: user.username,
       scopes: user.scopes.filter((s) => granted.includes(s)),
+    };
+  }
+
+  private async policyPrincipal(payload: JWTPayload, policy: string): Promise<Principal> {
+    if (!(await this.deps.trustPolicyActive?.(policy)))
+      throw unauthorized(`The trust policy '${policy}' of this token is deleted or gone`);
+    return {
+      id: payload.sub!,
+      type: 'oidc',
+      name: payload.sub!.slice(`oidc:${policy}:`.length),
+      scopes: scopesOf(payload.scope),
     };
   }
 

@@ -9,6 +9,7 @@ import { RefreshTokenService } from '../auth/refresh-token.service';
 import { TokenService } from '../auth/token.service';
 import { UserRepository } from '../auth/user.repository';
 import { UserService } from '../auth/user.service';
+import { TrustPolicyRepository } from '../oidc/trust-policy.repository';
 import { db, once, runtimeConfig } from './store';
 
 export const apiKeys = once(
@@ -31,6 +32,10 @@ export const tokens = once(() => {
     oidc: cfg.oidc,
     throttle: new LoginThrottle(db(), cfg.tableName),
     refresh: new RefreshTokenService(new RefreshTokenRepository(db(), cfg.tableName), cfg.refreshTtlSeconds),
+    trustPolicyActive: async (id) => {
+      const policy = await new TrustPolicyRepository(db(), cfg.tableName).get(id);
+      return policy !== null && policy.deleted_at === null;
+    },
   });
 });
 

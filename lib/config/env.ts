@@ -3,7 +3,9 @@
  * start) and validated; a missing or malformed variable fails loudly with its name.
  * infra/ and local/ are the only writers of these names.
  */
+
 import * as z from '../zod';
+import { SHARED_ISSUERS } from './shared-issuers';
 
 export const ENV = {
   tableName: 'BUILDSTATE_TABLE_NAME',
@@ -150,6 +152,15 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   if (oidcParts.some(Boolean) && !oidcParts.every(Boolean)) {
     throw new Error(
       `Invalid BuildState configuration: set all of ${ENV.oidcIssuer}, ${ENV.oidcAudience} and ${ENV.oidcJwksUrl}, or none`,
+    );
+  }
+  // The single environment issuer binds no claims: fine for an organisation's own identity provider,
+  // an open door on a CI platform's issuer, whose tokens every customer gets.
+  const envIssuer = v[ENV.oidcIssuer];
+  const sharedIssuer = envIssuer ? SHARED_ISSUERS.find((s) => s.matches(envIssuer)) : undefined;
+  if (sharedIssuer) {
+    throw new Error(
+      `Invalid BuildState configuration: ${ENV.oidcIssuer} is ${sharedIssuer.name}'s issuer, shared by all its customers; unset ${ENV.oidcIssuer}, ${ENV.oidcAudience} and ${ENV.oidcJwksUrl} and create a trust policy that binds your tenant instead (POST /trust-policies, docs/AUTH-CI.md)`,
     );
   }
   return {

@@ -83,6 +83,7 @@ const TAGS: Record<Route['group'], string> = {
   states: 'State reports, resume advice, leases and heartbeats',
   artifacts: 'Artifacts of states: registration, presigned transfer, verification',
   identity: 'API keys, users and tokens',
+  oidc: 'Trust policies and the exchange of CI OIDC tokens',
   reference: 'Projects, platforms, OS versions, image types and state catalogs',
   dashboard: 'The dashboard API, the web page and this API reference',
   lineage: 'Published images, lineage, channels and revocation',

@@ -13,6 +13,7 @@ export type FunctionGroup =
   | 'states'
   | 'artifacts'
   | 'identity'
+  | 'oidc'
   | 'reference'
   | 'dashboard'
   | 'lineage'

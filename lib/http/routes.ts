@@ -14,6 +14,7 @@ import { BUILDS_ROUTES } from './builds.routes';
 import { DASHBOARD_ROUTES } from './dashboard.routes';
 import { IDENTITY_ROUTES } from './identity.routes';
 import { LINEAGE_ROUTES } from './lineage.routes';
+import { OIDC_ROUTES } from './oidc.routes';
 import { PROVENANCE_ROUTES } from './provenance.routes';
 import { REFERENCE_ROUTES } from './reference.routes';
 import type { Route } from './route';
@@ -40,6 +41,7 @@ export const ROUTES: readonly Route[] = [
   ...STATES_ROUTES,
   ...ARTIFACTS_ROUTES,
   ...IDENTITY_ROUTES,
+  ...OIDC_ROUTES,
   ...REFERENCE_ROUTES,
   ...LINEAGE_ROUTES,
   ...PROVENANCE_ROUTES,

@@ -137,8 +137,8 @@ it('synthesizes with the pinned CLI, offline, and every bundle loads and exports
   // wherever DynamoDB is called, the S3 client only where artifacts are (states, artifacts, the
   // dashboard's bucket check, and provenance envelopes beside the artifacts). Strings that survive minification mark the S3 client (its service
   // id), any client's stack (the user agent of @aws-sdk/core), lib-dynamodb, the X-Ray SDK under
-  // Powertools' tracer and the JWT code (jose's error codes), which only the authorizer and the
-  // identity function have.
+  // Powertools' tracer and the JWT code (jose's error codes), which only the authorizer, the
+  // identity function and the OIDC exchange have.
   const S3_FUNCTIONS = ['States', 'Artifacts', 'Dashboard', 'Provenance', 'ProvenanceSigner'];
   for (const [id] of functions) {
     const name = id.replace(/Function[0-9A-F]{8}$/, '');
@@ -157,7 +157,7 @@ it('synthesizes with the pinned CLI, offline, and every bundle loads and exports
       // The event publisher only puts events (EventBridge).
       documentClient: name !== 'Publisher',
       xray: true,
-      jose: name === 'Identity' || name === 'Authorizer',
+      jose: ['Identity', 'Authorizer', 'Oidc'].includes(name),
     });
   }
 }, 120_000);

@@ -144,6 +144,15 @@ describe('stateless stack', () => {
       'secretsmanager:GetSecretValue',
       'secretsmanager:DescribeSecret',
     ],
+    // Trust policies (its own items) and the OIDC exchange, which signs BuildState tokens.
+    Oidc: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:Query',
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:DescribeSecret',
+    ],
     Authorizer: [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -409,6 +418,24 @@ describe('stateless stack', () => {
         Name: Match.stringLikeRegexp('provenance-signing-key-arn'),
       });
     }
+  });
+
+  it("runs the OIDC exchange outside any VPC (egress to the issuers' JWKS), on the API without an authorizer", () => {
+    const [oidc] = Object.values(
+      dev.stateless.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('OIDC token exchange') },
+      }),
+    );
+    expect(oidc).toBeDefined();
+    expect(oidc!.Properties.VpcConfig).toBeUndefined();
+    dev.stateless.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /auth/oidc',
+      AuthorizationType: 'NONE',
+    });
+    dev.stateless.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /trust-policies',
+      AuthorizationType: 'CUSTOM',
+    });
   });
 
   it("caches verified keys in the authorizer for the stage's TTL", () => {

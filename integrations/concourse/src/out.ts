@@ -20,6 +20,7 @@ import {
   type Metadata,
   main,
   readRequest,
+  type Source,
   seg,
   sourceSchema,
   type Version,
@@ -76,9 +77,13 @@ function concourse() {
   };
 }
 
-function buildIdFrom(src: string, params: z.infer<typeof paramsSchema>): string {
+/** The build a put reports on: params.build_id, else params.build_id_file, else source.build_id. */
+function buildIdFrom(src: string, params: z.infer<typeof paramsSchema>, source: Source): string {
   if (params.build_id) return params.build_id;
-  if (!params.build_id_file) throw new Error('params need build_id or build_id_file');
+  if (!params.build_id_file) {
+    if (source.build_id) return source.build_id;
+    throw new Error('params need build_id or build_id_file (or set build_id in source)');
+  }
   const text = readFileSync(resolve(src, params.build_id_file), 'utf8').trim();
   if (text.startsWith('{')) {
     const json = JSON.parse(text) as { id?: string; build_id?: string };
@@ -141,7 +146,7 @@ main(async () => {
     };
   }
 
-  const buildId = buildIdFrom(src, params);
+  const buildId = buildIdFrom(src, params, source);
   const code = params.state_code as number;
   const status = params.status as string;
   const files = (params.artifacts ?? []).flatMap((pattern) => {

@@ -13,7 +13,9 @@ const stateCode = z.coerce.number().int().min(0).max(100);
 export const sourceSchema = z
   .strictObject({
     api_url: z.url(),
-    api_key: z.string().min(1),
+    /** One of the two: an API key, or a token of Concourse's idtoken var source (`((idtoken:token))`). */
+    api_key: z.string().min(1).optional(),
+    oidc_token: z.string().min(1).optional(),
     /** Versions are this build's completed states (optionally only `state_code`). */
     build_id: slug.optional(),
     /** Otherwise: versions are the builds matching these filters that completed `state_code`. */
@@ -28,6 +30,9 @@ export const sourceSchema = z
       .string()
       .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'not a channel name (a lowercase slug)')
       .optional(),
+  })
+  .refine((s) => (s.api_key === undefined) !== (s.oidc_token === undefined), {
+    message: 'source needs api_key, or oidc_token (from the idtoken var source), not both',
   })
   .refine((s) => s.build_id !== undefined || s.state_code !== undefined || s.channel !== undefined, {
     message:
@@ -75,8 +80,12 @@ export function main(run: () => Promise<unknown>): void {
   );
 }
 
+/** With `oidc_token`, the first request trades it for a BuildState token (POST /auth/oidc). */
 export function clientFor(source: Source): Client {
-  return new Client(source.api_url.replace(/\/+$/, ''), { kind: 'api_key', value: source.api_key });
+  const url = source.api_url.replace(/\/+$/, '');
+  if (source.oidc_token)
+    return new Client(url, { kind: 'bearer', value: '', oidc: { audience: '', token: source.oidc_token } });
+  return new Client(url, { kind: 'api_key', value: source.api_key! });
 }
 
 export const seg = encodeURIComponent;

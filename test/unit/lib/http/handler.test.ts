@@ -138,6 +138,8 @@ describe('route table', () => {
       // Holding the refresh token is the credential of these two.
       'POST /auth/refresh',
       'POST /auth/revoke',
+      // The CI job's OIDC token is the credential (a trust policy must match it).
+      'POST /auth/oidc',
       // A public key: anyone may verify provenance (docs/PROVENANCE.md).
       'GET /.well-known/buildstate-signing-key.pem',
     ]);
