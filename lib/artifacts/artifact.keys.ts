@@ -18,3 +18,14 @@ export function parseObjectKey(key: string): { buildId: string; stateCode: numbe
   const m = /^builds\/([^/]+)\/states\/(\d{1,3})\/([^/]+)$/.exec(key);
   return m ? { buildId: m[1]!, stateCode: Number(m[2]), name: m[3]! } : null;
 }
+
+/** The multipart upload of a managed artifact (one at a time per artifact) and its confirmed parts. */
+export const uploadKey = (buildId: string, stateCode: number, name: string) => ({
+  pk: buildKey(buildId).pk,
+  sk: `UPL#${String(stateCode).padStart(CODE_WIDTH, '0')}#${name}`,
+});
+export const UPLOAD_PART_PREFIX = 'UPLPART#';
+export const uploadPartKey = (buildId: string, uploadId: string, partNumber: number) => ({
+  pk: buildKey(buildId).pk,
+  sk: `${UPLOAD_PART_PREFIX}${uploadId}#${String(partNumber).padStart(5, '0')}`,
+});
