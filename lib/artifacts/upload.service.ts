@@ -256,17 +256,10 @@ export class UploadService {
   }
 
   /**
-   * Aborts in S3; false when the store cannot (s3rver has no AbortMultipartUpload). An upload S3
-   * already forgot (lifecycle rule) counts as aborted.
+   * Aborts in S3 (see abortInStore below).
    */
-  async abortInStore(u: Upload): Promise<boolean> {
-    try {
-      await this.deps.store.abortMultipartUpload(u.object_key, u.upload_id);
-      return true;
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      return (error as Error).name === 'NoSuchUpload';
-    }
+  private abortInStore(u: Upload): Promise<boolean> {
+    return abortInStore(this.deps.store, u);
   }
 
   private async open(buildId: string, stateCode: number, name: string, uploadId: string): Promise<Upload> {
@@ -303,5 +296,23 @@ export class UploadService {
       resumed,
       created_at: u.created_at,
     };
+  }
+}
+
+/**
+ * Aborts an upload in the object store; false when the store cannot (s3rver 3.7.1 has no
+ * AbortMultipartUpload: its parts stay on disk until the local data is deleted). An upload S3
+ * already forgot (the bucket's lifecycle rule) counts as aborted; an outage is thrown.
+ */
+export async function abortInStore(
+  store: Pick<MultipartStore, 'abortMultipartUpload'>,
+  u: Pick<Upload, 'object_key' | 'upload_id'>,
+): Promise<boolean> {
+  try {
+    await store.abortMultipartUpload(u.object_key, u.upload_id);
+    return true;
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    return (error as Error).name === 'NoSuchUpload';
   }
 }

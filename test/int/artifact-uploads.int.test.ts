@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { Crc64Nvme } from '@aws-sdk/checksums/crc';
 import { Client } from '../../cli/client';
 import { uploadMultipart } from '../../cli/upload';
+import { ArtifactStore } from '../../lib/artifacts/artifact.store';
+import { createS3Client } from '../../lib/artifacts/s3-client';
+import { sweepUploads } from '../../lib/artifacts/sweep';
 import { UploadRepository } from '../../lib/artifacts/upload.repository';
 import { MiB } from '../../lib/artifacts/upload-plan';
 import { services } from '../../lib/runtime';
@@ -329,5 +332,43 @@ describe('the service side of multipart uploads', () => {
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.body.error)).toContain(field);
     expect(await uploads().get(id, 10, 'bad.raw')).toBeNull();
+  });
+});
+
+describe('the sweeper and abandoned uploads', () => {
+  it('aborts uploads open longer than 7 days and marks them aborted', async () => {
+    const id = await buildAt10();
+    const started = await stack.call('POST', `/builds/${id}/states/10/artifacts/left.raw/uploads`, {
+      size_bytes: 6 * MiB,
+      checksum: `sha256:${'c'.repeat(64)}`,
+      crc64nvme: 'AAAAAAAAAAA=',
+      part_size: 5 * MiB,
+    });
+    expect(started.status).toBe(201);
+    const store = new ArtifactStore(
+      createS3Client({ region: 'us-east-1', s3Endpoint: stack.s3.endpoint }),
+      stack.s3.bucket,
+      3600,
+    );
+    const mine = (r: Awaited<ReturnType<typeof sweepUploads>>) =>
+      r.abandoned.filter((a) => a.uploadId === started.body.upload_id);
+
+    const young = await sweepUploads(store, uploads(), { apply: true });
+    expect(mine(young)).toEqual([]);
+    const later = () => new Date(Date.now() + 8 * 86_400_000);
+    const dry = await sweepUploads(store, uploads(), { apply: false, now: later });
+    expect(mine(dry)).toHaveLength(1);
+    expect((await uploads().get(id, 10, 'left.raw'))!.status).toBe('open');
+
+    const applied = await sweepUploads(store, uploads(), { apply: true, now: later });
+    expect(mine(applied)).toHaveLength(1);
+    expect((await uploads().get(id, 10, 'left.raw'))!.status).toBe('aborted');
+    // Its part URLs are refused from now on; a re-run of the upload starts a new one.
+    const urls = await stack.call(
+      'POST',
+      `/builds/${id}/states/10/artifacts/left.raw/uploads/${encodeURIComponent(started.body.upload_id)}/urls`,
+      { parts: [{ part_number: 1, crc64nvme: 'AAAAAAAAAAA=' }] },
+    );
+    expect(urls.status).toBe(409);
   });
 });
