@@ -12,6 +12,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Crc64Nvme } from '@aws-sdk/checksums/crc';
+import { combineBase64 } from '../lib/artifacts/crc64nvme-combine';
 import {
   DEFAULT_PART_SIZE,
   MAX_PART_SIZE,
@@ -52,31 +53,37 @@ export interface FileSums {
 
 const b64 = async (crc: Crc64Nvme) => Buffer.from(await crc.digest()).toString('base64');
 
-/** The one sequential read: SHA-256, whole-file and per-part CRC64NVME. */
+/**
+ * The one sequential read: SHA-256 and each part's CRC64NVME; the whole file's CRC64NVME is
+ * combined from the parts' (lib/artifacts/crc64nvme-combine.ts) rather than computed over every
+ * byte a second time.
+ */
 export async function fileSums(path: string, plan: PartPlan, size: number): Promise<FileSums> {
   const sha = createHash('sha256');
-  const whole = new Crc64Nvme();
   const parts: string[] = [];
+  let whole: string | null = null;
   let part = new Crc64Nvme();
   let inPart = 0;
+  const endPart = async () => {
+    const crc = await b64(part);
+    parts.push(crc);
+    whole = whole === null ? crc : combineBase64(whole, crc, inPart);
+    part = new Crc64Nvme();
+    inPart = 0;
+  };
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
     sha.update(chunk);
-    whole.update(chunk);
     let at = 0;
     while (at < chunk.length) {
       const take = Math.min(chunk.length - at, plan.partSize - inPart);
       part.update(chunk.subarray(at, at + take));
       inPart += take;
       at += take;
-      if (inPart === plan.partSize) {
-        parts.push(await b64(part));
-        part = new Crc64Nvme();
-        inPart = 0;
-      }
+      if (inPart === plan.partSize) await endPart();
     }
   }
-  if (inPart > 0 || parts.length === 0) parts.push(await b64(part));
-  return { size, checksum: `sha256:${sha.digest('hex')}`, crc64nvme: await b64(whole), parts };
+  if (inPart > 0 || parts.length === 0) await endPart();
+  return { size, checksum: `sha256:${sha.digest('hex')}`, crc64nvme: whole!, parts };
 }
 
 interface UploadView {

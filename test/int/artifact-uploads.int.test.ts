@@ -74,6 +74,10 @@ describe('bldst artifact upload, multipart', () => {
     const view = JSON.parse(up.stdout);
     expect(view).toMatchObject({ verified: true, checksum: file.sha256, size_bytes: 22 * MiB + 123 });
     expect(stack.s3.stats.parts - before).toBe(5);
+    // The whole-file CRC64NVME sent at completion (combined from the parts') is the file's own.
+    const done = (await uploads().get(id, 10, 'big.raw'))!;
+    expect(done.status).toBe('completed');
+    expect(done.crc64nvme).toBe(await crcOf(readFileSync(file.path)));
 
     const copy = join(dir, 'big.copy');
     const down = await cli.run([
