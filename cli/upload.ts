@@ -218,7 +218,9 @@ export async function uploadMultipart<ArtifactView = unknown>(
       );
     throw failed;
   }
-  return client.post<ArtifactView>(`${at}/complete`);
+  // Assembling (and, locally, hashing) tens of GB takes a while: wait for it rather than send the
+  // completion again after 30 s. A completion sent again anyway is answered by the first one's result.
+  return client.request<ArtifactView>('POST', `${at}/complete`, undefined, {}, { timeoutMs: 60 * 60_000 });
 }
 
 /**

@@ -83,7 +83,7 @@ export async function sweepUploads(
     report.abandoned.push({ key: u.object_key, uploadId: u.upload_id, createdAt: u.created_at });
     if (!options.apply) continue;
     if (await abortInStore(store, u)) report.storeAborted++;
-    await uploads.close(u, 'aborted', now.toISOString());
+    await uploads.transition(u, u.status, 'aborted', now.toISOString());
   }
   return report;
 }

@@ -11,7 +11,8 @@ import { GetCommand, PutCommand, QueryCommand, type QueryCommandOutput, ScanComm
 import { isConditionFailure, translateStoreError } from '../db/errors';
 import { UPLOAD_PART_PREFIX, uploadKey, uploadPartKey } from './artifact.keys';
 
-export type UploadStatus = 'open' | 'completed' | 'aborted';
+/** `completing` while one caller assembles the parts in S3 (a second completion must not run). */
+export type UploadStatus = 'open' | 'completing' | 'completed' | 'aborted';
 
 export interface Upload {
   build_id: string;
@@ -82,8 +83,8 @@ export class UploadRepository {
     }
   }
 
-  /** Moves an open upload to `status`; false if it is not (or no longer) that open upload. */
-  async close(u: Upload, status: Exclude<UploadStatus, 'open'>, at: string): Promise<boolean> {
+  /** Moves the upload from `from` to `to`; false if it is not (or no longer) that upload in `from`. */
+  async transition(u: Upload, from: UploadStatus, to: UploadStatus, at: string): Promise<boolean> {
     try {
       await this.db.send(
         new PutCommand({
@@ -92,12 +93,12 @@ export class UploadRepository {
             ...uploadKey(u.build_id, u.state_code, u.name),
             type: 'upload',
             ...u,
-            status,
+            status: to,
             updated_at: at,
           },
-          ConditionExpression: 'upload_id = :u AND #s = :open',
+          ConditionExpression: 'upload_id = :u AND #s = :from',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':u': u.upload_id, ':open': 'open' },
+          ExpressionAttributeValues: { ':u': u.upload_id, ':from': from },
         }),
       );
       return true;
@@ -105,6 +106,11 @@ export class UploadRepository {
       if (isConditionFailure(error)) return false;
       return translateStoreError(error);
     }
+  }
+
+  /** Moves an open upload to `status`; false if it is not (or no longer) that open upload. */
+  close(u: Upload, status: 'completed' | 'aborted', at: string): Promise<boolean> {
+    return this.transition(u, 'open', status, at);
   }
 
   /** Records parts S3 accepted (idempotent: a part sent again overwrites its own record). */
@@ -156,7 +162,7 @@ export class UploadRepository {
     return out;
   }
 
-  /** Open uploads of every build (the sweeper's scan; not a request path). */
+  /** Open (or stuck completing) uploads of every build (the sweeper's scan; not a request path). */
   async *openUploads(): AsyncGenerator<Upload> {
     let start: Record<string, unknown> | undefined;
     do {
@@ -164,9 +170,9 @@ export class UploadRepository {
         .send(
           new ScanCommand({
             TableName: this.tableName,
-            FilterExpression: '#t = :upload AND #s = :open',
+            FilterExpression: '#t = :upload AND #s IN (:open, :completing)',
             ExpressionAttributeNames: { '#t': 'type', '#s': 'status' },
-            ExpressionAttributeValues: { ':upload': 'upload', ':open': 'open' },
+            ExpressionAttributeValues: { ':upload': 'upload', ':open': 'open', ':completing': 'completing' },
             ExclusiveStartKey: start,
           }),
         )

@@ -54,7 +54,7 @@ export const uploadViewSchema = z.strictObject({
   state_code: z.int(),
   name: z.string(),
   upload_id: z.string(),
-  status: z.enum(['open', 'completed', 'aborted']),
+  status: z.enum(['open', 'completing', 'completed', 'aborted']),
   size_bytes: z.int(),
   checksum: z.string(),
   crc64nvme: z.string(),

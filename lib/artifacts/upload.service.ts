@@ -42,6 +42,15 @@ export interface UploadServiceDeps {
   clock?: () => Date;
 }
 
+/** S3's answers to a CompleteMultipartUpload whose parts or whole-object checksum do not match. */
+const REFUSED_ASSEMBLY = new Set(['BadDigest', 'InvalidPart', 'InvalidRequest', 'InvalidPartOrder']);
+
+const notOpen = (u: Pick<Upload, 'upload_id' | 'name' | 'status'>) =>
+  new AppError('conflict', `Upload '${u.upload_id}' of '${u.name}' is ${u.status}`, {
+    upload_id: u.upload_id,
+    status: u.status,
+  });
+
 export class UploadService {
   private readonly clock: () => Date;
 
@@ -207,7 +216,10 @@ export class UploadService {
     uploadId: string,
     actor: Principal,
   ): Promise<ArtifactOutcome> {
-    const u = await this.open(buildId, stateCode, name, uploadId);
+    const u = await this.current(buildId, stateCode, name, uploadId);
+    // A retried completion whose first answer was lost: the object is there, verify says the rest.
+    if (u.status === 'completed') return this.deps.artifacts.verify(buildId, stateCode, name, {}, actor);
+    if (u.status !== 'open') throw notOpen(u);
     const parts = await this.deps.uploads.parts(u);
     const have = new Set(parts.map((p) => p.part_number));
     const missing: number[] = [];
@@ -217,6 +229,9 @@ export class UploadService {
         upload_id: uploadId,
         missing_parts: missing,
       });
+    // One completion at a time: a second one racing in would assemble parts the first removed.
+    if (!(await this.deps.uploads.transition(u, 'open', 'completing', this.clock().toISOString())))
+      throw notOpen({ ...u, status: 'completing' });
     try {
       await this.deps.store.completeCrcMultipartUpload(
         u.object_key,
@@ -226,21 +241,22 @@ export class UploadService {
       );
     } catch (error) {
       const code = (error as Error).name;
-      if (
-        code === 'BadDigest' ||
-        code === 'InvalidPart' ||
-        code === 'InvalidRequest' ||
-        code === 'InvalidPartOrder'
-      )
-        throw new AppError(
-          'checksum_mismatch',
-          `S3 refused to assemble '${name}': ${(error as Error).message}`,
-          { upload_id: uploadId, store_error: code },
-        );
-      // Completed by an earlier attempt whose answer was lost: the object is there, verify says.
-      if (code !== 'NoSuchUpload') throw error;
+      // Completed by an earlier attempt whose answer was lost: the object is there.
+      if (code !== 'NoSuchUpload') {
+        await this.deps.uploads.transition(u, 'completing', 'open', this.clock().toISOString());
+        if (REFUSED_ASSEMBLY.has(code))
+          throw new AppError(
+            'checksum_mismatch',
+            `S3 refused to assemble '${name}': ${(error as Error).message}`,
+            {
+              upload_id: uploadId,
+              store_error: code,
+            },
+          );
+        throw error;
+      }
     }
-    await this.deps.uploads.close(u, 'completed', this.clock().toISOString());
+    await this.deps.uploads.transition(u, 'completing', 'completed', this.clock().toISOString());
     return this.deps.artifacts.verify(buildId, stateCode, name, {}, actor);
   }
 
@@ -263,6 +279,12 @@ export class UploadService {
   }
 
   private async open(buildId: string, stateCode: number, name: string, uploadId: string): Promise<Upload> {
+    const u = await this.current(buildId, stateCode, name, uploadId);
+    if (u.status !== 'open') throw notOpen(u);
+    return u;
+  }
+
+  private async current(buildId: string, stateCode: number, name: string, uploadId: string): Promise<Upload> {
     const u = await this.deps.uploads.get(buildId, stateCode, name);
     if (!u || u.upload_id !== uploadId)
       throw new AppError('not_found', `No upload '${uploadId}' of artifact '${name}' (state ${stateCode})`, {
@@ -270,11 +292,6 @@ export class UploadService {
         state_code: stateCode,
         name,
         upload_id: uploadId,
-      });
-    if (u.status !== 'open')
-      throw new AppError('conflict', `Upload '${uploadId}' of '${name}' is ${u.status}`, {
-        upload_id: uploadId,
-        status: u.status,
       });
     return u;
   }
