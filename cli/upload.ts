@@ -22,7 +22,7 @@ import {
   partRange,
   planParts,
 } from '../lib/artifacts/upload-plan';
-import type { Client } from './client';
+import { ApiError, type Client } from './client';
 import { CliError, EXIT } from './errors';
 import { openRequest } from './http';
 
@@ -220,7 +220,26 @@ export async function uploadMultipart<ArtifactView = unknown>(
   }
   // Assembling (and, locally, hashing) tens of GB takes a while: wait for it rather than send the
   // completion again after 30 s. A completion sent again anyway is answered by the first one's result.
-  return client.request<ArtifactView>('POST', `${at}/complete`, undefined, {}, { timeoutMs: 60 * 60_000 });
+  const deadline = Date.now() + 60 * 60_000;
+  for (;;) {
+    try {
+      return await client.request<ArtifactView>(
+        'POST',
+        `${at}/complete`,
+        undefined,
+        {},
+        { timeoutMs: 60 * 60_000 },
+      );
+    } catch (error) {
+      // Another completion of this upload is still assembling it: wait for its result.
+      const busy =
+        error instanceof ApiError &&
+        error.status === 409 &&
+        (error.body.error?.details as { status?: string } | undefined)?.status === 'completing';
+      if (!busy || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+  }
 }
 
 /**

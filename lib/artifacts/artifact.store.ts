@@ -42,6 +42,9 @@ export interface UploadedPart {
   checksumSha256?: string;
 }
 
+/** How long one CompleteMultipartUpload may take. */
+const COMPLETE_TIMEOUT_MS = 15 * 60_000;
+
 const base64OfHex = (hex: string | null) => (hex ? Buffer.from(hex, 'hex').toString('base64') : undefined);
 
 export class ArtifactStore implements ObjectStore {
@@ -292,6 +295,9 @@ export class ArtifactStore implements ObjectStore {
             })),
           },
         }),
+        // S3 may take minutes to assemble thousands of parts (and s3rver copies them): the store's
+        // usual 4 s would cut it off and a retry would race the first completion.
+        { requestTimeout: COMPLETE_TIMEOUT_MS },
       )
       .catch((e) => this.fail(e));
     return { etag: res.ETag ?? null, versionId: res.VersionId ?? null };
