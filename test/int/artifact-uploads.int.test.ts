@@ -320,6 +320,47 @@ describe('the service side of multipart uploads', () => {
     expect(aborted.body).toMatchObject({ status: 'aborted', store_aborted: false });
   });
 
+  it('runs one completion at a time: a racing one is refused, a repeated one answers the verified artifact', async () => {
+    const id = await buildAt10();
+    const data = randomBytes(6 * MiB);
+    const pieces = [data.subarray(0, 5 * MiB), data.subarray(5 * MiB)];
+    const started = await stack.call('POST', `/builds/${id}/states/10/artifacts/race.raw/uploads`, {
+      size_bytes: data.length,
+      checksum: `sha256:${createHash('sha256').update(data).digest('hex')}`,
+      crc64nvme: await crcOf(data),
+      part_size: 5 * MiB,
+    });
+    const at = `/builds/${id}/states/10/artifacts/race.raw/uploads/${encodeURIComponent(started.body.upload_id)}`;
+    const crcs = await Promise.all(pieces.map(crcOf));
+    const urls = await stack.call('POST', `${at}/urls`, {
+      parts: crcs.map((crc64nvme, n) => ({ part_number: n + 1, crc64nvme })),
+    });
+    const confirmed = [];
+    for (const [n, u] of urls.body.urls.entries()) {
+      const put = await fetch(u.url, { method: 'PUT', headers: u.headers, body: pieces[n] });
+      expect(put.status).toBe(200);
+      confirmed.push({ part_number: n + 1, etag: put.headers.get('etag'), crc64nvme: crcs[n] });
+    }
+    expect((await stack.call('POST', `${at}/parts`, { parts: confirmed })).body.confirmed_parts).toEqual([
+      1, 2,
+    ]);
+
+    const both = await Promise.all([
+      stack.call('POST', `${at}/complete`),
+      stack.call('POST', `${at}/complete`),
+    ]);
+    const statuses = both.map((r) => r.status).sort();
+    expect([
+      [200, 200],
+      [200, 409],
+    ]).toContainEqual(statuses);
+    for (const r of both.filter((r) => r.status === 409))
+      expect(r.body.error.details.status).toBe('completing');
+    const again = await stack.call('POST', `${at}/complete`);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ verified: true, size_bytes: data.length });
+  });
+
   it.each([
     [{ part_size: 1024 }, 'part_size'],
     [{ crc64nvme: 'nope' }, 'crc64nvme'],
