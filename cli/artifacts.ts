@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Client } from './client';
+import { DEFAULT_PART_SIZE } from '../lib/artifacts/upload-plan';
+import { ApiError, type Client } from './client';
 import { type DownloadOptions, downloadChecked } from './download';
 import { CliError, EXIT } from './errors';
-import { copyFileHashed, fileDigest, uploadFile } from './transfer';
+import { copyFileHashed, fileDigest, readableFileSize, uploadFile } from './transfer';
+import { uploadMultipart } from './upload';
 
 export interface ArtifactView {
   state_code: number;
@@ -28,10 +30,30 @@ export async function uploadArtifact(
   buildId: string,
   state: number,
   file: string,
-  opts: { name?: string; format?: string } = {},
+  opts: {
+    name?: string;
+    format?: string;
+    /** Files above it go as a multipart upload (cli/upload.ts); default 64 MiB. */
+    partSize?: number;
+    parallel?: number;
+    onProgress?: (doneBytes: number, totalBytes: number) => void;
+  } = {},
 ): Promise<ArtifactView> {
-  const { checksum, size } = await fileDigest(file);
   const name = opts.name ?? basename(file);
+  const fileSize = readableFileSize(file);
+  if (fileSize > (opts.partSize ?? DEFAULT_PART_SIZE)) {
+    try {
+      return await uploadMultipart<ArtifactView>(client, buildId, state, file, fileSize, { ...opts, name });
+    } catch (error) {
+      // The same file uploaded and verified before: as idempotent as the single PUT path.
+      if (!(error instanceof ApiError && error.code === 'artifact_exists' && verifiedAlready(error)))
+        throw error;
+      return client.post<ArtifactView>(
+        `/builds/${seg(buildId)}/states/${state}/artifacts/${seg(name)}/verify`,
+      );
+    }
+  }
+  const { checksum, size } = await fileDigest(file);
   const registered = await client.post<ArtifactView>(`/builds/${seg(buildId)}/states/${state}/artifacts`, {
     name,
     storage_type: 's3',
@@ -40,8 +62,12 @@ export async function uploadArtifact(
     ...(opts.format ? { format: opts.format } : {}),
   });
   if (registered.upload) await uploadFile(registered.upload.url, registered.upload.headers, file);
+  opts.onProgress?.(size, size);
   return client.post<ArtifactView>(`/builds/${seg(buildId)}/states/${state}/artifacts/${seg(name)}/verify`);
 }
+
+const verifiedAlready = (error: ApiError) =>
+  (error.body.error?.details as { verified?: boolean } | undefined)?.verified === true;
 
 /** External pointers a worker may read itself when the share is mounted. */
 export const LOCAL_STORAGE_TYPES = new Set(['nfs', 'file']);

@@ -138,8 +138,9 @@ export class Client {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    opts: { timeoutMs?: number } = {},
   ): Promise<T> {
-    return (await this.requestWithHeaders<T>(method, path, body, headers)).body;
+    return (await this.requestWithHeaders<T>(method, path, body, headers, opts)).body;
   }
 
   /** `request`, with the answer's headers too (Idempotent-Replayed, ETag). */
@@ -148,6 +149,8 @@ export class Client {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    /** timeoutMs: how long one attempt may wait for its answer (default 30 s). */
+    opts: { timeoutMs?: number } = {},
   ): Promise<{ body: T; headers: HttpReply['headers'] }> {
     let lastError: unknown;
     let auth = await this.authHeaders();
@@ -173,6 +176,7 @@ export class Client {
           url,
           this.signer ? await this.signer(method, url, plain, payload) : plain,
           payload,
+          opts.timeoutMs,
         );
       } catch (error) {
         if (this.options.verbose || this.options.debug)

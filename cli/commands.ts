@@ -699,15 +699,37 @@ const CORE: Command[] = [
       state: stateOpt,
       name: { type: 'string', description: 'artifact name (default: the file name)' },
       format: { type: 'string', description: 'qcow2, vmdk, raw, …' },
+      'part-size': {
+        type: 'string',
+        description:
+          'multipart part size, 5MiB..5GiB (default 64MiB; grown to stay within 10,000 parts); larger files go in parts',
+      },
+      parallel: { type: 'string', description: 'parts sent at once (default 8)' },
+      progress: {
+        type: 'boolean',
+        description: 'show progress on a pipe too (a terminal shows it unless -q)',
+      },
     },
-    examples: ['bldst artifact upload $BUILD_ID image.qcow2 --state 25'],
+    examples: [
+      'bldst artifact upload $BUILD_ID image.qcow2 --state 25',
+      'bldst artifact upload $BUILD_ID rhel9.raw --state 25 --part-size 128MiB --parallel 16',
+    ],
     async run(ctx, v, p) {
       if (p.length !== 2) throw usage('expected <build-id> <file>');
       const { uploadArtifact } = await import('./artifacts');
+      const { transferOptions } = await import('./upload');
+      const { progressReporter, wantProgress } = await import('./progress');
+      const transfer = transferOptions(str(v['part-size']), str(v.parallel));
+      const progress = progressReporter(
+        p[1]!,
+        wantProgress({ quiet: ctx.quiet, progress: v.progress === true }),
+      );
       const a = await uploadArtifact(ctx.client(), p[0]!, requireState(str(v.state)), p[1]!, {
         name: str(v.name),
         format: str(v.format),
-      });
+        ...transfer,
+        onProgress: progress.onProgress,
+      }).finally(progress.done);
       show(ctx, withoutUrls(ctx, a as unknown as Record<string, unknown>), a.checksum);
       return EXIT.ok;
     },
@@ -869,6 +891,7 @@ const CORE: Command[] = [
         artifact: str(v.artifact),
         workerId: str(v.worker),
         leaseTtlSeconds: int(str(v['lease-ttl']), '--lease-ttl'),
+        uploadProgress: !ctx.quiet,
       });
     },
   },

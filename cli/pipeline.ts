@@ -314,6 +314,8 @@ async function runSteps(
           beforeOutput: live.clear,
           prefix: extra.prefix,
           onReport: extra.onReport,
+          // As for the inputs: a terminal's progress line, not inside a fan-out's children.
+          uploadProgress: extra.prefix === undefined,
         });
       } catch (error) {
         if (error instanceof ApiError && error.code === 'blocked') {

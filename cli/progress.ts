@@ -30,6 +30,23 @@ export const wantProgress = (
 
 const NONE: Progress = { update() {}, done() {} };
 
+/**
+ * For a transfer whose size is known only once it starts (an upload's first report): the
+ * callback the transfer calls, and `done()` to finish the line afterwards.
+ */
+export function progressReporter(label: string, enabled?: boolean) {
+  let line: Progress | undefined;
+  return {
+    onProgress(doneBytes: number, totalBytes: number) {
+      line ??= createProgress({ label, total: totalBytes, ...(enabled === undefined ? {} : { enabled }) });
+      line.update(doneBytes);
+    },
+    done() {
+      line?.done();
+    },
+  };
+}
+
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 /** 1536 → "1.5 KiB". */
 export function formatBytes(n: number): string {

@@ -8,12 +8,14 @@
  */
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
+import { basename } from 'node:path';
 import { uploadArtifact } from './artifacts';
 import type { Client } from './client';
 import { CliError, EXIT } from './errors';
 import { exitCodeOf, graceSeconds, interrupted, interrupts, type StopSignal } from './interrupt';
 import { type HeldLease, leaseFor } from './lease';
 import { clip, LIMITS } from './limits';
+import { progressReporter } from './progress';
 
 export interface RunStateOptions {
   buildId: string;
@@ -37,6 +39,8 @@ export interface RunStateOptions {
   prefix?: string;
   /** Called after each state report the service accepted. */
   onReport?: () => void;
+  /** A progress line for the artifact upload on a terminal (cli/progress.ts). */
+  uploadProgress?: boolean;
 }
 
 const TAIL_LINES = 20;
@@ -205,7 +209,13 @@ async function runAttempt(
   if (code === 0) {
     try {
       if (o.artifact) {
-        const a = await uploadArtifact(client, o.buildId, state, o.artifact);
+        const progress = progressReporter(
+          `artifact ${basename(o.artifact)}`,
+          o.uploadProgress === true ? undefined : false,
+        );
+        const a = await uploadArtifact(client, o.buildId, state, o.artifact, {
+          onProgress: progress.onProgress,
+        }).finally(progress.done);
         log(`state ${state}: artifact ${a.name} uploaded and verified (${a.checksum})`);
       }
     } catch (error) {

@@ -1,6 +1,6 @@
 /** Streaming file transfers for artifacts: hash while reading, never load an image into memory. */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, openSync, statSync } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CliError, EXIT } from './errors';
@@ -17,15 +17,31 @@ export async function fileDigest(path: string): Promise<{ checksum: string; size
     await pipeline(createReadStream(path), hash);
     return { checksum: `sha256:${hash.digest('hex')}`, size: statSync(path).size };
   } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    const why: Record<string, string> = {
-      ENOENT: 'no such file',
-      EISDIR: 'is a directory, not a file',
-      EACCES: 'permission denied',
-    };
-    if (e.code && why[e.code]) throw new CliError(`cannot read ${path}: ${why[e.code]}`, EXIT.usage, 'usage');
-    throw error;
+    return unreadable(path, error);
   }
+}
+
+/** The size of a readable regular file; the same exit-2 messages as fileDigest otherwise. */
+export function readableFileSize(path: string): number {
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    closeSync(openSync(path, 'r'));
+    return st.size;
+  } catch (error) {
+    return unreadable(path, error);
+  }
+}
+
+function unreadable(path: string, error: unknown): never {
+  const e = error as NodeJS.ErrnoException;
+  const why: Record<string, string> = {
+    ENOENT: 'no such file',
+    EISDIR: 'is a directory, not a file',
+    EACCES: 'permission denied',
+  };
+  if (e.code && why[e.code]) throw new CliError(`cannot read ${path}: ${why[e.code]}`, EXIT.usage, 'usage');
+  throw error;
 }
 
 /** Copies a file (e.g. from an NFS mount) to `path`, hashing on the way; never all in memory. */

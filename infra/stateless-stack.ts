@@ -118,9 +118,11 @@ export class StatelessStack extends Stack {
         ),
       artifacts: fn('artifacts', 'artifact registration, verification, download URLs and resume')
         .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
+        // PutObject covers creating, presigning parts of and completing a multipart upload;
+        // AbortMultipartUpload frees the parts of one replaced by a changed file (or aborted).
         .bindBucket(
           bucket,
-          ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
+          ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:AbortMultipartUpload'],
           config.presignExpirySeconds,
         ),
       identity: fn('identity', 'API keys, users, JWTs, refresh tokens')

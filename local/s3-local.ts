@@ -1,16 +1,20 @@
 /**
  * A local S3 server (s3rver, in this process) with the artifacts bucket created. Clients need
  * path-style addressing and the WHEN_REQUIRED checksum settings (lib/artifacts/s3-client.ts).
- * s3rver checks presigned URLs' expiry but not their signatures.
+ * s3rver checks presigned URLs' expiry but not their signatures. Clients talk to a small front
+ * (./s3-checksums.ts) that refuses bodies not matching their x-amz-checksum-* header, as S3 does.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { startChecksumFront } from './s3-checksums';
 
 export interface S3Local {
   endpoint: string;
   bucket: string;
+  /** UploadPart requests the local store accepted (tests count what a resumed upload re-sent). */
+  stats: { partBytes: number; parts: number; refused: number };
   stop(): Promise<void>;
 }
 
@@ -26,10 +30,13 @@ export async function startS3Local(options: { directory?: string; bucket: string
     configureBuckets: [{ name: options.bucket }],
   });
   const { port } = await server.run();
+  const front = await startChecksumFront(`http://127.0.0.1:${port}`);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: front.endpoint,
     bucket: options.bucket,
+    stats: front.stats,
     stop: async () => {
+      await front.stop();
       await server.close();
       if (ephemeral) rmSync(directory, { recursive: true, force: true });
     },

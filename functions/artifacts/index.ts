@@ -4,6 +4,13 @@ import { handler as getArtifact } from './get-artifact';
 import { handler as getResume } from './get-resume';
 import { handler as listArtifacts } from './list-artifacts';
 import { handler as registerArtifact } from './register-artifact';
+import {
+  abortUpload,
+  completeUpload,
+  confirmUploadParts,
+  presignUploadParts,
+  startUpload,
+} from './upload-handlers';
 import { handler as verifyArtifact } from './verify-artifact';
 
 export const handler = dispatch('artifacts', ARTIFACTS_ROUTES, {
@@ -11,6 +18,11 @@ export const handler = dispatch('artifacts', ARTIFACTS_ROUTES, {
   listArtifacts,
   getArtifact,
   verifyArtifact,
+  startUpload,
+  presignUploadParts,
+  confirmUploadParts,
+  completeUpload,
+  abortUpload,
   // Resume hands out the input artifacts' download URLs: it needs the S3 presigner, so it lives here.
   getResume,
 });

@@ -39,7 +39,12 @@ export type TableAction =
   | 'Query'
   | 'BatchGetItem'
   | 'ConditionCheckItem';
-export type ObjectAction = 's3:GetObject' | 's3:GetObjectVersion' | 's3:PutObject' | 's3:DeleteObject';
+export type ObjectAction =
+  | 's3:GetObject'
+  | 's3:GetObjectVersion'
+  | 's3:PutObject'
+  | 's3:DeleteObject'
+  | 's3:AbortMultipartUpload';
 
 export interface ServiceFunctionProps {
   /** Path of the handler module, relative to the project root. */

@@ -24,3 +24,13 @@ export const provenanceObjectKey = (buildId: string) => `builds/${buildId}/prove
 export const isProvenanceObjectKey = (key: string) => /^builds\/[^/]+\/provenance\.intoto\.json$/.test(key);
 /** Every public key that ever signed provenance, by keyid: old envelopes stay verifiable. */
 export const signingKeyObjectKey = (keyid: string) => `signing-keys/${keyid}.pem`;
+/** The multipart upload of a managed artifact (one at a time per artifact) and its confirmed parts. */
+export const uploadKey = (buildId: string, stateCode: number, name: string) => ({
+  pk: buildKey(buildId).pk,
+  sk: `UPL#${String(stateCode).padStart(CODE_WIDTH, '0')}#${name}`,
+});
+export const UPLOAD_PART_PREFIX = 'UPLPART#';
+export const uploadPartKey = (buildId: string, uploadId: string, partNumber: number) => ({
+  pk: buildKey(buildId).pk,
+  sk: `${UPLOAD_PART_PREFIX}${uploadId}#${String(partNumber).padStart(5, '0')}`,
+});

@@ -57,6 +57,39 @@ export class ArtifactRepository {
     } satisfies TransactItem;
   }
 
+  /**
+   * Gives an unverified managed artifact the checksum and size of another file (a multipart upload
+   * that starts over with a changed file); null when it is verified or gone by now.
+   */
+  async replaceUnverified(
+    a: Artifact,
+    facts: { checksum: string; size_bytes: number; format: string | null },
+  ): Promise<Artifact | null> {
+    try {
+      const res = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: artifactKey(a.build_id, a.state_code, a.name),
+          UpdateExpression: 'SET checksum = :c, size_bytes = :s, #format = :f',
+          ConditionExpression: 'attribute_exists(pk) AND managed = :t AND verified = :false',
+          ExpressionAttributeNames: { '#format': 'format' },
+          ExpressionAttributeValues: {
+            ':c': facts.checksum,
+            ':s': facts.size_bytes,
+            ':f': facts.format,
+            ':t': true,
+            ':false': false,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toArtifact(res.Attributes!);
+    } catch (error) {
+      if (isConditionFailure(error)) return null;
+      return translateStoreError(error);
+    }
+  }
+
   async markVerified(
     a: Artifact,
     facts: {

@@ -8,6 +8,8 @@
 import { isProvenanceObjectKey, OBJECT_PREFIX, parseObjectKey } from './artifact.keys';
 import type { ArtifactRepository } from './artifact.repository';
 import type { ArtifactStore } from './artifact.store';
+import type { UploadRepository } from './upload.repository';
+import { abortInStore, type MultipartStore } from './upload.service';
 
 export interface SweepOptions {
   /** Delete (true) or only report (false). */
@@ -48,6 +50,42 @@ export async function sweepOrphans(
       await store.delete(object.key);
       report.deleted.push(object.key);
     }
+  }
+  return report;
+}
+
+/** The age after which an unfinished multipart upload is abandoned: the bucket lifecycle rule's (infra/stateful-stack.ts). */
+export const ABANDONED_UPLOAD_DAYS = 7;
+
+export interface UploadSweepReport {
+  open: number;
+  /** Uploads older than the limit, by object key and upload id. */
+  abandoned: { key: string; uploadId: string; createdAt: string }[];
+  /** Of those, aborted in the store too (false locally: s3rver cannot abort). */
+  storeAborted: number;
+}
+
+/**
+ * Aborts multipart uploads still open after `maxAgeDays` (what the bucket's
+ * AbortIncompleteMultipartUpload rule does in AWS) and marks their records aborted, so a re-run
+ * of the upload starts a fresh one. Where the store cannot abort (the local S3 server), the
+ * record is marked all the same and the report says so.
+ */
+export async function sweepUploads(
+  store: Pick<MultipartStore, 'abortMultipartUpload'>,
+  uploads: UploadRepository,
+  options: { apply: boolean; maxAgeDays?: number; now?: () => Date },
+): Promise<UploadSweepReport> {
+  const now = (options.now ?? (() => new Date()))();
+  const limit = now.getTime() - (options.maxAgeDays ?? ABANDONED_UPLOAD_DAYS) * 86_400_000;
+  const report: UploadSweepReport = { open: 0, abandoned: [], storeAborted: 0 };
+  for await (const u of uploads.openUploads()) {
+    report.open++;
+    if (Date.parse(u.created_at) > limit) continue;
+    report.abandoned.push({ key: u.object_key, uploadId: u.upload_id, createdAt: u.created_at });
+    if (!options.apply) continue;
+    if (await abortInStore(store, u)) report.storeAborted++;
+    await uploads.transition(u, u.status, 'aborted', now.toISOString());
   }
   return report;
 }

@@ -9,12 +9,22 @@ import {
   verifyArtifactSchema,
 } from '../artifacts/artifact.schema';
 import { artifactListSchema, artifactViewSchema } from '../artifacts/artifact.view';
+import {
+  confirmPartsSchema,
+  partUrlsSchema,
+  presignPartsSchema,
+  startUploadSchema,
+  uploadIdSchema,
+  uploadViewSchema,
+} from '../artifacts/upload.schema';
 import { buildIdSchema } from '../builds/build.schema';
 import { resumeViewSchema } from '../builds/build.view';
 import { ok, type Route } from './route';
 
 const buildPath = { id: buildIdSchema };
 const artifactPath = { id: buildIdSchema, code: stateCodeParamSchema, name: artifactNameSchema };
+const uploadPath = { ...artifactPath, upload_id: uploadIdSchema };
+const UPLOADS = '/builds/{id}/states/{code}/artifacts/{name}/uploads';
 
 export const ARTIFACTS_ROUTES: readonly Route[] = [
   {
@@ -82,5 +92,63 @@ export const ARTIFACTS_ROUTES: readonly Route[] = [
       'checksum_mismatch',
       'checksum_required',
     ],
+  },
+  {
+    method: 'POST',
+    path: UPLOADS,
+    group: 'artifacts',
+    handler: 'startUpload',
+    scope: 'write',
+    summary: 'Register a managed artifact and start (or continue) its multipart upload',
+    request: { path: artifactPath, body: startUploadSchema },
+    responses: {
+      201: ok('A new upload', uploadViewSchema),
+      200: ok('The open upload of the same file, with the parts already confirmed', uploadViewSchema),
+    },
+    errors: ['not_found', 'build_cancelled', 'state_not_reached', 'artifact_exists', 'conflict'],
+  },
+  {
+    method: 'POST',
+    path: `${UPLOADS}/{upload_id}/urls`,
+    group: 'artifacts',
+    handler: 'presignUploadParts',
+    scope: 'write',
+    summary: "Presigned part URLs, each binding its part's length and CRC64NVME",
+    request: { path: uploadPath, body: presignPartsSchema },
+    responses: { 200: ok('One URL per part asked for', partUrlsSchema) },
+    errors: ['not_found', 'conflict'],
+  },
+  {
+    method: 'POST',
+    path: `${UPLOADS}/{upload_id}/parts`,
+    group: 'artifacts',
+    handler: 'confirmUploadParts',
+    scope: 'write',
+    summary: 'Record parts S3 accepted (a re-run skips them)',
+    request: { path: uploadPath, body: confirmPartsSchema },
+    responses: { 200: ok('The upload with its confirmed parts', uploadViewSchema) },
+    errors: ['not_found', 'conflict'],
+  },
+  {
+    method: 'POST',
+    path: `${UPLOADS}/{upload_id}/complete`,
+    group: 'artifacts',
+    handler: 'completeUpload',
+    scope: 'write',
+    summary: "Assemble the parts (S3 checks the whole file's CRC64NVME) and verify the artifact",
+    request: { path: uploadPath },
+    responses: { 200: ok('The artifact, verified', artifactViewSchema) },
+    errors: ['not_found', 'conflict', 'checksum_mismatch', 'artifact_not_uploaded'],
+  },
+  {
+    method: 'DELETE',
+    path: `${UPLOADS}/{upload_id}`,
+    group: 'artifacts',
+    handler: 'abortUpload',
+    scope: 'write',
+    summary: 'Abort an open upload and free its parts',
+    request: { path: uploadPath },
+    responses: { 200: ok('The upload, aborted', uploadViewSchema) },
+    errors: ['not_found', 'conflict'],
   },
 ];

@@ -133,6 +133,7 @@ describe('stateless stack', () => {
       's3:GetObject',
       's3:GetObjectVersion',
       's3:PutObject',
+      's3:AbortMultipartUpload',
       's3:ListBucket',
     ],
     Reference: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'],

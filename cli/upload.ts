@@ -1,0 +1,327 @@
+/**
+ * Multipart upload of a managed artifact (docs/ARTIFACTS.md "Large artifacts"). One sequential
+ * read computes the file's SHA-256 (the artifact's checksum), its CRC64NVME and every part's
+ * CRC64NVME; parts are then sent in parallel from file ranges, each to a presigned URL binding its
+ * CRC64NVME (S3 refuses a corrupted part) and re-hashed on the way (a file changed since the first
+ * read is refused and the upload is never completed). Parts S3 accepted are confirmed to the
+ * service, so a re-run of the same file sends only the others. Memory stays at a few read buffers
+ * per parallel part whatever the file size.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Crc64Nvme } from '@aws-sdk/checksums/crc';
+import { combineBase64 } from '../lib/artifacts/crc64nvme-combine';
+import {
+  DEFAULT_PART_SIZE,
+  MAX_PART_SIZE,
+  MIN_PART_SIZE,
+  type PartPlan,
+  parseByteSize,
+  partRange,
+  planParts,
+} from '../lib/artifacts/upload-plan';
+import { ApiError, type Client } from './client';
+import { CliError, EXIT } from './errors';
+import { openRequest } from './http';
+
+export interface MultipartOptions {
+  name: string;
+  format?: string;
+  /** Requested part size in bytes (grown to stay within 10,000 parts). */
+  partSize?: number;
+  /** Parts in flight at once (default 8). */
+  parallel?: number;
+  /** Bytes confirmed so far (parts skipped on resume included) of the total. */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /** Part URLs asked for per call (default 32). */
+  urlBatch?: number;
+  /** Tries per part on network faults and 5xx answers (default 5). */
+  tries?: number;
+}
+
+export interface FileSums {
+  size: number;
+  /** `sha256:<hex>` */
+  checksum: string;
+  /** Base64 CRC64NVME of the whole file. */
+  crc64nvme: string;
+  /** Base64 CRC64NVME of each part, index 0 = part 1. */
+  parts: string[];
+}
+
+const b64 = async (crc: Crc64Nvme) => Buffer.from(await crc.digest()).toString('base64');
+
+/**
+ * The one sequential read: SHA-256 and each part's CRC64NVME; the whole file's CRC64NVME is
+ * combined from the parts' (lib/artifacts/crc64nvme-combine.ts) rather than computed over every
+ * byte a second time.
+ */
+export async function fileSums(path: string, plan: PartPlan, size: number): Promise<FileSums> {
+  const sha = createHash('sha256');
+  const parts: string[] = [];
+  let whole: string | null = null;
+  let part = new Crc64Nvme();
+  let inPart = 0;
+  const endPart = async () => {
+    const crc = await b64(part);
+    parts.push(crc);
+    whole = whole === null ? crc : combineBase64(whole, crc, inPart);
+    part = new Crc64Nvme();
+    inPart = 0;
+  };
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    sha.update(chunk);
+    let at = 0;
+    while (at < chunk.length) {
+      const take = Math.min(chunk.length - at, plan.partSize - inPart);
+      part.update(chunk.subarray(at, at + take));
+      inPart += take;
+      at += take;
+      if (inPart === plan.partSize) await endPart();
+    }
+  }
+  if (inPart > 0 || parts.length === 0) await endPart();
+  return { size, checksum: `sha256:${sha.digest('hex')}`, crc64nvme: whole!, parts };
+}
+
+interface UploadView {
+  upload_id: string;
+  part_size: number;
+  part_count: number;
+  confirmed_parts: number[];
+  resumed: boolean;
+}
+
+interface PartUrl {
+  part_number: number;
+  size_bytes: number;
+  url: string;
+  headers: Record<string, string>;
+  expires_at: string;
+}
+
+const seg = encodeURIComponent;
+
+/** A part the store refused because its URL expired: ask for a fresh one and send again. */
+class UrlExpired extends Error {}
+/** A network fault or a 5xx: worth another try after a pause. */
+class Transient extends Error {}
+
+/**
+ * Uploads `path` as a multipart upload of artifact `opts.name` and returns the verified artifact.
+ * Resumes the open upload of the same file when there is one.
+ */
+export async function uploadMultipart<ArtifactView = unknown>(
+  client: Client,
+  buildId: string,
+  state: number,
+  path: string,
+  size: number,
+  opts: MultipartOptions,
+): Promise<ArtifactView> {
+  const plan = planParts(size, opts.partSize ?? DEFAULT_PART_SIZE);
+  const sums = await fileSums(path, plan, size);
+  if (sums.size !== statSync(path).size)
+    throw new CliError(
+      `${path} changed while it was read; upload it once it is complete`,
+      EXIT.usage,
+      'file_changed',
+    );
+  const base = `/builds/${seg(buildId)}/states/${state}/artifacts/${seg(opts.name)}/uploads`;
+  const upload = await client.post<UploadView>(base, {
+    size_bytes: size,
+    checksum: sums.checksum,
+    crc64nvme: sums.crc64nvme,
+    part_size: plan.partSize,
+    ...(opts.format ? { format: opts.format } : {}),
+  });
+  const at = `${base}/${seg(upload.upload_id)}`;
+  const confirmed = new Set(upload.confirmed_parts);
+  const pending: number[] = [];
+  for (let n = 1; n <= plan.partCount; n++) if (!confirmed.has(n)) pending.push(n);
+  let done = 0;
+  for (const n of confirmed) {
+    const r = partRange(size, plan, n);
+    done += r.end - r.start;
+  }
+  opts.onProgress?.(done, size);
+
+  // Part URLs, asked for in batches of the next pending parts; an expired one is dropped and asked again.
+  const urls = new Map<number, PartUrl>();
+  const batch = opts.urlBatch ?? 32;
+  let fetching: Promise<void> | null = null;
+  const urlFor = async (n: number): Promise<PartUrl> => {
+    for (;;) {
+      const have = urls.get(n);
+      if (have) return have;
+      if (!fetching) {
+        const want = [n, ...pending.filter((p) => p !== n && !urls.has(p))].slice(0, batch);
+        fetching = client
+          .post<{ urls: PartUrl[] }>(`${at}/urls`, {
+            parts: want.map((p) => ({ part_number: p, crc64nvme: sums.parts[p - 1]! })),
+          })
+          .then((res) => {
+            for (const u of res.urls) urls.set(u.part_number, u);
+          })
+          .finally(() => {
+            fetching = null;
+          });
+      }
+      await fetching;
+    }
+  };
+
+  let failed: unknown = null;
+  const tries = opts.tries ?? 5;
+  const sendOne = async (n: number) => {
+    for (let attempt = 1; ; attempt++) {
+      const url = await urlFor(n);
+      try {
+        const etag = await putPart(path, partRange(size, plan, n), url, sums.parts[n - 1]!);
+        await client.post(`${at}/parts`, {
+          parts: [{ part_number: n, etag, crc64nvme: sums.parts[n - 1]! }],
+        });
+        done += url.size_bytes;
+        opts.onProgress?.(done, size);
+        return;
+      } catch (error) {
+        if (error instanceof UrlExpired) {
+          urls.delete(n);
+          continue;
+        }
+        if (!(error instanceof Transient) || attempt >= tries) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(8000, 250 * 2 ** attempt)));
+      }
+    }
+  };
+  const queue = [...pending];
+  const worker = async () => {
+    while (!failed && queue.length) {
+      const n = queue.shift()!;
+      try {
+        await sendOne(n);
+        pending.splice(pending.indexOf(n), 1);
+      } catch (error) {
+        failed ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.parallel ?? 8) }, worker));
+  if (failed) {
+    if (failed instanceof Transient)
+      throw new CliError(
+        `upload of ${opts.name} failed after ${tries} tries: ${failed.message}; run the same command again to continue`,
+        EXIT.server,
+        'upload_failed',
+      );
+    throw failed;
+  }
+  // Assembling (and, locally, hashing) tens of GB takes a while: wait for it rather than send the
+  // completion again after 30 s. A completion sent again anyway is answered by the first one's result.
+  const deadline = Date.now() + 60 * 60_000;
+  for (;;) {
+    try {
+      return await client.request<ArtifactView>(
+        'POST',
+        `${at}/complete`,
+        undefined,
+        {},
+        { timeoutMs: 60 * 60_000 },
+      );
+    } catch (error) {
+      // Another completion of this upload is still assembling it: wait for its result.
+      const busy =
+        error instanceof ApiError &&
+        error.status === 409 &&
+        (error.body.error?.details as { status?: string } | undefined)?.status === 'completing';
+      if (!busy || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+  }
+}
+
+/**
+ * PUTs one part from its file range, hashing what is sent; resolves with the ETag S3 gave it.
+ * Throws UrlExpired (ask for a new URL), Transient (retry), or a CliError (give up).
+ */
+function putPart(
+  path: string,
+  range: { start: number; end: number },
+  url: PartUrl,
+  expectedCrc: string,
+): Promise<string> {
+  const crc = new Crc64Nvme();
+  let hashed = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, next) {
+      crc.update(chunk);
+      hashed += chunk.length;
+      next(null, chunk);
+    },
+  });
+  const changed = () =>
+    new CliError(
+      `file changed during upload (part ${url.part_number} differs from the first read); nothing was completed — upload it again once it stays the same`,
+      EXIT.conflict,
+      'file_changed',
+    );
+  return new Promise<string>((resolve, reject) => {
+    const req = openRequest(
+      new URL(url.url),
+      { method: 'PUT', headers: { ...url.headers, 'content-length': String(range.end - range.start) } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          if (body.length < 4096) body += c;
+        });
+        res.on('end', async () => {
+          const status = res.statusCode ?? 0;
+          // Only a whole part tells: a store may answer (an expired URL) before reading the body.
+          if (hashed === range.end - range.start && (await b64(crc)) !== expectedCrc)
+            return reject(changed());
+          if (status >= 200 && status < 300) return resolve(String(res.headers.etag ?? ''));
+          if (status === 403 && /expired/i.test(body)) return reject(new UrlExpired(body));
+          if (status >= 500 || status === 408 || status === 429)
+            return reject(new Transient(`HTTP ${status} on part ${url.part_number}`));
+          reject(
+            new CliError(
+              `part ${url.part_number} refused: HTTP ${status} ${body.replace(/\s+/g, ' ').slice(0, 300)}`,
+              EXIT.server,
+              'upload_failed',
+            ),
+          );
+        });
+        res.on('error', (e) => reject(new Transient(e.message)));
+      },
+    );
+    req.on('error', (e) => reject(new Transient(`part ${url.part_number}: ${e.message}`)));
+    pipeline(createReadStream(path, { start: range.start, end: range.end - 1 }), tap, req).catch((e: Error) =>
+      reject(new Transient(`part ${url.part_number}: ${e.message}`)),
+    );
+  });
+}
+
+/** `--part-size` (8MiB, 64MiB, 1GiB or bytes; 5 MiB..5 GiB) and `--parallel` (1..64); exit 2 otherwise. */
+export function transferOptions(partSize: string | undefined, parallel: string | undefined) {
+  const out: { partSize?: number; parallel?: number } = {};
+  if (partSize !== undefined) {
+    const bytes = parseByteSize(partSize);
+    if (bytes === null || bytes < MIN_PART_SIZE || bytes > MAX_PART_SIZE)
+      throw new CliError(
+        `--part-size ${partSize}: must be between 5MiB and 5GiB (e.g. 8MiB, 64MiB, 1GiB, or bytes)`,
+        EXIT.usage,
+        'usage',
+      );
+    out.partSize = bytes;
+  }
+  if (parallel !== undefined) {
+    const n = Number(parallel);
+    if (!Number.isInteger(n) || n < 1 || n > 64)
+      throw new CliError(`--parallel ${parallel}: must be a whole number from 1 to 64`, EXIT.usage, 'usage');
+    out.parallel = n;
+  }
+  return out;
+}
