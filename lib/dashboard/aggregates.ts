@@ -116,6 +116,15 @@ export interface AggregateDelta {
 export interface Counts {
   marker: ItemKey;
   deltas: AggregateDelta[];
+  /** A priced history entry's amounts (micro-units), reported once applied (the aggregator's CloudWatch metric). */
+  cost?: AppliedCost;
+}
+
+export interface AppliedCost {
+  platform_id: string;
+  currency: string;
+  micros: number;
+  avoided_micros: number;
 }
 
 /** Sort key prefix of applied markers under a build's partition. */
@@ -274,7 +283,16 @@ function historyCounts(h: HistoryEntry): Counts | null {
     }
   }
   const list = deltas.list();
-  return list.length ? { marker: appliedKey(h.build_id, 'hist', h.seq), deltas: list } : null;
+  if (!list.length) return null;
+  const counts: Counts = { marker: appliedKey(h.build_id, 'hist', h.seq), deltas: list };
+  if (h.cost && h.platform_id)
+    counts.cost = {
+      platform_id: h.platform_id,
+      currency: h.cost.currency,
+      micros: h.cost.attempt_micros,
+      avoided_micros: h.cost.avoided_micros,
+    };
+  return counts;
 }
 
 /** A priced entry's amounts under each group it belongs to, on the day it was recorded. */
