@@ -5,6 +5,8 @@
  * inserted as text, never HTML. All times are shown in UTC.
  */
 
+import { annotateTimeline, type BuildCost, renderCostCards } from './costs';
+
 /** The build a `#build=<id>` deep link names, or null. */
 function buildFromHash(): string | null {
   const m = /^#build=(.+)$/.exec(location.hash);
@@ -22,6 +24,7 @@ interface Rollup {
 }
 interface Build {
   id: string;
+  cost?: BuildCost;
   parent_id?: string | null;
   project_id: string;
   platform_id: string;
@@ -533,6 +536,7 @@ async function loadTimeline(): Promise<void> {
     api<Page<HistoryItem>>(`/builds/${id}/history?limit=500`),
   ]);
   renderTimeline(build, history.items);
+  annotateTimeline(build.cost);
 }
 
 function eventText(e: LiveEvent): string {
@@ -590,6 +594,7 @@ async function refresh(): Promise<void> {
   q.set('limit', '100');
   try {
     renderSummary(await api<Summary>('/dashboard/summary'));
+    await renderCostCards(api);
     const [list, stuck, blocked] = await Promise.all([
       api<Page<Build>>(`/builds?${q}`),
       api<Page<Stuck>>('/dashboard/stuck'),
