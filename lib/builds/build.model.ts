@@ -73,6 +73,8 @@ export interface Build {
   cost?: BuildCosts;
   /** The worker's own hourly_cost given by the running attempt's in_progress report (lib/cost/pricing.ts). */
   attempt_hourly_cost?: string | null;
+  /** The hourly_cost its lease's taker gave (POST /builds/{id}/lease), written with lease_id: attempts started under that lease use it. */
+  lease_hourly_cost?: string | null;
   /** Set on a child of a fork (POST /builds/{id}/fork): the build it was forked from. */
   parent_id?: string | null;
   /** The parent's state the child was forked at: its completed states up to here are the parent's. */

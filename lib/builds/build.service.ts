@@ -214,9 +214,15 @@ export class BuildService {
    * A lease call changed the build item's lease_id (no new version): the cached copy follows, so
    * the next report commits on the first try. Only a hint: the build put is conditioned on it.
    */
-  noteLease(id: string, leaseId: string | null): void {
+  noteLease(id: string, leaseId: string | null, hourlyCost?: string | null): void {
     const cached = this.recent.get(id);
-    if (cached) this.recent.set(id, { ...cached, lease_id: leaseId });
+    // A take writes lease_hourly_cost with lease_id (a release leaves it): the cache keeps both as written.
+    if (cached)
+      this.recent.set(id, {
+        ...cached,
+        lease_id: leaseId,
+        ...(hourlyCost !== undefined ? { lease_hourly_cost: hourlyCost } : {}),
+      });
   }
 
   /** The build; a parent also shows `children`, its roll-up (one GetItem of counters, never the children). */

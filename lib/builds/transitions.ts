@@ -312,7 +312,9 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
       report.status === 'in_progress'
         ? report.hourly_cost !== undefined
           ? canonicalDecimal(report.hourly_cost)
-          : null
+          : ctx.leaseId && ctx.leaseId === build.lease_id
+            ? (build.lease_hourly_cost ?? null)
+            : null
         : null,
   };
   const duration = attemptDuration(build, next, report.status, ctx.now);

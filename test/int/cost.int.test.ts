@@ -245,3 +245,30 @@ it('prices each attempt at the worker or platform rate: completed, failed, inter
   expect((await dashboard.costs('platform')).items).toEqual(byPlatform.items);
   expect(byPlatform.read_capacity_units).toBeLessThanOrEqual(1);
 });
+
+it("prices the attempts a lease's taker starts at the rate it gave with the lease", async () => {
+  await stack.call('POST', '/platforms', { id: 'p-lease', name: 'no price', cloud_provider: 'aws' });
+  const made = await stack.call('POST', '/builds', { platform_id: 'p-lease', image_type_id: 'rhel9' });
+  expect(made.status).toBe(201);
+  const id = made.body.id;
+  const refused = await stack.call('POST', `/builds/${id}/lease`, {
+    worker_id: 'spot-9',
+    hourly_cost: 'cheap',
+  });
+  expect([refused.status, refused.body.error.code]).toEqual([400, 'validation_error']);
+  const lease = await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'spot-9', hourly_cost: '7.2' });
+  expect(lease.status).toBe(201);
+  const headers = { 'x-lease-id': lease.body.lease_id };
+  await stack.call('POST', `/builds/${id}/states`, { state_code: 10, status: 'in_progress' }, headers);
+  await new Promise((r) => setTimeout(r, 100));
+  await stack.call('POST', `/builds/${id}/states`, { state_code: 10, status: 'completed' }, headers);
+  const history = (await stack.call('GET', `/builds/${id}/history`)).body.items as Json[];
+  const priced = history.filter((h) => h.cost);
+  expect(priced.map((h) => [h.state_code, h.cost.rate_source, h.cost.hourly_cost])).toEqual([
+    [10, 'worker', '7.200000'],
+  ]);
+  // The platform has no price: the build's cost is the lease taker's alone.
+  const build = (await stack.call('GET', `/builds/${id}`)).body;
+  expect(build.cost.total).toBe(priced[0]!.cost.amount);
+  expect(Number(build.cost.total)).toBeGreaterThan(0);
+});
