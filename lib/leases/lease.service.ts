@@ -5,10 +5,11 @@
  * own transaction (the live item part, lib/leases/live.item.ts, composed by BuildService); this
  * service only grants and ends leases.
  */
-import { canonicalDecimal } from '../cost/money';
+
 import { ulid } from 'ulid';
 import type { Build } from '../builds/build.model';
 import { TERMINAL_STATUSES } from '../builds/build.model';
+import { canonicalDecimal } from '../cost/money';
 import { AppError, notFound } from '../errors';
 import type { LeaseRepository, NewLease, WriteResult } from './lease.repository';
 import type { AcquireLeaseInput, HeartbeatInput } from './lease.schema';
