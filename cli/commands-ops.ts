@@ -284,6 +284,47 @@ export const OPS_COMMANDS: Command[] = [
     },
   }),
   defineCommand({
+    path: ['dashboard', 'costs'],
+    summary: 'What priced attempts cost, by platform, project, image type or state; per currency',
+    options: {
+      'group-by': { type: 'string', description: 'platform (default), project, image_type or state' },
+      since: {
+        type: 'string',
+        description: 'first UTC day counted, YYYY-MM-DD (default: 30 days ago; at most 366)',
+      },
+    },
+    examples: ['bldst dashboard costs', 'bldst dashboard costs --group-by state --since 2026-11-01'],
+    async run(ctx, v) {
+      const query = new URLSearchParams();
+      if (typeof v['group-by'] === 'string') query.set('group_by', v['group-by']);
+      if (typeof v.since === 'string') query.set('since', v.since);
+      const res = await ctx
+        .client()
+        .get<{ group_by: string; since: string; until: string; items: Row[]; totals: Row[] }>(
+          `/dashboard/costs${query.size ? `?${query}` : ''}`,
+        );
+      if (ctx.output === 'json') {
+        printJson(res);
+        return EXIT.ok;
+      }
+      const money = [
+        col('currency', 'CUR'),
+        col('total', 'TOTAL', { right: true }),
+        col('failed', 'FAILED', { right: true, paint: () => 'red' }),
+        col('avoided', 'SAVED BY RESUMING', { right: true }),
+      ];
+      printTable(res.items, [col('key', res.group_by.toUpperCase(), { whole: true }), ...money], ctx.style, {
+        wide: ctx.wide,
+        empty: `no priced attempts from ${res.since} to ${res.until} (set a platform's --hourly-cost)`,
+      });
+      if (res.totals.length) {
+        process.stdout.write(`\n${paint(ctx.style, 'bold', `totals ${res.since} to ${res.until}`)}\n`);
+        printTable(res.totals, money, ctx.style, { wide: ctx.wide });
+      }
+      return EXIT.ok;
+    },
+  }),
+  defineCommand({
     path: ['dashboard', 'stuck'],
     summary: 'Running attempts that are silent (no heartbeat) or overdue',
     examples: ['bldst dashboard stuck'],

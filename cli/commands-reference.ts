@@ -35,6 +35,11 @@ const SPECIFIC: Record<ReferenceKind['type'], Record<string, OptionSpec>> = {
       type: 'string',
       description: 'e.g. aws-us-gov, aws-cn, azure-us-government (none: commercial)',
     },
+    'hourly-cost': {
+      type: 'string',
+      description: "price of a worker hour, e.g. 0.096 (prices its builds' attempts; a worker's own wins)",
+    },
+    currency: { type: 'string', description: 'ISO 4217 code of --hourly-cost (default USD)' },
   },
   os_version: { version: { type: 'string', description: 'e.g. 22.04, 9.3 (required to create)' } },
   image_type: {},
@@ -52,7 +57,12 @@ const EXAMPLE: Record<ReferenceKind['type'], { create: string; id: string }> = {
 
 const COLUMNS: Record<ReferenceKind['type'], Column<Item>[]> = {
   project: [],
-  platform: [col('cloud_provider', 'CLOUD'), col('region', 'REGION'), col('partition', 'PARTITION')],
+  platform: [
+    col('cloud_provider', 'CLOUD'),
+    col('region', 'REGION'),
+    col('partition', 'PARTITION'),
+    { header: 'HOURLY', value: (p) => (p.hourly_cost ? `${p.hourly_cost} ${p.currency}` : '-'), right: true },
+  ],
   os_version: [col('version', 'VERSION')],
   image_type: [],
 };

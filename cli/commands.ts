@@ -63,7 +63,20 @@ const NO_LOGIN = {
 
 export type { Command, Ctx, OptionSpec } from './command';
 
-const showBuild = (ctx: Ctx, build: BuildView) => show(ctx, build, build.id);
+const showBuild = (ctx: Ctx, build: BuildView) =>
+  show(ctx, ctx.output === 'json' ? build : withCostLine(build), build.id);
+
+/** A build's cost on one line for the terminal: `USD 0.185000 (failed 0.090000, saved by resuming 0.180000; by state 10: 0.060000, …)`. */
+function withCostLine(build: BuildView): Record<string, unknown> {
+  const c = build.cost;
+  if (!c) return build;
+  const states = Object.entries(c.by_state).map(([code, amount]) => `${code}: ${amount}`);
+  const others = (c.other_currencies ?? []).map((o) => ` + ${o.currency} ${o.total}`).join('');
+  return {
+    ...build,
+    cost: `${c.currency} ${c.total}${others} (failed ${c.failed}, saved by resuming ${c.avoided}${states.length ? `; by state ${states.join(', ')}` : ''})`,
+  };
+}
 
 /**
  * On stderr: the state just reported is not in the project's catalog, with the nearest codes it
@@ -511,6 +524,11 @@ const CORE: Command[] = [
           'with --status failed: interrupted (the step was stopped; not counted toward max_attempts)',
       },
       worker: { type: 'string', description: 'this build server (worker_id; default $BLDST_WORKER_ID)' },
+      'hourly-cost': {
+        type: 'string',
+        description:
+          "this worker's price per hour in the platform's currency (e.g. 0.192): prices this attempt instead of the platform's",
+      },
       metadata: { type: 'string', description: 'JSON object kept in the history entry' },
       'if-match': { type: 'string', description: 'apply only if the build is at this version' },
       'storage-type': {
@@ -563,6 +581,7 @@ const CORE: Command[] = [
           error: clipFlag(str(v.error), LIMITS.error, '--error'),
           error_code: str(v['error-code']),
           worker_id: str(v.worker) ?? handedDown().workerId,
+          hourly_cost: str(v['hourly-cost']),
           metadata: json(str(v.metadata), '--metadata'),
           artifacts,
         }),

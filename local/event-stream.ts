@@ -122,7 +122,7 @@ export interface EventStreamOptions {
 export interface EventStream {
   feed: EventFeed;
   /** What the aggregator did so far (summed over batches). */
-  aggregation: AggregationResult;
+  aggregation: Omit<AggregationResult, 'costs'>;
   /** Resolves once every record in the stream when it was called has been published. */
   drain(): Promise<void>;
   stop(): Promise<void>;
@@ -204,7 +204,8 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
           createDocumentClient({ region: options.region, dynamodbEndpoint: options.endpoint }),
           options.tableName,
         );
-  const aggregation: AggregationResult = {
+  /** Counts only: costs go to CloudWatch from the Lambda (functions/events/aggregate.ts), not here. */
+  const aggregation: Omit<AggregationResult, 'costs'> = {
     applied: 0,
     duplicates: 0,
     ignored: 0,
@@ -227,7 +228,7 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
   const aggregate = async (records: _Record[]) => {
     if (!aggregator) return;
     const result = await aggregator.apply(decodable(records, (r) => changeRecord(r, decodeImage)));
-    for (const k of Object.keys(aggregation) as (keyof AggregationResult)[]) aggregation[k] += result[k];
+    for (const k of Object.keys(aggregation) as (keyof typeof aggregation)[]) aggregation[k] += result[k];
   };
 
   const publish = async (records: _Record[]) => {

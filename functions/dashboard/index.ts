@@ -2,7 +2,11 @@
 import { dashboard } from '../../lib/compose/dashboard';
 import { objectStore } from '../../lib/compose/object-store';
 import { once, ready, runtimeConfig } from '../../lib/compose/store';
-import { durationsQuerySchema, summaryQuerySchema } from '../../lib/dashboard/dashboard.schema';
+import {
+  costsQuerySchema,
+  durationsQuerySchema,
+  summaryQuerySchema,
+} from '../../lib/dashboard/dashboard.schema';
 import { AppError } from '../../lib/errors';
 import { apiDocsAssetSchema, DASHBOARD_ROUTES, dashboardAssetSchema } from '../../lib/http/dashboard.routes';
 import { dispatch } from '../../lib/http/dispatch';
@@ -20,6 +24,11 @@ const summary = httpHandler(async (req) => {
 const durations = httpHandler(async (req) => {
   const query = parseQuery(req, durationsQuerySchema);
   return { status: 200, body: await dashboard().durations(query.platform_id) };
+});
+
+const costs = httpHandler(async (req) => {
+  const query = parseQuery(req, costsQuerySchema);
+  return { status: 200, body: await dashboard().costs(query.group_by, query.since) };
 });
 
 /** HeadBucket (the object store's ping); null without a bucket. */
@@ -103,6 +112,7 @@ const apiDocsAssetHandler = httpHandler(async (req) => {
 export const handler = dispatch('dashboard', DASHBOARD_ROUTES, {
   summary,
   durations,
+  costs,
   stuck,
   status,
   webDashboard,

@@ -11,6 +11,7 @@ import { Aggregator, changeRecord } from '../../lib/dashboard/aggregator';
 import { createDocumentClient } from '../../lib/db/client';
 import { lambdaHandler } from '../../lib/observability/lambda';
 import { logger } from '../../lib/observability/logger';
+import { recordCosts } from '../../lib/observability/metrics';
 
 let aggregator: Aggregator | undefined;
 
@@ -23,5 +24,6 @@ export const handler = lambdaHandler(async (event: DynamoDBStreamEvent) => {
     event.Records.map((r) => changeRecord(r, (image) => unmarshall(image as never))),
   );
   logger.info('aggregated', { records: event.Records.length, ...result });
+  recordCosts(result.costs);
   return result;
 });

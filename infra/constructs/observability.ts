@@ -38,6 +38,14 @@ const stateReports = (status?: string) =>
     period: FIVE_MINUTES,
   });
 
+/** Priced attempts (or avoided work) by platform and currency, from the aggregator's EMF metrics (recordCosts). */
+const costs = (metric: 'AttemptCost' | 'AvoidedCost') =>
+  new MathExpression({
+    expression: `SEARCH('{BuildState,currency,platform,service} MetricName="${metric}"', 'Sum', 3600)`,
+    label: '',
+    period: Duration.hours(1),
+  });
+
 export class Observability extends Construct {
   readonly dashboard: Dashboard;
   readonly alarms: Alarm[] = [];
@@ -85,6 +93,16 @@ export class Observability extends Construct {
         left: [stateReports()],
       }),
       new GraphWidget({ title: 'Failures by platform', width: 12, left: [stateReports('failed')] }),
+      new GraphWidget({
+        title: 'Cost by platform and currency (hourly)',
+        width: 12,
+        left: [costs('AttemptCost')],
+      }),
+      new GraphWidget({
+        title: 'Saved by resuming, by platform (hourly)',
+        width: 12,
+        left: [costs('AvoidedCost')],
+      }),
       new GraphWidget({
         title: 'Lambda errors and throttles',
         width: 12,

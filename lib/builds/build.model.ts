@@ -1,3 +1,4 @@
+import type { BuildCosts, EntryCost } from '../cost/pricing';
 import type { AppError } from '../errors';
 
 /** The build aggregate as the domain sees it: no table keys, no HTTP. */
@@ -68,6 +69,12 @@ export interface Build {
   work_s?: Record<string, number>;
   /** Seconds of completed work not redone because the build resumed (retries, and a child's fork). */
   work_avoided_s?: number;
+  /** What the build's priced attempts cost, by currency, in micro-units (lib/cost/pricing.ts); absent until one is priced. */
+  cost?: BuildCosts;
+  /** The worker's own hourly_cost given by the running attempt's in_progress report (lib/cost/pricing.ts). */
+  attempt_hourly_cost?: string | null;
+  /** The hourly_cost its lease's taker gave (POST /builds/{id}/lease), written with lease_id: attempts started under that lease use it. */
+  lease_hourly_cost?: string | null;
   /** Set on a child of a fork (POST /builds/{id}/fork): the build it was forked from. */
   parent_id?: string | null;
   /** The parent's state the child was forked at: its completed states up to here are the parent's. */
@@ -183,6 +190,8 @@ export interface HistoryEntry {
   duration_s?: number;
   /** Seconds of measured completed work this change did not redo (a retry's first report, a fork). */
   work_avoided_s?: number;
+  /** The attempt this entry closed, and its work_avoided_s, priced at the rate of that moment (lib/cost/pricing.ts). */
+  cost?: EntryCost;
   metadata: Record<string, unknown> | null;
   actor: string;
   recorded_at: string;

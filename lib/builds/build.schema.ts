@@ -1,5 +1,6 @@
 import { stateCodeSchema } from '../catalog/catalog.schema';
 import { MAX_STATE_CODE } from '../catalog/state-catalog';
+import { hourlyCostSchema } from '../cost/cost.schema';
 import * as z from '../zod';
 import { ATTEMPT_STATUSES, BUILD_STATUSES, REPORTED_ERROR_CODES } from './build.model';
 
@@ -148,6 +149,8 @@ export const stateReportSchema = z.strictObject({
   /** With `failed` only: `interrupted` (the worker stopped the step; not counted toward max_attempts). */
   error_code: z.nullish(z.enum(REPORTED_ERROR_CODES)),
   worker_id: z.nullish(text(256).check(z.minLength(1))),
+  /** The worker's own price per hour (its instance's), in the platform's currency: wins over the platform's for this attempt. */
+  hourly_cost: z.optional(hourlyCostSchema),
   metadata: z.nullish(metadataSchema),
 });
 export type StateReportInput = z.infer<typeof stateReportSchema>;

@@ -8,6 +8,7 @@ import { ulid } from 'ulid';
 import type { Principal } from '../auth/principal';
 import { LruCache } from '../cache';
 import type { CatalogSource, StateCatalog } from '../catalog/state-catalog';
+import type { PlatformRate } from '../cost/pricing';
 import { decodeCursor, encodeCursor } from '../db/cursor';
 import { type TransactItem, Transaction } from '../db/transaction';
 import { AppError, notFound } from '../errors';
@@ -111,6 +112,8 @@ export interface BuildServiceDeps {
   defaultMaxAttempts: number;
   /** BUILDSTATE_HEARTBEAT_TIMEOUT_S: when a lease-less running attempt is lost (lost-attempt.ts). */
   heartbeatTimeoutSeconds?: number;
+  /** A platform's price now (lib/cost/pricing.ts): the rate of attempts that close, unless their worker gives its own. */
+  rates?(platformId: string): Promise<PlatformRate | null>;
   /** The build's live item (lease and heartbeats), read for resume and for a possible takeover. */
   liveSigns?(id: string): Promise<LiveSigns | undefined>;
   clock?: () => Date;
@@ -219,9 +222,15 @@ export class BuildService {
    * A lease call changed the build item's lease_id (no new version): the cached copy follows, so
    * the next report commits on the first try. Only a hint: the build put is conditioned on it.
    */
-  noteLease(id: string, leaseId: string | null): void {
+  noteLease(id: string, leaseId: string | null, hourlyCost?: string | null): void {
     const cached = this.recent.get(id);
-    if (cached) this.recent.set(id, { ...cached, lease_id: leaseId });
+    // A take writes lease_hourly_cost with lease_id (a release leaves it): the cache keeps both as written.
+    if (cached)
+      this.recent.set(id, {
+        ...cached,
+        lease_id: leaseId,
+        ...(hourlyCost !== undefined ? { lease_hourly_cost: hourlyCost } : {}),
+      });
   }
 
   /** The build; a parent also shows `children`, its roll-up (one GetItem of counters, never the children). */
@@ -272,6 +281,9 @@ export class BuildService {
       : `f${this.newId().toLowerCase()}`;
     const fingerprint = opts.idempotency?.fingerprint ?? forkId;
     const ctx = this.context(actor, catalog);
+    const rates = new Map<string, PlatformRate | null>();
+    for (const { platform_id } of input.children)
+      if (!rates.has(platform_id)) rates.set(platform_id, (await this.deps.rates?.(platform_id)) ?? null);
     const changes = input.children.map((child, n) => {
       const change = forkChild(
         parent,
@@ -279,7 +291,7 @@ export class BuildService {
         forkId,
         input.at_state,
         child,
-        ctx,
+        { ...ctx, rate: rates.get(child.platform_id) ?? null },
       );
       change.build.fork_fingerprint = fingerprint;
       return change;
@@ -499,7 +511,8 @@ export class BuildService {
       try {
         if (opts.ifMatch !== undefined && opts.ifMatch !== build.version)
           throw preconditionFailed(build, opts.ifMatch);
-        change = await rule(build, this.context(actor, catalog));
+        const rate = (await this.deps.rates?.(build.platform_id)) ?? null;
+        change = await rule(build, { ...this.context(actor, catalog), rate });
       } catch (error) {
         if (cached) {
           // Never refuse on the word of the cache: confirm against a fresh read.

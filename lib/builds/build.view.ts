@@ -1,4 +1,5 @@
 import type { StateCatalog } from '../catalog/state-catalog';
+import { buildCostView, buildCostViewSchema, entryCostView, entryCostViewSchema } from '../cost/cost.view';
 import { metadataViewSchema, pageSchema, timestampSchema } from '../view';
 import * as z from '../zod';
 import { ATTEMPT_STATUSES, BUILD_STATUSES, type Build, type HistoryEntry } from './build.model';
@@ -48,6 +49,12 @@ export const buildViewSchema = z.strictObject({
         "Seconds of measured completed work not redone because the build resumed: retries, and for a child the parent's work up to the fork",
     }),
   ),
+  cost: z.optional(buildCostViewSchema).check(
+    z.meta({
+      description:
+        'What its attempts cost (docs/API.md, Costs): absent while no attempt was priced (neither the platform nor a worker gave an hourly_cost)',
+    }),
+  ),
   base_build_id: z
     .optional(z.string())
     .check(
@@ -94,6 +101,7 @@ export function buildView(build: Build, catalog: StateCatalog): BuildView {
     parent_id: build.parent_id ?? null,
     forked_at_state: build.forked_at_state ?? null,
     work_avoided_s: Math.round(build.work_avoided_s ?? 0),
+    ...(build.cost ? { cost: buildCostView(build.cost) } : {}),
     ...(build.base_build_id ? { base_build_id: build.base_build_id } : {}),
     ...(build.revoked_at
       ? {
@@ -187,6 +195,12 @@ export const historyViewSchema = z.strictObject({
       }),
     ),
   ),
+  cost: z.optional(entryCostViewSchema).check(
+    z.meta({
+      description:
+        'The attempt this entry closed (and its avoided work) priced; absent when nothing was priced',
+    }),
+  ),
   metadata: z.nullable(metadataViewSchema),
   actor: z.string(),
   recorded_at: timestampSchema,
@@ -212,6 +226,7 @@ export function historyView(entry: HistoryEntry, catalog: StateCatalog): History
     reason: entry.reason,
     worker_id: entry.worker_id,
     ...(entry.error_code ? { error_code: entry.error_code } : {}),
+    ...(entry.cost ? { cost: entryCostView(entry.cost) } : {}),
     metadata: entry.metadata,
     actor: entry.actor,
     recorded_at: entry.recorded_at,

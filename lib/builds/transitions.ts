@@ -5,6 +5,8 @@
  */
 
 import { FINAL_STATE_CODE, type StateCatalog } from '../catalog/state-catalog';
+import { canonicalDecimal } from '../cost/money';
+import { addEntryCost, entryCost, type PlatformRate, rateFor } from '../cost/pricing';
 import { AppError } from '../errors';
 import {
   type AttemptStatus,
@@ -37,6 +39,8 @@ export interface RuleContext {
   heartbeatTimeoutSeconds?: number;
   /** The live item's signs of life, when the caller read them (a possible takeover). */
   live?: LiveSigns;
+  /** The build's platform's price now (null: the caller read none); lib/cost/pricing.ts. */
+  rate?: PlatformRate | null;
 }
 
 /** BUILDSTATE_HEARTBEAT_TIMEOUT_S's default, for callers that set none. */
@@ -137,6 +141,10 @@ export function forkChild(
     Object.entries(parent.work_s ?? {}).filter(([c]) => Number(c) <= atState),
   );
   build.work_avoided_s = measuredWorkBefore(build, atState + 1);
+  // The parent's work the child does not redo, priced at the child's platform rate.
+  const cost = entryCost(rateFor(null, ctx.rate), 0, build.work_avoided_s, false);
+  const costs = addEntryCost(undefined, atState, cost);
+  if (costs) build.cost = costs;
   return {
     build,
     history: entry(null, build, ctx, {
@@ -145,6 +153,7 @@ export function forkChild(
       parent_version: parent.version,
       metadata: { parent_id: parent.id, parent_version: parent.version, at_state: atState },
       ...(build.work_avoided_s ? { work_avoided_s: build.work_avoided_s } : {}),
+      ...(cost ? { cost } : {}),
       message: `Forked from build '${parent.id}' (version ${parent.version}) at state ${atState}`,
     }),
   };
@@ -298,6 +307,15 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
     started_at: build.started_at ?? ctx.now,
     completed_at: status === 'completed' ? ctx.now : null,
     last_reported_at: ctx.now,
+    // The worker's own rate, kept for the attempt this report starts; the closing report may give another.
+    attempt_hourly_cost:
+      report.status === 'in_progress'
+        ? report.hourly_cost !== undefined
+          ? canonicalDecimal(report.hourly_cost)
+          : ctx.leaseId && ctx.leaseId === build.lease_id
+            ? (build.lease_hourly_cost ?? null)
+            : null
+        : null,
   };
   const duration = attemptDuration(build, next, report.status, ctx.now);
   if (duration.duration_s !== undefined)
@@ -307,6 +325,23 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
   const avoided =
     build.state_status === 'failed' && code === build.current_state ? measuredWorkBefore(build, code) : 0;
   if (avoided > 0) next.work_avoided_s = (build.work_avoided_s ?? 0) + avoided;
+  // Price the attempt this report closes (it ran under this build's running attempt) and the work
+  // it avoided: the closing report's own rate, else the one its in_progress report gave, else the platform's.
+  const closes = report.status !== 'in_progress' && sameAttempt && !!build.attempt_started_at;
+  const workerRate =
+    report.hourly_cost !== undefined
+      ? canonicalDecimal(report.hourly_cost)
+      : closes
+        ? (build.attempt_hourly_cost ?? null)
+        : null;
+  const cost = entryCost(
+    rateFor(workerRate, ctx.rate),
+    closes ? secondsBetween(build.attempt_started_at!, ctx.now) : 0,
+    avoided,
+    report.status === 'failed',
+  );
+  const costs = addEntryCost(build.cost, code, cost);
+  if (costs) next.cost = costs;
   return {
     build: next,
     history: entry(build, next, ctx, {
@@ -319,6 +354,7 @@ export function applyReport(build: Build, report: StateReportInput, ctx: RuleCon
       ...(report.error_code ? { error_code: report.error_code } : {}),
       ...duration,
       ...(avoided > 0 ? { work_avoided_s: avoided } : {}),
+      ...(cost ? { cost } : {}),
       metadata: report.metadata ?? null,
     }),
   };
@@ -343,8 +379,20 @@ function takeOver(build: Build, report: StateReportInput, ctx: RuleContext, lost
   // the same, lib/builds/build.service.ts), so nothing it sends later is accepted under it.
   const endsLease =
     !!build.lease_id && build.lease_id === build.attempt_lease_id && ctx.leaseId !== build.lease_id;
+  // The lost attempt ran, and was paid for, until its worker's last sign of life.
+  const lostCost = build.attempt_started_at
+    ? entryCost(
+        rateFor(build.attempt_hourly_cost, ctx.rate),
+        secondsBetween(build.attempt_started_at, lost.silent_since),
+        0,
+        true,
+      )
+    : null;
+  const lostCosts = addEntryCost(build.cost, build.current_state, lostCost);
   const failed: Build = {
     ...build,
+    ...(lostCosts ? { cost: lostCosts } : {}),
+    attempt_hourly_cost: null,
     ...(endsLease ? { lease_id: null } : {}),
     state_status: 'failed',
     status: blocked ? 'blocked' : 'failed',
@@ -364,6 +412,7 @@ function takeOver(build: Build, report: StateReportInput, ctx: RuleContext, lost
     error_code: WORKER_LOST,
     error_streak: streak,
     worker_id: lost.worker_id,
+    ...(lostCost ? { cost: lostCost } : {}),
     message: `Attempt ${lost.attempt} of state ${lost.state_code} lost with its worker ${describeLoss(lost)}; ${
       blocked
         ? `that is ${lostCount} lost attempts (limit ${limit}): the build is blocked`
@@ -469,6 +518,11 @@ export function measuredWorkBefore(build: Build, code: number): number {
   return Object.entries(build.work_s ?? {})
     .filter(([c]) => Number(c) < code)
     .reduce((total, [, s]) => total + s, 0);
+}
+
+/** Seconds from `from` to `to` (ISO timestamps), never negative. */
+function secondsBetween(from: string, to: string): number {
+  return Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000);
 }
 
 function attemptDuration(

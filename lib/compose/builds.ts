@@ -23,5 +23,6 @@ export const builds = once(
       defaultMaxAttempts: runtimeConfig().defaultMaxAttempts,
       heartbeatTimeoutSeconds: runtimeConfig().heartbeatTimeoutSeconds,
       liveSigns: (id) => leaseRepository().get(id),
+      rates: (platformId) => references().rateOf(platformId),
     }),
 );

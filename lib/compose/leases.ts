@@ -9,6 +9,6 @@ export const leases = once(
     new LeaseService({
       leases: new LeaseRepository(db(), runtimeConfig().tableName),
       getBuild: (id) => buildRepository().get(id),
-      leaseChanged: (id, leaseId) => builds().noteLease(id, leaseId),
+      leaseChanged: (id, leaseId, hourlyCost) => builds().noteLease(id, leaseId, hourlyCost),
     }),
 );

@@ -39,6 +39,33 @@ export const DURATIONS_PK = 'AGG#DURATIONS';
  */
 export const avoidedKey = (day: string) => ({ pk: `AGG#AVOIDED#${day.slice(0, 7)}`, sk: SUMMARY_SK });
 export const avoidedCounter = (day: string, name: string) => `${day.slice(8, 10)}#${name}`;
+/**
+ * Costs, one item per UTC month (`AGG#COST#<yyyy-mm>`) with micro-unit counters per day, group
+ * and currency: `<dd>#<group>:<value>#<currency>#<measure>` (group: platform, project,
+ * image_type, state; measure: total, failed, avoided). A window of up to a year is at most 13
+ * item reads, whatever the number of builds; currencies are separate counters, never summed.
+ */
+export const costKey = (day: string) => ({ pk: `AGG#COST#${day.slice(0, 7)}`, sk: SUMMARY_SK });
+export const COST_GROUPS = ['platform', 'project', 'image_type', 'state'] as const;
+export type CostGroup = (typeof COST_GROUPS)[number];
+export const COST_MEASURES = ['total', 'failed', 'avoided'] as const;
+export type CostMeasure = (typeof COST_MEASURES)[number];
+export const costCounter = (
+  day: string,
+  group: CostGroup,
+  value: string,
+  currency: string,
+  measure: CostMeasure,
+) => `${day.slice(8, 10)}#${group}:${value}#${currency}#${measure}`;
+/** The parts of a cost counter's name (null for any other attribute). */
+export function parseCostCounter(
+  name: string,
+): { dd: string; group: CostGroup; value: string; currency: string; measure: CostMeasure } | null {
+  const m = /^(\d\d)#(platform|project|image_type|state):(.+)#([A-Z]{3})#(total|failed|avoided)$/.exec(name);
+  return m
+    ? { dd: m[1]!, group: m[2] as CostGroup, value: m[3]!, currency: m[4]!, measure: m[5] as CostMeasure }
+    : null;
+}
 const codeKey = (code: number) => String(code).padStart(3, '0');
 export const durationsKey = (platformId: string, code: number) => ({
   pk: DURATIONS_PK,
@@ -89,6 +116,15 @@ export interface AggregateDelta {
 export interface Counts {
   marker: ItemKey;
   deltas: AggregateDelta[];
+  /** A priced history entry's amounts (micro-units), reported once applied (the aggregator's CloudWatch metric). */
+  cost?: AppliedCost;
+}
+
+export interface AppliedCost {
+  platform_id: string;
+  currency: string;
+  micros: number;
+  avoided_micros: number;
 }
 
 /** Sort key prefix of applied markers under a build's partition. */
@@ -225,6 +261,7 @@ function historyCounts(h: HistoryEntry): Counts | null {
     if (h.platform_id)
       deltas.add(key, avoidedCounter(day, `platform:${h.platform_id}`), Math.round(h.work_avoided_s));
   }
+  if (h.cost) costCounts(deltas, h);
   if (h.event === 'state_reported' && h.status === 'failed') {
     deltas.add(summaryKey(shard), counter.failedAttempts(h.state_code), 1);
     deltas.add(day, 'attempts_failed', 1);
@@ -240,7 +277,36 @@ function historyCounts(h: HistoryEntry): Counts | null {
     }
   }
   const list = deltas.list();
-  return list.length ? { marker: appliedKey(h.build_id, 'hist', h.seq), deltas: list } : null;
+  if (!list.length) return null;
+  const counts: Counts = { marker: appliedKey(h.build_id, 'hist', h.seq), deltas: list };
+  if (h.cost && h.platform_id)
+    counts.cost = {
+      platform_id: h.platform_id,
+      currency: h.cost.currency,
+      micros: h.cost.attempt_micros,
+      avoided_micros: h.cost.avoided_micros,
+    };
+  return counts;
+}
+
+/** A priced entry's amounts under each group it belongs to, on the day it was recorded. */
+function costCounts(deltas: Deltas, h: HistoryEntry): void {
+  const cost = h.cost!;
+  const day = utcDay(h.recorded_at);
+  const key = costKey(day);
+  const groups: [CostGroup, string | undefined][] = [
+    ['platform', h.platform_id],
+    ['project', h.project_id],
+    ['image_type', h.image_type_id],
+    ['state', String(h.state_code)],
+  ];
+  for (const [group, value] of groups) {
+    if (!value) continue;
+    const name = (measure: CostMeasure) => costCounter(day, group, value, cost.currency, measure);
+    deltas.add(key, name('total'), cost.attempt_micros);
+    if (cost.failed) deltas.add(key, name('failed'), cost.attempt_micros);
+    deltas.add(key, name('avoided'), cost.avoided_micros);
+  }
 }
 
 /** Several records' deltas on the same items, summed: one update per aggregate item. */

@@ -28,6 +28,7 @@ import { projectLiveItems } from '../leases/live.projection';
 import { backoffMs, sleep } from '../retry';
 import {
   type AggregateDelta,
+  type AppliedCost,
   type ChangeRecord,
   type Counts,
   countsOf,
@@ -51,6 +52,8 @@ export interface AggregationResult {
   fanned_out: number;
   /** Fork parents whose status this call moved to follow their children (lib/builds/family.ts). */
   families: number;
+  /** Costs of the priced entries this call applied (not duplicates), summed by platform and currency. */
+  costs: AppliedCost[];
 }
 
 export class Aggregator {
@@ -71,6 +74,7 @@ export class Aggregator {
       transactions: 0,
       fanned_out: await this.markFannedOut(records),
       families: 0,
+      costs: [],
     };
     // The same record twice in one batch (a consumer that re-reads) is one record.
     const unique = [...new Map(counted.map((c) => [`${c.marker.pk}|${c.marker.sk}`, c])).values()];
@@ -129,6 +133,7 @@ export class Aggregator {
       const sent = await tx.send(this.db);
       if (sent.committed) {
         result.applied += group.length;
+        for (const c of group) if (c.cost) addCost(result.costs, c.cost);
         return;
       }
       const done = group.filter((_, i) => sent.failed.has(markerPart(i)));
@@ -186,6 +191,15 @@ export class Aggregator {
 }
 
 const markerPart = (i: number) => `applied:${i}`;
+
+function addCost(costs: AppliedCost[], cost: AppliedCost): void {
+  const same = costs.find((c) => c.platform_id === cost.platform_id && c.currency === cost.currency);
+  if (!same) costs.push({ ...cost });
+  else {
+    same.micros += cost.micros;
+    same.avoided_micros += cost.avoided_micros;
+  }
+}
 
 /** Parents of the children whose live image in these records was first counted or changed status. */
 function familiesOf(records: ChangeRecord[]): Set<string> {

@@ -6,14 +6,19 @@
 import { BUILD_STATUSES } from '../builds/build.model';
 import { type LiveItem, lastSignOfLifeMs } from '../builds/live.item';
 import type { CatalogSource, StateCatalog } from '../catalog/state-catalog';
+import { formatMicros } from '../cost/money';
+import { validationError } from '../errors';
 import {
   AGGREGATE_SHARDS,
   avoidedCounter,
   avoidedKey,
+  type CostGroup,
+  costKey,
   DAY_COUNTERS,
   type DayCounter,
   dayKey,
   FANNED_OUT_BUCKET,
+  parseCostCounter,
   summaryKey,
 } from './aggregates';
 import { Cost, type DashboardRepository } from './dashboard.repository';
@@ -24,6 +29,9 @@ export const SUCCESS_WINDOW_DAYS = 7;
 export const DEFAULT_ACTIVE_LIMIT = 50;
 /** Work avoided is shown over these windows (days, today included). */
 export const AVOIDED_WINDOWS_DAYS = [7, 30] as const;
+/** GET /dashboard/costs: the default window, and the longest (at most 13 monthly items read). */
+export const COSTS_DEFAULT_DAYS = 30;
+export const COSTS_MAX_DAYS = 366;
 
 export interface DashboardDeps {
   repo: DashboardRepository;
@@ -66,6 +74,78 @@ export class DashboardService {
     const cost = new Cost();
     const durations = await this.loadDurations(cost, platformId);
     return { items: durations.items, read_capacity_units: cost.units };
+  }
+
+  /**
+   * Costs summed by group and currency from the monthly cost items (aggregates.ts `costKey`): one
+   * BatchGet of at most 13 items whatever the number of builds. `since` is a UTC day, today
+   * included; amounts of different currencies are never added.
+   */
+  async costs(groupBy: CostGroup, since?: string) {
+    const cost = new Cost();
+    const now = this.clock();
+    const today = now.toISOString().slice(0, 10);
+    const first = since
+      ? since.slice(0, 10)
+      : new Date(now.getTime() - (COSTS_DEFAULT_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
+    const firstMs = Date.parse(`${first}T00:00:00Z`);
+    if (Number.isNaN(firstMs) || new Date(firstMs).toISOString().slice(0, 10) !== first)
+      throw validationError('since: not a valid date', { field: 'since', value: since });
+    const oldest = new Date(now.getTime() - (COSTS_MAX_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
+    if (first > today || first < oldest)
+      throw validationError(
+        `since: must be a day from ${oldest} to ${today} (at most ${COSTS_MAX_DAYS} days)`,
+        {
+          field: 'since',
+          value: since,
+        },
+      );
+    const months: { pk: string; sk: string }[] = [];
+    for (let m = first.slice(0, 7); m <= today.slice(0, 7); ) {
+      months.push(costKey(`${m}-01`));
+      const [y, mo] = m.split('-').map(Number) as [number, number];
+      m = mo === 12 ? `${y + 1}-01` : `${y}-${String(mo + 1).padStart(2, '0')}`;
+    }
+    const items = await this.deps.repo.getItems(months, cost);
+    const sums = new Map<
+      string,
+      { key: string; currency: string; total: number; failed: number; avoided: number }
+    >();
+    const totals = new Map<string, { currency: string; total: number; failed: number; avoided: number }>();
+    for (const month of months) {
+      const ym = month.pk.slice('AGG#COST#'.length);
+      for (const [name, value] of Object.entries(items.get(month.pk) ?? {})) {
+        const c = parseCostCounter(name);
+        if (!c || c.group !== groupBy || typeof value !== 'number') continue;
+        const day = `${ym}-${c.dd}`;
+        if (day < first || day > today) continue;
+        const id = `${c.currency}|${c.value}`;
+        const entry = sums.get(id) ?? { key: c.value, currency: c.currency, total: 0, failed: 0, avoided: 0 };
+        sums.set(id, entry);
+        entry[c.measure] += value;
+        const sum = totals.get(c.currency) ?? { currency: c.currency, total: 0, failed: 0, avoided: 0 };
+        totals.set(c.currency, sum);
+        // Every priced entry is counted under each group once: any one group's counters sum to the totals.
+        sum[c.measure] += value;
+      }
+    }
+    const money = <T extends { total: number; failed: number; avoided: number }>(s: T) => ({
+      ...s,
+      total: formatMicros(s.total),
+      failed: formatMicros(s.failed),
+      avoided: formatMicros(s.avoided),
+    });
+    const ordered = [...sums.values()].sort(
+      (a, b) => a.currency.localeCompare(b.currency) || b.total - a.total || a.key.localeCompare(b.key),
+    );
+    return {
+      group_by: groupBy,
+      since: first,
+      until: today,
+      items: ordered.map(money),
+      totals: [...totals.values()].sort((a, b) => a.currency.localeCompare(b.currency)).map(money),
+      read_capacity_units: cost.units,
+    };
   }
 
   async stuck() {

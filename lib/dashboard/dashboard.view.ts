@@ -3,7 +3,7 @@
 import { ATTEMPT_STATUSES, BUILD_STATUSES } from '../builds/build.model';
 import { timestampSchema } from '../view';
 import * as z from '../zod';
-import { DAY_COUNTERS } from './aggregates';
+import { COST_GROUPS, DAY_COUNTERS } from './aggregates';
 
 const readUnits = z.number().check(z.meta({ description: 'DynamoDB read capacity the answer consumed' }));
 const byStatus = z.strictObject(Object.fromEntries(BUILD_STATUSES.map((s) => [s, z.int()])));
@@ -112,5 +112,32 @@ export const summaryViewSchema = z.strictObject({
           'Seconds of completed work not re-run because builds resumed (retries, forks), over 7 and 30 days',
       }),
     ),
+  read_capacity_units: readUnits,
+});
+
+const money = z.string().check(z.meta({ description: 'A decimal amount with 6 fraction digits' }));
+const costSums = {
+  currency: z.string().check(z.meta({ description: 'ISO 4217: sums are per currency, never mixed' })),
+  total: money.check(z.meta({ description: 'What the priced attempts cost' })),
+  failed: money.check(
+    z.meta({ description: 'The part of total spent on failed, lost and interrupted attempts' }),
+  ),
+  avoided: money.check(
+    z.meta({ description: 'Work not redone by resumes and forks, priced (not part of total)' }),
+  ),
+};
+export const costsViewSchema = z.strictObject({
+  group_by: z.enum(COST_GROUPS),
+  since: z.string().check(z.meta({ description: 'First UTC day counted (YYYY-MM-DD)' })),
+  until: z.string().check(z.meta({ description: 'Last UTC day counted: today' })),
+  items: z.array(
+    z.strictObject({
+      key: z
+        .string()
+        .check(z.meta({ description: 'The platform, project or image type id, or the state code' })),
+      ...costSums,
+    }),
+  ),
+  totals: z.array(z.strictObject(costSums)),
   read_capacity_units: readUnits,
 });

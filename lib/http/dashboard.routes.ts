@@ -3,8 +3,13 @@
  * and /status. Part of the route table (lib/http/routes.ts).
  */
 
-import { durationsQuerySchema, summaryQuerySchema } from '../dashboard/dashboard.schema';
-import { durationsViewSchema, stuckViewSchema, summaryViewSchema } from '../dashboard/dashboard.view';
+import { costsQuerySchema, durationsQuerySchema, summaryQuerySchema } from '../dashboard/dashboard.schema';
+import {
+  costsViewSchema,
+  durationsViewSchema,
+  stuckViewSchema,
+  summaryViewSchema,
+} from '../dashboard/dashboard.view';
 import * as z from '../zod';
 import { ok, type Route, type RouteResponse } from './route';
 import { statusViewSchema } from './system.view';
@@ -111,6 +116,16 @@ export const DASHBOARD_ROUTES: readonly Route[] = [
     summary: 'p50/p90/p95 duration per state code per platform',
     request: { query: durationsQuerySchema },
     responses: { 200: ok('Durations by platform and state', durationsViewSchema) },
+  },
+  {
+    method: 'GET',
+    path: '/dashboard/costs',
+    group: 'dashboard',
+    handler: 'costs',
+    scope: 'read',
+    summary: 'What priced attempts cost, by platform, project, image type or state, per currency',
+    request: { query: costsQuerySchema },
+    responses: { 200: ok('Costs by group and currency since a UTC day (flat read cost)', costsViewSchema) },
   },
   {
     method: 'GET',

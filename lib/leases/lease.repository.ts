@@ -33,6 +33,8 @@ export interface NewLease {
   workerId: string;
   ttlSeconds: number;
   nowMs: number;
+  /** The worker's own hourly rate (canonical decimal), kept on the build beside lease_id; null: none. */
+  hourlyCost?: string | null;
 }
 
 export class LeaseRepository {
@@ -91,6 +93,7 @@ export class LeaseRepository {
           ExpressionAttributeValues: values,
         },
         false,
+        lease.hourlyCost ?? null,
       );
       if (result.ok) {
         const granted: LiveItem = {
@@ -238,6 +241,8 @@ export class LeaseRepository {
       'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
     >,
     readBack = true,
+    /** For a take: the build's `lease_hourly_cost` (the taker's rate, or null), written with lease_id. */
+    hourlyCost?: string | null,
   ): Promise<WriteResult> {
     const live: TransactItem = {
       Update: {
@@ -253,10 +258,18 @@ export class LeaseRepository {
       Update: {
         TableName: this.tableName,
         Key: buildKey(buildId),
-        UpdateExpression: 'SET #leaseid = :leaseid',
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#leaseid': 'lease_id' },
-        ExpressionAttributeValues: { ':leaseid': leaseId },
+        ...(hourlyCost === undefined
+          ? {
+              UpdateExpression: 'SET #leaseid = :leaseid',
+              ExpressionAttributeNames: { '#leaseid': 'lease_id' },
+              ExpressionAttributeValues: { ':leaseid': leaseId },
+            }
+          : {
+              UpdateExpression: 'SET #leaseid = :leaseid, #lhc = :lhc',
+              ExpressionAttributeNames: { '#leaseid': 'lease_id', '#lhc': 'lease_hourly_cost' },
+              ExpressionAttributeValues: { ':leaseid': leaseId, ':lhc': hourlyCost },
+            }),
       },
     };
     // A TransactionConflict that refused neither part (another transaction touched an item): send again.

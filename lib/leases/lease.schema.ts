@@ -1,3 +1,4 @@
+import { hourlyCostSchema } from '../cost/cost.schema';
 import * as z from '../zod';
 
 export const MIN_LEASE_TTL_S = 5;
@@ -17,6 +18,8 @@ export const leaseIdSchema = z
 export const acquireLeaseSchema = z.strictObject({
   worker_id: workerId,
   ttl_s: z._default(ttl, DEFAULT_LEASE_TTL_S),
+  /** The worker's own price per hour: prices the attempts it starts under this lease (lib/cost/pricing.ts). */
+  hourly_cost: z.optional(hourlyCostSchema),
 });
 export type AcquireLeaseInput = z.infer<typeof acquireLeaseSchema>;
 

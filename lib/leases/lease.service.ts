@@ -5,11 +5,13 @@
  * own transaction (the live item part, lib/builds/live.item.ts, composed by BuildService); this
  * service only grants and ends leases.
  */
+
 import { ulid } from 'ulid';
 import type { Build } from '../builds/build.model';
 import { TERMINAL_STATUSES } from '../builds/build.model';
 import { leaseHolder } from '../builds/lease-holder';
 import type { LiveItem } from '../builds/live.item';
+import { canonicalDecimal } from '../cost/money';
 import { AppError, notFound } from '../errors';
 import type { LeaseRepository, NewLease, WriteResult } from './lease.repository';
 import type { AcquireLeaseInput, HeartbeatInput } from './lease.schema';
@@ -22,7 +24,7 @@ export interface LeaseServiceDeps {
    * Told after a lease was taken or released (the build item's lease_id changed without a new
    * version), so this runtime's cached build can follow: a hint only, never needed for correctness.
    */
-  leaseChanged?(buildId: string, leaseId: string | null): void;
+  leaseChanged?(buildId: string, leaseId: string | null, hourlyCost?: string | null): void;
   clock?: () => Date;
   newId?: () => string;
 }
@@ -44,6 +46,7 @@ export class LeaseService {
       workerId: input.worker_id,
       ttlSeconds: input.ttl_s,
       nowMs: now.getTime(),
+      hourlyCost: input.hourly_cost === undefined ? null : canonicalDecimal(input.hourly_cost),
     };
     const result = await this.deps.leases.acquire(buildId, lease);
     if (!result.ok) {
@@ -54,7 +57,7 @@ export class LeaseService {
         { build_id: buildId, holder },
       );
     }
-    this.deps.leaseChanged?.(buildId, lease.leaseId);
+    this.deps.leaseChanged?.(buildId, lease.leaseId, lease.hourlyCost ?? null);
     return leaseView(buildId, result.live, now);
   }
 

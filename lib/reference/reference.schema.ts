@@ -1,4 +1,5 @@
 import { referenceIdSchema } from '../builds/build.schema';
+import { currencySchema, hourlyCostSchema } from '../cost/cost.schema';
 import * as z from '../zod';
 import { CLOUD_PROVIDERS, type ReferenceType } from './reference.model';
 
@@ -23,6 +24,10 @@ const SPECIFIC = {
     region: z.nullish(shortText),
     /** e.g. aws-govcloud, aws-china, azure-government; null for the provider's commercial partition. */
     partition: z.nullish(shortText),
+    /** What an hour of a worker on this platform costs (null: not priced); lib/cost. */
+    hourly_cost: z.nullish(hourlyCostSchema),
+    /** The currency of hourly_cost and of every cost of its builds (default USD). */
+    currency: z.optional(currencySchema),
   },
   os_version: { version: shortText },
   image_type: {},

@@ -13,6 +13,8 @@ import {
   type Milestone,
   StateCatalog,
 } from '../catalog/state-catalog';
+import { canonicalDecimal, DEFAULT_CURRENCY } from '../cost/money';
+import type { PlatformRate } from '../cost/pricing';
 import { decodeCursor, encodeCursor } from '../db/cursor';
 import { AppError } from '../errors';
 import { idempotencyMismatch } from '../idempotency/idempotency';
@@ -47,6 +49,7 @@ const MAX_RACES = 5;
 export class ReferenceService implements CatalogSource, ReferenceChecks {
   private readonly clock: () => Date;
   private readonly catalogs = new LruCache<string, { catalog: StateCatalog; until: number }>(200);
+  private readonly rates = new LruCache<string, { rate: PlatformRate | null; until: number }>(200);
 
   constructor(private readonly deps: ReferenceServiceDeps) {
     this.clock = deps.clock ?? (() => new Date());
@@ -82,6 +85,8 @@ export class ReferenceService implements CatalogSource, ReferenceChecks {
     if (type === 'platform') {
       item.region ??= null;
       item.partition ??= null;
+      item.hourly_cost ??= null;
+      item.currency ??= DEFAULT_CURRENCY;
     }
     const response = { status: 201, body: view(type, item) };
     const extra = [];
@@ -195,6 +200,26 @@ export class ReferenceService implements CatalogSource, ReferenceChecks {
     throw new AppError('conflict', `The catalog of project '${projectId}' is changing too fast; retry`, {});
   }
 
+  /**
+   * A platform's price (BuildServiceDeps.rates), cached like catalogs: a re-priced platform prices
+   * the attempts that close after at most catalogCacheTtlSeconds. Null for a platform that is gone.
+   */
+  async rateOf(platformId: string): Promise<PlatformRate | null> {
+    const now = this.clock().getTime();
+    const hit = this.rates.get(platformId);
+    if (hit && hit.until > now) return hit.rate;
+    const item = await this.deps.repo.get('platform', platformId);
+    const rate = item
+      ? {
+          hourly_cost: typeof item.hourly_cost === 'string' ? item.hourly_cost : null,
+          currency: typeof item.currency === 'string' ? item.currency : DEFAULT_CURRENCY,
+        }
+      : null;
+    if (this.deps.catalogCacheTtlSeconds > 0)
+      this.rates.set(platformId, { rate, until: now + this.deps.catalogCacheTtlSeconds * 1000 });
+    return rate;
+  }
+
   /** CatalogSource: the project's catalog, or the default one for a project without a stored catalog. */
   async forProject(projectId: string): Promise<StateCatalog> {
     const now = this.clock().getTime();
@@ -260,8 +285,10 @@ export class ReferenceService implements CatalogSource, ReferenceChecks {
       const next = apply(item, this.clock().toISOString());
       if (!next) return { status: 200, body: view(type, item), replayed: false, version: item.version };
       next.version = item.version + 1;
-      if (await this.deps.repo.replace(type, next, item.version))
+      if (await this.deps.repo.replace(type, next, item.version)) {
+        if (type === 'platform') this.rates.delete(id);
         return { status: 200, body: view(type, next), replayed: false, version: next.version };
+      }
     }
     throw new AppError(
       'conflict',
@@ -298,6 +325,9 @@ function initialCatalog(projectId: string, now: string | null, actor: string | n
  * otherwise overwrite it.
  */
 function stored<F extends Record<string, unknown>>(type: ReferenceType, fields: F): F {
+  // A rate is kept in its canonical form ("0.096000"), the form every view and attempt records.
+  if (type === 'platform' && fields.hourly_cost !== undefined && fields.hourly_cost !== null)
+    return { ...fields, hourly_cost: canonicalDecimal(fields.hourly_cost as string | number) };
   if (type !== 'os_version' || !('version' in fields)) return fields;
   const { version, ...rest } = fields;
   return { ...rest, os_version: version } as unknown as F;
@@ -311,6 +341,8 @@ function view(type: ReferenceType, item: ReferenceItem) {
     kind: type,
     name,
     description: description ?? null,
+    // Platforms made before prices existed have neither field.
+    ...(type === 'platform' ? { hourly_cost: null, currency: DEFAULT_CURRENCY } : {}),
     ...specific,
     active: !deactivated_at,
     // For OS versions `version` is the release; their revision (the ETag) is `revision`.

@@ -10,6 +10,13 @@ const SPECIFIC = {
     cloud_provider: z.enum(CLOUD_PROVIDERS),
     region: z.nullable(z.string()),
     partition: z.nullable(z.string()),
+    hourly_cost: z.nullable(z.string()).check(
+      z.meta({
+        description:
+          'Price of an hour on this platform, a decimal string with 6 fraction digits; null when not priced',
+      }),
+    ),
+    currency: z.string().check(z.meta({ description: 'ISO 4217 code of hourly_cost (default USD)' })),
   },
   os_version: {},
   image_type: {},

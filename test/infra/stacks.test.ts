@@ -465,6 +465,10 @@ describe('stateless stack', () => {
       expect(alarm).toMatchObject({ Properties: { AlarmActions: [expect.anything()] } });
     const body = JSON.stringify(dev.stateless.findResources('AWS::CloudWatch::Dashboard'));
     expect(body).toContain('StateReports');
+    // Cost per platform (#29): the aggregator's EMF metrics, one series per platform and currency.
+    expect(body).toMatch(/Cost by platform and currency.*AttemptCost/);
+    expect(body).toMatch(/Saved by resuming, by platform.*AvoidedCost/);
+    expect(body).toContain('{BuildState,currency,platform,service}');
   });
 
   it('outputs the API URLs and resource names', () => {

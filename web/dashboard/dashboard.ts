@@ -5,6 +5,7 @@
  * inserted as text, never HTML. All times are shown in UTC.
  */
 import { channelsPanel } from './channels';
+import { annotateTimeline, type BuildCost, renderCostCards } from './costs';
 import { ApiError, type Attrs, clear, el, type Revocable, revokedMark, revokedText } from './dom';
 
 /** The build a `#build=<id>` deep link names, or null. */
@@ -24,6 +25,7 @@ interface Rollup {
 }
 interface Build extends Revocable {
   id: string;
+  cost?: BuildCost;
   parent_id?: string | null;
   project_id: string;
   platform_id: string;
@@ -547,6 +549,7 @@ async function loadTimeline(): Promise<void> {
     api<Page<HistoryItem>>(`/builds/${id}/history?limit=500`),
   ]);
   renderTimeline(build, history.items);
+  annotateTimeline(build.cost);
 }
 
 function eventText(e: LiveEvent): string {
@@ -612,6 +615,7 @@ async function refresh(): Promise<void> {
   q.set('limit', '100');
   try {
     renderSummary(await api<Summary>('/dashboard/summary'));
+    await renderCostCards(api);
     const [list, stuck, blocked] = await Promise.all([
       api<Page<Build>>(`/builds?${q}`),
       api<Page<Stuck>>('/dashboard/stuck'),
