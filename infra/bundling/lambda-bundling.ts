@@ -1,6 +1,6 @@
 /**
  * The bundling choices of every Lambda (infra/constructs/service-function.ts passes them to
- * NodejsFunction; test/int/lambda-bundle.int.test.ts builds a bundle with them and runs it, and
+ * NodejsFunction; test/int/local/lambda-bundle.int.test.ts builds a bundle with them and runs it, and
  * bench/bundles.bench.ts bundles its floor probe with them). The AWS SDK v3 clients, middy and
  * Powertools are bundled and minified with the functions' own code, pinned by our lock file rather
  * than the runtime's copy of the SDK, with the SDK's standard credential provider chain.

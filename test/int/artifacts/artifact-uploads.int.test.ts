@@ -1,0 +1,419 @@
+/**
+ * Multipart uploads end to end (docs/ARTIFACTS.md "Large artifacts"): the real CLI and handlers
+ * against DynamoDB Local and the local S3 server with its checksum front (local/s3-checksums.ts).
+ * Small parts (5 MiB) keep the files at 20–40 MiB.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Crc64Nvme } from '@aws-sdk/checksums/crc';
+import { Client } from '../../../cli/client';
+import { uploadMultipart } from '../../../cli/upload';
+import { ArtifactStore } from '../../../lib/artifacts/artifact.store';
+import { createS3Client } from '../../../lib/artifacts/s3-client';
+import { sweepUploads } from '../../../lib/artifacts/sweep';
+import { UploadRepository } from '../../../lib/artifacts/upload.repository';
+import { MiB } from '../../../lib/artifacts/upload-plan';
+import { services } from '../../../lib/runtime';
+import { BLDST_BIN, buildCli, cliRunner } from '../../helpers/cli';
+import { ADMIN_KEY, startTestStack, type TestStack } from '../../helpers/stack';
+
+let stack: TestStack;
+let cli: ReturnType<typeof cliRunner>;
+const dir = mkdtempSync(join(tmpdir(), 'bs-upl-'));
+
+beforeAll(async () => {
+  buildCli();
+  stack = await startTestStack();
+  cli = cliRunner(() => stack.url);
+}, 60_000);
+afterAll(() => stack.stop());
+
+async function buildAt10() {
+  const { id } = (await stack.call('POST', '/builds', { platform_id: 'aws', image_type_id: 'x' })).body;
+  await stack.call('POST', `/builds/${id}/states`, { state_code: 10, status: 'completed' });
+  return id as string;
+}
+
+function randomFile(name: string, bytes: number): { path: string; sha256: string } {
+  const path = join(dir, name);
+  const data = randomBytes(bytes);
+  writeFileSync(path, data);
+  return { path, sha256: `sha256:${createHash('sha256').update(data).digest('hex')}` };
+}
+
+const crcOf = async (data: Buffer) => {
+  const c = new Crc64Nvme();
+  c.update(data);
+  return Buffer.from(await c.digest()).toString('base64');
+};
+
+const uploads = () => new UploadRepository(services().db, stack.tableName);
+
+describe('bldst artifact upload, multipart', () => {
+  it('uploads a file above the part size in parts, verified, and downloads it with the same checksum', async () => {
+    const id = await buildAt10();
+    const file = randomFile('big.raw', 22 * MiB + 123);
+    const before = stack.s3.stats.parts;
+    const up = await cli.run([
+      'artifact',
+      'upload',
+      id,
+      file.path,
+      '--state',
+      '10',
+      '--part-size',
+      '5MiB',
+      '-o',
+      'json',
+    ]);
+    expect(up.stderr).toBe('');
+    expect(up.code).toBe(0);
+    const view = JSON.parse(up.stdout);
+    expect(view).toMatchObject({ verified: true, checksum: file.sha256, size_bytes: 22 * MiB + 123 });
+    expect(stack.s3.stats.parts - before).toBe(5);
+    // The whole-file CRC64NVME sent at completion (combined from the parts') is the file's own.
+    const done = (await uploads().get(id, 10, 'big.raw'))!;
+    expect(done.status).toBe('completed');
+    expect(done.crc64nvme).toBe(await crcOf(readFileSync(file.path)));
+
+    const copy = join(dir, 'big.copy');
+    const down = await cli.run([
+      'artifact',
+      'download',
+      id,
+      '--state',
+      '10',
+      '--name',
+      'big.raw',
+      '-O',
+      copy,
+    ]);
+    expect(down.code).toBe(0);
+    expect(`sha256:${createHash('sha256').update(readFileSync(copy)).digest('hex')}`).toBe(file.sha256);
+
+    // The same file again: nothing is sent, the artifact stays verified.
+    const again = await cli.run([
+      'artifact',
+      'upload',
+      id,
+      file.path,
+      '--state',
+      '10',
+      '--part-size',
+      '5MiB',
+      '-o',
+      'json',
+    ]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ verified: true, checksum: file.sha256 });
+  }, 60_000);
+
+  it.each([
+    [['--part-size', '1MiB'], /--part-size 1MiB: must be between 5MiB and 5GiB/],
+    [['--part-size', '6GiB'], /--part-size 6GiB: must be between 5MiB and 5GiB/],
+    [['--part-size', 'lots'], /--part-size lots/],
+    [['--parallel', '0'], /--parallel 0/],
+  ])('exits 2 on %j', async (extra, message) => {
+    const file = randomFile('small.raw', 1024);
+    const res = await cli.run([
+      'artifact',
+      'upload',
+      '01JXXXXXXXXXXXXXXXXXXXXXXX',
+      file.path,
+      '--state',
+      '10',
+      ...extra,
+    ]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(message);
+  });
+
+  it('exits 2 on a file that does not exist', async () => {
+    const id = await buildAt10();
+    const res = await cli.run([
+      'artifact',
+      'upload',
+      id,
+      join(dir, 'nope.raw'),
+      '--state',
+      '10',
+      '--part-size',
+      '5MiB',
+    ]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/cannot read .*nope\.raw: no such file/);
+  });
+
+  it('resumes after SIGKILL: the re-run sends only parts not confirmed (plus those in flight)', async () => {
+    const id = await buildAt10();
+    const file = randomFile('resume.raw', 40 * MiB);
+    const partsBefore = stack.s3.stats.parts;
+    const child = spawn(
+      process.execPath,
+      [
+        BLDST_BIN,
+        'artifact',
+        'upload',
+        id,
+        file.path,
+        '--state',
+        '10',
+        '--part-size',
+        '5MiB',
+        '--parallel',
+        '2',
+      ],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          BUILDSTATE_API_URL: stack.url,
+          BUILDSTATE_API_TOKEN: ADMIN_KEY,
+          XDG_CONFIG_HOME: join(dir, 'cfg'),
+        },
+        stdio: 'ignore',
+      },
+    );
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)));
+    while (stack.s3.stats.parts - partsBefore < 3) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+
+    const open = (await uploads().get(id, 10, 'resume.raw'))!;
+    expect(open.status).toBe('open');
+    const confirmed = (await uploads().parts(open)).length;
+    expect(confirmed).toBeGreaterThanOrEqual(1);
+    expect(confirmed).toBeLessThan(8);
+
+    const sentBefore = stack.s3.stats.partBytes;
+    const partsAtRerun = stack.s3.stats.parts;
+    const res = await cli.run([
+      'artifact',
+      'upload',
+      id,
+      file.path,
+      '--state',
+      '10',
+      '--part-size',
+      '5MiB',
+      '--parallel',
+      '2',
+      '-o',
+      'json',
+    ]);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ verified: true, checksum: file.sha256 });
+    const resent = stack.s3.stats.parts - partsAtRerun;
+    // Only the missing parts went again: never a part the table had confirmed.
+    expect(resent).toBe(8 - confirmed);
+    expect(stack.s3.stats.partBytes - sentBefore).toBe((8 - confirmed) * 5 * MiB);
+    expect((await uploads().get(id, 10, 'resume.raw'))!).toMatchObject({
+      upload_id: open.upload_id,
+      status: 'completed',
+    });
+  }, 60_000);
+
+  it('starts over when the file changed between runs: the open upload is replaced', async () => {
+    const id = await buildAt10();
+    const first = randomFile('swap.raw', 12 * MiB);
+    const client = new Client(stack.url, { kind: 'api_key', value: ADMIN_KEY }, { log: () => {} });
+    // A first run that stops after its first confirmed part (as if killed).
+    await expect(
+      uploadMultipart(client, id, 10, first.path, 12 * MiB, {
+        name: 'swap.raw',
+        partSize: 5 * MiB,
+        parallel: 1,
+        onProgress: (done) => {
+          if (done > 0) throw new Error('stopped');
+        },
+      }),
+    ).rejects.toThrow('stopped');
+    const old = (await uploads().get(id, 10, 'swap.raw'))!;
+    const second = randomFile('swap.raw', 11 * MiB);
+    const res = await cli.run([
+      'artifact',
+      'upload',
+      id,
+      second.path,
+      '--state',
+      '10',
+      '--part-size',
+      '5MiB',
+      '-o',
+      'json',
+    ]);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      verified: true,
+      checksum: second.sha256,
+      size_bytes: 11 * MiB,
+    });
+    const now = (await uploads().get(id, 10, 'swap.raw'))!;
+    expect(now.upload_id).not.toBe(old.upload_id);
+    expect(now.status).toBe('completed');
+  }, 60_000);
+
+  it('refuses a file changed during the upload: nothing is completed or verified', async () => {
+    const id = await buildAt10();
+    const file = randomFile('moving.raw', 20 * MiB);
+    const client = new Client(stack.url, { kind: 'api_key', value: ADMIN_KEY }, { log: () => {} });
+    let changed = false;
+    const error = await uploadMultipart(client, id, 10, file.path, 20 * MiB, {
+      name: 'moving.raw',
+      partSize: 5 * MiB,
+      parallel: 1,
+      onProgress: (done) => {
+        // After the first part went: part 3 of the file is overwritten in place.
+        if (done > 0 && !changed) {
+          changed = true;
+          const fd = openSync(file.path, 'r+');
+          writeSync(fd, randomBytes(4096), 0, 4096, 11 * MiB);
+          closeSync(fd);
+        }
+      },
+    }).catch((e: Error & { code?: string; exitCode?: number }) => e);
+    expect(error).toMatchObject({ code: 'file_changed', exitCode: 3 });
+    expect((error as Error).message).toMatch(/file changed during upload \(part 3/);
+    expect((await uploads().get(id, 10, 'moving.raw'))!.status).toBe('open');
+    const a = await stack.call('GET', `/builds/${id}/states/10/artifacts/moving.raw`);
+    expect(a.body.verified).toBe(false);
+  }, 60_000);
+});
+
+describe('the service side of multipart uploads', () => {
+  it('the store refuses a corrupted part (its CRC64NVME is bound in the URL) and completion needs every part', async () => {
+    const id = await buildAt10();
+    const data = randomBytes(6 * MiB);
+    const part1 = data.subarray(0, 5 * MiB);
+    const started = await stack.call('POST', `/builds/${id}/states/10/artifacts/c.raw/uploads`, {
+      size_bytes: data.length,
+      checksum: `sha256:${createHash('sha256').update(data).digest('hex')}`,
+      crc64nvme: await crcOf(data),
+      part_size: 5 * MiB,
+    });
+    expect(started.status).toBe(201);
+    expect(started.body).toMatchObject({ part_count: 2, confirmed_parts: [], resumed: false });
+    const at = `/builds/${id}/states/10/artifacts/c.raw/uploads/${encodeURIComponent(started.body.upload_id)}`;
+    const urls = await stack.call('POST', `${at}/urls`, {
+      parts: [{ part_number: 1, crc64nvme: await crcOf(part1) }],
+    });
+    expect(urls.status).toBe(200);
+    const u = urls.body.urls[0];
+    expect(u).toMatchObject({ part_number: 1, size_bytes: 5 * MiB });
+    const corrupted = Buffer.from(part1);
+    corrupted[1000] ^= 0xff;
+    const refused = await fetch(u.url, { method: 'PUT', headers: u.headers, body: corrupted });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/BadDigest/);
+
+    const complete = await stack.call('POST', `${at}/complete`);
+    expect(complete.status).toBe(409);
+    expect(complete.body.error.details.missing_parts).toEqual([1, 2]);
+    const a = await stack.call('GET', `/builds/${id}/states/10/artifacts/c.raw`);
+    expect(a.body.verified).toBe(false);
+
+    const aborted = await stack.call('DELETE', at);
+    expect(aborted.status).toBe(200);
+    expect(aborted.body).toMatchObject({ status: 'aborted', store_aborted: false });
+  });
+
+  it('runs one completion at a time: a racing one is refused, a repeated one answers the verified artifact', async () => {
+    const id = await buildAt10();
+    const data = randomBytes(6 * MiB);
+    const pieces = [data.subarray(0, 5 * MiB), data.subarray(5 * MiB)];
+    const started = await stack.call('POST', `/builds/${id}/states/10/artifacts/race.raw/uploads`, {
+      size_bytes: data.length,
+      checksum: `sha256:${createHash('sha256').update(data).digest('hex')}`,
+      crc64nvme: await crcOf(data),
+      part_size: 5 * MiB,
+    });
+    const at = `/builds/${id}/states/10/artifacts/race.raw/uploads/${encodeURIComponent(started.body.upload_id)}`;
+    const crcs = await Promise.all(pieces.map(crcOf));
+    const urls = await stack.call('POST', `${at}/urls`, {
+      parts: crcs.map((crc64nvme, n) => ({ part_number: n + 1, crc64nvme })),
+    });
+    const confirmed = [];
+    for (const [n, u] of urls.body.urls.entries()) {
+      const put = await fetch(u.url, { method: 'PUT', headers: u.headers, body: pieces[n] });
+      expect(put.status).toBe(200);
+      confirmed.push({ part_number: n + 1, etag: put.headers.get('etag'), crc64nvme: crcs[n] });
+    }
+    expect((await stack.call('POST', `${at}/parts`, { parts: confirmed })).body.confirmed_parts).toEqual([
+      1, 2,
+    ]);
+
+    const both = await Promise.all([
+      stack.call('POST', `${at}/complete`),
+      stack.call('POST', `${at}/complete`),
+    ]);
+    const statuses = both.map((r) => r.status).sort();
+    expect([
+      [200, 200],
+      [200, 409],
+    ]).toContainEqual(statuses);
+    for (const r of both.filter((r) => r.status === 409))
+      expect(r.body.error.details.status).toBe('completing');
+    const again = await stack.call('POST', `${at}/complete`);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ verified: true, size_bytes: data.length });
+  });
+
+  it.each([
+    [{ part_size: 1024 }, 'part_size'],
+    [{ crc64nvme: 'nope' }, 'crc64nvme'],
+    [{ size_bytes: 60_000 * 5 * MiB, part_size: 5 * MiB }, 'part_size'],
+  ])('answers 400 to %j and starts nothing', async (patch, field) => {
+    const id = await buildAt10();
+    const res = await stack.call('POST', `/builds/${id}/states/10/artifacts/bad.raw/uploads`, {
+      size_bytes: 6 * MiB,
+      checksum: `sha256:${'a'.repeat(64)}`,
+      crc64nvme: 'AAAAAAAAAAA=',
+      part_size: 5 * MiB,
+      ...patch,
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body.error)).toContain(field);
+    expect(await uploads().get(id, 10, 'bad.raw')).toBeNull();
+  });
+});
+
+describe('the sweeper and abandoned uploads', () => {
+  it('aborts uploads open longer than 7 days and marks them aborted', async () => {
+    const id = await buildAt10();
+    const started = await stack.call('POST', `/builds/${id}/states/10/artifacts/left.raw/uploads`, {
+      size_bytes: 6 * MiB,
+      checksum: `sha256:${'c'.repeat(64)}`,
+      crc64nvme: 'AAAAAAAAAAA=',
+      part_size: 5 * MiB,
+    });
+    expect(started.status).toBe(201);
+    const store = new ArtifactStore(
+      createS3Client({ region: 'us-east-1', s3Endpoint: stack.s3.endpoint }),
+      stack.s3.bucket,
+      3600,
+    );
+    const mine = (r: Awaited<ReturnType<typeof sweepUploads>>) =>
+      r.abandoned.filter((a) => a.uploadId === started.body.upload_id);
+
+    const young = await sweepUploads(store, uploads(), { apply: true });
+    expect(mine(young)).toEqual([]);
+    const later = () => new Date(Date.now() + 8 * 86_400_000);
+    const dry = await sweepUploads(store, uploads(), { apply: false, now: later });
+    expect(mine(dry)).toHaveLength(1);
+    expect((await uploads().get(id, 10, 'left.raw'))!.status).toBe('open');
+
+    const applied = await sweepUploads(store, uploads(), { apply: true, now: later });
+    expect(mine(applied)).toHaveLength(1);
+    expect((await uploads().get(id, 10, 'left.raw'))!.status).toBe('aborted');
+    // Its part URLs are refused from now on; a re-run of the upload starts a new one.
+    const urls = await stack.call(
+      'POST',
+      `/builds/${id}/states/10/artifacts/left.raw/uploads/${encodeURIComponent(started.body.upload_id)}/urls`,
+      { parts: [{ part_number: 1, crc64nvme: 'AAAAAAAAAAA=' }] },
+    );
+    expect(urls.status).toBe(409);
+  });
+});
