@@ -98,7 +98,24 @@ export async function downloadChecked(
     const hasher = new PrefixHasher(partial, count, bounds);
     for (const i of done) hasher.completed(i);
 
-    let sidecarWrites = Promise.resolve();
+    // Ranges are recorded in the sidecar only once flushed to disk (a range in the sidecar survives
+    // a crash of the machine too). The flush runs beside the transfers, never between a worker and
+    // its next range: ranges finished while one flush runs are recorded together by the next.
+    const unrecorded: number[] = [];
+    let recording: Promise<void> = Promise.resolve();
+    const record = (i: number) => {
+      unrecorded.push(i);
+      recording = recording.then(async () => {
+        if (unrecorded.length === 0) return;
+        const batch = unrecorded.splice(0);
+        await file.datasync();
+        for (const r of batch) done.add(r);
+        sidecar.done = [...done].sort((a, b) => a - b);
+        await saveSidecar(sidecarPath, sidecar);
+      });
+      // A failed flush surfaces once, where `recording` is awaited below, not as an unhandled rejection.
+      recording.catch(() => undefined);
+    };
     const fetchRange = async (i: number) => {
       const [start, end] = bounds(i);
       for (let attempt = 1; ; attempt++) {
@@ -118,13 +135,8 @@ export async function downloadChecked(
         }
       }
       inFlight.delete(i);
-      // On disk before it is recorded: a range in the sidecar survives a crash of the machine too.
-      await file.datasync();
       onDisk += end - start + 1;
-      done.add(i);
-      sidecar.done = [...done].sort((a, b) => a - b);
-      sidecarWrites = sidecarWrites.then(() => saveSidecar(sidecarPath, sidecar));
-      await sidecarWrites;
+      record(i);
       hasher.completed(i);
       report();
     };
@@ -143,6 +155,8 @@ export async function downloadChecked(
       }
     };
     await Promise.all(Array.from({ length: Math.min(parallel, todo.length) }, worker));
+    // Every finished range recorded before anything else (a failure keeps them for the re-run).
+    await recording;
     if (failed !== undefined) throw failed;
 
     const got = `sha256:${await hasher.digest()}`;
