@@ -1,8 +1,8 @@
 /**
  * Multipart upload of a managed artifact (docs/ARTIFACTS.md "Large artifacts"). One sequential
- * read computes the file's SHA-256 (the artifact's checksum), its CRC64NVME and every part's
- * CRC64NVME; parts are then sent in parallel from file ranges, each to a presigned URL binding its
- * CRC64NVME (S3 refuses a corrupted part) and re-hashed on the way (a file changed since the first
+ * read computes the file's SHA-256 (the artifact's checksum), its CRC32 and every part's CRC32
+ * (node's native zlib.crc32); parts are then sent in parallel from file ranges, each to a presigned
+ * URL binding its CRC32 (S3 refuses a corrupted part) and re-hashed on the way (a file changed since the first
  * read is refused and the upload is never completed). Parts S3 accepted are confirmed to the
  * service, so a re-run of the same file sends only the others. Memory stays at a few read buffers
  * per parallel part whatever the file size.
@@ -11,8 +11,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Crc64Nvme } from '@aws-sdk/checksums/crc';
-import { combineBase64 } from '../lib/artifacts/crc64nvme-combine';
+import { crc32 } from 'node:zlib';
 import {
   DEFAULT_PART_SIZE,
   MAX_PART_SIZE,
@@ -45,45 +44,48 @@ export interface FileSums {
   size: number;
   /** `sha256:<hex>` */
   checksum: string;
-  /** Base64 CRC64NVME of the whole file. */
-  crc64nvme: string;
-  /** Base64 CRC64NVME of each part, index 0 = part 1. */
+  /** Base64 CRC32 of the whole file. */
+  crc32: string;
+  /** Base64 CRC32 of each part, index 0 = part 1. */
   parts: string[];
 }
 
-const b64 = async (crc: Crc64Nvme) => Buffer.from(await crc.digest()).toString('base64');
+/** A CRC32 as S3 headers carry it: the 4 bytes big-endian, in base64. */
+export const crc32Base64 = (value: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(value >>> 0);
+  return b.toString('base64');
+};
 
 /**
- * The one sequential read: SHA-256 and each part's CRC64NVME; the whole file's CRC64NVME is
- * combined from the parts' (lib/artifacts/crc64nvme-combine.ts) rather than computed over every
- * byte a second time.
+ * The one sequential read: SHA-256, the whole file's CRC32 (zlib's running value over every byte)
+ * and each part's CRC32 (a running value restarted at each part boundary).
  */
 export async function fileSums(path: string, plan: PartPlan, size: number): Promise<FileSums> {
   const sha = createHash('sha256');
   const parts: string[] = [];
-  let whole: string | null = null;
-  let part = new Crc64Nvme();
+  let whole = 0;
+  let part = 0;
   let inPart = 0;
-  const endPart = async () => {
-    const crc = await b64(part);
-    parts.push(crc);
-    whole = whole === null ? crc : combineBase64(whole, crc, inPart);
-    part = new Crc64Nvme();
+  const endPart = () => {
+    parts.push(crc32Base64(part));
+    part = 0;
     inPart = 0;
   };
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
     sha.update(chunk);
+    whole = crc32(chunk, whole);
     let at = 0;
     while (at < chunk.length) {
       const take = Math.min(chunk.length - at, plan.partSize - inPart);
-      part.update(chunk.subarray(at, at + take));
+      part = crc32(chunk.subarray(at, at + take), part);
       inPart += take;
       at += take;
-      if (inPart === plan.partSize) await endPart();
+      if (inPart === plan.partSize) endPart();
     }
   }
-  if (inPart > 0 || parts.length === 0) await endPart();
-  return { size, checksum: `sha256:${sha.digest('hex')}`, crc64nvme: whole!, parts };
+  if (inPart > 0 || parts.length === 0) endPart();
+  return { size, checksum: `sha256:${sha.digest('hex')}`, crc32: crc32Base64(whole), parts };
 }
 
 interface UploadView {
@@ -133,7 +135,7 @@ export async function uploadMultipart<ArtifactView = unknown>(
   const upload = await client.post<UploadView>(base, {
     size_bytes: size,
     checksum: sums.checksum,
-    crc64nvme: sums.crc64nvme,
+    crc32: sums.crc32,
     part_size: plan.partSize,
     ...(opts.format ? { format: opts.format } : {}),
   });
@@ -160,7 +162,7 @@ export async function uploadMultipart<ArtifactView = unknown>(
         const want = [n, ...pending.filter((p) => p !== n && !urls.has(p))].slice(0, batch);
         fetching = client
           .post<{ urls: PartUrl[] }>(`${at}/urls`, {
-            parts: want.map((p) => ({ part_number: p, crc64nvme: sums.parts[p - 1]! })),
+            parts: want.map((p) => ({ part_number: p, crc32: sums.parts[p - 1]! })),
           })
           .then((res) => {
             for (const u of res.urls) urls.set(u.part_number, u);
@@ -181,7 +183,7 @@ export async function uploadMultipart<ArtifactView = unknown>(
       try {
         const etag = await putPart(path, partRange(size, plan, n), url, sums.parts[n - 1]!);
         await client.post(`${at}/parts`, {
-          parts: [{ part_number: n, etag, crc64nvme: sums.parts[n - 1]! }],
+          parts: [{ part_number: n, etag, crc32: sums.parts[n - 1]! }],
         });
         done += url.size_bytes;
         opts.onProgress?.(done, size);
@@ -252,11 +254,11 @@ function putPart(
   url: PartUrl,
   expectedCrc: string,
 ): Promise<string> {
-  const crc = new Crc64Nvme();
+  let crc = 0;
   let hashed = 0;
   const tap = new Transform({
     transform(chunk: Buffer, _enc, next) {
-      crc.update(chunk);
+      crc = crc32(chunk, crc);
       hashed += chunk.length;
       next(null, chunk);
     },
@@ -277,10 +279,10 @@ function putPart(
         res.on('data', (c: string) => {
           if (body.length < 4096) body += c;
         });
-        res.on('end', async () => {
+        res.on('end', () => {
           const status = res.statusCode ?? 0;
           // Only a whole part tells: a store may answer (an expired URL) before reading the body.
-          if (hashed === range.end - range.start && (await b64(crc)) !== expectedCrc)
+          if (hashed === range.end - range.start && crc32Base64(crc) !== expectedCrc)
             return reject(changed());
           if (status >= 200 && status < 300) return resolve(String(res.headers.etag ?? ''));
           if (status === 403 && /expired/i.test(body)) return reject(new UrlExpired(body));

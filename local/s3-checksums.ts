@@ -1,6 +1,6 @@
 /**
  * Local mode emulating S3's documented checksum behaviour, which s3rver 3.7.1 lacks: a PUT (object
- * or part) that carries `x-amz-checksum-crc64nvme` or `x-amz-checksum-sha256` is refused with
+ * or part) that carries `x-amz-checksum-crc32`, `-crc64nvme` or `-sha256` is refused with
  * 400 BadDigest when the body does not match, and nothing is stored. It sits in front of s3rver on
  * loopback: such bodies are spooled to a temporary file while hashed (memory stays bounded), then
  * forwarded; every other request passes straight through. It also counts the part bytes it
@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
 import { Crc64Nvme } from '@aws-sdk/checksums/crc';
 
 export interface ChecksumFront {
@@ -21,6 +22,52 @@ export interface ChecksumFront {
   stats: { partBytes: number; parts: number; refused: number };
   stop(): Promise<void>;
 }
+
+/** A running checksum whose digest is base64, as the `x-amz-checksum-*` headers carry it. */
+interface Running {
+  update(chunk: Buffer): void;
+  digest(): Promise<string> | string;
+}
+
+/** The checksum headers S3 checks a PUT body against (and the front does too). */
+const CHECKS: { header: string; name: string; start: () => Running }[] = [
+  {
+    header: 'crc32',
+    name: 'CRC32',
+    start: () => {
+      let value = 0;
+      return {
+        update: (chunk) => {
+          value = crc32(chunk, value);
+        },
+        digest: () => {
+          const b = Buffer.alloc(4);
+          b.writeUInt32BE(value >>> 0);
+          return b.toString('base64');
+        },
+      };
+    },
+  },
+  {
+    header: 'crc64nvme',
+    name: 'CRC64NVME',
+    start: () => {
+      const c = new Crc64Nvme();
+      return {
+        update: (chunk) => c.update(chunk),
+        digest: async () => Buffer.from(await c.digest()).toString('base64'),
+      };
+    },
+  },
+  {
+    header: 'sha256',
+    name: 'SHA256',
+    start: () => {
+      const h = createHash('sha256');
+      return { update: (chunk) => h.update(chunk), digest: () => h.digest('base64') };
+    },
+  },
+];
 
 export async function startChecksumFront(upstream: string): Promise<ChecksumFront> {
   const target = new URL(upstream);
@@ -51,36 +98,34 @@ export async function startChecksumFront(upstream: string): Promise<ChecksumFron
   };
 
   const server: Server = createServer((req, res) => {
-    const crc = req.headers['x-amz-checksum-crc64nvme'];
-    const sha = req.headers['x-amz-checksum-sha256'];
+    const claims = CHECKS.flatMap((c) => {
+      const value = req.headers[`x-amz-checksum-${c.header}`];
+      return typeof value === 'string' ? [{ ...c, value, hash: c.start() }] : [];
+    });
     const isPart = req.method === 'PUT' && /[?&]uploadId=/.test(req.url ?? '');
-    if (req.method !== 'PUT' || (typeof crc !== 'string' && typeof sha !== 'string')) {
+    if (req.method !== 'PUT' || claims.length === 0) {
       forward(req, res, req);
       return;
     }
     const file = join(spool, `${++seq}`);
-    const crcHash = new Crc64Nvme();
-    const shaHash = createHash('sha256');
     let size = 0;
     const tap = new Transform({
       transform(chunk: Buffer, _enc, done) {
-        if (typeof crc === 'string') crcHash.update(chunk);
-        if (typeof sha === 'string') shaHash.update(chunk);
+        for (const c of claims) c.hash.update(chunk);
         size += chunk.length;
         done(null, chunk);
       },
     });
     pipeline(req, tap, createWriteStream(file))
       .then(async () => {
-        const crcOk =
-          typeof crc !== 'string' || Buffer.from(await crcHash.digest()).toString('base64') === crc;
-        const shaOk = typeof sha !== 'string' || shaHash.digest('base64') === sha;
-        if (!crcOk || !shaOk) {
+        let wrong: string | null = null;
+        for (const c of claims) if ((await c.hash.digest()) !== c.value) wrong ??= c.name;
+        if (wrong) {
           stats.refused++;
           rmSync(file, { force: true });
           res.writeHead(400, { 'content-type': 'application/xml' });
           res.end(
-            `<?xml version="1.0" encoding="UTF-8"?><Error><Code>BadDigest</Code><Message>The ${crcOk ? 'SHA256' : 'CRC64NVME'} you specified did not match the calculated checksum.</Message></Error>`,
+            `<?xml version="1.0" encoding="UTF-8"?><Error><Code>BadDigest</Code><Message>The ${wrong} you specified did not match the calculated checksum.</Message></Error>`,
           );
           return;
         }

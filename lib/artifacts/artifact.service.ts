@@ -212,12 +212,12 @@ export class ArtifactService<Store extends PointerStore = ObjectStore> {
       // S3's own full-object checksum when it kept one, else read the object and hash it. Either
       // way the ETag pinned is that of the very bytes checked.
       // A multipart upload (cli/upload.ts) has no S3 SHA-256 of the whole object, but S3 checked its
-      // full-object CRC64NVME at completion against the value the client computed in the same read
+      // full-object CRC32 at completion against the value the client computed in the same read
       // pass as the SHA-256 it declared; both are in the object's metadata since the upload began.
       const crcBound =
         !facts.sha256 &&
-        facts.crc64nvme &&
-        facts.metadata.crc64nvme === facts.crc64nvme &&
+        facts.crc32 &&
+        facts.metadata.crc32 === facts.crc32 &&
         facts.metadata.sha256 &&
         artifact.checksum === `sha256:${facts.metadata.sha256}`;
       const hashed = facts.sha256

@@ -93,7 +93,7 @@ export class ArtifactStore implements ObjectStore {
         size: res.ContentLength ?? 0,
         metadata: res.Metadata ?? {},
         sha256: full ? Buffer.from(res.ChecksumSHA256!, 'base64').toString('hex') : null,
-        crc64nvme: res.ChecksumCRC64NVME && res.ChecksumType !== 'COMPOSITE' ? res.ChecksumCRC64NVME : null,
+        crc32: res.ChecksumCRC32 && res.ChecksumType !== 'COMPOSITE' ? res.ChecksumCRC32 : null,
         lastModified: res.LastModified ?? null,
         etag: res.ETag ?? null,
         versionId: res.VersionId ?? null,
@@ -223,8 +223,8 @@ export class ArtifactStore implements ObjectStore {
   }
 
   /**
-   * Starts a multipart upload whose object gets a FULL_OBJECT CRC64NVME checksum: every part carries
-   * its own CRC64NVME and CompleteMultipartUpload the whole object's, which S3 checks against the
+   * Starts a multipart upload whose object gets a FULL_OBJECT CRC32 checksum: every part carries
+   * its own CRC32 and CompleteMultipartUpload the whole object's, which S3 checks against the
    * assembled bytes.
    */
   async createCrcMultipartUpload(key: string, metadata: Record<string, string>): Promise<string> {
@@ -234,7 +234,7 @@ export class ArtifactStore implements ObjectStore {
           Bucket: this.bucket,
           Key: key,
           Metadata: metadata,
-          ChecksumAlgorithm: 'CRC64NVME',
+          ChecksumAlgorithm: 'CRC32',
           ChecksumType: 'FULL_OBJECT',
         }),
       )
@@ -243,14 +243,14 @@ export class ArtifactStore implements ObjectStore {
   }
 
   /**
-   * A presigned PUT of one part that binds its length and its CRC64NVME (base64): S3 refuses a
+   * A presigned PUT of one part that binds its length and its CRC32 (base64): S3 refuses a
    * part whose bytes do not match (BadDigest), so a corrupted part is never stored.
    */
   async presignCrcPart(
     key: string,
     uploadId: string,
     partNumber: number,
-    crc64nvme: string,
+    crc32: string,
     sizeBytes: number,
   ): Promise<PresignedUpload> {
     const command = new UploadPartCommand({
@@ -258,10 +258,10 @@ export class ArtifactStore implements ObjectStore {
       Key: key,
       UploadId: uploadId,
       PartNumber: partNumber,
-      ChecksumCRC64NVME: crc64nvme,
+      ChecksumCRC32: crc32,
       ContentLength: sizeBytes,
     });
-    const headers = { 'x-amz-checksum-crc64nvme': crc64nvme };
+    const headers = { 'x-amz-checksum-crc32': crc32 };
     const url = await getSignedUrl(this.s3, command, {
       expiresIn: this.presignExpirySeconds,
       signableHeaders: new Set([...Object.keys(headers), 'content-length']),
@@ -271,14 +271,14 @@ export class ArtifactStore implements ObjectStore {
   }
 
   /**
-   * Joins CRC64NVME parts into the object, sending the whole object's CRC64NVME: S3 refuses the
+   * Joins CRC32 parts into the object, sending the whole object's CRC32: S3 refuses the
    * completion (BadDigest / InvalidPart) when the assembled bytes do not match it.
    */
   async completeCrcMultipartUpload(
     key: string,
     uploadId: string,
-    parts: readonly { partNumber: number; etag: string; crc64nvme: string }[],
-    crc64nvme: string,
+    parts: readonly { partNumber: number; etag: string; crc32: string }[],
+    crc32: string,
   ): Promise<{ etag: string | null; versionId: string | null }> {
     const res = await this.s3
       .send(
@@ -286,13 +286,13 @@ export class ArtifactStore implements ObjectStore {
           Bucket: this.bucket,
           Key: key,
           UploadId: uploadId,
-          ChecksumCRC64NVME: crc64nvme,
+          ChecksumCRC32: crc32,
           ChecksumType: 'FULL_OBJECT',
           MultipartUpload: {
             Parts: parts.map((p) => ({
               PartNumber: p.partNumber,
               ETag: p.etag,
-              ChecksumCRC64NVME: p.crc64nvme,
+              ChecksumCRC32: p.crc32,
             })),
           },
         }),

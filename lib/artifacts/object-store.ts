@@ -35,8 +35,8 @@ export interface ObjectFacts {
   metadata: Record<string, string>;
   /** Hex SHA-256 of the whole object when S3 stored a full-object checksum for it. */
   sha256: string | null;
-  /** Base64 full-object CRC64NVME when S3 kept one (multipart uploads made by `bldst`). */
-  crc64nvme?: string | null;
+  /** Base64 full-object CRC32 when S3 kept one (multipart uploads made by `bldst`). */
+  crc32?: string | null;
   lastModified: Date | null;
   /** Changes whenever the object is written again (with other bytes). */
   etag: string | null;

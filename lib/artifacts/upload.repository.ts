@@ -23,8 +23,8 @@ export interface Upload {
   size_bytes: number;
   /** `sha256:<hex>` of the whole file, computed by the client in the same pass as the CRCs. */
   checksum: string;
-  /** Base64 full-object CRC64NVME, sent to S3 at completion (S3 verifies the assembly with it). */
-  crc64nvme: string;
+  /** Base64 full-object CRC32, sent to S3 at completion (S3 verifies the assembly with it). */
+  crc32: string;
   part_size: number;
   part_count: number;
   status: UploadStatus;
@@ -36,7 +36,7 @@ export interface Upload {
 export interface ConfirmedPart {
   part_number: number;
   etag: string;
-  crc64nvme: string;
+  crc32: string;
 }
 
 export class UploadRepository {
@@ -154,8 +154,8 @@ export class UploadRepository {
         )
         .catch(translateStoreError);
       for (const item of res.Items ?? []) {
-        const { part_number, etag, crc64nvme } = item as ConfirmedPart;
-        out.push({ part_number, etag, crc64nvme });
+        const { part_number, etag, crc32 } = item as ConfirmedPart;
+        out.push({ part_number, etag, crc32 });
       }
       start = res.LastEvaluatedKey;
     } while (start);

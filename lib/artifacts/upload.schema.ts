@@ -5,10 +5,10 @@ import { checksumSchema } from './artifact.schema';
 import { presignedUploadSchema } from './artifact.view';
 import { MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE } from './upload-plan';
 
-/** A CRC64NVME as S3 headers carry it: 8 bytes in base64. */
-export const crc64nvmeSchema = z
+/** A CRC32 as S3 headers carry it: 4 bytes big-endian in base64. */
+export const crc32Schema = z
   .string()
-  .check(z.regex(/^[A-Za-z0-9+/]{11}=$/, 'must be a base64 CRC64NVME (8 bytes, 12 characters)'));
+  .check(z.regex(/^[A-Za-z0-9+/]{6}==$/, 'must be a base64 CRC32 (4 bytes big-endian, 8 characters)'));
 
 export const uploadIdSchema = z
   .string()
@@ -22,7 +22,7 @@ export const MAX_PARTS_PER_CALL = 100;
 export const startUploadSchema = z.strictObject({
   size_bytes: z.number().check(z.int()).check(z.gt(0)).check(z.lte(MAX_OBJECT_SIZE)),
   checksum: checksumSchema,
-  crc64nvme: crc64nvmeSchema,
+  crc32: crc32Schema,
   part_size: z.number().check(z.int()).check(z.gte(MIN_PART_SIZE)).check(z.lte(MAX_PART_SIZE)),
   format: z.optional(
     z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/, 'must be a short format name')),
@@ -34,7 +34,7 @@ const partsOf = <T extends z.ZodMiniType>(item: T) =>
   z.array(item).check(z.minLength(1)).check(z.maxLength(MAX_PARTS_PER_CALL));
 
 export const presignPartsSchema = z.strictObject({
-  parts: partsOf(z.strictObject({ part_number: partNumberSchema, crc64nvme: crc64nvmeSchema })),
+  parts: partsOf(z.strictObject({ part_number: partNumberSchema, crc32: crc32Schema })),
 });
 export type PresignPartsInput = z.infer<typeof presignPartsSchema>;
 
@@ -43,7 +43,7 @@ export const confirmPartsSchema = z.strictObject({
     z.strictObject({
       part_number: partNumberSchema,
       etag: z.string().check(z.minLength(1)).check(z.maxLength(200)),
-      crc64nvme: crc64nvmeSchema,
+      crc32: crc32Schema,
     }),
   ),
 });
@@ -57,7 +57,7 @@ export const uploadViewSchema = z.strictObject({
   status: z.enum(['open', 'completing', 'completed', 'aborted']),
   size_bytes: z.int(),
   checksum: z.string(),
-  crc64nvme: z.string(),
+  crc32: z.string(),
   part_size: z.int(),
   part_count: z.int(),
   confirmed_parts: z

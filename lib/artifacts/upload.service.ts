@@ -1,8 +1,8 @@
 /**
  * Multipart uploads of managed artifacts (docs/ARTIFACTS.md "Large artifacts"). The client reads
- * the file once for its SHA-256 (the artifact's checksum) and CRC64NVMEs; every part URL binds its
- * part's CRC64NVME, so S3 refuses a corrupted part, and completion sends the whole file's
- * CRC64NVME, which S3 checks against the assembled object. Parts S3 accepted are confirmed in the
+ * the file once for its SHA-256 (the artifact's checksum) and CRC32s; every part URL binds its
+ * part's CRC32, so S3 refuses a corrupted part, and completion sends the whole file's
+ * CRC32, which S3 checks against the assembled object. Parts S3 accepted are confirmed in the
  * table, so a re-run continues the same upload and sends only the rest, on AWS and locally alike.
  */
 import type { Principal } from '../auth/principal';
@@ -22,14 +22,14 @@ export interface MultipartStore {
     key: string,
     uploadId: string,
     partNumber: number,
-    crc64nvme: string,
+    crc32: string,
     sizeBytes: number,
   ): Promise<PresignedUpload>;
   completeCrcMultipartUpload(
     key: string,
     uploadId: string,
-    parts: readonly { partNumber: number; etag: string; crc64nvme: string }[],
-    crc64nvme: string,
+    parts: readonly { partNumber: number; etag: string; crc32: string }[],
+    crc32: string,
   ): Promise<{ etag: string | null; versionId: string | null }>;
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
 }
@@ -111,13 +111,13 @@ export class UploadService {
       current?.status === 'open' &&
       current.checksum === input.checksum &&
       current.size_bytes === input.size_bytes &&
-      current.crc64nvme === input.crc64nvme &&
+      current.crc32 === input.crc32 &&
       current.part_size === input.part_size
     )
       return { status: 200, body: await this.view(current, true) };
     if (current?.status === 'open') await this.abortInStore(current);
 
-    const metadata = { ...objectMetadata(artifact), crc64nvme: input.crc64nvme };
+    const metadata = { ...objectMetadata(artifact), crc32: input.crc32 };
     const uploadId = await this.deps.store.createCrcMultipartUpload(artifact.object_key, metadata);
     const now = this.clock().toISOString();
     const upload: Upload = {
@@ -128,7 +128,7 @@ export class UploadService {
       object_key: artifact.object_key,
       size_bytes: input.size_bytes,
       checksum: input.checksum,
-      crc64nvme: input.crc64nvme,
+      crc32: input.crc32,
       part_size: input.part_size,
       part_count: partCount,
       status: 'open',
@@ -147,7 +147,7 @@ export class UploadService {
     return { status: 201, body: await this.view(upload, false) };
   }
 
-  /** Presigned part URLs, each binding its part's length and CRC64NVME. */
+  /** Presigned part URLs, each binding its part's length and CRC32. */
   async presignParts(
     buildId: string,
     stateCode: number,
@@ -175,7 +175,7 @@ export class UploadService {
         u.object_key,
         u.upload_id,
         p.part_number,
-        p.crc64nvme,
+        p.crc32,
         end - start,
       );
       urls.push({ part_number: p.part_number, size_bytes: end - start, ...signed });
@@ -206,7 +206,7 @@ export class UploadService {
   }
 
   /**
-   * Completes the upload in S3 with the whole file's CRC64NVME (S3 checks the assembly), then
+   * Completes the upload in S3 with the whole file's CRC32 (S3 checks the assembly), then
    * verifies the artifact. Every part must have been confirmed first.
    */
   async complete(
@@ -236,8 +236,8 @@ export class UploadService {
       await this.deps.store.completeCrcMultipartUpload(
         u.object_key,
         u.upload_id,
-        parts.map((p) => ({ partNumber: p.part_number, etag: p.etag, crc64nvme: p.crc64nvme })),
-        u.crc64nvme,
+        parts.map((p) => ({ partNumber: p.part_number, etag: p.etag, crc32: p.crc32 })),
+        u.crc32,
       );
     } catch (error) {
       const code = (error as Error).name;
@@ -306,7 +306,7 @@ export class UploadService {
       status: u.status,
       size_bytes: u.size_bytes,
       checksum: u.checksum,
-      crc64nvme: u.crc64nvme,
+      crc32: u.crc32,
       part_size: u.part_size,
       part_count: u.part_count,
       confirmed_parts: parts.map((p) => p.part_number),

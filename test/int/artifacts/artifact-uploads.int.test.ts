@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Crc64Nvme } from '@aws-sdk/checksums/crc';
+import { Crc32Js } from '@aws-sdk/checksums/crc';
 import { Client } from '../../../cli/client';
 import { uploadMultipart } from '../../../cli/upload';
 import { ArtifactStore } from '../../../lib/artifacts/artifact.store';
@@ -44,8 +44,9 @@ function randomFile(name: string, bytes: number): { path: string; sha256: string
   return { path, sha256: `sha256:${createHash('sha256').update(data).digest('hex')}` };
 }
 
+/** The CRC32 as the AWS SDK computes and sends it (its JavaScript one, not zlib's): base64. */
 const crcOf = async (data: Buffer) => {
-  const c = new Crc64Nvme();
+  const c = new Crc32Js();
   c.update(data);
   return Buffer.from(await c.digest()).toString('base64');
 };
@@ -74,10 +75,10 @@ describe('bldst artifact upload, multipart', () => {
     const view = JSON.parse(up.stdout);
     expect(view).toMatchObject({ verified: true, checksum: file.sha256, size_bytes: 22 * MiB + 123 });
     expect(stack.s3.stats.parts - before).toBe(5);
-    // The whole-file CRC64NVME sent at completion (combined from the parts') is the file's own.
+    // The whole-file CRC32 sent at completion (zlib's running value over the read) is the file's own.
     const done = (await uploads().get(id, 10, 'big.raw'))!;
     expect(done.status).toBe('completed');
-    expect(done.crc64nvme).toBe(await crcOf(readFileSync(file.path)));
+    expect(done.crc32).toBe(await crcOf(readFileSync(file.path)));
 
     const copy = join(dir, 'big.copy');
     const down = await cli.run([
@@ -284,21 +285,21 @@ describe('bldst artifact upload, multipart', () => {
 });
 
 describe('the service side of multipart uploads', () => {
-  it('the store refuses a corrupted part (its CRC64NVME is bound in the URL) and completion needs every part', async () => {
+  it('the store refuses a corrupted part (its CRC32 is bound in the URL) and completion needs every part', async () => {
     const id = await buildAt10();
     const data = randomBytes(6 * MiB);
     const part1 = data.subarray(0, 5 * MiB);
     const started = await stack.call('POST', `/builds/${id}/states/10/artifacts/c.raw/uploads`, {
       size_bytes: data.length,
       checksum: `sha256:${createHash('sha256').update(data).digest('hex')}`,
-      crc64nvme: await crcOf(data),
+      crc32: await crcOf(data),
       part_size: 5 * MiB,
     });
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({ part_count: 2, confirmed_parts: [], resumed: false });
     const at = `/builds/${id}/states/10/artifacts/c.raw/uploads/${encodeURIComponent(started.body.upload_id)}`;
     const urls = await stack.call('POST', `${at}/urls`, {
-      parts: [{ part_number: 1, crc64nvme: await crcOf(part1) }],
+      parts: [{ part_number: 1, crc32: await crcOf(part1) }],
     });
     expect(urls.status).toBe(200);
     const u = urls.body.urls[0];
@@ -327,19 +328,19 @@ describe('the service side of multipart uploads', () => {
     const started = await stack.call('POST', `/builds/${id}/states/10/artifacts/race.raw/uploads`, {
       size_bytes: data.length,
       checksum: `sha256:${createHash('sha256').update(data).digest('hex')}`,
-      crc64nvme: await crcOf(data),
+      crc32: await crcOf(data),
       part_size: 5 * MiB,
     });
     const at = `/builds/${id}/states/10/artifacts/race.raw/uploads/${encodeURIComponent(started.body.upload_id)}`;
     const crcs = await Promise.all(pieces.map(crcOf));
     const urls = await stack.call('POST', `${at}/urls`, {
-      parts: crcs.map((crc64nvme, n) => ({ part_number: n + 1, crc64nvme })),
+      parts: crcs.map((crc, n) => ({ part_number: n + 1, crc32: crc })),
     });
     const confirmed = [];
     for (const [n, u] of urls.body.urls.entries()) {
       const put = await fetch(u.url, { method: 'PUT', headers: u.headers, body: pieces[n] });
       expect(put.status).toBe(200);
-      confirmed.push({ part_number: n + 1, etag: put.headers.get('etag'), crc64nvme: crcs[n] });
+      confirmed.push({ part_number: n + 1, etag: put.headers.get('etag'), crc32: crcs[n] });
     }
     expect((await stack.call('POST', `${at}/parts`, { parts: confirmed })).body.confirmed_parts).toEqual([
       1, 2,
@@ -363,14 +364,15 @@ describe('the service side of multipart uploads', () => {
 
   it.each([
     [{ part_size: 1024 }, 'part_size'],
-    [{ crc64nvme: 'nope' }, 'crc64nvme'],
+    [{ crc32: 'nope' }, 'crc32'],
+    [{ crc32: 'AAAAAAAAAAA=' }, 'crc32'], // 8 bytes: a CRC64NVME, not a CRC32
     [{ size_bytes: 60_000 * 5 * MiB, part_size: 5 * MiB }, 'part_size'],
   ])('answers 400 to %j and starts nothing', async (patch, field) => {
     const id = await buildAt10();
     const res = await stack.call('POST', `/builds/${id}/states/10/artifacts/bad.raw/uploads`, {
       size_bytes: 6 * MiB,
       checksum: `sha256:${'a'.repeat(64)}`,
-      crc64nvme: 'AAAAAAAAAAA=',
+      crc32: 'AAAAAA==',
       part_size: 5 * MiB,
       ...patch,
     });
@@ -386,7 +388,7 @@ describe('the sweeper and abandoned uploads', () => {
     const started = await stack.call('POST', `/builds/${id}/states/10/artifacts/left.raw/uploads`, {
       size_bytes: 6 * MiB,
       checksum: `sha256:${'c'.repeat(64)}`,
-      crc64nvme: 'AAAAAAAAAAA=',
+      crc32: 'AAAAAA==',
       part_size: 5 * MiB,
     });
     expect(started.status).toBe(201);
@@ -412,7 +414,7 @@ describe('the sweeper and abandoned uploads', () => {
     const urls = await stack.call(
       'POST',
       `/builds/${id}/states/10/artifacts/left.raw/uploads/${encodeURIComponent(started.body.upload_id)}/urls`,
-      { parts: [{ part_number: 1, crc64nvme: 'AAAAAAAAAAA=' }] },
+      { parts: [{ part_number: 1, crc32: 'AAAAAA==' }] },
     );
     expect(urls.status).toBe(409);
   });
