@@ -233,11 +233,14 @@ export async function uploadMultipart<ArtifactView = unknown>(
         { timeoutMs: 60 * 60_000 },
       );
     } catch (error) {
-      // Another completion of this upload is still assembling it: wait for its result.
+      // Another completion of this upload is still assembling it, or the request ended before the
+      // assembly did (a 503 that may have applied: locally, hashing an image outlasts a request):
+      // the completion is idempotent, so ask again until it answers with the artifact.
       const busy =
         error instanceof ApiError &&
-        error.status === 409 &&
-        (error.body.error?.details as { status?: string } | undefined)?.status === 'completing';
+        ((error.status === 409 &&
+          (error.body.error?.details as { status?: string } | undefined)?.status === 'completing') ||
+          error.status === 503);
       if (!busy || Date.now() > deadline) throw error;
       await new Promise((r) => setTimeout(r, 3000));
     }

@@ -52,7 +52,9 @@ maybe('web dashboard costs (headless Chromium)', () => {
     });
     const run = async (id: string, code: number, end: 'completed' | 'failed') => {
       await stack.call('POST', `/builds/${id}/states`, { state_code: code, status: 'in_progress' });
-      await new Promise((r) => setTimeout(r, 200));
+      // Over a second: work avoided by a resume is counted in whole seconds (a shorter state
+      // would avoid 0 s, and the saving card would have nothing to show).
+      await new Promise((r) => setTimeout(r, 1100));
       await stack.call('POST', `/builds/${id}/states`, { state_code: code, status: end, error: 'x' });
     };
     await stack.call('POST', '/builds', { id: 'web-cost-1', platform_id: 'web-usd', image_type_id: 'rhel9' });
