@@ -217,8 +217,13 @@ export class UploadService {
     actor: Principal,
   ): Promise<ArtifactOutcome> {
     const u = await this.current(buildId, stateCode, name, uploadId);
-    // A retried completion whose first answer was lost: the object is there, verify says the rest.
-    if (u.status === 'completed') return this.deps.artifacts.verify(buildId, stateCode, name, {}, actor);
+    // A retried completion whose first answer was lost: the object is there. Verified already:
+    // the artifact as it is (no second hash of an image); else verify says the rest.
+    if (u.status === 'completed') {
+      const current = await this.deps.artifacts.get(buildId, stateCode, name, actor);
+      if ((current.body as { verified?: boolean }).verified) return current;
+      return this.deps.artifacts.verify(buildId, stateCode, name, {}, actor);
+    }
     if (u.status !== 'open') throw notOpen(u);
     const parts = await this.deps.uploads.parts(u);
     const have = new Set(parts.map((p) => p.part_number));
@@ -256,8 +261,14 @@ export class UploadService {
         throw error;
       }
     }
-    await this.deps.uploads.transition(u, 'completing', 'completed', this.clock().toISOString());
-    return this.deps.artifacts.verify(buildId, stateCode, name, {}, actor);
+    // The upload stays `completing` while its object is verified (locally that hashes the whole
+    // image, which can outlast the request): a completion asked again meanwhile is told to wait
+    // (409 completing) instead of starting a second hash beside the first.
+    try {
+      return await this.deps.artifacts.verify(buildId, stateCode, name, {}, actor);
+    } finally {
+      await this.deps.uploads.transition(u, 'completing', 'completed', this.clock().toISOString());
+    }
   }
 
   /** Aborts an open upload (its parts are freed in S3; locally they stay until the data is deleted). */
