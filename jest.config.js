@@ -2,6 +2,8 @@
 //   unit – pure rules, schemas, keys, HTTP mapping; no engines.
 //   int  – the real DynamoDB Local engine (one per run, one table per test file) and the local gateway.
 //   infra – the CDK app synthesized offline: assertions, least privilege, cdk-nag, bundles.
+const { availableParallelism } = require('node:os');
+
 const transform = {
   '^.+\\.(t|j|mj)s$': [
     '@swc/jest',
@@ -27,4 +29,8 @@ module.exports = {
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
   ],
   testTimeout: 30000,
+  // Jest's default is one worker fewer than the cores: on a 2-core CI machine that is one, and the
+  // int files, which spend much of their time waiting (tokens that must expire, processes that must
+  // be killed, a browser), ran one after another. Every int file has its own table and ports.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
 };

@@ -27,7 +27,7 @@ export class EventSchemas extends Construct {
         description: `${contract.detailType}: ${contract.description}`,
         content: JSON.stringify(eventJsonSchema(contract)),
       });
-      schema.addDependency(this.registry);
+      schema.addResourceDependency(this.registry);
     }
   }
 }

@@ -2,6 +2,8 @@ import { startDynamoDbLocal } from '../../local/dynamodb-local';
 
 /** One in-memory DynamoDB Local for the whole run; each test file creates its own table in it. */
 export default async function globalSetup(): Promise<void> {
+  // The jest process itself runs this (not test/helpers/env.ts): keep its output as quiet.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const engine = await startDynamoDbLocal();
   process.env.BUILDSTATE_TEST_DYNAMODB_ENDPOINT = engine.endpoint;
   (globalThis as { __dynamodb?: typeof engine }).__dynamodb = engine;
