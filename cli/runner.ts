@@ -230,7 +230,8 @@ async function runAttempt(
     } catch (error) {
       if (isUnreachable(error))
         throw unsent(o.buildId, state, 'completed', error, [
-          `bldst artifact upload ${o.buildId} ${shellQuote(o.artifact!)} --state ${state}`,
+          // The same part size: a multipart upload is continued only with the parts it was cut into.
+          `bldst artifact upload ${o.buildId} ${shellQuote(o.artifact!)} --state ${state}${o.transfer?.partSize ? ` --part-size ${o.transfer.partSize}` : ''}${o.transfer?.parallel ? ` --parallel ${o.transfer.parallel}` : ''}`,
           addState('completed'),
         ]);
       await report({ status: 'failed', error: `artifact upload failed: ${(error as Error).message}` });
