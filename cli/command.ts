@@ -37,7 +37,11 @@ export type ValuesOf<O extends Record<string, OptionSpec>> = {
       : string;
 };
 
+/** Only `defineCommand` makes a Command: a command literal cannot skip the typing of its options. */
+declare const TYPED: unique symbol;
+
 export interface Command {
+  readonly [TYPED]: true;
   path: string[];
   alias?: string[];
   args?: string;
@@ -53,7 +57,7 @@ export interface Command {
 
 /** A command whose `run` sees its own options, typed. */
 export function defineCommand<const O extends Record<string, OptionSpec> = Record<never, OptionSpec>>(
-  c: Omit<Command, 'options' | 'run'> & {
+  c: Omit<Command, typeof TYPED | 'options' | 'run'> & {
     options?: O;
     run(ctx: Ctx, values: ValuesOf<O>, positionals: string[], rest: string[]): Promise<number | undefined>;
   },
@@ -62,7 +66,13 @@ export function defineCommand<const O extends Record<string, OptionSpec> = Recor
 }
 
 export const seg = encodeURIComponent;
-export const str = (v: string | boolean | string[] | undefined) => (typeof v === 'string' ? v : undefined);
+
+/** Options several commands declare alike. */
+export const stateOpt = { type: 'string', description: 'state code 0-100' } as const;
+export const progressOpt = {
+  type: 'boolean',
+  description: 'show progress on a pipe too (a terminal shows it unless -q)',
+} as const;
 
 export function one(positionals: string[], name: string): string {
   if (positionals.length !== 1) throw usage(`expected exactly one ${name}`);

@@ -86,7 +86,7 @@ export async function runFanOut(
   client: Client,
   o: Pick<
     PipelineOptions,
-    'buildId' | 'workdir' | 'retryDelayMs' | 'workerId' | 'leaseTtlSeconds' | 'parallel'
+    'buildId' | 'workdir' | 'retryDelayMs' | 'workerId' | 'leaseTtlSeconds' | 'parallel' | 'transfer'
   > & {
     fanOut: FanOut;
     log: (line: string) => void;

@@ -16,7 +16,7 @@ import { interrupts } from './interrupt';
 import { type HeldLease, leaseFor } from './lease';
 import { duration } from './output';
 import { createProgress } from './progress';
-import { defaultWorkerId, runState } from './runner';
+import { defaultWorkerId, runState, type TransferOptions } from './runner';
 
 const stepSchema = z.strictObject({
   state: z.number().int().min(0).max(100),
@@ -127,6 +127,8 @@ export interface PipelineOptions {
   leaseTtlSeconds?: number;
   /** Children run side by side, at most this many at once (fan_out; default 4). */
   parallel?: number;
+  /** Part size of the outputs' uploads; parts (ranges of the inputs' downloads) at once. */
+  transfer?: TransferOptions;
   log?: (line: string) => void;
 }
 
@@ -136,7 +138,10 @@ export interface PipelineOptions {
  */
 export async function runBuild(
   client: Client,
-  o: Pick<PipelineOptions, 'buildId' | 'workdir' | 'retryDelayMs' | 'workerId' | 'leaseTtlSeconds'>,
+  o: Pick<
+    PipelineOptions,
+    'buildId' | 'workdir' | 'retryDelayMs' | 'workerId' | 'leaseTtlSeconds' | 'transfer'
+  >,
   buildId: string,
   steps: PipelineStep[],
   log: (line: string) => void,
@@ -237,6 +242,7 @@ async function fetchInputs(
   log: (line: string) => void,
   /** A progress line per download on a terminal (not when children share it). */
   showProgress = false,
+  transfer: TransferOptions = {},
 ): Promise<string | undefined> {
   const advice = await client.get<ResumeAdvice>(`/builds/${encodeURIComponent(buildId)}/resume`);
   let path: string | undefined;
@@ -245,13 +251,12 @@ async function fetchInputs(
     path = join(dir, input.name);
     if (have.get(path) === input.checksum) continue;
     mkdirSync(dir, { recursive: true });
-    const got = await downloadArtifact(
-      input,
-      path,
-      showProgress
+    const got = await downloadArtifact(input, path, {
+      parallel: transfer.parallel,
+      ...(showProgress
         ? { progress: ({ total }) => createProgress({ label: `input ${input.name}`, total }) }
-        : {},
-    );
+        : {}),
+    });
     have.set(path, got.checksum);
     log(
       `input artifact of state ${input.state_code}: ${input.name} → ${path} (${got.checksum}, ${input.verified ? 'verified' : 'not verified yet, matches its registered checksum'})`,
@@ -262,7 +267,7 @@ async function fetchInputs(
 
 async function runSteps(
   client: Client,
-  o: { buildId: string; workdir: string; retryDelayMs: number },
+  o: { buildId: string; workdir: string; retryDelayMs: number; transfer?: TransferOptions },
   todo: PipelineStep[],
   lease: HeldLease,
   workerId: string,
@@ -288,6 +293,7 @@ async function runSteps(
         downloaded,
         say,
         extra.prefix === undefined,
+        o.transfer,
       );
       say(label);
       const started = Date.now();
@@ -316,6 +322,7 @@ async function runSteps(
           onReport: extra.onReport,
           // As for the inputs: a terminal's progress line, not inside a fan-out's children.
           uploadProgress: extra.prefix === undefined,
+          transfer: o.transfer,
         });
       } catch (error) {
         if (error instanceof ApiError && error.code === 'blocked') {

@@ -41,6 +41,14 @@ export interface RunStateOptions {
   onReport?: () => void;
   /** A progress line for the artifact upload on a terminal (cli/progress.ts). */
   uploadProgress?: boolean;
+  /** The artifact upload's part size and parts at once (`--part-size`, `--parallel`; cli/upload.ts). */
+  transfer?: TransferOptions;
+}
+
+/** How artifacts move: bytes per multipart part, and parts (or ranged GETs) at once. */
+export interface TransferOptions {
+  partSize?: number;
+  parallel?: number;
 }
 
 const TAIL_LINES = 20;
@@ -214,6 +222,7 @@ async function runAttempt(
           o.uploadProgress === true ? undefined : false,
         );
         const a = await uploadArtifact(client, o.buildId, state, o.artifact, {
+          ...o.transfer,
           onProgress: progress.onProgress,
         }).finally(progress.done);
         log(`state ${state}: artifact ${a.name} uploaded and verified (${a.checksum})`);
@@ -221,7 +230,8 @@ async function runAttempt(
     } catch (error) {
       if (isUnreachable(error))
         throw unsent(o.buildId, state, 'completed', error, [
-          `bldst artifact upload ${o.buildId} ${shellQuote(o.artifact!)} --state ${state}`,
+          // The same part size: a multipart upload is continued only with the parts it was cut into.
+          `bldst artifact upload ${o.buildId} ${shellQuote(o.artifact!)} --state ${state}${o.transfer?.partSize ? ` --part-size ${o.transfer.partSize}` : ''}${o.transfer?.parallel ? ` --parallel ${o.transfer.parallel}` : ''}`,
           addState('completed'),
         ]);
       await report({ status: 'failed', error: `artifact upload failed: ${(error as Error).message}` });
