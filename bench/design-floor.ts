@@ -12,6 +12,8 @@ export const FLOOR_CLIENTS = {
   s3: 'AmazonS3',
   eventbridge: 'AWSEvents',
   'secrets-manager': 'secretsmanager',
+  // The provenance functions' signing key (KMS's service id, which survives minification).
+  kms: 'TrentService',
 } as const;
 export type FloorClient = keyof typeof FLOOR_CLIENTS;
 
