@@ -273,8 +273,9 @@ export function leaseIdHeader(req: HttpRequest): string | undefined {
 export function fromOutcome(
   req: HttpRequest,
   result: Result & { replayed?: boolean; version?: number },
+  extraHeaders: Record<string, string> = {},
 ): HttpResponse {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...extraHeaders };
   if (result.version !== undefined) headers.etag = etag(result.version);
   if (result.replayed) headers['idempotent-replayed'] = 'true';
   return { status: statusFor(req.route, result.outcome), body: result.body, headers };

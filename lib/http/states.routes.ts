@@ -81,7 +81,7 @@ export const STATES_ROUTES: readonly Route[] = [
     scope: 'write',
     summary: 'Take the lease on a build (409 lease_held while another worker holds a live one)',
     request: { path: buildPath, body: acquireLeaseSchema },
-    responses: { 201: ok('The lease; send its lease_id as X-Lease-Id', leaseViewSchema) },
+    responses: { 201: created('The lease; send its lease_id as X-Lease-Id', leaseViewSchema) },
     errors: ['not_found', 'lease_held', 'build_completed', 'build_cancelled'],
   },
   {

@@ -37,6 +37,8 @@ describe('outcome → status (the route table)', () => {
     expect(statusFor(route('POST /builds'), 'created')).toBe(201);
     expect(statusFor(route('POST /builds/{id}/states'), 'created')).toBe(201);
     expect(statusFor(route('POST /builds/{id}/states/{code}/artifacts'), 'created')).toBe(201);
+    for (const key of ['POST /builds/{id}/lease', 'POST /api-keys', 'POST /users', 'POST /trust-policies'])
+      expect(statusFor(route(key), 'created')).toBe(201);
     expect(statusFor(route('POST /builds/{id}/cancel'), undefined)).toBe(200);
     expect(statusFor(route('GET /builds/{id}'), undefined)).toBe(200);
   });
