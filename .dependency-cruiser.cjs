@@ -43,6 +43,22 @@ module.exports = {
       to: { path: '^(functions|local|infra|cli|bench|scripts|test)/' },
     },
     {
+      name: 'http-stays-in-lib-http',
+      severity: 'error',
+      comment:
+        'Services and the rest of lib/ return domain results and throw AppError; only lib/http knows routes and status codes (its route table maps outcomes to statuses).',
+      from: { path: '^lib/', pathNot: '^lib/http/' },
+      to: { path: '^lib/http/' },
+    },
+    {
+      name: 'http-wrapper-knows-no-domain-schemas',
+      severity: 'error',
+      comment:
+        "The HTTP wrapper validates with what the route it serves declares (path parameters, body, query): it imports no domain's *.schema.ts. Route tables (lib/http/*.routes.ts, path-params.ts) do.",
+      from: { path: '^lib/http/(handler|http|route|dispatch)\\.ts$' },
+      to: { path: '^lib/(?!http/)[^/]+/.+\\.schema\\.ts$' },
+    },
+    {
       name: 'lambdas-on-zod-mini',
       severity: 'error',
       comment:

@@ -142,7 +142,13 @@ function rawWriter(items: 'full' | 'core' = 'full') {
     );
     step++;
     if (items === 'full') {
-      const tx = service.changeTransaction(change, build!, {}, { status: 201, body: {} }, { leaseId: null });
+      const tx = service.changeTransaction(
+        change,
+        build!,
+        {},
+        { outcome: 'created', body: {} },
+        { leaseId: null },
+      );
       const result = await repo.commit(tx);
       if (!result.committed) throw new Error(`raw commit refused by ${[...result.failed]}`);
     } else {

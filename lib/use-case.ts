@@ -1,11 +1,13 @@
 /**
  * Shapes every mutating use case shares (builds, reference data): what a caller may ask of a
- * change, and the answer, which HTTP adapters return as is and idempotency replays verbatim.
+ * change, and the answer: a domain result (lib/outcome.ts) that lib/http maps to a status, and
+ * that idempotency records keep so a replay is answered the same way.
  */
-import type { IdempotencyRequest, StoredResponse } from './idempotency/idempotency';
+import type { IdempotencyRequest } from './idempotency/idempotency';
+import type { Result } from './outcome';
 
-export interface Outcome extends StoredResponse {
-  /** True when the response is the remembered one for a repeated Idempotency-Key. */
+export interface Outcome<B = unknown> extends Result<B> {
+  /** True when the result is the remembered one for a repeated Idempotency-Key. */
   replayed: boolean;
   /** The version after the change, for ETag. */
   version?: number;

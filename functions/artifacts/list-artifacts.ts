@@ -1,4 +1,6 @@
 import { artifactService } from '../../lib/compose/artifacts';
-import { buildIdParam, httpHandler } from '../../lib/http/handler';
+import { buildIdParam, fromOutcome, httpHandler } from '../../lib/http/handler';
 
-export const handler = httpHandler(async (req) => artifactService().list(buildIdParam(req)));
+export const handler = httpHandler(async (req) =>
+  fromOutcome(req, await artifactService().list(buildIdParam(req))),
+);

@@ -1,8 +1,11 @@
 import { registerArtifactSchema } from '../../lib/artifacts/artifact.schema';
 import { artifactService } from '../../lib/compose/artifacts';
-import { buildIdParam, httpHandler, parseBody, stateCodeParam } from '../../lib/http/handler';
+import { buildIdParam, fromOutcome, httpHandler, parseBody, stateCodeParam } from '../../lib/http/handler';
 
 export const handler = httpHandler(async (req) => {
   const input = parseBody(req, registerArtifactSchema);
-  return artifactService().register(buildIdParam(req), stateCodeParam(req), input, req.principal);
+  return fromOutcome(
+    req,
+    await artifactService().register(buildIdParam(req), stateCodeParam(req), input, req.principal),
+  );
 });

@@ -5,5 +5,5 @@ import { buildIdParam, fromOutcome, httpHandler, mutationOptions, parseBody } fr
 export const handler = httpHandler(async (req) => {
   const id = buildIdParam(req);
   const input = parseBody(req, cancelSchema);
-  return fromOutcome(await builds().cancel(id, input, req.principal, mutationOptions(req)));
+  return fromOutcome(req, await builds().cancel(id, input, req.principal, mutationOptions(req)));
 });

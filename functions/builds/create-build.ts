@@ -4,7 +4,7 @@ import { fromOutcome, httpHandler, mutationOptions, parseBody } from '../../lib/
 
 export const handler = httpHandler(async (req) => {
   const input = parseBody(req, createBuildSchema);
-  const response = fromOutcome(await builds().create(input, req.principal, mutationOptions(req)));
+  const response = fromOutcome(req, await builds().create(input, req.principal, mutationOptions(req)));
   const id = (response.body as { id: string }).id;
   return { ...response, headers: { ...response.headers, location: `/builds/${encodeURIComponent(id)}` } };
 });

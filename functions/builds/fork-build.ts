@@ -4,6 +4,7 @@ import { buildIdParam, fromOutcome, httpHandler, mutationOptions, parseBody } fr
 
 export const handler = httpHandler(async (req) =>
   fromOutcome(
+    req,
     await builds().fork(buildIdParam(req), parseBody(req, forkSchema), req.principal, mutationOptions(req)),
   ),
 );

@@ -4,5 +4,5 @@ import { buildIdParam, fromOutcome, httpHandler, parseQuery } from '../../lib/ht
 
 export const handler = httpHandler(async (req) => {
   const id = buildIdParam(req);
-  return fromOutcome(await builds().history(id, parseQuery(req, historyQuerySchema)));
+  return fromOutcome(req, await builds().history(id, parseQuery(req, historyQuerySchema)));
 });

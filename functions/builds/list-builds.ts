@@ -3,5 +3,5 @@ import { builds } from '../../lib/compose/builds';
 import { fromOutcome, httpHandler, parseQuery } from '../../lib/http/handler';
 
 export const handler = httpHandler(async (req) =>
-  fromOutcome(await builds().list(parseQuery(req, listBuildsQuerySchema))),
+  fromOutcome(req, await builds().list(parseQuery(req, listBuildsQuerySchema))),
 );

@@ -3,5 +3,5 @@ import { builds } from '../../lib/compose/builds';
 import { buildIdParam, fromOutcome, httpHandler, parseQuery } from '../../lib/http/handler';
 
 export const handler = httpHandler(async (req) =>
-  fromOutcome(await builds().children(buildIdParam(req), parseQuery(req, childrenQuerySchema))),
+  fromOutcome(req, await builds().children(buildIdParam(req), parseQuery(req, childrenQuerySchema))),
 );

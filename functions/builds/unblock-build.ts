@@ -5,5 +5,5 @@ import { buildIdParam, fromOutcome, httpHandler, mutationOptions, parseBody } fr
 export const handler = httpHandler(async (req) => {
   const id = buildIdParam(req);
   const input = parseBody(req, unblockSchema);
-  return fromOutcome(await builds().unblock(id, input, req.principal, mutationOptions(req)));
+  return fromOutcome(req, await builds().unblock(id, input, req.principal, mutationOptions(req)));
 });

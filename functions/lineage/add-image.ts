@@ -3,5 +3,8 @@ import { buildIdParam, fromOutcome, httpHandler, parseBody } from '../../lib/htt
 import { imageInputSchema } from '../../lib/lineage/lineage.schema';
 
 export const handler = httpHandler(async (req) =>
-  fromOutcome(await lineage().addImage(buildIdParam(req), parseBody(req, imageInputSchema), req.principal)),
+  fromOutcome(
+    req,
+    await lineage().addImage(buildIdParam(req), parseBody(req, imageInputSchema), req.principal),
+  ),
 );

@@ -17,6 +17,7 @@ import {
 
 export const setChannel = httpHandler(async (req) =>
   fromOutcome(
+    req,
     await lineage().assign(
       pathParam(req, 'name', channelNameSchema),
       parseBody(req, channelSetSchema),
@@ -28,12 +29,14 @@ export const setChannel = httpHandler(async (req) =>
 
 export const getChannel = httpHandler(async (req) =>
   fromOutcome(
+    req,
     await lineage().get(pathParam(req, 'name', channelNameSchema), parseQuery(req, channelGetQuerySchema)),
   ),
 );
 
 export const getChannelHistory = httpHandler(async (req) =>
   fromOutcome(
+    req,
     await lineage().history(
       pathParam(req, 'name', channelNameSchema),
       parseQuery(req, channelHistoryQuerySchema),
@@ -41,4 +44,4 @@ export const getChannelHistory = httpHandler(async (req) =>
   ),
 );
 
-export const listChannels = httpHandler(async () => fromOutcome(await lineage().list()));
+export const listChannels = httpHandler(async (req) => fromOutcome(req, await lineage().list()));

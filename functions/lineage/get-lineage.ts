@@ -3,5 +3,5 @@ import { buildIdParam, fromOutcome, httpHandler, parseQuery } from '../../lib/ht
 import { lineageQuerySchema } from '../../lib/lineage/lineage.schema';
 
 export const handler = httpHandler(async (req) =>
-  fromOutcome(await lineage().lineageOf(buildIdParam(req), parseQuery(req, lineageQuerySchema))),
+  fromOutcome(req, await lineage().lineageOf(buildIdParam(req), parseQuery(req, lineageQuerySchema))),
 );

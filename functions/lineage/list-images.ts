@@ -1,4 +1,6 @@
 import { lineage } from '../../lib/compose/lineage';
 import { buildIdParam, fromOutcome, httpHandler } from '../../lib/http/handler';
 
-export const handler = httpHandler(async (req) => fromOutcome(await lineage().images(buildIdParam(req))));
+export const handler = httpHandler(async (req) =>
+  fromOutcome(req, await lineage().images(buildIdParam(req))),
+);

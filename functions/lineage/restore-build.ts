@@ -4,6 +4,7 @@ import { restoreSchema } from '../../lib/lineage/lineage.schema';
 
 export const handler = httpHandler(async (req) =>
   fromOutcome(
+    req,
     await revocations().restore(
       buildIdParam(req),
       req.body === undefined ? {} : parseBody(req, restoreSchema),

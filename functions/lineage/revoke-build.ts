@@ -4,6 +4,7 @@ import { revokeSchema } from '../../lib/lineage/lineage.schema';
 
 export const handler = httpHandler(async (req) =>
   fromOutcome(
+    req,
     await revocations().revoke(
       buildIdParam(req),
       parseBody(req, revokeSchema),

@@ -17,6 +17,7 @@ export function referenceHandlers({ type, handlerName: n }: ReferenceKind) {
     [`create${n}`]: httpHandler(async (req) => {
       const input = parseBody(req, createSchema);
       const response = fromOutcome(
+        req,
         await references().create(type, input, req.principal, mutationOptions(req)),
       );
       const id = (response.body as { id: string }).id;
@@ -26,19 +27,24 @@ export function referenceHandlers({ type, handlerName: n }: ReferenceKind) {
       };
     }),
     [`list${n}s`]: httpHandler(async (req) =>
-      fromOutcome(await references().list(type, parseQuery(req, listReferenceQuerySchema))),
+      fromOutcome(req, await references().list(type, parseQuery(req, listReferenceQuerySchema))),
     ),
-    [`get${n}`]: httpHandler(async (req) => fromOutcome(await references().get(type, referenceIdParam(req)))),
+    [`get${n}`]: httpHandler(async (req) =>
+      fromOutcome(req, await references().get(type, referenceIdParam(req))),
+    ),
     [`update${n}`]: httpHandler(async (req) => {
       const id = referenceIdParam(req);
       const fields = parseBody(req, updateSchema);
-      return fromOutcome(await references().update(type, id, fields, req.principal, mutationOptions(req)));
+      return fromOutcome(
+        req,
+        await references().update(type, id, fields, req.principal, mutationOptions(req)),
+      );
     }),
     [`deactivate${n}`]: httpHandler(async (req) =>
-      fromOutcome(await references().deactivate(type, referenceIdParam(req), req.principal)),
+      fromOutcome(req, await references().deactivate(type, referenceIdParam(req), req.principal)),
     ),
     [`restore${n}`]: httpHandler(async (req) =>
-      fromOutcome(await references().restore(type, referenceIdParam(req), req.principal)),
+      fromOutcome(req, await references().restore(type, referenceIdParam(req), req.principal)),
     ),
   };
 }

@@ -1,6 +1,6 @@
 /** Worker leases and heartbeats: thin adapters over lib/leases/lease.service.ts. */
 import { leases } from '../../lib/compose/leases';
-import { buildIdParam, httpHandler, leaseIdHeader, parseBody } from '../../lib/http/handler';
+import { buildIdParam, fromOutcome, httpHandler, leaseIdHeader, parseBody } from '../../lib/http/handler';
 import type { HttpRequest } from '../../lib/http/http';
 import {
   acquireLeaseSchema,
@@ -8,6 +8,7 @@ import {
   releaseLeaseSchema,
   renewLeaseSchema,
 } from '../../lib/leases/lease.schema';
+import { created } from '../../lib/outcome';
 
 /** PUT and DELETE name the lease in the body, in X-Lease-Id, or both (then they must agree). */
 function withLeaseHeader(req: HttpRequest): Record<string, unknown> {
@@ -22,27 +23,27 @@ function withLeaseHeader(req: HttpRequest): Record<string, unknown> {
 export const acquireLease = httpHandler(async (req) => {
   const id = buildIdParam(req);
   const input = parseBody(req, acquireLeaseSchema, req.body ?? {});
-  return { status: 201, body: await leases().acquire(id, input) };
+  return fromOutcome(req, created(await leases().acquire(id, input)));
 });
 
 export const renewLease = httpHandler(async (req) => {
   const id = buildIdParam(req);
   const input = parseBody(req, renewLeaseSchema, withLeaseHeader(req));
-  return { status: 200, body: await leases().renew(id, input.lease_id, input.ttl_s) };
+  return fromOutcome(req, { body: await leases().renew(id, input.lease_id, input.ttl_s) });
 });
 
 export const releaseLease = httpHandler(async (req) => {
   const id = buildIdParam(req);
   const input = parseBody(req, releaseLeaseSchema, withLeaseHeader(req));
-  return { status: 200, body: await leases().release(id, input.lease_id) };
+  return fromOutcome(req, { body: await leases().release(id, input.lease_id) });
 });
 
 export const getLease = httpHandler(async (req) => {
-  return { status: 200, body: await leases().get(buildIdParam(req)) };
+  return fromOutcome(req, { body: await leases().get(buildIdParam(req)) });
 });
 
 export const heartbeat = httpHandler(async (req) => {
   const id = buildIdParam(req);
   const input = parseBody(req, heartbeatSchema, req.body ?? {});
-  return { status: 200, body: await leases().heartbeat(id, input) };
+  return fromOutcome(req, { body: await leases().heartbeat(id, input) });
 });

@@ -15,5 +15,5 @@ export const handler = httpHandler(async (req) => {
       ? await builds().report(id, input, req.principal, options)
       : await artifactReports().report(id, input, req.principal, options);
   if (!outcome.replayed) recordStateReport((outcome.body as BuildView).platform_id, input.status);
-  return fromOutcome(outcome);
+  return fromOutcome(req, outcome);
 });

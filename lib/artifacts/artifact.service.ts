@@ -9,6 +9,7 @@ import type { BuildRepository } from '../builds/build.repository';
 import type { BuildService } from '../builds/build.service';
 import type { CatalogSource, StateCatalog } from '../catalog/state-catalog';
 import { AppError, notFound } from '../errors';
+import { created, type Result } from '../outcome';
 import type { MutationOptions, Outcome } from '../use-case';
 import { objectKey } from './artifact.keys';
 import type { Artifact } from './artifact.model';
@@ -38,6 +39,10 @@ export interface ArtifactServiceDeps<Store extends PointerStore = ObjectStore> {
   clock?: () => Date;
 }
 
+/**
+ * The HTTP answer get and verify still give, because lib/artifacts/upload.service.ts returns them
+ * to its routes as they are. Convert get, verify and the upload service to `Result` together.
+ */
 export interface ArtifactOutcome {
   status: number;
   body: unknown;
@@ -66,7 +71,7 @@ export class ArtifactService<Store extends PointerStore = ObjectStore> {
     stateCode: number,
     input: RegisterArtifactInput,
     actor: Principal,
-  ): Promise<ArtifactOutcome> {
+  ): Promise<Result> {
     const build = await this.loadBuild(buildId);
     if (build.status === 'cancelled') {
       throw new AppError('build_cancelled', `Build '${buildId}' was cancelled; it accepts no artifacts`, {
@@ -96,10 +101,7 @@ export class ArtifactService<Store extends PointerStore = ObjectStore> {
       if (!managed && !same(winner, artifact)) await this.deps.store.putPointer(key, objectMetadata(winner));
       return this.sameOrConflict(winner, artifact, catalog);
     }
-    return {
-      status: 201,
-      body: this.view(artifact, await this.links(artifact, { upload: managed }), catalog),
-    };
+    return created(this.view(artifact, await this.links(artifact, { upload: managed }), catalog));
   }
 
   /**
@@ -322,7 +324,7 @@ export class ArtifactService<Store extends PointerStore = ObjectStore> {
     };
   }
 
-  async list(buildId: string): Promise<ArtifactOutcome> {
+  async list(buildId: string): Promise<Result> {
     const build = await this.loadBuild(buildId);
     const catalog = await this.deps.catalogs.forProject(build.project_id);
     const states = new Map<number, unknown[]>();
@@ -332,7 +334,6 @@ export class ArtifactService<Store extends PointerStore = ObjectStore> {
       states.set(a.state_code, group);
     }
     return {
-      status: 200,
       body: {
         build_id: buildId,
         states: [...states].map(([code, artifacts]) => ({
@@ -412,11 +413,11 @@ export class ArtifactService<Store extends PointerStore = ObjectStore> {
     existing: Artifact,
     requested: Artifact,
     catalog: StateCatalog,
-  ): Promise<ArtifactOutcome> {
+  ): Promise<Result> {
     if (!same(existing, requested)) throw artifactExists(existing, requested);
     // Same registration again: idempotent. An unverified managed artifact gets a fresh upload URL.
     return {
-      status: 200,
+      outcome: 'unchanged',
       body: this.view(
         existing,
         await this.links(existing, { upload: existing.managed && !existing.verified }),

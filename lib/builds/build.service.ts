@@ -1,6 +1,6 @@
 /**
  * Build use cases. Framework-free: callers pass parsed input and a principal, and get back
- * an Outcome (status + body) that HTTP adapters return as is and idempotency replays verbatim.
+ * an Outcome (what happened, the body) that lib/http maps to a status and idempotency replays.
  * Each change commits one transaction composed of named parts (changeTransaction).
  */
 import { createHash } from 'node:crypto';
@@ -15,9 +15,10 @@ import { AppError, notFound } from '../errors';
 import {
   type IdempotencyRequest,
   idempotencyMismatch,
-  type StoredResponse,
+  type RecordedResult,
 } from '../idempotency/idempotency';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
+import { created, type OutcomeKind } from '../outcome';
 import { backoffMs, retry, sleep } from '../retry';
 import type { MutationOptions, Outcome } from '../use-case';
 import type { Build, Change } from './build.model';
@@ -146,7 +147,7 @@ export class BuildService {
     const id = input.id ?? this.newId();
     const catalog = await this.deps.catalogs.forProject(input.project_id);
     const change = newBuild(id, input, this.context(actor, catalog));
-    const response = { status: 201, body: buildView(change.build, catalog) };
+    const response = created(buildView(change.build, catalog));
     await this.deps.references?.assertActive(change.build);
     const ancestry = await this.deps.ancestry?.prepare({ base_build_id: change.build.base_build_id });
     const tx = this.changeTransaction(change, null, opts, response, undefined, ancestry?.(change.build));
@@ -180,7 +181,7 @@ export class BuildService {
     change: Change,
     before: Build | null,
     opts: MutationOptions,
-    response: StoredResponse,
+    response: RecordedResult,
     claim?: LeaseClaim,
     extraParts: Record<string, TransactItem | undefined> = {},
   ): Transaction {
@@ -237,7 +238,6 @@ export class BuildService {
   async get(id: string): Promise<Outcome> {
     const [build, rollup] = await Promise.all([this.load(id), this.deps.builds.rollup(id)]);
     return {
-      status: 200,
       body: {
         ...buildView(build, await this.deps.catalogs.forProject(build.project_id)),
         ...(rollup ? { children: rollupView(rollup) } : {}),
@@ -327,14 +327,7 @@ export class BuildService {
           continue;
         }
         const result = await this.commitRetryingConflicts(
-          this.changeTransaction(
-            change,
-            null,
-            {},
-            { status: 201, body: {} },
-            undefined,
-            ancestry?.(change.build),
-          ),
+          this.changeTransaction(change, null, {}, created({}), undefined, ancestry?.(change.build)),
         );
         if (result.committed) {
           children[n] = change.build;
@@ -353,16 +346,13 @@ export class BuildService {
       }
     };
     await Promise.all(Array.from({ length: Math.min(FORK_CONCURRENCY, changes.length) }, worker));
-    const response = {
-      status: 201,
-      body: {
-        parent_id: parentId,
-        fork_id: forkId,
-        at_state: input.at_state,
-        parent_version: parent.version,
-        children: children.map((b) => buildView(b, catalog)),
-      },
-    };
+    const response = created({
+      parent_id: parentId,
+      fork_id: forkId,
+      at_state: input.at_state,
+      parent_version: parent.version,
+      children: children.map((b) => buildView(b, catalog)),
+    });
     const remembered = this.remember(opts.idempotency, response);
     if (remembered) {
       const result = await this.deps.builds.commit(new Transaction().add(IDEMPOTENCY_PART, remembered));
@@ -390,7 +380,6 @@ export class BuildService {
     for (const projectId of new Set(page.items.map((b) => b.project_id)))
       catalogs.set(projectId, await this.deps.catalogs.forProject(projectId));
     return {
-      status: 200,
       body: {
         items: page.items.map((b) => buildView(b, catalogs.get(b.project_id)!)),
         next_cursor: page.next ? encodeCursor(page.next, filters) : null,
@@ -407,7 +396,6 @@ export class BuildService {
       : undefined;
     const page = await this.deps.builds.history(id, query.limit, start);
     return {
-      status: 200,
       body: {
         build_id: id,
         items: page.items.map((h) => historyView(h, catalog)),
@@ -446,7 +434,7 @@ export class BuildService {
       id,
       actor,
       opts,
-      201,
+      'created',
       async (build, ctx) => {
         // A second in_progress of the running attempt may be a takeover: read its worker's signs of life.
         const takeover =
@@ -472,7 +460,7 @@ export class BuildService {
       id,
       actor,
       {},
-      200,
+      undefined,
       (build, ctx) => applyArtifactUnverified(build, input, ctx),
       undefined,
       extra,
@@ -480,11 +468,11 @@ export class BuildService {
   }
 
   cancel(id: string, input: CancelInput, actor: Principal, opts: MutationOptions = {}): Promise<Outcome> {
-    return this.mutate(id, actor, opts, 200, (build, ctx) => applyCancel(build, input, ctx));
+    return this.mutate(id, actor, opts, undefined, (build, ctx) => applyCancel(build, input, ctx));
   }
 
   unblock(id: string, input: UnblockInput, actor: Principal, opts: MutationOptions = {}): Promise<Outcome> {
-    return this.mutate(id, actor, opts, 200, (build, ctx) => applyUnblock(build, input, ctx));
+    return this.mutate(id, actor, opts, undefined, (build, ctx) => applyUnblock(build, input, ctx));
   }
 
   /** Read, validate with a pure rule, write conditioned on the version read; on a lost race, again. */
@@ -492,7 +480,7 @@ export class BuildService {
     id: string,
     actor: Principal,
     opts: MutationOptions,
-    status: number,
+    outcome: OutcomeKind | undefined,
     rule: (build: Build, ctx: RuleContext) => Change | Promise<Change>,
     claim?: LeaseClaim,
     extra?: ExtraParts,
@@ -528,8 +516,8 @@ export class BuildService {
       // Every build mutation answers with the build as it now is; its version is the new history item's seq.
       const prepared = extra ? await extra.prepare(change, build, catalog) : undefined;
       const tookOver = change.refusal ? undefined : change.earlier?.[0]?.metadata?.lost_attempt;
-      const response = {
-        status,
+      const response: RecordedResult = {
+        ...(outcome ? { outcome } : {}),
         body: {
           ...buildView(change.build, catalog),
           ...prepared?.body,
@@ -617,7 +605,7 @@ export class BuildService {
 
   private nowEpoch = () => Math.floor(this.clock().getTime() / 1000);
 
-  private remember(req: IdempotencyRequest | undefined, response: StoredResponse) {
+  private remember(req: IdempotencyRequest | undefined, response: RecordedResult) {
     return req ? this.deps.idempotency.transactPut(req, response, this.nowEpoch()) : undefined;
   }
 
@@ -627,9 +615,9 @@ export class BuildService {
     if (!stored) return null;
     if (stored.fingerprint !== req.fingerprint) throw idempotencyMismatch(req.key);
     // A replayed build change answers with the ETag its first answer had (the build's version then).
-    const body = stored.response.body as { version?: unknown } | null;
+    const body = stored.result.body as { version?: unknown } | null;
     const version = typeof body?.version === 'number' ? body.version : undefined;
-    return { ...stored.response, replayed: true, ...(version !== undefined ? { version } : {}) };
+    return { ...stored.result, replayed: true, ...(version !== undefined ? { version } : {}) };
   }
 
   /** Our transaction lost to a concurrent request with the same key: answer what that one committed. */

@@ -2,12 +2,7 @@
  * The artifacts group: registration, listing, download, verification and resume. Part of the route
  * table (lib/http/routes.ts).
  */
-import {
-  artifactNameSchema,
-  registerArtifactSchema,
-  stateCodeParamSchema,
-  verifyArtifactSchema,
-} from '../artifacts/artifact.schema';
+import { registerArtifactSchema, verifyArtifactSchema } from '../artifacts/artifact.schema';
 import { artifactListSchema, artifactViewSchema } from '../artifacts/artifact.view';
 import {
   confirmPartsSchema,
@@ -17,12 +12,12 @@ import {
   uploadIdSchema,
   uploadViewSchema,
 } from '../artifacts/upload.schema';
-import { buildIdSchema } from '../builds/build.schema';
 import { resumeViewSchema } from '../builds/build.view';
-import { ok, type Route } from './route';
+import { ARTIFACT_NAME, BUILD_ID, BUILD_PATH, STATE_CODE } from './path-params';
+import { created, ok, type Route } from './route';
 
-const buildPath = { id: buildIdSchema };
-const artifactPath = { id: buildIdSchema, code: stateCodeParamSchema, name: artifactNameSchema };
+const buildPath = BUILD_PATH;
+const artifactPath = { id: BUILD_ID, code: STATE_CODE, name: ARTIFACT_NAME };
 const uploadPath = { ...artifactPath, upload_id: uploadIdSchema };
 const UPLOADS = '/builds/{id}/states/{code}/artifacts/{name}/uploads';
 
@@ -47,9 +42,9 @@ export const ARTIFACTS_ROUTES: readonly Route[] = [
     handler: 'registerArtifact',
     scope: 'write',
     summary: 'Register an artifact of a state (managed upload or external pointer)',
-    request: { path: { id: buildIdSchema, code: stateCodeParamSchema }, body: registerArtifactSchema },
+    request: { path: { id: BUILD_ID, code: STATE_CODE }, body: registerArtifactSchema },
     responses: {
-      201: ok('The artifact; managed ones carry a presigned upload', artifactViewSchema),
+      201: created('The artifact; managed ones carry a presigned upload', artifactViewSchema),
       200: ok('The same registration again (idempotent)', artifactViewSchema),
     },
     errors: ['not_found', 'build_cancelled', 'state_not_reached', 'artifact_exists'],

@@ -3,7 +3,6 @@
  * table (lib/http/routes.ts).
  */
 import {
-  buildIdSchema,
   cancelSchema,
   childrenQuerySchema,
   createBuildSchema,
@@ -19,9 +18,10 @@ import {
   forkViewSchema,
   historyPageSchema,
 } from '../builds/build.view';
-import { BUILD_CHANGE_ERRORS, ok, type Route } from './route';
+import { BUILD_PATH } from './path-params';
+import { BUILD_CHANGE_ERRORS, created, ok, type Route } from './route';
 
-const buildPath = { id: buildIdSchema };
+const buildPath = BUILD_PATH;
 
 export const BUILDS_ROUTES: readonly Route[] = [
   {
@@ -32,7 +32,9 @@ export const BUILDS_ROUTES: readonly Route[] = [
     scope: 'write',
     summary: 'Create a build',
     request: { body: createBuildSchema, headers: ['Idempotency-Key'] },
-    responses: { 201: ok('The new build', buildViewSchema, ['ETag', 'Location', 'Idempotent-Replayed']) },
+    responses: {
+      201: created('The new build', buildViewSchema, ['ETag', 'Location', 'Idempotent-Replayed']),
+    },
     errors: ['build_exists', 'unknown_reference', 'idempotency_mismatch'],
   },
   {
@@ -68,7 +70,7 @@ export const BUILDS_ROUTES: readonly Route[] = [
     scope: 'write',
     summary: 'Fork a build: children that start from its completed states up to at_state',
     request: { path: buildPath, body: forkSchema, headers: ['Idempotency-Key'] },
-    responses: { 201: ok('The children, in the order asked', forkViewSchema, ['Idempotent-Replayed']) },
+    responses: { 201: created('The children, in the order asked', forkViewSchema, ['Idempotent-Replayed']) },
     errors: [
       'not_found',
       'state_not_reached',

@@ -8,16 +8,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { artifactNameSchema, stateCodeParamSchema } from '../artifacts/artifact.schema';
 import { hasScope, type Principal, principalFromGateway } from '../auth/principal';
-import { buildIdSchema } from '../builds/build.schema';
 import { isOutcomeUnknown } from '../db/errors';
 import { AppError } from '../errors';
 import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type IdempotencyRequest } from '../idempotency/idempotency';
-import { leaseIdSchema } from '../leases/lease.schema';
 import { logger } from '../observability/logger';
 import { tracer } from '../observability/tracer';
-import type { MutationOptions, Outcome } from '../use-case';
+import type { Result } from '../outcome';
+import type { MutationOptions } from '../use-case';
 import type * as z from '../zod';
 import {
   errorBody,
@@ -32,7 +30,7 @@ import {
   parseIfMatch,
 } from './http';
 import { inexactNumberPaths } from './json-numbers';
-import type { Route } from './route';
+import { LEASE_ID_HEADER_PATTERN, pathParamOf, type Route, statusFor } from './route';
 
 /** What the middlewares learned about the request, carried on the per-invocation Lambda context. */
 type HttpContext = Context & { http?: { body?: unknown; principal?: Principal } };
@@ -259,7 +257,7 @@ export function mutationOptions(req: HttpRequest): MutationOptions {
 export function leaseIdHeader(req: HttpRequest): string | undefined {
   const value = req.header('x-lease-id');
   if (value === undefined) return undefined;
-  if (!leaseIdSchema.safeParse(value).success) {
+  if (!LEASE_ID_HEADER_PATTERN.test(value)) {
     throw new AppError('validation_error', `X-Lease-Id '${value}' is not a lease id (a 26-character ULID)`, {
       header: 'X-Lease-Id',
     });
@@ -267,58 +265,49 @@ export function leaseIdHeader(req: HttpRequest): string | undefined {
   return value;
 }
 
-/** A service outcome as an HTTP response: ETag from the build version, a marker on replays. */
-export function fromOutcome(outcome: Outcome): HttpResponse {
-  const headers: Record<string, string> = {};
-  if (outcome.version !== undefined) headers.etag = etag(outcome.version);
-  if (outcome.replayed) headers['idempotent-replayed'] = 'true';
-  return { status: outcome.status, body: outcome.body, headers };
+/**
+ * A use case's result as an HTTP response: the status its route declares for the result's outcome
+ * (route.ts statusFor), ETag from the version, a marker on replays. A replayed result is the one
+ * the first request got, mapped through the same route: the same status and body again.
+ */
+export function fromOutcome(
+  req: HttpRequest,
+  result: Result & { replayed?: boolean; version?: number },
+  extraHeaders: Record<string, string> = {},
+): HttpResponse {
+  const headers: Record<string, string> = { ...extraHeaders };
+  if (result.version !== undefined) headers.etag = etag(result.version);
+  if (result.replayed) headers['idempotent-replayed'] = 'true';
+  return { status: statusFor(req.route, result.outcome), body: result.body, headers };
 }
 
-/** A path parameter that must match `schema`; 400 naming it otherwise. */
-export function pathParam(
-  req: HttpRequest,
-  name: string,
-  schema: { safeParse(v: unknown): { success: boolean } },
-) {
-  declared(req.route, `path parameter ${name}`, req.route.request?.path?.[name], schema);
+/**
+ * A path parameter, checked with what its route declares for it (the schema and, with a
+ * PathParam, the text it must have); 400 naming it otherwise. Returns the text as sent. `schema`,
+ * when given, must be the declared one (as parseBody checks).
+ */
+export function pathParam(req: HttpRequest, name: string, schema?: z.ZodMiniType): string {
+  const declaredParam = req.route.request?.path?.[name];
+  if (!declaredParam)
+    throw new Error(
+      `${req.route.method} ${req.route.path} reads path parameter ${name}, which it does not declare`,
+    );
+  const param = pathParamOf(declaredParam);
+  if (schema !== undefined) declared(req.route, `path parameter ${name}`, param.schema, schema);
   const value = req.params[name] ?? '';
-  if (!schema.safeParse(value).success) {
-    throw new AppError('validation_error', `'${value}' is not a valid ${name}`, { path_parameter: name });
+  if ((param.text && !param.text.test(value)) || !param.schema.safeParse(value).success) {
+    throw new AppError('validation_error', `'${value}' is not ${param.expected ?? `a valid ${name}`}`, {
+      path_parameter: name,
+    });
   }
   return value;
 }
 
-/** The `{id}` path parameter, validated as a build id. */
-export function buildIdParam(req: HttpRequest): string {
-  declared(req.route, 'path parameter id', req.route.request?.path?.id, buildIdSchema);
-  const id = req.params.id ?? '';
-  if (!buildIdSchema.safeParse(id).success) {
-    throw new AppError('validation_error', `'${id}' is not a valid build id`, { path_parameter: 'id' });
-  }
-  return id;
-}
+/** The `{id}` path parameter of the build routes (the route declares it a build id). */
+export const buildIdParam = (req: HttpRequest): string => pathParam(req, 'id');
 
-/** The `{code}` path parameter: an integer state code 0-100. */
-export function stateCodeParam(req: HttpRequest): number {
-  declared(req.route, 'path parameter code', req.route.request?.path?.code, stateCodeParamSchema);
-  const parsed = stateCodeParamSchema.safeParse(req.params.code ?? '');
-  if (!/^\d{1,3}$/.test(req.params.code ?? '') || !parsed.success) {
-    throw new AppError('validation_error', `'${req.params.code}' is not a state code (an integer 0-100)`, {
-      path_parameter: 'code',
-    });
-  }
-  return parsed.data;
-}
+/** The `{code}` path parameter: a state code, digits only (the route declares 0-100). */
+export const stateCodeParam = (req: HttpRequest): number => Number(pathParam(req, 'code'));
 
-/** The `{name}` path parameter: an artifact file name (no slashes, no leading dot). */
-export function artifactNameParam(req: HttpRequest): string {
-  declared(req.route, 'path parameter name', req.route.request?.path?.name, artifactNameSchema);
-  const name = req.params.name ?? '';
-  if (!artifactNameSchema.safeParse(name).success) {
-    throw new AppError('validation_error', `'${name}' is not a valid artifact name`, {
-      path_parameter: 'name',
-    });
-  }
-  return name;
-}
+/** The `{name}` path parameter of the artifact routes. */
+export const artifactNameParam = (req: HttpRequest): string => pathParam(req, 'name');

@@ -21,7 +21,7 @@ import {
   userListSchema,
   userViewSchema,
 } from '../auth/identity.view';
-import { ok, type Route } from './route';
+import { created, ok, type Route } from './route';
 
 export const IDENTITY_ROUTES: readonly Route[] = [
   {
@@ -67,7 +67,9 @@ export const IDENTITY_ROUTES: readonly Route[] = [
     scope: 'admin',
     summary: 'Create an API key (the secret is shown once)',
     request: { body: createApiKeySchema },
-    responses: { 201: ok('The key with its secret', createdApiKeySchema, ['Location', 'Cache-Control']) },
+    responses: {
+      201: created('The key with its secret', createdApiKeySchema, ['Location', 'Cache-Control']),
+    },
   },
   {
     method: 'GET',
@@ -98,7 +100,7 @@ export const IDENTITY_ROUTES: readonly Route[] = [
     scope: 'admin',
     summary: 'Create a user',
     request: { body: createUserSchema },
-    responses: { 201: ok('The user', userViewSchema, ['Location']) },
+    responses: { 201: created('The user', userViewSchema, ['Location']) },
     errors: ['already_exists'],
   },
   {

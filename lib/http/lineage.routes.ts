@@ -2,7 +2,6 @@
  * The lineage group: published images, ancestry, channels, revocation. Part of the route table
  * (lib/http/routes.ts).
  */
-import { buildIdSchema } from '../builds/build.schema';
 import {
   channelGetQuerySchema,
   channelHistoryQuerySchema,
@@ -23,9 +22,10 @@ import {
   restoreViewSchema,
   revocationViewSchema,
 } from '../lineage/lineage.view';
-import { ok, type Route } from './route';
+import { BUILD_PATH } from './path-params';
+import { created, ok, type Route } from './route';
 
-const buildPath = { id: buildIdSchema };
+const buildPath = BUILD_PATH;
 const channelPath = { name: channelNameSchema };
 
 export const LINEAGE_ROUTES: readonly Route[] = [
@@ -38,8 +38,11 @@ export const LINEAGE_ROUTES: readonly Route[] = [
     summary: 'Record an image the build published (an AMI, an Azure image version, a GCE image …)',
     request: { path: buildPath, body: imageInputSchema },
     responses: {
-      201: ok('The image, recorded', imageViewSchema),
-      200: ok('The same image was recorded before: the record, unchanged', imageViewSchema),
+      201: created('The image, recorded', imageViewSchema),
+      200: {
+        ...ok('The same image was recorded before: the record, unchanged', imageViewSchema),
+        outcome: 'unchanged',
+      },
     },
     errors: ['not_found', 'conflict'],
   },

@@ -10,7 +10,7 @@ import {
   trustPolicyIdSchema,
 } from '../oidc/trust-policy.schema';
 import { oidcTokenViewSchema, trustPolicyListSchema, trustPolicyViewSchema } from '../oidc/trust-policy.view';
-import { ok, type Route } from './route';
+import { created, ok, type Route } from './route';
 
 export const OIDC_ROUTES: readonly Route[] = [
   {
@@ -36,7 +36,7 @@ export const OIDC_ROUTES: readonly Route[] = [
     summary:
       'Create a trust policy (which OIDC tokens are exchanged, with what scopes); unsafe ones are refused',
     request: { body: createTrustPolicySchema },
-    responses: { 201: ok('The policy', trustPolicyViewSchema, ['Location']) },
+    responses: { 201: created('The policy', trustPolicyViewSchema, ['Location']) },
     errors: ['already_exists'],
   },
   {

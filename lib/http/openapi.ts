@@ -23,6 +23,7 @@ import { REFERENCE_KINDS } from '../reference/reference.model';
 import { catalogViewSchema, referenceViewSchema } from '../reference/reference.view';
 import { errorBodySchema, metadataViewSchema, timestampSchema } from '../view';
 import * as z from '../zod';
+import { LEASE_ID_HEADER_PATTERN, pathParamOf } from './route';
 import { type RequestHeader, type ResponseHeader, ROUTES, type Route, type RouteScope } from './routes';
 
 type Json = Record<string, unknown>;
@@ -120,7 +121,7 @@ const REQUEST_HEADERS: Record<RequestHeader, { name: string; json: Json }> = {
       in: 'header',
       required: false,
       description: 'The lease_id from POST /builds/{id}/lease; required on reports while a lease is live.',
-      schema: { type: 'string', pattern: '^[0-9A-HJKMNP-TV-Z]{26}$' },
+      schema: { type: 'string', pattern: LEASE_ID_HEADER_PATTERN.source },
     },
   },
 };
@@ -190,8 +191,13 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
   for (const route of ROUTES) {
     const op = route.operationId ?? route.handler;
     const parameters: Json[] = [];
-    for (const [name, schema] of Object.entries(route.request?.path ?? {}))
-      parameters.push({ name, in: 'path', required: true, schema: inline(schema, 'input') });
+    for (const [name, param] of Object.entries(route.request?.path ?? {}))
+      parameters.push({
+        name,
+        in: 'path',
+        required: true,
+        schema: inline(pathParamOf(param).schema, 'input'),
+      });
     if (route.request?.query) {
       const query = inline(route.request.query, 'input') as {
         properties?: Record<string, Json>;

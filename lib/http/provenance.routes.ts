@@ -2,8 +2,8 @@
  * The provenance group: a completed build's signed SLSA provenance and the public keys that
  * verify it (docs/PROVENANCE.md). Part of the route table (lib/http/routes.ts).
  */
-import { buildIdSchema } from '../builds/build.schema';
 import { dsseEnvelopeSchema, signingKeyQuerySchema } from '../provenance/provenance.view';
+import { BUILD_PATH } from './path-params';
 import { ok, type Route } from './route';
 
 export const PROVENANCE_ROUTES: readonly Route[] = [
@@ -14,7 +14,7 @@ export const PROVENANCE_ROUTES: readonly Route[] = [
     handler: 'getProvenance',
     scope: 'read',
     summary: "A completed build's SLSA v1 provenance, a signed DSSE envelope of an in-toto statement",
-    request: { path: { id: buildIdSchema } },
+    request: { path: BUILD_PATH },
     responses: { 200: ok("The envelope, as stored beside the build's artifacts", dsseEnvelopeSchema) },
     errors: ['not_found', 'not_completed'],
   },

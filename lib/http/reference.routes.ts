@@ -11,7 +11,7 @@ import {
   updateReferenceSchema,
 } from '../reference/reference.schema';
 import { catalogViewSchema, referencePageSchema, referenceViewSchema } from '../reference/reference.view';
-import { ok, type Route } from './route';
+import { created, ok, type Route } from './route';
 
 const referencePath = { id: referenceIdSchema };
 
@@ -32,7 +32,7 @@ const referenceRoutes = (kind: ReferenceKind): Route[] => {
       summary: `Create ${kind.article} ${kind.label}`,
       request: { body: createReferenceSchema(kind.type), headers: ['Idempotency-Key'] },
       responses: {
-        201: ok(`The new ${kind.label}`, view, ['ETag', 'Location', 'Idempotent-Replayed']),
+        201: created(`The new ${kind.label}`, view, ['ETag', 'Location', 'Idempotent-Replayed']),
       },
       errors: ['already_exists', 'idempotency_mismatch'],
     },

@@ -5,6 +5,7 @@
  */
 
 import type { ErrorCode } from '../errors';
+import type { OutcomeKind } from '../outcome';
 import type * as z from '../zod';
 
 export type FunctionGroup =
@@ -26,12 +27,33 @@ export type RouteScope = 'none' | 'read' | 'write' | 'admin';
 
 /** Request headers some routes read (lib/http/handler.ts parses them). */
 export type RequestHeader = 'Idempotency-Key' | 'If-Match' | 'X-Lease-Id';
+/**
+ * X-Lease-Id: a lease id as POST /builds/{id}/lease hands it out (a ULID). The header's contract,
+ * as the OpenAPI document states it; a unit test keeps it equal to the leases' own schema.
+ */
+export const LEASE_ID_HEADER_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /** Response headers the document describes. */
 export type ResponseHeader = 'ETag' | 'Location' | 'Idempotent-Replayed' | 'Cache-Control';
 
+/**
+ * A path parameter as a route declares it, when a bare schema is not enough: how a bad value is
+ * named in the 400 (`'x' is not <expected>`) and what its text must look like before the schema
+ * reads it (a coerced number would take `1e1`).
+ */
+export interface PathParam {
+  schema: z.ZodMiniType;
+  /** e.g. `a valid build id`; `a valid <name>` when absent. */
+  expected?: string;
+  text?: RegExp;
+}
+
+/** The declaration of one path parameter, a bare schema or a PathParam, as a PathParam. */
+export const pathParamOf = (declared: z.ZodMiniType | PathParam): PathParam =>
+  'schema' in declared ? declared : { schema: declared };
+
 export interface RouteRequest {
-  /** One schema per `{name}` of the path. */
-  path?: Readonly<Record<string, z.ZodMiniType>>;
+  /** One schema (or PathParam) per `{name}` of the path: handlers read each through it. */
+  path?: Readonly<Record<string, z.ZodMiniType | PathParam>>;
   /** An object schema of the query string parameters. */
   query?: z.ZodMiniType;
   /** The JSON body. */
@@ -47,6 +69,11 @@ export interface RouteResponse {
   schema?: z.ZodMiniType;
   contentType?: 'text/html' | 'text/css' | 'text/javascript' | 'application/x-pem-file';
   headers?: readonly ResponseHeader[];
+  /**
+   * The use case's outcome (lib/outcome.ts) this status answers. A result whose outcome no
+   * response of its route names is the route's plain answer, 200.
+   */
+  outcome?: OutcomeKind;
 }
 
 export interface Route {
@@ -75,6 +102,27 @@ export const ok = (
   schema,
   ...(headers ? { headers } : {}),
 });
+/** The answer to a use case's `created` outcome (201 by convention). */
+export const created = (
+  description: string,
+  schema: z.ZodMiniType,
+  headers?: readonly ResponseHeader[],
+): RouteResponse => ({ ...ok(description, schema, headers), outcome: 'created' });
+
+/** The status a route answers a use case's result with: the response naming its outcome, else 200. */
+export function statusFor(route: Route, outcome: OutcomeKind | undefined): number {
+  const named = Object.entries(route.responses).find(
+    ([, r]) => outcome !== undefined && r.outcome === outcome,
+  );
+  const status = named ? Number(named[0]) : 200;
+  // A status the route does not declare would make the OpenAPI document lie: a bug, answered 500.
+  if (!route.responses[status])
+    throw new Error(
+      `${route.method} ${route.path} declares no response for the outcome '${outcome ?? 'plain'}' (${status})`,
+    );
+  return status;
+}
+
 export const BUILD_CHANGE_ERRORS: readonly ErrorCode[] = [
   'not_found',
   'build_completed',

@@ -5,7 +5,6 @@
 
 import { stateReportWithArtifactsSchema } from '../artifacts/artifact.schema';
 import { artifactViewSchema } from '../artifacts/artifact.view';
-import { buildIdSchema } from '../builds/build.schema';
 import { buildViewSchema, lostAttemptViewSchema } from '../builds/build.view';
 import {
   acquireLeaseSchema,
@@ -20,9 +19,10 @@ import {
   leaseViewSchema,
 } from '../leases/lease.view';
 import * as z from '../zod';
-import { BUILD_CHANGE_ERRORS, ok, type Route } from './route';
+import { BUILD_PATH } from './path-params';
+import { BUILD_CHANGE_ERRORS, created, ok, type Route } from './route';
 
-const buildPath = { id: buildIdSchema };
+const buildPath = BUILD_PATH;
 
 /** POST /builds/{id}/states; the seeds' singular path is an alias of it. */
 const REPORT_STATE_ROUTE: Route = {
@@ -38,7 +38,7 @@ const REPORT_STATE_ROUTE: Route = {
     headers: ['Idempotency-Key', 'If-Match', 'X-Lease-Id'],
   },
   responses: {
-    201: ok(
+    201: created(
       'The build after the report; with `artifacts` in the request, also the artifacts it registered',
       z.extend(buildViewSchema, {
         artifacts: z.optional(z.array(artifactViewSchema)),
@@ -81,7 +81,7 @@ export const STATES_ROUTES: readonly Route[] = [
     scope: 'write',
     summary: 'Take the lease on a build (409 lease_held while another worker holds a live one)',
     request: { path: buildPath, body: acquireLeaseSchema },
-    responses: { 201: ok('The lease; send its lease_id as X-Lease-Id', leaseViewSchema) },
+    responses: { 201: created('The lease; send its lease_id as X-Lease-Id', leaseViewSchema) },
     errors: ['not_found', 'lease_held', 'build_completed', 'build_cancelled'],
   },
   {

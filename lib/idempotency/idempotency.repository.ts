@@ -1,11 +1,24 @@
 import { type DocumentClient, GetCommand } from '../db/commands';
 import { translateStoreError } from '../db/errors';
 import { TTL_ATTRIBUTE } from '../db/table-definition';
-import { type IdempotencyRequest, idempotencyKey, type StoredResponse } from './idempotency';
+import { type IdempotencyRequest, idempotencyKey, type RecordedResult } from './idempotency';
 
 export interface StoredIdempotency {
   fingerprint: string;
-  response: StoredResponse;
+  result: RecordedResult;
+}
+
+/**
+ * A record as stored. Records written before results carried outcomes kept the HTTP answer
+ * (`{status, body}`): every use case answered 201 exactly when it created, so `status: 201` reads
+ * as `created`. They expire with their TTL (BUILDSTATE_IDEMPOTENCY_TTL_S); then this can go.
+ */
+type StoredRecord = RecordedResult | { status: number; body: unknown };
+
+export function readRecord(json: string): RecordedResult {
+  const stored = JSON.parse(json) as StoredRecord;
+  if (!('status' in stored)) return stored;
+  return stored.status === 201 ? { outcome: 'created', body: stored.body } : { body: stored.body };
 }
 
 export class IdempotencyRepository {
@@ -28,11 +41,11 @@ export class IdempotencyRepository {
       .catch(translateStoreError);
     const item = res.Item;
     if (!item || (item[TTL_ATTRIBUTE] as number) <= nowEpoch) return null;
-    return { fingerprint: item.fingerprint as string, response: JSON.parse(item.response as string) };
+    return { fingerprint: item.fingerprint as string, result: readRecord(item.response as string) };
   }
 
-  /** A Put for TransactWriteItems that records the response, failing if a live record exists. */
-  transactPut(req: IdempotencyRequest, response: StoredResponse, nowEpoch: number) {
+  /** A Put for TransactWriteItems that records the result, failing if a live record exists. */
+  transactPut(req: IdempotencyRequest, result: RecordedResult, nowEpoch: number) {
     return {
       Put: {
         TableName: this.tableName,
@@ -40,7 +53,7 @@ export class IdempotencyRepository {
           ...idempotencyKey(req.principal, req.key),
           type: 'idempotency',
           fingerprint: req.fingerprint,
-          response: JSON.stringify(response),
+          response: JSON.stringify(result),
           [TTL_ATTRIBUTE]: nowEpoch + this.ttlSeconds,
         },
         ConditionExpression: 'attribute_not_exists(pk) OR #ttl <= :now',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../canonical-json';
 import { AppError } from '../errors';
+import type { Result } from '../outcome';
 
 /**
  * Idempotency-Key support. The record is written in the same transaction as the change it
@@ -15,10 +16,12 @@ export interface IdempotencyRequest {
   fingerprint: string;
 }
 
-export interface StoredResponse {
-  status: number;
-  body: unknown;
-}
+/**
+ * What a record keeps: the use case's result as the first request got it (its outcome and body).
+ * lib/http maps a replayed result through the same route as the first, so the client gets the
+ * same status and the same bytes again.
+ */
+export type RecordedResult = Result;
 
 export const idempotencyKey = (principal: string, key: string) => ({
   pk: `IDEMP#${principal}#${createHash('sha256').update(key).digest('base64url')}`,

@@ -91,17 +91,17 @@ export class LineageService {
     ))
       tx.add(name, part);
     const result = await this.deps.builds.commit(tx);
-    if (result.committed) return { status: 201, body: imageView(image), replayed: false };
+    if (result.committed) return { outcome: 'created', body: imageView(image), replayed: false };
     const existing = await this.deps.lineage.image(buildId, image.cloud, image.region, image.image_id);
     if (!existing)
       throw new AppError('conflict', 'The image is being recorded by another request; retry', {});
-    return { status: 200, body: imageView(existing), replayed: false };
+    return { outcome: 'unchanged', body: imageView(existing), replayed: false };
   }
 
   async images(buildId: string): Promise<Outcome> {
     await this.load(buildId);
     const items = await this.deps.lineage.images(buildId);
-    return { status: 200, body: { build_id: buildId, items: items.map(imageView) }, replayed: false };
+    return { body: { build_id: buildId, items: items.map(imageView) }, replayed: false };
   }
 
   // --- lineage ------------------------------------------------------------------------------
@@ -139,7 +139,6 @@ export class LineageService {
       ];
     };
     return {
-      status: 200,
       body: {
         build_id: buildId,
         ancestors: ancestorIds.flatMap(node),
@@ -191,7 +190,7 @@ export class LineageService {
         occurred_at: entry.assigned_at,
       };
       const view = await this.channelView(entry, family);
-      const response = { status: 200, body: view };
+      const response = { body: view };
       const tx = new Transaction();
       const parts: Record<string, TransactItem | undefined> = {
         ...this.deps.lineage.assignParts(entry, before, DETAIL_TYPES.channelUpdated, detail),
@@ -248,13 +247,12 @@ export class LineageService {
         );
       view.images = [match[0]!];
     }
-    return { status: 200, body: view, replayed: false };
+    return { body: view, replayed: false };
   }
 
   async list(): Promise<Outcome> {
     const channels = (await this.deps.lineage.channels()).sort((a, b) => a.name.localeCompare(b.name));
     return {
-      status: 200,
       body: {
         items: channels.map((c) => ({
           name: c.name,
@@ -277,7 +275,6 @@ export class LineageService {
       : undefined;
     const page = await this.deps.lineage.channelHistory(name, query.limit, start);
     return {
-      status: 200,
       body: {
         name,
         items: page.items.map((h) => ({
@@ -342,7 +339,7 @@ export class LineageService {
     const stored = await this.deps.idempotency.find(req, this.nowEpoch());
     if (!stored) return null;
     if (stored.fingerprint !== req.fingerprint) throw idempotencyMismatch(req.key);
-    return { ...stored.response, replayed: true };
+    return { ...stored.result, replayed: true };
   }
 }
 

@@ -24,7 +24,7 @@ import { DETAIL_TYPES } from '../events/events';
 import {
   type IdempotencyRequest,
   idempotencyMismatch,
-  type StoredResponse,
+  type RecordedResult,
 } from '../idempotency/idempotency';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { AGAIN, retry } from '../retry';
@@ -100,7 +100,6 @@ export class RevocationService {
       else already++;
     });
     const response = {
-      status: 200,
       body: {
         build_id: id,
         revocation_id: revocation.revocation_id,
@@ -151,7 +150,6 @@ export class RevocationService {
     }
     return this.finish(
       {
-        status: 200,
         body: {
           build_id: id,
           revocation_id: marker?.revoked_at ? (marker.revocation_id ?? null) : null,
@@ -343,7 +341,7 @@ export class RevocationService {
 
   private nowEpoch = () => Math.floor(this.clock().getTime() / 1000);
 
-  private async finish(response: StoredResponse, req: IdempotencyRequest | undefined): Promise<Outcome> {
+  private async finish(response: RecordedResult, req: IdempotencyRequest | undefined): Promise<Outcome> {
     if (req) {
       const result = await this.deps.builds.commit(
         new Transaction().add(
@@ -364,7 +362,7 @@ export class RevocationService {
     const stored = await this.deps.idempotency.find(req, this.nowEpoch());
     if (!stored) return null;
     if (stored.fingerprint !== req.fingerprint) throw idempotencyMismatch(req.key);
-    return { ...stored.response, replayed: true };
+    return { ...stored.result, replayed: true };
   }
 }
 

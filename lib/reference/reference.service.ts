@@ -19,6 +19,7 @@ import { decodeCursor, encodeCursor } from '../db/cursor';
 import { AppError } from '../errors';
 import { idempotencyMismatch } from '../idempotency/idempotency';
 import type { IdempotencyRepository } from '../idempotency/idempotency.repository';
+import { created } from '../outcome';
 import type { MutationOptions, Outcome } from '../use-case';
 import { DEFAULT_PROJECT_ID, type ReferenceItem, type ReferenceType, referenceKind } from './reference.model';
 import { listStartKeyShape, type ReferenceRepository, type StoredCatalog } from './reference.repository';
@@ -88,7 +89,7 @@ export class ReferenceService implements CatalogSource, ReferenceChecks {
       item.hourly_cost ??= null;
       item.currency ??= DEFAULT_CURRENCY;
     }
-    const response = { status: 201, body: view(type, item) };
+    const response = created(view(type, item));
     const extra = [];
     // A new project starts from the default catalog, written with it.
     if (type === 'project') extra.push(this.deps.repo.catalogPut(initialCatalog(id, now, actor.id), null));
@@ -116,7 +117,7 @@ export class ReferenceService implements CatalogSource, ReferenceChecks {
 
   async get(type: ReferenceType, id: string): Promise<Outcome> {
     const item = await this.load(type, id);
-    return { status: 200, body: view(type, item), replayed: false, version: item.version };
+    return { body: view(type, item), replayed: false, version: item.version };
   }
 
   async list(type: ReferenceType, query: ListReferenceQuery): Promise<Outcome> {
@@ -125,7 +126,6 @@ export class ReferenceService implements CatalogSource, ReferenceChecks {
     const start = query.cursor ? decodeCursor(query.cursor, scope, listStartKeyShape(type)) : undefined;
     const page = await this.deps.repo.list(type, include, query.limit, start);
     return {
-      status: 200,
       body: {
         items: page.items.map((i) => view(type, i)),
         next_cursor: page.next ? encodeCursor(page.next, scope) : null,
@@ -170,7 +170,7 @@ export class ReferenceService implements CatalogSource, ReferenceChecks {
     await this.load('project', projectId);
     const stored = await this.deps.repo.getCatalog(projectId);
     const catalog = stored ?? initialCatalog(projectId, null, null);
-    return { status: 200, body: catalogView(catalog), replayed: false, version: catalog.version };
+    return { body: catalogView(catalog), replayed: false, version: catalog.version };
   }
 
   async putCatalog(
@@ -193,7 +193,7 @@ export class ReferenceService implements CatalogSource, ReferenceChecks {
       };
       if (await this.deps.repo.putCatalog(next, stored ? current : null)) {
         this.catalogs.delete(projectId);
-        return { status: 200, body: catalogView(next), replayed: false, version: next.version };
+        return { body: catalogView(next), replayed: false, version: next.version };
       }
       if (ifMatch !== undefined) throw preconditionFailed(ifMatch, current + 1);
     }
@@ -283,11 +283,12 @@ export class ReferenceService implements CatalogSource, ReferenceChecks {
       const item = await this.load(type, id);
       if (ifMatch !== undefined && ifMatch !== item.version) throw preconditionFailed(ifMatch, item.version);
       const next = apply(item, this.clock().toISOString());
-      if (!next) return { status: 200, body: view(type, item), replayed: false, version: item.version };
+      if (!next)
+        return { outcome: 'unchanged', body: view(type, item), replayed: false, version: item.version };
       next.version = item.version + 1;
       if (await this.deps.repo.replace(type, next, item.version)) {
         if (type === 'platform') this.rates.delete(id);
-        return { status: 200, body: view(type, next), replayed: false, version: next.version };
+        return { body: view(type, next), replayed: false, version: next.version };
       }
     }
     throw new AppError(
@@ -305,7 +306,7 @@ export class ReferenceService implements CatalogSource, ReferenceChecks {
     const stored = await this.deps.idempotency.find(req, this.nowEpoch());
     if (!stored) return null;
     if (stored.fingerprint !== req.fingerprint) throw idempotencyMismatch(req.key);
-    return { ...stored.response, replayed: true };
+    return { ...stored.result, replayed: true };
   }
 }
 

@@ -477,14 +477,14 @@ describe('conflicts', () => {
       },
       actor,
     );
-    expect(created.status).toBe(201);
+    expect(created.outcome).toBe('created');
     await stack.call('POST', '/builds/cf-app/states', { state_code: 50, status: 'completed' });
     const forked = await service.fork(
       'cf-app',
       { at_state: 50, children: [{ id: 'cf-c1', platform_id: 'aws', metadata: {} }] },
       actor,
     );
-    expect(forked.status).toBe(201);
+    expect(forked.outcome).toBe('created');
     expect([...sends.values()]).toEqual([3, 3]);
     const lineage = await stack.call('GET', '/builds/cf-base/lineage');
     expect(lineage.body.descendants.map((d: { build_id: string }) => d.build_id)).toEqual([

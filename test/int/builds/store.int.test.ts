@@ -4,12 +4,12 @@ import { BuildRepository } from '../../../lib/builds/build.repository';
 import { BuildService } from '../../../lib/builds/build.service';
 import { applyReport } from '../../../lib/builds/transitions';
 import { defaultCatalog } from '../../../lib/catalog/state-catalog';
-import { QueryCommand } from '../../../lib/db/commands';
-import { fingerprint } from '../../../lib/idempotency/idempotency';
+import { GetCommand, PutCommand, QueryCommand } from '../../../lib/db/commands';
+import { fingerprint, idempotencyKey } from '../../../lib/idempotency/idempotency';
 import { IdempotencyRepository } from '../../../lib/idempotency/idempotency.repository';
 import { services } from '../../../lib/runtime';
 import { ctx } from '../../helpers/builds';
-import { startTestStack, type TestStack } from '../../helpers/stack';
+import { ADMIN_ACTOR, startTestStack, type TestStack } from '../../helpers/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -102,6 +102,46 @@ describe('idempotency records', () => {
     const reused = await svc.report('ttl-1', { state_code: 5, status: 'completed' }, actor, {
       idempotency: key,
     });
-    expect(reused).toMatchObject({ replayed: false, status: 201 });
+    expect(reused).toMatchObject({ replayed: false, outcome: 'created' });
+  });
+
+  it('keep the use case result (its outcome and body), never a status code', async () => {
+    const svc = service(() => new Date());
+    await svc.create({ ...input, id: 'rec-1' }, actor);
+    const key = { key: 'rec-key', principal: actor.id, fingerprint: 'fp-rec' };
+    const first = await svc.report('rec-1', { state_code: 5, status: 'in_progress' }, actor, {
+      idempotency: key,
+    });
+    const { Item } = await services().db.send(
+      new GetCommand({ TableName: stack.tableName, Key: idempotencyKey(actor.id, 'rec-key') }),
+    );
+    expect(JSON.parse(Item!.response as string)).toEqual({ outcome: 'created', body: first.body });
+  });
+
+  it('written before results carried outcomes ({status, body}) replay with the status and body the client got', async () => {
+    const created = await stack.call('POST', '/builds', { ...input, id: 'legacy-1' });
+    expect(created.status).toBe(201);
+    const report = { state_code: 5, status: 'in_progress' };
+    const headers = { 'idempotency-key': 'legacy-key' };
+    const first = await stack.call('POST', '/builds/legacy-1/states', report, headers);
+    expect(first.status).toBe(201);
+    // The record as the previous release wrote it: the HTTP answer.
+    await services().db.send(
+      new PutCommand({
+        TableName: stack.tableName,
+        Item: {
+          ...idempotencyKey(ADMIN_ACTOR, 'legacy-key'),
+          type: 'idempotency',
+          fingerprint: fingerprint('POST', '/builds/legacy-1/states', report),
+          response: JSON.stringify({ status: 201, body: first.body }),
+          ttl: Math.floor(Date.now() / 1000) + 3600,
+        },
+      }),
+    );
+    await stack.call('POST', '/builds/legacy-1/states', { state_code: 5, status: 'completed' });
+    const again = await stack.call('POST', '/builds/legacy-1/states', report, headers);
+    expect([again.status, again.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers.get('etag')).toBe(first.headers.get('etag'));
   });
 });

@@ -176,7 +176,7 @@ maybe('web dashboard (headless Chromium)', () => {
       },
       actor,
     );
-    expect(fork.status).toBe(201);
+    expect(fork.outcome).toBe('created');
     await report('web-fam-azure', { state_code: 75, status: 'completed' });
     await report('web-fam-aws', { state_code: 80, status: 'completed' });
     await report('web-fam-gcp', { state_code: 60, status: 'in_progress' });

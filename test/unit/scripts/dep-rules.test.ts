@@ -58,3 +58,44 @@ describe('lint:deps rules', () => {
     expect(violations.every((v) => v.rule === 'no-folder-cycle')).toBe(true);
   });
 });
+
+describe('lint:deps rules: HTTP stays in lib/http', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dep-rules-http-'));
+    const file = (path: string, text: string) => {
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    };
+    // A service that reaches for the HTTP wrapper, and a wrapper that parses with a domain schema;
+    // a route table that names a domain schema, which is allowed (no folder cycle in this tree).
+    file('lib/builds/build.service.ts', "import { ok } from '../http/handler';\nexport const s = ok;\n");
+    file('lib/leases/lease.schema.ts', 'export const leaseIdSchema = 1;\n');
+    file(
+      'lib/http/handler.ts',
+      "import { leaseIdSchema } from '../leases/lease.schema';\nexport const ok = leaseIdSchema;\n",
+    );
+    file(
+      'lib/http/states.routes.ts',
+      "import { leaseIdSchema } from '../leases/lease.schema';\nexport const r = leaseIdSchema;\n",
+    );
+    file('tsconfig.json', '{"compilerOptions":{"strict":true,"module":"commonjs"}}\n');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reports a service importing lib/http and the wrapper importing a domain schema, not a route table', () => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', cruiseScript, dir], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
+    const violations = JSON.parse(out) as Array<{ rule: string; from: string; to: string }>;
+    expect(violations).toEqual([
+      { rule: 'http-stays-in-lib-http', from: 'lib/builds/build.service.ts', to: 'lib/http/handler.ts' },
+      {
+        rule: 'http-wrapper-knows-no-domain-schemas',
+        from: 'lib/http/handler.ts',
+        to: 'lib/leases/lease.schema.ts',
+      },
+    ]);
+  });
+});
