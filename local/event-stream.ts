@@ -295,11 +295,16 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
     );
     for (const j of jobs) {
       completions.started++;
+      const timings: { assemble_ms?: number; verify_ms?: number } = {};
       const run: Promise<void> = uploadService()
-        .finish(j.build_id, j.state_code, j.name, j.upload_id, j.job)
+        .finish(j.build_id, j.state_code, j.name, j.upload_id, j.job, timings)
         .then(
           (outcome) => {
             completions[outcome]++;
+            if (outcome !== 'skipped')
+              console.log(
+                `upload completion: ${j.name} (upload ${j.upload_id}) ${outcome}: assembled in ${((timings.assemble_ms ?? 0) / 1000).toFixed(1)} s, verified in ${((timings.verify_ms ?? 0) / 1000).toFixed(1)} s`,
+              );
           },
           (error: Error) => {
             completions.errors++;

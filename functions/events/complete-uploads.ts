@@ -22,15 +22,19 @@ export const handler = lambdaHandler(async (event: DynamoDBStreamEvent) => {
       oldImage: r.dynamodb?.OldImage ? unmarshall(r.dynamodb.OldImage as never) : undefined,
     })),
   );
-  const results: Record<string, string> = {};
-  for (const j of jobs)
-    results[`${j.upload_id}#${j.job}`] = await uploadService().finish(
+  const results: Record<string, { outcome: string; assemble_ms?: number; verify_ms?: number }> = {};
+  for (const j of jobs) {
+    const timings: { assemble_ms?: number; verify_ms?: number } = {};
+    const outcome = await uploadService().finish(
       j.build_id,
       j.state_code,
       j.name,
       j.upload_id,
       j.job,
+      timings,
     );
+    results[`${j.upload_id}#${j.job}`] = { outcome, ...timings };
+  }
   logger.info('upload completions', { records: event.Records.length, results });
   return results;
 });

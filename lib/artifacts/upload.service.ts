@@ -326,6 +326,8 @@ export class UploadService {
     name: string,
     uploadId: string,
     job: string,
+    /** Filled with how long S3's assembly and the verification took (for the worker's log). */
+    timings: { assemble_ms?: number; verify_ms?: number } = {},
   ): Promise<'verified' | 'failed' | 'skipped'> {
     const u = await this.deps.uploads.get(buildId, stateCode, name);
     if (!u || u.upload_id !== uploadId || u.status !== 'completing' || u.job !== job) return 'skipped';
@@ -338,19 +340,23 @@ export class UploadService {
       Math.max(200, Math.floor(this.leaseMs / 3)),
     );
     try {
-      return await this.work(u);
+      return await this.work(u, timings);
     } finally {
       clearInterval(heartbeat);
     }
   }
 
-  private async work(u: Upload): Promise<'verified' | 'failed'> {
+  private async work(
+    u: Upload,
+    timings: { assemble_ms?: number; verify_ms?: number },
+  ): Promise<'verified' | 'failed'> {
     const { build_id: buildId, state_code: stateCode, name } = u;
     const fail = async (reason: { code: string; message: string }) => {
       await this.deps.uploads.transition(u, 'completing', 'failed', this.clock().toISOString(), { reason });
       return 'failed' as const;
     };
     const parts = await this.deps.uploads.parts(u);
+    let started = performance.now();
     try {
       await this.deps.store.completeCrcMultipartUpload(
         u.object_key,
@@ -368,6 +374,8 @@ export class UploadService {
       // Completed by an earlier run of this job whose end was lost: the object is there (verify checks).
       if (code !== 'NoSuchUpload') throw error;
     }
+    timings.assemble_ms = Math.round(performance.now() - started);
+    started = performance.now();
     const actor: Principal = {
       id: u.completing_by ?? u.created_by,
       type: 'system',
@@ -380,6 +388,8 @@ export class UploadService {
       if (error instanceof AppError && error.status < 500)
         return fail({ code: error.code, message: error.message });
       throw error;
+    } finally {
+      timings.verify_ms = Math.round(performance.now() - started);
     }
     await this.deps.uploads.transition(u, 'completing', 'verified', this.clock().toISOString());
     return 'verified';
