@@ -331,11 +331,15 @@ export class UploadService {
   ): Promise<'verified' | 'failed' | 'skipped'> {
     const u = await this.deps.uploads.get(buildId, stateCode, name);
     if (!u || u.upload_id !== uploadId || u.status !== 'completing' || u.job !== job) return 'skipped';
+    // Take the lease at once (a worker that starts late may find it lapsed, and a poll may have
+    // restarted the job since the read above): only a job still holding the upload works.
+    const renew = () =>
+      this.deps.uploads.renew(u, new Date(this.clock().getTime() + this.leaseMs).toISOString());
+    if (!(await renew())) return 'skipped';
     // The job's heartbeat: its lease is extended while it works, so only a lost worker's lapses.
     const heartbeat = setInterval(
       () => {
-        const until = new Date(this.clock().getTime() + this.leaseMs).toISOString();
-        this.deps.uploads.renew(u, until).catch(() => undefined);
+        renew().catch(() => undefined);
       },
       Math.max(200, Math.floor(this.leaseMs / 3)),
     );
@@ -349,12 +353,13 @@ export class UploadService {
   private async work(
     u: Upload,
     timings: { assemble_ms?: number; verify_ms?: number },
-  ): Promise<'verified' | 'failed'> {
+  ): Promise<'verified' | 'failed' | 'skipped'> {
     const { build_id: buildId, state_code: stateCode, name } = u;
-    const fail = async (reason: { code: string; message: string }) => {
-      await this.deps.uploads.transition(u, 'completing', 'failed', this.clock().toISOString(), { reason });
-      return 'failed' as const;
-    };
+    // A job whose upload another job took over (after a lapsed lease) records nothing.
+    const fail = async (reason: { code: string; message: string }) =>
+      (await this.deps.uploads.transition(u, 'completing', 'failed', this.clock().toISOString(), { reason }))
+        ? ('failed' as const)
+        : ('skipped' as const);
     const parts = await this.deps.uploads.parts(u);
     let started = performance.now();
     try {
@@ -391,8 +396,9 @@ export class UploadService {
     } finally {
       timings.verify_ms = Math.round(performance.now() - started);
     }
-    await this.deps.uploads.transition(u, 'completing', 'verified', this.clock().toISOString());
-    return 'verified';
+    return (await this.deps.uploads.transition(u, 'completing', 'verified', this.clock().toISOString()))
+      ? 'verified'
+      : 'skipped';
   }
 
   /** Aborts an open upload (its parts are freed in S3; locally they stay until the data is deleted). */

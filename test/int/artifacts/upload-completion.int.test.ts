@@ -3,7 +3,7 @@
  * answers 202 and a job run from the table stream assembles and verifies the upload. This stack
  * runs no completion worker of its own (`completeUploads: false`): each test starts the stream
  * reader that plays the worker Lambda when it wants one, so a lost worker is simply one that never
- * ran. Completion leases last 2 s here (BUILDSTATE_UPLOAD_COMPLETION_LEASE_S).
+ * ran. Completion leases last 5 s here (BUILDSTATE_UPLOAD_COMPLETION_LEASE_S).
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -19,7 +19,7 @@ import { type EventStream, startEventStream } from '../../../local/event-stream'
 import { BLDST_BIN, buildCli, cliRunner } from '../../helpers/cli';
 import { ADMIN_KEY, startTestStack, type TestStack } from '../../helpers/stack';
 
-process.env[ENV.uploadCompletionLeaseSeconds] = '2';
+process.env[ENV.uploadCompletionLeaseSeconds] = '5';
 
 let stack: TestStack;
 let cli: ReturnType<typeof cliRunner>;
