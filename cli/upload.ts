@@ -220,31 +220,69 @@ export async function uploadMultipart<ArtifactView = unknown>(
       );
     throw failed;
   }
-  // Assembling (and, locally, hashing) tens of GB takes a while: wait for it rather than send the
-  // completion again after 30 s. A completion sent again anyway is answered by the first one's result.
-  const deadline = Date.now() + 60 * 60_000;
-  for (;;) {
+  return waitForCompletion<ArtifactView>(client, at, opts.name);
+}
+
+/** The upload record as the completion (202) and its poll answer it. */
+interface UploadRecord {
+  upload_id: string;
+  part_count: number;
+  status: 'open' | 'completing' | 'verified' | 'failed' | 'aborted';
+  reason?: { code: string; message: string };
+}
+
+const isUploadRecord = (body: unknown): body is UploadRecord =>
+  typeof body === 'object' && body !== null && 'upload_id' in body && 'part_count' in body;
+
+/**
+ * Asks for the completion (202: a job of the service assembles and verifies the upload) and polls
+ * the upload with backoff (1 s doubling to 8 s) until it is verified or failed, for as long as it
+ * takes: tens of GB take minutes. Faults while polling (a 5xx, a lost connection) are polled
+ * through. Interrupted (Ctrl-C), the service finishes the completion anyway; the same command
+ * run again finds the upload completing or verified and waits or answers at once.
+ */
+async function waitForCompletion<ArtifactView>(
+  client: Client,
+  at: string,
+  name: string,
+): Promise<ArtifactView> {
+  const fail = (u: UploadRecord): never => {
+    throw new CliError(
+      `upload of ${name} failed: ${u.reason?.message ?? `the upload is ${u.status}`}${u.status === 'failed' ? '; nothing was verified — run the same command again to upload it anew' : ''}`,
+      u.reason?.code === 'checksum_mismatch' ? EXIT.conflict : EXIT.server,
+      u.status === 'failed' ? 'upload_failed' : 'upload_aborted',
+    );
+  };
+  const ask = async (): Promise<ArtifactView | UploadRecord> => {
     try {
-      return await client.request<ArtifactView>(
-        'POST',
-        `${at}/complete`,
-        undefined,
-        {},
-        { timeoutMs: 60 * 60_000 },
-      );
+      return await client.post<ArtifactView | UploadRecord>(`${at}/complete`, undefined);
     } catch (error) {
-      // Another completion of this upload is still assembling it, or the request ended before the
-      // assembly did (a 503 that may have applied: locally, hashing an image outlasts a request):
-      // the completion is idempotent, so ask again until it answers with the artifact.
-      const busy =
-        error instanceof ApiError &&
-        ((error.status === 409 &&
-          (error.body.error?.details as { status?: string } | undefined)?.status === 'completing') ||
-          error.status === 503);
-      if (!busy || Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 3000));
+      const details =
+        error instanceof ApiError
+          ? (error.body.error?.details as { status?: string; reason?: UploadRecord['reason'] } | undefined)
+          : undefined;
+      if (details?.status === 'failed')
+        fail({ upload_id: '', part_count: 0, status: 'failed', reason: details.reason });
+      throw error;
+    }
+  };
+  let answer = await ask();
+  for (let round = 0; isUploadRecord(answer); round++) {
+    if (answer.status === 'failed' || answer.status === 'aborted') fail(answer);
+    if (answer.status === 'verified') {
+      answer = await ask();
+      continue;
+    }
+    await new Promise((r) => setTimeout(r, Math.min(8000, 1000 * 2 ** Math.min(round, 3))));
+    try {
+      answer = await client.get<UploadRecord>(at);
+    } catch (error) {
+      // The client retried already; keep polling through an outage or a lost connection.
+      if (error instanceof CliError || (error instanceof ApiError && error.status >= 500)) continue;
+      throw error;
     }
   }
+  return answer;
 }
 
 /**

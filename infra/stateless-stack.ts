@@ -47,7 +47,13 @@ export interface StatelessStackProps extends StackProps {
 
 export class StatelessStack extends Stack {
   readonly functions: Record<
-    FunctionGroup | 'authorizer' | 'publisher' | 'aggregator' | 'stuckDetector' | 'provenanceSigner',
+    | FunctionGroup
+    | 'authorizer'
+    | 'publisher'
+    | 'aggregator'
+    | 'stuckDetector'
+    | 'provenanceSigner'
+    | 'uploadCompleter',
     ServiceFunction
   >;
   readonly apis: HttpApis;
@@ -190,6 +196,23 @@ export class StatelessStack extends Stack {
         'table stream → dashboard aggregates, exactly once',
         'functions/events/aggregate.ts',
       ).bindTable(table, ['GetItem', 'PutItem', 'UpdateItem']),
+      // The multipart completion worker (docs/ARTIFACTS.md "Completion"), fed by the stream: S3's
+      // CompleteMultipartUpload (authorised by s3:PutObject), the HEAD/GET of verification, the
+      // upload record, its parts and the artifact's verification (the artifacts function's items).
+      // 15 minutes: assembling thousands of parts can outlast any API request.
+      uploadCompleter: new ServiceFunction(this, 'UploadCompleter', {
+        entry: 'functions/events/complete-uploads.ts',
+        description: 'table stream → multipart upload completion and verification',
+        config,
+        timeout: Duration.minutes(15),
+        memorySize: 1024,
+      })
+        .bindTable(table, ['GetItem', 'PutItem', 'UpdateItem', 'Query'])
+        .bindBucket(
+          bucket,
+          ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
+          config.presignExpirySeconds,
+        ),
       stuckDetector: fn(
         'stuckDetector',
         'finds silent and overdue attempts',
@@ -280,6 +303,32 @@ export class StatelessStack extends Stack {
               NewImage: {
                 type: { S: FilterRule.isEqual('history') },
                 build_status: { S: FilterRule.isEqual('completed') },
+              },
+            },
+          }),
+        ],
+      }),
+    );
+    // Upload records entering `completing` under a new job (the worker skips every other record).
+    // One record per invocation, ten per shard at once: one large completion does not hold up
+    // the others. A failure is retried three times; a completion still unfinished is restarted by
+    // the client's next poll once its lease ends (lib/artifacts/upload.service.ts), so the queue
+    // keeps only the position.
+    this.functions.uploadCompleter.fn.addEventSource(
+      new DynamoEventSource(streamTable, {
+        startingPosition: StartingPosition.LATEST,
+        batchSize: 1,
+        parallelizationFactor: 10,
+        retryAttempts: 3,
+        maxRecordAge: Duration.hours(6),
+        onFailure: new SqsDlq(unpublished),
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.or('INSERT', 'MODIFY'),
+            dynamodb: {
+              NewImage: {
+                type: { S: FilterRule.isEqual('upload') },
+                status: { S: FilterRule.isEqual('completing') },
               },
             },
           }),

@@ -9,6 +9,10 @@
  *   - "stream → provenance signer Lambda": each build a batch completed gets its signed provenance
  *     (lib/provenance), through the same service the Lambda uses; a build whose signing failed is
  *     tried again on the next poll.
+ *   - "stream → upload completion worker Lambda": each upload that entered `completing` under a
+ *     new job is completed (lib/artifacts/upload.service.ts `finish`) through the same function
+ *     the Lambda uses, started beside the reader (not awaited by it: a 6 GiB completion must not
+ *     hold events back); a job lost to a restart is restarted by the next poll after its lease.
  * The position in each shard is checkpointed after these, so a restart neither loses nor (beyond
  * the last batch) repeats events, and repeats no count at all.
  */
@@ -24,7 +28,9 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { completionJobs } from '../lib/artifacts/upload-jobs';
 import { provenance } from '../lib/compose/provenance';
+import { uploadService } from '../lib/compose/uploads';
 import { type AggregationResult, Aggregator, changeRecord } from '../lib/dashboard/aggregator';
 import { createDocumentClient } from '../lib/db/client';
 import { type BusEvent, eventsFromItem, PUBLISHED_ITEM_TYPES } from '../lib/events/events';
@@ -117,12 +123,18 @@ export interface EventStreamOptions {
   aggregate?: boolean;
   /** Sign the provenance of completed builds (default true). */
   sign?: boolean;
+  /** Run multipart upload completion jobs (default true). */
+  completeUploads?: boolean;
+  /** Without a checkpoint, start at the stream's end rather than its start. */
+  fromLatest?: boolean;
 }
 
 export interface EventStream {
   feed: EventFeed;
   /** What the aggregator did so far (summed over batches). */
   aggregation: Omit<AggregationResult, 'costs'>;
+  /** Upload completion jobs started and finished so far (by outcome). */
+  completions: { started: number; verified: number; failed: number; skipped: number; errors: number };
   /** Resolves once every record in the stream when it was called has been published. */
   drain(): Promise<void>;
   stop(): Promise<void>;
@@ -270,6 +282,43 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
     }
   };
 
+  const completions = { started: 0, verified: 0, failed: 0, skipped: 0, errors: 0 };
+  const running = new Set<Promise<void>>();
+  const complete = (records: _Record[]) => {
+    if (options.completeUploads === false) return;
+    const jobs = completionJobs(
+      decodable(records, (r) => ({
+        eventName: r.eventName,
+        newImage: r.dynamodb?.NewImage ? decodeImage(r.dynamodb.NewImage) : undefined,
+        oldImage: r.dynamodb?.OldImage ? decodeImage(r.dynamodb.OldImage) : undefined,
+      })),
+    );
+    for (const j of jobs) {
+      completions.started++;
+      const timings: { assemble_ms?: number; verify_ms?: number } = {};
+      const run: Promise<void> = uploadService()
+        .finish(j.build_id, j.state_code, j.name, j.upload_id, j.job, timings)
+        .then(
+          (outcome) => {
+            completions[outcome]++;
+            if (outcome !== 'skipped')
+              console.log(
+                `upload completion: ${j.name} (upload ${j.upload_id}) ${outcome}: assembled in ${((timings.assemble_ms ?? 0) / 1000).toFixed(1)} s, verified in ${((timings.verify_ms ?? 0) / 1000).toFixed(1)} s`,
+              );
+          },
+          (error: Error) => {
+            completions.errors++;
+            console.error(
+              `upload completion: ${j.name} (upload ${j.upload_id}) stays completing until its lease ends: ${error.message}`,
+            );
+          },
+        )
+        .finally(() => running.delete(run));
+      running.add(run);
+    }
+  };
+
+  let opened = false;
   const openShards = async () => {
     const description = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     for (const shard of description.StreamDescription?.Shards ?? []) {
@@ -282,11 +331,13 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
           ShardId: id,
           ...(after
             ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
-            : { ShardIteratorType: 'TRIM_HORIZON' }),
+            : // A shard that appears later is read whole: its records are all new.
+              { ShardIteratorType: options.fromLatest && !opened ? 'LATEST' : 'TRIM_HORIZON' }),
         }),
       );
       iterators.set(id, res.ShardIterator ?? null);
     }
+    opened = true;
   };
 
   /** One pass over every open shard; true if any records were read. */
@@ -311,6 +362,7 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
         await aggregate(records);
         await publish(records);
         await sign(records);
+        complete(records);
         checkpoints[id] = records.at(-1)!.dynamodb!.SequenceNumber!;
         if (options.checkpointFile) await writeCheckpoints(options.checkpointFile, checkpoints);
       }
@@ -339,6 +391,7 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
   return {
     feed,
     aggregation,
+    completions,
     // Two idle passes: the first may have started before the caller's last write committed.
     drain: async () => {
       for (let i = 0; i < 2; i++) await new Promise<void>((r) => idleWaiters.push(r));
@@ -347,6 +400,8 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
       stopped = true;
       for (const w of idleWaiters) w();
       await loop;
+      // Jobs under way finish (their store calls would fail once the engines stop).
+      await Promise.all([...running]);
       streams.destroy();
       db.destroy();
     },

@@ -40,6 +40,12 @@ export interface LocalStackOptions {
    * events turn it on for their table.
    */
   events?: { logFile?: string; checkpointFile?: string; stuckIntervalMs?: number; pollMs?: number };
+  /**
+   * Run multipart upload completion jobs from the table stream, as the completion worker Lambda
+   * does (default true). Without `events`, a reader of its own does only this. False leaves
+   * completions `completing` with no worker (tests of a lost worker).
+   */
+  completeUploads?: boolean;
 }
 
 export interface LocalStack {
@@ -55,7 +61,7 @@ export interface LocalStack {
   sampleData: number;
   /** The access key id SigV4 requests are verified against, or null when SigV4 is off. */
   sigv4: string | null;
-  /** The event publisher, when `events` was asked for. */
+  /** The event publisher, when `events` was asked for, else the stream reader running upload completions. */
   events: EventStream | null;
   stop(): Promise<void>;
 }
@@ -138,6 +144,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         logFile: options.events.logFile,
         checkpointFile: options.events.checkpointFile,
         pollMs: options.events.pollMs,
+        completeUploads: options.completeUploads !== false,
       });
       const every = options.events.stuckIntervalMs;
       if (every) {
@@ -150,6 +157,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         detector.unref();
       }
     }
+    if (!events && options.completeUploads !== false)
+      // From the stream's end: only completions asked for from now on (a data folder's older ones
+      // are restarted by their next poll after the lease).
+      events = await startEventStream({
+        endpoint,
+        tableName,
+        region: services().config.region,
+        retryLoopAfter: services().config.retryLoopAfter,
+        publish: false,
+        aggregate: false,
+        sign: false,
+        fromLatest: true,
+      });
     const gateway = await startGateway({
       port: options.port,
       host: options.host,
@@ -159,7 +179,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         id && secret
           ? { accessKeyId: id, secretAccessKey: secret, region: services().config.region }
           : undefined,
-      events: events?.feed,
+      events: options.events ? events?.feed : undefined,
     });
     return {
       url: gateway.url,

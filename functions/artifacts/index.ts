@@ -8,6 +8,7 @@ import {
   abortUpload,
   completeUpload,
   confirmUploadParts,
+  getUpload,
   presignUploadParts,
   startUpload,
 } from './upload-handlers';
@@ -22,6 +23,7 @@ export const handler = dispatch('artifacts', ARTIFACTS_ROUTES, {
   presignUploadParts,
   confirmUploadParts,
   completeUpload,
+  getUpload,
   abortUpload,
   // Resume hands out the input artifacts' download URLs: it needs the S3 presigner, so it lives here.
   getResume,

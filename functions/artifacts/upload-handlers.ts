@@ -37,3 +37,7 @@ export const completeUpload = httpHandler(async (req) =>
 );
 
 export const abortUpload = httpHandler(async (req) => uploadService().abort(...target(req), uploadId(req)));
+
+export const getUpload = httpHandler(async (req) =>
+  uploadService().status(...target(req), uploadId(req), req.principal),
+);

@@ -54,6 +54,10 @@ export interface ServiceFunctionProps {
   environment?: Record<string, string>;
   /** Files copied beside the bundle, by path in the asset → absolute source path (read at run time). */
   extraFiles?: Readonly<Record<string, string>>;
+  /** Default 10 s (API functions answer within API Gateway's 29 s); longer for background work. */
+  timeout?: Duration;
+  /** Default 512 MB. */
+  memorySize?: number;
 }
 
 export class ServiceFunction extends Construct {
@@ -77,8 +81,8 @@ export class ServiceFunction extends Construct {
       description: props.description,
       runtime: RUNTIME,
       architecture: Architecture.ARM_64,
-      memorySize: 512,
-      timeout: Duration.seconds(10),
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
       role: this.role,
       logGroup,
       // X-Ray: Lambda traces each invocation, and Powertools' tracer (lib/observability/tracer.ts)

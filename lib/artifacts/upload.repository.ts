@@ -7,12 +7,30 @@
  */
 
 import type { DocumentClient } from '../db/commands';
-import { GetCommand, PutCommand, QueryCommand, type QueryCommandOutput, ScanCommand } from '../db/commands';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  ScanCommand,
+  UpdateCommand,
+} from '../db/commands';
 import { isConditionFailure, translateStoreError } from '../db/errors';
 import { UPLOAD_PART_PREFIX, uploadKey, uploadPartKey } from './artifact.keys';
 
-/** `completing` while one caller assembles the parts in S3 (a second completion must not run). */
-export type UploadStatus = 'open' | 'completing' | 'completed' | 'aborted';
+/**
+ * `completing` while one completion job (its `job` id, under a lease until `lease_until`) assembles
+ * the parts in S3 and verifies the object; then `verified`, or `failed` with a `reason`.
+ * `completed` is how a version before asynchronous completion recorded a finished upload (read as
+ * `verified`).
+ */
+export type UploadStatus = 'open' | 'completing' | 'verified' | 'failed' | 'aborted' | 'completed';
+
+/** Why a completion failed: S3 refused the assembly, or the assembled object did not verify. */
+export interface UploadFailure {
+  code: string;
+  message: string;
+}
 
 export interface Upload {
   build_id: string;
@@ -28,6 +46,14 @@ export interface Upload {
   part_size: number;
   part_count: number;
   status: UploadStatus;
+  /** The completion job: a new id each time a completion is started or restarted. */
+  job?: string;
+  /** Until when the job's worker may still be running; after it, a completion asked again restarts the job. */
+  lease_until?: string;
+  /** Who asked for the completion (the actor of the verification in history). */
+  completing_by?: string;
+  /** Set when `failed`. */
+  reason?: UploadFailure;
   created_by: string;
   created_at: string;
   updated_at: string;
@@ -83,8 +109,18 @@ export class UploadRepository {
     }
   }
 
-  /** Moves the upload from `from` to `to`; false if it is not (or no longer) that upload in `from`. */
-  async transition(u: Upload, from: UploadStatus, to: UploadStatus, at: string): Promise<boolean> {
+  /**
+   * Moves the upload from `from` to `to` (with `changes`); false if it is not (or no longer) that
+   * upload in `from`. Out of `completing`, only the job that holds it (`u.job`) may move it.
+   */
+  async transition(
+    u: Upload,
+    from: UploadStatus,
+    to: UploadStatus,
+    at: string,
+    changes: Partial<Upload> = {},
+  ): Promise<boolean> {
+    const byJob = from === 'completing' && u.job !== undefined;
     try {
       await this.db.send(
         new PutCommand({
@@ -93,12 +129,17 @@ export class UploadRepository {
             ...uploadKey(u.build_id, u.state_code, u.name),
             type: 'upload',
             ...u,
+            ...changes,
             status: to,
             updated_at: at,
           },
-          ConditionExpression: 'upload_id = :u AND #s = :from',
+          ConditionExpression: `upload_id = :u AND #s = :from${byJob ? ' AND job = :job' : ''}`,
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':u': u.upload_id, ':from': from },
+          ExpressionAttributeValues: {
+            ':u': u.upload_id,
+            ':from': from,
+            ...(byJob ? { ':job': u.job } : {}),
+          },
         }),
       );
       return true;
@@ -109,8 +150,76 @@ export class UploadRepository {
   }
 
   /** Moves an open upload to `status`; false if it is not (or no longer) that open upload. */
-  close(u: Upload, status: 'completed' | 'aborted', at: string): Promise<boolean> {
+  close(u: Upload, status: 'aborted', at: string): Promise<boolean> {
     return this.transition(u, 'open', status, at);
+  }
+
+  /**
+   * Starts a completion job: an open upload, or one `completing` under job `u.job` whose lease
+   * ended before `now` (its worker was lost), becomes `completing` under `job` until `leaseUntil`.
+   * The write itself is the job's trigger (the table stream's completion consumer). False when
+   * another caller started or restarted it first.
+   */
+  async claim(u: Upload, job: string, leaseUntil: string, actorId: string, now: string): Promise<boolean> {
+    const restart = u.status === 'completing';
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...uploadKey(u.build_id, u.state_code, u.name),
+            type: 'upload',
+            ...u,
+            status: 'completing',
+            job,
+            lease_until: leaseUntil,
+            completing_by: actorId,
+            updated_at: now,
+          },
+          // A `completing` record of a version before jobs has neither job nor lease: restartable.
+          ConditionExpression: !restart
+            ? 'upload_id = :u AND #s = :open'
+            : u.job === undefined
+              ? 'upload_id = :u AND #s = :completing AND attribute_not_exists(job)'
+              : 'upload_id = :u AND #s = :completing AND job = :job AND lease_until < :now',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: !restart
+            ? { ':u': u.upload_id, ':open': 'open' }
+            : u.job === undefined
+              ? { ':u': u.upload_id, ':completing': 'completing' }
+              : { ':u': u.upload_id, ':completing': 'completing', ':job': u.job, ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      return translateStoreError(error);
+    }
+  }
+
+  /** Extends the lease of the job holding a completing upload; false if that job no longer holds it. */
+  async renew(u: Upload, leaseUntil: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: uploadKey(u.build_id, u.state_code, u.name),
+          UpdateExpression: 'SET lease_until = :l',
+          ConditionExpression: 'upload_id = :u AND #s = :completing AND job = :job',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':l': leaseUntil,
+            ':u': u.upload_id,
+            ':completing': 'completing',
+            ':job': u.job ?? '',
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      return translateStoreError(error);
+    }
   }
 
   /** Records parts S3 accepted (idempotent: a part sent again overwrites its own record). */

@@ -54,7 +54,12 @@ export const uploadViewSchema = z.strictObject({
   state_code: z.int(),
   name: z.string(),
   upload_id: z.string(),
-  status: z.enum(['open', 'completing', 'completed', 'aborted']),
+  status: z.enum(['open', 'completing', 'verified', 'failed', 'aborted']).check(
+    z.meta({
+      description:
+        'open: parts are sent; completing: a job assembles and verifies it (poll this record); verified; failed (see reason); aborted',
+    }),
+  ),
   size_bytes: z.int(),
   checksum: z.string(),
   crc32: z.string(),
@@ -69,7 +74,20 @@ export const uploadViewSchema = z.strictObject({
       .boolean()
       .check(z.meta({ description: 'On abort: false when the object store could not abort (local mode)' })),
   ),
+  lease_until: z.optional(
+    timestampSchema.check(
+      z.meta({
+        description: 'While completing: after this, a completion asked again (or a poll) restarts the job',
+      }),
+    ),
+  ),
+  reason: z.optional(
+    z
+      .strictObject({ code: z.string(), message: z.string() })
+      .check(z.meta({ description: 'When failed: S3 refused the assembly, or the object did not verify' })),
+  ),
   created_at: timestampSchema,
+  updated_at: timestampSchema,
 });
 
 export const partUrlsSchema = z.strictObject({

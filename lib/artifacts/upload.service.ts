@@ -5,6 +5,7 @@
  * CRC32, which S3 checks against the assembled object. Parts S3 accepted are confirmed in the
  * table, so a re-run continues the same upload and sends only the rest, on AWS and locally alike.
  */
+import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/principal';
 import { AppError } from '../errors';
 import type { ArtifactRepository } from './artifact.repository';
@@ -40,6 +41,8 @@ export interface UploadServiceDeps {
   uploads: UploadRepository;
   store: MultipartStore;
   clock?: () => Date;
+  /** How long a completion job holds its upload before a completion asked again restarts it. */
+  completionLeaseMs?: number;
 }
 
 /** S3's answers to a CompleteMultipartUpload whose parts or whole-object checksum do not match. */
@@ -53,9 +56,11 @@ const notOpen = (u: Pick<Upload, 'upload_id' | 'name' | 'status'>) =>
 
 export class UploadService {
   private readonly clock: () => Date;
+  private readonly leaseMs: number;
 
   constructor(private readonly deps: UploadServiceDeps) {
     this.clock = deps.clock ?? (() => new Date());
+    this.leaseMs = deps.completionLeaseMs ?? 60_000;
   }
 
   /**
@@ -115,6 +120,19 @@ export class UploadService {
       current.part_size === input.part_size
     )
       return { status: 200, body: await this.view(current, true) };
+    if (
+      current?.status === 'completing' &&
+      current.checksum === input.checksum &&
+      current.size_bytes === input.size_bytes &&
+      current.crc32 === input.crc32
+    )
+      return { status: 200, body: await this.view(current, true) };
+    if (current?.status === 'completing')
+      throw new AppError(
+        'conflict',
+        `Upload '${current.upload_id}' of '${name}' is completing; wait for it before sending another file`,
+        { upload_id: current.upload_id, status: current.status },
+      );
     if (current?.status === 'open') await this.abortInStore(current);
 
     const metadata = { ...objectMetadata(artifact), crc32: input.crc32 };
@@ -206,8 +224,12 @@ export class UploadService {
   }
 
   /**
-   * Completes the upload in S3 with the whole file's CRC32 (S3 checks the assembly), then
-   * verifies the artifact. Every part must have been confirmed first.
+   * Starts the completion (docs/ARTIFACTS.md "Completion"): every part must have been confirmed;
+   * the upload becomes `completing` under a new job and the answer is 202 with the upload record.
+   * The job itself (`finish`) runs in an invocation of its own, started by that very write (the
+   * table stream). Asked again: 202 with the same record while the job holds its lease (no second
+   * job), a restarted job once the lease ended (its worker was lost), 200 with the artifact once
+   * verified, 409 with the reason once failed.
    */
   async complete(
     buildId: string,
@@ -217,26 +239,129 @@ export class UploadService {
     actor: Principal,
   ): Promise<ArtifactOutcome> {
     const u = await this.current(buildId, stateCode, name, uploadId);
-    // A retried completion whose first answer was lost: the object is there. Verified already:
-    // the artifact as it is (no second hash of an image); else verify says the rest.
-    if (u.status === 'completed') {
-      const current = await this.deps.artifacts.get(buildId, stateCode, name, actor);
-      if ((current.body as { verified?: boolean }).verified) return current;
-      return this.deps.artifacts.verify(buildId, stateCode, name, {}, actor);
+    if (u.status === 'open') {
+      const parts = await this.deps.uploads.parts(u);
+      const have = new Set(parts.map((p) => p.part_number));
+      const missing: number[] = [];
+      for (let n = 1; n <= u.part_count && missing.length < 20; n++) if (!have.has(n)) missing.push(n);
+      if (missing.length)
+        throw new AppError('conflict', `Upload of '${name}' is missing parts; send and confirm them first`, {
+          upload_id: uploadId,
+          missing_parts: missing,
+        });
     }
-    if (u.status !== 'open') throw notOpen(u);
+    return this.progress(u, actor);
+  }
+
+  /**
+   * The upload record (`open|completing|verified|failed|aborted`), to poll a completion. A
+   * `completing` upload whose job's lease ended is restarted, as a completion asked again would.
+   */
+  async status(
+    buildId: string,
+    stateCode: number,
+    name: string,
+    uploadId: string,
+    actor: Principal,
+  ): Promise<ArtifactOutcome> {
+    const u = await this.current(buildId, stateCode, name, uploadId);
+    if (u.status === 'completing') return { status: 200, body: (await this.progress(u, actor)).body };
+    return { status: 200, body: await this.view(u, false) };
+  }
+
+  /** Where a completion stands, starting or restarting its job when it is due. */
+  private async progress(u: Upload, actor: Principal): Promise<ArtifactOutcome> {
+    for (let round = 0; round < 3; round++) {
+      if (u.status === 'verified' || u.status === 'completed')
+        return this.deps.artifacts.get(u.build_id, u.state_code, u.name, actor);
+      if (u.status === 'failed')
+        throw new AppError(
+          u.reason?.code === 'checksum_mismatch' ? 'checksum_mismatch' : 'conflict',
+          `Upload '${u.upload_id}' of '${u.name}' failed: ${u.reason?.message ?? 'no reason recorded'}; upload the file again`,
+          { upload_id: u.upload_id, status: u.status, reason: u.reason ?? null },
+        );
+      if (u.status === 'aborted') throw notOpen(u);
+      const now = this.clock();
+      const due =
+        u.status === 'open' || !u.job || !u.lease_until || Date.parse(u.lease_until) < now.getTime();
+      if (!due) return this.accepted(u);
+      const job = randomUUID();
+      const leaseUntil = new Date(now.getTime() + this.leaseMs).toISOString();
+      if (await this.deps.uploads.claim(u, job, leaseUntil, actor.id, now.toISOString()))
+        return this.accepted({
+          ...u,
+          status: 'completing',
+          job,
+          lease_until: leaseUntil,
+          completing_by: actor.id,
+          updated_at: now.toISOString(),
+        });
+      // Another caller started (or the job finished) in between: answer what it did.
+      u = await this.current(u.build_id, u.state_code, u.name, u.upload_id);
+    }
+    return this.accepted(u);
+  }
+
+  private async accepted(u: Upload): Promise<ArtifactOutcome & { headers: Record<string, string> }> {
+    return {
+      status: 202,
+      body: await this.view(u, false),
+      headers: {
+        location: `/builds/${encodeURIComponent(u.build_id)}/states/${u.state_code}/artifacts/${encodeURIComponent(u.name)}/uploads/${encodeURIComponent(u.upload_id)}`,
+      },
+    };
+  }
+
+  /**
+   * The completion job (the worker's invocation): assembles the parts in S3 with the whole file's
+   * CRC32 (S3 checks the assembly), verifies the artifact, and moves the upload to `verified`, or
+   * `failed` with the reason. Only the job that holds the upload does anything: a stale or repeated
+   * trigger returns 'skipped'. Safe to run again: an upload S3 completed already (NoSuchUpload)
+   * is checked as the object it became. An outage is thrown, leaving the upload `completing` for a
+   * retry of the trigger or a restart after the lease.
+   */
+  async finish(
+    buildId: string,
+    stateCode: number,
+    name: string,
+    uploadId: string,
+    job: string,
+    /** Filled with how long S3's assembly and the verification took (for the worker's log). */
+    timings: { assemble_ms?: number; verify_ms?: number } = {},
+  ): Promise<'verified' | 'failed' | 'skipped'> {
+    const u = await this.deps.uploads.get(buildId, stateCode, name);
+    if (!u || u.upload_id !== uploadId || u.status !== 'completing' || u.job !== job) return 'skipped';
+    // Take the lease at once (a worker that starts late may find it lapsed, and a poll may have
+    // restarted the job since the read above): only a job still holding the upload works.
+    const renew = () =>
+      this.deps.uploads.renew(u, new Date(this.clock().getTime() + this.leaseMs).toISOString());
+    if (!(await renew())) return 'skipped';
+    // The job's heartbeat: its lease is extended while it works, so only a lost worker's lapses.
+    const heartbeat = setInterval(
+      () => {
+        renew().catch(() => undefined);
+      },
+      Math.max(200, Math.floor(this.leaseMs / 3)),
+    );
+    try {
+      return await this.work(u, timings);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async work(
+    u: Upload,
+    timings: { assemble_ms?: number; verify_ms?: number },
+  ): Promise<'verified' | 'failed' | 'skipped'> {
+    const { build_id: buildId, state_code: stateCode, name } = u;
+    // A job whose upload another job took over (after a lapsed lease) records nothing.
+    const fail = async (reason: { code: string; message: string }) =>
+      (await this.deps.uploads.transition(u, 'completing', 'failed', this.clock().toISOString(), { reason }))
+        ? ('failed' as const)
+        : ('skipped' as const);
     const parts = await this.deps.uploads.parts(u);
-    const have = new Set(parts.map((p) => p.part_number));
-    const missing: number[] = [];
-    for (let n = 1; n <= u.part_count && missing.length < 20; n++) if (!have.has(n)) missing.push(n);
-    if (missing.length)
-      throw new AppError('conflict', `Upload of '${name}' is missing parts; send and confirm them first`, {
-        upload_id: uploadId,
-        missing_parts: missing,
-      });
-    // One completion at a time: a second one racing in would assemble parts the first removed.
-    if (!(await this.deps.uploads.transition(u, 'open', 'completing', this.clock().toISOString())))
-      throw notOpen({ ...u, status: 'completing' });
+    let started = performance.now();
     try {
       await this.deps.store.completeCrcMultipartUpload(
         u.object_key,
@@ -246,29 +371,34 @@ export class UploadService {
       );
     } catch (error) {
       const code = (error as Error).name;
-      // Completed by an earlier attempt whose answer was lost: the object is there.
-      if (code !== 'NoSuchUpload') {
-        await this.deps.uploads.transition(u, 'completing', 'open', this.clock().toISOString());
-        if (REFUSED_ASSEMBLY.has(code))
-          throw new AppError(
-            'checksum_mismatch',
-            `S3 refused to assemble '${name}': ${(error as Error).message}`,
-            {
-              upload_id: uploadId,
-              store_error: code,
-            },
-          );
-        throw error;
-      }
+      if (REFUSED_ASSEMBLY.has(code))
+        return fail({
+          code: 'checksum_mismatch',
+          message: `S3 refused to assemble the parts (${code}): ${(error as Error).message}`,
+        });
+      // Completed by an earlier run of this job whose end was lost: the object is there (verify checks).
+      if (code !== 'NoSuchUpload') throw error;
     }
-    // The upload stays `completing` while its object is verified (locally that hashes the whole
-    // image, which can outlast the request): a completion asked again meanwhile is told to wait
-    // (409 completing) instead of starting a second hash beside the first.
+    timings.assemble_ms = Math.round(performance.now() - started);
+    started = performance.now();
+    const actor: Principal = {
+      id: u.completing_by ?? u.created_by,
+      type: 'system',
+      name: 'upload completion',
+      scopes: [],
+    };
     try {
-      return await this.deps.artifacts.verify(buildId, stateCode, name, {}, actor);
+      await this.deps.artifacts.verify(buildId, stateCode, name, {}, actor);
+    } catch (error) {
+      if (error instanceof AppError && error.status < 500)
+        return fail({ code: error.code, message: error.message });
+      throw error;
     } finally {
-      await this.deps.uploads.transition(u, 'completing', 'completed', this.clock().toISOString());
+      timings.verify_ms = Math.round(performance.now() - started);
     }
+    return (await this.deps.uploads.transition(u, 'completing', 'verified', this.clock().toISOString()))
+      ? 'verified'
+      : 'skipped';
   }
 
   /** Aborts an open upload (its parts are freed in S3; locally they stay until the data is deleted). */
@@ -308,13 +438,14 @@ export class UploadService {
   }
 
   private async view(u: Upload, resumed: boolean) {
-    const parts = u.status === 'open' ? await this.deps.uploads.parts(u) : [];
+    // Completing too: a re-run of the same upload then has no part left to send and waits.
+    const parts = u.status === 'open' || u.status === 'completing' ? await this.deps.uploads.parts(u) : [];
     return {
       build_id: u.build_id,
       state_code: u.state_code,
       name: u.name,
       upload_id: u.upload_id,
-      status: u.status,
+      status: u.status === 'completed' ? 'verified' : u.status,
       size_bytes: u.size_bytes,
       checksum: u.checksum,
       crc32: u.crc32,
@@ -322,7 +453,10 @@ export class UploadService {
       part_count: u.part_count,
       confirmed_parts: parts.map((p) => p.part_number),
       resumed,
+      ...(u.status === 'completing' && u.lease_until ? { lease_until: u.lease_until } : {}),
+      ...(u.reason ? { reason: u.reason } : {}),
       created_at: u.created_at,
+      updated_at: u.updated_at,
     };
   }
 }

@@ -16,5 +16,6 @@ export const uploadService = once(() => {
     records: new ArtifactRepository(db(), cfg.tableName),
     uploads: new UploadRepository(db(), cfg.tableName),
     store: objectStore(cfg),
+    completionLeaseMs: cfg.uploadCompletionLeaseSeconds * 1000,
   });
 });

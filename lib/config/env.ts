@@ -13,6 +13,7 @@ export const ENV = {
   artifactsBucket: 'BUILDSTATE_ARTIFACTS_BUCKET',
   s3Endpoint: 'BUILDSTATE_S3_ENDPOINT',
   presignExpirySeconds: 'BUILDSTATE_PRESIGN_EXPIRY_S',
+  uploadCompletionLeaseSeconds: 'BUILDSTATE_UPLOAD_COMPLETION_LEASE_S',
   maxAttempts: 'BUILDSTATE_MAX_ATTEMPTS',
   idempotencyTtlSeconds: 'BUILDSTATE_IDEMPOTENCY_TTL_S',
   authCacheTtlSeconds: 'BUILDSTATE_AUTH_CACHE_TTL_S',
@@ -50,6 +51,12 @@ const schema = z.object({
       .check(z.gte(1))
       .check(z.lte(7 * 86400)),
     3600,
+  ),
+  // The completion job renews its lease every third of it while it works; as low as 1 s so a
+  // test can restart a lost one.
+  [ENV.uploadCompletionLeaseSeconds]: z._default(
+    z.coerce.number().check(z.int()).check(z.gte(1)).check(z.lte(86400)),
+    60,
   ),
   [ENV.maxAttempts]: z._default(z.coerce.number().check(z.int()).check(z.gte(1)).check(z.lte(100)), 3),
   [ENV.idempotencyTtlSeconds]: z._default(
@@ -106,6 +113,8 @@ export interface Config {
   s3Endpoint?: string;
   /** Lifetime of presigned upload and download URLs. */
   presignExpirySeconds: number;
+  /** How long a multipart completion job holds its upload before a completion asked again restarts it. */
+  uploadCompletionLeaseSeconds: number;
   defaultMaxAttempts: number;
   idempotencyTtlSeconds: number;
   /**
@@ -170,6 +179,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     artifactsBucket: v[ENV.artifactsBucket],
     s3Endpoint: v[ENV.s3Endpoint],
     presignExpirySeconds: v[ENV.presignExpirySeconds],
+    uploadCompletionLeaseSeconds: v[ENV.uploadCompletionLeaseSeconds],
     defaultMaxAttempts: v[ENV.maxAttempts],
     idempotencyTtlSeconds: v[ENV.idempotencyTtlSeconds],
     authCacheTtlSeconds: v[ENV.authCacheTtlSeconds],

@@ -130,10 +130,28 @@ export const ARTIFACTS_ROUTES: readonly Route[] = [
     group: 'artifacts',
     handler: 'completeUpload',
     scope: 'write',
-    summary: "Assemble the parts (S3 checks the whole file's CRC32) and verify the artifact",
+    summary:
+      "Start the completion: a job assembles the parts (S3 checks the whole file's CRC32) and verifies the artifact; poll the upload",
     request: { path: uploadPath },
-    responses: { 200: ok('The artifact, verified', artifactViewSchema) },
-    errors: ['not_found', 'conflict', 'checksum_mismatch', 'artifact_not_uploaded'],
+    responses: {
+      200: ok('The artifact, verified (a completion asked again after it ended)', artifactViewSchema),
+      202: ok('The upload, completing: poll it (Location) until verified or failed', uploadViewSchema, [
+        'Location',
+      ]),
+    },
+    errors: ['not_found', 'conflict', 'checksum_mismatch'],
+  },
+  {
+    method: 'GET',
+    path: `${UPLOADS}/{upload_id}`,
+    group: 'artifacts',
+    handler: 'getUpload',
+    scope: 'read',
+    summary:
+      'The upload and its status (open, completing, verified, failed, aborted); restarts a lost completion job',
+    request: { path: uploadPath },
+    responses: { 200: ok('The upload', uploadViewSchema) },
+    errors: ['not_found'],
   },
   {
     method: 'DELETE',

@@ -61,7 +61,7 @@ export async function seedTestReferences(): Promise<void> {
 
 /** The real gateway and handlers on a fresh table of the run's shared DynamoDB Local. */
 export async function startTestStack(
-  options: Pick<LocalStackOptions, 'events'> & {
+  options: Pick<LocalStackOptions, 'events' | 'completeUploads'> & {
     /** An engine of its own (stopped with the stack), for tests whose data would slow the shared one. */
     ownEngine?: boolean;
   } = {},

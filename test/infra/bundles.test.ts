@@ -84,8 +84,8 @@ it('synthesizes with the pinned CLI, offline, and every bundle loads and exports
   ).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
   const assets = functions.map(([, r]) => join(out, r.Metadata!['aws:asset:path']!));
   // One per function group of the route table, plus the authorizer, the event publisher, the
-  // aggregator, the stuck detector and the provenance signer.
-  expect(assets).toHaveLength(new Set(ROUTES.map((r) => r.group)).size + 5);
+  // aggregator, the stuck detector, the provenance signer and the upload completer.
+  expect(assets).toHaveLength(new Set(ROUTES.map((r) => r.group)).size + 6);
 
   let withDocs = 0;
   for (const dir of assets) {
@@ -151,7 +151,14 @@ it('synthesizes with the pinned CLI, offline, and every bundle loads and exports
   // id), any client's stack (the user agent of @aws-sdk/core), lib-dynamodb, the X-Ray SDK under
   // Powertools' tracer and the JWT code (jose's error codes), which only the authorizer, the
   // identity function and the OIDC exchange have.
-  const S3_FUNCTIONS = ['States', 'Artifacts', 'Dashboard', 'Provenance', 'ProvenanceSigner'];
+  const S3_FUNCTIONS = [
+    'States',
+    'Artifacts',
+    'Dashboard',
+    'Provenance',
+    'ProvenanceSigner',
+    'UploadCompleter',
+  ];
   for (const [id] of functions) {
     const name = id.replace(/Function[0-9A-F]{8}$/, '');
     const code = text(name);

@@ -100,6 +100,23 @@ describe('stateful stack', () => {
 describe('stateless stack', () => {
   const expected: Record<string, string[]> = {
     System: ['dynamodb:GetItem'],
+    UploadCompleter: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:Query',
+      's3:GetObject',
+      's3:GetObjectVersion',
+      's3:PutObject',
+      's3:ListBucket',
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+      'sqs:SendMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+    ],
     Builds: [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -384,6 +401,36 @@ describe('stateless stack', () => {
         ],
       },
     });
+  });
+
+  it('completes multipart uploads in a function of its own: 15 min, fed by upload records entering completing, S3 and table grants only', () => {
+    const [id, completer] = Object.entries(
+      dev.stateless.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('multipart upload completion') },
+      }),
+    )[0]!;
+    expect(completer.Properties).toMatchObject({ Timeout: 900, MemorySize: 1024 });
+    dev.stateless.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: id },
+      BatchSize: 1,
+      ParallelizationFactor: 10,
+      FilterCriteria: {
+        Filters: [
+          {
+            Pattern: JSON.stringify({
+              eventName: ['INSERT', 'MODIFY'],
+              dynamodb: { NewImage: { type: { S: ['upload'] }, status: { S: ['completing'] } } },
+            }),
+          },
+        ],
+      },
+    });
+    const policies = policiesOf(dev.stateless).filter((p) => p.id.startsWith('UploadCompleterRole'));
+    const actions = policies.flatMap((p) => actionsOf(p.statements));
+    expect(actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject', 'dynamodb:UpdateItem']));
+    // Nothing beyond its work: no delete, no abort, no signing, no events.
+    for (const a of ['s3:DeleteObject', 's3:AbortMultipartUpload', 'kms:Sign', 'events:PutEvents'])
+      expect(actions).not.toContain(a);
   });
 
   it('grants kms:Sign on the provenance key to the signer alone, fed by completions from the stream', () => {

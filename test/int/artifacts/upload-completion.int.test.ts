@@ -1,0 +1,286 @@
+/**
+ * Asynchronous completion of multipart uploads (docs/ARTIFACTS.md "Completion"): `complete`
+ * answers 202 and a job run from the table stream assembles and verifies the upload. This stack
+ * runs no completion worker of its own (`completeUploads: false`): each test starts the stream
+ * reader that plays the worker Lambda when it wants one, so a lost worker is simply one that never
+ * ran. Completion leases last 5 s here (BUILDSTATE_UPLOAD_COMPLETION_LEASE_S).
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Crc32Js } from '@aws-sdk/checksums/crc';
+import { UploadRepository } from '../../../lib/artifacts/upload.repository';
+import { MiB } from '../../../lib/artifacts/upload-plan';
+import { ENV } from '../../../lib/config/env';
+import { services } from '../../../lib/runtime';
+import { type EventStream, startEventStream } from '../../../local/event-stream';
+import { BLDST_BIN, buildCli, cliRunner } from '../../helpers/cli';
+import { ADMIN_KEY, startTestStack, type TestStack } from '../../helpers/stack';
+
+process.env[ENV.uploadCompletionLeaseSeconds] = '5';
+
+let stack: TestStack;
+let cli: ReturnType<typeof cliRunner>;
+const dir = mkdtempSync(join(tmpdir(), 'bs-cmpl-'));
+beforeAll(async () => {
+  buildCli();
+  stack = await startTestStack({ completeUploads: false });
+  cli = cliRunner(() => stack.url);
+}, 60_000);
+afterAll(() => stack.stop());
+
+/** The completion worker (the stream consumer the Lambda is), reading the table's stream from its start. */
+const startWorker = (): Promise<EventStream> =>
+  startEventStream({
+    endpoint: process.env.BUILDSTATE_TEST_DYNAMODB_ENDPOINT!,
+    tableName: stack.tableName,
+    region: services().config.region,
+    retryLoopAfter: 3,
+    publish: false,
+    aggregate: false,
+    sign: false,
+    pollMs: 100,
+  });
+
+const uploads = () => new UploadRepository(services().db, stack.tableName);
+const crcOf = async (data: Buffer) => {
+  const c = new Crc32Js();
+  c.update(data);
+  return Buffer.from(await c.digest()).toString('base64');
+};
+const sha = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+
+async function buildAt10() {
+  const { id } = (await stack.call('POST', '/builds', { platform_id: 'aws', image_type_id: 'x' })).body;
+  await stack.call('POST', `/builds/${id}/states`, { state_code: 10, status: 'completed' });
+  return id as string;
+}
+
+/** An upload of `data` in 5 MiB parts, every part sent and confirmed; `declared` overrides what the start call declares. */
+async function uploadedParts(
+  id: string,
+  name: string,
+  data: Buffer,
+  declared: { checksum?: string; crc32?: string } = {},
+) {
+  const started = await stack.call('POST', `/builds/${id}/states/10/artifacts/${name}/uploads`, {
+    size_bytes: data.length,
+    checksum: declared.checksum ?? sha(data),
+    crc32: declared.crc32 ?? (await crcOf(data)),
+    part_size: 5 * MiB,
+  });
+  expect(started.status).toBe(201);
+  const at = `/builds/${id}/states/10/artifacts/${name}/uploads/${encodeURIComponent(started.body.upload_id)}`;
+  const pieces: Buffer[] = [];
+  for (let o = 0; o < data.length; o += 5 * MiB) pieces.push(data.subarray(o, o + 5 * MiB));
+  const crcs = await Promise.all(pieces.map(crcOf));
+  const urls = await stack.call('POST', `${at}/urls`, {
+    parts: crcs.map((crc, n) => ({ part_number: n + 1, crc32: crc })),
+  });
+  const confirmed = [];
+  for (const [n, u] of urls.body.urls.entries()) {
+    const put = await fetch(u.url, { method: 'PUT', headers: u.headers, body: pieces[n] });
+    expect(put.status).toBe(200);
+    confirmed.push({ part_number: n + 1, etag: put.headers.get('etag'), crc32: crcs[n] });
+  }
+  expect((await stack.call('POST', `${at}/parts`, { parts: confirmed })).status).toBe(200);
+  return { at, uploadId: started.body.upload_id as string };
+}
+
+async function pollUntilSettled(at: string) {
+  for (;;) {
+    const res = await stack.call('GET', at);
+    expect(res.status).toBe(200);
+    if (res.body.status !== 'completing') return res.body;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+it('answers 202 with the upload; repeats while it completes get 202 and start no second job; the worker verifies it', async () => {
+  const id = await buildAt10();
+  const data = randomBytes(21 * MiB);
+  const { at, uploadId } = await uploadedParts(id, 'async.raw', data);
+
+  const first = await stack.call('POST', `${at}/complete`);
+  expect(first.status).toBe(202);
+  expect(first.headers.get('location')).toBe(at);
+  expect(first.body).toMatchObject({ upload_id: uploadId, status: 'completing', part_count: 5 });
+  const job = (await uploads().get(id, 10, 'async.raw'))!.job;
+  expect(job).toEqual(expect.any(String));
+
+  const repeats = await Promise.all([1, 2, 3].map(() => stack.call('POST', `${at}/complete`)));
+  for (const r of repeats) {
+    expect(r.status).toBe(202);
+    expect(r.body).toEqual(first.body);
+  }
+  expect((await stack.call('GET', at)).body).toEqual(first.body);
+  expect((await uploads().get(id, 10, 'async.raw'))!.job).toBe(job);
+
+  const worker = await startWorker();
+  try {
+    expect(await pollUntilSettled(at)).toMatchObject({ status: 'verified' });
+    await worker.drain();
+    // One job for this upload, however often it was asked.
+    expect(worker.completions).toMatchObject({ verified: 1, failed: 0, errors: 0 });
+  } finally {
+    await worker.stop();
+  }
+  const artifact = await stack.call('POST', `${at}/complete`);
+  expect(artifact.status).toBe(200);
+  expect(artifact.body).toMatchObject({ verified: true, checksum: sha(data), size_bytes: data.length });
+}, 60_000);
+
+it('restarts a completion whose worker was lost once its lease ends, and the restarted job verifies it', async () => {
+  const id = await buildAt10();
+  const data = randomBytes(20 * MiB);
+  const { at } = await uploadedParts(id, 'lost.raw', data);
+  expect((await stack.call('POST', `${at}/complete`)).status).toBe(202);
+  const lost = (await uploads().get(id, 10, 'lost.raw'))!;
+  expect(lost.status).toBe('completing');
+
+  // No worker ran it. Within the lease a poll changes nothing; after it, the poll restarts the job.
+  expect((await stack.call('GET', at)).body.lease_until).toBe(lost.lease_until);
+  await new Promise((r) => setTimeout(r, Date.parse(lost.lease_until!) - Date.now() + 200));
+  const restarted = await stack.call('GET', at);
+  expect(restarted.body.status).toBe('completing');
+  expect(Date.parse(restarted.body.lease_until)).toBeGreaterThan(Date.parse(lost.lease_until!));
+  const now = (await uploads().get(id, 10, 'lost.raw'))!;
+  expect(now.job).not.toBe(lost.job);
+
+  // The worker then reads both writes: the lost job's record finds another job holding the upload.
+  const worker = await startWorker();
+  try {
+    expect(await pollUntilSettled(at)).toMatchObject({ status: 'verified' });
+    await worker.drain();
+  } finally {
+    await worker.stop();
+  }
+  expect((await stack.call('GET', `/builds/${id}/states/10/artifacts/lost.raw`)).body.verified).toBe(true);
+}, 60_000);
+
+it('ends failed with a reason when the assembled object does not match what the client declared', async () => {
+  const id = await buildAt10();
+  const data = randomBytes(20 * MiB);
+  const other = randomBytes(16);
+  const { at } = await uploadedParts(id, 'bad.raw', data, {
+    checksum: sha(other),
+    crc32: await crcOf(other),
+  });
+  expect((await stack.call('POST', `${at}/complete`)).status).toBe(202);
+  const worker = await startWorker();
+  let settled: { status: string; reason?: { code: string; message: string } };
+  try {
+    settled = await pollUntilSettled(at);
+  } finally {
+    await worker.stop();
+  }
+  expect(settled.status).toBe('failed');
+  expect(settled.reason!.code).toBe('checksum_mismatch');
+  const again = await stack.call('POST', `${at}/complete`);
+  expect(again.status).toBe(409);
+  expect(again.body.error.details).toMatchObject({ status: 'failed', reason: settled.reason });
+  expect((await stack.call('GET', `/builds/${id}/states/10/artifacts/bad.raw`)).body.verified).toBe(false);
+}, 60_000);
+
+describe('bldst waits for the completion', () => {
+  const runUpload = (path: string, id: string) =>
+    cli.run(['artifact', 'upload', id, path, '--state', '10', '--part-size', '5MiB', '-o', 'json']);
+
+  it('interrupted while completing leaves the upload to the service; a re-run picks it up and ends verified', async () => {
+    const id = await buildAt10();
+    const data = randomBytes(22 * MiB);
+    const path = join(dir, 'ctrlc.raw');
+    writeFileSync(path, data);
+    const child = spawn(
+      process.execPath,
+      [BLDST_BIN, 'artifact', 'upload', id, path, '--state', '10', '--part-size', '5MiB'],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          BUILDSTATE_API_URL: stack.url,
+          BUILDSTATE_API_TOKEN: ADMIN_KEY,
+          XDG_CONFIG_HOME: join(dir, 'cfg'),
+        },
+        stdio: 'ignore',
+      },
+    );
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)));
+    while ((await uploads().get(id, 10, 'ctrlc.raw'))?.status !== 'completing')
+      await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    expect(await exited).toBe('SIGINT');
+
+    // The re-run sends nothing again (every part is confirmed) and waits for the job.
+    const partsBefore = stack.s3.stats.parts;
+    const rerun = runUpload(path, id);
+    const worker = await startWorker();
+    try {
+      const res = await rerun;
+      expect(res.stderr).toBe('');
+      expect(res.code).toBe(0);
+      expect(JSON.parse(res.stdout)).toMatchObject({ verified: true, checksum: sha(data) });
+    } finally {
+      await worker.stop();
+    }
+    expect(stack.s3.stats.parts).toBe(partsBefore);
+  }, 60_000);
+
+  it('exits 3 with the reason when the completion fails (a part damaged in the store)', async () => {
+    const id = await buildAt10();
+    const data = randomBytes(21 * MiB);
+    const path = join(dir, 'rot.raw');
+    writeFileSync(path, data);
+    // First run: every part sent; interrupted while completing (no worker yet).
+    const child = spawn(
+      process.execPath,
+      [BLDST_BIN, 'artifact', 'upload', id, path, '--state', '10', '--part-size', '5MiB'],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          BUILDSTATE_API_URL: stack.url,
+          BUILDSTATE_API_TOKEN: ADMIN_KEY,
+          XDG_CONFIG_HOME: join(dir, 'cfg'),
+        },
+        stdio: 'ignore',
+      },
+    );
+    const exited = new Promise((r) => child.on('exit', r));
+    let u = await uploads().get(id, 10, 'rot.raw');
+    while (u?.status !== 'completing') {
+      await new Promise((r) => setTimeout(r, 50));
+      u = await uploads().get(id, 10, 'rot.raw');
+    }
+    child.kill('SIGINT');
+    await exited;
+    // A part rots on the local S3 server's disk after S3 accepted it (s3rver keeps parts as files).
+    const root = tmpdir();
+    const partFile = readdirSync(root)
+      .filter((d) => d.startsWith('buildstate-s3-'))
+      .map((d) => join(root, d, stack.s3.bucket, '._S3rver_uploads', u!.upload_id, '2'))
+      .find((f) => {
+        try {
+          readFileSync(f, { flag: 'r' });
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    expect(partFile).toBeDefined();
+    const part = readFileSync(partFile!);
+    part[12345] ^= 0xff;
+    writeFileSync(partFile!, part);
+
+    const rerun = runUpload(path, id);
+    const worker = await startWorker();
+    try {
+      const res = await rerun;
+      expect(res.code).toBe(3);
+      expect(res.stderr).toMatch(/upload of rot\.raw failed: .*checksum/i);
+    } finally {
+      await worker.stop();
+    }
+    expect((await uploads().get(id, 10, 'rot.raw'))!.status).toBe('failed');
+  }, 60_000);
+});
