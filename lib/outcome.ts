@@ -7,9 +7,10 @@
 /**
  * `created`: the use case made something new (a build, a report's attempt, an artifact record).
  * `unchanged`: it was asked to make something that already exists exactly so and changed nothing.
+ * `accepted`: it started work that goes on after the answer (an upload's completion job).
  * Absent: the plain answer (a read, or a change to something that existed).
  */
-export type OutcomeKind = 'created' | 'unchanged';
+export type OutcomeKind = 'created' | 'unchanged' | 'accepted';
 
 /** A use case's answer as an idempotency record keeps it: what happened, and the body. */
 export interface Result<B = unknown> {

@@ -1,6 +1,20 @@
 import { artifactService } from '../../lib/compose/artifacts';
-import { artifactNameParam, buildIdParam, httpHandler, stateCodeParam } from '../../lib/http/handler';
+import {
+  artifactNameParam,
+  buildIdParam,
+  fromOutcome,
+  httpHandler,
+  stateCodeParam,
+} from '../../lib/http/handler';
 
 export const handler = httpHandler(async (req) =>
-  artifactService().get(buildIdParam(req), stateCodeParam(req), artifactNameParam(req), req.principal),
+  fromOutcome(
+    req,
+    await artifactService().get(
+      buildIdParam(req),
+      stateCodeParam(req),
+      artifactNameParam(req),
+      req.principal,
+    ),
+  ),
 );

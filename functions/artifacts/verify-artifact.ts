@@ -3,6 +3,7 @@ import { artifactService } from '../../lib/compose/artifacts';
 import {
   artifactNameParam,
   buildIdParam,
+  fromOutcome,
   httpHandler,
   parseBody,
   stateCodeParam,
@@ -11,11 +12,14 @@ import {
 export const handler = httpHandler(async (req) => {
   // The body is optional: what a worker observed when it fetched an externally stored artifact.
   const observed = req.body === undefined ? {} : parseBody(req, verifyArtifactSchema);
-  return artifactService().verify(
-    buildIdParam(req),
-    stateCodeParam(req),
-    artifactNameParam(req),
-    observed,
-    req.principal,
+  return fromOutcome(
+    req,
+    await artifactService().verify(
+      buildIdParam(req),
+      stateCodeParam(req),
+      artifactNameParam(req),
+      observed,
+      req.principal,
+    ),
   );
 });

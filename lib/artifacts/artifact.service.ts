@@ -39,15 +39,6 @@ export interface ArtifactServiceDeps<Store extends PointerStore = ObjectStore> {
   clock?: () => Date;
 }
 
-/**
- * The HTTP answer get and verify still give, because lib/artifacts/upload.service.ts returns them
- * to its routes as they are. Convert get, verify and the upload service to `Result` together.
- */
-export interface ArtifactOutcome {
-  status: number;
-  body: unknown;
-}
-
 /** Names of artifact records' parts in a build change's transaction (`artifact:<n>`). */
 const ARTIFACT_PART = 'artifact:';
 interface Links {
@@ -167,7 +158,7 @@ export class ArtifactService<Store extends PointerStore = ObjectStore> {
     name: string,
     observed: VerifyArtifactInput,
     actor: Principal = SYSTEM_PRINCIPAL,
-  ): Promise<ArtifactOutcome> {
+  ): Promise<Result> {
     const { artifact, catalog } = await this.load(buildId, stateCode, name);
     let found: Awaited<ReturnType<ArtifactService['examine']>>;
     try {
@@ -183,7 +174,6 @@ export class ArtifactService<Store extends PointerStore = ObjectStore> {
       verified_at: this.clock().toISOString(),
     });
     return {
-      status: 200,
       body: this.view(verified, await this.links(verified, { download: true }), catalog),
     };
   }
@@ -313,13 +303,12 @@ export class ArtifactService<Store extends PointerStore = ObjectStore> {
     stateCode: number,
     name: string,
     actor: Principal = SYSTEM_PRINCIPAL,
-  ): Promise<ArtifactOutcome> {
+  ): Promise<Result> {
     const loaded = await this.load(buildId, stateCode, name);
     let artifact = loaded.artifact;
     if (artifact.verified && !(await this.stillVerified(artifact, actor)))
       artifact = (await this.deps.artifacts.get(buildId, stateCode, name)) ?? artifact;
     return {
-      status: 200,
       body: this.view(artifact, await this.links(artifact, { download: true }), loaded.catalog),
     };
   }

@@ -8,8 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/principal';
 import { AppError } from '../errors';
+import { created, type Result } from '../outcome';
 import type { ArtifactRepository } from './artifact.repository';
-import type { ArtifactOutcome, ArtifactService } from './artifact.service';
+import type { ArtifactService } from './artifact.service';
 import { objectMetadata } from './artifact.service';
 import type { PresignedUpload } from './object-store';
 import type { Upload, UploadRepository } from './upload.repository';
@@ -74,7 +75,7 @@ export class UploadService {
     name: string,
     input: StartUploadInput,
     actor: Principal,
-  ): Promise<ArtifactOutcome> {
+  ): Promise<Result> {
     const { partCount } = planParts(input.size_bytes, input.part_size);
     if (Math.ceil(input.size_bytes / input.part_size) !== partCount)
       throw new AppError('validation_error', `part_size ${input.part_size} makes more than 10,000 parts`, {
@@ -119,14 +120,14 @@ export class UploadService {
       current.crc32 === input.crc32 &&
       current.part_size === input.part_size
     )
-      return { status: 200, body: await this.view(current, true) };
+      return { body: await this.view(current, true) };
     if (
       current?.status === 'completing' &&
       current.checksum === input.checksum &&
       current.size_bytes === input.size_bytes &&
       current.crc32 === input.crc32
     )
-      return { status: 200, body: await this.view(current, true) };
+      return { body: await this.view(current, true) };
     if (current?.status === 'completing')
       throw new AppError(
         'conflict',
@@ -162,7 +163,7 @@ export class UploadService {
         name,
       });
     }
-    return { status: 201, body: await this.view(upload, false) };
+    return created(await this.view(upload, false));
   }
 
   /** Presigned part URLs, each binding its part's length and CRC32. */
@@ -172,7 +173,7 @@ export class UploadService {
     name: string,
     uploadId: string,
     input: PresignPartsInput,
-  ): Promise<ArtifactOutcome> {
+  ): Promise<Result> {
     const u = await this.open(buildId, stateCode, name, uploadId);
     const urls = [];
     for (const p of input.parts) {
@@ -198,7 +199,7 @@ export class UploadService {
       );
       urls.push({ part_number: p.part_number, size_bytes: end - start, ...signed });
     }
-    return { status: 200, body: { upload_id: u.upload_id, urls } };
+    return { body: { upload_id: u.upload_id, urls } };
   }
 
   /** Records parts S3 accepted (their ETags), so a re-run skips them. */
@@ -208,7 +209,7 @@ export class UploadService {
     name: string,
     uploadId: string,
     input: ConfirmPartsInput,
-  ): Promise<ArtifactOutcome> {
+  ): Promise<Result> {
     const u = await this.open(buildId, stateCode, name, uploadId);
     for (const p of input.parts)
       if (p.part_number > u.part_count)
@@ -220,7 +221,7 @@ export class UploadService {
           },
         );
     await this.deps.uploads.confirmParts(u, input.parts);
-    return { status: 200, body: await this.view(u, false) };
+    return { body: await this.view(u, false) };
   }
 
   /**
@@ -237,7 +238,7 @@ export class UploadService {
     name: string,
     uploadId: string,
     actor: Principal,
-  ): Promise<ArtifactOutcome> {
+  ): Promise<Result> {
     const u = await this.current(buildId, stateCode, name, uploadId);
     if (u.status === 'open') {
       const parts = await this.deps.uploads.parts(u);
@@ -263,14 +264,14 @@ export class UploadService {
     name: string,
     uploadId: string,
     actor: Principal,
-  ): Promise<ArtifactOutcome> {
+  ): Promise<Result> {
     const u = await this.current(buildId, stateCode, name, uploadId);
-    if (u.status === 'completing') return { status: 200, body: (await this.progress(u, actor)).body };
-    return { status: 200, body: await this.view(u, false) };
+    if (u.status === 'completing') return { body: (await this.progress(u, actor)).body };
+    return { body: await this.view(u, false) };
   }
 
   /** Where a completion stands, starting or restarting its job when it is due. */
-  private async progress(u: Upload, actor: Principal): Promise<ArtifactOutcome> {
+  private async progress(u: Upload, actor: Principal): Promise<Result> {
     for (let round = 0; round < 3; round++) {
       if (u.status === 'verified' || u.status === 'completed')
         return this.deps.artifacts.get(u.build_id, u.state_code, u.name, actor);
@@ -302,14 +303,8 @@ export class UploadService {
     return this.accepted(u);
   }
 
-  private async accepted(u: Upload): Promise<ArtifactOutcome & { headers: Record<string, string> }> {
-    return {
-      status: 202,
-      body: await this.view(u, false),
-      headers: {
-        location: `/builds/${encodeURIComponent(u.build_id)}/states/${u.state_code}/artifacts/${encodeURIComponent(u.name)}/uploads/${encodeURIComponent(u.upload_id)}`,
-      },
-    };
+  private async accepted(u: Upload): Promise<Result> {
+    return { outcome: 'accepted', body: await this.view(u, false) };
   }
 
   /**
@@ -402,12 +397,11 @@ export class UploadService {
   }
 
   /** Aborts an open upload (its parts are freed in S3; locally they stay until the data is deleted). */
-  async abort(buildId: string, stateCode: number, name: string, uploadId: string): Promise<ArtifactOutcome> {
+  async abort(buildId: string, stateCode: number, name: string, uploadId: string): Promise<Result> {
     const u = await this.open(buildId, stateCode, name, uploadId);
     const storeAborted = await this.abortInStore(u);
     await this.deps.uploads.close(u, 'aborted', this.clock().toISOString());
     return {
-      status: 200,
       body: { ...(await this.view({ ...u, status: 'aborted' }, false)), store_aborted: storeAborted },
     };
   }

@@ -97,7 +97,7 @@ export const ARTIFACTS_ROUTES: readonly Route[] = [
     summary: 'Register a managed artifact and start (or continue) its multipart upload',
     request: { path: artifactPath, body: startUploadSchema },
     responses: {
-      201: ok('A new upload', uploadViewSchema),
+      201: created('A new upload', uploadViewSchema),
       200: ok('The open upload of the same file, with the parts already confirmed', uploadViewSchema),
     },
     errors: ['not_found', 'build_cancelled', 'state_not_reached', 'artifact_exists', 'conflict'],
@@ -135,9 +135,12 @@ export const ARTIFACTS_ROUTES: readonly Route[] = [
     request: { path: uploadPath },
     responses: {
       200: ok('The artifact, verified (a completion asked again after it ended)', artifactViewSchema),
-      202: ok('The upload, completing: poll it (Location) until verified or failed', uploadViewSchema, [
-        'Location',
-      ]),
+      202: {
+        ...ok('The upload, completing: poll it (Location) until verified or failed', uploadViewSchema, [
+          'Location',
+        ]),
+        outcome: 'accepted',
+      },
     },
     errors: ['not_found', 'conflict', 'checksum_mismatch'],
   },
