@@ -47,6 +47,8 @@ function ensureAwsCli(): void {
 interface Measured {
   seconds: number;
   rssMiB: number;
+  /** bldst's own split of the time (BLDST_TIMINGS=1, cli/timings.ts), when it printed one. */
+  phases: string | null;
 }
 
 /** `cmd` under /usr/bin/time -v: wall time and peak RSS. Async: the stack and proxy run in this process. */
@@ -61,7 +63,8 @@ function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?: stri
         const seconds = Number(process.hrtime.bigint() - start) / 1e9;
         if (error) return reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.slice(-2000)}`));
         const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? Number.NaN);
-        resolve({ seconds, rssMiB: kb / 1024 });
+        const phases = /^bldst timings: (.*)$/m.exec(stderr)?.[1] ?? null;
+        resolve({ seconds, rssMiB: kb / 1024, phases });
       },
     ),
   );
@@ -103,6 +106,7 @@ try {
     XDG_CONFIG_HOME: join(work, 'config'),
     HTTP_PROXY: proxy.url,
     HTTPS_PROXY: proxy.url,
+    BLDST_TIMINGS: '1',
     // s3rver: any key, path-style, no flexible checksums (aws-chunked bodies would be stored as is).
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
@@ -145,7 +149,9 @@ try {
 
   const id = await newBuild();
   proxy.reset();
+  const assembleBefore = stack.s3.stats.assembleSeconds;
   const bUp = await bldst(['artifact', 'upload', id, file, '--state', '10', '--name', 'image.raw']);
+  const assembled = stack.s3.stats.assembleSeconds - assembleBefore;
   const bUpConn = proxy.to(s3Host).length;
   proxy.reset();
   const bDown = await bldst([
@@ -174,7 +180,12 @@ try {
       `${what.padEnd(9)} bldst ${b.seconds.toFixed(1)} s (${bn} requests at the proxy, peak RSS ${b.rssMiB.toFixed(0)} MiB)   aws ${a.seconds.toFixed(1)} s (${an} requests, peak RSS ${a.rssMiB.toFixed(0)} MiB)   bldst ÷ aws ${(b.seconds / a.seconds).toFixed(2)}`,
     );
   line('upload', bUp, aUp, bUpConn, aUpReq);
+  if (bUp.phases)
+    console.log(
+      `          bldst upload phases: ${bUp.phases} (of which s3rver assembling the parts ${assembled.toFixed(2)} s)`,
+    );
   line('download', bDown, aDown, bDownReq, aDownReq);
+  if (bDown.phases) console.log(`          bldst download phases: ${bDown.phases}`);
   goal(
     bUp.seconds / aUp.seconds <= 1,
     `upload bldst ÷ aws ≤ 1.0 (${(bUp.seconds / aUp.seconds).toFixed(2)})`,

@@ -24,6 +24,7 @@ import { pipeline } from 'node:stream/promises';
 import { CliError, EXIT } from './errors';
 import { openRequest } from './http';
 import type { Progress } from './progress';
+import { timingMark, timingNote, timingStart } from './timings';
 
 export const DEFAULT_PARALLEL = 8;
 export const DEFAULT_RANGE_BYTES = 64 * 1024 * 1024;
@@ -73,6 +74,7 @@ export async function downloadChecked(
   expected: { checksum: string; size?: number | null },
   opts: DownloadOptions = {},
 ): Promise<{ checksum: string; size: number }> {
+  timingStart();
   const parallel = Math.max(1, opts.parallel ?? DEFAULT_PARALLEL);
   const rangeBytes = Math.max(1, opts.rangeBytes ?? rangeBytesFromEnv() ?? DEFAULT_RANGE_BYTES);
   const partial = partialPathOf(path);
@@ -158,8 +160,11 @@ export async function downloadChecked(
     // Every finished range recorded before anything else (a failure keeps them for the re-run).
     await recording;
     if (failed !== undefined) throw failed;
+    timingMark('GETs');
 
     const got = `sha256:${await hasher.digest()}`;
+    timingMark('hash tail');
+    timingNote('hashing in all', hasher.busySeconds);
     progress?.done();
     if (got !== checksum) {
       // The bytes stay under the partial name for inspection; their ranges are forgotten so a
@@ -172,8 +177,10 @@ export async function downloadChecked(
       );
     }
     await file.sync();
+    timingMark('flush');
     await rename(partial, path);
     await rm(sidecarPath, { force: true });
+    timingMark('rename');
     return { checksum: got, size };
   } finally {
     await file.close();
@@ -297,10 +304,15 @@ class PrefixHasher {
     this.chain = this.chain.then(() => this.advance());
   }
 
+  /** Seconds spent reading back and hashing (beside the GETs, and after them for the tail). */
+  busySeconds = 0;
+
   private async advance(): Promise<void> {
     while (this.ready.has(this.nextRange)) {
       const [start, end] = this.bounds(this.nextRange);
+      const t0 = process.hrtime.bigint();
       if (end >= start) await pipeline(createReadStream(this.path, { start, end }), this.feed());
+      this.busySeconds += Number(process.hrtime.bigint() - t0) / 1e9;
       this.ready.delete(this.nextRange);
       this.nextRange++;
     }

@@ -24,6 +24,7 @@ import {
 import { ApiError, type Client } from './client';
 import { CliError, EXIT } from './errors';
 import { openRequest } from './http';
+import { timingMark, timingStart } from './timings';
 
 export interface MultipartOptions {
   name: string;
@@ -123,8 +124,10 @@ export async function uploadMultipart<ArtifactView = unknown>(
   size: number,
   opts: MultipartOptions,
 ): Promise<ArtifactView> {
+  timingStart();
   const plan = planParts(size, opts.partSize ?? DEFAULT_PART_SIZE);
   const sums = await fileSums(path, plan, size);
+  timingMark('read');
   if (sums.size !== statSync(path).size)
     throw new CliError(
       `${path} changed while it was read; upload it once it is complete`,
@@ -140,6 +143,7 @@ export async function uploadMultipart<ArtifactView = unknown>(
     ...(opts.format ? { format: opts.format } : {}),
   });
   const at = `${base}/${seg(upload.upload_id)}`;
+  timingMark('create');
   const confirmed = new Set(upload.confirmed_parts);
   const pending: number[] = [];
   for (let n = 1; n <= plan.partCount; n++) if (!confirmed.has(n)) pending.push(n);
@@ -220,6 +224,7 @@ export async function uploadMultipart<ArtifactView = unknown>(
       );
     throw failed;
   }
+  timingMark('transfer');
   // Assembling (and, locally, hashing) tens of GB takes a while: wait for it rather than send the
   // completion again after 30 s. A completion sent again anyway is answered by the first one's result.
   const deadline = Date.now() + 60 * 60_000;
