@@ -27,7 +27,7 @@
  * It also counts the part bytes it accepted, so tests can tell how much a resumed upload sent again.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -128,7 +128,10 @@ const X2N: number[] = [];
 {
   let p = 1 << 30; // x^1
   X2N.push(p);
-  for (let n = 1; n < 32; n++) X2N.push((p = multModP(p, p)));
+  for (let n = 1; n < 32; n++) {
+    p = multModP(p, p);
+    X2N.push(p);
+  }
 }
 /** x^(n·2^k) mod P */
 function x2nModP(n: number, k: number): number {
@@ -318,6 +321,10 @@ export async function startChecksumFront(
       const r = known.get(p.number);
       if (!r) {
         allKnown = false;
+        // A part s3rver does not hold (never sent, or refused and deleted) is S3's InvalidPart.
+        const file = options.partFile?.(bucketOf(req.url), uploadId, p.number);
+        if (file && !existsSync(file))
+          return s3Error(res, 400, 'InvalidPart', `Part ${p.number} of this upload could not be found.`);
         continue;
       }
       if (r.etag !== p.etag || (p.crc32 !== undefined && p.crc32 !== crc32Base64(r.crc32)))
@@ -343,7 +350,12 @@ export async function startChecksumFront(
       return badDigest();
 
     const started = process.hrtime.bigint();
-    const up = await send('POST', req.url ?? '/', { ...req.headers, 'content-length': String(body.length) }, body);
+    const up = await send(
+      'POST',
+      req.url ?? '/',
+      { ...req.headers, 'content-length': String(body.length) },
+      body,
+    );
     const answer = await readAll(up);
     stats.assembleSeconds += Number(process.hrtime.bigint() - started) / 1e9;
     let text = answer.toString('utf8');
@@ -434,7 +446,12 @@ export async function startChecksumFront(
       });
       return;
     }
-    if (req.method === 'PUT' && isUpload && /[?&]partNumber=/.test(url) && !req.headers['x-amz-copy-source']) {
+    if (
+      req.method === 'PUT' &&
+      isUpload &&
+      /[?&]partNumber=/.test(url) &&
+      !req.headers['x-amz-copy-source']
+    ) {
       const claims = CHECKS.flatMap((c) => {
         const value = req.headers[`x-amz-checksum-${c.header}`];
         return typeof value === 'string' ? [{ ...c, value, hash: c.start() }] : [];

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import S3rver from 's3rver';
+import { type FilesystemStore, installFastAssembly } from './s3-assemble';
 import { startChecksumFront } from './s3-checksums';
 
 export interface S3Local {
@@ -30,6 +31,7 @@ export async function startS3Local(options: { directory?: string; bucket: string
     silent: true,
     configureBuckets: [{ name: options.bucket }],
   });
+  installFastAssembly((server as unknown as { store: FilesystemStore }).store);
   const { port } = await server.run();
   // s3rver 3.7.1's filesystem store keeps part n of an upload at <dir>/<bucket>/._S3rver_uploads/<id>/<n>.
   const front = await startChecksumFront(`http://127.0.0.1:${port}`, {
