@@ -22,6 +22,7 @@ import {
   planParts,
 } from '../lib/artifacts/upload-plan';
 import { ApiError, type Client } from './client';
+import { crc32Combine } from './crc32';
 import { CliError, EXIT } from './errors';
 import { openRequest } from './http';
 import { timingMark, timingStart } from './timings';
@@ -59,8 +60,9 @@ export const crc32Base64 = (value: number) => {
 };
 
 /**
- * The one sequential read: SHA-256, the whole file's CRC32 (zlib's running value over every byte)
- * and each part's CRC32 (a running value restarted at each part boundary).
+ * The one sequential read: SHA-256 and each part's CRC32 (a running value restarted at each part
+ * boundary); the whole file's CRC32 is combined from the parts' (cli/crc32.ts) rather than run
+ * over every byte a second time.
  */
 export async function fileSums(path: string, plan: PartPlan, size: number): Promise<FileSums> {
   const sha = createHash('sha256');
@@ -70,12 +72,12 @@ export async function fileSums(path: string, plan: PartPlan, size: number): Prom
   let inPart = 0;
   const endPart = () => {
     parts.push(crc32Base64(part));
+    whole = crc32Combine(whole, part, inPart);
     part = 0;
     inPart = 0;
   };
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
     sha.update(chunk);
-    whole = crc32(chunk, whole);
     let at = 0;
     while (at < chunk.length) {
       const take = Math.min(chunk.length - at, plan.partSize - inPart);
