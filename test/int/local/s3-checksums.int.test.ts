@@ -17,8 +17,8 @@ import {
   HeadObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../../lib/artifacts/s3-client';
 import { crc32Combine } from '../../../cli/crc32';
+import { createS3Client } from '../../../lib/artifacts/s3-client';
 import { type S3Local, startS3Local } from '../../../local/s3-local';
 
 const MiB = 1024 * 1024;
