@@ -4,7 +4,7 @@
  * refused while it streams and nothing of it is kept, and a completed CRC32 multipart upload
  * reports the FULL_OBJECT CRC32 of the whole object, as S3 does.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -151,6 +151,42 @@ describe('local S3 checksum front', () => {
     expect(got.ChecksumCRC32).toBe(b64(crc32(whole)));
     const bytes = Buffer.from(await got.Body!.transformToByteArray());
     expect(bytes.equals(whole)).toBe(true);
+  });
+
+  it('assembles the same object and ETag when a part has no MD5 recorded beside it (hashed while copied)', async () => {
+    const key = 'no/md5.raw';
+    const parts = [randomBytes(5 * MiB), randomBytes(2 * MiB)];
+    const uploadId = await start(key);
+    const etags: string[] = [];
+    for (const [i, body] of parts.entries()) {
+      const res = await client().send(
+        new UploadPartCommand({
+          Bucket: BUCKET,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: i + 1,
+          Body: body,
+          ChecksumCRC32: b64(crc32(body)),
+        }),
+      );
+      etags.push(res.ETag!);
+    }
+    rmSync(`${partFile(uploadId, 2)}.md5`);
+    const whole = Buffer.concat(parts);
+    const complete = await client().send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: key,
+        UploadId: uploadId,
+        ChecksumCRC32: b64(crc32(whole)),
+        ChecksumType: 'FULL_OBJECT',
+        MultipartUpload: { Parts: parts.map((_, i) => ({ PartNumber: i + 1, ETag: etags[i] })) },
+      }),
+    );
+    const md5s = parts.map((p) => createHash('md5').update(p).digest());
+    expect(complete.ETag).toBe(`"${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-2"`);
+    const got = await client().send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(whole)).toBe(true);
   });
 
   it('refuses a part whose bytes do not match its CRC32 with 400 BadDigest and keeps nothing of it', async () => {
