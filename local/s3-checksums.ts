@@ -234,36 +234,65 @@ export async function startChecksumFront(
         );
       },
     });
+    // s3rver may answer before the body is done (an expired URL: 403) and close its side: the
+    // answer is read whole and passed on once, and the client's body is still drained, so the
+    // client always gets a complete response.
+    let answered = false;
+    let finished = false;
     const out = request(
       { host: target.hostname, port: target.port, method: 'PUT', path: req.url, headers: req.headers },
       (up) => {
-        if ((up.statusCode ?? 0) < 300 && !wrong) {
-          parts.set(partNumber, { etag: unquote(up.headers.etag), crc32: crc, size });
-          stats.parts++;
-          stats.partBytes += size;
-        }
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
+        answered = true;
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        const reply = () => {
+          if (res.headersSent) return;
+          if ((up.statusCode ?? 0) < 300 && !wrong && finished) {
+            parts.set(partNumber, { etag: unquote(up.headers.etag), crc32: crc, size });
+            stats.parts++;
+            stats.partBytes += size;
+          }
+          const headers = { ...up.headers };
+          delete headers['transfer-encoding'];
+          const body = Buffer.concat(chunks);
+          res.writeHead(up.statusCode ?? 502, { ...headers, 'content-length': String(body.length) });
+          res.end(body);
+        };
+        up.on('end', reply);
+        up.on('close', reply);
       },
     );
-    out.on('error', () => undefined);
-    pipeline(req, tap, out).catch(() => {
-      // Cut short (a digest mismatch, or the client went away): s3rver got part of a body it will
-      // never see the end of; drop the file it began, so no truncated part lingers.
+    const cutShort = () => {
+      // A digest mismatch, or the client went away: s3rver got part of a body it will never see
+      // the end of; drop the file it began, so no truncated part lingers.
+      if (answered) return;
       out.destroy();
       const file = options.partFile?.(bucketOf(req.url), uploadId, partNumber);
       if (file) {
         rmSync(file, { force: true });
         rmSync(`${file}.md5`, { force: true });
       }
+      if (res.headersSent) return;
       if (wrong) {
         stats.refused++;
         s3Error(res, 400, 'BadDigest', `The ${wrong} you specified did not match the calculated checksum.`);
-      } else if (!res.headersSent) {
+      } else {
         res.writeHead(400);
         res.end();
       }
+    };
+    out.on('error', () => {
+      // s3rver closed its side (after an early answer): keep draining the client's body.
+      tap.unpipe(out);
+      tap.resume();
     });
+    tap.on('error', cutShort);
+    req.on('error', cutShort);
+    req.on('aborted', cutShort);
+    tap.on('end', () => {
+      finished = true;
+    });
+    req.pipe(tap).pipe(out);
   };
 
   /** CompleteMultipartUpload: parts and the FULL_OBJECT CRC32 checked as S3 does, then assembled by s3rver. */
