@@ -47,24 +47,50 @@ function ensureAwsCli(): void {
 interface Measured {
   seconds: number;
   rssMiB: number;
+  /** bldst's own split of the time (BLDST_TIMINGS=1, cli/timings.ts), when it printed one. */
+  phases: string | null;
 }
 
-/** `cmd` under /usr/bin/time -v: wall time and peak RSS. Async: the stack and proxy run in this process. */
-function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<Measured> {
+/**
+ * `cmd` under /usr/bin/time -v: wall time and peak RSS. Async: the stack and proxy run in this
+ * process. After `timeoutMs` the whole process group is killed and the promise rejects, so a
+ * stuck transfer is reported as missed instead of hanging the bench.
+ */
+function measure(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+  timeoutMs = 30 * 60_000,
+): Promise<Measured> {
   const start = process.hrtime.bigint();
-  return new Promise((resolve, reject) =>
-    execFile(
+  return new Promise((resolve, reject) => {
+    let timedOut = false;
+    const child = execFile(
       '/usr/bin/time',
       ['-v', cmd, ...args],
-      { env, cwd, maxBuffer: 64 * MiB },
+      // Its own process group, so a timeout kills bldst and not only /usr/bin/time.
+      { env, cwd, maxBuffer: 64 * MiB, encoding: 'utf8', ...{ detached: true } },
       (error, _out, stderr) => {
+        clearTimeout(timer);
         const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+        if (timedOut)
+          return reject(new Error(`${cmd} ${args.join(' ')}: killed after ${timeoutMs / 1000} s`));
         if (error) return reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.slice(-2000)}`));
         const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? Number.NaN);
-        resolve({ seconds, rssMiB: kb / 1024 });
+        const phases = /^bldst timings: (.*)$/m.exec(stderr)?.[1] ?? null;
+        resolve({ seconds, rssMiB: kb / 1024, phases });
       },
-    ),
-  );
+    );
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }, timeoutMs);
+  });
 }
 
 async function sha256(path: string): Promise<string> {
@@ -103,6 +129,7 @@ try {
     XDG_CONFIG_HOME: join(work, 'config'),
     HTTP_PROXY: proxy.url,
     HTTPS_PROXY: proxy.url,
+    BLDST_TIMINGS: '1',
     // s3rver: any key, path-style, no flexible checksums (aws-chunked bodies would be stored as is).
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
@@ -145,7 +172,9 @@ try {
 
   const id = await newBuild();
   proxy.reset();
+  const assembleBefore = stack.s3.stats.assembleSeconds;
   const bUp = await bldst(['artifact', 'upload', id, file, '--state', '10', '--name', 'image.raw']);
+  const assembled = stack.s3.stats.assembleSeconds - assembleBefore;
   const bUpConn = proxy.to(s3Host).length;
   proxy.reset();
   const bDown = await bldst([
@@ -174,7 +203,12 @@ try {
       `${what.padEnd(9)} bldst ${b.seconds.toFixed(1)} s (${bn} requests at the proxy, peak RSS ${b.rssMiB.toFixed(0)} MiB)   aws ${a.seconds.toFixed(1)} s (${an} requests, peak RSS ${a.rssMiB.toFixed(0)} MiB)   bldst ÷ aws ${(b.seconds / a.seconds).toFixed(2)}`,
     );
   line('upload', bUp, aUp, bUpConn, aUpReq);
+  if (bUp.phases)
+    console.log(
+      `          bldst upload phases: ${bUp.phases} (of which s3rver assembling the parts ${assembled.toFixed(2)} s)`,
+    );
   line('download', bDown, aDown, bDownReq, aDownReq);
+  if (bDown.phases) console.log(`          bldst download phases: ${bDown.phases}`);
   goal(
     bUp.seconds / aUp.seconds <= 1,
     `upload bldst ÷ aws ≤ 1.0 (${(bUp.seconds / aUp.seconds).toFixed(2)})`,
@@ -192,36 +226,44 @@ try {
   rmSync(file, { force: true });
 
   if (SPARSE > 0) {
-    const sparse = join(work, 'sparse.raw');
-    const fd = openSync(sparse, 'w');
-    ftruncateSync(fd, SPARSE);
-    closeSync(fd);
-    const sparseSum = await sha256(sparse);
-    const sid = await newBuild();
-    proxy.reset();
-    const up = await bldst(['artifact', 'upload', sid, sparse, '--state', '10', '--name', 'sparse.raw']);
-    const puts = proxy.to(s3Host).filter((r) => r.method === 'PUT');
-    const parts = puts.filter((r) => /[?&]partNumber=/.test(r.path)).length;
-    const biggest = Math.max(0, ...puts.map((r) => r.bytesUp));
-    proxy.reset();
-    const down = await bldst([
-      'artifact',
-      'download',
-      sid,
-      '--state',
-      '10',
-      '--name',
-      'sparse.raw',
-      '-O',
-      'sparse.out',
-    ]);
-    const equal = (await sha256(join(work, 'sparse.out'))) === sparseSum;
-    console.log(
-      `sparse ${SPARSE / GiB} GiB: up ${up.seconds.toFixed(1)} s (${puts.length} PUTs, ${parts} parts, largest ${(biggest / MiB).toFixed(0)} MiB, peak RSS ${up.rssMiB.toFixed(0)} MiB), down ${down.seconds.toFixed(1)} s (peak RSS ${down.rssMiB.toFixed(0)} MiB)`,
-    );
-    goal(parts > 1, `sparse file sent in more than one part (${parts})`);
-    goal(biggest <= 5 * GiB, `no PUT above 5 GiB (largest ${(biggest / MiB).toFixed(0)} MiB)`);
-    goal(equal, 'sparse file: downloaded checksum equal');
+    // A failure here (a refused or stuck transfer) is a missed goal with its error, not a hung bench.
+    try {
+      const sparse = join(work, 'sparse.raw');
+      const fd = openSync(sparse, 'w');
+      ftruncateSync(fd, SPARSE);
+      closeSync(fd);
+      const sparseSum = await sha256(sparse);
+      const sid = await newBuild();
+      proxy.reset();
+      const up = await bldst(['artifact', 'upload', sid, sparse, '--state', '10', '--name', 'sparse.raw']);
+      const puts = proxy.to(s3Host).filter((r) => r.method === 'PUT');
+      const parts = puts.filter((r) => /[?&]partNumber=/.test(r.path)).length;
+      const biggest = Math.max(0, ...puts.map((r) => r.bytesUp));
+      proxy.reset();
+      const down = await bldst([
+        'artifact',
+        'download',
+        sid,
+        '--state',
+        '10',
+        '--name',
+        'sparse.raw',
+        '-O',
+        'sparse.out',
+      ]);
+      const equal = (await sha256(join(work, 'sparse.out'))) === sparseSum;
+      console.log(
+        `sparse ${SPARSE / GiB} GiB: up ${up.seconds.toFixed(1)} s (${puts.length} PUTs, ${parts} parts, largest ${(biggest / MiB).toFixed(0)} MiB, peak RSS ${up.rssMiB.toFixed(0)} MiB), down ${down.seconds.toFixed(1)} s (peak RSS ${down.rssMiB.toFixed(0)} MiB)`,
+      );
+      goal(parts > 1, `sparse file sent in more than one part (${parts})`);
+      goal(biggest <= 5 * GiB, `no PUT above 5 GiB (largest ${(biggest / MiB).toFixed(0)} MiB)`);
+      goal(equal, 'sparse file: downloaded checksum equal');
+    } catch (error) {
+      goal(false, `sparse ${SPARSE / GiB} GiB up and down: ${(error as Error).message.slice(0, 500)}`);
+    } finally {
+      rmSync(join(work, 'sparse.raw'), { force: true });
+      rmSync(join(work, 'sparse.out'), { force: true });
+    }
   }
   console.log(missed.length ? `${missed.length} goal(s) missed` : 'all goals met');
 } finally {

@@ -6,6 +6,7 @@ import { DEFAULT_PART_SIZE } from '../lib/artifacts/upload-plan';
 import { ApiError, type Client } from './client';
 import { type DownloadOptions, downloadChecked } from './download';
 import { CliError, EXIT } from './errors';
+import { timingMark } from './timings';
 import { copyFileHashed, fileDigest, readableFileSize, uploadFile } from './transfer';
 import { uploadMultipart } from './upload';
 
@@ -43,7 +44,12 @@ export async function uploadArtifact(
   const fileSize = readableFileSize(file);
   if (fileSize > (opts.partSize ?? DEFAULT_PART_SIZE)) {
     try {
-      return await uploadMultipart<ArtifactView>(client, buildId, state, file, fileSize, { ...opts, name });
+      const artifact = await uploadMultipart<ArtifactView>(client, buildId, state, file, fileSize, {
+        ...opts,
+        name,
+      });
+      timingMark('complete');
+      return artifact;
     } catch (error) {
       // The same file uploaded and verified before: as idempotent as the single PUT path.
       if (!(error instanceof ApiError && error.code === 'artifact_exists' && verifiedAlready(error)))

@@ -2,7 +2,7 @@
  * Resumable, parallel downloads of a presigned URL, checked against a recorded SHA-256 before the
  * file gets its name.
  *
- * - Bytes go to `.<name>.bldst-partial` beside the destination, in ranges (64 MiB by default)
+ * - Bytes go to `.<name>.bldst-partial` beside the destination, in ranges (16 MiB by default)
  *   fetched by `parallel` ranged GETs at once, each streamed to its file position (no range is
  *   ever held in memory).
  * - `.<name>.bldst-partial.json` records the artifact (checksum, size, range size) and the ranges
@@ -24,9 +24,16 @@ import { pipeline } from 'node:stream/promises';
 import { CliError, EXIT } from './errors';
 import { openRequest } from './http';
 import type { Progress } from './progress';
+import { timingMark, timingNote, timingStart } from './timings';
 
 export const DEFAULT_PARALLEL = 8;
-export const DEFAULT_RANGE_BYTES = 64 * 1024 * 1024;
+/**
+ * 16 MiB: the ranges of the last wave land together and the SHA-256 (in file order) can only take
+ * them then, so up to parallel − 1 ranges are hashed after the last byte arrived; at 64 MiB that
+ * was 448 MiB, about as long as the transfer of a 1 GiB file's last wave (bench:artifacts).
+ * aws s3 cp uses 8 MiB.
+ */
+export const DEFAULT_RANGE_BYTES = 16 * 1024 * 1024;
 const ATTEMPTS = 4;
 
 export interface DownloadOptions {
@@ -73,6 +80,7 @@ export async function downloadChecked(
   expected: { checksum: string; size?: number | null },
   opts: DownloadOptions = {},
 ): Promise<{ checksum: string; size: number }> {
+  timingStart();
   const parallel = Math.max(1, opts.parallel ?? DEFAULT_PARALLEL);
   const rangeBytes = Math.max(1, opts.rangeBytes ?? rangeBytesFromEnv() ?? DEFAULT_RANGE_BYTES);
   const partial = partialPathOf(path);
@@ -158,8 +166,11 @@ export async function downloadChecked(
     // Every finished range recorded before anything else (a failure keeps them for the re-run).
     await recording;
     if (failed !== undefined) throw failed;
+    timingMark('GETs');
 
     const got = `sha256:${await hasher.digest()}`;
+    timingMark('hash tail');
+    timingNote('hashing in all', hasher.busySeconds);
     progress?.done();
     if (got !== checksum) {
       // The bytes stay under the partial name for inspection; their ranges are forgotten so a
@@ -172,8 +183,10 @@ export async function downloadChecked(
       );
     }
     await file.sync();
+    timingMark('flush');
     await rename(partial, path);
     await rm(sidecarPath, { force: true });
+    timingMark('rename');
     return { checksum: got, size };
   } finally {
     await file.close();
@@ -297,10 +310,15 @@ class PrefixHasher {
     this.chain = this.chain.then(() => this.advance());
   }
 
+  /** Seconds spent reading back and hashing (beside the GETs, and after them for the tail). */
+  busySeconds = 0;
+
   private async advance(): Promise<void> {
     while (this.ready.has(this.nextRange)) {
       const [start, end] = this.bounds(this.nextRange);
+      const t0 = process.hrtime.bigint();
       if (end >= start) await pipeline(createReadStream(this.path, { start, end }), this.feed());
+      this.busySeconds += Number(process.hrtime.bigint() - t0) / 1e9;
       this.ready.delete(this.nextRange);
       this.nextRange++;
     }

@@ -1,6 +1,6 @@
 /**
- * The multipart upload's one read pass (cli/upload.ts fileSums): zlib's native CRC32, run over the
- * whole file and restarted per part, must give the values the AWS SDK (whose CRC32 S3 checks)
+ * The multipart upload's one read pass (cli/upload.ts fileSums): zlib's native CRC32 restarted per
+ * part, and the whole file's combined from the parts' (cli/crc32.ts), must give the values the AWS SDK (whose CRC32 S3 checks)
  * computes for the same bytes, in the same base64 of the big-endian 4 bytes.
  */
 import { createHash, randomBytes } from 'node:crypto';
