@@ -14,9 +14,10 @@
  * - CompleteMultipartUpload: each listed part must be one the front accepted with that ETag (and
  *   CRC32 when the request gives one), else 400 InvalidPart. The whole object's CRC32 is combined
  *   from the parts' (no second read); a completion claiming a FULL_OBJECT `x-amz-checksum-crc32`
- *   that differs is refused with 400 BadDigest and nothing is assembled. When the front does not
- *   know every part (it restarted since they were sent), s3rver assembles the object, the front reads
- *   it back to compute the CRC32, and deletes it on a mismatch. The response carries
+ *   that differs is refused with 400 BadDigest and nothing is assembled. Once assembled (by our
+ *   own copy, local/s3-assemble.ts), the front reads the object back to compute its CRC32 and
+ *   deletes it on a mismatch (400 BadDigest): a damaged part file or a bad copy never becomes an
+ *   object; that read is also the only check when the front restarted since the parts were sent. The response carries
  *   `<ChecksumCRC32>` and `<ChecksumType>FULL_OBJECT</ChecksumType>` as S3's does.
  * - HEAD/GET with `x-amz-checksum-mode: ENABLED` (the SDK's ChecksumMode) of a whole object whose
  *   checksum the front recorded (same ETag: an object overwritten since has none) answers
@@ -358,9 +359,15 @@ export async function startChecksumFront(
       const auth: IncomingHttpHeaders = {};
       for (const h of ['host', 'authorization', 'x-amz-date', 'x-amz-security-token'])
         if (req.headers[h]) auth[h] = req.headers[h];
-      if (!allKnown) {
-        // Some part was sent before this front started: read the assembled object back.
+      // s3rver wants the header SigV4 requires; a GET or DELETE sends no payload to sign.
+      auth['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      {
+        // The assembly is local mode's own code (local/s3-assemble.ts) over part files on disk:
+        // read the object back and check its CRC32, so a bad copy or a damaged part file cannot
+        // become a verified object (~0.4 s per GiB). Also the only check when some part was sent
+        // before this front started.
         const got = await send('GET', key, auth, null);
+        if (got.statusCode !== 200) throw new Error(`reading back ${key}: s3rver answered ${got.statusCode}`);
         let value = 0;
         for await (const c of got as AsyncIterable<Buffer>) value = crc32(c, value);
         whole = value;
