@@ -14,8 +14,22 @@ export interface CliResult {
   stderr: string;
 }
 
-export const buildCli = () =>
+/**
+ * Builds bldst into dist/ — once per jest run: the int project's global setup builds it and sets
+ * BUILDSTATE_TEST_CLI_BUILT, because files running side by side (two workers) must not rebuild
+ * dist/ (which drops the old chunks) under each other's running bldst processes. A file run on its
+ * own outside that setup builds it itself.
+ */
+export function buildCli(): void {
+  if (process.env.BUILDSTATE_TEST_CLI_BUILT) return;
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-cli.mjs')], { cwd: ROOT });
+}
+
+/** Builds the Concourse resource's scripts (integrations/concourse/dist), once per run as buildCli. */
+export function buildConcourse(): void {
+  if (process.env.BUILDSTATE_TEST_CLI_BUILT) return;
+  execFileSync(process.execPath, [join(ROOT, 'integrations', 'concourse', 'build.mjs')]);
+}
 
 /** A `bldst` runner bound to a server URL; `home` is its working directory and config home. */
 export function cliRunner(url: () => string, home = mkdtempSync(join(tmpdir(), 'bs-cli-'))) {

@@ -5,13 +5,13 @@
  * download) goes through HTTP_PROXY unless NO_PROXY names its host; progress on a terminal, on a
  * pipe only with --progress, never with -q. Bytes are counted at a forward proxy on loopback.
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BLDST_BIN, cliRunner, ROOT } from '../../helpers/cli';
+import { BLDST_BIN, buildCli, cliRunner } from '../../helpers/cli';
 import { type ForwardProxy, startForwardProxy } from '../../helpers/forward-proxy';
 import { ADMIN_KEY, startTestStack, type TestStack } from '../../helpers/stack';
 
@@ -28,7 +28,7 @@ const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).dig
 const hostOf = (url: string) => new URL(url).host;
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-cli.mjs')], { cwd: ROOT });
+  buildCli();
   stack = await startTestStack();
   proxy = await startForwardProxy();
   // 2 MiB/s per connection: with --parallel 2 a 16 MiB download takes ~4 s, time to kill it.

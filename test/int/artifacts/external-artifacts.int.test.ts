@@ -5,18 +5,17 @@
  * only with what a worker computed from the file.
  */
 
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliRunner, ROOT } from '../../helpers/cli';
+import { buildCli, cliRunner } from '../../helpers/cli';
 import { startTestStack, type TestStack } from '../../helpers/stack';
 
 let stack: TestStack;
 const cli = cliRunner(() => stack.url);
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-cli.mjs')], { cwd: ROOT });
+  buildCli();
   stack = await startTestStack();
 }, 60_000);
 afterAll(() => stack.stop());

@@ -7,14 +7,14 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BLDST_BIN, cliRunner, ROOT } from '../../helpers/cli';
+import { BLDST_BIN, buildCli, cliRunner } from '../../helpers/cli';
 import { ADMIN_KEY, startTestStack, type TestStack } from '../../helpers/stack';
 
 let stack: TestStack;
 const cli = cliRunner(() => stack.url);
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-cli.mjs')], { cwd: ROOT });
+  buildCli();
   stack = await startTestStack();
 }, 60_000);
 const running: Running[] = [];

@@ -4,16 +4,15 @@
  * (the login revoked, the user deactivated) the finished step's report is named with the command
  * that sends it. `auth login` works whatever state the stored login is in.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliRunner, ROOT } from '../../helpers/cli';
+import { buildCli, cliRunner } from '../../helpers/cli';
 import { ADMIN_KEY, startTestStack, type TestStack } from '../../helpers/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-cli.mjs')], { cwd: ROOT });
+  buildCli();
   stack = await startTestStack();
 }, 60_000);
 afterAll(() => stack.stop());

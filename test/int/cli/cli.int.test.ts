@@ -1,5 +1,5 @@
 /** The built CLI as a subprocess against the local stack, the way pipelines run it. */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../../local/processes';
+import { buildCli } from '../../helpers/cli';
 import { ADMIN_ACTOR, ADMIN_KEY, startTestStack, type TestStack } from '../../helpers/stack';
 
 const root = resolve(__dirname, '../../..');
@@ -15,7 +16,7 @@ let stack: TestStack;
 const home = mkdtempSync(join(tmpdir(), 'bs-cli-'));
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(root, 'scripts', 'build-cli.mjs')], { cwd: root });
+  buildCli();
   stack = await startTestStack();
 }, 60_000);
 afterAll(() => stack.stop());

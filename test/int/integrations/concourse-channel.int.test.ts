@@ -4,10 +4,10 @@
  * local stack: a version per assignment, so a downstream job triggers on promotion, and a revoked
  * build's image never handed on.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { buildConcourse } from '../../helpers/cli';
 import { ADMIN_KEY, startTestStack, type TestStack } from '../../helpers/stack';
 import { runTool, type ToolResult } from '../../helpers/tools';
 
@@ -16,7 +16,7 @@ const resource = join(root, 'integrations', 'concourse', 'opt', 'resource');
 let stack: TestStack;
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(root, 'integrations', 'concourse', 'build.mjs')]);
+  buildConcourse();
   stack = await startTestStack();
 }, 60_000);
 afterAll(() => stack.stop());

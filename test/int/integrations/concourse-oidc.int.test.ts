@@ -3,10 +3,10 @@
  * (`source.oidc_token`) instead of an API key, and `out` takes the build from `source.build_id`
  * when the params name only the state (the seeds' `put: state-store`).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildConcourse } from '../../helpers/cli';
 import { type LocalIssuer, startLocalIssuer } from '../../helpers/oidc-issuer';
 import { ADMIN_KEY, startTestStack, type TestStack } from '../../helpers/stack';
 import { runTool } from '../../helpers/tools';
@@ -22,7 +22,7 @@ const CLAIMS = { sub: 'main/rhel9', team: 'main', pipeline: 'rhel9' };
 const AUDIENCE = 'buildstate-concourse';
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(root, 'integrations', 'concourse', 'build.mjs')]);
+  buildConcourse();
   [stack, idp] = await Promise.all([startTestStack(), startLocalIssuer()]);
   const res = await stack.call('POST', '/trust-policies', {
     id: 'concourse-rhel9',

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { buildConcourse } from '../../helpers/cli';
 import { ADMIN_KEY, startTestStack, type TestStack } from '../../helpers/stack';
 import { runTool, type ToolResult } from '../../helpers/tools';
 
@@ -17,7 +18,7 @@ let stack: TestStack;
 const work = mkdtempSync(join(tmpdir(), 'bs-concourse-'));
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(root, 'integrations', 'concourse', 'build.mjs')]);
+  buildConcourse();
   stack = await startTestStack();
 }, 60_000);
 afterAll(() => stack.stop());

@@ -197,6 +197,9 @@ maybe('web dashboard: channels and revoked builds (headless Chromium)', () => {
     await page.waitForSelector('tr.channel[data-channel="web-prod"][data-state="ok"]');
     await page.waitForSelector('tr.channel[data-channel="rhel9-base-prod"][data-state="ok"]');
     await page.waitForSelector('tr.build.revoked', { state: 'detached' });
+    // Every mark goes (the rows, the timeline, the feed): panels redraw each on its own poll, so wait
+    // for the last badge to go rather than count them the moment the rows have.
+    await page.waitForSelector('.revoked-badge', { state: 'detached', timeout: 15_000 });
     expect(await page.locator('.revoked-badge').count()).toBe(0);
     expect(await web.locator('[data-image]').textContent()).toBe('aws us-east-1 ami-0web0000000000001');
     expect(problems).toEqual([]);
