@@ -55,6 +55,10 @@ export function cliRunner(url: () => string, home = mkdtempSync(join(tmpdir(), '
         (error, stdout, stderr) =>
           done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
+      // bldst may exit before reading its input (a usage error): EPIPE there is not the result.
+      child.stdin?.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE') throw error;
+      });
       child.stdin?.end(opts.input ?? '');
     });
   return { run, home };

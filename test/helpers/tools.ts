@@ -45,6 +45,11 @@ export function runTool(
     });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+    // A tool that exits without reading its input (a refusal at once) closes the pipe first: EPIPE
+    // on our end of stdin says nothing about the tool, whose exit status and output are the result.
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
     child.stdin.end(options.input ?? '');
   });
 }
