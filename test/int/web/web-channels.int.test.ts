@@ -139,10 +139,12 @@ maybe('web dashboard: channels and revoked builds (headless Chromium)', () => {
     expect(await base.locator('[data-channel-revoked]').textContent()).toMatch(
       new RegExp(`^not served: build ch-base is revoked .* UTC by .*: ${CVE}$`),
     );
-    // web-prod's build was marked by the cascade from its base: the same reason.
-    expect(await web.locator('[data-channel-revoked]').textContent()).toMatch(
-      new RegExp(`^not served: build ch-web is revoked .*: ${CVE}$`),
-    );
+    // web-prod's build was marked by the cascade from its base: the same reason. A poll that
+    // landed mid-cascade shows the ancestor's mark first ("build ch-base (an ancestor of ch-web)");
+    // the next one shows ch-web's own.
+    const ownMark = new RegExp(`^not served: build ch-web is revoked .*: ${CVE}$`);
+    await web.locator('[data-channel-revoked]', { hasText: ownMark }).waitFor({ timeout: 15_000 });
+    expect(await web.locator('[data-channel-revoked]').textContent()).toMatch(ownMark);
     expect(await base.locator('.revoked-badge').getAttribute('title')).toContain(CVE);
     expect(await base.locator('[data-image]').count()).toBe(0);
     // A state of the channel, not a failure of the page.

@@ -210,6 +210,8 @@ maybe('web dashboard (headless Chromium)', () => {
     // The work avoided, and the parent counted apart from the running builds.
     await page.waitForSelector('#work-avoided[data-seconds="154800"]');
     expect(await page.locator('#work-avoided').textContent()).toBe('43 hnot re-run this week');
+    // The summary's counts come from the stream's aggregator: they may land a poll after the rest.
+    await page.locator('[data-count="fanned_out"] b', { hasText: /^1$/ }).waitFor({ timeout: 15_000 });
     expect(await page.locator('[data-count="fanned_out"] b').textContent()).toBe('1');
 
     // Filtered to aws, the parent shows one child of three; "show all" pages in the others.
