@@ -173,8 +173,10 @@ try {
   const id = await newBuild();
   proxy.reset();
   const assembleBefore = stack.s3.stats.assembleSeconds;
+  const readBackBefore = stack.s3.stats.readBackSeconds;
   const bUp = await bldst(['artifact', 'upload', id, file, '--state', '10', '--name', 'image.raw']);
   const assembled = stack.s3.stats.assembleSeconds - assembleBefore;
+  const readBack = stack.s3.stats.readBackSeconds - readBackBefore;
   const bUpConn = proxy.to(s3Host).length;
   proxy.reset();
   const bDown = await bldst([
@@ -205,7 +207,7 @@ try {
   line('upload', bUp, aUp, bUpConn, aUpReq);
   if (bUp.phases)
     console.log(
-      `          bldst upload phases: ${bUp.phases} (of which s3rver assembling the parts ${assembled.toFixed(2)} s)`,
+      `          bldst upload phases: ${bUp.phases} (of which s3rver assembling the parts ${assembled.toFixed(2)} s, local S3 reading the object back for its CRC32 ${readBack.toFixed(2)} s)`,
     );
   line('download', bDown, aDown, bDownReq, aDownReq);
   if (bDown.phases) console.log(`          bldst download phases: ${bDown.phases}`);

@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import S3rver from 's3rver';
 import { type FilesystemStore, installFastAssembly } from './s3-assemble';
-import { startChecksumFront } from './s3-checksums';
+import { type FrontStats, startChecksumFront } from './s3-checksums';
 
 export interface S3Local {
   endpoint: string;
   bucket: string;
   /** UploadPart requests the local store accepted (tests count what a resumed upload re-sent). */
-  stats: { partBytes: number; parts: number; refused: number; assembleSeconds: number };
+  stats: FrontStats;
   stop(): Promise<void>;
 }
 
@@ -31,12 +31,14 @@ export async function startS3Local(options: { directory?: string; bucket: string
     silent: true,
     configureBuckets: [{ name: options.bucket }],
   });
-  installFastAssembly((server as unknown as { store: FilesystemStore }).store);
+  const store = (server as unknown as { store: FilesystemStore }).store;
+  installFastAssembly(store);
   const { port } = await server.run();
   // s3rver 3.7.1's filesystem store keeps part n of an upload at <dir>/<bucket>/._S3rver_uploads/<id>/<n>.
   const front = await startChecksumFront(`http://127.0.0.1:${port}`, {
     partFile: (bucket, uploadId, partNumber) =>
       join(directory, basename(bucket), '._S3rver_uploads', basename(uploadId), String(partNumber)),
+    objectFile: (bucket, key) => store.getResourcePath(basename(bucket), key, 'object'),
   });
   return {
     endpoint: front.endpoint,
