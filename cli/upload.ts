@@ -22,7 +22,7 @@ import {
   planParts,
 } from '../lib/artifacts/upload-plan';
 import { ApiError, type Client } from './client';
-import { crc32Combine } from './crc32';
+import { crc32Combine } from '../lib/artifacts/crc32';
 import { CliError, EXIT } from './errors';
 import { openRequest } from './http';
 import { timingMark, timingStart } from './timings';

@@ -43,7 +43,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import { Crc64Nvme } from '@aws-sdk/checksums/crc';
-import { crc32Combine } from '../cli/crc32';
+import { crc32Combine } from '../lib/artifacts/crc32';
 
 export interface ChecksumFront {
   endpoint: string;

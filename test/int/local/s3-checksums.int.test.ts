@@ -17,7 +17,6 @@ import {
   HeadObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { crc32Combine } from '../../../cli/crc32';
 import { createS3Client } from '../../../lib/artifacts/s3-client';
 import { type S3Local, startS3Local } from '../../../local/s3-local';
 
@@ -85,15 +84,6 @@ async function start(key: string) {
 }
 
 describe('local S3 checksum front', () => {
-  it('combines CRC32s of pieces into the CRC32 of the whole, as zlib computes it', () => {
-    const data = randomBytes(3 * MiB + 17);
-    for (const cut of [0, 1, 5, MiB, 3 * MiB + 16, 3 * MiB + 17]) {
-      const a = data.subarray(0, cut);
-      const b = data.subarray(cut);
-      expect(crc32Combine(crc32(a), crc32(b), b.length)).toBe(crc32(data));
-    }
-  });
-
   it('reports the FULL_OBJECT CRC32 of a completed multipart upload on Complete, HEAD and GET', async () => {
     const key = 'full/object.raw';
     const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(MiB + 3)];
