@@ -88,32 +88,17 @@ export class UploadRepository {
    * Writes `upload` as the artifact's current upload, only if the current one is still
    * `replacing` (its upload id) or there is none; false when another writer got there first.
    */
-  async put(upload: Upload, replacing: string | null): Promise<boolean> {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...uploadKey(upload.build_id, upload.state_code, upload.name), type: 'upload', ...upload },
-          ...(replacing
-            ? {
-                ConditionExpression: 'upload_id = :u',
-                ExpressionAttributeValues: { ':u': replacing },
-              }
-            : { ConditionExpression: 'attribute_not_exists(pk)' }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      return translateStoreError(error);
-    }
+  put(upload: Upload, replacing: string | null): Promise<boolean> {
+    return replacing
+      ? this.putIf(upload, 'upload_id = :u', { ':u': replacing })
+      : this.putIf(upload, 'attribute_not_exists(pk)');
   }
 
   /**
    * Moves the upload from `from` to `to` (with `changes`); false if it is not (or no longer) that
    * upload in `from`. Out of `completing`, only the job that holds it (`u.job`) may move it.
    */
-  async transition(
+  transition(
     u: Upload,
     from: UploadStatus,
     to: UploadStatus,
@@ -121,32 +106,11 @@ export class UploadRepository {
     changes: Partial<Upload> = {},
   ): Promise<boolean> {
     const byJob = from === 'completing' && u.job !== undefined;
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...uploadKey(u.build_id, u.state_code, u.name),
-            type: 'upload',
-            ...u,
-            ...changes,
-            status: to,
-            updated_at: at,
-          },
-          ConditionExpression: `upload_id = :u AND #s = :from${byJob ? ' AND job = :job' : ''}`,
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: {
-            ':u': u.upload_id,
-            ':from': from,
-            ...(byJob ? { ':job': u.job } : {}),
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      return translateStoreError(error);
-    }
+    return this.putIf(
+      { ...u, ...changes, status: to, updated_at: at },
+      `upload_id = :u AND #s = :from${byJob ? ' AND job = :job' : ''}`,
+      { ':u': u.upload_id, ':from': from, ...(byJob ? { ':job': u.job } : {}) },
+    );
   }
 
   /** Moves an open upload to `status`; false if it is not (or no longer) that open upload. */
@@ -160,34 +124,49 @@ export class UploadRepository {
    * The write itself is the job's trigger (the table stream's completion consumer). False when
    * another caller started or restarted it first.
    */
-  async claim(u: Upload, job: string, leaseUntil: string, actorId: string, now: string): Promise<boolean> {
-    const restart = u.status === 'completing';
+  claim(u: Upload, job: string, leaseUntil: string, actorId: string, now: string): Promise<boolean> {
+    const item: Upload = {
+      ...u,
+      status: 'completing',
+      job,
+      lease_until: leaseUntil,
+      completing_by: actorId,
+      updated_at: now,
+    };
+    if (u.status !== 'completing')
+      return this.putIf(item, 'upload_id = :u AND #s = :open', { ':u': u.upload_id, ':open': 'open' });
+    // A `completing` record of a version before jobs has neither job nor lease: restartable.
+    if (u.job === undefined)
+      return this.putIf(item, 'upload_id = :u AND #s = :completing AND attribute_not_exists(job)', {
+        ':u': u.upload_id,
+        ':completing': 'completing',
+      });
+    return this.putIf(item, 'upload_id = :u AND #s = :completing AND job = :job AND lease_until < :now', {
+      ':u': u.upload_id,
+      ':completing': 'completing',
+      ':job': u.job,
+      ':now': now,
+    });
+  }
+
+  /**
+   * Writes `upload` as its artifact's upload record if `condition` holds (`#s` names `status`);
+   * false when it does not, any other store failure translated.
+   */
+  private async putIf(
+    upload: Upload,
+    condition: string,
+    values: Record<string, unknown> = {},
+  ): Promise<boolean> {
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...uploadKey(u.build_id, u.state_code, u.name),
-            type: 'upload',
-            ...u,
-            status: 'completing',
-            job,
-            lease_until: leaseUntil,
-            completing_by: actorId,
-            updated_at: now,
-          },
-          // A `completing` record of a version before jobs has neither job nor lease: restartable.
-          ConditionExpression: !restart
-            ? 'upload_id = :u AND #s = :open'
-            : u.job === undefined
-              ? 'upload_id = :u AND #s = :completing AND attribute_not_exists(job)'
-              : 'upload_id = :u AND #s = :completing AND job = :job AND lease_until < :now',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: !restart
-            ? { ':u': u.upload_id, ':open': 'open' }
-            : u.job === undefined
-              ? { ':u': u.upload_id, ':completing': 'completing' }
-              : { ':u': u.upload_id, ':completing': 'completing', ':job': u.job, ':now': now },
+          Item: { ...uploadKey(upload.build_id, upload.state_code, upload.name), type: 'upload', ...upload },
+          ConditionExpression: condition,
+          // DynamoDB refuses names or values the expression does not use.
+          ...(condition.includes('#s') ? { ExpressionAttributeNames: { '#s': 'status' } } : {}),
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
         }),
       );
       return true;

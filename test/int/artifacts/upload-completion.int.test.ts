@@ -9,9 +9,9 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Crc32Js } from '@aws-sdk/checksums/crc';
-import { UploadRepository } from '../../../lib/artifacts/upload.repository';
+import { type Upload, UploadRepository } from '../../../lib/artifacts/upload.repository';
 import { MiB } from '../../../lib/artifacts/upload-plan';
 import { ENV } from '../../../lib/config/env';
 import { services } from '../../../lib/runtime';
@@ -188,11 +188,13 @@ describe('bldst waits for the completion', () => {
   const runUpload = (path: string, id: string) =>
     cli.run(['artifact', 'upload', id, path, '--state', '10', '--part-size', '5MiB', '-o', 'json']);
 
-  it('interrupted while completing leaves the upload to the service; a re-run picks it up and ends verified', async () => {
-    const id = await buildAt10();
-    const data = randomBytes(22 * MiB);
-    const path = join(dir, 'ctrlc.raw');
-    writeFileSync(path, data);
+  /**
+   * Runs `bldst artifact upload` of `path` (no completion worker is running yet) until the upload
+   * is `completing`, then interrupts it with SIGINT (Ctrl-C): every part sent, the job left to the
+   * service. The upload record as it was when bldst was interrupted.
+   */
+  async function uploadUntilCompleting(id: string, path: string): Promise<Upload> {
+    const name = basename(path);
     const child = spawn(
       process.execPath,
       [BLDST_BIN, 'artifact', 'upload', id, path, '--state', '10', '--part-size', '5MiB'],
@@ -206,11 +208,23 @@ describe('bldst waits for the completion', () => {
         stdio: 'ignore',
       },
     );
-    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)));
-    while ((await uploads().get(id, 10, 'ctrlc.raw'))?.status !== 'completing')
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, signal) => r(signal)));
+    let u = await uploads().get(id, 10, name);
+    while (u?.status !== 'completing') {
       await new Promise((r) => setTimeout(r, 50));
+      u = await uploads().get(id, 10, name);
+    }
     child.kill('SIGINT');
     expect(await exited).toBe('SIGINT');
+    return u;
+  }
+
+  it('interrupted while completing leaves the upload to the service; a re-run picks it up and ends verified', async () => {
+    const id = await buildAt10();
+    const data = randomBytes(22 * MiB);
+    const path = join(dir, 'ctrlc.raw');
+    writeFileSync(path, data);
+    await uploadUntilCompleting(id, path);
 
     // The re-run sends nothing again (every part is confirmed) and waits for the job.
     const partsBefore = stack.s3.stats.parts;
@@ -233,32 +247,12 @@ describe('bldst waits for the completion', () => {
     const path = join(dir, 'rot.raw');
     writeFileSync(path, data);
     // First run: every part sent; interrupted while completing (no worker yet).
-    const child = spawn(
-      process.execPath,
-      [BLDST_BIN, 'artifact', 'upload', id, path, '--state', '10', '--part-size', '5MiB'],
-      {
-        env: {
-          PATH: process.env.PATH ?? '',
-          BUILDSTATE_API_URL: stack.url,
-          BUILDSTATE_API_TOKEN: ADMIN_KEY,
-          XDG_CONFIG_HOME: join(dir, 'cfg'),
-        },
-        stdio: 'ignore',
-      },
-    );
-    const exited = new Promise((r) => child.on('exit', r));
-    let u = await uploads().get(id, 10, 'rot.raw');
-    while (u?.status !== 'completing') {
-      await new Promise((r) => setTimeout(r, 50));
-      u = await uploads().get(id, 10, 'rot.raw');
-    }
-    child.kill('SIGINT');
-    await exited;
+    const u = await uploadUntilCompleting(id, path);
     // A part rots on the local S3 server's disk after S3 accepted it (s3rver keeps parts as files).
     const root = tmpdir();
     const partFile = readdirSync(root)
       .filter((d) => d.startsWith('buildstate-s3-'))
-      .map((d) => join(root, d, stack.s3.bucket, '._S3rver_uploads', u!.upload_id, '2'))
+      .map((d) => join(root, d, stack.s3.bucket, '._S3rver_uploads', u.upload_id, '2'))
       .find((f) => {
         try {
           readFileSync(f, { flag: 'r' });
