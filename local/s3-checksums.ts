@@ -30,6 +30,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import {
+  Agent,
   createServer,
   type IncomingHttpHeaders,
   type IncomingMessage,
@@ -38,7 +39,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
@@ -165,6 +166,8 @@ export async function startChecksumFront(
   /** "/bucket/key" (as requested, path-style) → the checksums of the object with that ETag. */
   const objects = new Map<string, ObjectRecord>();
   let seq = 0;
+  /** Every request to s3rver goes through this agent, so stopping closes the front's side of them all. */
+  const agent = new Agent({ keepAlive: true });
 
   /** Sends a request to s3rver; `body` is piped (a stream) or sent (a buffer); null sends none. */
   const send = (
@@ -174,7 +177,10 @@ export async function startChecksumFront(
     body: NodeJS.ReadableStream | Buffer | null,
   ): Promise<IncomingMessage> =>
     new Promise((resolve, reject) => {
-      const out = request({ host: target.hostname, port: target.port, method, path, headers }, resolve);
+      const out = request(
+        { host: target.hostname, port: target.port, method, path, headers, agent },
+        resolve,
+      );
       out.on('error', reject);
       if (body === null) out.end();
       else if (Buffer.isBuffer(body)) out.end(body);
@@ -194,6 +200,7 @@ export async function startChecksumFront(
         method: req.method,
         path: req.url,
         headers: req.headers,
+        agent,
       },
       (up) => {
         const headers = { ...up.headers };
@@ -219,8 +226,32 @@ export async function startChecksumFront(
       if (!res.headersSent) res.writeHead(502);
       res.end();
     });
+    // A client gone before its answer is whole (a download killed mid-range): drop the request to
+    // s3rver too, or its socket stays open holding the unread rest, and s3rver cannot stop.
+    res.on('close', () => {
+      if (!res.writableFinished) out.destroy();
+    });
     if (body) body.pipe(out);
     else out.end();
+  };
+
+  /**
+   * Whether s3rver still holds multipart upload `uploadId` (its folder with the `key` file it
+   * writes at initiation). s3rver itself accepts a part for an upload that was completed or never
+   * began, recreating its folder; S3 answers 404 NoSuchUpload. Unknown without the part layout.
+   */
+  const uploadExists = (req: IncomingMessage, uploadId: string): boolean => {
+    const file = options.partFile?.(bucketOf(req.url), uploadId, 1);
+    return file === undefined || existsSync(join(dirname(file), 'key'));
+  };
+  const noSuchUpload = (req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    s3Error(
+      res,
+      404,
+      'NoSuchUpload',
+      'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+    );
   };
 
   /** UploadPart: streamed to s3rver, hashed on the way, the last chunk held until the digest is known. */
@@ -232,6 +263,7 @@ export async function startChecksumFront(
     const url = new URL(req.url ?? '/', 'http://front');
     const uploadId = url.searchParams.get('uploadId') ?? '';
     const partNumber = Number(url.searchParams.get('partNumber'));
+    if (!uploadExists(req, uploadId)) return noSuchUpload(req, res);
     const parts = uploads.get(uploadId) ?? new Map<number, PartRecord>();
     uploads.set(uploadId, parts);
     // Whatever was accepted under this number is about to be overwritten at s3rver.
@@ -264,7 +296,7 @@ export async function startChecksumFront(
     let answered = false;
     let finished = false;
     const out = request(
-      { host: target.hostname, port: target.port, method: 'PUT', path: req.url, headers: req.headers },
+      { host: target.hostname, port: target.port, method: 'PUT', path: req.url, headers: req.headers, agent },
       (up) => {
         answered = true;
         const chunks: Buffer[] = [];
@@ -323,6 +355,9 @@ export async function startChecksumFront(
   const complete = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readAll(req);
     const uploadId = new URL(req.url ?? '/', 'http://front').searchParams.get('uploadId') ?? '';
+    // Completed already (or aborted): S3's answer, which the completion job takes as "check the
+    // object". s3rver would fail reading the upload's key file, a 500 the job retries for ever.
+    if (!uploadExists(req, uploadId)) return noSuchUpload(req, res);
     const known = uploads.get(uploadId) ?? new Map<number, PartRecord>();
     const listed = [...body.toString('utf8').matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map((m) => ({
       number: Number(/<PartNumber>\s*(\d+)\s*<\/PartNumber>/.exec(m[1]!)?.[1]),
@@ -516,6 +551,7 @@ export async function startChecksumFront(
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      agent.destroy();
       rmSync(spool, { recursive: true, force: true });
     },
   };

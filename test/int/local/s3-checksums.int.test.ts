@@ -15,6 +15,7 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../../lib/artifacts/s3-client';
@@ -143,7 +144,7 @@ describe('local S3 checksum front', () => {
     expect(bytes.equals(whole)).toBe(true);
   });
 
-  it('reads a completed object back from the store\'s own file, whatever characters its key has', async () => {
+  it("reads a completed object back from the store's own file, whatever characters its key has", async () => {
     const key = 'odd keys/ä b+c (1)%.raw';
     const parts = [randomBytes(5 * MiB), randomBytes(MiB)];
     const whole = Buffer.concat(parts);
@@ -287,4 +288,74 @@ describe('local S3 checksum front', () => {
     // The upload is still open, as on S3: the right CRC32 completes it.
     expect((await completion(b64(crc32(body)))).ChecksumCRC32).toBe(b64(crc32(body)));
   });
+
+  it('answers 404 NoSuchUpload to a part or a completion for an upload completed already, as S3 does', async () => {
+    const key = 'done/twice.raw';
+    const body = randomBytes(5 * MiB);
+    const uploadId = await start(key);
+    const part = await client().send(
+      new UploadPartCommand({
+        Bucket: BUCKET,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: 1,
+        Body: body,
+        ChecksumCRC32: b64(crc32(body)),
+      }),
+    );
+    const completion = {
+      Bucket: BUCKET,
+      Key: key,
+      UploadId: uploadId,
+      MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+    };
+    await client().send(new CompleteMultipartUploadCommand(completion));
+    // A late duplicate of a part (another client resuming the same upload): s3rver alone would
+    // take it and recreate the upload's folder.
+    const late = await putPart(key, uploadId, 1, body, b64(crc32(body)));
+    expect(late.status).toBe(404);
+    expect(late.body).toContain('<Code>NoSuchUpload</Code>');
+    expect(existsSync(partFile(uploadId, 1))).toBe(false);
+    await expect(client().send(new CompleteMultipartUploadCommand(completion))).rejects.toMatchObject({
+      name: 'NoSuchUpload',
+    });
+    const got = await client().send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
+  });
+
+  it('drops its request to s3rver when a reader goes away mid-object, so local S3 still stops', async () => {
+    const own = await startS3Local({ bucket: 'reader-gone' });
+    let stopped = false;
+    try {
+      const s3 = createS3Client({ region: 'us-east-1', s3Endpoint: own.endpoint });
+      await s3.send(
+        new PutObjectCommand({ Bucket: 'reader-gone', Key: 'big.raw', Body: Buffer.alloc(64 * MiB, 7) }),
+      );
+      // Read a little of a GET, then vanish without reading the rest (a download killed mid-range).
+      await new Promise<void>((resolve, reject) => {
+        const now = new Date().toISOString().replace(/[-:]|\.\d+/g, '');
+        const req = request(`${own.endpoint}/reader-gone/big.raw`, {
+          headers: {
+            authorization: `AWS4-HMAC-SHA256 Credential=S3RVER/${now.slice(0, 8)}/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00`,
+            'x-amz-date': now,
+            'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+          },
+        });
+        req.on('response', (res) => {
+          expect(res.statusCode).toBe(200);
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? undefined : reject(e)));
+        req.end();
+      });
+      // Before the fix s3rver waited for the front's half-read connection for ever: stop() hung.
+      await own.stop();
+      stopped = true;
+    } finally {
+      if (!stopped) await own.stop();
+    }
+  }, 30_000);
 });
