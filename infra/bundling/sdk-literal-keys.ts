@@ -22,7 +22,9 @@
  * every other use of the constants are left as they are. `__proto__` is never made literal: as a
  * literal key it would set the object's prototype instead of defining a property.
  */
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Plugin } from 'esbuild';
 import type * as TS from 'typescript';
 
@@ -87,15 +89,36 @@ export function literalKeys(
   return { code: code + source.slice(at), rewritten: kept.length };
 }
 
-/** The plugin: onLoad of the clients' schema modules, the rewrite above; TypeScript is loaded only then. */
-export function sdkLiteralKeys(): Plugin {
+/**
+ * The plugin: onLoad of the clients' schema modules, the rewrite above. Each rewritten file is kept
+ * in `cacheDir` under the hash of its source and of the rewrite's own code, so TypeScript (about a
+ * second to load and parse, paid by every function's bundling process) is loaded only on a miss:
+ * once per SDK upgrade, not once per function and synth.
+ */
+export function sdkLiteralKeys(
+  cacheDir = join(process.cwd(), '.build', 'cache', 'sdk-literal-keys'),
+): Plugin {
   return {
     name: 'sdk-literal-keys',
     setup(build) {
       let ts: typeof TS | undefined;
       build.onLoad({ filter: SDK_SCHEMA_FILES }, async ({ path }) => {
+        const source = await readFile(path, 'utf8');
+        const key = createHash('sha256')
+          .update(literalKeys.toString())
+          .update('\0')
+          .update(source)
+          .digest('hex');
+        const cached = join(cacheDir, `${key}.js`);
+        const hit = await readFile(cached, 'utf8').catch(() => undefined);
+        if (hit !== undefined) return { contents: hit, loader: 'js' };
         ts ??= ((await import('typescript')) as { default: typeof TS }).default;
-        const { code } = literalKeys(ts, await readFile(path, 'utf8'), path);
+        const { code } = literalKeys(ts, source, path);
+        // Written whole under a temporary name, then renamed: concurrent bundlings never read half a file.
+        await mkdir(cacheDir, { recursive: true });
+        const temp = `${cached}.${process.pid}.${Date.now()}`;
+        await writeFile(temp, code);
+        await rename(temp, cached);
         return { contents: code, loader: 'js' };
       });
     },

@@ -2,7 +2,7 @@
  * The esbuild plugin that makes the SDK schemas' computed keys literal (infra/bundling/sdk-literal-keys.ts):
  * what it rewrites, what it leaves alone, and that esbuild then drops an unused schema it kept before.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -95,6 +95,7 @@ describe('sdkLiteralKeys (esbuild plugin)', () => {
     entry,
     'import { UsedOperation$ } from "@aws-sdk/client-demo/dist-es/schemas/schemas_0.js";\nconsole.log(UsedOperation$);\n',
   );
+  const cache = join(dir, 'cache');
   const bundle = async (plugins: ReturnType<typeof sdkLiteralKeys>[]) => {
     const r = await build({
       entryPoints: [entry],
@@ -111,9 +112,23 @@ describe('sdkLiteralKeys (esbuild plugin)', () => {
 
   it('lets esbuild drop the schema the entry does not use, which it keeps without the plugin', async () => {
     const without = await bundle([]);
-    const withPlugin = await bundle([sdkLiteralKeys()]);
+    const withPlugin = await bundle([sdkLiteralKeys(cache)]);
     expect(without).toContain('/UnusedOperationPath');
     expect(withPlugin).not.toContain('/UnusedOperationPath');
     expect(withPlugin).toContain('/used');
+  });
+
+  it('keeps each rewritten file in its cache, and bundles the same from it', async () => {
+    const first = await bundle([sdkLiteralKeys(cache)]);
+    const [entry, ...others] = readdirSync(cache);
+    expect(others).toEqual([]);
+    expect(readFileSync(join(cache, entry!), 'utf8')).toContain('{ "http": ["GET", "/used", 200] }');
+    // A cached file is what is bundled (the source is not read through the rewrite again).
+    writeFileSync(
+      join(cache, entry!),
+      readFileSync(join(cache, entry!), 'utf8').replace('/used', '/from-cache'),
+    );
+    const second = await bundle([sdkLiteralKeys(cache)]);
+    expect(second).toBe(first.replace('/used', '/from-cache'));
   });
 });
