@@ -18,7 +18,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
  * clients it calls, middy and Powertools (logger, metrics, tracer with the X-Ray SDK): the goal is
  * 600 KB. Those without the S3 client are 374–524 KB and within it. Those with it (states,
  * artifacts, the upload completer, the dashboard: 597–660 KB) mostly miss it: a probe with only the
- * DynamoDB and S3 clients, middy and Powertools is ~480 KB by itself (the X-Ray SDK is ~97 KB of every
+ * DynamoDB and S3 clients, middy and Powertools is 470 KB by itself (the X-Ray SDK is ~97 KB of every
  * bundle; npm run bench:bundles prints the misses; docs/TESTING.md has the breakdown). The S3
  * client's unused operation schemas are dropped (infra/bundling/sdk-literal-keys.ts: without it
  * they were all kept, ~48 KB more). Their bound here is a ceiling against growth, not the goal.
