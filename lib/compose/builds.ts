@@ -7,11 +7,13 @@ import { LineageRepository } from '../lineage/lineage.repository';
 import { idempotency, references } from './references';
 import { db, once, runtimeConfig } from './store';
 
-export const buildRepository = once(() => new BuildRepository(db(), runtimeConfig().tableName));
+export const buildRepository = /* @__PURE__ */ once(
+  () => new BuildRepository(db(), runtimeConfig().tableName),
+);
 
-const leaseRepository = once(() => new LeaseRepository(db(), runtimeConfig().tableName));
+const leaseRepository = /* @__PURE__ */ once(() => new LeaseRepository(db(), runtimeConfig().tableName));
 
-export const builds = once(
+export const builds = /* @__PURE__ */ once(
   () =>
     new BuildService({
       builds: buildRepository(),

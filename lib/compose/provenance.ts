@@ -24,7 +24,7 @@ export function createSigner(cfg: Pick<Config, 'signingKeyArn' | 'signingKeyFile
   );
 }
 
-export const provenance = once(() => {
+export const provenance = /* @__PURE__ */ once(() => {
   const cfg = runtimeConfig();
   if (!cfg.artifactsBucket)
     throw new Error(`${ENV.artifactsBucket} is not set: this function was not bound to the artifacts bucket`);

@@ -27,7 +27,7 @@ export function once<T>(make: () => T): () => T {
 
 export const runtimeConfig = (): Config => config();
 
-export const db = once(() => createDocumentClient(config()));
+export const db = /* @__PURE__ */ once(() => createDocumentClient(config()));
 
 /** Readiness: one cheap consistent read proves the table exists and answers. */
 export async function ready(): Promise<void> {
