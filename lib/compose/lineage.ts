@@ -3,7 +3,7 @@ import { Ancestry } from '../lineage/ancestry';
 import { LineageRepository } from '../lineage/lineage.repository';
 import { LineageService } from '../lineage/lineage.service';
 import { RevocationService } from '../lineage/revocation.service';
-import { buildRepository } from './builds';
+import { buildRepository } from './build-repository';
 import { idempotency } from './references';
 import { db, once, runtimeConfig } from './store';
 
