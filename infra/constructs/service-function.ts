@@ -1,9 +1,10 @@
 /**
  * Every Lambda of the service, with one set of defaults (runtime, arm64, ESM bundle with source
- * maps, its own log group and role). Bundled by esbuild's JS API (scripts/bundle-lambda.mjs with
- * infra/bundling/lambda-bundling.ts), not NodejsFunction: NodejsFunction runs the esbuild CLI,
- * which takes no plugins, and the bundles need one (infra/bundling/sdk-literal-keys.ts). bindTable/bindBucket set the environment variable and the
+ * maps, its own log group and role). bindTable/bindBucket set the environment variable and the
  * IAM grant in one call, so the two cannot drift; grants name exact actions, never `*`.
+ * Bundled by esbuild's JS API (scripts/bundle-lambda.mjs with infra/bundling/lambda-bundling.ts),
+ * not NodejsFunction: NodejsFunction runs the esbuild CLI, which takes no plugins, and the bundles
+ * need one (infra/bundling/sdk-literal-keys.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync } from 'node:fs';
