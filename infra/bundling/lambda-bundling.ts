@@ -1,11 +1,12 @@
 /**
- * The bundling choices of every Lambda (infra/constructs/service-function.ts passes them to
- * NodejsFunction; test/int/local/lambda-bundle.int.test.ts builds a bundle with them and runs it, and
- * bench/bundles.bench.ts bundles its floor probe with them). The AWS SDK v3 clients, middy and
+ * The bundling choices of every Lambda (infra/constructs/service-function.ts bundles each function
+ * with them through scripts/bundle-lambda.mjs; test/int/local/lambda-bundle.int.test.ts builds a
+ * bundle with them and runs it, and bench/bundles.bench.ts bundles its floor probe with them). The AWS SDK v3 clients, middy and
  * Powertools are bundled and minified with the functions' own code, pinned by our lock file rather
  * than the runtime's copy of the SDK, with the SDK's standard credential provider chain.
  */
 import type { BuildOptions } from 'esbuild';
+import { sdkLiteralKeys } from './sdk-literal-keys';
 
 /**
  * Modules left out of every bundle: what the SDK imports lazily (`await import(...)`) and only on
@@ -34,7 +35,12 @@ export const LAMBDA_TARGET = 'node24';
 export const LAMBDA_BANNER =
   "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
 
-/** The same choices as esbuild options, for bundling outside `cdk synth` (a test, the bench). */
+/**
+ * The choices as esbuild options (for esbuild's asynchronous API: the plugin needs it). The source
+ * map is written beside the bundle (`index.mjs.map`, used with NODE_OPTIONS=--enable-source-maps).
+ * The plugin lets esbuild drop the SDK operation schemas a function never uses
+ * (infra/bundling/sdk-literal-keys.ts).
+ */
 export function lambdaEsbuildOptions(entry: string, outfile: string): BuildOptions {
   return {
     entryPoints: [entry],
@@ -47,6 +53,8 @@ export function lambdaEsbuildOptions(entry: string, outfile: string): BuildOptio
     mainFields: ['module', 'main'],
     external: EXTERNAL_MODULES,
     banner: { js: LAMBDA_BANNER },
+    sourcemap: true,
+    plugins: [sdkLiteralKeys()],
     logLevel: 'error',
   };
 }

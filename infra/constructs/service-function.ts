@@ -2,22 +2,25 @@
  * Every Lambda of the service, with one set of defaults (runtime, arm64, ESM bundle with source
  * maps, its own log group and role). bindTable/bindBucket set the environment variable and the
  * IAM grant in one call, so the two cannot drift; grants name exact actions, never `*`.
+ * Bundled by esbuild's JS API (scripts/bundle-lambda.mjs with infra/bundling/lambda-bundling.ts),
+ * not NodejsFunction: NodejsFunction runs the esbuild CLI, which takes no plugins, and the bundles
+ * need one (infra/bundling/sdk-literal-keys.ts).
  */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, type ILocalBundling, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../../lib/config/env';
 import { ALL_INDEXES } from '../../lib/db/table-definition';
-import { EXTERNAL_MODULES, LAMBDA_BANNER, LAMBDA_TARGET } from '../bundling/lambda-bundling';
 import type { StageConfig } from '../config';
 
 /** The project root: `cdk` and the tests both run from it. */
@@ -61,7 +64,7 @@ export interface ServiceFunctionProps {
 }
 
 export class ServiceFunction extends Construct {
-  readonly fn: NodejsFunction;
+  readonly fn: LambdaFunction;
   readonly role: Role;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
@@ -75,9 +78,9 @@ export class ServiceFunction extends Construct {
         resources: [logGroup.logGroupArn],
       }),
     );
-    this.fn = new NodejsFunction(this, 'Function', {
-      entry: join(PROJECT_ROOT, props.entry),
-      handler: 'handler',
+    this.fn = new LambdaFunction(this, 'Function', {
+      code: lambdaCode(props.entry, props.extraFiles ?? {}),
+      handler: 'index.handler',
       description: props.description,
       runtime: RUNTIME,
       architecture: Architecture.ARM_64,
@@ -89,25 +92,11 @@ export class ServiceFunction extends Construct {
       // adds the handler's and every AWS call's subsegments. CDK grants the role
       // xray:PutTraceSegments and xray:PutTelemetryRecords (acknowledged below).
       tracing: Tracing.ACTIVE,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'buildstate',
         [ENV.maxAttempts]: String(props.config.maxAttempts),
         ...props.environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        target: LAMBDA_TARGET,
-        mainFields: ['module', 'main'],
-        // The AWS SDK v3 clients are bundled (pinned by our lock file, not the runtime's copy), but
-        // for the credential sources a Lambda never reaches (infra/bundling/lambda-bundling.ts).
-        externalModules: EXTERNAL_MODULES,
-        banner: LAMBDA_BANNER,
-        ...(props.extraFiles ? { commandHooks: copyHooks(props.extraFiles) } : {}),
       },
     });
     Validations.of(this.role).acknowledge({
@@ -197,18 +186,49 @@ export class ServiceFunction extends Construct {
   }
 }
 
-/** Bundling hooks that copy files into the asset after esbuild ran (local bundling: plain shell). */
-function copyHooks(files: Readonly<Record<string, string>>) {
-  const quote = (p: string) => `'${p.replace(/'/g, "'\\''")}'`;
-  return {
-    beforeBundling: () => [],
-    beforeInstall: () => [],
-    afterBundling: (_inputDir: string, outputDir: string) =>
-      Object.entries(files).map(([target, source]) => {
-        const dest = join(outputDir, target);
-        return `mkdir -p ${quote(dirname(dest))} && cp ${quote(source)} ${quote(dest)}`;
-      }),
-  };
+/**
+ * The function's code: its bundle, built on this machine when the stack is synthesized (never in
+ * Docker: the image is required by the type and never used). The asset's hash is that of the
+ * output, so the project folder is neither fingerprinted nor copied; when a test skips bundling
+ * (context `aws:cdk:bundling-stacks: []`) nothing runs at all.
+ */
+function lambdaCode(entry: string, extraFiles: Readonly<Record<string, string>>): Code {
+  return Code.fromAsset(PROJECT_ROOT, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:24'),
+      command: ['node', 'scripts/bundle-lambda.mjs', entry, '/asset-output'],
+      local: new LocalBundle(entry, extraFiles),
+    },
+  });
+}
+
+/**
+ * Local bundling of one function. Its fields are part of CDK's asset cache key (the key is the
+ * JSON of the bundling options), so two functions never share a bundle by mistake.
+ */
+class LocalBundle implements ILocalBundling {
+  constructor(
+    readonly entry: string,
+    /** By path in the asset → absolute source path: copied beside the bundle (read at run time). */
+    readonly extraFiles: Readonly<Record<string, string>>,
+  ) {}
+
+  tryBundle(outputDir: string): boolean {
+    const run = spawnSync(
+      process.execPath,
+      [join(PROJECT_ROOT, 'scripts', 'bundle-lambda.mjs'), this.entry, outputDir],
+      { cwd: PROJECT_ROOT, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] },
+    );
+    if (run.status !== 0)
+      throw new Error(`Bundling ${this.entry} failed (${run.error ?? `exit ${run.status}`}): ${run.stderr}`);
+    for (const [target, source] of Object.entries(this.extraFiles)) {
+      const dest = join(outputDir, target);
+      mkdirSync(dirname(dest), { recursive: true });
+      cpSync(source, dest, { recursive: true });
+    }
+    return true;
+  }
 }
 
 /**

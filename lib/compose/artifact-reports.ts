@@ -23,4 +23,4 @@ export function composeArtifacts(): ArtifactService {
   });
 }
 
-export const artifactReports = once(composeArtifacts);
+export const artifactReports = /* @__PURE__ */ once(composeArtifacts);

@@ -1,17 +1,17 @@
 /** Builds, their history and state reports. */
-import { BuildRepository } from '../builds/build.repository';
 import { BuildService } from '../builds/build.service';
 import { LeaseRepository } from '../leases/lease.repository';
 import { Ancestry } from '../lineage/ancestry';
 import { LineageRepository } from '../lineage/lineage.repository';
+import { buildRepository } from './build-repository';
 import { idempotency, references } from './references';
 import { db, once, runtimeConfig } from './store';
 
-export const buildRepository = once(() => new BuildRepository(db(), runtimeConfig().tableName));
+export { buildRepository };
 
-const leaseRepository = once(() => new LeaseRepository(db(), runtimeConfig().tableName));
+const leaseRepository = /* @__PURE__ */ once(() => new LeaseRepository(db(), runtimeConfig().tableName));
 
-export const builds = once(
+export const builds = /* @__PURE__ */ once(
   () =>
     new BuildService({
       builds: buildRepository(),

@@ -5,7 +5,7 @@ import { OutboxRepository } from '../events/outbox.repository';
 import { references } from './references';
 import { db, once, runtimeConfig } from './store';
 
-export const dashboard = once(() => {
+export const dashboard = /* @__PURE__ */ once(() => {
   const cfg = runtimeConfig();
   return new DashboardService({
     repo: new DashboardRepository(db(), cfg.tableName),
@@ -18,4 +18,4 @@ export const dashboard = once(() => {
   });
 });
 
-export const outbox = once(() => new OutboxRepository(db(), runtimeConfig().tableName));
+export const outbox = /* @__PURE__ */ once(() => new OutboxRepository(db(), runtimeConfig().tableName));

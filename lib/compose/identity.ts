@@ -12,7 +12,7 @@ import { UserService } from '../auth/user.service';
 import { TrustPolicyRepository } from '../oidc/trust-policy.repository';
 import { db, once, runtimeConfig } from './store';
 
-export const apiKeys = once(
+export const apiKeys = /* @__PURE__ */ once(
   () =>
     new ApiKeyService(new ApiKeyRepository(db(), runtimeConfig().tableName), {
       cacheTtlSeconds: runtimeConfig().authCacheTtlSeconds,
@@ -21,9 +21,11 @@ export const apiKeys = once(
     }),
 );
 
-export const users = once(() => new UserService(new UserRepository(db(), runtimeConfig().tableName)));
+export const users = /* @__PURE__ */ once(
+  () => new UserService(new UserRepository(db(), runtimeConfig().tableName)),
+);
 
-export const tokens = once(() => {
+export const tokens = /* @__PURE__ */ once(() => {
   const cfg = runtimeConfig();
   return new TokenService({
     users: users(),
@@ -39,4 +41,4 @@ export const tokens = once(() => {
   });
 });
 
-export const authenticator = once(() => new Authenticator(apiKeys(), tokens()));
+export const authenticator = /* @__PURE__ */ once(() => new Authenticator(apiKeys(), tokens()));

@@ -4,7 +4,7 @@ import { LeaseService } from '../leases/lease.service';
 import { buildRepository, builds } from './builds';
 import { db, once, runtimeConfig } from './store';
 
-export const leases = once(
+export const leases = /* @__PURE__ */ once(
   () =>
     new LeaseService({
       leases: new LeaseRepository(db(), runtimeConfig().tableName),

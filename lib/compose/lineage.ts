@@ -3,15 +3,17 @@ import { Ancestry } from '../lineage/ancestry';
 import { LineageRepository } from '../lineage/lineage.repository';
 import { LineageService } from '../lineage/lineage.service';
 import { RevocationService } from '../lineage/revocation.service';
-import { buildRepository } from './builds';
+import { buildRepository } from './build-repository';
 import { idempotency } from './references';
 import { db, once, runtimeConfig } from './store';
 
-export const lineageRepository = once(() => new LineageRepository(db(), runtimeConfig().tableName));
+export const lineageRepository = /* @__PURE__ */ once(
+  () => new LineageRepository(db(), runtimeConfig().tableName),
+);
 
-export const ancestry = once(() => new Ancestry(lineageRepository(), buildRepository()));
+export const ancestry = /* @__PURE__ */ once(() => new Ancestry(lineageRepository(), buildRepository()));
 
-export const lineage = once(
+export const lineage = /* @__PURE__ */ once(
   () =>
     new LineageService({
       builds: buildRepository(),
@@ -20,7 +22,7 @@ export const lineage = once(
     }),
 );
 
-export const revocations = once(
+export const revocations = /* @__PURE__ */ once(
   () =>
     new RevocationService({
       builds: buildRepository(),

@@ -9,7 +9,7 @@ import { type Config, ENV } from '../config/env';
 import { once, runtimeConfig } from './store';
 
 /** The one S3 client of this runtime. */
-export const s3Client = once(() => createS3Client(runtimeConfig()));
+export const s3Client = /* @__PURE__ */ once(() => createS3Client(runtimeConfig()));
 
 /** The object store over the configured bucket. */
 export function objectStore(cfg: Config = runtimeConfig()): ArtifactStore {

@@ -5,9 +5,11 @@ import { TrustPolicyService } from '../oidc/trust-policy.service';
 import { tokens } from './identity';
 import { db, once, runtimeConfig } from './store';
 
-export const trustPolicyRepository = once(() => new TrustPolicyRepository(db(), runtimeConfig().tableName));
+export const trustPolicyRepository = /* @__PURE__ */ once(
+  () => new TrustPolicyRepository(db(), runtimeConfig().tableName),
+);
 
-export const trustPolicies = once(
+export const trustPolicies = /* @__PURE__ */ once(
   () =>
     new TrustPolicyService(trustPolicyRepository(), new IssuerKeys(), (subject, scopes, ttl, policy) =>
       tokens().issueForPolicy(subject, scopes, ttl, policy),

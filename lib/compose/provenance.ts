@@ -10,7 +10,7 @@ import { type Config, ENV } from '../config/env';
 import { ProvenanceService } from '../provenance/provenance.service';
 import { ProvenanceStore } from '../provenance/provenance.store';
 import { FileSigner, KmsSigner, type Signer } from '../provenance/signer';
-import { buildRepository } from './builds';
+import { buildRepository } from './build-repository';
 import { lineageRepository } from './lineage';
 import { s3Client } from './object-store';
 import { db, once, runtimeConfig } from './store';
@@ -24,7 +24,7 @@ export function createSigner(cfg: Pick<Config, 'signingKeyArn' | 'signingKeyFile
   );
 }
 
-export const provenance = once(() => {
+export const provenance = /* @__PURE__ */ once(() => {
   const cfg = runtimeConfig();
   if (!cfg.artifactsBucket)
     throw new Error(`${ENV.artifactsBucket} is not set: this function was not bound to the artifacts bucket`);

@@ -4,11 +4,11 @@ import { ReferenceRepository } from '../reference/reference.repository';
 import { ReferenceService } from '../reference/reference.service';
 import { db, once, runtimeConfig } from './store';
 
-export const idempotency = once(
+export const idempotency = /* @__PURE__ */ once(
   () => new IdempotencyRepository(db(), runtimeConfig().tableName, runtimeConfig().idempotencyTtlSeconds),
 );
 
-export const references = once(
+export const references = /* @__PURE__ */ once(
   () =>
     new ReferenceService({
       repo: new ReferenceRepository(db(), runtimeConfig().tableName),

@@ -12,7 +12,11 @@ import { createDocumentClient } from '../db/client';
 import { GetCommand } from '../db/commands';
 import { translateStoreError } from '../db/errors';
 
-/** Lazily built once per runtime. */
+/**
+ * Lazily built once per runtime. Making a factory calls nothing, so each module-level call carries
+ * esbuild's `@__PURE__` annotation: a bundle then drops the factories its function never calls,
+ * with all they reach (esbuild cannot see by itself that once() is free of side effects).
+ */
 export function once<T>(make: () => T): () => T {
   let value: T | undefined;
   let made = false;
@@ -27,7 +31,7 @@ export function once<T>(make: () => T): () => T {
 
 export const runtimeConfig = (): Config => config();
 
-export const db = once(() => createDocumentClient(config()));
+export const db = /* @__PURE__ */ once(() => createDocumentClient(config()));
 
 /** Readiness: one cheap consistent read proves the table exists and answers. */
 export async function ready(): Promise<void> {
