@@ -7,6 +7,7 @@
  */
 import type { BuildOptions } from 'esbuild';
 import { sdkLiteralKeys } from './sdk-literal-keys';
+import { xraySemver } from './xray-semver';
 
 /**
  * Modules left out of every bundle: what the SDK imports lazily (`await import(...)`) and only on
@@ -38,8 +39,9 @@ export const LAMBDA_BANNER =
 /**
  * The choices as esbuild options (for esbuild's asynchronous API: the plugin needs it). The source
  * map is written beside the bundle (`index.mjs.map`, used with NODE_OPTIONS=--enable-source-maps).
- * The plugin lets esbuild drop the SDK operation schemas a function never uses
- * (infra/bundling/sdk-literal-keys.ts).
+ * The plugins let esbuild drop the SDK operation schemas a function never uses
+ * (infra/bundling/sdk-literal-keys.ts) and all of semver but the one function the X-Ray SDK calls
+ * (infra/bundling/xray-semver.ts).
  */
 export function lambdaEsbuildOptions(entry: string, outfile: string): BuildOptions {
   return {
@@ -54,7 +56,7 @@ export function lambdaEsbuildOptions(entry: string, outfile: string): BuildOptio
     external: EXTERNAL_MODULES,
     banner: { js: LAMBDA_BANNER },
     sourcemap: true,
-    plugins: [sdkLiteralKeys()],
+    plugins: [sdkLiteralKeys(), xraySemver()],
     logLevel: 'error',
   };
 }
