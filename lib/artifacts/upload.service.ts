@@ -421,13 +421,28 @@ export class UploadService {
 
   private async current(buildId: string, stateCode: number, name: string, uploadId: string): Promise<Upload> {
     const u = await this.deps.uploads.get(buildId, stateCode, name);
-    if (!u || u.upload_id !== uploadId)
+    if (!u)
       throw new AppError('not_found', `No upload '${uploadId}' of artifact '${name}' (state ${stateCode})`, {
         build_id: buildId,
         state_code: stateCode,
         name,
         upload_id: uploadId,
       });
+    // The artifact has one upload at a time: another run that started one (another file, or
+    // after this one was aborted) replaced this one, which will never be completed.
+    if (u.upload_id !== uploadId)
+      throw new AppError(
+        'conflict',
+        `Upload '${uploadId}' is not the current upload of '${name}' (state ${stateCode}): upload '${u.upload_id}', started ${u.created_at}, replaced it; nothing of '${uploadId}' will be completed`,
+        {
+          build_id: buildId,
+          state_code: stateCode,
+          name,
+          upload_id: uploadId,
+          current_upload_id: u.upload_id,
+          current_status: u.status,
+        },
+      );
     return u;
   }
 

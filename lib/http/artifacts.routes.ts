@@ -154,7 +154,7 @@ export const ARTIFACTS_ROUTES: readonly Route[] = [
       'The upload and its status (open, completing, verified, failed, aborted); restarts a lost completion job',
     request: { path: uploadPath },
     responses: { 200: ok('The upload', uploadViewSchema) },
-    errors: ['not_found'],
+    errors: ['not_found', 'conflict'],
   },
   {
     method: 'DELETE',

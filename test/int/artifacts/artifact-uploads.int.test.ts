@@ -262,6 +262,26 @@ describe('bldst artifact upload, multipart', () => {
     const now = (await uploads().get(id, 10, 'swap.raw'))!;
     expect(now.upload_id).not.toBe(old.upload_id);
     expect(now.status).toBe('verified');
+    // The first run, had it lived on, is told its upload was replaced (409, exit 3), not "no upload".
+    const at = `/builds/${id}/states/10/artifacts/swap.raw/uploads/${old.upload_id}`;
+    for (const [method, path] of [
+      ['GET', at],
+      ['POST', `${at}/complete`],
+    ] as const) {
+      const stale = await stack.call(method, path);
+      expect(stale.status).toBe(409);
+      expect(stale.body.error).toMatchObject({
+        code: 'conflict',
+        details: { upload_id: old.upload_id, current_upload_id: now.upload_id, current_status: 'verified' },
+      });
+      expect(stale.body.error.message).toContain('replaced it');
+    }
+    // An artifact with no upload at all is still 404.
+    const none = await stack.call(
+      'GET',
+      `/builds/${id}/states/10/artifacts/never.raw/uploads/${old.upload_id}`,
+    );
+    expect(none.status).toBe(404);
   }, 60_000);
 
   it('refuses a file changed during the upload: nothing is completed or verified', async () => {
