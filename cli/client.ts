@@ -9,6 +9,7 @@ import { backoffMs } from '../lib/retry';
 import type { Credential } from './config';
 import { CliError, EXIT, exitCodeFor } from './errors';
 import { type HttpReply, httpCall } from './http';
+import { proxyFor } from './proxy';
 import type { Signer } from './sigv4';
 
 export interface ApiErrorBody {
@@ -183,8 +184,11 @@ export class Client {
           this.log(
             `bldst: ${method} ${path} → ${(error as Error).message} (${Math.round(performance.now() - started)} ms)`,
           );
+        const via = proxyFor(new URL(url));
         lastError = new CliError(
-          `cannot reach ${this.url}: ${(error as Error).message}${refusedHint(error)}`,
+          via
+            ? `cannot reach ${this.url} through the proxy ${via.proxy} (from ${via.variable}): ${(error as Error).message}; is the proxy running? (NO_PROXY lists hosts to reach directly)`
+            : `cannot reach ${this.url}: ${(error as Error).message}${refusedHint(error)}`,
           EXIT.server,
           'network',
         );
@@ -195,6 +199,18 @@ export class Client {
       if (this.options.debug && res.body) this.log(`bldst: < ${maskSecrets(res.body)}`);
       const parsed = res.body ? safeJson(res.body) : undefined;
       if (res.status >= 200 && res.status < 300) return { body: parsed as T, headers: res.headers };
+      // The service always answers JSON; a proxy that refuses (a CONNECT answered 403 or 407, a
+      // policy page) does not: name the proxy, not the service, and exit as a network fault.
+      const via = proxyFor(new URL(url));
+      if (via && !isJson(res.body) && [403, 407, 502, 503, 504].includes(res.status)) {
+        lastError = new CliError(
+          `the proxy ${via.proxy} (from ${via.variable}) refused the request to ${this.url}: HTTP ${res.status}${res.body ? ` ${res.body.trim().slice(0, 200)}` : ''}${res.status === 407 ? '; the proxy wants credentials (http://user:password@host:port)' : ''}; NO_PROXY lists hosts to reach directly`,
+          EXIT.server,
+          'proxy',
+        );
+        if (res.status >= 500) continue;
+        throw lastError;
+      }
       const expired = res.status === 401 && this.credential?.kind === 'bearer' && !this.signer;
       // Refused before its time (a clock apart from the server's): renew once and send again.
       if (
@@ -223,6 +239,16 @@ export class Client {
       throw error;
     }
     throw lastError;
+  }
+}
+
+function isJson(text: string | undefined): boolean {
+  if (!text) return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 

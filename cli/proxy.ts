@@ -31,3 +31,19 @@ export function proxyAgentFor(url: URL): Agent | undefined {
   }
   return agent;
 }
+
+/**
+ * The proxy bldst takes for `url` and the variable that named it, for messages (credentials in
+ * the proxy's URL shown as `***`), or undefined for a direct connection.
+ */
+export function proxyFor(url: URL): { proxy: string; variable: string } | undefined {
+  const proxy = getProxyForUrl(url.href);
+  if (!proxy) return undefined;
+  const proto = url.protocol.replace(/:$/, '');
+  // proxy-from-env's order: <proto>_proxy (lower case first), then all_proxy.
+  const variable =
+    [`${proto}_proxy`, `${proto.toUpperCase()}_PROXY`, 'all_proxy', 'ALL_PROXY'].find(
+      (name) => process.env[name],
+    ) ?? `${proto}_proxy`;
+  return { proxy: proxy.replace(/\/\/[^@/]*@/, '//***@'), variable };
+}
