@@ -8,7 +8,9 @@ import {
   type IncomingMessage,
   type RequestOptions,
 } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { type RequestOptions as HttpsRequestOptions, request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
+import { checkServerIdentity } from 'node:tls';
 import { proxyAgentFor } from './proxy';
 
 /**
@@ -21,11 +23,16 @@ export function openRequest(
   onResponse: (res: IncomingMessage) => void,
 ): ClientRequest {
   const agent = proxyAgentFor(url);
-  return (url.protocol === 'https:' ? httpsRequest : httpRequest)(
-    url,
-    agent ? { ...options, agent } : options,
-    onResponse,
-  );
+  if (!agent) return (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, onResponse);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const tunnelled: HttpsRequestOptions = { ...options, agent };
+  // https-proxy-agent (9.1) leaves both host and servername out of the TLS handshake it makes
+  // through the tunnel when the target is an IP address, so Node checks the certificate against
+  // "localhost": a certificate for the address itself is refused, one for localhost accepted.
+  // Check it against the address the URL names, as a direct connection does.
+  if (url.protocol === 'https:' && isIP(host))
+    tunnelled.checkServerIdentity = (_ignored, cert) => checkServerIdentity(host, cert);
+  return (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, tunnelled, onResponse);
 }
 
 export interface HttpReply {

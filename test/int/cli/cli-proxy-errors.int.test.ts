@@ -4,9 +4,15 @@
  * the proxy and the variable it came from, the exit code is the network one (6), not the
  * authentication one (5) a service's 403 would give.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildCli, type CliResult, cliRunner } from '../../helpers/cli';
+import { startForwardProxy } from '../../helpers/forward-proxy';
 
 /** A proxy answering every request and every CONNECT with `status` (and `body`). */
 async function refusingProxy(status: number, body: string): Promise<{ url: string; server: Server }> {
@@ -82,3 +88,75 @@ it('says the proxy is not running rather than the service, exit 6', async () => 
   expect(r.stderr).toContain('is the proxy running?');
   expect(r.stderr).not.toContain('Is the service running');
 }, 30_000);
+
+describe('an https service named by its IP address, through a CONNECT proxy', () => {
+  const openssl = spawnSync('openssl', ['version']).status === 0;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bs-tls-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A self-signed certificate for `san` (e.g. IP:127.0.0.1) and an https server presenting it. */
+  async function serviceWith(san: string, name: string): Promise<{ url: string; ca: string }> {
+    const key = join(dir, `${name}.key`);
+    const cert = join(dir, `${name}.pem`);
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        `/CN=${name}`,
+        '-addext',
+        `subjectAltName=${san}`,
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
+    const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ items: [], next_cursor: null }));
+    });
+    servers.push(server as unknown as Server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, ca: cert };
+  }
+
+  it('checks the certificate against that address, as a direct connection does', async () => {
+    if (!openssl) {
+      console.warn('skipped: no openssl to make a test certificate');
+      return;
+    }
+    const proxy = await startForwardProxy();
+    try {
+      const good = await serviceWith('IP:127.0.0.1', 'by-address');
+      const ok = await run(['build', 'list', '-o', 'json'], {
+        env: { BUILDSTATE_API_URL: good.url, HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: good.ca },
+      });
+      expect(said(ok)).toEqual({ code: 0, stderr: '' });
+      expect(proxy.requests.some((r) => r.target === new URL(good.url).host)).toBe(true);
+
+      // A certificate for "localhost" only does not vouch for 127.0.0.1.
+      const wrong = await serviceWith('DNS:localhost', 'localhost-only');
+      const refused = said(
+        await run(['build', 'list'], {
+          env: { BUILDSTATE_API_URL: wrong.url, HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: wrong.ca },
+        }),
+      );
+      expect(refused.code).toBe(6);
+      expect(refused.stderr).toMatch(/IP: 127\.0\.0\.1 is not in the cert's list/);
+    } finally {
+      await proxy.stop();
+    }
+  }, 60_000);
+});
