@@ -193,6 +193,17 @@ export const ARTIFACT_COMMANDS: Command[] = [
       });
       if (!ctx.quiet)
         process.stderr.write(`${to}: ${got.size} bytes, ${got.checksum}${a.checksum ? ' (matches)' : ''}\n`);
+      // A pipe (or -o json) gets what was written as JSON, as every other command's output; the
+      // checksum always matched here (a mismatch is exit 3 and names nothing).
+      if (!ctx.quiet && ctx.output === 'json')
+        printJson({
+          path: to,
+          name,
+          state_code: a.state_code,
+          size_bytes: got.size,
+          checksum: got.checksum,
+          matched: true,
+        });
       return EXIT.ok;
     },
   }),

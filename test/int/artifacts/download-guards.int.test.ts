@@ -1,10 +1,11 @@
 /**
  * Downloads that would have lied (issue 26, item 4, as an outside tester found them): two downloads
  * to one destination, Ctrl-C, a lock left by a dead process, `-O` naming a folder or a folder that
- * does not exist. The final name only ever holds bytes this process wrote and checked.
+ * does not exist; and what a pipe reads. The final name only ever holds bytes this process wrote
+ * and checked.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,4 +209,25 @@ it('-O into a folder that does not exist is exit 2 before any request', async ()
   expect(res.stderr).not.toMatch(/ENOENT|\n\s+at /);
   expect(proxy.requests).toHaveLength(0);
   expect(readdirSync(dir)).toEqual([]);
+});
+
+it('a pipe or -o json gets what was written as JSON on stdout; -q and a table print nothing there', async () => {
+  const dir = mkdtempSync(join(work, 'json-'));
+  const want = {
+    path: 'j.out',
+    name: 'other.bin',
+    state_code: 25,
+    size_bytes: MiB,
+    checksum: `sha256:${createHash('sha256').update(small).digest('hex')}`,
+    matched: true,
+  };
+  const args = ['artifact', 'download', id, '--state', '25', '--name', 'other.bin', '-O', 'j.out'];
+  const piped = await cli.run(args, { cwd: dir });
+  expect(piped.code).toBe(0);
+  expect(JSON.parse(piped.stdout)).toEqual(want);
+  const asked = await cli.run([...args, '-o', 'json'], { cwd: dir });
+  expect(JSON.parse(asked.stdout)).toEqual(want);
+  expect(await cli.run([...args, '-q'], { cwd: dir })).toMatchObject({ code: 0, stdout: '', stderr: '' });
+  expect(await cli.run([...args, '-o', 'table'], { cwd: dir })).toMatchObject({ code: 0, stdout: '' });
+  expect(readFileSync(join(dir, 'j.out')).equals(small)).toBe(true);
 });
