@@ -21,7 +21,15 @@
  *   (`renewUrl`) and fetches that range again; bounded, and S3's XML is summarised, never printed.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  createReadStream,
+  createWriteStream,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { link, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
@@ -82,6 +90,12 @@ export function destinationOf(to: string | undefined, name: string): string {
   }
   if (st && !st.isFile())
     throw new CliError(`cannot write ${path}: it exists and is not a regular file`, EXIT.usage, 'usage');
+  try {
+    // The partial file, its sidecar and the lock are created beside the destination.
+    accessSync(folder, constants.W_OK);
+  } catch {
+    throw new CliError(`cannot write ${path}: the folder ${folder} is not writable`, EXIT.usage, 'usage');
+  }
   return path;
 }
 
@@ -156,7 +170,14 @@ async function lockDestination(path: string): Promise<() => void> {
       await writeFile(lock, JSON.stringify(me), { flag: 'wx' });
       break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'ENOENT' || code === 'EROFS')
+        throw new CliError(
+          `cannot write ${path}: ${code === 'ENOENT' ? 'its folder does not exist' : 'its folder is not writable'}`,
+          EXIT.usage,
+          'usage',
+        );
+      if (code !== 'EEXIST') throw error;
     }
     const owner = readOwner(lock);
     if (tries < 5 && (owner === undefined || gone(owner))) {
