@@ -26,6 +26,7 @@ import {
   constants,
   createReadStream,
   createWriteStream,
+  existsSync,
   readFileSync,
   rmSync,
   statSync,
@@ -78,7 +79,9 @@ export function destinationOf(to: string | undefined, name: string): string {
   const folder = dirname(path);
   if (!isDirectory(folder))
     throw new CliError(
-      `cannot write ${path}: the folder ${folder} does not exist (create it first)`,
+      existsSync(folder)
+        ? `cannot write ${path}: ${folder} is not a folder`
+        : `cannot write ${path}: the folder ${folder} does not exist (create it first)`,
       EXIT.usage,
       'usage',
     );
