@@ -208,6 +208,7 @@ async function lockDestination(path: string): Promise<() => void> {
     );
   }
   let held = true;
+  const signalHandlers: [NodeJS.Signals, () => void][] = [];
   const release = () => {
     if (!held) return;
     held = false;
@@ -218,7 +219,6 @@ async function lockDestination(path: string): Promise<() => void> {
   process.on('exit', release);
   // Only when nobody else handles the signal (bldst run / pipeline run have their own handling and
   // exit through process.exit, which runs the 'exit' hook): release, then die of the same signal.
-  const signalHandlers: [NodeJS.Signals, () => void][] = [];
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     if (process.listenerCount(sig) > 0) continue;
     const fn = () => {
