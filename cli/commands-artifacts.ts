@@ -158,7 +158,11 @@ export const ARTIFACT_COMMANDS: Command[] = [
     options: {
       state: stateOpt,
       name: { type: 'string', description: 'artifact name (required)' },
-      to: { type: 'string', short: 'O', description: 'file to write (default: the artifact name)' },
+      to: {
+        type: 'string',
+        short: 'O',
+        description: 'file to write (default: the artifact name); an existing folder gets <folder>/<name>',
+      },
       parallel: { type: 'string', description: 'ranged GETs at once (default 8)' },
       progress: progressOpt,
     },
@@ -174,20 +178,32 @@ export const ARTIFACT_COMMANDS: Command[] = [
       if (parallel !== undefined && (parallel < 1 || parallel > 64))
         throw usage('--parallel must be between 1 and 64');
       const { downloadArtifact } = await import('./artifacts');
+      const { destinationOf } = await import('./download');
       const { createProgress, wantProgress } = await import('./progress');
-      const a = await ctx
-        .client()
-        .get<import('./artifacts').ArtifactView>(
-          `/builds/${seg(id)}/states/${requireState(v.state)}/artifacts/${seg(name)}`,
-        );
-      const to = v.to ?? name;
+      // A folder that does not exist is said before anything is asked of the service.
+      const to = destinationOf(v.to, name);
+      const artifactPath = `/builds/${seg(id)}/states/${requireState(v.state)}/artifacts/${seg(name)}`;
+      const get = () => ctx.client().get<import('./artifacts').ArtifactView>(artifactPath);
+      const a = await get();
       const enabled = wantProgress({ quiet: ctx.quiet, progress: Boolean(v.progress) });
       const got = await downloadArtifact(a, to, {
         parallel,
         progress: ({ total }) => createProgress({ label: to, total, enabled }),
+        renewUrl: async () => (await get()).download?.url,
       });
       if (!ctx.quiet)
         process.stderr.write(`${to}: ${got.size} bytes, ${got.checksum}${a.checksum ? ' (matches)' : ''}\n`);
+      // A pipe (or -o json) gets what was written as JSON, as every other command's output; the
+      // checksum always matched here (a mismatch is exit 3 and names nothing).
+      if (!ctx.quiet && ctx.output === 'json')
+        printJson({
+          path: to,
+          name,
+          state_code: a.state_code,
+          size_bytes: got.size,
+          checksum: got.checksum,
+          matched: true,
+        });
       return EXIT.ok;
     },
   }),

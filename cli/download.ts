@@ -13,11 +13,27 @@
  *   (just written: the page cache) into the hash.
  * - Only a matching SHA-256 renames the partial file to the final name. A mismatch leaves the
  *   bytes under the partial name, forgets its ranges (a re-run starts over) and says so.
+ * - One download per destination: `.<name>.bldst-partial.lock` (created exclusively, holding
+ *   pid and host) is taken before the partial file is touched and released on exit, Ctrl-C
+ *   included. A second download to the same destination refuses at once (exit 3) instead of
+ *   writing into the first one's partial file; a lock whose process is gone is taken over.
+ * - A range GET answered 403 (an expired presigned URL) asks the service for a fresh URL
+ *   (`renewUrl`) and fetches that range again; bounded, and S3's XML is summarised, never printed.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  accessSync,
+  constants,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { link, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -43,6 +59,55 @@ export interface DownloadOptions {
   progress?: (progress: { total: number }) => Progress;
   /** For tests: the wait before retry n (1-based). */
   backoffMs?: (attempt: number) => number;
+  /**
+   * A fresh download URL from the service (the same call that gave the first): asked when S3
+   * answers a range 403, i.e. the presigned URL expired during a long transfer.
+   */
+  renewUrl?: () => Promise<string | undefined>;
+}
+
+/** Renewals in a row with no range completed in between before the download gives up. */
+const RENEWALS_WITHOUT_PROGRESS = 3;
+
+/**
+ * Where `bldst artifact download -O to` writes, checked before any request: an existing folder
+ * (or a path ending in /) gets `<folder>/<artifact name>`, as `wget -P` and `curl --output-dir`
+ * do; a folder that does not exist, or a destination that is not a regular file, is exit 2.
+ */
+export function destinationOf(to: string | undefined, name: string): string {
+  const path = to === undefined ? name : to.endsWith('/') || isDirectory(to) ? join(to, name) : to;
+  const folder = dirname(path);
+  if (!isDirectory(folder))
+    throw new CliError(
+      existsSync(folder)
+        ? `cannot write ${path}: ${folder} is not a folder`
+        : `cannot write ${path}: the folder ${folder} does not exist (create it first)`,
+      EXIT.usage,
+      'usage',
+    );
+  let st: ReturnType<typeof statSync> | undefined;
+  try {
+    st = statSync(path);
+  } catch {
+    // Not there yet: the usual case.
+  }
+  if (st && !st.isFile())
+    throw new CliError(`cannot write ${path}: it exists and is not a regular file`, EXIT.usage, 'usage');
+  try {
+    // The partial file, its sidecar and the lock are created beside the destination.
+    accessSync(folder, constants.W_OK);
+  } catch {
+    throw new CliError(`cannot write ${path}: the folder ${folder} is not writable`, EXIT.usage, 'usage');
+  }
+  return path;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** BLDST_DOWNLOAD_RANGE_BYTES: the range size (small ones make tests of resume cheap). */
@@ -67,6 +132,104 @@ interface Sidecar {
 
 export const partialPathOf = (path: string) => join(dirname(path), `.${basename(path)}.bldst-partial`);
 const sidecarPathOf = (path: string) => `${partialPathOf(path)}.json`;
+export const lockPathOf = (path: string) => `${partialPathOf(path)}.lock`;
+
+interface LockOwner {
+  pid: number;
+  host: string;
+}
+
+/** A process on this host that no longer exists (EPERM: it exists, owned by someone else). */
+function gone(owner: LockOwner): boolean {
+  if (owner.host !== hostname()) return false; // another machine's pid: cannot tell, assume alive
+  try {
+    process.kill(owner.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+function readOwner(path: string): LockOwner | undefined {
+  try {
+    const o = JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
+    return Number.isInteger(o.pid) && typeof o.host === 'string' ? o : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Takes the destination's lock or refuses (exit 3) naming the process that holds it. A lock whose
+ * process is gone is moved aside under a name of this process's own (only one taker wins the
+ * rename), then checked again: if it turns out to be a live process's fresh lock it is put back.
+ * Returns the release, which is also run on exit and on SIGINT/SIGTERM (then the signal goes on).
+ */
+async function lockDestination(path: string): Promise<() => void> {
+  const lock = lockPathOf(path);
+  const me: LockOwner = { pid: process.pid, host: hostname() };
+  for (let tries = 0; ; tries++) {
+    try {
+      await writeFile(lock, JSON.stringify(me), { flag: 'wx' });
+      break;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'ENOENT' || code === 'EROFS')
+        throw new CliError(
+          `cannot write ${path}: ${code === 'ENOENT' ? 'its folder does not exist' : 'its folder is not writable'}`,
+          EXIT.usage,
+          'usage',
+        );
+      if (code !== 'EEXIST') throw error;
+    }
+    const owner = readOwner(lock);
+    if (tries < 5 && (owner === undefined || gone(owner))) {
+      // Unreadable (a writer between create and write, or a torn file) or stale: take it over once
+      // it has been seen so twice, so a lock being written is not mistaken for a broken one.
+      if (owner === undefined && tries === 0) {
+        await sleep(50);
+        continue;
+      }
+      const aside = `${lock}.stale.${process.pid}`;
+      try {
+        await rename(lock, aside);
+      } catch {
+        continue; // someone else moved it first
+      }
+      const moved = readOwner(aside);
+      if (moved && !gone(moved)) await link(aside, lock).catch(() => undefined);
+      await rm(aside, { force: true });
+      continue;
+    }
+    throw new CliError(
+      `${path} is being downloaded by another bldst (pid ${owner?.pid ?? '?'}${owner && owner.host !== me.host ? ` on ${owner.host}` : ''}; lock ${lock}); wait for it, or remove the lock if that process is gone`,
+      EXIT.conflict,
+      'download_in_progress',
+    );
+  }
+  let held = true;
+  const signalHandlers: [NodeJS.Signals, () => void][] = [];
+  const release = () => {
+    if (!held) return;
+    held = false;
+    process.off('exit', release);
+    for (const [sig, fn] of signalHandlers) process.off(sig, fn);
+    if (readOwner(lock)?.pid === me.pid) rmSync(lock, { force: true });
+  };
+  process.on('exit', release);
+  // Only when nobody else handles the signal (bldst run / pipeline run have their own handling and
+  // exit through process.exit, which runs the 'exit' hook): release, then die of the same signal.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    if (process.listenerCount(sig) > 0) continue;
+    const fn = () => {
+      release();
+      process.kill(process.pid, sig);
+    };
+    signalHandlers.push([sig, fn]);
+    process.on(sig, fn);
+  }
+  return release;
+}
 
 /**
  * Downloads `url` to `path`: the bytes must have `expected.checksum` (sha256:<hex>) and
@@ -81,6 +244,21 @@ export async function downloadChecked(
   opts: DownloadOptions = {},
 ): Promise<{ checksum: string; size: number }> {
   timingStart();
+  const release = await lockDestination(path);
+  try {
+    return await downloadLocked(url, path, expected, opts);
+  } finally {
+    release();
+  }
+}
+
+async function downloadLocked(
+  firstUrl: string,
+  path: string,
+  expected: { checksum: string; size?: number | null },
+  opts: DownloadOptions,
+): Promise<{ checksum: string; size: number }> {
+  let url = firstUrl;
   const parallel = Math.max(1, opts.parallel ?? DEFAULT_PARALLEL);
   const rangeBytes = Math.max(1, opts.rangeBytes ?? rangeBytesFromEnv() ?? DEFAULT_RANGE_BYTES);
   const partial = partialPathOf(path);
@@ -92,6 +270,7 @@ export async function downloadChecked(
 
   const done = new Set(await keptRanges(partial, sidecarPath, { checksum, size, range_bytes: rangeBytes }));
   const file = await open(partial, done.size ? 'r+' : 'w');
+  let closed = false;
   try {
     await file.truncate(size);
     const sidecar: Sidecar = { checksum, size, range_bytes: rangeBytes, done: [...done] };
@@ -124,13 +303,41 @@ export async function downloadChecked(
       // A failed flush surfaces once, where `recording` is awaited below, not as an unhandled rejection.
       recording.catch(() => undefined);
     };
+    // URL renewal, shared by the workers: those that hit the same expired URL wait for one renewal.
+    let renewing: Promise<void> | undefined;
+    let renewalsWithoutProgress = 0;
+    const renew = (expired: UrlRefused): Promise<void> => {
+      if (!opts.renewUrl || renewalsWithoutProgress >= RENEWALS_WITHOUT_PROGRESS)
+        return Promise.reject(
+          new CliError(
+            `${expired.message}${opts.renewUrl ? `; a fresh URL was refused too (${RENEWALS_WITHOUT_PROGRESS} in a row)` : ''}; the ranges received are kept, run the download again to continue`,
+            EXIT.server,
+            'download_failed',
+          ),
+        );
+      renewing ??= (async () => {
+        renewalsWithoutProgress++;
+        const fresh = await opts.renewUrl!();
+        if (!fresh)
+          throw new CliError(
+            `${expired.message}; the service gave no fresh download URL (the artifact is no longer verified?)`,
+            EXIT.server,
+            'download_failed',
+          );
+        url = fresh;
+      })().finally(() => {
+        renewing = undefined;
+      });
+      return renewing;
+    };
     const fetchRange = async (i: number) => {
       const [start, end] = bounds(i);
       for (let attempt = 1; ; attempt++) {
         inFlight.set(i, 0);
+        const used = url;
         try {
           if (size > 0)
-            await getRange(url, partial, start, end, (n) => {
+            await getRange(used, partial, start, end, (n) => {
               inFlight.set(i, n);
               report();
             });
@@ -138,11 +345,18 @@ export async function downloadChecked(
         } catch (error) {
           inFlight.delete(i);
           report();
+          if (error instanceof UrlRefused) {
+            // Another worker may have renewed it already while this GET was refused.
+            if (used === url) await renew(error);
+            attempt--; // a renewal is not a network fault: it does not use up a retry
+            continue;
+          }
           if (error instanceof CliError || attempt >= ATTEMPTS) throw error;
           await sleep(opts.backoffMs?.(attempt) ?? 500 * 2 ** (attempt - 1));
         }
       }
       inFlight.delete(i);
+      renewalsWithoutProgress = 0;
       onDisk += end - start + 1;
       record(i);
       hasher.completed(i);
@@ -183,13 +397,16 @@ export async function downloadChecked(
       );
     }
     await file.sync();
+    // Closed before the rename: no descriptor of this process writes to the final name afterwards.
+    closed = true;
+    await file.close();
     timingMark('flush');
     await rename(partial, path);
     await rm(sidecarPath, { force: true });
     timingMark('rename');
     return { checksum: got, size };
   } finally {
-    await file.close();
+    if (!closed) await file.close();
   }
 }
 
@@ -266,8 +483,10 @@ async function getRange(
     res.setEncoding('utf8');
     for await (const c of res) body += c;
     const status = res.statusCode ?? 0;
-    const text = `download failed: HTTP ${status} for bytes ${start}-${end}${body ? `: ${body.slice(0, 200)}` : ''}`;
-    // 4xx is final (an expired or wrong URL: ask for the artifact again); 5xx is retried.
+    const text = `download failed: HTTP ${status} for bytes ${start}-${end}${body ? `: ${s3Reason(body)}` : ''}`;
+    // 403: S3's answer to an expired presigned URL (AccessDenied, "Request has expired"): renewed
+    // by the caller. Any other 4xx is final (a wrong URL); 5xx is retried.
+    if (status === 403) throw new UrlRefused(text);
     if (status >= 400 && status < 500) throw new CliError(text, EXIT.server, 'download_failed');
     throw new Error(text);
   }
@@ -290,6 +509,25 @@ async function getRange(
   });
   await pipeline(res, count, createWriteStream(file, { flags: 'r+', start }));
   if (got < want) throw new Error(`download cut short: ${got} of ${want} bytes for bytes ${start}-${end}`);
+}
+
+/** A range refused with 403: the presigned URL expired (or was revoked); a fresh one may work. */
+class UrlRefused extends Error {}
+
+/**
+ * S3's XML error as one line: `AccessDenied: Request has expired`. Anything else (a proxy's HTML
+ * page) is cut to one line of 200 characters; raw markup never reaches the terminal.
+ */
+export function s3Reason(body: string): string {
+  const tag = (t: string) => new RegExp(`<${t}>([^<]*)</${t}>`).exec(body)?.[1]?.trim();
+  const code = tag('Code');
+  const message = tag('Message');
+  if (code || message) return [code, message].filter(Boolean).join(': ');
+  return body
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 200);
 }
 
 /** SHA-256 of the file in order, fed as the contiguous prefix of completed ranges grows. */

@@ -253,6 +253,12 @@ async function fetchInputs(
     mkdirSync(dir, { recursive: true });
     const got = await downloadArtifact(input, path, {
       parallel: transfer.parallel,
+      renewUrl: async () =>
+        (
+          await client.get<ArtifactView>(
+            `/builds/${encodeURIComponent(buildId)}/states/${input.state_code}/artifacts/${encodeURIComponent(input.name)}`,
+          )
+        ).download?.url,
       ...(showProgress
         ? { progress: ({ total }) => createProgress({ label: `input ${input.name}`, total }) }
         : {}),

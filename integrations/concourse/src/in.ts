@@ -107,7 +107,14 @@ main(async () => {
         );
       const path = join(folder, listed.name);
       try {
-        const got = await downloadArtifact(artifact, path);
+        const got = await downloadArtifact(artifact, path, {
+          renewUrl: async () =>
+            (
+              await client.get<StoredArtifact>(
+                `/builds/${seg(buildId)}/states/${code}/artifacts/${seg(listed.name)}`,
+              )
+            ).download?.url,
+        });
         log(`${listed.name}: ${got.size} bytes, ${got.checksum} (checked)`);
       } catch (error) {
         rmSync(path, { force: true }); // never leave bytes that failed their checksum
