@@ -8,10 +8,11 @@
  * per parallel part whatever the file size.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { type BigIntStats, createReadStream, statSync } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
+import { crc32Combine } from '../lib/artifacts/crc32';
 import {
   DEFAULT_PART_SIZE,
   MAX_PART_SIZE,
@@ -22,7 +23,6 @@ import {
   planParts,
 } from '../lib/artifacts/upload-plan';
 import { ApiError, type Client } from './client';
-import { crc32Combine } from '../lib/artifacts/crc32';
 import { CliError, EXIT } from './errors';
 import { openRequest } from './http';
 import { timingMark, timingStart } from './timings';
@@ -40,6 +40,34 @@ export interface MultipartOptions {
   urlBatch?: number;
   /** Tries per part on network faults and 5xx answers (default 5). */
   tries?: number;
+  /** A part request with no byte sent or received for this long is dropped and tried again (default 120 s). */
+  idleTimeoutMs?: number;
+}
+
+/** Refused because the file is no longer what the read pass hashed; the upload stays open (exit 3). */
+const fileChanged = (detail: string) =>
+  new CliError(
+    `file changed during upload (${detail}); nothing was completed — upload it again once it stays the same`,
+    EXIT.conflict,
+    'file_changed',
+  );
+
+/** What the read pass saw; compared again before completion. */
+const identity = (path: string): BigIntStats | null => {
+  try {
+    return statSync(path, { bigint: true });
+  } catch {
+    return null;
+  }
+};
+
+/** Why `now` is not the file `read` was, or null when it is the same (size, mtime, inode). */
+function differs(read: BigIntStats, now: BigIntStats | null): string | null {
+  if (!now) return 'it is gone';
+  if (now.ino !== read.ino || now.dev !== read.dev) return 'it was replaced by another file';
+  if (now.size !== read.size) return `it is now ${now.size} bytes, ${read.size} were read`;
+  if (now.mtimeNs !== read.mtimeNs) return 'it was modified after it was read';
+  return null;
 }
 
 export interface FileSums {
@@ -130,7 +158,9 @@ export async function uploadMultipart<ArtifactView = unknown>(
   const plan = planParts(size, opts.partSize ?? DEFAULT_PART_SIZE);
   const sums = await fileSums(path, plan, size);
   timingMark('read');
-  if (sums.size !== statSync(path).size)
+  // The file as the read pass hashed it: it must still be exactly this when completion is asked.
+  const read = identity(path);
+  if (!read || sums.size !== Number(read.size))
     throw new CliError(
       `${path} changed while it was read; upload it once it is complete`,
       EXIT.usage,
@@ -187,7 +217,13 @@ export async function uploadMultipart<ArtifactView = unknown>(
     for (let attempt = 1; ; attempt++) {
       const url = await urlFor(n);
       try {
-        const etag = await putPart(path, partRange(size, plan, n), url, sums.parts[n - 1]!);
+        const etag = await putPart(
+          path,
+          partRange(size, plan, n),
+          url,
+          sums.parts[n - 1]!,
+          opts.idleTimeoutMs ?? 120_000,
+        );
         await client.post(`${at}/parts`, {
           parts: [{ part_number: n, etag, crc32: sums.parts[n - 1]! }],
         });
@@ -227,6 +263,10 @@ export async function uploadMultipart<ArtifactView = unknown>(
     throw failed;
   }
   timingMark('transfer');
+  // Every part matched its first-read CRC32, but bytes appended (or a rewrite of parts already
+  // stored by an earlier run) would go unseen: the file must still be the one that was read.
+  const why = differs(read, identity(path));
+  if (why) throw fileChanged(why);
   return waitForCompletion<ArtifactView>(client, at, opts.name);
 }
 
@@ -297,6 +337,9 @@ async function waitForCompletion<ArtifactView>(
 
 /**
  * PUTs one part from its file range, hashing what is sent; resolves with the ETag S3 gave it.
+ * A read that ends short of the range (the file was truncated) ends the request at once: the
+ * store would otherwise wait for the bytes its Content-Length promised. No byte either way for
+ * `idleMs` drops the request as a network fault.
  * Throws UrlExpired (ask for a new URL), Transient (retry), or a CliError (give up).
  */
 function putPart(
@@ -304,26 +347,34 @@ function putPart(
   range: { start: number; end: number },
   url: PartUrl,
   expectedCrc: string,
+  idleMs: number,
 ): Promise<string> {
+  const length = range.end - range.start;
   let crc = 0;
   let hashed = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, next) {
-      crc = crc32(chunk, crc);
-      hashed += chunk.length;
-      next(null, chunk);
-    },
-  });
-  const changed = () =>
-    new CliError(
-      `file changed during upload (part ${url.part_number} differs from the first read); nothing was completed — upload it again once it stays the same`,
-      EXIT.conflict,
-      'file_changed',
-    );
+  const changed = () => fileChanged(`part ${url.part_number} differs from the first read`);
   return new Promise<string>((resolve, reject) => {
+    const cut = (detail: string) => {
+      const error = fileChanged(`part ${url.part_number}: ${detail}`);
+      reject(error);
+      req.destroy();
+      return error;
+    };
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, next) {
+        crc = crc32(chunk, crc);
+        hashed += chunk.length;
+        if (hashed > length) return next(cut(`more than its ${length} bytes were read`));
+        next(null, chunk);
+      },
+      flush(next) {
+        if (hashed < length) return next(cut(`the file ended after ${hashed} of its ${length} bytes`));
+        next();
+      },
+    });
     const req = openRequest(
       new URL(url.url),
-      { method: 'PUT', headers: { ...url.headers, 'content-length': String(range.end - range.start) } },
+      { method: 'PUT', headers: { ...url.headers, 'content-length': String(length) } },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -333,8 +384,7 @@ function putPart(
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           // Only a whole part tells: a store may answer (an expired URL) before reading the body.
-          if (hashed === range.end - range.start && crc32Base64(crc) !== expectedCrc)
-            return reject(changed());
+          if (hashed === length && crc32Base64(crc) !== expectedCrc) return reject(changed());
           if (status >= 200 && status < 300) return resolve(String(res.headers.etag ?? ''));
           if (status === 403 && /expired/i.test(body)) return reject(new UrlExpired(body));
           if (status >= 500 || status === 408 || status === 429)
@@ -349,6 +399,9 @@ function putPart(
         });
         res.on('error', (e) => reject(new Transient(e.message)));
       },
+    );
+    req.setTimeout(idleMs, () =>
+      req.destroy(new Error(`no byte sent or received for ${Math.round(idleMs / 1000)} s`)),
     );
     req.on('error', (e) => reject(new Transient(`part ${url.part_number}: ${e.message}`)));
     pipeline(createReadStream(path, { start: range.start, end: range.end - 1 }), tap, req).catch((e: Error) =>

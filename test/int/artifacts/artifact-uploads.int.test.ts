@@ -5,7 +5,16 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Crc32Js } from '@aws-sdk/checksums/crc';
@@ -288,6 +297,87 @@ describe('bldst artifact upload, multipart', () => {
     expect((await uploads().get(id, 10, 'moving.raw'))!.status).toBe('open');
     const a = await stack.call('GET', `/builds/${id}/states/10/artifacts/moving.raw`);
     expect(a.body.verified).toBe(false);
+  }, 60_000);
+
+  it('refuses a file that grew during the upload (every part still matches): nothing is completed', async () => {
+    const id = await buildAt10();
+    const file = randomFile('growing.raw', 20 * MiB);
+    const client = new Client(stack.url, { kind: 'api_key', value: ADMIN_KEY }, { log: () => {} });
+    let grown = false;
+    const error = await uploadMultipart(client, id, 10, file.path, 20 * MiB, {
+      name: 'growing.raw',
+      partSize: 5 * MiB,
+      parallel: 1,
+      onProgress: (done) => {
+        // After the first part: 1 MiB appended; the four planned ranges read as they did.
+        if (done > 0 && !grown) {
+          grown = true;
+          appendFileSync(file.path, randomBytes(MiB));
+        }
+      },
+    }).catch((e: Error & { code?: string; exitCode?: number }) => e);
+    expect(grown).toBe(true);
+    expect(error).toMatchObject({ code: 'file_changed', exitCode: 3 });
+    expect((error as Error).message).toMatch(
+      /file changed during upload \(it is now 22020096 bytes, 20971520 were read\); nothing was completed/,
+    );
+    const open = (await uploads().get(id, 10, 'growing.raw'))!;
+    expect(open.status).toBe('open');
+    expect((await uploads().parts(open)).length).toBe(4);
+    expect((await stack.call('GET', `/builds/${id}/states/10/artifacts/growing.raw`)).body.verified).toBe(
+      false,
+    );
+
+    // The file as it now is: a new upload of 22 MiB, verified with the bytes of the grown file.
+    const res = await cli.run([
+      'artifact',
+      'upload',
+      id,
+      file.path,
+      '--state',
+      '10',
+      '--part-size',
+      '5MiB',
+      '-o',
+      'json',
+    ]);
+    expect(res.code).toBe(0);
+    const grownSha = `sha256:${createHash('sha256').update(readFileSync(file.path)).digest('hex')}`;
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      verified: true,
+      checksum: grownSha,
+      size_bytes: 21 * MiB,
+    });
+  }, 60_000);
+
+  it('refuses a file truncated during the upload at once (the short part is not left hanging)', async () => {
+    const id = await buildAt10();
+    const file = randomFile('shrinking.raw', 20 * MiB);
+    const client = new Client(stack.url, { kind: 'api_key', value: ADMIN_KEY }, { log: () => {} });
+    let cut = false;
+    const error = await uploadMultipart(client, id, 10, file.path, 20 * MiB, {
+      name: 'shrinking.raw',
+      partSize: 5 * MiB,
+      parallel: 1,
+      onProgress: (done) => {
+        // After the first part: the file ends 2 MiB into part 2, whose PUT declares 5 MiB.
+        if (done > 0 && !cut) {
+          cut = true;
+          truncateSync(file.path, 7 * MiB);
+        }
+      },
+    }).catch((e: Error & { code?: string; exitCode?: number }) => e);
+    expect(cut).toBe(true);
+    expect(error).toMatchObject({ code: 'file_changed', exitCode: 3 });
+    expect((error as Error).message).toMatch(
+      /file changed during upload \(part 2: the file ended after 2097152 of its 5242880 bytes\); nothing was completed/,
+    );
+    const open = (await uploads().get(id, 10, 'shrinking.raw'))!;
+    expect(open.status).toBe('open');
+    expect((await uploads().parts(open)).length).toBe(1);
+    expect((await stack.call('GET', `/builds/${id}/states/10/artifacts/shrinking.raw`)).body.verified).toBe(
+      false,
+    );
   }, 60_000);
 });
 
