@@ -34,8 +34,15 @@ export interface MultipartOptions {
   partSize?: number;
   /** Parts in flight at once (default 8). */
   parallel?: number;
-  /** Bytes confirmed so far (parts skipped on resume included) of the total. */
-  onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /**
+   * Bytes confirmed so far (parts skipped on resume included) of the total; `storedBefore` is
+   * what an earlier run had stored (so a rate counts only this run's bytes).
+   */
+  onProgress?: (doneBytes: number, totalBytes: number, storedBefore: number) => void;
+  /** Bytes of the read pass hashed so far (it reads the whole file before the first part goes). */
+  onReading?: (readBytes: number, totalBytes: number) => void;
+  /** Notes for stderr ("resuming upload …"); leave out for none (-q). */
+  log?: (line: string) => void;
   /** Part URLs asked for per call (default 32). */
   urlBatch?: number;
   /** Tries per part on network faults and 5xx answers (default 5). */
@@ -92,12 +99,18 @@ export const crc32Base64 = (value: number) => {
  * boundary); the whole file's CRC32 is combined from the parts' (cli/crc32.ts) rather than run
  * over every byte a second time.
  */
-export async function fileSums(path: string, plan: PartPlan, size: number): Promise<FileSums> {
+export async function fileSums(
+  path: string,
+  plan: PartPlan,
+  size: number,
+  onRead?: (readBytes: number, totalBytes: number) => void,
+): Promise<FileSums> {
   const sha = createHash('sha256');
   const parts: string[] = [];
   let whole = 0;
   let part = 0;
   let inPart = 0;
+  let read = 0;
   const endPart = () => {
     parts.push(crc32Base64(part));
     whole = crc32Combine(whole, part, inPart);
@@ -106,6 +119,8 @@ export async function fileSums(path: string, plan: PartPlan, size: number): Prom
   };
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
     sha.update(chunk);
+    read += chunk.length;
+    onRead?.(read, size);
     let at = 0;
     while (at < chunk.length) {
       const take = Math.min(chunk.length - at, plan.partSize - inPart);
@@ -156,7 +171,7 @@ export async function uploadMultipart<ArtifactView = unknown>(
 ): Promise<ArtifactView> {
   timingStart();
   const plan = planParts(size, opts.partSize ?? DEFAULT_PART_SIZE);
-  const sums = await fileSums(path, plan, size);
+  const sums = await fileSums(path, plan, size, opts.onReading);
   timingMark('read');
   // The file as the read pass hashed it: it must still be exactly this when completion is asked.
   const read = identity(path);
@@ -184,7 +199,12 @@ export async function uploadMultipart<ArtifactView = unknown>(
     const r = partRange(size, plan, n);
     done += r.end - r.start;
   }
-  opts.onProgress?.(done, size);
+  const storedBefore = done;
+  if (upload.resumed)
+    opts.log?.(
+      `resuming upload ${upload.upload_id}: ${confirmed.size} of ${plan.partCount} parts already stored`,
+    );
+  opts.onProgress?.(done, size, storedBefore);
 
   // Part URLs, asked for in batches of the next pending parts; an expired one is dropped and asked again.
   const urls = new Map<number, PartUrl>();
@@ -228,7 +248,7 @@ export async function uploadMultipart<ArtifactView = unknown>(
           parts: [{ part_number: n, etag, crc32: sums.parts[n - 1]! }],
         });
         done += url.size_bytes;
-        opts.onProgress?.(done, size);
+        opts.onProgress?.(done, size, storedBefore);
         return;
       } catch (error) {
         if (error instanceof UrlExpired) {

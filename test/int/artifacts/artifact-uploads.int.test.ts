@@ -232,6 +232,62 @@ describe('bldst artifact upload, multipart', () => {
     });
   }, 60_000);
 
+  it("says so on stderr when it resumes (not with -q, never on stdout), and rates only this run's bytes", async () => {
+    const id = await buildAt10();
+    const client = new Client(stack.url, { kind: 'api_key', value: ADMIN_KEY }, { log: () => {} });
+    const file = randomFile('again.raw', 12 * MiB);
+    // Two open uploads of the same file under two names, each stopped after its first part.
+    const stopped: Record<string, string> = {};
+    for (const name of ['again.raw', 'again-q.raw']) {
+      await expect(
+        uploadMultipart(client, id, 10, file.path, 12 * MiB, {
+          name,
+          partSize: 5 * MiB,
+          parallel: 1,
+          onProgress: (done) => {
+            if (done > 0) throw new Error('stopped');
+          },
+        }),
+      ).rejects.toThrow('stopped');
+      stopped[name] = (await uploads().get(id, 10, name))!.upload_id;
+    }
+    const upload = (name: string, ...extra: string[]) =>
+      cli.run([
+        'artifact',
+        'upload',
+        id,
+        file.path,
+        '--state',
+        '10',
+        '--name',
+        name,
+        '--part-size',
+        '5MiB',
+        ...extra,
+      ]);
+
+    const res = await upload('again.raw', '--progress', '-o', 'json');
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ verified: true, checksum: file.sha256 });
+    const lines = res.stderr.trimEnd().split('\n');
+    // On a pipe with --progress: the read pass, the note, then the transfer from what was stored.
+    expect(lines[0]).toMatch(/^reading .*again\.raw to checksum it … \d+%$/);
+    expect(lines).toContain(`resuming upload ${stopped['again.raw']}: 1 of 3 parts already stored`);
+    const first = lines.findIndex((l) => l.includes(' / 12.0 MiB'));
+    expect(first).toBeGreaterThan(
+      lines.indexOf(`resuming upload ${stopped['again.raw']}: 1 of 3 parts already stored`),
+    );
+    expect(lines[first]).toMatch(/again\.raw {2}5\.00 MiB \/ 12\.0 MiB {2}41% {2}0 B\/s {2}ETA -$/);
+
+    const quiet = await upload('again-q.raw', '-q');
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+    expect((await uploads().get(id, 10, 'again-q.raw'))!).toMatchObject({
+      upload_id: stopped['again-q.raw'],
+      status: 'verified',
+    });
+  }, 60_000);
+
   it('starts over when the file changed between runs: the open upload is replaced', async () => {
     const id = await buildAt10();
     const first = randomFile('swap.raw', 12 * MiB);
