@@ -15,6 +15,8 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Crc32Js } from '@aws-sdk/checksums/crc';
@@ -434,6 +436,49 @@ describe('bldst artifact upload, multipart', () => {
     expect((await stack.call('GET', `/builds/${id}/states/10/artifacts/shrinking.raw`)).body.verified).toBe(
       false,
     );
+  }, 60_000);
+
+  it('drops a part request that goes silent and sends the part again (idle timeout)', async () => {
+    const id = await buildAt10();
+    const file = randomFile('silent.raw', 12 * MiB);
+    // A proxy that swallows the first PUT of part 2 and never answers; everything else goes through.
+    const puts: string[] = [];
+    const proxy = createServer((req, res) => {
+      const url = new URL(req.url ?? '');
+      const part = url.searchParams.get('partNumber');
+      if (req.method === 'PUT' && part) puts.push(part);
+      if (req.method === 'PUT' && part === '2' && puts.filter((p) => p === '2').length === 1) {
+        req.resume();
+        return;
+      }
+      const headers = { ...req.headers };
+      delete headers['proxy-connection'];
+      const up = httpRequest(url, { method: req.method, headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const saved = { ...process.env };
+    process.env.HTTP_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    for (const k of ['http_proxy', 'NO_PROXY', 'no_proxy']) delete process.env[k];
+    try {
+      const client = new Client(stack.url, { kind: 'api_key', value: ADMIN_KEY }, { log: () => {} });
+      const view = await uploadMultipart(client, id, 10, file.path, 12 * MiB, {
+        name: 'silent.raw',
+        partSize: 5 * MiB,
+        parallel: 1,
+        idleTimeoutMs: 1000,
+      });
+      expect(view).toMatchObject({ verified: true, checksum: file.sha256 });
+      expect(puts).toEqual(['1', '2', '2', '3']);
+    } finally {
+      process.env = saved;
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(r));
+    }
   }, 60_000);
 });
 
