@@ -29,6 +29,7 @@ import { UploadRepository } from '../../../lib/artifacts/upload.repository';
 import { MiB } from '../../../lib/artifacts/upload-plan';
 import { services } from '../../../lib/runtime';
 import { BLDST_BIN, buildCli, cliRunner } from '../../helpers/cli';
+import { startForwardProxy } from '../../helpers/forward-proxy';
 import { ADMIN_KEY, startTestStack, type TestStack } from '../../helpers/stack';
 
 let stack: TestStack;
@@ -437,6 +438,49 @@ describe('bldst artifact upload, multipart', () => {
       false,
     );
   }, 60_000);
+
+  it.each([
+    [
+      'truncated',
+      (path: string) => truncateSync(path, 11 * MiB),
+      /part \d: the file ended after \d+ of its 5242880 bytes/,
+    ],
+    [
+      'grown',
+      (path: string) => appendFileSync(path, randomBytes(MiB)),
+      /it is now 22020096 bytes, 20971520 were read/,
+    ],
+  ])(
+    'bldst exits 3 when the file is %s while its parts go through a slow proxy, and leaves the upload open',
+    async (how, change, why) => {
+      const id = await buildAt10();
+      const name = `slow-${how}.raw`;
+      const file = randomFile(name, 20 * MiB);
+      const slow = await startForwardProxy({ bytesPerSecond: 4 * MiB });
+      try {
+        const partsBefore = stack.s3.stats.parts;
+        const run = cli.run(
+          ['artifact', 'upload', id, file.path, '--state', '10', '--part-size', '5MiB', '--parallel', '2'],
+          { env: { HTTP_PROXY: slow.url } },
+        );
+        // Two parts stored, two on their way at 4 MiB/s each: the file changes under them.
+        while (stack.s3.stats.parts - partsBefore < 2) await new Promise((r) => setTimeout(r, 20));
+        change(file.path);
+        const res = await run;
+        expect(res.stderr).toMatch(/file changed during upload \(/);
+        expect(res.stderr).toMatch(why);
+        expect(res.code).toBe(3);
+        expect(slow.requests.some((r) => r.method === 'PUT')).toBe(true);
+        expect((await uploads().get(id, 10, name))!.status).toBe('open');
+        expect((await stack.call('GET', `/builds/${id}/states/10/artifacts/${name}`)).body.verified).toBe(
+          false,
+        );
+      } finally {
+        await slow.stop();
+      }
+    },
+    60_000,
+  );
 
   it('drops a part request that goes silent and sends the part again (idle timeout)', async () => {
     const id = await buildAt10();
