@@ -8,7 +8,7 @@ import { type DownloadOptions, downloadChecked } from './download';
 import { CliError, EXIT } from './errors';
 import { timingMark } from './timings';
 import { copyFileHashed, fileDigest, readableFileSize, uploadFile } from './transfer';
-import { uploadMultipart } from './upload';
+import { type MultipartOptions, uploadMultipart } from './upload';
 
 export interface ArtifactView {
   state_code: number;
@@ -37,7 +37,10 @@ export async function uploadArtifact(
     /** Files above it go as a multipart upload (cli/upload.ts); default 64 MiB. */
     partSize?: number;
     parallel?: number;
-    onProgress?: (doneBytes: number, totalBytes: number) => void;
+    onProgress?: (doneBytes: number, totalBytes: number, storedBefore?: number) => void;
+    /** Multipart only: the read pass's progress, and notes ("resuming upload …") for stderr. */
+    onReading?: MultipartOptions['onReading'];
+    log?: MultipartOptions['log'];
   } = {},
 ): Promise<ArtifactView> {
   const name = opts.name ?? basename(file);

@@ -146,6 +146,8 @@ export const ARTIFACT_COMMANDS: Command[] = [
         format: v.format,
         ...transfer,
         onProgress: progress.onProgress,
+        onReading: progress.onReading,
+        ...(ctx.quiet ? {} : { log: progress.note }),
       }).finally(progress.done);
       show(ctx, withoutUrls(ctx, a as unknown as Record<string, unknown>), a.checksum);
       return EXIT.ok;

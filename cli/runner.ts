@@ -224,6 +224,11 @@ async function runAttempt(
         const a = await uploadArtifact(client, o.buildId, state, o.artifact, {
           ...o.transfer,
           onProgress: progress.onProgress,
+          onReading: progress.onReading,
+          log: (line) => {
+            progress.clear();
+            log(line);
+          },
         }).finally(progress.done);
         log(`state ${state}: artifact ${a.name} uploaded and verified (${a.checksum})`);
       }

@@ -8,10 +8,11 @@
  * per parallel part whatever the file size.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { type BigIntStats, createReadStream, statSync } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
+import { crc32Combine } from '../lib/artifacts/crc32';
 import {
   DEFAULT_PART_SIZE,
   MAX_PART_SIZE,
@@ -22,7 +23,6 @@ import {
   planParts,
 } from '../lib/artifacts/upload-plan';
 import { ApiError, type Client } from './client';
-import { crc32Combine } from '../lib/artifacts/crc32';
 import { CliError, EXIT } from './errors';
 import { openRequest } from './http';
 import { timingMark, timingStart } from './timings';
@@ -34,12 +34,47 @@ export interface MultipartOptions {
   partSize?: number;
   /** Parts in flight at once (default 8). */
   parallel?: number;
-  /** Bytes confirmed so far (parts skipped on resume included) of the total. */
-  onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /**
+   * Bytes confirmed so far (parts skipped on resume included) of the total; `storedBefore` is
+   * what an earlier run had stored (so a rate counts only this run's bytes).
+   */
+  onProgress?: (doneBytes: number, totalBytes: number, storedBefore: number) => void;
+  /** Bytes of the read pass hashed so far (it reads the whole file before the first part goes). */
+  onReading?: (readBytes: number, totalBytes: number) => void;
+  /** Notes for stderr ("resuming upload …"); leave out for none (-q). */
+  log?: (line: string) => void;
   /** Part URLs asked for per call (default 32). */
   urlBatch?: number;
   /** Tries per part on network faults and 5xx answers (default 5). */
   tries?: number;
+  /** A part request with no byte sent or received for this long is dropped and tried again (default 120 s). */
+  idleTimeoutMs?: number;
+}
+
+/** Refused because the file is no longer what the read pass hashed; the upload stays open (exit 3). */
+const fileChanged = (detail: string) =>
+  new CliError(
+    `file changed during upload (${detail}); nothing was completed — upload it again once it stays the same`,
+    EXIT.conflict,
+    'file_changed',
+  );
+
+/** What the read pass saw; compared again before completion. */
+const identity = (path: string): BigIntStats | null => {
+  try {
+    return statSync(path, { bigint: true });
+  } catch {
+    return null;
+  }
+};
+
+/** Why `now` is not the file `read` was, or null when it is the same (size, mtime, inode). */
+function differs(read: BigIntStats, now: BigIntStats | null): string | null {
+  if (!now) return 'it is gone';
+  if (now.ino !== read.ino || now.dev !== read.dev) return 'it was replaced by another file';
+  if (now.size !== read.size) return `it is now ${now.size} bytes, ${read.size} were read`;
+  if (now.mtimeNs !== read.mtimeNs) return 'it was modified after it was read';
+  return null;
 }
 
 export interface FileSums {
@@ -64,12 +99,18 @@ export const crc32Base64 = (value: number) => {
  * boundary); the whole file's CRC32 is combined from the parts' (cli/crc32.ts) rather than run
  * over every byte a second time.
  */
-export async function fileSums(path: string, plan: PartPlan, size: number): Promise<FileSums> {
+export async function fileSums(
+  path: string,
+  plan: PartPlan,
+  size: number,
+  onRead?: (readBytes: number, totalBytes: number) => void,
+): Promise<FileSums> {
   const sha = createHash('sha256');
   const parts: string[] = [];
   let whole = 0;
   let part = 0;
   let inPart = 0;
+  let read = 0;
   const endPart = () => {
     parts.push(crc32Base64(part));
     whole = crc32Combine(whole, part, inPart);
@@ -78,6 +119,8 @@ export async function fileSums(path: string, plan: PartPlan, size: number): Prom
   };
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
     sha.update(chunk);
+    read += chunk.length;
+    onRead?.(read, size);
     let at = 0;
     while (at < chunk.length) {
       const take = Math.min(chunk.length - at, plan.partSize - inPart);
@@ -128,9 +171,11 @@ export async function uploadMultipart<ArtifactView = unknown>(
 ): Promise<ArtifactView> {
   timingStart();
   const plan = planParts(size, opts.partSize ?? DEFAULT_PART_SIZE);
-  const sums = await fileSums(path, plan, size);
+  const sums = await fileSums(path, plan, size, opts.onReading);
   timingMark('read');
-  if (sums.size !== statSync(path).size)
+  // The file as the read pass hashed it: it must still be exactly this when completion is asked.
+  const read = identity(path);
+  if (!read || sums.size !== Number(read.size))
     throw new CliError(
       `${path} changed while it was read; upload it once it is complete`,
       EXIT.usage,
@@ -154,7 +199,12 @@ export async function uploadMultipart<ArtifactView = unknown>(
     const r = partRange(size, plan, n);
     done += r.end - r.start;
   }
-  opts.onProgress?.(done, size);
+  const storedBefore = done;
+  if (upload.resumed)
+    opts.log?.(
+      `resuming upload ${upload.upload_id}: ${confirmed.size} of ${plan.partCount} parts already stored`,
+    );
+  opts.onProgress?.(done, size, storedBefore);
 
   // Part URLs, asked for in batches of the next pending parts; an expired one is dropped and asked again.
   const urls = new Map<number, PartUrl>();
@@ -187,12 +237,18 @@ export async function uploadMultipart<ArtifactView = unknown>(
     for (let attempt = 1; ; attempt++) {
       const url = await urlFor(n);
       try {
-        const etag = await putPart(path, partRange(size, plan, n), url, sums.parts[n - 1]!);
+        const etag = await putPart(
+          path,
+          partRange(size, plan, n),
+          url,
+          sums.parts[n - 1]!,
+          opts.idleTimeoutMs ?? 120_000,
+        );
         await client.post(`${at}/parts`, {
           parts: [{ part_number: n, etag, crc32: sums.parts[n - 1]! }],
         });
         done += url.size_bytes;
-        opts.onProgress?.(done, size);
+        opts.onProgress?.(done, size, storedBefore);
         return;
       } catch (error) {
         if (error instanceof UrlExpired) {
@@ -227,6 +283,10 @@ export async function uploadMultipart<ArtifactView = unknown>(
     throw failed;
   }
   timingMark('transfer');
+  // Every part matched its first-read CRC32, but bytes appended (or a rewrite of parts already
+  // stored by an earlier run) would go unseen: the file must still be the one that was read.
+  const why = differs(read, identity(path));
+  if (why) throw fileChanged(why);
   return waitForCompletion<ArtifactView>(client, at, opts.name);
 }
 
@@ -297,6 +357,9 @@ async function waitForCompletion<ArtifactView>(
 
 /**
  * PUTs one part from its file range, hashing what is sent; resolves with the ETag S3 gave it.
+ * A read that ends short of the range (the file was truncated) ends the request at once: the
+ * store would otherwise wait for the bytes its Content-Length promised. No byte either way for
+ * `idleMs` drops the request as a network fault.
  * Throws UrlExpired (ask for a new URL), Transient (retry), or a CliError (give up).
  */
 function putPart(
@@ -304,26 +367,34 @@ function putPart(
   range: { start: number; end: number },
   url: PartUrl,
   expectedCrc: string,
+  idleMs: number,
 ): Promise<string> {
+  const length = range.end - range.start;
   let crc = 0;
   let hashed = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, next) {
-      crc = crc32(chunk, crc);
-      hashed += chunk.length;
-      next(null, chunk);
-    },
-  });
-  const changed = () =>
-    new CliError(
-      `file changed during upload (part ${url.part_number} differs from the first read); nothing was completed — upload it again once it stays the same`,
-      EXIT.conflict,
-      'file_changed',
-    );
+  const changed = () => fileChanged(`part ${url.part_number} differs from the first read`);
   return new Promise<string>((resolve, reject) => {
+    const cut = (detail: string) => {
+      const error = fileChanged(`part ${url.part_number}: ${detail}`);
+      reject(error);
+      req.destroy();
+      return error;
+    };
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, next) {
+        crc = crc32(chunk, crc);
+        hashed += chunk.length;
+        if (hashed > length) return next(cut(`more than its ${length} bytes were read`));
+        next(null, chunk);
+      },
+      flush(next) {
+        if (hashed < length) return next(cut(`the file ended after ${hashed} of its ${length} bytes`));
+        next();
+      },
+    });
     const req = openRequest(
       new URL(url.url),
-      { method: 'PUT', headers: { ...url.headers, 'content-length': String(range.end - range.start) } },
+      { method: 'PUT', headers: { ...url.headers, 'content-length': String(length) } },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -333,8 +404,7 @@ function putPart(
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           // Only a whole part tells: a store may answer (an expired URL) before reading the body.
-          if (hashed === range.end - range.start && crc32Base64(crc) !== expectedCrc)
-            return reject(changed());
+          if (hashed === length && crc32Base64(crc) !== expectedCrc) return reject(changed());
           if (status >= 200 && status < 300) return resolve(String(res.headers.etag ?? ''));
           if (status === 403 && /expired/i.test(body)) return reject(new UrlExpired(body));
           if (status >= 500 || status === 408 || status === 429)
@@ -349,6 +419,9 @@ function putPart(
         });
         res.on('error', (e) => reject(new Transient(e.message)));
       },
+    );
+    req.setTimeout(idleMs, () =>
+      req.destroy(new Error(`no byte sent or received for ${Math.round(idleMs / 1000)} s`)),
     );
     req.on('error', (e) => reject(new Transient(`part ${url.part_number}: ${e.message}`)));
     pipeline(createReadStream(path, { start: range.start, end: range.end - 1 }), tap, req).catch((e: Error) =>

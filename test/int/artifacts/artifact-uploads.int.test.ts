@@ -5,7 +5,18 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Crc32Js } from '@aws-sdk/checksums/crc';
@@ -18,6 +29,7 @@ import { UploadRepository } from '../../../lib/artifacts/upload.repository';
 import { MiB } from '../../../lib/artifacts/upload-plan';
 import { services } from '../../../lib/runtime';
 import { BLDST_BIN, buildCli, cliRunner } from '../../helpers/cli';
+import { startForwardProxy } from '../../helpers/forward-proxy';
 import { ADMIN_KEY, startTestStack, type TestStack } from '../../helpers/stack';
 
 let stack: TestStack;
@@ -223,6 +235,62 @@ describe('bldst artifact upload, multipart', () => {
     });
   }, 60_000);
 
+  it("says so on stderr when it resumes (not with -q, never on stdout), and rates only this run's bytes", async () => {
+    const id = await buildAt10();
+    const client = new Client(stack.url, { kind: 'api_key', value: ADMIN_KEY }, { log: () => {} });
+    const file = randomFile('again.raw', 12 * MiB);
+    // Two open uploads of the same file under two names, each stopped after its first part.
+    const stopped: Record<string, string> = {};
+    for (const name of ['again.raw', 'again-q.raw']) {
+      await expect(
+        uploadMultipart(client, id, 10, file.path, 12 * MiB, {
+          name,
+          partSize: 5 * MiB,
+          parallel: 1,
+          onProgress: (done) => {
+            if (done > 0) throw new Error('stopped');
+          },
+        }),
+      ).rejects.toThrow('stopped');
+      stopped[name] = (await uploads().get(id, 10, name))!.upload_id;
+    }
+    const upload = (name: string, ...extra: string[]) =>
+      cli.run([
+        'artifact',
+        'upload',
+        id,
+        file.path,
+        '--state',
+        '10',
+        '--name',
+        name,
+        '--part-size',
+        '5MiB',
+        ...extra,
+      ]);
+
+    const res = await upload('again.raw', '--progress', '-o', 'json');
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ verified: true, checksum: file.sha256 });
+    const lines = res.stderr.trimEnd().split('\n');
+    // On a pipe with --progress: the read pass, the note, then the transfer from what was stored.
+    expect(lines[0]).toMatch(/^reading .*again\.raw to checksum it … \d+%$/);
+    expect(lines).toContain(`resuming upload ${stopped['again.raw']}: 1 of 3 parts already stored`);
+    const first = lines.findIndex((l) => l.includes(' / 12.0 MiB'));
+    expect(first).toBeGreaterThan(
+      lines.indexOf(`resuming upload ${stopped['again.raw']}: 1 of 3 parts already stored`),
+    );
+    expect(lines[first]).toMatch(/again\.raw {2}5\.00 MiB \/ 12\.0 MiB {2}41% {2}0 B\/s {2}ETA -$/);
+
+    const quiet = await upload('again-q.raw', '-q');
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+    expect((await uploads().get(id, 10, 'again-q.raw'))!).toMatchObject({
+      upload_id: stopped['again-q.raw'],
+      status: 'verified',
+    });
+  }, 60_000);
+
   it('starts over when the file changed between runs: the open upload is replaced', async () => {
     const id = await buildAt10();
     const first = randomFile('swap.raw', 12 * MiB);
@@ -308,6 +376,173 @@ describe('bldst artifact upload, multipart', () => {
     expect((await uploads().get(id, 10, 'moving.raw'))!.status).toBe('open');
     const a = await stack.call('GET', `/builds/${id}/states/10/artifacts/moving.raw`);
     expect(a.body.verified).toBe(false);
+  }, 60_000);
+
+  it('refuses a file that grew during the upload (every part still matches): nothing is completed', async () => {
+    const id = await buildAt10();
+    const file = randomFile('growing.raw', 20 * MiB);
+    const client = new Client(stack.url, { kind: 'api_key', value: ADMIN_KEY }, { log: () => {} });
+    let grown = false;
+    const error = await uploadMultipart(client, id, 10, file.path, 20 * MiB, {
+      name: 'growing.raw',
+      partSize: 5 * MiB,
+      parallel: 1,
+      onProgress: (done) => {
+        // After the first part: 1 MiB appended; the four planned ranges read as they did.
+        if (done > 0 && !grown) {
+          grown = true;
+          appendFileSync(file.path, randomBytes(MiB));
+        }
+      },
+    }).catch((e: Error & { code?: string; exitCode?: number }) => e);
+    expect(grown).toBe(true);
+    expect(error).toMatchObject({ code: 'file_changed', exitCode: 3 });
+    expect((error as Error).message).toMatch(
+      /file changed during upload \(it is now 22020096 bytes, 20971520 were read\); nothing was completed/,
+    );
+    const open = (await uploads().get(id, 10, 'growing.raw'))!;
+    expect(open.status).toBe('open');
+    expect((await uploads().parts(open)).length).toBe(4);
+    expect((await stack.call('GET', `/builds/${id}/states/10/artifacts/growing.raw`)).body.verified).toBe(
+      false,
+    );
+
+    // The file as it now is: a new upload of 22 MiB, verified with the bytes of the grown file.
+    const res = await cli.run([
+      'artifact',
+      'upload',
+      id,
+      file.path,
+      '--state',
+      '10',
+      '--part-size',
+      '5MiB',
+      '-o',
+      'json',
+    ]);
+    expect(res.code).toBe(0);
+    const grownSha = `sha256:${createHash('sha256').update(readFileSync(file.path)).digest('hex')}`;
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      verified: true,
+      checksum: grownSha,
+      size_bytes: 21 * MiB,
+    });
+  }, 60_000);
+
+  it('refuses a file truncated during the upload at once (the short part is not left hanging)', async () => {
+    const id = await buildAt10();
+    const file = randomFile('shrinking.raw', 20 * MiB);
+    const client = new Client(stack.url, { kind: 'api_key', value: ADMIN_KEY }, { log: () => {} });
+    let cut = false;
+    const error = await uploadMultipart(client, id, 10, file.path, 20 * MiB, {
+      name: 'shrinking.raw',
+      partSize: 5 * MiB,
+      parallel: 1,
+      onProgress: (done) => {
+        // After the first part: the file ends 2 MiB into part 2, whose PUT declares 5 MiB.
+        if (done > 0 && !cut) {
+          cut = true;
+          truncateSync(file.path, 7 * MiB);
+        }
+      },
+    }).catch((e: Error & { code?: string; exitCode?: number }) => e);
+    expect(cut).toBe(true);
+    expect(error).toMatchObject({ code: 'file_changed', exitCode: 3 });
+    expect((error as Error).message).toMatch(
+      /file changed during upload \(part 2: the file ended after 2097152 of its 5242880 bytes\); nothing was completed/,
+    );
+    const open = (await uploads().get(id, 10, 'shrinking.raw'))!;
+    expect(open.status).toBe('open');
+    expect((await uploads().parts(open)).length).toBe(1);
+    expect((await stack.call('GET', `/builds/${id}/states/10/artifacts/shrinking.raw`)).body.verified).toBe(
+      false,
+    );
+  }, 60_000);
+
+  it.each([
+    [
+      'truncated',
+      (path: string) => truncateSync(path, 11 * MiB),
+      /part \d: the file ended after \d+ of its 5242880 bytes/,
+    ],
+    [
+      'grown',
+      (path: string) => appendFileSync(path, randomBytes(MiB)),
+      /it is now 22020096 bytes, 20971520 were read/,
+    ],
+  ])(
+    'bldst exits 3 when the file is %s while its parts go through a slow proxy, and leaves the upload open',
+    async (how, change, why) => {
+      const id = await buildAt10();
+      const name = `slow-${how}.raw`;
+      const file = randomFile(name, 20 * MiB);
+      const slow = await startForwardProxy({ bytesPerSecond: 4 * MiB });
+      try {
+        const partsBefore = stack.s3.stats.parts;
+        const run = cli.run(
+          ['artifact', 'upload', id, file.path, '--state', '10', '--part-size', '5MiB', '--parallel', '2'],
+          { env: { HTTP_PROXY: slow.url } },
+        );
+        // Two parts stored, two on their way at 4 MiB/s each: the file changes under them.
+        while (stack.s3.stats.parts - partsBefore < 2) await new Promise((r) => setTimeout(r, 20));
+        change(file.path);
+        const res = await run;
+        expect(res.stderr).toMatch(/file changed during upload \(/);
+        expect(res.stderr).toMatch(why);
+        expect(res.code).toBe(3);
+        expect(slow.requests.some((r) => r.method === 'PUT')).toBe(true);
+        expect((await uploads().get(id, 10, name))!.status).toBe('open');
+        expect((await stack.call('GET', `/builds/${id}/states/10/artifacts/${name}`)).body.verified).toBe(
+          false,
+        );
+      } finally {
+        await slow.stop();
+      }
+    },
+    60_000,
+  );
+
+  it('drops a part request that goes silent and sends the part again (idle timeout)', async () => {
+    const id = await buildAt10();
+    const file = randomFile('silent.raw', 12 * MiB);
+    // A proxy that swallows the first PUT of part 2 and never answers; everything else goes through.
+    const puts: string[] = [];
+    const proxy = createServer((req, res) => {
+      const url = new URL(req.url ?? '');
+      const part = url.searchParams.get('partNumber');
+      if (req.method === 'PUT' && part) puts.push(part);
+      if (req.method === 'PUT' && part === '2' && puts.filter((p) => p === '2').length === 1) {
+        req.resume();
+        return;
+      }
+      const headers = { ...req.headers };
+      delete headers['proxy-connection'];
+      const up = httpRequest(url, { method: req.method, headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const saved = { ...process.env };
+    process.env.HTTP_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    for (const k of ['http_proxy', 'NO_PROXY', 'no_proxy']) delete process.env[k];
+    try {
+      const client = new Client(stack.url, { kind: 'api_key', value: ADMIN_KEY }, { log: () => {} });
+      const view = await uploadMultipart(client, id, 10, file.path, 12 * MiB, {
+        name: 'silent.raw',
+        partSize: 5 * MiB,
+        parallel: 1,
+        idleTimeoutMs: 1000,
+      });
+      expect(view).toMatchObject({ verified: true, checksum: file.sha256 });
+      expect(puts).toEqual(['1', '2', '2', '3']);
+    } finally {
+      process.env = saved;
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(r));
+    }
   }, 60_000);
 });
 

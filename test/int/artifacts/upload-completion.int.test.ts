@@ -224,7 +224,7 @@ describe('bldst waits for the completion', () => {
     const data = randomBytes(22 * MiB);
     const path = join(dir, 'ctrlc.raw');
     writeFileSync(path, data);
-    await uploadUntilCompleting(id, path);
+    const interrupted = await uploadUntilCompleting(id, path);
 
     // The re-run sends nothing again (every part is confirmed) and waits for the job.
     const partsBefore = stack.s3.stats.parts;
@@ -232,7 +232,7 @@ describe('bldst waits for the completion', () => {
     const worker = await startWorker();
     try {
       const res = await rerun;
-      expect(res.stderr).toBe('');
+      expect(res.stderr).toBe(`resuming upload ${interrupted.upload_id}: 5 of 5 parts already stored\n`);
       expect(res.code).toBe(0);
       expect(JSON.parse(res.stdout)).toMatchObject({ verified: true, checksum: sha(data) });
     } finally {

@@ -1,4 +1,4 @@
-import { createProgress, formatBytes, wantProgress } from '../../../cli/progress';
+import { createProgress, formatBytes, progressReporter, wantProgress } from '../../../cli/progress';
 
 /** A stand-in for process.stderr that keeps what was written. */
 function stream(tty: boolean, columns = 80) {
@@ -72,5 +72,67 @@ describe('progress', () => {
     const off = stream(true);
     createProgress({ label: 'a', total: 10, stream: off.s, enabled: false }).update(5);
     expect(off.writes).toEqual([]);
+  });
+
+  it('counts bytes an earlier run stored in the percentage, not in the rate or the ETA', () => {
+    let t = 0;
+    const out = stream(true);
+    const p = createProgress({
+      label: 'd.bin',
+      total: 100 * MiB,
+      base: 60 * MiB,
+      stream: out.s,
+      now: () => t,
+    });
+    p.update(60 * MiB); // the first frame of a resumed upload: nothing sent yet in this run
+    t = 2000;
+    p.update(80 * MiB);
+    expect(out.writes).toEqual([
+      '\rd.bin  60.0 MiB / 100 MiB  60%  0 B/s  ETA -\x1b[K',
+      '\rd.bin  80.0 MiB / 100 MiB  80%  10.0 MiB/s  ETA 2s\x1b[K',
+    ]);
+  });
+
+  it('shows the read pass as "reading F to checksum it … N%", and erases the line for a note', () => {
+    let t = 0;
+    const out = stream(true);
+    const p = createProgress({
+      label: 'd.bin',
+      total: 100 * MiB,
+      kind: 'reading',
+      stream: out.s,
+      now: () => t,
+    });
+    p.update(42 * MiB);
+    p.clear();
+    t = 50; // a redraw right after a clear is not held back
+    p.update(43 * MiB);
+    expect(out.writes).toEqual([
+      '\rreading d.bin to checksum it … 42%\x1b[K',
+      '\r\x1b[K',
+      '\rreading d.bin to checksum it … 43%\x1b[K',
+    ]);
+  });
+
+  it('replaces the reading line with the transfer line, whose rate starts from what was stored before', () => {
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const isTTY = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+    try {
+      const r = progressReporter('d.bin');
+      r.onReading(10 * MiB, 20 * MiB);
+      r.note('resuming upload u1: 2 of 4 parts already stored');
+      r.onProgress(10 * MiB, 20 * MiB, 10 * MiB);
+      r.done();
+      const text = write.mock.calls.map((c) => String(c[0]));
+      expect(text[0]).toMatch(/^\rreading d\.bin to checksum it … 50%/);
+      expect(text.slice(1, 3)).toEqual(['\r\x1b[K', 'resuming upload u1: 2 of 4 parts already stored\n']);
+      expect(text[3]).toMatch(/^\rd\.bin {2}10\.0 MiB \/ 20\.0 MiB {2}50% {2}0 B\/s {2}ETA -/);
+      expect(text.at(-1)).toBe('\n');
+    } finally {
+      write.mockRestore();
+      if (isTTY) Object.defineProperty(process.stderr, 'isTTY', isTTY);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
   });
 });
