@@ -184,6 +184,14 @@ export class Client {
           this.log(
             `bldst: ${method} ${path} → ${(error as Error).message} (${Math.round(performance.now() - started)} ms)`,
           );
+        const tls = tlsRefusal(error);
+        if (tls)
+          // A certificate does not get better by asking again: say what to do instead of retrying.
+          throw new CliError(
+            `the TLS certificate of ${this.url} is not trusted: ${(error as Error).message} (${tls}); if your network uses its own certificate authority (a proxy that inspects TLS does), point NODE_EXTRA_CA_CERTS at its PEM file`,
+            EXIT.server,
+            'tls',
+          );
         const via = proxyFor(new URL(url));
         lastError = new CliError(
           via
@@ -240,6 +248,26 @@ export class Client {
     }
     throw lastError;
   }
+}
+
+/** Node's codes for a certificate that failed verification (none of them a network fault). */
+const TLS_REFUSALS = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+]);
+
+/** The code of a certificate refusal, or undefined for any other error. */
+function tlsRefusal(error: unknown): string | undefined {
+  const code = (error as { code?: string; cause?: { code?: string } }).code;
+  return code && TLS_REFUSALS.has(code) ? code : undefined;
 }
 
 function isJson(text: string | undefined): boolean {

@@ -155,6 +155,15 @@ describe('an https service named by its IP address, through a CONNECT proxy', ()
       );
       expect(refused.code).toBe(6);
       expect(refused.stderr).toMatch(/IP: 127\.0\.0\.1 is not in the cert's list/);
+      expect(refused.stderr).toContain(`the TLS certificate of ${wrong.url} is not trusted`);
+      expect(refused.stderr).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
+
+      // A certificate no CA vouches for (a TLS-inspecting proxy's, say): said at once, with the cure.
+      const unknown = said(await run(['build', 'list'], { env: { BUILDSTATE_API_URL: good.url } }));
+      expect(unknown.code).toBe(6);
+      expect(unknown.stderr).toContain('(DEPTH_ZERO_SELF_SIGNED_CERT)');
+      expect(unknown.stderr).toContain('NODE_EXTRA_CA_CERTS');
+      expect(unknown.stderr).not.toContain('cannot reach');
     } finally {
       await proxy.stop();
     }
