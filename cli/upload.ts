@@ -347,8 +347,9 @@ async function waitForCompletion<ArtifactView>(
     try {
       answer = await client.get<UploadRecord>(at);
     } catch (error) {
-      // The client retried already; keep polling through an outage or a lost connection.
-      if (error instanceof CliError || (error instanceof ApiError && error.status >= 500)) continue;
+      // The client retried already; keep polling through an outage or a lost connection. A refusal
+      // (the upload replaced by another run's: 409; a login gone: 401) ends the wait.
+      if (error instanceof ApiError ? error.status >= 500 : error instanceof CliError) continue;
       throw error;
     }
   }
