@@ -241,6 +241,44 @@ describe('bldst waits for the completion', () => {
     expect(stack.s3.stats.parts).toBe(partsBefore);
   }, 60_000);
 
+  it('stops waiting when the service refuses its poll (its key revoked mid-wait): exit 5, not a silent wait', async () => {
+    const id = await buildAt10();
+    const path = join(dir, 'revoked.raw');
+    writeFileSync(path, randomBytes(11 * MiB));
+    await uploadUntilCompleting(id, path);
+    const key = await stack.call('POST', '/api-keys', {
+      name: 'revoked mid-wait',
+      scopes: ['read', 'write'],
+    });
+    expect(key.status).toBe(201);
+    // No completion worker runs: the re-run finds every part stored and waits, polling.
+    const child = spawn(
+      process.execPath,
+      [BLDST_BIN, 'artifact', 'upload', id, path, '--state', '10', '--part-size', '5MiB'],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          BUILDSTATE_API_URL: stack.url,
+          BUILDSTATE_API_TOKEN: key.body.secret,
+          XDG_CONFIG_HOME: join(dir, 'cfg-revoked'),
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    await new Promise<void>((resolve) =>
+      child.stderr!.on('data', (c) => {
+        stderr += c;
+        // Printed once the service answered the resume, before the wait for the completion.
+        if (stderr.includes('parts already stored')) resolve();
+      }),
+    );
+    expect((await stack.call('DELETE', `/api-keys/${key.body.id}`)).status).toBeLessThan(300);
+    expect(await exited).toBe(5);
+    expect(stderr).toMatch(/401|unauthor|key/i);
+  }, 60_000);
+
   it('exits 3 with the reason when the completion fails (a part damaged in the store)', async () => {
     const id = await buildAt10();
     const data = randomBytes(21 * MiB);
