@@ -205,12 +205,13 @@ export class Client {
       if (this.options.verbose || this.options.debug)
         this.log(`bldst: ${method} ${path} → ${res.status} (${Math.round(performance.now() - started)} ms)`);
       if (this.options.debug && res.body) this.log(`bldst: < ${maskSecrets(res.body)}`);
-      const parsed = res.body ? safeJson(res.body) : undefined;
+      const json = res.body ? parseJson(res.body) : undefined;
+      const parsed = json !== undefined || !res.body ? json : { error: { message: res.body.slice(0, 200) } };
       if (res.status >= 200 && res.status < 300) return { body: parsed as T, headers: res.headers };
       // The service always answers JSON; a proxy that refuses (a CONNECT answered 403 or 407, a
       // policy page) does not: name the proxy, not the service, and exit as a network fault.
       const via = proxyFor(new URL(url));
-      if (via && !isJson(res.body) && [403, 407, 502, 503, 504].includes(res.status)) {
+      if (via && json === undefined && [403, 407, 502, 503, 504].includes(res.status)) {
         lastError = new CliError(
           `the proxy ${via.proxy} (from ${via.variable}) refused the request to ${this.url}: HTTP ${res.status}${res.body ? ` ${res.body.trim().slice(0, 200)}` : ''}${res.status === 407 ? '; the proxy wants credentials (http://user:password@host:port)' : ''}; NO_PROXY lists hosts to reach directly`,
           EXIT.server,
@@ -270,21 +271,12 @@ function tlsRefusal(error: unknown): string | undefined {
   return code && TLS_REFUSALS.has(code) ? code : undefined;
 }
 
-function isJson(text: string | undefined): boolean {
-  if (!text) return false;
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function safeJson(text: string): unknown {
+/** The JSON `text` holds, or undefined when it is not JSON. */
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    return { error: { message: text.slice(0, 200) } };
+    return undefined;
   }
 }
 

@@ -84,26 +84,32 @@ async function start(key: string) {
   return res.UploadId!;
 }
 
+/** UploadPart of each buffer as parts 1..n with its CRC32 (the SDK's own request); their ETags. */
+async function sendParts(key: string, uploadId: string, parts: Buffer[]): Promise<string[]> {
+  const etags: string[] = [];
+  for (const [i, body] of parts.entries()) {
+    const res = await client().send(
+      new UploadPartCommand({
+        Bucket: BUCKET,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: i + 1,
+        Body: body,
+        ChecksumCRC32: b64(crc32(body)),
+      }),
+    );
+    etags.push(res.ETag!);
+  }
+  return etags;
+}
+
 describe('local S3 checksum front', () => {
   it('reports the FULL_OBJECT CRC32 of a completed multipart upload on Complete, HEAD and GET', async () => {
     const key = 'full/object.raw';
     const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(MiB + 3)];
     const whole = Buffer.concat(parts);
     const uploadId = await start(key);
-    const etags: string[] = [];
-    for (const [i, body] of parts.entries()) {
-      const res = await client().send(
-        new UploadPartCommand({
-          Bucket: BUCKET,
-          Key: key,
-          UploadId: uploadId,
-          PartNumber: i + 1,
-          Body: body,
-          ChecksumCRC32: b64(crc32(body)),
-        }),
-      );
-      etags.push(res.ETag!);
-    }
+    const etags = await sendParts(key, uploadId, parts);
     const complete = await client().send(
       new CompleteMultipartUploadCommand({
         Bucket: BUCKET,
@@ -149,20 +155,7 @@ describe('local S3 checksum front', () => {
     const parts = [randomBytes(5 * MiB), randomBytes(MiB)];
     const whole = Buffer.concat(parts);
     const uploadId = await start(key);
-    const etags: string[] = [];
-    for (const [i, body] of parts.entries()) {
-      const res = await client().send(
-        new UploadPartCommand({
-          Bucket: BUCKET,
-          Key: key,
-          UploadId: uploadId,
-          PartNumber: i + 1,
-          Body: body,
-          ChecksumCRC32: b64(crc32(body)),
-        }),
-      );
-      etags.push(res.ETag!);
-    }
+    const etags = await sendParts(key, uploadId, parts);
     const before = { ...s3local.stats.readBacks };
     const complete = await client().send(
       new CompleteMultipartUploadCommand({
@@ -185,20 +178,7 @@ describe('local S3 checksum front', () => {
     const key = 'no/md5.raw';
     const parts = [randomBytes(5 * MiB), randomBytes(2 * MiB)];
     const uploadId = await start(key);
-    const etags: string[] = [];
-    for (const [i, body] of parts.entries()) {
-      const res = await client().send(
-        new UploadPartCommand({
-          Bucket: BUCKET,
-          Key: key,
-          UploadId: uploadId,
-          PartNumber: i + 1,
-          Body: body,
-          ChecksumCRC32: b64(crc32(body)),
-        }),
-      );
-      etags.push(res.ETag!);
-    }
+    const etags = await sendParts(key, uploadId, parts);
     rmSync(`${partFile(uploadId, 2)}.md5`);
     const whole = Buffer.concat(parts);
     const complete = await client().send(
