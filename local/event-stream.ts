@@ -30,7 +30,7 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { completionJobs } from '../lib/artifacts/upload-jobs';
 import { provenance } from '../lib/compose/provenance';
-import { uploadService } from '../lib/compose/uploads';
+import { uploadCompletion } from '../lib/compose/upload-completion';
 import { type AggregationResult, Aggregator, changeRecord } from '../lib/dashboard/aggregator';
 import { createDocumentClient } from '../lib/db/client';
 import { type BusEvent, eventsFromItem, PUBLISHED_ITEM_TYPES } from '../lib/events/events';
@@ -296,7 +296,7 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
     for (const j of jobs) {
       completions.started++;
       const timings: { assemble_ms?: number; verify_ms?: number } = {};
-      const run: Promise<void> = uploadService()
+      const run: Promise<void> = uploadCompletion()
         .finish(j.build_id, j.state_code, j.name, j.upload_id, j.job, timings)
         .then(
           (outcome) => {

@@ -10,7 +10,7 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { completionJobs } from '../../lib/artifacts/upload-jobs';
-import { uploadService } from '../../lib/compose/uploads';
+import { uploadCompletion } from '../../lib/compose/upload-completion';
 import { lambdaHandler } from '../../lib/observability/lambda';
 import { logger } from '../../lib/observability/logger';
 
@@ -25,7 +25,7 @@ export const handler = lambdaHandler(async (event: DynamoDBStreamEvent) => {
   const results: Record<string, { outcome: string; assemble_ms?: number; verify_ms?: number }> = {};
   for (const j of jobs) {
     const timings: { assemble_ms?: number; verify_ms?: number } = {};
-    const outcome = await uploadService().finish(
+    const outcome = await uploadCompletion().finish(
       j.build_id,
       j.state_code,
       j.name,

@@ -383,7 +383,17 @@ export class UploadService {
       scopes: [],
     };
     try {
-      await this.deps.artifacts.verify(buildId, stateCode, name, {}, actor);
+      // Verified already by an earlier run of this job whose end was lost: the bytes it checked
+      // are this upload's. Checking again could only find them changed since, which the artifacts
+      // function records when it hands them out; the worker is composed without the build rules
+      // that record it (lib/compose/upload-completion.ts).
+      const current = await this.deps.records.get(buildId, stateCode, name);
+      if (current?.verified && current.checksum !== u.checksum)
+        return await fail({
+          code: 'conflict',
+          message: `Artifact '${name}' was verified meanwhile with another file (${current.checksum})`,
+        });
+      if (!current?.verified) await this.deps.artifacts.verify(buildId, stateCode, name, {}, actor);
     } catch (error) {
       if (error instanceof AppError && error.status < 500)
         return fail({ code: error.code, message: error.message });

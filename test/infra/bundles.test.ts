@@ -16,18 +16,18 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 /**
  * Minified bundle sizes (deterministic for a given lock file). Every function bundles the AWS SDK v3
  * clients it calls, middy and Powertools (logger, metrics, tracer with the X-Ray SDK): the goal is
- * 600 KB, and every function is held to it but three. States, artifacts and the upload completer
- * (622–640 KB) miss it: a probe with only the DynamoDB and S3 clients, middy and Powertools is
+ * 600 KB, and every function is held to it but two. States and artifacts (640 KB) miss it: a probe with only the DynamoDB and S3 clients, middy and Powertools is
  * ~450 KB by itself (the X-Ray SDK is ~77 KB of every bundle), zod ~41 KB, and their own code
  * 110–127 KB (npm run bench:bundles prints the misses; docs/TESTING.md has the breakdown). Their
  * bound is a ceiling against growth, not the goal. What brought the others with the S3 client
  * within it: the S3 client's unused operation schemas are dropped (infra/bundling/sdk-literal-keys.ts,
  * ~48 KB), and so are the composition factories a function never calls (lib/compose: the
- * provenance functions no longer carry the build service); every function also sheds all of
+ * provenance functions no longer carry the build service, nor does the upload completer:
+ * lib/compose/upload-completion.ts, 623 → 572 KB); every function also sheds all of
  * semver but the `gte` the X-Ray SDK calls (infra/bundling/xray-semver.ts, ~20 KB).
  */
 const GOAL_KB = 600;
-const OVER_GOAL = ['States', 'Artifacts', 'UploadCompleter'];
+const OVER_GOAL = ['States', 'Artifacts'];
 const OVER_GOAL_CEILING_KB = 645;
 
 /** Without a network at all where the machine allows it (a private network namespace). */

@@ -11,8 +11,11 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Crc32Js } from '@aws-sdk/checksums/crc';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { artifactKey, uploadKey } from '../../../lib/artifacts/artifact.keys';
 import { type Upload, UploadRepository } from '../../../lib/artifacts/upload.repository';
 import { MiB } from '../../../lib/artifacts/upload-plan';
+import { uploadCompletion } from '../../../lib/compose/upload-completion';
 import { ENV } from '../../../lib/config/env';
 import { services } from '../../../lib/runtime';
 import { type EventStream, startEventStream } from '../../../local/event-stream';
@@ -182,6 +185,58 @@ it('ends failed with a reason when the assembled object does not match what the 
   expect(again.status).toBe(409);
   expect(again.body.error.details).toMatchObject({ status: 'failed', reason: settled.reason });
   expect((await stack.call('GET', `/builds/${id}/states/10/artifacts/bad.raw`)).body.verified).toBe(false);
+}, 60_000);
+
+it('a job run again after its end was lost finds the artifact verified and ends verified without checking it again', async () => {
+  const id = await buildAt10();
+  const data = randomBytes(10 * MiB);
+  const { at, uploadId } = await uploadedParts(id, 'rerun.raw', data);
+  expect((await stack.call('POST', `${at}/complete`)).status).toBe(202);
+  const worker = await startWorker();
+  try {
+    expect(await pollUntilSettled(at)).toMatchObject({ status: 'verified' });
+    await worker.drain();
+  } finally {
+    await worker.stop();
+  }
+  const artifactAt = `/builds/${id}/states/10/artifacts/rerun.raw`;
+  const verified = (await stack.call('GET', artifactAt)).body;
+  expect(verified.verified).toBe(true);
+  const { job } = (await uploads().get(id, 10, 'rerun.raw'))!;
+
+  // The job's last write lost: the record still says completing under that job.
+  const reopen = () =>
+    services().db.send(
+      new UpdateCommand({
+        TableName: stack.tableName,
+        Key: uploadKey(id, 10, 'rerun.raw'),
+        UpdateExpression: 'SET #s = :c',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':c': 'completing' },
+      }),
+    );
+  await reopen();
+  // The worker's composition has no build rules: a second verification of a verified artifact is
+  // not what it does (it would have nowhere to record a failure).
+  expect(await uploadCompletion().finish(id, 10, 'rerun.raw', uploadId, job!)).toBe('verified');
+  expect((await stack.call('GET', artifactAt)).body.verified_at).toBe(verified.verified_at);
+  expect((await stack.call('GET', at)).body.status).toBe('verified');
+
+  // Verified meanwhile with another file: the job fails with the reason, the artifact stays as it is.
+  await reopen();
+  await services().db.send(
+    new UpdateCommand({
+      TableName: stack.tableName,
+      Key: artifactKey(id, 10, 'rerun.raw'),
+      UpdateExpression: 'SET checksum = :c',
+      ExpressionAttributeValues: { ':c': sha(Buffer.from('another file')) },
+    }),
+  );
+  expect(await uploadCompletion().finish(id, 10, 'rerun.raw', uploadId, job!)).toBe('failed');
+  const failed = (await stack.call('GET', at)).body;
+  expect(failed).toMatchObject({ status: 'failed', reason: { code: 'conflict' } });
+  expect(failed.reason.message).toContain('verified meanwhile with another file');
+  expect((await stack.call('GET', artifactAt)).body.verified).toBe(true);
 }, 60_000);
 
 describe('bldst waits for the completion', () => {
