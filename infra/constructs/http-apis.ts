@@ -107,9 +107,15 @@ export class HttpApis extends Construct {
           }
         : {}),
     });
-    // An integration belongs to one API: each API gets its own, one per function group.
+    // An integration belongs to one API: each API gets its own, one per function group. Its
+    // invoke permission names the API, not each route: a permission per route was ~180 of the
+    // stack's resources, two short of CloudFormation's 500 (test/infra/stacks.test.ts keeps the
+    // count). A function answers only its own routes (lib/http/dispatch.ts refuses the others).
     const integrations = Object.fromEntries(
-      Object.entries(groups).map(([group, fn]) => [group, new HttpLambdaIntegration(`${id}-${group}`, fn)]),
+      Object.entries(groups).map(([group, fn]) => [
+        group,
+        new HttpLambdaIntegration(`${id}-${group}`, fn, { scopePermissionToRoute: false }),
+      ]),
     ) as Record<FunctionGroup, HttpLambdaIntegration>;
     for (const route of ROUTES) {
       const [created] = api.addRoutes({

@@ -493,6 +493,36 @@ describe('stateless stack', () => {
     });
   });
 
+  it("stays far below CloudFormation's 500 resources per stack: one invoke permission per function and API", () => {
+    const count = (t: Template) => Object.keys(t.toJSON().Resources as object).length;
+    const prodWithEmail = buildApp(
+      new App({
+        context: { stage: 'prod', alertEmail: 'ops@example.com', 'aws:cdk:bundling-stacks': [] },
+      }),
+    );
+    // Every route adds two resources (one per API); the bound leaves room for ~50 more routes.
+    for (const t of [
+      dev.stateful,
+      dev.stateless,
+      prod.stateful,
+      prod.stateless,
+      Template.fromStack(prodWithEmail.stateless),
+    ])
+      expect(count(t)).toBeLessThanOrEqual(400);
+    const permissions = Object.values(dev.stateless.findResources('AWS::Lambda::Permission')) as {
+      Properties: { Principal: string; SourceArn?: unknown };
+    }[];
+    const fromApis = permissions.filter((p) => p.Properties.Principal === 'apigateway.amazonaws.com');
+    const toAuthorizer = fromApis.filter((p) =>
+      JSON.stringify(p.Properties.SourceArn).includes('/authorizers/'),
+    );
+    const toRoutes = fromApis.filter((p) => !toAuthorizer.includes(p));
+    // The key API's authorizer; each function group invoked by both APIs, scoped to the API (…/*/*/*).
+    expect(toAuthorizer).toHaveLength(1);
+    expect(toRoutes).toHaveLength(2 * new Set(ROUTES.map((r) => r.group)).size);
+    for (const p of toRoutes) expect(JSON.stringify(p.Properties.SourceArn)).toContain('/*/*/*');
+  });
+
   it('can mail alerts', () => {
     dev.stateless.resourceCountIs('AWS::SNS::Subscription', 0);
     const withEmail = buildApp(
