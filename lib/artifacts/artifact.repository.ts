@@ -58,36 +58,29 @@ export class ArtifactRepository {
   }
 
   /**
-   * Gives an unverified managed artifact the checksum and size of another file (a multipart upload
-   * that starts over with a changed file); null when it is verified or gone by now.
+   * The replacement of an unverified managed artifact's file facts as a transaction part, on the
+   * condition that it is still unverified with the checksum `a` had (so a replacement by another
+   * caller in between refuses it): the upload that brings the new file commits with it.
    */
-  async replaceUnverified(
-    a: Artifact,
-    facts: { checksum: string; size_bytes: number; format: string | null },
-  ): Promise<Artifact | null> {
-    try {
-      const res = await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: artifactKey(a.build_id, a.state_code, a.name),
-          UpdateExpression: 'SET checksum = :c, size_bytes = :s, #format = :f',
-          ConditionExpression: 'attribute_exists(pk) AND managed = :t AND verified = :false',
-          ExpressionAttributeNames: { '#format': 'format' },
-          ExpressionAttributeValues: {
-            ':c': facts.checksum,
-            ':s': facts.size_bytes,
-            ':f': facts.format,
-            ':t': true,
-            ':false': false,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toArtifact(res.Attributes!);
-    } catch (error) {
-      if (isConditionFailure(error)) return null;
-      return translateStoreError(error);
-    }
+  replaceUnverifiedItem(a: Artifact, facts: { checksum: string; size_bytes: number; format: string | null }) {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: artifactKey(a.build_id, a.state_code, a.name),
+        UpdateExpression: 'SET checksum = :c, size_bytes = :s, #format = :f',
+        ConditionExpression:
+          'attribute_exists(pk) AND managed = :t AND verified = :false AND checksum = :was',
+        ExpressionAttributeNames: { '#format': 'format' },
+        ExpressionAttributeValues: {
+          ':c': facts.checksum,
+          ':s': facts.size_bytes,
+          ':f': facts.format,
+          ':t': true,
+          ':false': false,
+          ':was': a.checksum,
+        },
+      },
+    } satisfies TransactItem;
   }
 
   async markVerified(

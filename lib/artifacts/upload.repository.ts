@@ -16,6 +16,7 @@ import {
   UpdateCommand,
 } from '../db/commands';
 import { isConditionFailure, translateStoreError } from '../db/errors';
+import { type TransactItem, Transaction } from '../db/transaction';
 import { UPLOAD_PART_PREFIX, uploadKey, uploadPartKey } from './artifact.keys';
 
 /**
@@ -95,6 +96,21 @@ export class UploadRepository {
   }
 
   /**
+   * `put`, and `with` (another record's change, its own condition) in the same transaction: both
+   * or neither. False when either condition fails (another writer got there first).
+   */
+  async putWith(upload: Upload, replacing: string | null, other: TransactItem): Promise<boolean> {
+    const [condition, values] = replacing
+      ? ['upload_id = :u', { ':u': replacing }]
+      : ['attribute_not_exists(pk)', {}];
+    const result = await new Transaction()
+      .add('upload', { Put: this.putParams(upload, condition, values) })
+      .add('other', other)
+      .send(this.db);
+    return result.committed;
+  }
+
+  /**
    * Moves the upload from `from` to `to` (with `changes`); false if it is not (or no longer) that
    * upload in `from`. Out of `completing`, only the job that holds it (`u.job`) may move it.
    */
@@ -159,21 +175,23 @@ export class UploadRepository {
     values: Record<string, unknown> = {},
   ): Promise<boolean> {
     try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...uploadKey(upload.build_id, upload.state_code, upload.name), type: 'upload', ...upload },
-          ConditionExpression: condition,
-          // DynamoDB refuses names or values the expression does not use.
-          ...(condition.includes('#s') ? { ExpressionAttributeNames: { '#s': 'status' } } : {}),
-          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-        }),
-      );
+      await this.db.send(new PutCommand(this.putParams(upload, condition, values)));
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
       return translateStoreError(error);
     }
+  }
+
+  private putParams(upload: Upload, condition: string, values: Record<string, unknown>) {
+    return {
+      TableName: this.tableName,
+      Item: { ...uploadKey(upload.build_id, upload.state_code, upload.name), type: 'upload', ...upload },
+      ConditionExpression: condition,
+      // DynamoDB refuses names or values the expression does not use.
+      ...(condition.includes('#s') ? { ExpressionAttributeNames: { '#s': 'status' } } : {}),
+      ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+    };
   }
 
   /** Extends the lease of the job holding a completing upload; false if that job no longer holds it. */

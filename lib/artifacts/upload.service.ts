@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/principal';
 import { AppError } from '../errors';
 import { created, type Result } from '../outcome';
+import type { Artifact } from './artifact.model';
 import type { ArtifactRepository } from './artifact.repository';
 import type { ArtifactService } from './artifact.service';
 import { objectMetadata } from './artifact.service';
@@ -88,23 +89,32 @@ export class UploadService {
       size_bytes: input.size_bytes,
       ...(input.format ? { format: input.format } : {}),
     };
+    // Registered before with another file: while nothing is verified, the new file replaces it,
+    // in the same transaction as the new upload record (a start that loses a race changes nothing).
+    let replacing: {
+      from: Artifact;
+      facts: { checksum: string; size_bytes: number; format: string | null };
+    } | null = null;
     try {
       await this.deps.artifacts.register(buildId, stateCode, registration, actor);
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== 'artifact_exists') throw error;
-      // Registered before with another file: while nothing is verified, the new file replaces it.
       const existing = await this.deps.records.get(buildId, stateCode, name);
-      const replaced =
-        existing && existing.managed && !existing.verified
-          ? await this.deps.records.replaceUnverified(existing, {
-              checksum: input.checksum,
-              size_bytes: input.size_bytes,
-              format: input.format ?? existing.format,
-            })
-          : null;
-      if (!replaced) throw error;
+      if (!existing?.managed || existing.verified) throw error;
+      const facts = {
+        checksum: input.checksum,
+        size_bytes: input.size_bytes,
+        format: input.format ?? existing.format,
+      };
+      if (
+        existing.checksum !== facts.checksum ||
+        existing.size_bytes !== facts.size_bytes ||
+        existing.format !== facts.format
+      )
+        replacing = { from: existing, facts };
     }
-    const artifact = (await this.deps.records.get(buildId, stateCode, name))!;
+    const stored = (await this.deps.records.get(buildId, stateCode, name))!;
+    const artifact = replacing ? { ...stored, ...replacing.facts } : stored;
     if (artifact.verified)
       throw new AppError(
         'artifact_exists',
@@ -134,8 +144,6 @@ export class UploadService {
         `Upload '${current.upload_id}' of '${name}' is completing; wait for it before sending another file`,
         { upload_id: current.upload_id, status: current.status },
       );
-    if (current?.status === 'open') await this.abortInStore(current);
-
     const metadata = { ...objectMetadata(artifact), crc32: input.crc32 };
     const uploadId = await this.deps.store.createCrcMultipartUpload(artifact.object_key, metadata);
     const now = this.clock().toISOString();
@@ -155,7 +163,14 @@ export class UploadService {
       created_at: now,
       updated_at: now,
     };
-    if (!(await this.deps.uploads.put(upload, current?.upload_id ?? null))) {
+    const written = replacing
+      ? await this.deps.uploads.putWith(
+          upload,
+          current?.upload_id ?? null,
+          this.deps.records.replaceUnverifiedItem(replacing.from, replacing.facts),
+        )
+      : await this.deps.uploads.put(upload, current?.upload_id ?? null);
+    if (!written) {
       await this.abortInStore(upload);
       throw new AppError('conflict', `Another upload of '${name}' started at the same time; retry`, {
         build_id: buildId,
@@ -163,6 +178,9 @@ export class UploadService {
         name,
       });
     }
+    // The replaced upload's parts are freed only once the new record stands: a start that loses
+    // its race leaves the standing upload whole.
+    if (current?.status === 'open') await this.abortInStore(current);
     return created(await this.view(upload, false));
   }
 

@@ -634,6 +634,32 @@ describe('the service side of multipart uploads', () => {
     expect(again.body).toMatchObject({ verified: true, size_bytes: data.length });
   });
 
+  it('racing starts of different files under one name: the artifact and its current upload always describe the same file, and a start refused 409 changed nothing', async () => {
+    const id = await buildAt10();
+    const declared = (n: number) => ({
+      size_bytes: 6 * MiB + n,
+      checksum: `sha256:${createHash('sha256').update(`file ${n}`).digest('hex')}`,
+      crc32: Buffer.from([0, 0, 0, n]).toString('base64'),
+      part_size: 5 * MiB,
+    });
+    const at = `/builds/${id}/states/10/artifacts/contended.raw/uploads`;
+    expect((await stack.call('POST', at, declared(0))).status).toBe(201);
+    for (let round = 0; round < 5; round++) {
+      const files = [1, 2, 3, 4, 5, 6].map((k) => round * 10 + k);
+      const answers = await Promise.all(files.map((n) => stack.call('POST', at, declared(n))));
+      for (const a of answers) expect([201, 409]).toContain(a.status);
+      const upload = (await uploads().get(id, 10, 'contended.raw'))!;
+      const artifact = (await stack.call('GET', `/builds/${id}/states/10/artifacts/contended.raw`)).body;
+      // The record the completion will verify against is the file of the upload that stands.
+      expect({ checksum: artifact.checksum, size_bytes: artifact.size_bytes }).toEqual({
+        checksum: upload.checksum,
+        size_bytes: upload.size_bytes,
+      });
+      const won = files.filter((_, k) => answers[k]!.status === 201).map((n) => declared(n).checksum);
+      expect(won).toContain(upload.checksum);
+    }
+  });
+
   it.each([
     [{ part_size: 1024 }, 'part_size'],
     [{ crc32: 'nope' }, 'crc32'],
