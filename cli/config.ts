@@ -115,6 +115,12 @@ const looksLikeJwt = (value: string) => /^eyJ[\w-]*\.[\w-]+\.[\w-]+$/.test(value
 export function resolveConfig(oidcAudience?: string, forceOidc = false): Resolved {
   const envUrl = process.env.BUILDSTATE_API_URL;
   const envKey = process.env.BUILDSTATE_API_TOKEN;
+  // As `bldst config set-url` checks a URL (a bare host:port would fail later as a network error).
+  if (envUrl && !/^https?:\/\/\S+$/.test(envUrl))
+    throw new CliError(
+      `BUILDSTATE_API_URL=${envUrl} is not a URL: it must start with http:// or https:// (e.g. http://${envUrl.replace(/^\w+:\/\//, '')})`,
+      EXIT.usage,
+    );
   // With both set the file is not used, so a broken one is no reason to fail.
   const file = envUrl && envKey ? {} : readConfigFile();
   let credential: Credential | undefined;

@@ -57,6 +57,22 @@ describe('cli config file', () => {
     expect(resolveConfig()).toMatchObject({ url: 'http://127.0.0.1:2', keySource: 'env' });
   });
 
+  it.each(['127.0.0.1:8080', 'localhost', 'ftp://host'])(
+    'refuses BUILDSTATE_API_URL=%s as a usage error (exit 2) naming the variable, not a network fault later',
+    (url) => {
+      process.env.BUILDSTATE_API_URL = url;
+      let thrown: unknown;
+      try {
+        resolveConfig();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(CliError);
+      expect(thrown).toMatchObject({ exitCode: 2 });
+      expect((thrown as Error).message).toContain(`BUILDSTATE_API_URL=${url} is not a URL`);
+    },
+  );
+
   it('treats a missing file as an empty config', () => {
     expect(readConfigFile()).toEqual({});
   });
