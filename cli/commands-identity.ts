@@ -207,7 +207,7 @@ export const IDENTITY_COMMANDS: Command[] = [
   }),
   defineCommand({
     path: ['token', 'create'],
-    summary: "Create an API token for a user: never wider than the user's scopes, dead when the user is",
+    summary: "Create an API token for a user: never wider than the user's scopes, and dead once the user is deactivated",
     options: {
       username: { type: 'string', description: 'whose token (required)' },
       description: { type: 'string', description: "what it is for (the key's name)" },
