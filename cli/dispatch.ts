@@ -58,7 +58,7 @@ export function leadingGlobals(argv: string[]): { globals: string[]; rest: strin
   return { globals, rest: argv.slice(i) };
 }
 
-const EXIT_CODES = `Exit codes: 0 ok, 2 usage or rejected input, 3 conflict (409/412, blocked, checksum mismatch), 4 not found, 5 authentication, 6 server or network error; \`run\` and \`pipeline run\` pass the failing command's code through.`;
+const EXIT_CODES = `Exit codes: 0 ok, 1 \`provenance verify\` found a failed check, 2 usage or rejected input, 3 conflict (409/412, blocked, checksum mismatch), 4 not found, 5 authentication, 6 server or network error; \`run\` and \`pipeline run\` pass the failing command's code through.`;
 
 const names = (c: Command) => [c.path.join(' '), ...(c.alias ? [c.alias.join(' ')] : [])];
 
