@@ -99,7 +99,12 @@ export const IDENTITY_COMMANDS: Command[] = [
     async run(ctx, v) {
       // Loaded only here: readline is not needed by any other command.
       const { readLine, readSecret } = await import('./prompt');
-      const username = v.username ?? (await readLine('Username: '));
+      const username =
+        v.username ??
+        (await readLine(
+          'Username: ',
+          'without a terminal, give --username and the password on stdin: printf \'%s\\n\' "$PASSWORD" | bldst auth login --username builder --password-stdin',
+        ));
       if (!username) throw usage('a username is required');
       const password = await readSecret('Password: ');
       const ttl = v.ttl === undefined ? undefined : Number(v.ttl);
@@ -207,7 +212,8 @@ export const IDENTITY_COMMANDS: Command[] = [
   }),
   defineCommand({
     path: ['token', 'create'],
-    summary: "Create an API token for a user: never wider than the user's scopes, and dead once the user is deactivated",
+    summary:
+      "Create an API token for a user: never wider than the user's scopes, and dead once the user is deactivated",
     options: {
       username: { type: 'string', description: 'whose token (required)' },
       description: { type: 'string', description: "what it is for (the key's name)" },

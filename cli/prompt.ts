@@ -30,7 +30,8 @@ function nextLine(): Promise<string | undefined> {
   return new Promise((resolve) => waiting.push(resolve));
 }
 
-export async function readLine(question: string): Promise<string> {
+/** `hint`: what a script should send instead, said when stdin has no line to give. */
+export async function readLine(question: string, hint?: string): Promise<string> {
   if (process.stdin.isTTY) {
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     return new Promise((resolve) =>
@@ -41,7 +42,8 @@ export async function readLine(question: string): Promise<string> {
     );
   }
   const line = await nextLine();
-  if (line === undefined) throw new CliError(`no input for "${question.trim()}"`, EXIT.usage, 'usage');
+  if (line === undefined)
+    throw new CliError(`no input for "${question.trim()}"${hint ? `: ${hint}` : ''}`, EXIT.usage, 'usage');
   return line.trim();
 }
 

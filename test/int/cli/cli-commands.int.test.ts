@@ -150,6 +150,10 @@ describe('users, tokens, API keys and login', () => {
       input: 'nope\n',
     });
     expect(wrong.code).toBe(5);
+    // A script with nothing on stdin is told what to send instead.
+    const nothing = await bldst(['auth', 'login'], { env, input: '' });
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain('--username and the password on stdin');
 
     // Deactivating the user stops their token at once.
     expect(json(await bldst(['user', 'delete', 'pipeline']))).toMatchObject({ active: false });
