@@ -343,6 +343,7 @@ function execute(
         // The group is gone already.
       }
     };
+    const guard = child.pid ? stepGuard(child.pid, graceSeconds()) : undefined;
     let tail: string[] = [];
     let partial = '';
     const out = prefix ? linePrefixer(prefix, (t) => process.stdout.write(t)) : undefined;
@@ -376,6 +377,7 @@ function execute(
     };
     signal?.addEventListener('abort', onAbort);
     const done = (code: number, extra: string[] = []) => {
+      guard?.release();
       out?.end();
       err?.end();
       // Stopped: whatever the step left running in its group (background jobs of sh, which
@@ -391,6 +393,43 @@ function execute(
       done(code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 2)),
     );
   });
+}
+
+/**
+ * A watchdog for the step's process group, for when bldst itself is killed (SIGKILL, the OOM
+ * killer), which no handler of bldst's sees: the step would run on unsupervised while its lease
+ * lapses and another worker takes the state over — two runs of the same step on one host. A tiny
+ * `sh`, in a process group of its own (a Ctrl-C at the terminal is bldst's to handle), reads a pipe
+ * from bldst: "done" when the step has exited lets it go; the pipe closing without it (bldst is
+ * gone: the kernel closes its end) makes it stop the step's group (SIGTERM, SIGKILL after
+ * `graceSeconds`). Without `sh` there is no watchdog, as before.
+ */
+export function stepGuard(pgid: number, graceSeconds: number): { release(): void } {
+  const script = `if read -r word && [ "$word" = done ]; then exit 0; fi
+kill -TERM -"$1" 2>/dev/null || exit 0
+sleep "$2"
+kill -KILL -"$1" 2>/dev/null
+exit 0`;
+  try {
+    const guard = spawn('sh', ['-c', script, 'bldst-step-guard', String(pgid), String(graceSeconds)], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+      detached: true,
+    });
+    guard.on('error', () => undefined);
+    guard.stdin!.on('error', () => undefined);
+    guard.unref();
+    (guard.stdin as unknown as { unref?: () => void } & NodeJS.WritableStream)?.unref?.();
+    let released = false;
+    return {
+      release() {
+        if (released) return;
+        released = true;
+        guard.stdin!.end('done\n');
+      },
+    };
+  } catch {
+    return { release() {} };
+  }
 }
 
 /**

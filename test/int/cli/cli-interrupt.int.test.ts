@@ -191,6 +191,39 @@ describe('interrupting a step', () => {
     });
     expect((await stack.call('GET', `/builds/${id}/lease`)).body).toMatchObject({ lease: null });
   }, 60_000);
+
+  it('bldst run killed with SIGKILL (no handler runs): its watchdog stops the step, which would otherwise run on beside the worker that takes the state over', async () => {
+    const id = await newBuild();
+    const dir = mkdtempSync(join(tmpdir(), 'bs-kill-run-'));
+    const pidFile = join(dir, 'sleep.pid');
+    const run = start(
+      [
+        'run',
+        '--build',
+        id,
+        '--state',
+        '5',
+        '--lease-ttl',
+        '5',
+        '--',
+        'sh',
+        '-c',
+        `sleep 300 & echo $! > ${pidFile}.tmp; mv ${pidFile}.tmp ${pidFile}; wait`,
+      ],
+      { BLDST_INTERRUPT_GRACE_S: '2' },
+    );
+    running.push(run);
+    await whenExists(pidFile, run);
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    expect(alive(sleeper)).toBe(true);
+    run.child.kill('SIGKILL');
+    // The step's grandchild goes within the grace period (SIGTERM first; SIGKILL after 2 s).
+    for (let waited = 0; alive(sleeper) && waited < 20_000; waited += 100)
+      await new Promise((r) => setTimeout(r, 100));
+    const survived = alive(sleeper);
+    if (survived) process.kill(sleeper, 'SIGKILL');
+    expect(survived).toBe(false);
+  }, 60_000);
 });
 
 describe('the step environment', () => {
