@@ -86,6 +86,9 @@ function watchAll(ctx: Ctx, builds: BuildView[], platforms: Map<string, Platform
   return `${header}\n${table}`;
 }
 
+/** `-o json` asked for: JSON lines rather than a screen or a log of text lines. */
+const jsonLines = (ctx: Ctx) => ctx.outputAsked && ctx.output === 'json';
+
 async function watchOnce(client: Client, id: string | undefined): Promise<BuildView[]> {
   if (id) return [await client.get<BuildView>(`/builds/${seg(id)}`)];
   const active: BuildView[] = [];
@@ -100,13 +103,19 @@ async function watchFamily(ctx: Ctx, id: string, interval: number, tty: boolean)
   const { changedLines, familyLines, familyOutcome, renderFamily } = await import('./watch-family');
   const seen = new Map<string, string>();
   let platforms: Map<string, Platform> | undefined;
+  let last = '';
   for (;;) {
     const parent = await ctx.client().get<BuildView>(`/builds/${seg(id)}`);
     const children = await allPages<BuildView>(ctx.client(), `/builds/${seg(id)}/children`);
     // Oldest first: the order the fork named them (the API lists newest first).
     children.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
     platforms ??= await platformsFor(ctx.client(), children);
-    if (tty) process.stdout.write(`\x1b[2J\x1b[H${renderFamily(ctx.style, parent, children, platforms)}`);
+    if (jsonLines(ctx)) {
+      const line = `${JSON.stringify({ build: parent, children })}\n`;
+      if (line !== last) process.stdout.write(line);
+      last = line;
+    } else if (tty)
+      process.stdout.write(`\x1b[2J\x1b[H${renderFamily(ctx.style, parent, children, platforms)}`);
     else process.stdout.write(changedLines(seen, familyLines(ctx.style, parent, children, platforms)));
     const outcome = familyOutcome(children);
     if (outcome.done) return outcome.code;
@@ -133,9 +142,14 @@ export const WATCH_COMMANDS: Command[] = [
       for (;;) {
         const builds = await watchOnce(ctx.client(), id);
         platforms ??= await platformsFor(ctx.client(), builds);
-        const text = id ? watchOne(ctx.style, builds[0]!, platforms) : watchAll(ctx, builds, platforms);
+        // -o json: one JSON line (the build, or the array of active builds) each time it changes.
+        const text = jsonLines(ctx)
+          ? `${JSON.stringify(id ? builds[0] : builds)}\n`
+          : id
+            ? watchOne(ctx.style, builds[0]!, platforms)
+            : watchAll(ctx, builds, platforms);
         // On a terminal the screen is redrawn; in a pipe (a CI log) a line is written only when it changes.
-        if (tty) process.stdout.write(`\x1b[2J\x1b[H${text}`);
+        if (tty && !jsonLines(ctx)) process.stdout.write(`\x1b[2J\x1b[H${text}`);
         else if (text !== last) process.stdout.write(text);
         last = text;
         if (id && ['completed', 'cancelled', 'blocked'].includes(builds[0]!.status))

@@ -492,6 +492,14 @@ describe('bldst watch', () => {
     ).stdout.trim();
     await bldst(['build', 'cancel', cancelled, '--reason', 'test']);
     expect((await bldst(['watch', cancelled])).code).toBe(3);
+    // -o json: JSON lines (here the one line of a build that has ended), not the text line.
+    const asJson = await bldst(['watch', id, '-o', 'json']);
+    expect(asJson.code).toBe(0);
+    const lines = asJson.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ id, status: 'completed', current_state: 100 });
+    const all = await bldst(['watch', '-o', 'json']);
+    expect(Array.isArray(JSON.parse(all.stdout))).toBe(true);
   });
 });
 
