@@ -23,6 +23,10 @@ export class ApiError extends CliError {
     hint?: string,
   ) {
     const code = body.error?.code ?? `http_${status}`;
+    // The service's advice names its API; a bldst user is told the command.
+    const buildId = (body.error?.details as { build_id?: unknown } | undefined)?.build_id;
+    if (!hint && code === 'blocked' && typeof buildId === 'string')
+      hint = `with bldst: bldst build unblock ${buildId} --reason "…"`;
     super(
       `${code}: ${body.error?.message ?? `HTTP ${status}`}${hint ? `; ${hint}` : ''}`,
       exitCodeFor(status),

@@ -411,6 +411,11 @@ steps:
     const again = await bldst(['pipeline', 'run', 'flaky.json', '--build', id]);
     expect(again.code).toBe(3);
     expect(again.stderr).toMatch(/unblock the build/);
+    // A report to the blocked build: the service's refusal, with the bldst command to unblock it.
+    const refused = await bldst(['build', 'add-state', id, '--state', '5', '--status', 'in_progress']);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain(`blocked: Build is blocked after 3 failed attempts`);
+    expect(refused.stderr).toContain(`; with bldst: bldst build unblock ${id} --reason "…"`);
   }, 30_000);
 
   it('gives each step the artifact of the latest completed state before it, even on a fresh run', async () => {
