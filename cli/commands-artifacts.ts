@@ -17,6 +17,7 @@ import { CliError, EXIT, usage } from './errors';
 import { type Column, col, printJson, printTable } from './output';
 import { requireState } from './runner';
 import { choice } from './suggest';
+import { DEFAULT_DOWNLOAD_PARALLEL, DEFAULT_UPLOAD_PARALLEL } from './transfer-defaults';
 
 const ARTIFACT_COLUMNS: Column<Record<string, unknown>>[] = [
   col('state_code', 'STATE', { right: true }),
@@ -124,7 +125,10 @@ export const ARTIFACT_COMMANDS: Command[] = [
         description:
           'multipart part size, 5MiB..5GiB (default 64MiB; grown to stay within 10,000 parts); larger files go in parts',
       },
-      parallel: { type: 'string', description: 'parts sent at once (default 8)' },
+      parallel: {
+        type: 'string',
+        description: `parts sent at once (1-64, default ${DEFAULT_UPLOAD_PARALLEL})`,
+      },
       progress: progressOpt,
     },
     examples: [
@@ -165,7 +169,10 @@ export const ARTIFACT_COMMANDS: Command[] = [
         short: 'O',
         description: 'file to write (default: the artifact name); an existing folder gets <folder>/<name>',
       },
-      parallel: { type: 'string', description: 'ranged GETs at once (default 8)' },
+      parallel: {
+        type: 'string',
+        description: `ranged GETs at once (1-64, default ${DEFAULT_DOWNLOAD_PARALLEL}, as aws s3 cp)`,
+      },
       progress: progressOpt,
     },
     examples: [
@@ -176,9 +183,8 @@ export const ARTIFACT_COMMANDS: Command[] = [
       const id = one(p, 'build id');
       const name = v.name;
       if (!name) throw usage('--name is required');
-      const parallel = int(v.parallel, '--parallel');
-      if (parallel !== undefined && (parallel < 1 || parallel > 64))
-        throw usage('--parallel must be between 1 and 64');
+      const { parallelOption } = await import('./upload');
+      const parallel = v.parallel === undefined ? undefined : parallelOption(v.parallel, '--parallel');
       const { downloadArtifact } = await import('./artifacts');
       const { destinationOf } = await import('./download');
       const { createProgress, wantProgress } = await import('./progress');

@@ -9,6 +9,7 @@ import { usage } from './errors';
 import { handedDown } from './lease';
 import { requireState } from './runner';
 import { STEP_ENVIRONMENT } from './step-env';
+import { DEFAULT_DOWNLOAD_PARALLEL, DEFAULT_UPLOAD_PARALLEL } from './transfer-defaults';
 
 const workerOpt = {
   type: 'string',
@@ -20,15 +21,6 @@ const leaseTtlOpt = {
     'seconds the lease on the build lasts without a renewal (5-3600, default 120; renewed every third)',
 } as const;
 const buildOpt = { type: 'string', description: 'build id (required; default $BLDST_BUILD_ID)' } as const;
-
-/** `--transfer-parallel`: a whole number from 1 to 64, as `--parallel` of artifact upload and download. */
-function transferParallel(value: string | undefined): { parallel?: number } {
-  if (value === undefined) return {};
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64)
-    throw usage(`--transfer-parallel ${value}: must be a whole number from 1 to 64`);
-  return { parallel: n };
-}
 
 export const RUN_COMMANDS: Command[] = [
   defineCommand({
@@ -57,7 +49,7 @@ export const RUN_COMMANDS: Command[] = [
       },
       parallel: {
         type: 'string',
-        description: 'parts of the --artifact upload sent at once (1-64, default 8)',
+        description: `parts of the --artifact upload sent at once (1-64, default ${DEFAULT_UPLOAD_PARALLEL})`,
       },
     },
     examples: [
@@ -115,8 +107,7 @@ export const RUN_COMMANDS: Command[] = [
       },
       'transfer-parallel': {
         type: 'string',
-        description:
-          'parts uploaded and ranges downloaded at once per artifact (1-64, default 8), in each child of a fan_out',
+        description: `parts uploaded and ranges downloaded at once per artifact (1-64; default ${DEFAULT_UPLOAD_PARALLEL} parts, ${DEFAULT_DOWNLOAD_PARALLEL} ranges), in each child of a fan_out`,
       },
     },
     examples: [
@@ -130,11 +121,13 @@ export const RUN_COMMANDS: Command[] = [
       if (!id) throw usage('--build is required');
       const parallel = int(v.parallel, '--parallel') ?? 4;
       if (parallel < 1 || parallel > 100) throw usage('--parallel must be 1-100');
-      const { transferOptions } = await import('./upload');
+      const { parallelOption, transferOptions } = await import('./upload');
       // artifact upload's checks: its --part-size, and its --parallel under the name left free here.
       const transfer = {
         ...transferOptions(v['part-size'], undefined),
-        ...transferParallel(v['transfer-parallel']),
+        ...(v['transfer-parallel'] === undefined
+          ? {}
+          : { parallel: parallelOption(v['transfer-parallel'], '--transfer-parallel') }),
       };
       const { runPipeline } = await import('./pipeline-run');
       return runPipeline(ctx.client(), {

@@ -41,8 +41,9 @@ import { CliError, EXIT } from './errors';
 import { openRequest } from './http';
 import type { Progress } from './progress';
 import { timingMark, timingNote, timingStart } from './timings';
+import { DEFAULT_DOWNLOAD_PARALLEL } from './transfer-defaults';
 
-export const DEFAULT_PARALLEL = 8;
+export const DEFAULT_PARALLEL = DEFAULT_DOWNLOAD_PARALLEL;
 /**
  * 16 MiB: the ranges of the last wave land together and the SHA-256 (in file order) can only take
  * them then, so up to parallel − 1 ranges are hashed after the last byte arrived; at 64 MiB that

@@ -26,13 +26,14 @@ import { ApiError, type Client } from './client';
 import { CliError, EXIT } from './errors';
 import { openRequest } from './http';
 import { timingMark, timingStart } from './timings';
+import { DEFAULT_UPLOAD_PARALLEL } from './transfer-defaults';
 
 export interface MultipartOptions {
   name: string;
   format?: string;
   /** Requested part size in bytes (grown to stay within 10,000 parts). */
   partSize?: number;
-  /** Parts in flight at once (default 8). */
+  /** Parts in flight at once (default DEFAULT_UPLOAD_PARALLEL). */
   parallel?: number;
   /**
    * Bytes confirmed so far (parts skipped on resume included) of the total; `storedBefore` is
@@ -272,7 +273,7 @@ export async function uploadMultipart<ArtifactView = unknown>(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, opts.parallel ?? 8) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, opts.parallel ?? DEFAULT_UPLOAD_PARALLEL) }, worker));
   if (failed) {
     if (failed instanceof Transient)
       throw new CliError(
@@ -431,6 +432,17 @@ function putPart(
   });
 }
 
+/**
+ * A count of parts or ranges at once (`--parallel` of artifact upload, download and run,
+ * `--transfer-parallel` of pipeline run): a whole number from 1 to 64, else exit 2 with one wording.
+ */
+export function parallelOption(value: string, flag: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > 64)
+    throw new CliError(`${flag} ${value}: must be a whole number from 1 to 64`, EXIT.usage, 'usage');
+  return n;
+}
+
 /** `--part-size` (8MiB, 64MiB, 1GiB or bytes; 5 MiB..5 GiB) and `--parallel` (1..64); exit 2 otherwise. */
 export function transferOptions(partSize: string | undefined, parallel: string | undefined) {
   const out: { partSize?: number; parallel?: number } = {};
@@ -444,11 +456,6 @@ export function transferOptions(partSize: string | undefined, parallel: string |
       );
     out.partSize = bytes;
   }
-  if (parallel !== undefined) {
-    const n = Number(parallel);
-    if (!Number.isInteger(n) || n < 1 || n > 64)
-      throw new CliError(`--parallel ${parallel}: must be a whole number from 1 to 64`, EXIT.usage, 'usage');
-    out.parallel = n;
-  }
+  if (parallel !== undefined) out.parallel = parallelOption(parallel, '--parallel');
   return out;
 }

@@ -47,6 +47,9 @@ describe('bad transfer options on run and pipeline run', () => {
     [['--part-size', 'big'], /--part-size big: must be between 5MiB and 5GiB/],
     [['--parallel', '0'], /--parallel 0: must be a whole number from 1 to 64/],
     [['--parallel', '65'], /--parallel 65: must be a whole number from 1 to 64/],
+    // A value starting with a dash gets the option's own message, not node's "ambiguous".
+    [['--part-size', '-5MiB'], /--part-size -5MiB: must be between 5MiB and 5GiB/],
+    [['--parallel', '-2'], /--parallel -2: must be a whole number from 1 to 64/],
   ])('run %j: exit 2, the command not run, no state reported', async (extra, message) => {
     const id = await buildAt10();
     const before = await snapshot(id);
@@ -65,6 +68,7 @@ describe('bad transfer options on run and pipeline run', () => {
     [['--part-size', '4MiB'], /--part-size 4MiB: must be between 5MiB and 5GiB/],
     [['--transfer-parallel', '0'], /--transfer-parallel 0: must be a whole number from 1 to 64/],
     [['--transfer-parallel', 'many'], /--transfer-parallel many: must be a whole number from 1 to 64/],
+    [['--part-size', '-5MiB'], /--part-size -5MiB: must be between 5MiB and 5GiB/],
   ])('pipeline run %j: exit 2, no step run, no state reported', async (extra, message) => {
     const id = await buildAt10();
     const before = await snapshot(id);
@@ -78,6 +82,30 @@ describe('bad transfer options on run and pipeline run', () => {
     expect(res.stderr).toMatch(message);
     expect(existsSync(join(work, 'ran'))).toBe(false);
     expect(await snapshot(id)).toEqual(before);
+  });
+});
+
+describe('artifact upload and download: one wording for --parallel and --part-size', () => {
+  it.each([
+    [['artifact', 'upload', 'B', 'f.raw', '--state', '20', '--parallel', '0'], '--parallel 0'],
+    [['artifact', 'download', 'B', '--state', '20', '--name', 'f.raw', '--parallel', '0'], '--parallel 0'],
+    [['artifact', 'upload', 'B', 'f.raw', '--state', '20', '--parallel', '-4'], '--parallel -4'],
+    [['artifact', 'download', 'B', '--state', '20', '--name', 'f.raw', '--parallel', '-4'], '--parallel -4'],
+    [['artifact', 'download', 'B', '--state', '20', '--name', 'f.raw', '--parallel', '65'], '--parallel 65'],
+  ])('%j: exit 2, "%s: must be a whole number from 1 to 64"', async (args, said) => {
+    const res = await cli.run(args);
+    expect(res.stderr).toBe(`bldst: ${said}: must be a whole number from 1 to 64\n`);
+    expect(res.code).toBe(2);
+  });
+
+  it('--part-size -5MiB and --part-size 4MiB get the same range message', async () => {
+    for (const value of ['-5MiB', '4MiB']) {
+      const res = await cli.run(['artifact', 'upload', 'B', 'f.raw', '--state', '20', '--part-size', value]);
+      expect(res.stderr).toBe(
+        `bldst: --part-size ${value}: must be between 5MiB and 5GiB (e.g. 8MiB, 64MiB, 1GiB, or bytes)\n`,
+      );
+      expect(res.code).toBe(2);
+    }
   });
 });
 
