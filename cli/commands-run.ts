@@ -4,7 +4,7 @@
  * at once are taken as `artifact upload` takes them (cli/upload.ts `transferOptions`), and checked
  * before anything is reported.
  */
-import { type Command, defineCommand, int, one } from './command';
+import { type Command, defineCommand, int, one, progressOpt } from './command';
 import { usage } from './errors';
 import { handedDown } from './lease';
 import { requireState } from './runner';
@@ -51,6 +51,7 @@ export const RUN_COMMANDS: Command[] = [
         type: 'string',
         description: `parts of the --artifact upload sent at once (1-64, default ${DEFAULT_UPLOAD_PARALLEL})`,
       },
+      progress: progressOpt,
     },
     examples: [
       'bldst run --build $BUILD_ID --state 10 --artifact output/image.qcow2 -- packer build kickstart.pkr.hcl',
@@ -75,6 +76,8 @@ export const RUN_COMMANDS: Command[] = [
         workerId: v.worker,
         leaseTtlSeconds: int(v['lease-ttl'], '--lease-ttl'),
         uploadProgress: !ctx.quiet,
+        progressOnPipe: Boolean(v.progress),
+        quiet: ctx.quiet,
         transfer,
       });
     },
@@ -109,6 +112,11 @@ export const RUN_COMMANDS: Command[] = [
         type: 'string',
         description: `parts uploaded and ranges downloaded at once per artifact (1-64; default ${DEFAULT_UPLOAD_PARALLEL} parts, ${DEFAULT_DOWNLOAD_PARALLEL} ranges), in each child of a fan_out`,
       },
+      progress: {
+        type: 'boolean',
+        description:
+          "show the transfers' progress on a pipe too (a terminal shows it unless -q; never inside a fan_out's children)",
+      },
     },
     examples: [
       'bldst pipeline run pipeline.yaml --build $BUILD_ID',
@@ -139,6 +147,8 @@ export const RUN_COMMANDS: Command[] = [
         workerId: v.worker,
         leaseTtlSeconds: int(v['lease-ttl'], '--lease-ttl'),
         transfer,
+        quiet: ctx.quiet,
+        progress: Boolean(v.progress),
       });
     },
   }),

@@ -109,6 +109,41 @@ describe('artifact upload and download: one wording for --parallel and --part-si
   });
 });
 
+describe('a bad artifact name: the naming rule, whichever path the file would take', () => {
+  it.each([
+    ['a slash', 'a/b', "artifact name 'a/b'"],
+    ['300 characters', 'n'.repeat(300), `artifact name '${'n'.repeat(40)}…' (300 characters)`],
+  ])(
+    '%s: the same message below and above the part size, exit 2, nothing registered',
+    async (_label, name, said) => {
+      const id = await buildAt10();
+      const before = await snapshot(id);
+      const work = mkdtempSync(join(tmpdir(), 'bs-xfer-'));
+      writeFileSync(join(work, 'small.raw'), Buffer.alloc(1000, 1));
+      writeFileSync(join(work, 'big.raw'), Buffer.alloc(6 * MiB, 1));
+      const parts = stack.s3.stats.parts;
+      const answers = [];
+      for (const file of ['small.raw', 'big.raw']) {
+        answers.push(
+          await cli.run(
+            ['artifact', 'upload', id, file, '--state', '10', '--name', name, '--part-size', '5MiB'],
+            { cwd: work },
+          ),
+        );
+      }
+      const rule =
+        'must be a file name of 1-200 characters: letters, digits and . _ + - (no slashes), starting with a letter or digit';
+      for (const res of answers) {
+        expect(res.stderr).toBe(`bldst: ${said}: ${rule}\n`);
+        expect(res.code).toBe(2);
+      }
+      expect(stack.s3.stats.parts).toBe(parts);
+      expect(await snapshot(id)).toEqual(before);
+      expect((await stack.call('GET', `/builds/${id}/artifacts`)).body.states).toEqual([]);
+    },
+  );
+});
+
 describe('--part-size reaches the uploads', () => {
   it('run --artifact with --part-size 5MiB sends a 12 MiB file as 3 parts; without it, one PUT', async () => {
     const id = await buildAt10();

@@ -1,0 +1,180 @@
+/**
+ * The rough edges an outside test found in bldst's transfers (issue 26's follow-up): what a user
+ * reads when a transfer is interrupted, resumed, or waits for a service that stopped answering,
+ * and that -q means no notes. The real CLI against DynamoDB Local and the local S3 server.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '../../../cli/client';
+import { uploadMultipart } from '../../../cli/upload';
+import { MiB } from '../../../lib/artifacts/upload-plan';
+import { BLDST_BIN, buildCli, cliRunner } from '../../helpers/cli';
+import { ADMIN_KEY, startTestStack, type TestStack } from '../../helpers/stack';
+
+let stack: TestStack;
+let cli: ReturnType<typeof cliRunner>;
+const dir = mkdtempSync(join(tmpdir(), 'bs-edges-'));
+
+beforeAll(async () => {
+  buildCli();
+  stack = await startTestStack();
+  cli = cliRunner(() => stack.url);
+}, 60_000);
+afterAll(() => stack.stop());
+
+async function buildAt10(): Promise<string> {
+  const { id } = (await stack.call('POST', '/builds', { platform_id: 'aws', image_type_id: 'x' })).body;
+  await stack.call('POST', `/builds/${id}/states`, { state_code: 10, status: 'completed' });
+  return id as string;
+}
+
+function randomFile(path: string, bytes: number): string {
+  const data = randomBytes(bytes);
+  writeFileSync(path, data);
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** An upload of `path` as `name` at state `state`, stopped after its first confirmed part (as if killed). */
+async function stoppedAfterOnePart(id: string, state: number, path: string, size: number, name: string) {
+  const client = new Client(stack.url, { kind: 'api_key', value: ADMIN_KEY }, { log: () => {} });
+  await expect(
+    uploadMultipart(client, id, state, path, size, {
+      name,
+      partSize: 5 * MiB,
+      parallel: 1,
+      onProgress: (done) => {
+        if (done > 0) throw new Error('stopped');
+      },
+    }),
+  ).rejects.toThrow('stopped');
+}
+
+/** bldst on a pseudo-terminal (script -qec): what a person at a terminal sees, \r and all. */
+const onTty = (args: string[], cwd: string): Promise<{ code: number; out: string }> =>
+  new Promise((done) =>
+    execFile(
+      'script',
+      ['-qec', [process.execPath, BLDST_BIN, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'],
+      {
+        cwd,
+        env: {
+          PATH: process.env.PATH ?? '',
+          XDG_CONFIG_HOME: join(cwd, 'config'),
+          BUILDSTATE_API_URL: stack.url,
+          BUILDSTATE_API_TOKEN: ADMIN_KEY,
+          BLDST_WORKER_ID: 'test-worker',
+          TERM: 'xterm',
+          COLUMNS: '200',
+        },
+      },
+      (error, stdout) => done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: stdout }),
+    ),
+  );
+
+describe('-q means no notes', () => {
+  it('run --artifact -q resuming an upload does not print "resuming upload"; without -q it does', async () => {
+    const work = mkdtempSync(join(dir, 'q-'));
+    const path = join(work, 'disk.raw');
+    randomFile(path, 12 * MiB);
+    /** A build whose state 20 failed after its upload stopped at one part: run --state 20 retries it. */
+    const withStoppedUpload = async () => {
+      const id = await buildAt10();
+      await stack.call('POST', `/builds/${id}/states`, { state_code: 20, status: 'in_progress' });
+      await stoppedAfterOnePart(id, 20, path, 12 * MiB, 'disk.raw');
+      await stack.call('POST', `/builds/${id}/states`, { state_code: 20, status: 'failed', error: 'x' });
+      return id;
+    };
+    const run = (id: string, ...extra: string[]) =>
+      cli.run(
+        [
+          'run',
+          '--build',
+          id,
+          '--state',
+          '20',
+          '--artifact',
+          'disk.raw',
+          '--part-size',
+          '5MiB',
+          ...extra,
+          '--',
+          'true',
+        ],
+        { cwd: work },
+      );
+    const q = await run(await withStoppedUpload(), '-q');
+    expect(q.code).toBe(0);
+    expect(q.stderr).toMatch(/state 20: artifact disk\.raw uploaded and verified/);
+    expect(q.stderr).not.toMatch(/resuming upload/);
+
+    const loud = await run(await withStoppedUpload());
+    expect(loud.code).toBe(0);
+    expect(loud.stderr).toMatch(/^bldst: resuming upload \S+: 1 of 3 parts already stored$/m);
+  }, 60_000);
+});
+
+describe('the read pass line, where progress is shown', () => {
+  const pipelineFile = (work: string) =>
+    writeFileSync(
+      join(work, 'p.yaml'),
+      [
+        'steps:',
+        '  - state: 20',
+        '    name: image',
+        `    run: head -c ${12 * MiB} /dev/urandom > image.raw`,
+        '    artifact: image.raw',
+        '',
+      ].join('\n'),
+    );
+
+  it('pipeline run --progress on a pipe: "reading … to checksum it" to 100%, then the transfer', async () => {
+    const id = await buildAt10();
+    const work = mkdtempSync(join(dir, 'pipe-'));
+    pipelineFile(work);
+    const res = await cli.run(
+      ['pipeline', 'run', 'p.yaml', '--build', id, '--part-size', '5MiB', '--progress'],
+      {
+        cwd: work,
+      },
+    );
+    expect(res.code).toBe(0);
+    const lines = res.stderr.split('\n');
+    const reading = lines.indexOf('reading artifact image.raw to checksum it … 100%');
+    const sent = lines.findIndex((l) => /^artifact image\.raw {2}12\.0 MiB \/ 12\.0 MiB {2}100% /.test(l));
+    expect(reading).toBeGreaterThan(-1);
+    expect(sent).toBeGreaterThan(reading);
+
+    // Without --progress a pipe gets neither line.
+    const other = await buildAt10();
+    const plain = await cli.run(['pipeline', 'run', 'p.yaml', '--build', other, '--part-size', '5MiB'], {
+      cwd: work,
+    });
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).not.toMatch(/to checksum it|MiB \/ 12\.0 MiB/);
+  }, 60_000);
+
+  it('pipeline run on a terminal: the reading line and the transfer line, no step line drawn over them; -q: none', async () => {
+    const id = await buildAt10();
+    const work = mkdtempSync(join(dir, 'tty-'));
+    pipelineFile(work);
+    const res = await onTty(['pipeline', 'run', 'p.yaml', '--build', id, '--part-size', '5MiB'], work);
+    expect(res.code).toBe(0);
+    const from = res.out.indexOf('reading artifact image.raw to checksum it');
+    expect(from).toBeGreaterThan(-1);
+    const upload = res.out.slice(from, res.out.indexOf('uploaded and verified'));
+    expect(upload).toMatch(/artifact image\.raw {2}12\.0 MiB \/ 12\.0 MiB {2}100%/);
+    expect(upload).not.toMatch(/— running/);
+
+    const other = await buildAt10();
+    const quiet = await onTty(
+      ['pipeline', 'run', 'p.yaml', '--build', other, '--part-size', '5MiB', '-q'],
+      work,
+    );
+    expect(quiet.code).toBe(0);
+    expect(quiet.out).toMatch(/uploaded and verified/);
+    expect(quiet.out).not.toMatch(/to checksum it|MiB \/ 12\.0 MiB/);
+  }, 60_000);
+});
