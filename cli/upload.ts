@@ -288,7 +288,7 @@ export async function uploadMultipart<ArtifactView = unknown>(
   // stored by an earlier run) would go unseen: the file must still be the one that was read.
   const why = differs(read, identity(path));
   if (why) throw fileChanged(why);
-  return waitForCompletion<ArtifactView>(client, at, opts.name);
+  return waitForCompletion<ArtifactView>(client, at, opts.name, opts.log);
 }
 
 /** The upload record as the completion (202) and its poll answer it. */
@@ -313,7 +313,10 @@ async function waitForCompletion<ArtifactView>(
   client: Client,
   at: string,
   name: string,
+  log?: (line: string) => void,
 ): Promise<ArtifactView> {
+  // An outage is said once when it starts and once when it ends, not on every poll.
+  let silent = false;
   const fail = (u: UploadRecord): never => {
     throw new CliError(
       `upload of ${name} failed: ${u.reason?.message ?? `the upload is ${u.status}`}${u.status === 'failed' ? '; nothing was verified — run the same command again to upload it anew' : ''}`,
@@ -350,9 +353,18 @@ async function waitForCompletion<ArtifactView>(
     } catch (error) {
       // The client retried already; keep polling through an outage or a lost connection. A refusal
       // (the upload replaced by another run's: 409; a login gone: 401) ends the wait.
-      if (error instanceof ApiError ? error.status >= 500 : error instanceof CliError) continue;
+      if (error instanceof ApiError ? error.status >= 500 : error instanceof CliError) {
+        if (!silent)
+          log?.(
+            `the service is not answering (${(error as Error).message}); bldst keeps waiting for the completion of ${name} (Ctrl-C leaves it to the service)`,
+          );
+        silent = true;
+        continue;
+      }
       throw error;
     }
+    if (silent) log?.(`the service answers again; waiting for the completion of ${name}`);
+    silent = false;
   }
   return answer;
 }

@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Crc32Js } from '@aws-sdk/checksums/crc';
@@ -278,6 +279,88 @@ describe('bldst waits for the completion', () => {
     expect(await exited).toBe(5);
     expect(stderr).toMatch(/401|unauthor|key/i);
   }, 60_000);
+
+  it('says once that the service stopped answering while it waits, and once that it answers again', async () => {
+    const id = await buildAt10();
+    const path = join(dir, 'outage.raw');
+    const data = randomBytes(11 * MiB);
+    writeFileSync(path, data);
+    // The service behind a relay that can go dark: while down, every connection is cut at once.
+    const target = new URL(stack.url);
+    let down = false;
+    const open = new Set<Socket>();
+    const relay = createServer((socket) => {
+      if (down) {
+        socket.destroy();
+        return;
+      }
+      const upstream = connect(Number(target.port), target.hostname);
+      for (const s of [socket, upstream]) {
+        open.add(s);
+        s.on('close', () => open.delete(s));
+        s.on('error', () => {});
+      }
+      socket.pipe(upstream).pipe(socket);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const child = spawn(
+      process.execPath,
+      [BLDST_BIN, 'artifact', 'upload', id, path, '--state', '10', '--part-size', '5MiB'],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          BUILDSTATE_API_URL: `http://127.0.0.1:${(relay.address() as AddressInfo).port}`,
+          BUILDSTATE_API_TOKEN: ADMIN_KEY,
+          XDG_CONFIG_HOME: join(dir, 'cfg-outage'),
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    const seen = (text: string) =>
+      new Promise<void>((resolve) => {
+        const look = () => stderr.includes(text) && resolve();
+        child.stderr!.on('data', look);
+        look();
+      });
+    child.stderr!.on('data', (c) => {
+      stderr += c;
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    let worker: EventStream | undefined;
+    try {
+      while ((await uploads().get(id, 10, 'outage.raw'))?.status !== 'completing')
+        await new Promise((r) => setTimeout(r, 50));
+      down = true;
+      for (const s of open) s.destroy();
+      await seen('the service is not answering');
+      // A few more failed polls: still said once.
+      await new Promise((r) => setTimeout(r, 1500));
+      down = false;
+      await seen('the service answers again');
+      worker = await startWorker();
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await worker?.stop();
+      // Sockets the relay still holds to the gateway would keep the stack from stopping.
+      relay.close();
+      for (const s of open) s.destroy();
+    }
+    const lines = stderr.trimEnd().split('\n');
+    const notAnswering = lines.filter((l) => l.startsWith('the service is not answering ('));
+    expect(notAnswering).toHaveLength(1);
+    expect(notAnswering[0]).toMatch(
+      /; bldst keeps waiting for the completion of outage\.raw \(Ctrl-C leaves it to the service\)$/,
+    );
+    expect(
+      lines.filter((l) => l === 'the service answers again; waiting for the completion of outage.raw'),
+    ).toHaveLength(1);
+    expect((await stack.call('GET', `/builds/${id}/states/10/artifacts/outage.raw`)).body).toMatchObject({
+      verified: true,
+      checksum: sha(data),
+    });
+  }, 90_000);
 
   it('exits 3 with the reason when the completion fails (a part damaged in the store)', async () => {
     const id = await buildAt10();
