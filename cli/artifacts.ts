@@ -42,6 +42,7 @@ export async function uploadArtifact(
     /** Multipart only: the read pass's progress, and notes ("resuming upload …") for stderr. */
     onReading?: MultipartOptions['onReading'];
     log?: MultipartOptions['log'];
+    tracker?: MultipartOptions['tracker'];
   } = {},
 ): Promise<ArtifactView> {
   const name = checkedName(opts.name ?? basename(file));
@@ -63,6 +64,7 @@ export async function uploadArtifact(
       );
     }
   }
+  if (opts.tracker) opts.tracker.stage = 'single';
   const { checksum, size } = await fileDigest(file);
   const registered = await client.post<ArtifactView>(`/builds/${seg(buildId)}/states/${state}/artifacts`, {
     name,

@@ -140,19 +140,27 @@ export const ARTIFACT_COMMANDS: Command[] = [
       const { uploadArtifact } = await import('./artifacts');
       const { transferOptions } = await import('./upload');
       const { progressReporter, wantProgress } = await import('./progress');
+      const { keptOfUpload } = await import('./upload');
+      const { sayWhatIsKeptOnInterrupt } = await import('./interrupt');
       const transfer = transferOptions(v['part-size'], v.parallel);
       const progress = progressReporter(
         p[1]!,
         wantProgress({ quiet: ctx.quiet, progress: Boolean(v.progress) }),
       );
+      const kept: import('./upload').UploadTracker = { stage: 'starting', storedParts: 0, partCount: 0 };
+      const stopSaying = sayWhatIsKeptOnInterrupt(() => keptOfUpload(kept), progress.clear);
       const a = await uploadArtifact(ctx.client(), p[0]!, requireState(v.state), p[1]!, {
         name: v.name,
         format: v.format,
         ...transfer,
         onProgress: progress.onProgress,
         onReading: progress.onReading,
+        tracker: kept,
         ...(ctx.quiet ? {} : { log: progress.note }),
-      }).finally(progress.done);
+      }).finally(() => {
+        stopSaying();
+        progress.done();
+      });
       show(ctx, withoutUrls(ctx, a as unknown as Record<string, unknown>), a.checksum);
       return EXIT.ok;
     },
@@ -192,13 +200,33 @@ export const ARTIFACT_COMMANDS: Command[] = [
       const to = destinationOf(v.to, name);
       const artifactPath = `/builds/${seg(id)}/states/${requireState(v.state)}/artifacts/${seg(name)}`;
       const get = () => ctx.client().get<import('./artifacts').ArtifactView>(artifactPath);
-      const a = await get();
+      const { keptOfDownload } = await import('./download');
+      const { sayWhatIsKeptOnInterrupt } = await import('./interrupt');
+      const kept: import('./download').DownloadTracker = {
+        keptRanges: 0,
+        rangeCount: 0,
+        keptBytes: 0,
+        totalBytes: 0,
+      };
+      let line: import('./progress').Progress | undefined;
+      const stopSaying = sayWhatIsKeptOnInterrupt(
+        () => keptOfDownload(kept),
+        () => line?.clear(),
+      );
+      const a = await get().catch((error: unknown) => {
+        stopSaying();
+        throw error;
+      });
       const enabled = wantProgress({ quiet: ctx.quiet, progress: Boolean(v.progress) });
       const got = await downloadArtifact(a, to, {
         parallel,
-        progress: ({ total }) => createProgress({ label: to, total, enabled }),
+        tracker: kept,
+        progress: ({ total }) => {
+          line = createProgress({ label: to, total, enabled });
+          return line;
+        },
         renewUrl: async () => (await get()).download?.url,
-      });
+      }).finally(stopSaying);
       if (!ctx.quiet)
         process.stderr.write(`${to}: ${got.size} bytes, ${got.checksum}${a.checksum ? ' (matches)' : ''}\n`);
       // A pipe (or -o json) gets what was written as JSON, as every other command's output; the

@@ -28,6 +28,31 @@ import { openRequest } from './http';
 import { timingMark, timingStart } from './timings';
 import { DEFAULT_UPLOAD_PARALLEL } from './transfer-defaults';
 
+/**
+ * Where an upload is, for what an interruption says: the read pass, parts being sent (and how many
+ * the service has confirmed), or the completion the service runs.
+ */
+export interface UploadTracker {
+  stage: 'starting' | 'single' | 'reading' | 'sending' | 'completing';
+  storedParts: number;
+  partCount: number;
+}
+
+/** What is kept of an upload interrupted where `t` says, and how to go on. */
+export function keptOfUpload(t: UploadTracker): string {
+  switch (t.stage) {
+    case 'starting':
+    case 'reading':
+      return 'nothing was sent yet; run the same command again to upload it';
+    case 'single':
+      return 'the file goes in one request (it is not above the part size) and that request did not finish; run the same command again to upload it';
+    case 'sending':
+      return `${t.storedParts} of ${t.partCount} parts are stored; run the same command again to continue`;
+    case 'completing':
+      return `all ${t.partCount} parts are stored and the service is completing the upload without bldst; run the same command again to wait for it`;
+  }
+}
+
 export interface MultipartOptions {
   name: string;
   format?: string;
@@ -46,6 +71,8 @@ export interface MultipartOptions {
   log?: (line: string) => void;
   /** Part URLs asked for per call (default 32). */
   urlBatch?: number;
+  /** Kept up to date with the upload's stage and its confirmed parts (what Ctrl-C says). */
+  tracker?: UploadTracker;
   /** Tries per part on network faults and 5xx answers (default 5). */
   tries?: number;
   /** A part request with no byte sent or received for this long is dropped and tried again (default 120 s). */
@@ -172,6 +199,8 @@ export async function uploadMultipart<ArtifactView = unknown>(
 ): Promise<ArtifactView> {
   timingStart();
   const plan = planParts(size, opts.partSize ?? DEFAULT_PART_SIZE);
+  const tracker = opts.tracker ?? { stage: 'reading', storedParts: 0, partCount: plan.partCount };
+  Object.assign(tracker, { stage: 'reading', storedParts: 0, partCount: plan.partCount });
   const sums = await fileSums(path, plan, size, opts.onReading);
   timingMark('read');
   // The file as the read pass hashed it: it must still be exactly this when completion is asked.
@@ -201,6 +230,7 @@ export async function uploadMultipart<ArtifactView = unknown>(
     done += r.end - r.start;
   }
   const storedBefore = done;
+  Object.assign(tracker, { stage: 'sending', storedParts: confirmed.size });
   if (upload.resumed)
     opts.log?.(
       `resuming upload ${upload.upload_id}: ${confirmed.size} of ${plan.partCount} parts already stored`,
@@ -249,6 +279,7 @@ export async function uploadMultipart<ArtifactView = unknown>(
           parts: [{ part_number: n, etag, crc32: sums.parts[n - 1]! }],
         });
         done += url.size_bytes;
+        tracker.storedParts++;
         opts.onProgress?.(done, size, storedBefore);
         return;
       } catch (error) {
@@ -288,6 +319,7 @@ export async function uploadMultipart<ArtifactView = unknown>(
   // stored by an earlier run) would go unseen: the file must still be the one that was read.
   const why = differs(read, identity(path));
   if (why) throw fileChanged(why);
+  tracker.stage = 'completing';
   return waitForCompletion<ArtifactView>(client, at, opts.name, opts.log);
 }
 

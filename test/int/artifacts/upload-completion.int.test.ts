@@ -206,17 +206,24 @@ describe('bldst waits for the completion', () => {
           BUILDSTATE_API_TOKEN: ADMIN_KEY,
           XDG_CONFIG_HOME: join(dir, 'cfg'),
         },
-        stdio: 'ignore',
+        stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
-    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, signal) => r(signal)));
+    let stderr = '';
+    child.stderr!.on('data', (c) => {
+      stderr += c;
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     let u = await uploads().get(id, 10, name);
     while (u?.status !== 'completing') {
       await new Promise((r) => setTimeout(r, 50));
       u = await uploads().get(id, 10, name);
     }
     child.kill('SIGINT');
-    expect(await exited).toBe('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toBe(
+      `bldst: interrupted: all ${u.part_count} parts are stored and the service is completing the upload without bldst; run the same command again to wait for it\n`,
+    );
     return u;
   }
 

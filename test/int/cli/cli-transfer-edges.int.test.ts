@@ -3,15 +3,18 @@
  * reads when a transfer is interrupted, resumed, or waits for a service that stopped answering,
  * and that -q means no notes. The real CLI against DynamoDB Local and the local S3 server.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../../cli/client';
 import { uploadMultipart } from '../../../cli/upload';
+import { UploadRepository } from '../../../lib/artifacts/upload.repository';
 import { MiB } from '../../../lib/artifacts/upload-plan';
+import { services } from '../../../lib/runtime';
 import { BLDST_BIN, buildCli, cliRunner } from '../../helpers/cli';
+import { startForwardProxy } from '../../helpers/forward-proxy';
 import { ADMIN_KEY, startTestStack, type TestStack } from '../../helpers/stack';
 
 let stack: TestStack;
@@ -176,5 +179,65 @@ describe('the read pass line, where progress is shown', () => {
     expect(quiet.code).toBe(0);
     expect(quiet.out).toMatch(/uploaded and verified/);
     expect(quiet.out).not.toMatch(/to checksum it|MiB \/ 12\.0 MiB/);
+  }, 60_000);
+});
+
+describe('Ctrl-C during artifact upload', () => {
+  it('says once how many parts are stored (with -q too), exits 130; the same command continues from them', async () => {
+    const id = await buildAt10();
+    const work = mkdtempSync(join(dir, 'int-'));
+    const path = join(work, 'disk.raw');
+    const checksum = randomFile(path, 30 * MiB);
+    // Parts to S3 at 2 MiB/s per connection: 6 parts of 5 MiB, 2 at once, take ~8 s.
+    const proxy = await startForwardProxy({ bytesPerSecond: 2 * MiB });
+    const args = ['artifact', 'upload', id, 'disk.raw', '--state', '10', '--part-size', '5MiB'];
+    const child = spawn(process.execPath, [BLDST_BIN, ...args, '--parallel', '2', '-q'], {
+      cwd: work,
+      env: {
+        PATH: process.env.PATH ?? '',
+        XDG_CONFIG_HOME: join(work, 'config'),
+        BUILDSTATE_API_URL: stack.url,
+        BUILDSTATE_API_TOKEN: ADMIN_KEY,
+        HTTP_PROXY: proxy.url,
+        NO_PROXY: new URL(stack.url).host,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (c) => {
+      stderr += c;
+    });
+    const exited = new Promise<[number | null, string | null]>((r) =>
+      child.on('exit', (c, sig) => r([c, sig])),
+    );
+    const uploads = new UploadRepository(services().db, stack.tableName);
+    const confirmed = async () => {
+      const u = await uploads.get(id, 10, 'disk.raw');
+      return u ? (await uploads.parts(u)).length : 0;
+    };
+    try {
+      while ((await confirmed()) < 1) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGINT');
+      expect(await exited).toEqual([130, null]);
+    } finally {
+      child.kill('SIGKILL');
+      await proxy.stop();
+    }
+    const stored = await confirmed();
+    expect(stored).toBeGreaterThanOrEqual(1);
+    expect(stored).toBeLessThan(6);
+    expect(stderr).toBe(
+      `bldst: interrupted: ${stored} of 6 parts are stored; run the same command again to continue\n`,
+    );
+
+    const again = await cli.run(args, { cwd: work });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(
+      new RegExp(`^resuming upload \\S+: ${stored} of 6 parts already stored$`, 'm'),
+    );
+    expect((await stack.call('GET', `/builds/${id}/states/10/artifacts/disk.raw`)).body).toMatchObject({
+      verified: true,
+      checksum,
+    });
   }, 60_000);
 });
