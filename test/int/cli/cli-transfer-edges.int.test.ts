@@ -241,3 +241,35 @@ describe('Ctrl-C during artifact upload', () => {
     });
   }, 60_000);
 });
+
+describe('download parallelism', () => {
+  it('fetches 10 ranges at once by default, as aws s3 cp: 10 connections to the store through a proxy', async () => {
+    const id = await buildAt10();
+    const work = mkdtempSync(join(dir, 'par-'));
+    const checksum = randomFile(join(work, 'img.raw'), 24 * MiB);
+    const up = await cli.run(['artifact', 'upload', id, 'img.raw', '--state', '10', '-q'], { cwd: work });
+    expect(up.code).toBe(0);
+    // Paced so that the ranges overlap; kept-alive connections are reused once free, so the
+    // connections opened to the proxy are the GETs in flight at once.
+    const proxy = await startForwardProxy({ bytesPerSecond: 4 * MiB });
+    try {
+      const down = await cli.run(
+        ['artifact', 'download', id, '--state', '10', '--name', 'img.raw', '-O', 'copy.raw'],
+        {
+          cwd: work,
+          env: {
+            HTTP_PROXY: proxy.url,
+            NO_PROXY: new URL(stack.url).host,
+            BLDST_DOWNLOAD_RANGE_BYTES: String(MiB),
+          },
+        },
+      );
+      expect(down.code).toBe(0);
+      expect(down.stderr).toContain(`copy.raw: ${24 * MiB} bytes, ${checksum} (matches)`);
+      expect(proxy.requests.filter((r) => r.method === 'GET' && r.range)).toHaveLength(24);
+      expect(proxy.connections()).toBe(10);
+    } finally {
+      await proxy.stop();
+    }
+  }, 60_000);
+});
