@@ -236,14 +236,40 @@ describe('bldst waits for the completion', () => {
 
     // The re-run sends nothing again (every part is confirmed) and waits for the job.
     const partsBefore = stack.s3.stats.parts;
-    const rerun = runUpload(path, id);
+    const child = spawn(
+      process.execPath,
+      [BLDST_BIN, 'artifact', 'upload', id, path, '--state', '10', '--part-size', '5MiB', '-o', 'json'],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          BUILDSTATE_API_URL: stack.url,
+          BUILDSTATE_API_TOKEN: ADMIN_KEY,
+          XDG_CONFIG_HOME: join(dir, 'cfg'),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c) => {
+      stdout += c;
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    // The worker starts once the re-run has found the upload: started earlier, on a loaded machine
+    // it could verify the upload while the re-run still reads the file (then nothing is resumed).
+    await new Promise<void>((resolve) =>
+      child.stderr!.on('data', (c) => {
+        stderr += c;
+        if (stderr.includes('parts already stored')) resolve();
+      }),
+    );
     const worker = await startWorker();
     try {
-      const res = await rerun;
-      expect(res.stderr).toBe(`resuming upload ${interrupted.upload_id}: 5 of 5 parts already stored\n`);
-      expect(res.code).toBe(0);
-      expect(JSON.parse(res.stdout)).toMatchObject({ verified: true, checksum: sha(data) });
+      expect(await exited).toBe(0);
+      expect(stderr).toBe(`resuming upload ${interrupted.upload_id}: 5 of 5 parts already stored\n`);
+      expect(JSON.parse(stdout)).toMatchObject({ verified: true, checksum: sha(data) });
     } finally {
+      child.kill('SIGKILL');
       await worker.stop();
     }
     expect(stack.s3.stats.parts).toBe(partsBefore);
