@@ -393,7 +393,7 @@ describe('bldst waits for the completion', () => {
       verified: true,
       checksum: sha(data),
     });
-  }, 90_000);
+  }, 150_000);
 
   it('exits 3 with the reason when the completion fails (a part damaged in the store)', async () => {
     const id = await buildAt10();
