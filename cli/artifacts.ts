@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { artifactNameSchema } from '../lib/artifacts/artifact.schema';
 import { DEFAULT_PART_SIZE } from '../lib/artifacts/upload-plan';
 import { ApiError, type Client } from './client';
 import { type DownloadOptions, downloadChecked } from './download';
@@ -41,9 +42,10 @@ export async function uploadArtifact(
     /** Multipart only: the read pass's progress, and notes ("resuming upload …") for stderr. */
     onReading?: MultipartOptions['onReading'];
     log?: MultipartOptions['log'];
+    tracker?: MultipartOptions['tracker'];
   } = {},
 ): Promise<ArtifactView> {
-  const name = opts.name ?? basename(file);
+  const name = checkedName(opts.name ?? basename(file));
   const fileSize = readableFileSize(file);
   if (fileSize > (opts.partSize ?? DEFAULT_PART_SIZE)) {
     try {
@@ -62,6 +64,7 @@ export async function uploadArtifact(
       );
     }
   }
+  if (opts.tracker) opts.tracker.stage = 'single';
   const { checksum, size } = await fileDigest(file);
   const registered = await client.post<ArtifactView>(`/builds/${seg(buildId)}/states/${state}/artifacts`, {
     name,
@@ -73,6 +76,22 @@ export async function uploadArtifact(
   if (registered.upload) await uploadFile(registered.upload.url, registered.upload.headers, file);
   opts.onProgress?.(size, size);
   return client.post<ArtifactView>(`/builds/${seg(buildId)}/states/${state}/artifacts/${seg(name)}/verify`);
+}
+
+/**
+ * The artifact name checked here, before the file is read: the single PUT path sends it in a body
+ * and the multipart path in a URL, and the service words its refusals of the two differently (the
+ * URL's without the rule). Either way the user reads the naming rule, exit 2, nothing sent.
+ */
+export function checkedName(name: string): string {
+  const checked = artifactNameSchema.safeParse(name);
+  if (checked.success) return name;
+  const shown = name.length > 60 ? `${name.slice(0, 40)}…' (${name.length} characters` : `${name}'`;
+  throw new CliError(
+    `artifact name '${shown}${name.length > 60 ? ')' : ''}: ${checked.error.issues[0]?.message ?? 'not a valid artifact name'}`,
+    EXIT.usage,
+    'validation_error',
+  );
 }
 
 const verifiedAlready = (error: ApiError) =>

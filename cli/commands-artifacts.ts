@@ -17,6 +17,7 @@ import { CliError, EXIT, usage } from './errors';
 import { type Column, col, printJson, printTable } from './output';
 import { requireState } from './runner';
 import { choice } from './suggest';
+import { DEFAULT_DOWNLOAD_PARALLEL, DEFAULT_UPLOAD_PARALLEL } from './transfer-defaults';
 
 const ARTIFACT_COLUMNS: Column<Record<string, unknown>>[] = [
   col('state_code', 'STATE', { right: true }),
@@ -124,7 +125,10 @@ export const ARTIFACT_COMMANDS: Command[] = [
         description:
           'multipart part size, 5MiB..5GiB (default 64MiB; grown to stay within 10,000 parts); larger files go in parts',
       },
-      parallel: { type: 'string', description: 'parts sent at once (default 8)' },
+      parallel: {
+        type: 'string',
+        description: `parts sent at once (1-64, default ${DEFAULT_UPLOAD_PARALLEL})`,
+      },
       progress: progressOpt,
     },
     examples: [
@@ -136,19 +140,27 @@ export const ARTIFACT_COMMANDS: Command[] = [
       const { uploadArtifact } = await import('./artifacts');
       const { transferOptions } = await import('./upload');
       const { progressReporter, wantProgress } = await import('./progress');
+      const { keptOfUpload } = await import('./upload');
+      const { sayWhatIsKeptOnInterrupt } = await import('./interrupt');
       const transfer = transferOptions(v['part-size'], v.parallel);
       const progress = progressReporter(
         p[1]!,
         wantProgress({ quiet: ctx.quiet, progress: Boolean(v.progress) }),
       );
+      const kept: import('./upload').UploadTracker = { stage: 'starting', storedParts: 0, partCount: 0 };
+      const stopSaying = sayWhatIsKeptOnInterrupt(() => keptOfUpload(kept), progress.clear);
       const a = await uploadArtifact(ctx.client(), p[0]!, requireState(v.state), p[1]!, {
         name: v.name,
         format: v.format,
         ...transfer,
         onProgress: progress.onProgress,
         onReading: progress.onReading,
+        tracker: kept,
         ...(ctx.quiet ? {} : { log: progress.note }),
-      }).finally(progress.done);
+      }).finally(() => {
+        stopSaying();
+        progress.done();
+      });
       show(ctx, withoutUrls(ctx, a as unknown as Record<string, unknown>), a.checksum);
       return EXIT.ok;
     },
@@ -165,7 +177,10 @@ export const ARTIFACT_COMMANDS: Command[] = [
         short: 'O',
         description: 'file to write (default: the artifact name); an existing folder gets <folder>/<name>',
       },
-      parallel: { type: 'string', description: 'ranged GETs at once (default 8)' },
+      parallel: {
+        type: 'string',
+        description: `ranged GETs at once (1-64, default ${DEFAULT_DOWNLOAD_PARALLEL}, as aws s3 cp)`,
+      },
       progress: progressOpt,
     },
     examples: [
@@ -176,9 +191,8 @@ export const ARTIFACT_COMMANDS: Command[] = [
       const id = one(p, 'build id');
       const name = v.name;
       if (!name) throw usage('--name is required');
-      const parallel = int(v.parallel, '--parallel');
-      if (parallel !== undefined && (parallel < 1 || parallel > 64))
-        throw usage('--parallel must be between 1 and 64');
+      const { parallelOption } = await import('./upload');
+      const parallel = v.parallel === undefined ? undefined : parallelOption(v.parallel, '--parallel');
       const { downloadArtifact } = await import('./artifacts');
       const { destinationOf } = await import('./download');
       const { createProgress, wantProgress } = await import('./progress');
@@ -186,13 +200,33 @@ export const ARTIFACT_COMMANDS: Command[] = [
       const to = destinationOf(v.to, name);
       const artifactPath = `/builds/${seg(id)}/states/${requireState(v.state)}/artifacts/${seg(name)}`;
       const get = () => ctx.client().get<import('./artifacts').ArtifactView>(artifactPath);
-      const a = await get();
+      const { keptOfDownload } = await import('./download');
+      const { sayWhatIsKeptOnInterrupt } = await import('./interrupt');
+      const kept: import('./download').DownloadTracker = {
+        keptRanges: 0,
+        rangeCount: 0,
+        keptBytes: 0,
+        totalBytes: 0,
+      };
+      let line: import('./progress').Progress | undefined;
+      const stopSaying = sayWhatIsKeptOnInterrupt(
+        () => keptOfDownload(kept),
+        () => line?.clear(),
+      );
+      const a = await get().catch((error: unknown) => {
+        stopSaying();
+        throw error;
+      });
       const enabled = wantProgress({ quiet: ctx.quiet, progress: Boolean(v.progress) });
       const got = await downloadArtifact(a, to, {
         parallel,
-        progress: ({ total }) => createProgress({ label: to, total, enabled }),
+        tracker: kept,
+        progress: ({ total }) => {
+          line = createProgress({ label: to, total, enabled });
+          return line;
+        },
         renewUrl: async () => (await get()).download?.url,
-      });
+      }).finally(stopSaying);
       if (!ctx.quiet)
         process.stderr.write(`${to}: ${got.size} bytes, ${got.checksum}${a.checksum ? ' (matches)' : ''}\n`);
       // A pipe (or -o json) gets what was written as JSON, as every other command's output; the

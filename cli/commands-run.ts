@@ -4,11 +4,12 @@
  * at once are taken as `artifact upload` takes them (cli/upload.ts `transferOptions`), and checked
  * before anything is reported.
  */
-import { type Command, defineCommand, int, one } from './command';
+import { type Command, defineCommand, int, one, progressOpt } from './command';
 import { usage } from './errors';
 import { handedDown } from './lease';
 import { requireState } from './runner';
 import { STEP_ENVIRONMENT } from './step-env';
+import { DEFAULT_DOWNLOAD_PARALLEL, DEFAULT_UPLOAD_PARALLEL } from './transfer-defaults';
 
 const workerOpt = {
   type: 'string',
@@ -20,15 +21,6 @@ const leaseTtlOpt = {
     'seconds the lease on the build lasts without a renewal (5-3600, default 120; renewed every third)',
 } as const;
 const buildOpt = { type: 'string', description: 'build id (required; default $BLDST_BUILD_ID)' } as const;
-
-/** `--transfer-parallel`: a whole number from 1 to 64, as `--parallel` of artifact upload and download. */
-function transferParallel(value: string | undefined): { parallel?: number } {
-  if (value === undefined) return {};
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64)
-    throw usage(`--transfer-parallel ${value}: must be a whole number from 1 to 64`);
-  return { parallel: n };
-}
 
 export const RUN_COMMANDS: Command[] = [
   defineCommand({
@@ -57,8 +49,9 @@ export const RUN_COMMANDS: Command[] = [
       },
       parallel: {
         type: 'string',
-        description: 'parts of the --artifact upload sent at once (1-64, default 8)',
+        description: `parts of the --artifact upload sent at once (1-64, default ${DEFAULT_UPLOAD_PARALLEL})`,
       },
+      progress: progressOpt,
     },
     examples: [
       'bldst run --build $BUILD_ID --state 10 --artifact output/image.qcow2 -- packer build kickstart.pkr.hcl',
@@ -83,6 +76,8 @@ export const RUN_COMMANDS: Command[] = [
         workerId: v.worker,
         leaseTtlSeconds: int(v['lease-ttl'], '--lease-ttl'),
         uploadProgress: !ctx.quiet,
+        progressOnPipe: Boolean(v.progress),
+        quiet: ctx.quiet,
         transfer,
       });
     },
@@ -115,8 +110,12 @@ export const RUN_COMMANDS: Command[] = [
       },
       'transfer-parallel': {
         type: 'string',
+        description: `parts uploaded and ranges downloaded at once per artifact (1-64; default ${DEFAULT_UPLOAD_PARALLEL} parts, ${DEFAULT_DOWNLOAD_PARALLEL} ranges), in each child of a fan_out`,
+      },
+      progress: {
+        type: 'boolean',
         description:
-          'parts uploaded and ranges downloaded at once per artifact (1-64, default 8), in each child of a fan_out',
+          "show the transfers' progress on a pipe too (a terminal shows it unless -q; never inside a fan_out's children)",
       },
     },
     examples: [
@@ -130,11 +129,13 @@ export const RUN_COMMANDS: Command[] = [
       if (!id) throw usage('--build is required');
       const parallel = int(v.parallel, '--parallel') ?? 4;
       if (parallel < 1 || parallel > 100) throw usage('--parallel must be 1-100');
-      const { transferOptions } = await import('./upload');
+      const { parallelOption, transferOptions } = await import('./upload');
       // artifact upload's checks: its --part-size, and its --parallel under the name left free here.
       const transfer = {
         ...transferOptions(v['part-size'], undefined),
-        ...transferParallel(v['transfer-parallel']),
+        ...(v['transfer-parallel'] === undefined
+          ? {}
+          : { parallel: parallelOption(v['transfer-parallel'], '--transfer-parallel') }),
       };
       const { runPipeline } = await import('./pipeline-run');
       return runPipeline(ctx.client(), {
@@ -146,6 +147,8 @@ export const RUN_COMMANDS: Command[] = [
         workerId: v.worker,
         leaseTtlSeconds: int(v['lease-ttl'], '--lease-ttl'),
         transfer,
+        quiet: ctx.quiet,
+        progress: Boolean(v.progress),
       });
     },
   }),

@@ -264,20 +264,21 @@ export async function dispatch(argv: string[]): Promise<number> {
     rest = args.slice(dashdash + 1);
     args = args.slice(0, dashdash);
   }
+  const options = Object.fromEntries(
+    Object.entries({ ...GLOBAL, ...command.options }).map(([k, o]) => [
+      k,
+      {
+        type: o.type,
+        ...('short' in o && o.short ? { short: o.short } : {}),
+        ...('multiple' in o && o.multiple ? { multiple: true } : {}),
+      },
+    ]),
+  );
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args,
-      options: Object.fromEntries(
-        Object.entries({ ...GLOBAL, ...command.options }).map(([k, o]) => [
-          k,
-          {
-            type: o.type,
-            ...('short' in o && o.short ? { short: o.short } : {}),
-            ...('multiple' in o && o.multiple ? { multiple: true } : {}),
-          },
-        ]),
-      ),
+      args: negativeValuesInline(args, options),
+      options,
       allowPositionals: true,
       strict: true,
     });
@@ -322,4 +323,26 @@ export async function dispatch(argv: string[]): Promise<number> {
     client: () => client,
   };
   return (await command.run(ctx, values, parsed.positionals, rest)) ?? EXIT.ok;
+}
+
+/**
+ * `--part-size -5MiB`: node's parseArgs refuses a value that starts with a dash as "ambiguous" and
+ * asks for `--part-size=-5MiB`. A dash followed by a digit is never one of bldst's flags, so such a
+ * value is handed to parseArgs in the form it asks for, and the option's own check answers it
+ * (`--part-size -5MiB: must be between 5MiB and 5GiB`). Where the value is, parseArgs says itself
+ * (its tokens, parsing leniently); nothing else of argv is read here.
+ */
+export function negativeValuesInline(
+  args: string[],
+  options: NonNullable<Parameters<typeof parseArgs>[0]>['options'],
+): string[] {
+  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  const out = [...args];
+  // From the end, so the indexes of earlier tokens stay right as pairs become one argument.
+  for (const t of [...tokens].reverse()) {
+    if (t.kind !== 'option' || t.inlineValue !== false || typeof t.value !== 'string') continue;
+    if (!/^-\d/.test(t.value) || options?.[t.name]?.type !== 'string') continue;
+    out.splice(t.index, 2, `${t.rawName}=${t.value}`);
+  }
+  return out;
 }

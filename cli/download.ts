@@ -39,10 +39,11 @@ import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CliError, EXIT } from './errors';
 import { openRequest } from './http';
-import type { Progress } from './progress';
+import { formatBytes, type Progress } from './progress';
 import { timingMark, timingNote, timingStart } from './timings';
+import { DEFAULT_DOWNLOAD_PARALLEL } from './transfer-defaults';
 
-export const DEFAULT_PARALLEL = 8;
+export const DEFAULT_PARALLEL = DEFAULT_DOWNLOAD_PARALLEL;
 /**
  * 16 MiB: the ranges of the last wave land together and the SHA-256 (in file order) can only take
  * them then, so up to parallel − 1 ranges are hashed after the last byte arrived; at 64 MiB that
@@ -52,7 +53,25 @@ export const DEFAULT_PARALLEL = 8;
 export const DEFAULT_RANGE_BYTES = 16 * 1024 * 1024;
 const ATTEMPTS = 4;
 
+/** What a download keeps on disk (ranges recorded in its sidecar), for what an interruption says. */
+export interface DownloadTracker {
+  /** The partial file, once the download has started (undefined before: nothing kept yet). */
+  partial?: string;
+  keptRanges: number;
+  rangeCount: number;
+  keptBytes: number;
+  totalBytes: number;
+}
+
+/** What is kept of a download interrupted where `t` says, and how to go on. */
+export function keptOfDownload(t: DownloadTracker): string {
+  if (!t.partial) return 'nothing was downloaded yet; run the same command again to download it';
+  return `${t.keptRanges} of ${t.rangeCount} ranges (${formatBytes(t.keptBytes)} of ${formatBytes(t.totalBytes)}) are kept in ${t.partial}; run the same command again to continue`;
+}
+
 export interface DownloadOptions {
+  /** Kept up to date with the ranges recorded on disk (what Ctrl-C says). */
+  tracker?: DownloadTracker;
   parallel?: number;
   rangeBytes?: number;
   /** Told the bytes on disk so far (kept ranges included). */
@@ -275,6 +294,18 @@ async function downloadLocked(
     await file.truncate(size);
     const sidecar: Sidecar = { checksum, size, range_bytes: rangeBytes, done: [...done] };
     await saveSidecar(sidecarPath, sidecar);
+    const rangeSize = (i: number) => bounds(i)[1] - bounds(i)[0] + 1;
+    const track = () => {
+      if (!opts.tracker) return;
+      Object.assign(opts.tracker, {
+        partial,
+        keptRanges: done.size,
+        rangeCount: count,
+        keptBytes: [...done].reduce((n, i) => n + rangeSize(i), 0),
+        totalBytes: size,
+      });
+    };
+    track();
 
     const progress = opts.progress?.({ total: size });
     const inFlight = new Map<number, number>();
@@ -299,6 +330,7 @@ async function downloadLocked(
         for (const r of batch) done.add(r);
         sidecar.done = [...done].sort((a, b) => a - b);
         await saveSidecar(sidecarPath, sidecar);
+        track();
       });
       // A failed flush surfaces once, where `recording` is awaited below, not as an unhandled rejection.
       recording.catch(() => undefined);

@@ -70,3 +70,24 @@ export const interrupts = new Interrupts();
 
 export const interrupted = (signal: StopSignal, message: string) =>
   new CliError(`${message} (${signal})`, exitCodeOf(signal), 'interrupted');
+
+/**
+ * A transfer run as its own command (`artifact upload`, `artifact download`): the first SIGINT or
+ * SIGTERM says, once, on stderr what was kept and how to go on (`describe()`, e.g. "7 of 16 parts
+ * are stored; run the same command again to continue"), then bldst exits 130 or 143 at once (the
+ * 'exit' hooks run: a download's lock is released). Said with -q too, as `run` says its
+ * interruption whatever -q: a user who asked for quiet still learns that nothing is lost.
+ * `clear` erases a progress line drawn in place first. Returns the function that stops listening.
+ */
+export function sayWhatIsKeptOnInterrupt(describe: () => string, clear?: () => void): () => void {
+  const release = interrupts.hold();
+  const stop = interrupts.listen((signal) => {
+    clear?.();
+    process.stderr.write(`bldst: interrupted: ${describe()}\n`);
+    process.exit(exitCodeOf(signal));
+  });
+  return () => {
+    stop();
+    release();
+  };
+}

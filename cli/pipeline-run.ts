@@ -86,7 +86,15 @@ export async function runFanOut(
   client: Client,
   o: Pick<
     PipelineOptions,
-    'buildId' | 'workdir' | 'retryDelayMs' | 'workerId' | 'leaseTtlSeconds' | 'parallel' | 'transfer'
+    | 'buildId'
+    | 'workdir'
+    | 'retryDelayMs'
+    | 'workerId'
+    | 'leaseTtlSeconds'
+    | 'parallel'
+    | 'transfer'
+    | 'quiet'
+    | 'progress'
   > & {
     fanOut: FanOut;
     log: (line: string) => void;

@@ -129,6 +129,10 @@ export interface PipelineOptions {
   parallel?: number;
   /** Part size of the outputs' uploads; parts (ranges of the inputs' downloads) at once. */
   transfer?: TransferOptions;
+  /** -q: no transfer progress and no transfer notes. */
+  quiet?: boolean;
+  /** --progress: transfer progress on a pipe too (a line every 5 s). */
+  progress?: boolean;
   log?: (line: string) => void;
 }
 
@@ -140,7 +144,14 @@ export async function runBuild(
   client: Client,
   o: Pick<
     PipelineOptions,
-    'buildId' | 'workdir' | 'retryDelayMs' | 'workerId' | 'leaseTtlSeconds' | 'transfer'
+    | 'buildId'
+    | 'workdir'
+    | 'retryDelayMs'
+    | 'workerId'
+    | 'leaseTtlSeconds'
+    | 'transfer'
+    | 'quiet'
+    | 'progress'
   >,
   buildId: string,
   steps: PipelineStep[],
@@ -240,8 +251,8 @@ async function fetchInputs(
   workdir: string,
   have: Map<string, string>,
   log: (line: string) => void,
-  /** A progress line per download on a terminal (not when children share it). */
-  showProgress = false,
+  /** A progress line per download on a terminal (not when children share it); 'always': on a pipe too. */
+  showProgress: boolean | 'always' = false,
   transfer: TransferOptions = {},
 ): Promise<string | undefined> {
   const advice = await client.get<ResumeAdvice>(`/builds/${encodeURIComponent(buildId)}/resume`);
@@ -260,7 +271,14 @@ async function fetchInputs(
           )
         ).download?.url,
       ...(showProgress
-        ? { progress: ({ total }) => createProgress({ label: `input ${input.name}`, total }) }
+        ? {
+            progress: ({ total }) =>
+              createProgress({
+                label: `input ${input.name}`,
+                total,
+                ...(showProgress === 'always' ? { enabled: true } : {}),
+              }),
+          }
         : {}),
     });
     have.set(path, got.checksum);
@@ -273,7 +291,14 @@ async function fetchInputs(
 
 async function runSteps(
   client: Client,
-  o: { buildId: string; workdir: string; retryDelayMs: number; transfer?: TransferOptions },
+  o: {
+    buildId: string;
+    workdir: string;
+    retryDelayMs: number;
+    transfer?: TransferOptions;
+    quiet?: boolean;
+    progress?: boolean;
+  },
   todo: PipelineStep[],
   lease: HeldLease,
   workerId: string,
@@ -298,7 +323,7 @@ async function runSteps(
         o.workdir,
         downloaded,
         say,
-        extra.prefix === undefined,
+        extra.prefix === undefined && !o.quiet && (o.progress ? 'always' : true),
         o.transfer,
       );
       say(label);
@@ -327,7 +352,11 @@ async function runSteps(
           prefix: extra.prefix,
           onReport: extra.onReport,
           // As for the inputs: a terminal's progress line, not inside a fan-out's children.
-          uploadProgress: extra.prefix === undefined,
+          uploadProgress: extra.prefix === undefined && !o.quiet,
+          progressOnPipe: o.progress,
+          // The step's live line would draw over the upload's progress line every second.
+          beforeTransfer: live.stop.bind(live),
+          quiet: o.quiet,
           transfer: o.transfer,
         });
       } catch (error) {

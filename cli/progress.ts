@@ -58,7 +58,9 @@ export function progressReporter(label: string, enabled?: boolean) {
       reading.update(readBytes);
     },
     onProgress(doneBytes: number, totalBytes: number, base = 0) {
-      // The reading line is drawn over in place (a terminal) or simply followed (a log).
+      // The reading line is drawn over in place (a terminal); a log gets its last figure (100%)
+      // first, so it never ends on the 5-second line that happened to come before.
+      if (reading && process.stderr.isTTY !== true) reading.done();
       reading = undefined;
       line ??= createProgress({ label, total: totalBytes, base, ...on });
       line.update(doneBytes);

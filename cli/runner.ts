@@ -41,6 +41,12 @@ export interface RunStateOptions {
   onReport?: () => void;
   /** A progress line for the artifact upload on a terminal (cli/progress.ts). */
   uploadProgress?: boolean;
+  /** --progress: that line on a pipe too (a line every 5 s), as artifact upload --progress. */
+  progressOnPipe?: boolean;
+  /** Called before the artifact upload draws its line (pipeline run's live line stops redrawing). */
+  beforeTransfer?: () => void;
+  /** -q: the artifact upload's notes ("resuming upload …", "the service is not answering …") are left out. */
+  quiet?: boolean;
   /** The artifact upload's part size and parts at once (`--part-size`, `--parallel`; cli/upload.ts). */
   transfer?: TransferOptions;
 }
@@ -217,18 +223,23 @@ async function runAttempt(
   if (code === 0) {
     try {
       if (o.artifact) {
+        o.beforeTransfer?.();
         const progress = progressReporter(
           `artifact ${basename(o.artifact)}`,
-          o.uploadProgress === true ? undefined : false,
+          o.uploadProgress !== true ? false : o.progressOnPipe ? true : undefined,
         );
         const a = await uploadArtifact(client, o.buildId, state, o.artifact, {
           ...o.transfer,
           onProgress: progress.onProgress,
           onReading: progress.onReading,
-          log: (line) => {
-            progress.clear();
-            log(line);
-          },
+          ...(o.quiet
+            ? {}
+            : {
+                log: (line: string) => {
+                  progress.clear();
+                  log(line);
+                },
+              }),
         }).finally(progress.done);
         log(`state ${state}: artifact ${a.name} uploaded and verified (${a.checksum})`);
       }

@@ -26,13 +26,39 @@ import { ApiError, type Client } from './client';
 import { CliError, EXIT } from './errors';
 import { openRequest } from './http';
 import { timingMark, timingStart } from './timings';
+import { DEFAULT_UPLOAD_PARALLEL } from './transfer-defaults';
+
+/**
+ * Where an upload is, for what an interruption says: the read pass, parts being sent (and how many
+ * the service has confirmed), or the completion the service runs.
+ */
+export interface UploadTracker {
+  stage: 'starting' | 'single' | 'reading' | 'sending' | 'completing';
+  storedParts: number;
+  partCount: number;
+}
+
+/** What is kept of an upload interrupted where `t` says, and how to go on. */
+export function keptOfUpload(t: UploadTracker): string {
+  switch (t.stage) {
+    case 'starting':
+    case 'reading':
+      return 'nothing was sent yet; run the same command again to upload it';
+    case 'single':
+      return 'the file goes in one request (it is not above the part size) and that request did not finish; run the same command again to upload it';
+    case 'sending':
+      return `${t.storedParts} of ${t.partCount} parts are stored; run the same command again to continue`;
+    case 'completing':
+      return `all ${t.partCount} parts are stored and the service is completing the upload without bldst; run the same command again to wait for it`;
+  }
+}
 
 export interface MultipartOptions {
   name: string;
   format?: string;
   /** Requested part size in bytes (grown to stay within 10,000 parts). */
   partSize?: number;
-  /** Parts in flight at once (default 8). */
+  /** Parts in flight at once (default DEFAULT_UPLOAD_PARALLEL). */
   parallel?: number;
   /**
    * Bytes confirmed so far (parts skipped on resume included) of the total; `storedBefore` is
@@ -45,6 +71,8 @@ export interface MultipartOptions {
   log?: (line: string) => void;
   /** Part URLs asked for per call (default 32). */
   urlBatch?: number;
+  /** Kept up to date with the upload's stage and its confirmed parts (what Ctrl-C says). */
+  tracker?: UploadTracker;
   /** Tries per part on network faults and 5xx answers (default 5). */
   tries?: number;
   /** A part request with no byte sent or received for this long is dropped and tried again (default 120 s). */
@@ -171,6 +199,8 @@ export async function uploadMultipart<ArtifactView = unknown>(
 ): Promise<ArtifactView> {
   timingStart();
   const plan = planParts(size, opts.partSize ?? DEFAULT_PART_SIZE);
+  const tracker = opts.tracker ?? { stage: 'reading', storedParts: 0, partCount: plan.partCount };
+  Object.assign(tracker, { stage: 'reading', storedParts: 0, partCount: plan.partCount });
   const sums = await fileSums(path, plan, size, opts.onReading);
   timingMark('read');
   // The file as the read pass hashed it: it must still be exactly this when completion is asked.
@@ -200,6 +230,7 @@ export async function uploadMultipart<ArtifactView = unknown>(
     done += r.end - r.start;
   }
   const storedBefore = done;
+  Object.assign(tracker, { stage: 'sending', storedParts: confirmed.size });
   if (upload.resumed)
     opts.log?.(
       `resuming upload ${upload.upload_id}: ${confirmed.size} of ${plan.partCount} parts already stored`,
@@ -248,6 +279,7 @@ export async function uploadMultipart<ArtifactView = unknown>(
           parts: [{ part_number: n, etag, crc32: sums.parts[n - 1]! }],
         });
         done += url.size_bytes;
+        tracker.storedParts++;
         opts.onProgress?.(done, size, storedBefore);
         return;
       } catch (error) {
@@ -272,7 +304,7 @@ export async function uploadMultipart<ArtifactView = unknown>(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, opts.parallel ?? 8) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, opts.parallel ?? DEFAULT_UPLOAD_PARALLEL) }, worker));
   if (failed) {
     if (failed instanceof Transient)
       throw new CliError(
@@ -287,7 +319,8 @@ export async function uploadMultipart<ArtifactView = unknown>(
   // stored by an earlier run) would go unseen: the file must still be the one that was read.
   const why = differs(read, identity(path));
   if (why) throw fileChanged(why);
-  return waitForCompletion<ArtifactView>(client, at, opts.name);
+  tracker.stage = 'completing';
+  return waitForCompletion<ArtifactView>(client, at, opts.name, opts.log);
 }
 
 /** The upload record as the completion (202) and its poll answer it. */
@@ -312,7 +345,10 @@ async function waitForCompletion<ArtifactView>(
   client: Client,
   at: string,
   name: string,
+  log?: (line: string) => void,
 ): Promise<ArtifactView> {
+  // An outage is said once when it starts and once when it ends, not on every poll.
+  let silent = false;
   const fail = (u: UploadRecord): never => {
     throw new CliError(
       `upload of ${name} failed: ${u.reason?.message ?? `the upload is ${u.status}`}${u.status === 'failed' ? '; nothing was verified — run the same command again to upload it anew' : ''}`,
@@ -349,9 +385,18 @@ async function waitForCompletion<ArtifactView>(
     } catch (error) {
       // The client retried already; keep polling through an outage or a lost connection. A refusal
       // (the upload replaced by another run's: 409; a login gone: 401) ends the wait.
-      if (error instanceof ApiError ? error.status >= 500 : error instanceof CliError) continue;
+      if (error instanceof ApiError ? error.status >= 500 : error instanceof CliError) {
+        if (!silent)
+          log?.(
+            `the service is not answering (${(error as Error).message}); bldst keeps waiting for the completion of ${name} (Ctrl-C leaves it to the service)`,
+          );
+        silent = true;
+        continue;
+      }
       throw error;
     }
+    if (silent) log?.(`the service answers again; waiting for the completion of ${name}`);
+    silent = false;
   }
   return answer;
 }
@@ -431,6 +476,17 @@ function putPart(
   });
 }
 
+/**
+ * A count of parts or ranges at once (`--parallel` of artifact upload, download and run,
+ * `--transfer-parallel` of pipeline run): a whole number from 1 to 64, else exit 2 with one wording.
+ */
+export function parallelOption(value: string, flag: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > 64)
+    throw new CliError(`${flag} ${value}: must be a whole number from 1 to 64`, EXIT.usage, 'usage');
+  return n;
+}
+
 /** `--part-size` (8MiB, 64MiB, 1GiB or bytes; 5 MiB..5 GiB) and `--parallel` (1..64); exit 2 otherwise. */
 export function transferOptions(partSize: string | undefined, parallel: string | undefined) {
   const out: { partSize?: number; parallel?: number } = {};
@@ -444,11 +500,6 @@ export function transferOptions(partSize: string | undefined, parallel: string |
       );
     out.partSize = bytes;
   }
-  if (parallel !== undefined) {
-    const n = Number(parallel);
-    if (!Number.isInteger(n) || n < 1 || n > 64)
-      throw new CliError(`--parallel ${parallel}: must be a whole number from 1 to 64`, EXIT.usage, 'usage');
-    out.parallel = n;
-  }
+  if (parallel !== undefined) out.parallel = parallelOption(parallel, '--parallel');
   return out;
 }

@@ -9,6 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { type ArtifactView, downloadArtifact, LOCAL_STORAGE_TYPES } from '../../../cli/artifacts';
+import { createProgress } from '../../../cli/progress';
 import { channelIn, channelVersionSchema } from './channel';
 import {
   type BuildView,
@@ -108,6 +109,8 @@ main(async () => {
       const path = join(folder, listed.name);
       try {
         const got = await downloadArtifact(artifact, path, {
+          // The step's log (stderr, never a terminal): a line every 5 s, as bldst --progress on a pipe.
+          progress: ({ total }) => createProgress({ label: listed.name, total, enabled: true }),
           renewUrl: async () =>
             (
               await client.get<StoredArtifact>(

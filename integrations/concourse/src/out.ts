@@ -10,6 +10,7 @@ import { relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { uploadArtifact } from '../../../cli/artifacts';
 import { ApiError, type Client } from '../../../cli/client';
+import { progressReporter } from '../../../cli/progress';
 import { expandGlob } from './glob';
 import {
   type BuildView,
@@ -174,7 +175,14 @@ main(async () => {
       result = await report(client, buildId, body('in_progress'), `${ctx.keyPrefix}-${code}-in_progress`);
     }
     for (const file of files) {
-      const artifact = await uploadArtifact(client, buildId, code, file);
+      // Concourse shows stderr as the step's log (never a terminal): the read pass and the transfer
+      // as a line every 5 s, as bldst artifact upload --progress on a pipe.
+      const progress = progressReporter(relative(src, file), true);
+      const artifact = await uploadArtifact(client, buildId, code, file, {
+        onProgress: progress.onProgress,
+        onReading: progress.onReading,
+        log: progress.note,
+      }).finally(progress.done);
       log(`${artifact.name}: uploaded and verified (${artifact.checksum})`);
     }
   }

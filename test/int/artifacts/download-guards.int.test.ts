@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatBytes } from '../../../cli/progress';
 import { BLDST_BIN, buildCli, cliRunner } from '../../helpers/cli';
 import { type ForwardProxy, startForwardProxy } from '../../helpers/forward-proxy';
 import { ADMIN_KEY, startTestStack, type TestStack } from '../../helpers/stack';
@@ -137,12 +138,24 @@ it('a second download to the same destination refuses at once (exit 3, naming th
   expect(readdirSync(dir)).toEqual(['y.out']);
 });
 
-it('Ctrl-C releases the lock and keeps the ranges; the next run continues to checked bytes', async () => {
+it('Ctrl-C says once which ranges are kept, exits 130, releases the lock; the next run continues to checked bytes', async () => {
   const dir = mkdtempSync(join(work, 'int-'));
   const first = slowDownload(dir, 'c.out');
   await rangesRecorded(join(dir, '.c.out.bldst-partial.json'), 2);
   first.child.kill('SIGINT');
-  expect(await first.exited).toEqual([null, 'SIGINT']);
+  expect(await first.exited).toEqual([130, null]);
+  // What it says is what the sidecar records: the ranges a re-run keeps.
+  const kept = (
+    JSON.parse(readFileSync(join(dir, '.c.out.bldst-partial.json'), 'utf8')) as { done: number[] }
+  ).done.length;
+  expect(kept).toBeGreaterThanOrEqual(2);
+  const said = first
+    .stderr()
+    .split('\n')
+    .filter((l) => l.startsWith('bldst: interrupted'));
+  expect(said).toEqual([
+    `bldst: interrupted: ${kept} of ${SIZE / MiB} ranges (${formatBytes(kept * MiB)} of ${formatBytes(SIZE)}) are kept in .c.out.bldst-partial; run the same command again to continue`,
+  ]);
   expect(existsSync(join(dir, '.c.out.bldst-partial.lock'))).toBe(false);
   expect(existsSync(join(dir, 'c.out'))).toBe(false);
   expect(existsSync(join(dir, '.c.out.bldst-partial'))).toBe(true);

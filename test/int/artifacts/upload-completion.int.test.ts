@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Crc32Js } from '@aws-sdk/checksums/crc';
@@ -260,17 +261,24 @@ describe('bldst waits for the completion', () => {
           BUILDSTATE_API_TOKEN: ADMIN_KEY,
           XDG_CONFIG_HOME: join(dir, 'cfg'),
         },
-        stdio: 'ignore',
+        stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
-    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, signal) => r(signal)));
+    let stderr = '';
+    child.stderr!.on('data', (c) => {
+      stderr += c;
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     let u = await uploads().get(id, 10, name);
     while (u?.status !== 'completing') {
       await new Promise((r) => setTimeout(r, 50));
       u = await uploads().get(id, 10, name);
     }
     child.kill('SIGINT');
-    expect(await exited).toBe('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toBe(
+      `bldst: interrupted: all ${u.part_count} parts are stored and the service is completing the upload without bldst; run the same command again to wait for it\n`,
+    );
     return u;
   }
 
@@ -283,14 +291,40 @@ describe('bldst waits for the completion', () => {
 
     // The re-run sends nothing again (every part is confirmed) and waits for the job.
     const partsBefore = stack.s3.stats.parts;
-    const rerun = runUpload(path, id);
+    const child = spawn(
+      process.execPath,
+      [BLDST_BIN, 'artifact', 'upload', id, path, '--state', '10', '--part-size', '5MiB', '-o', 'json'],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          BUILDSTATE_API_URL: stack.url,
+          BUILDSTATE_API_TOKEN: ADMIN_KEY,
+          XDG_CONFIG_HOME: join(dir, 'cfg'),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c) => {
+      stdout += c;
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    // The worker starts once the re-run has found the upload: started earlier, on a loaded machine
+    // it could verify the upload while the re-run still reads the file (then nothing is resumed).
+    await new Promise<void>((resolve) =>
+      child.stderr!.on('data', (c) => {
+        stderr += c;
+        if (stderr.includes('parts already stored')) resolve();
+      }),
+    );
     const worker = await startWorker();
     try {
-      const res = await rerun;
-      expect(res.stderr).toBe(`resuming upload ${interrupted.upload_id}: 5 of 5 parts already stored\n`);
-      expect(res.code).toBe(0);
-      expect(JSON.parse(res.stdout)).toMatchObject({ verified: true, checksum: sha(data) });
+      expect(await exited).toBe(0);
+      expect(stderr).toBe(`resuming upload ${interrupted.upload_id}: 5 of 5 parts already stored\n`);
+      expect(JSON.parse(stdout)).toMatchObject({ verified: true, checksum: sha(data) });
     } finally {
+      child.kill('SIGKILL');
       await worker.stop();
     }
     expect(stack.s3.stats.parts).toBe(partsBefore);
@@ -333,6 +367,88 @@ describe('bldst waits for the completion', () => {
     expect(await exited).toBe(5);
     expect(stderr).toMatch(/401|unauthor|key/i);
   }, 60_000);
+
+  it('says once that the service stopped answering while it waits, and once that it answers again', async () => {
+    const id = await buildAt10();
+    const path = join(dir, 'outage.raw');
+    const data = randomBytes(11 * MiB);
+    writeFileSync(path, data);
+    // The service behind a relay that can go dark: while down, every connection is cut at once.
+    const target = new URL(stack.url);
+    let down = false;
+    const open = new Set<Socket>();
+    const relay = createServer((socket) => {
+      if (down) {
+        socket.destroy();
+        return;
+      }
+      const upstream = connect(Number(target.port), target.hostname);
+      for (const s of [socket, upstream]) {
+        open.add(s);
+        s.on('close', () => open.delete(s));
+        s.on('error', () => {});
+      }
+      socket.pipe(upstream).pipe(socket);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const child = spawn(
+      process.execPath,
+      [BLDST_BIN, 'artifact', 'upload', id, path, '--state', '10', '--part-size', '5MiB'],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          BUILDSTATE_API_URL: `http://127.0.0.1:${(relay.address() as AddressInfo).port}`,
+          BUILDSTATE_API_TOKEN: ADMIN_KEY,
+          XDG_CONFIG_HOME: join(dir, 'cfg-outage'),
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    const seen = (text: string) =>
+      new Promise<void>((resolve) => {
+        const look = () => stderr.includes(text) && resolve();
+        child.stderr!.on('data', look);
+        look();
+      });
+    child.stderr!.on('data', (c) => {
+      stderr += c;
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    let worker: EventStream | undefined;
+    try {
+      while ((await uploads().get(id, 10, 'outage.raw'))?.status !== 'completing')
+        await new Promise((r) => setTimeout(r, 50));
+      down = true;
+      for (const s of open) s.destroy();
+      await seen('the service is not answering');
+      // A few more failed polls: still said once.
+      await new Promise((r) => setTimeout(r, 1500));
+      down = false;
+      await seen('the service answers again');
+      worker = await startWorker();
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await worker?.stop();
+      // Sockets the relay still holds to the gateway would keep the stack from stopping.
+      relay.close();
+      for (const s of open) s.destroy();
+    }
+    const lines = stderr.trimEnd().split('\n');
+    const notAnswering = lines.filter((l) => l.startsWith('the service is not answering ('));
+    expect(notAnswering).toHaveLength(1);
+    expect(notAnswering[0]).toMatch(
+      /; bldst keeps waiting for the completion of outage\.raw \(Ctrl-C leaves it to the service\)$/,
+    );
+    expect(
+      lines.filter((l) => l === 'the service answers again; waiting for the completion of outage.raw'),
+    ).toHaveLength(1);
+    expect((await stack.call('GET', `/builds/${id}/states/10/artifacts/outage.raw`)).body).toMatchObject({
+      verified: true,
+      checksum: sha(data),
+    });
+  }, 150_000);
 
   it('exits 3 with the reason when the completion fails (a part damaged in the store)', async () => {
     const id = await buildAt10();

@@ -47,6 +47,9 @@ describe('bad transfer options on run and pipeline run', () => {
     [['--part-size', 'big'], /--part-size big: must be between 5MiB and 5GiB/],
     [['--parallel', '0'], /--parallel 0: must be a whole number from 1 to 64/],
     [['--parallel', '65'], /--parallel 65: must be a whole number from 1 to 64/],
+    // A value starting with a dash gets the option's own message, not node's "ambiguous".
+    [['--part-size', '-5MiB'], /--part-size -5MiB: must be between 5MiB and 5GiB/],
+    [['--parallel', '-2'], /--parallel -2: must be a whole number from 1 to 64/],
   ])('run %j: exit 2, the command not run, no state reported', async (extra, message) => {
     const id = await buildAt10();
     const before = await snapshot(id);
@@ -65,6 +68,7 @@ describe('bad transfer options on run and pipeline run', () => {
     [['--part-size', '4MiB'], /--part-size 4MiB: must be between 5MiB and 5GiB/],
     [['--transfer-parallel', '0'], /--transfer-parallel 0: must be a whole number from 1 to 64/],
     [['--transfer-parallel', 'many'], /--transfer-parallel many: must be a whole number from 1 to 64/],
+    [['--part-size', '-5MiB'], /--part-size -5MiB: must be between 5MiB and 5GiB/],
   ])('pipeline run %j: exit 2, no step run, no state reported', async (extra, message) => {
     const id = await buildAt10();
     const before = await snapshot(id);
@@ -79,6 +83,65 @@ describe('bad transfer options on run and pipeline run', () => {
     expect(existsSync(join(work, 'ran'))).toBe(false);
     expect(await snapshot(id)).toEqual(before);
   });
+});
+
+describe('artifact upload and download: one wording for --parallel and --part-size', () => {
+  it.each([
+    [['artifact', 'upload', 'B', 'f.raw', '--state', '20', '--parallel', '0'], '--parallel 0'],
+    [['artifact', 'download', 'B', '--state', '20', '--name', 'f.raw', '--parallel', '0'], '--parallel 0'],
+    [['artifact', 'upload', 'B', 'f.raw', '--state', '20', '--parallel', '-4'], '--parallel -4'],
+    [['artifact', 'download', 'B', '--state', '20', '--name', 'f.raw', '--parallel', '-4'], '--parallel -4'],
+    [['artifact', 'download', 'B', '--state', '20', '--name', 'f.raw', '--parallel', '65'], '--parallel 65'],
+  ])('%j: exit 2, "%s: must be a whole number from 1 to 64"', async (args, said) => {
+    const res = await cli.run(args);
+    expect(res.stderr).toBe(`bldst: ${said}: must be a whole number from 1 to 64\n`);
+    expect(res.code).toBe(2);
+  });
+
+  it('--part-size -5MiB and --part-size 4MiB get the same range message', async () => {
+    for (const value of ['-5MiB', '4MiB']) {
+      const res = await cli.run(['artifact', 'upload', 'B', 'f.raw', '--state', '20', '--part-size', value]);
+      expect(res.stderr).toBe(
+        `bldst: --part-size ${value}: must be between 5MiB and 5GiB (e.g. 8MiB, 64MiB, 1GiB, or bytes)\n`,
+      );
+      expect(res.code).toBe(2);
+    }
+  });
+});
+
+describe('a bad artifact name: the naming rule, whichever path the file would take', () => {
+  it.each([
+    ['a slash', 'a/b', "artifact name 'a/b'"],
+    ['300 characters', 'n'.repeat(300), `artifact name '${'n'.repeat(40)}…' (300 characters)`],
+  ])(
+    '%s: the same message below and above the part size, exit 2, nothing registered',
+    async (_label, name, said) => {
+      const id = await buildAt10();
+      const before = await snapshot(id);
+      const work = mkdtempSync(join(tmpdir(), 'bs-xfer-'));
+      writeFileSync(join(work, 'small.raw'), Buffer.alloc(1000, 1));
+      writeFileSync(join(work, 'big.raw'), Buffer.alloc(6 * MiB, 1));
+      const parts = stack.s3.stats.parts;
+      const answers = [];
+      for (const file of ['small.raw', 'big.raw']) {
+        answers.push(
+          await cli.run(
+            ['artifact', 'upload', id, file, '--state', '10', '--name', name, '--part-size', '5MiB'],
+            { cwd: work },
+          ),
+        );
+      }
+      const rule =
+        'must be a file name of 1-200 characters: letters, digits and . _ + - (no slashes), starting with a letter or digit';
+      for (const res of answers) {
+        expect(res.stderr).toBe(`bldst: ${said}: ${rule}\n`);
+        expect(res.code).toBe(2);
+      }
+      expect(stack.s3.stats.parts).toBe(parts);
+      expect(await snapshot(id)).toEqual(before);
+      expect((await stack.call('GET', `/builds/${id}/artifacts`)).body.states).toEqual([]);
+    },
+  );
 });
 
 describe('--part-size reaches the uploads', () => {

@@ -377,6 +377,38 @@ describe('out', () => {
     });
   });
 
+  it('logs the read pass and the transfer of a multipart artifact on stderr, as lines (no terminal)', async () => {
+    const id = await newBuild();
+    const src = join(work, 'out-big');
+    mkdirSync(join(src, 'output'), { recursive: true });
+    // Above the default part size (64 MiB): the multipart path, whose read pass comes first.
+    const data = Buffer.alloc(64 * 1024 * 1024 + 4096, 3);
+    writeFileSync(join(src, 'output', 'big.raw'), data);
+    const r = await step(
+      'out',
+      {
+        source: source({ build_id: id }),
+        params: { build_id: id, state_code: 10, status: 'completed', artifacts: ['output/big.raw'] },
+      },
+      [src],
+      concourseEnv('77'),
+    );
+    expect(r.code).toBe(0);
+    const lines = r.stderr.split('\n');
+    // No redrawing on a log: whole lines, no carriage return or escape sequence.
+    expect(r.stderr).not.toContain('\r');
+    expect(r.stderr).not.toContain(String.fromCharCode(27));
+    const reading = lines.filter((l) => l.startsWith('reading output/big.raw to checksum it … '));
+    expect(reading.at(-1)).toBe('reading output/big.raw to checksum it … 100%');
+    const sent = lines.filter((l) => l.startsWith('output/big.raw  '));
+    expect(sent.at(-1)).toMatch(/^output\/big\.raw {2}64\.0 MiB \/ 64\.0 MiB {2}100% {2}/);
+    expect(lines.indexOf(reading.at(-1)!)).toBeLessThan(lines.indexOf(sent.at(-1)!));
+    expect((await stack.call('GET', `/builds/${id}/states/10/artifacts/big.raw`)).body).toMatchObject({
+      verified: true,
+      checksum: sha256(data),
+    });
+  }, 60_000);
+
   it('fails on a glob that matches nothing, before reporting anything', async () => {
     const id = await newBuild();
     const src = join(work, 'out-empty');

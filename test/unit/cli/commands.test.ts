@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { COMMANDS } from '../../../cli/commands';
 import { GLOBAL } from '../../../cli/dispatch';
 
@@ -27,5 +29,28 @@ describe('the command table', () => {
   it('names each command once', () => {
     const names = COMMANDS.flatMap((c) => [c.path.join(' '), ...(c.alias ? [c.alias.join(' ')] : [])]);
     expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe('docs/CLI.md and --help name the build argument alike', () => {
+  // --help writes <build-id> (required) or [build-id] (optional: $BLDST_BUILD_ID inside bldst run);
+  // CLI.md's command tables write ID and [ID] for the same.
+  const doc = readFileSync(join(__dirname, '../../../docs/CLI.md'), 'utf8');
+  const rows = [...doc.matchAll(/^\| `([a-z-]+(?: [a-z-]+)?) (\[?ID\]?)[ `]/gm)].map((m) => ({
+    path: m[1]!,
+    arg: m[2]!,
+  }));
+
+  it('finds the artifact commands in CLI.md', () => {
+    expect(rows.map((r) => r.path)).toEqual(expect.arrayContaining(['artifact upload', 'artifact download']));
+  });
+
+  it.each(rows.map((r) => [r.path, r.arg]))('%s: CLI.md writes %s as --help does', (path, arg) => {
+    const command = COMMANDS.find((c) => c.path.join(' ') === path || c.alias?.join(' ') === path);
+    expect(command).toBeDefined();
+    const first = command!.args?.split(' ')[0] ?? '';
+    // <build-id>, <parent-build-id>: required; [build-id]: optional.
+    const shape = /^<[a-z-]*build-id>$/.test(first) ? 'ID' : /^\[build-id\]$/.test(first) ? '[ID]' : first;
+    expect([path, shape]).toEqual([path, arg]);
   });
 });
