@@ -14,6 +14,7 @@ import {
   withoutUrls,
 } from './command';
 import { CliError, EXIT, usage } from './errors';
+import { handedDown } from './lease';
 import { type Column, col, printJson, printTable } from './output';
 import { requireState } from './runner';
 import { choice } from './suggest';
@@ -114,7 +115,7 @@ export const ARTIFACT_COMMANDS: Command[] = [
   }),
   defineCommand({
     path: ['artifact', 'upload'],
-    args: '<build-id> <file>',
+    args: '[build-id] <file>',
     summary: 'Upload a file as the artifact of a state (checksum computed, upload verified)',
     options: {
       state: stateOpt,
@@ -134,9 +135,16 @@ export const ARTIFACT_COMMANDS: Command[] = [
     examples: [
       'bldst artifact upload $BUILD_ID image.qcow2 --state 25',
       'bldst artifact upload $BUILD_ID rhel9.raw --state 25 --part-size 128MiB --parallel 16',
+      'bldst artifact upload out/image.qcow2 --state 25   # inside bldst run: $BLDST_BUILD_ID',
     ],
     async run(ctx, v, p) {
-      if (p.length !== 2) throw usage('expected <build-id> <file>');
+      // Inside `bldst run` the build may come from $BLDST_BUILD_ID, as for artifact add.
+      const inherited = handedDown().buildId;
+      if (p.length === 1 && inherited) p = [inherited, p[0]!];
+      else if (p.length !== 2)
+        throw usage(
+          'expected [build-id] <file> (the build id may come from $BLDST_BUILD_ID inside bldst run)',
+        );
       const { uploadArtifact } = await import('./artifacts');
       const { transferOptions } = await import('./upload');
       const { progressReporter, wantProgress } = await import('./progress');

@@ -48,6 +48,9 @@ describe('bldst run without --state', () => {
         'bldst build update --state 5 --status in_progress',
         'bldst build update --state 5 --status completed --message "kickstart done"',
         'bldst run --state 10 -- sh -c \'echo "inner $BLDST_STATE $BLDST_LEASE_ID" >> "$OUT"\'',
+        // An upload with no build id: the one handed down (CLI.md "What the command inherits").
+        'printf "image bytes" > "$OUT.img"',
+        'bldst artifact upload "$OUT.img" --state 10 --name img.raw -q',
         'bldst build update --state 15 --status completed --message "Packer provisioner completed"',
       ].join('\n'),
     );
@@ -71,6 +74,10 @@ describe('bldst run without --state', () => {
       [15, 'completed'],
     ]);
     expect(new Set(history.slice(1).map((h) => h.worker_id))).toEqual(new Set(['packer-host-1']));
+    expect((await stack.call('GET', `/builds/${id}/states/10/artifacts/img.raw`)).body).toMatchObject({
+      verified: true,
+      size_bytes: 11,
+    });
     // One lease for the whole run (fence 1), released at the end.
     expect((await stack.call('GET', `/builds/${id}/lease`)).body).toMatchObject({
       lease: null,
