@@ -263,3 +263,77 @@ describe('takeover after a dead worker', () => {
     expect(lost).toHaveLength(6);
   });
 });
+
+describe('the lost attempt’s record: its worker’s real last sign of life, whichever way the next worker comes', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /**
+   * w1 reports state 25 under a 5 s lease and renews it twice, 2 s apart, then dies. Returns the
+   * last renewal's time (its server_time: the time the service recorded) and that lease's expiry.
+   */
+  async function diesAfterRenewals(id: string) {
+    const lease = (await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'w1', ttl_s: 5 })).body;
+    const w1 = { 'x-lease-id': lease.lease_id };
+    const started = await stack.call(
+      'POST',
+      `/builds/${id}/states`,
+      { state_code: 25, status: 'in_progress', worker_id: 'w1' },
+      w1,
+    );
+    expect(started.status).toBe(201);
+    let renewal: Record<string, string> = {};
+    for (let n = 0; n < 2; n++) {
+      await sleep(2000);
+      const r = await stack.call('PUT', `/builds/${id}/lease`, {}, w1);
+      expect(r.status).toBe(200);
+      renewal = r.body;
+    }
+    return {
+      lastSign: renewal.server_time!,
+      expiredAt: renewal.expires_at!,
+      leaseId: lease.lease_id as string,
+    };
+  }
+  const lostEntry = async (id: string) => {
+    const lost = (await history(id)).filter((h) => h.error_code === 'worker_lost');
+    expect(lost).toHaveLength(1);
+    return lost[0]!;
+  };
+
+  it.each([
+    ['takes a lease first (as `bldst run` does)', true],
+    ['reports without a lease', false],
+  ])(
+    'w2 %s: the worker_lost entry says when w1 was last alive and when its lease expired',
+    async (_, leased) => {
+      const id = await create();
+      const { lastSign, expiredAt } = await diesAfterRenewals(id);
+      const advice = await until(
+        async () => (await stack.call('GET', `/builds/${id}/resume`)).body,
+        (a) => a.action === 'retry',
+      );
+      const expected = { worker_id: 'w1', silent_since: lastSign, lease_expired_at: expiredAt, by: 'lease' };
+      expect(advice.lost_attempt).toMatchObject(expected);
+
+      const w2 = leased
+        ? {
+            'x-lease-id': (await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'w2', ttl_s: 60 }))
+              .body.lease_id,
+          }
+        : undefined;
+      if (leased)
+        expect((await stack.call('GET', `/builds/${id}/resume`)).body.lost_attempt).toMatchObject(expected);
+      const taken = await stack.call(
+        'POST',
+        `/builds/${id}/states`,
+        { state_code: 25, status: 'in_progress', worker_id: 'w2' },
+        w2,
+      );
+      expect(taken.status).toBe(201);
+      expect(taken.body.took_over).toMatchObject(expected);
+      const entry = await lostEntry(id);
+      expect(entry).toMatchObject({ status: 'failed', attempt: 1, worker_id: 'w1' });
+      expect((entry.metadata as Record<string, unknown>).lost_attempt).toMatchObject(expected);
+      expect(entry.error).toBe(`worker lost: w1, silent since ${lastSign} (lease expired ${expiredAt})`);
+    },
+  );
+});
