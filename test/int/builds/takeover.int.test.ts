@@ -336,4 +336,56 @@ describe('the lost attempt’s record: its worker’s real last sign of life, wh
       expect(entry.error).toBe(`worker lost: w1, silent since ${lastSign} (lease expired ${expiredAt})`);
     },
   );
+
+  it('a taker that died before reporting does not hide the first worker’s signs from the next one', async () => {
+    const id = await create();
+    const { lastSign, expiredAt } = await diesAfterRenewals(id);
+    await until(
+      async () => (await stack.call('GET', `/builds/${id}/resume`)).body,
+      (a) => a.action === 'retry',
+    );
+    // w2 takes a lease and dies at once; its lease expires too, and w3 takes one and reports.
+    await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'w2', ttl_s: 5 });
+    await until(
+      async () => (await stack.call('GET', `/builds/${id}/lease`)).body.lease,
+      (l) => l === null,
+    );
+    const w3 = (await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'w3', ttl_s: 60 })).body;
+    expect(w3.fence).toBe(3);
+    const taken = await stack.call(
+      'POST',
+      `/builds/${id}/states`,
+      { state_code: 25, status: 'in_progress', worker_id: 'w3' },
+      { 'x-lease-id': w3.lease_id },
+    );
+    expect(taken.status).toBe(201);
+    const expected = { worker_id: 'w1', silent_since: lastSign, lease_expired_at: expiredAt };
+    expect(taken.body.took_over).toMatchObject(expected);
+    expect(((await lostEntry(id)).metadata as Record<string, unknown>).lost_attempt).toMatchObject(expected);
+  });
+
+  it('a worker that restarts and takes a new lease while its old one is live: lost since its last renewal, not expired', async () => {
+    const id = await create();
+    const lease = (await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'w1', ttl_s: 60 })).body;
+    const old = { 'x-lease-id': lease.lease_id };
+    await stack.call(
+      'POST',
+      `/builds/${id}/states`,
+      { state_code: 25, status: 'in_progress', worker_id: 'w1' },
+      old,
+    );
+    await sleep(50);
+    const renewed = (await stack.call('PUT', `/builds/${id}/lease`, {}, old)).body;
+    const again = (await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'w1', ttl_s: 60 })).body;
+    const taken = await stack.call(
+      'POST',
+      `/builds/${id}/states`,
+      { state_code: 25, status: 'in_progress', worker_id: 'w1' },
+      { 'x-lease-id': again.lease_id },
+    );
+    expect(taken.status).toBe(201);
+    const expected = { worker_id: 'w1', silent_since: renewed.server_time, lease_expired_at: null };
+    expect(taken.body.took_over).toMatchObject(expected);
+    expect(((await lostEntry(id)).metadata as Record<string, unknown>).lost_attempt).toMatchObject(expected);
+  });
 });
