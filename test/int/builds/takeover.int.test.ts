@@ -93,6 +93,14 @@ describe('takeover after a dead worker', () => {
       ['completed', 2, 'vm-2', null],
     ]);
     expect(entries.map((h) => h.seq)).toEqual([1, 2, 3, 4, 5]);
+    // vm-2's `bldst run` took a lease before reporting: the entry still has vm-dead's signs, as resume saw them.
+    const { silent_since, lease_expired_at } = advice.lost_attempt;
+    expect(lease_expired_at).toEqual(expect.any(String));
+    expect((entries[2]!.metadata as Record<string, unknown>).lost_attempt).toMatchObject({
+      worker_id: 'vm-dead',
+      silent_since,
+      lease_expired_at,
+    });
   });
 
   it('`bldst pipeline run` takes over too, and says so', async () => {
