@@ -7,6 +7,7 @@
  * Who writes what:
  *   - lease calls and heartbeats: the lease and heartbeat attributes (lib/leases/lease.repository.ts);
  *     taking and releasing a lease also set the build item's `lease_id` in the same transaction;
+ *     a take that replaces a lease keeps that lease's signs of life (`prev_lease_*`);
  *   - create, fork, cancel, unblock, artifact unverify: the position copy, in their transaction;
  *   - state reports: nothing. Their position copy (and `last_report_*`) is written from the
  *     table's stream by `liveProjection`, so it is as fresh as the stream (about a second).
@@ -66,6 +67,16 @@ export interface LiveItem {
   lease_ttl_ms?: number;
   /** Increases with every lease ever granted on this build; never reset. */
   lease_fence?: number;
+  /**
+   * Written only by a take that replaced a lease (lib/leases/lease.repository.ts): that lease's
+   * id, holder, expiry and last renewal or heartbeat, and when it was replaced, so the takeover
+   * of the attempt it ran still knows its worker's signs of life (lost-attempt.ts).
+   */
+  prev_lease_id?: string;
+  prev_lease_worker_id?: string;
+  prev_lease_expires_ms?: number;
+  prev_lease_heartbeat_ms?: number;
+  prev_lease_ended_ms?: number;
 }
 
 /** What a state report claims about the lease: the X-Lease-Id it carries, or none. */

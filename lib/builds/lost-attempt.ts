@@ -9,6 +9,10 @@
  * A report's transaction re-checks what the rule read: the build put is conditioned on the build's
  * version and lease_id (which always names the live item's lease), and a lease-less attempt's
  * silence is a condition on the live item (live.item.ts, `leaseCheck`).
+ * The lost attempt's record (silent_since, lease_expired_at) comes from its lease's signs of life:
+ * the live lease's, or, once a take replaced that lease (a worker taking a lease before taking the
+ * attempt over, as `bldst run` does), the replaced lease's as the take kept them (`prev_lease_*`).
+ * A take changes the build's lease_id, so the report's put condition also holds what was read.
  */
 import type { Build } from './build.model';
 
@@ -20,6 +24,42 @@ export interface LiveSigns {
   last_heartbeat_ms?: number;
   /** The latest heartbeat sent without a lease (POST /builds/{id}/heartbeat). */
   unleased_heartbeat_ms?: number;
+  /** The lease the last take replaced, as it was then (live.item.ts): a takeover's lease replaces the attempt's. */
+  prev_lease_id?: string;
+  prev_lease_worker_id?: string;
+  prev_lease_expires_ms?: number;
+  prev_lease_heartbeat_ms?: number;
+  prev_lease_ended_ms?: number;
+}
+
+/** A lease's holder and signs of life, and when it ended (expired, or was replaced). */
+interface LeaseSigns {
+  worker_id?: string;
+  expires_ms?: number;
+  heartbeat_ms?: number;
+  /** When it stopped being the build's lease; undefined while it still is. */
+  replaced_ms?: number;
+}
+
+/**
+ * The signs of the attempt's lease: the live lease if it is still that one, else the lease the
+ * last take replaced if that was it (a worker that took a lease before taking the attempt over).
+ */
+function attemptLeaseSigns(live: LiveSigns | undefined, attemptLease: string): LeaseSigns | undefined {
+  if (live?.lease_id === attemptLease)
+    return {
+      worker_id: live.lease_worker_id,
+      expires_ms: live.lease_expires_ms,
+      heartbeat_ms: live.last_heartbeat_ms,
+    };
+  if (live?.prev_lease_id === attemptLease)
+    return {
+      worker_id: live.prev_lease_worker_id,
+      expires_ms: live.prev_lease_expires_ms,
+      heartbeat_ms: live.prev_lease_heartbeat_ms,
+      replaced_ms: live.prev_lease_ended_ms,
+    };
+  return undefined;
 }
 
 export interface LostAttempt {
@@ -65,14 +105,16 @@ export function lostAttempt(build: Build, facts: LossFacts): LostAttempt | null 
         ? facts.claim !== attemptLease
         : !ownLive || (ownLive.lease_expires_ms ?? 0) <= facts.nowMs;
     if (!lost) return null;
-    const sign = Math.max(startedMs, reportedMs, ownLive?.last_heartbeat_ms ?? 0);
+    const signs = attemptLeaseSigns(live, attemptLease);
+    const sign = Math.max(startedMs, reportedMs, signs?.heartbeat_ms ?? 0);
+    // It expired if it did so before it was replaced: a lease replaced while live (its worker
+    // restarting) did not expire, even though its expiry has passed by now.
+    const endedMs = signs?.replaced_ms ?? facts.nowMs;
     const expired =
-      ownLive?.lease_expires_ms !== undefined && ownLive.lease_expires_ms <= facts.nowMs
-        ? iso(ownLive.lease_expires_ms)
-        : null;
+      signs?.expires_ms !== undefined && signs.expires_ms <= endedMs ? iso(signs.expires_ms) : null;
     return {
       ...base,
-      worker_id: ownLive?.lease_worker_id ?? build.last_worker_id,
+      worker_id: signs?.worker_id ?? build.last_worker_id,
       silent_since: iso(sign),
       lease_expired_at: expired,
       by: 'lease',

@@ -35,6 +35,12 @@ export interface NewLease {
   nowMs: number;
   /** The worker's own hourly rate (canonical decimal), kept on the build beside lease_id; null: none. */
   hourlyCost?: string | null;
+  /**
+   * The lease the build's running attempt reported under (its attempt_lease_id, as read before
+   * the take), if any: the previous-lease fields keep that lease's signs of life while later takes
+   * (a taker that died before reporting) replace other leases. A stale value only costs precision.
+   */
+  attemptLeaseId?: string | null;
 }
 
 export class LeaseRepository {
@@ -61,6 +67,7 @@ export class LeaseRepository {
     let seen = await this.get(buildId);
     for (let races = 0; ; races++) {
       const fence = (seen?.lease_fence ?? 0) + 1;
+      const keep = keepsPreviousSigns(seen, lease.attemptLeaseId);
       const values = {
         ':lid': lease.leaseId,
         ':w': lease.workerId,
@@ -72,18 +79,21 @@ export class LeaseRepository {
         ':fence': fence,
         ':bid': buildId,
         ...(seen?.lease_fence === undefined ? {} : { ':seen': seen.lease_fence }),
+        ...(keep ? { ':seenlid': seen!.lease_id, ':zero': 0 } : {}),
       };
       const result = await this.withBuildLease(
         buildId,
         lease.leaseId,
         {
-          UpdateExpression:
-            'SET #lid = :lid, #lw = :w, #lexp = :exp, #lat = :at, #lttl = :ttl, #lttlms = :ttlms, #hb = :at, #hbms = :now, #bid = :bid, #fence = :fence',
+          // Operands are read from the item before this update: the previous fields get the
+          // replaced lease as it is when the take commits (a renewal since our read included).
+          UpdateExpression: `SET ${keep ? `${KEEP_PREVIOUS}, ` : ''}#lid = :lid, #lw = :w, #lexp = :exp, #lat = :at, #lttl = :ttl, #lttlms = :ttlms, #hb = :at, #hbms = :now, #bid = :bid, #fence = :fence`,
           ConditionExpression: `(attribute_not_exists(#lid) OR #lexp <= :now OR #lw = :w) AND ${
             seen?.lease_fence === undefined ? 'attribute_not_exists(#fence)' : '#fence = :seen'
-          }`,
+          }${keep ? ' AND #lid = :seenlid' : ''}`,
           ExpressionAttributeNames: {
             ...LEASE_NAMES,
+            ...PREVIOUS_NAMES,
             '#lat': 'lease_acquired_at',
             '#lttl': 'lease_ttl_s',
             '#lttlms': 'lease_ttl_ms',
@@ -108,6 +118,7 @@ export class LeaseRepository {
           last_heartbeat_at: values[':at'],
           last_heartbeat_ms: lease.nowMs,
           lease_fence: fence,
+          ...(keep ? previousSigns(seen!, lease.nowMs) : {}),
         };
         return { ok: true, live: granted };
       }
@@ -321,6 +332,40 @@ export class LeaseRepository {
       return { ok: false, live: old ? toLive(unmarshall(old)) : undefined };
     }
   }
+}
+
+/**
+ * A take keeps the signs of life of the lease it replaces (holder, expiry, last renewal or
+ * heartbeat, and when it was replaced) in the live item's `prev_lease_*` fields: the takeover
+ * report that follows records the lost attempt from them (lib/builds/lost-attempt.ts), since the
+ * live lease is then the taker's own. They are kept unless they already hold the running
+ * attempt's lease and the replaced one is another (a taker that died before it reported).
+ */
+function keepsPreviousSigns(seen: LiveItem | undefined, attemptLeaseId: string | null | undefined): boolean {
+  if (!seen?.lease_id) return false;
+  return !(attemptLeaseId && seen.prev_lease_id === attemptLeaseId && seen.lease_id !== attemptLeaseId);
+}
+
+const KEEP_PREVIOUS =
+  '#plid = #lid, #plw = #lw, #plexp = #lexp, #plhb = if_not_exists(#hbms, :zero), #plend = :now';
+
+const PREVIOUS_NAMES = {
+  '#plid': 'prev_lease_id',
+  '#plw': 'prev_lease_worker_id',
+  '#plexp': 'prev_lease_expires_ms',
+  '#plhb': 'prev_lease_heartbeat_ms',
+  '#plend': 'prev_lease_ended_ms',
+};
+
+/** The previous-lease fields a take writes, as the answer built without a read shows them. */
+function previousSigns(seen: LiveItem, nowMs: number): Partial<LiveItem> {
+  return {
+    prev_lease_id: seen.lease_id,
+    prev_lease_worker_id: seen.lease_worker_id,
+    prev_lease_expires_ms: seen.lease_expires_ms,
+    prev_lease_heartbeat_ms: seen.last_heartbeat_ms ?? 0,
+    prev_lease_ended_ms: nowMs,
+  };
 }
 
 /** Heartbeats and renewals only move forward in time (the caller's clock), whatever order they land in. */

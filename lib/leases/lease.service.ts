@@ -39,9 +39,10 @@ export class LeaseService {
   }
 
   async acquire(buildId: string, input: AcquireLeaseInput) {
-    await this.openBuild(buildId);
+    const build = await this.openBuild(buildId);
     const now = this.clock();
     const lease: NewLease = {
+      attemptLeaseId: build.attempt_lease_id ?? null,
       leaseId: this.newId(),
       workerId: input.worker_id,
       ttlSeconds: input.ttl_s,

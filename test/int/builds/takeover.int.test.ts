@@ -93,6 +93,14 @@ describe('takeover after a dead worker', () => {
       ['completed', 2, 'vm-2', null],
     ]);
     expect(entries.map((h) => h.seq)).toEqual([1, 2, 3, 4, 5]);
+    // vm-2's `bldst run` took a lease before reporting: the entry still has vm-dead's signs, as resume saw them.
+    const { silent_since, lease_expired_at } = advice.lost_attempt;
+    expect(lease_expired_at).toEqual(expect.any(String));
+    expect((entries[2]!.metadata as Record<string, unknown>).lost_attempt).toMatchObject({
+      worker_id: 'vm-dead',
+      silent_since,
+      lease_expired_at,
+    });
   });
 
   it('`bldst pipeline run` takes over too, and says so', async () => {
@@ -261,5 +269,131 @@ describe('takeover after a dead worker', () => {
     );
     const lost = (await history(id)).filter((h) => h.error_code === 'worker_lost');
     expect(lost).toHaveLength(6);
+  });
+});
+
+describe('the lost attempt’s record: its worker’s real last sign of life, whichever way the next worker comes', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /**
+   * w1 reports state 25 under a 5 s lease and renews it twice, 2 s apart, then dies. Returns the
+   * last renewal's time (its server_time: the time the service recorded) and that lease's expiry.
+   */
+  async function diesAfterRenewals(id: string) {
+    const lease = (await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'w1', ttl_s: 5 })).body;
+    const w1 = { 'x-lease-id': lease.lease_id };
+    const started = await stack.call(
+      'POST',
+      `/builds/${id}/states`,
+      { state_code: 25, status: 'in_progress', worker_id: 'w1' },
+      w1,
+    );
+    expect(started.status).toBe(201);
+    let renewal: Record<string, string> = {};
+    for (let n = 0; n < 2; n++) {
+      await sleep(2000);
+      const r = await stack.call('PUT', `/builds/${id}/lease`, {}, w1);
+      expect(r.status).toBe(200);
+      renewal = r.body;
+    }
+    return {
+      lastSign: renewal.server_time!,
+      expiredAt: renewal.expires_at!,
+      leaseId: lease.lease_id as string,
+    };
+  }
+  const lostEntry = async (id: string) => {
+    const lost = (await history(id)).filter((h) => h.error_code === 'worker_lost');
+    expect(lost).toHaveLength(1);
+    return lost[0]!;
+  };
+
+  it.each([
+    ['takes a lease first (as `bldst run` does)', true],
+    ['reports without a lease', false],
+  ])(
+    'w2 %s: the worker_lost entry says when w1 was last alive and when its lease expired',
+    async (_, leased) => {
+      const id = await create();
+      const { lastSign, expiredAt } = await diesAfterRenewals(id);
+      const advice = await until(
+        async () => (await stack.call('GET', `/builds/${id}/resume`)).body,
+        (a) => a.action === 'retry',
+      );
+      const expected = { worker_id: 'w1', silent_since: lastSign, lease_expired_at: expiredAt, by: 'lease' };
+      expect(advice.lost_attempt).toMatchObject(expected);
+
+      const w2 = leased
+        ? {
+            'x-lease-id': (await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'w2', ttl_s: 60 }))
+              .body.lease_id,
+          }
+        : undefined;
+      if (leased)
+        expect((await stack.call('GET', `/builds/${id}/resume`)).body.lost_attempt).toMatchObject(expected);
+      const taken = await stack.call(
+        'POST',
+        `/builds/${id}/states`,
+        { state_code: 25, status: 'in_progress', worker_id: 'w2' },
+        w2,
+      );
+      expect(taken.status).toBe(201);
+      expect(taken.body.took_over).toMatchObject(expected);
+      const entry = await lostEntry(id);
+      expect(entry).toMatchObject({ status: 'failed', attempt: 1, worker_id: 'w1' });
+      expect((entry.metadata as Record<string, unknown>).lost_attempt).toMatchObject(expected);
+      expect(entry.error).toBe(`worker lost: w1, silent since ${lastSign} (lease expired ${expiredAt})`);
+    },
+  );
+
+  it('a taker that died before reporting does not hide the first worker’s signs from the next one', async () => {
+    const id = await create();
+    const { lastSign, expiredAt } = await diesAfterRenewals(id);
+    await until(
+      async () => (await stack.call('GET', `/builds/${id}/resume`)).body,
+      (a) => a.action === 'retry',
+    );
+    // w2 takes a lease and dies at once; its lease expires too, and w3 takes one and reports.
+    await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'w2', ttl_s: 5 });
+    await until(
+      async () => (await stack.call('GET', `/builds/${id}/lease`)).body.lease,
+      (l) => l === null,
+    );
+    const w3 = (await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'w3', ttl_s: 60 })).body;
+    expect(w3.fence).toBe(3);
+    const taken = await stack.call(
+      'POST',
+      `/builds/${id}/states`,
+      { state_code: 25, status: 'in_progress', worker_id: 'w3' },
+      { 'x-lease-id': w3.lease_id },
+    );
+    expect(taken.status).toBe(201);
+    const expected = { worker_id: 'w1', silent_since: lastSign, lease_expired_at: expiredAt };
+    expect(taken.body.took_over).toMatchObject(expected);
+    expect(((await lostEntry(id)).metadata as Record<string, unknown>).lost_attempt).toMatchObject(expected);
+  });
+
+  it('a worker that restarts and takes a new lease while its old one is live: lost since its last renewal, not expired', async () => {
+    const id = await create();
+    const lease = (await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'w1', ttl_s: 60 })).body;
+    const old = { 'x-lease-id': lease.lease_id };
+    await stack.call(
+      'POST',
+      `/builds/${id}/states`,
+      { state_code: 25, status: 'in_progress', worker_id: 'w1' },
+      old,
+    );
+    await sleep(50);
+    const renewed = (await stack.call('PUT', `/builds/${id}/lease`, {}, old)).body;
+    const again = (await stack.call('POST', `/builds/${id}/lease`, { worker_id: 'w1', ttl_s: 60 })).body;
+    const taken = await stack.call(
+      'POST',
+      `/builds/${id}/states`,
+      { state_code: 25, status: 'in_progress', worker_id: 'w1' },
+      { 'x-lease-id': again.lease_id },
+    );
+    expect(taken.status).toBe(201);
+    const expected = { worker_id: 'w1', silent_since: renewed.server_time, lease_expired_at: null };
+    expect(taken.body.took_over).toMatchObject(expected);
+    expect(((await lostEntry(id)).metadata as Record<string, unknown>).lost_attempt).toMatchObject(expected);
   });
 });

@@ -131,6 +131,52 @@ describe('lostAttempt', () => {
       by: 'lease',
     });
   });
+
+  describe('once a take replaced the attempt’s lease (the taker reports next), from the signs the take kept', () => {
+    const replaced = {
+      prev_lease_id: 'L1',
+      prev_lease_worker_id: 'vm-dead',
+      prev_lease_expires_ms: T1_MS - 60_000,
+      prev_lease_heartbeat_ms: T1_MS - 120_000,
+    };
+    const lose = (live: Parameters<typeof lostAttempt>[1]['live'], claim?: string) =>
+      lostAttempt(running({ attempt_lease_id: 'L1', lease_id: 'L2', last_worker_id: 'vm-dead' }), {
+        nowMs: T1_MS,
+        heartbeatTimeoutSeconds: 60,
+        ...(claim ? { claim } : {}),
+        live: { lease_id: 'L2', lease_worker_id: 'vm-2', last_heartbeat_ms: T1_MS, ...live },
+      });
+    type Row = [string, Parameters<typeof lose>[0], string | undefined, Partial<ReturnType<typeof lose>>];
+    const rows: Row[] = [
+      [
+        'the report under the taker’s lease: its last renewal, and the expiry it had',
+        { ...replaced, prev_lease_ended_ms: T1_MS - 10_000 },
+        'L2',
+        { silent_since: '2026-01-01T00:03:00.000Z', lease_expired_at: '2026-01-01T00:04:00.000Z' },
+      ],
+      [
+        'resume after the take: the same',
+        { ...replaced, prev_lease_ended_ms: T1_MS - 10_000 },
+        undefined,
+        { silent_since: '2026-01-01T00:03:00.000Z', lease_expired_at: '2026-01-01T00:04:00.000Z' },
+      ],
+      [
+        'replaced while still live (its worker restarted): not expired',
+        { ...replaced, prev_lease_ended_ms: T1_MS - 61_000 },
+        'L2',
+        { silent_since: '2026-01-01T00:03:00.000Z', lease_expired_at: null },
+      ],
+      [
+        'the kept signs are another lease’s: only the attempt’s own record (its start, its reports)',
+        { ...replaced, prev_lease_id: 'L0', prev_lease_ended_ms: T1_MS - 10_000 },
+        'L2',
+        { silent_since: T0, lease_expired_at: null },
+      ],
+    ];
+    it.each(rows)('%s', (_name, live, claim, expected) => {
+      expect(lose(live, claim)).toMatchObject({ worker_id: 'vm-dead', by: 'lease', ...expected });
+    });
+  });
 });
 
 describe('takeover by the next in_progress report', () => {
