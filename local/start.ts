@@ -47,6 +47,7 @@ async function main(): Promise<void> {
       bootstrapAdminKey: process.env.BUILDSTATE_BOOTSTRAP_ADMIN_KEY || undefined,
       sampleData: process.env.BUILDSTATE_SAMPLE_DATA !== '0',
       log: accessLog ? (line) => console.log(line) : undefined,
+      notice: (line) => console.log(line),
       events: {
         logFile: resolve(dataDir, 'events.jsonl'),
         checkpointFile: resolve(dataDir, 'events.checkpoint.json'),
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     table_name: stack.tableName,
     artifacts_bucket: stack.s3.bucket,
     dynamodb_endpoint: stack.dynamodb?.endpoint ?? '',
+    dynamodb_pid: stack.dynamodb?.pid ?? null,
     s3_endpoint: stack.s3.endpoint,
     region: process.env.AWS_REGION || 'us-east-1',
   });
