@@ -243,10 +243,10 @@ it('tells a live BuildState of this folder from an unrelated process named by a 
   // The refused start changed nothing: the first still serves.
   expect((await fetch(`${first.url}/health`)).status).toBe(200);
 
-  // SIGKILL leaves the pid file behind; the lock dies with the process.
+  // SIGKILL leaves the pid file behind; the lock dies with the process (its engine too:
+  // start-orphan.int.test.ts).
   first.child.kill('SIGKILL');
   await new Promise((r) => first.child.once('exit', r));
-  process.kill(first.javaPid, 'SIGKILL');
   expect(existsSync(join(folder, 'buildstate.pid'))).toBe(true);
   const third = await start({ BUILDSTATE_DATA_DIR: folder });
   expect((await fetch(`${third.url}/health`)).status).toBe(200);
