@@ -115,13 +115,24 @@ async function main(): Promise<void> {
         key?.generated
           ? key.secret
           : key
-            ? '"$BUILDSTATE_BOOTSTRAP_ADMIN_KEY"'
+            ? chosenKeyForPaste(key.secret)
             : '<the admin key printed on the first start>'
       }`,
       `Try: curl ${stack.url}/health`,
       'Stop with Ctrl-C.',
     ].join('\n'),
   );
+}
+
+/**
+ * The paste line is run in another shell, where BUILDSTATE_BOOTSTRAP_ADMIN_KEY is not set: it has
+ * to carry the key itself. The key is one the user typed on this terminal's command line, so it
+ * is shown there (shell-quoted); when the output is not a terminal (a log, a supervisor) a key
+ * that may come from a secret store is not written out, and the line names the variable instead.
+ */
+function chosenKeyForPaste(secret: string): string {
+  if (!process.stdout.isTTY) return "'<the value of BUILDSTATE_BOOTSTRAP_ADMIN_KEY>'";
+  return /^[\w.,:/@%+=-]+$/.test(secret) ? secret : `'${secret.replaceAll("'", "'\\''")}'`;
 }
 
 function fail(message: string): never {
