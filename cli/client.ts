@@ -47,6 +47,9 @@ export interface ClientOptions {
 
 const RETRIES = 4;
 const LOGIN_AGAIN = 'log in again: bldst auth login';
+/** A 401 to a request that carried no credential at all: say where bldst reads one from. */
+const NO_KEY =
+  'bldst has no key to send: set BUILDSTATE_API_TOKEN (an API key or token) or run bldst auth set-key <key>';
 
 /** Values of these fields never reach a log, whichever body they are in. */
 const SECRET_FIELDS = /^(secret|password|access_token|api_key|token|authorization|x-api-key)$/i;
@@ -241,7 +244,7 @@ export class Client {
       const error = new ApiError(
         res.status,
         (parsed ?? {}) as ApiErrorBody,
-        expired ? LOGIN_AGAIN : undefined,
+        expired ? LOGIN_AGAIN : res.status === 401 && !this.credential && !this.signer ? NO_KEY : undefined,
       );
       if (res.status >= 500 || res.status === 429) {
         lastError = error;

@@ -15,6 +15,8 @@ export interface ServiceFile {
   table_name: string;
   artifacts_bucket: string;
   dynamodb_endpoint: string;
+  /** The DynamoDB Local engine's pid (null when the service uses an engine it did not start). */
+  dynamodb_pid: number | null;
   s3_endpoint: string;
   region: string;
   started_at: string;

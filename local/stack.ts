@@ -34,6 +34,8 @@ export interface LocalStackOptions {
   /** Create the sample reference data (lib/reference/sample-data.ts) when this start creates the table. */
   sampleData?: boolean;
   log?: (line: string) => void;
+  /** Where to say that a DynamoDB Local a killed start left on the data folder was stopped (default stderr). */
+  notice?: (line: string) => void;
   /**
    * Publish events from the table stream (local/event-stream.ts) and run the stuck detector every
    * `stuckIntervalMs`. `npm start` turns this on with files in the data folder; tests that check
@@ -77,7 +79,9 @@ function localJwtSecret(dataDir: string | undefined): string {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const dbPath = options.dataDir ? resolve(options.dataDir, 'dynamodb') : undefined;
   if (dbPath) mkdirSync(dbPath, { recursive: true });
-  const dynamodb = options.dynamodbEndpoint ? null : await startDynamoDbLocal({ dbPath });
+  const dynamodb = options.dynamodbEndpoint
+    ? null
+    : await startDynamoDbLocal({ dbPath, notice: options.notice });
   const endpoint = options.dynamodbEndpoint ?? dynamodb!.endpoint;
   let s3: S3Local | undefined;
   let events: EventStream | null = null;

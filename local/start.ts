@@ -47,6 +47,7 @@ async function main(): Promise<void> {
       bootstrapAdminKey: process.env.BUILDSTATE_BOOTSTRAP_ADMIN_KEY || undefined,
       sampleData: process.env.BUILDSTATE_SAMPLE_DATA !== '0',
       log: accessLog ? (line) => console.log(line) : undefined,
+      notice: (line) => console.log(line),
       events: {
         logFile: resolve(dataDir, 'events.jsonl'),
         checkpointFile: resolve(dataDir, 'events.checkpoint.json'),
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     table_name: stack.tableName,
     artifacts_bucket: stack.s3.bucket,
     dynamodb_endpoint: stack.dynamodb?.endpoint ?? '',
+    dynamodb_pid: stack.dynamodb?.pid ?? null,
     s3_endpoint: stack.s3.endpoint,
     region: process.env.AWS_REGION || 'us-east-1',
   });
@@ -113,13 +115,24 @@ async function main(): Promise<void> {
         key?.generated
           ? key.secret
           : key
-            ? '"$BUILDSTATE_BOOTSTRAP_ADMIN_KEY"'
+            ? chosenKeyForPaste(key.secret)
             : '<the admin key printed on the first start>'
       }`,
       `Try: curl ${stack.url}/health`,
       'Stop with Ctrl-C.',
     ].join('\n'),
   );
+}
+
+/**
+ * The paste line is run in another shell, where BUILDSTATE_BOOTSTRAP_ADMIN_KEY is not set: it has
+ * to carry the key itself. The key is one the user typed on this terminal's command line, so it
+ * is shown there (shell-quoted); when the output is not a terminal (a log, a supervisor) a key
+ * that may come from a secret store is not written out, and the line names the variable instead.
+ */
+function chosenKeyForPaste(secret: string): string {
+  if (!process.stdout.isTTY) return "'<the value of BUILDSTATE_BOOTSTRAP_ADMIN_KEY>'";
+  return /^[\w.,:/@%+=-]+$/.test(secret) ? secret : `'${secret.replaceAll("'", "'\\''")}'`;
 }
 
 function fail(message: string): never {

@@ -243,10 +243,10 @@ it('tells a live BuildState of this folder from an unrelated process named by a 
   // The refused start changed nothing: the first still serves.
   expect((await fetch(`${first.url}/health`)).status).toBe(200);
 
-  // SIGKILL leaves the pid file behind; the lock dies with the process.
+  // SIGKILL leaves the pid file behind; the lock dies with the process (its engine too:
+  // start-orphan.int.test.ts).
   first.child.kill('SIGKILL');
   await new Promise((r) => first.child.once('exit', r));
-  process.kill(first.javaPid, 'SIGKILL');
   expect(existsSync(join(folder, 'buildstate.pid'))).toBe(true);
   const third = await start({ BUILDSTATE_DATA_DIR: folder });
   expect((await fetch(`${third.url}/health`)).status).toBe(200);
@@ -307,3 +307,77 @@ it('recovers from a truncated events checkpoint: names the file, loses no event 
   expect(() => JSON.parse(readFileSync(checkpoint, 'utf8'))).not.toThrow();
   await stop(second);
 }, 90_000);
+
+it('prints a paste line that works in another shell for a key the user chose, on a terminal only; bldst says what to set when it has no key', async () => {
+  buildCli();
+  const folder = mkdtempSync(join(tmpdir(), 'bs-data-'));
+  const shell = (script: string) =>
+    spawnSync('sh', ['-c', script], {
+      encoding: 'utf8',
+      // The user's other shell: BUILDSTATE_BOOTSTRAP_ADMIN_KEY is not set there.
+      env: { PATH: process.env.PATH ?? '', XDG_CONFIG_HOME: join(folder, 'config') },
+    });
+  const bldst = `"${process.execPath}" "${BLDST_BIN}"`;
+
+  // Output to a pipe (a log, a supervisor): the chosen key is not written out.
+  const logged = await start({
+    BUILDSTATE_DATA_DIR: folder,
+    BUILDSTATE_BOOTSTRAP_ADMIN_KEY: 'dev-key-12345',
+  });
+  expect(logged.output()).not.toContain('dev-key-12345');
+  expect(logged.output()).toContain(
+    `export BUILDSTATE_API_URL=${logged.url} BUILDSTATE_API_TOKEN='<the value of BUILDSTATE_BOOTSTRAP_ADMIN_KEY>'\n`,
+  );
+  // No key at all: the refusal names what to set.
+  const keyless = shell(`export BUILDSTATE_API_URL=${logged.url}; ${bldst} build list`);
+  expect(keyless.status).toBe(5);
+  expect(keyless.stderr).toContain(
+    'bldst has no key to send: set BUILDSTATE_API_TOKEN (an API key or token) or run bldst auth set-key <key>',
+  );
+  expect(await stop(logged)).toBe(0);
+
+  if (spawnSync('script', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    console.warn('skipped the terminal half: `script` (util-linux) is not installed');
+    rmSync(folder, { recursive: true, force: true });
+    return;
+  }
+  // On a terminal (script gives it one), as a user runs `KEY=… npm start`: a key that needs quoting.
+  const chosen = "dev key's-12345";
+  const tty = spawn('script', ['-qec', `"${process.execPath}" "${bundle}"`, '/dev/null'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      BUILDSTATE_SAMPLE_DATA: '0',
+      PORT: '0',
+      BUILDSTATE_DATA_DIR: folder,
+      BUILDSTATE_ACCESS_LOG: '0',
+      BUILDSTATE_STUCK_INTERVAL_S: '3600',
+      BUILDSTATE_BOOTSTRAP_ADMIN_KEY: chosen,
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  started.add(tty);
+  let out = '';
+  tty.stdout!.on('data', (c) => {
+    out += String(c).replaceAll('\r', '');
+  });
+  const deadline = Date.now() + 60_000;
+  while (!/Stop with Ctrl-C/.test(out)) {
+    if (tty.exitCode !== null || Date.now() > deadline)
+      throw new Error(`start on a terminal failed:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const paste = /Point bldst at it.*\n {2}(export .*)\n/.exec(out)![1]!;
+  expect(paste).toMatch(/BUILDSTATE_API_TOKEN='dev key'\\''s-12345'$/);
+  const listed = shell(`${paste}; ${bldst} build list -q; echo "exit $?"`);
+  expect(listed.stdout).toBe('exit 0\n');
+  expect(listed.stderr).toBe('');
+  // Stopped as Ctrl-C would: the server behind the terminal, named by its service file.
+  const server = JSON.parse(readFileSync(join(folder, 'service.json'), 'utf8')).pid as number;
+  await new Promise((r) => {
+    tty.once('exit', r);
+    process.kill(server, 'SIGINT');
+  });
+  expect(alive(server)).toBe(false);
+  rmSync(folder, { recursive: true, force: true });
+}, 120_000);
