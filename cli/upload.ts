@@ -35,6 +35,8 @@ import { DEFAULT_UPLOAD_PARALLEL } from './transfer-defaults';
 export interface UploadTracker {
   stage: 'starting' | 'single' | 'reading' | 'sending' | 'completing';
   storedParts: number;
+  /** Parts sent whose confirmation to the service has no answer yet: they may be stored too. */
+  confirmingParts?: number;
   partCount: number;
 }
 
@@ -47,7 +49,7 @@ export function keptOfUpload(t: UploadTracker): string {
     case 'single':
       return 'the file goes in one request (it is not above the part size) and that request did not finish; run the same command again to upload it';
     case 'sending':
-      return `${t.storedParts} of ${t.partCount} parts are stored; run the same command again to continue`;
+      return `${t.storedParts} of ${t.partCount} parts are stored${t.confirmingParts ? ` (${t.confirmingParts} more may be: their confirmation had no answer yet)` : ''}; run the same command again to continue`;
     case 'completing':
       return `all ${t.partCount} parts are stored and the service is completing the upload without bldst; run the same command again to wait for it`;
   }
@@ -275,9 +277,14 @@ export async function uploadMultipart<ArtifactView = unknown>(
           sums.parts[n - 1]!,
           opts.idleTimeoutMs ?? 120_000,
         );
-        await client.post(`${at}/parts`, {
-          parts: [{ part_number: n, etag, crc32: sums.parts[n - 1]! }],
-        });
+        tracker.confirmingParts = (tracker.confirmingParts ?? 0) + 1;
+        try {
+          await client.post(`${at}/parts`, {
+            parts: [{ part_number: n, etag, crc32: sums.parts[n - 1]! }],
+          });
+        } finally {
+          tracker.confirmingParts--;
+        }
         done += url.size_bytes;
         tracker.storedParts++;
         opts.onProgress?.(done, size, storedBefore);
