@@ -157,7 +157,7 @@ describe('the read pass line, where progress is shown', () => {
     });
     expect(plain.code).toBe(0);
     expect(plain.stderr).not.toMatch(/to checksum it|MiB \/ 12\.0 MiB/);
-  }, 60_000);
+  }, 150_000); // two pipeline runs with an upload each: ~4 s alone, over 60 s once in a loaded CI
 
   it('pipeline run on a terminal: the reading line and the transfer line, no step line drawn over them; -q: none', async () => {
     const id = await buildAt10();
@@ -179,7 +179,7 @@ describe('the read pass line, where progress is shown', () => {
     expect(quiet.code).toBe(0);
     expect(quiet.out).toMatch(/uploaded and verified/);
     expect(quiet.out).not.toMatch(/to checksum it|MiB \/ 12\.0 MiB/);
-  }, 60_000);
+  }, 150_000); // two pipeline runs with an upload each: ~4 s alone, over 60 s once in a loaded CI
 });
 
 describe('Ctrl-C during artifact upload', () => {
