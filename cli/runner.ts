@@ -7,6 +7,7 @@
  * states (Packer provisioners, Ansible plays) through `bldst` or an integration inside.
  */
 import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { uploadArtifact } from './artifacts';
@@ -429,7 +430,8 @@ exit 0`;
     guard.on('error', () => undefined);
     guard.stdin!.on('error', () => undefined);
     guard.unref();
-    (guard.stdin as unknown as { unref?: () => void } & NodeJS.WritableStream)?.unref?.();
+    // A pipe to a child is a net.Socket: unref'd, it does not keep bldst alive by itself.
+    (guard.stdin as Socket).unref();
     let released = false;
     return {
       release() {

@@ -90,9 +90,7 @@ export class UploadRepository {
    * `replacing` (its upload id) or there is none; false when another writer got there first.
    */
   put(upload: Upload, replacing: string | null): Promise<boolean> {
-    return replacing
-      ? this.putIf(upload, 'upload_id = :u', { ':u': replacing })
-      : this.putIf(upload, 'attribute_not_exists(pk)');
+    return this.putIf(upload, ...replacingCondition(replacing));
   }
 
   /**
@@ -100,11 +98,8 @@ export class UploadRepository {
    * or neither. False when either condition fails (another writer got there first).
    */
   async putWith(upload: Upload, replacing: string | null, other: TransactItem): Promise<boolean> {
-    const [condition, values] = replacing
-      ? ['upload_id = :u', { ':u': replacing }]
-      : ['attribute_not_exists(pk)', {}];
     const result = await new Transaction()
-      .add('upload', { Put: this.putParams(upload, condition, values) })
+      .add('upload', { Put: this.putParams(upload, ...replacingCondition(replacing)) })
       .add('other', other)
       .send(this.db);
     return result.committed;
@@ -292,4 +287,9 @@ export class UploadRepository {
 function strip<T>(item: Record<string, unknown>): T {
   const { pk: _pk, sk: _sk, type: _type, ...rest } = item;
   return rest as T;
+}
+
+/** The condition of writing an artifact's current upload: it is still `replacing`, or there is none. */
+function replacingCondition(replacing: string | null): [string, Record<string, unknown>] {
+  return replacing ? ['upload_id = :u', { ':u': replacing }] : ['attribute_not_exists(pk)', {}];
 }
