@@ -376,6 +376,7 @@ describe('bldst waits for the completion', () => {
     // The service behind a relay that can go dark: while down, every connection is cut at once.
     const target = new URL(stack.url);
     let down = false;
+    let polls = 0;
     const open = new Set<Socket>();
     const relay = createServer((socket) => {
       if (down) {
@@ -388,6 +389,10 @@ describe('bldst waits for the completion', () => {
         s.on('close', () => open.delete(s));
         s.on('error', () => {});
       }
+      // Polls seen: the relay goes dark only once bldst polls, i.e. has the 202 of its completion.
+      socket.on('data', (chunk: Buffer) => {
+        if (/^GET \S*\/uploads\//m.test(chunk.toString('latin1'))) polls++;
+      });
       socket.pipe(upstream).pipe(socket);
     });
     await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
@@ -406,9 +411,12 @@ describe('bldst waits for the completion', () => {
     );
     let stderr = '';
     const seen = (text: string) =>
-      new Promise<void>((resolve) => {
+      new Promise<void>((resolve, reject) => {
         const look = () => stderr.includes(text) && resolve();
         child.stderr!.on('data', look);
+        child.on('exit', (code) =>
+          reject(new Error(`bldst exited (${code}) before saying "${text}": ${stderr}`)),
+        );
         look();
       });
     child.stderr!.on('data', (c) => {
@@ -416,7 +424,7 @@ describe('bldst waits for the completion', () => {
     });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
-      while ((await uploads().get(id, 10, 'outage.raw'))?.status !== 'completing')
+      while ((await uploads().get(id, 10, 'outage.raw'))?.status !== 'completing' || polls === 0)
         await new Promise((r) => setTimeout(r, 50));
       down = true;
       for (const s of open) s.destroy();
